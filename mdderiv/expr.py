@@ -1,0 +1,542 @@
+"""The engine's expression nodes: small immutable values with a shape.
+
+Every node is a frozen dataclass, so nodes compare and hash structurally and
+rewriting never mutates anything.  Shapes are ``(rows, cols)`` pairs of
+dimensions; a dimension is a name (``"m"``) or a positive integer.  Scalars are
+``(1, 1)``: a 1×1 product such as ``a^T b`` behaves as a scalar everywhere.
+
+The nodes know nothing about LaTeX, Markdown or calculus rules: the renderers
+(``mdderiv.render``) and the calculus (``mdderiv.calculus``) are visitors over
+them.  Shape checking with positions happens in ``mdderiv.shapes``; the smart
+constructors here (``mul``, ``add``, ``transpose`` …) assume well-shaped input
+and only do the canonical, always-true tidying (flattening, dropping ``1·``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Iterator, Union
+
+Dim = Union[str, int]
+Shape = tuple[Dim, Dim]
+SCALAR: Shape = (1, 1)
+
+#: Symbol properties a declaration can give.
+SYMMETRIC = "symmetric"
+SPD = "spd"
+ONE_HOT = "one-hot"
+POSITIVE = "positive"
+
+
+class Expr:
+    """Base of every node. Subclasses are frozen dataclasses with a ``shape``."""
+
+    shape: Shape
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.shape == SCALAR
+
+    def children(self) -> tuple["Expr", ...]:
+        return ()
+
+    def walk(self) -> Iterator["Expr"]:
+        """All nodes, this one first (pre-order)."""
+        stack: list[Expr] = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children()))
+
+
+# --------------------------------------------------------------------------- leaves
+
+
+@dataclass(frozen=True)
+class Symbol(Expr):
+    """A declared symbol (``X``), an intermediate name (``Y`` in ``Y = σ(WX)``)
+    or a member ``x_i`` of an indexed family (then ``index`` is ``"i"``)."""
+
+    name: str  # the Python identifier, the symbol's key everywhere
+    shape: Shape
+    props: frozenset[str] = frozenset()
+    index: str | None = None
+
+    @property
+    def symmetric(self) -> bool:
+        return SYMMETRIC in self.props or SPD in self.props
+
+
+@dataclass(frozen=True)
+class Differential(Expr):
+    """``dX`` for a symbol X."""
+
+    of: Symbol
+    shape: Shape = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "shape", self.of.shape)
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.of,)
+
+
+@dataclass(frozen=True)
+class GradientName(Expr):
+    """The placeholder ``∂f/∂Y`` used while the chain rule runs through Y."""
+
+    objective: str  # the objective's name, e.g. "l"
+    of: Symbol
+    shape: Shape = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "shape", self.of.shape)
+
+
+@dataclass(frozen=True)
+class Number(Expr):
+    value: Fraction
+    shape: Shape = SCALAR
+
+
+@dataclass(frozen=True)
+class DimValue(Expr):
+    """A dimension used as a scalar, like the ``n`` in ``\\frac{1}{n}``."""
+
+    dim: Dim
+    shape: Shape = SCALAR
+
+
+@dataclass(frozen=True)
+class Ones(Expr):
+    """The all-ones matrix or vector ``\\mathbf{1}``."""
+
+    shape: Shape
+
+
+@dataclass(frozen=True)
+class Zeros(Expr):
+    shape: Shape
+
+
+@dataclass(frozen=True)
+class Identity(Expr):
+    shape: Shape
+
+
+# --------------------------------------------------------------------------- operators
+
+
+@dataclass(frozen=True)
+class Add(Expr):
+    terms: tuple[Expr, ...]
+    shape: Shape
+
+    def children(self) -> tuple[Expr, ...]:
+        return self.terms
+
+
+@dataclass(frozen=True)
+class MatMul(Expr):
+    """A product in order. Scalar (1×1) factors may stand anywhere."""
+
+    factors: tuple[Expr, ...]
+    shape: Shape
+
+    def children(self) -> tuple[Expr, ...]:
+        return self.factors
+
+
+@dataclass(frozen=True)
+class Unary(Expr):
+    arg: Expr
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.arg,)
+
+
+@dataclass(frozen=True)
+class Transpose(Unary):
+    shape: Shape
+
+
+@dataclass(frozen=True)
+class Inverse(Unary):
+    shape: Shape
+
+
+@dataclass(frozen=True)
+class Det(Unary):
+    shape: Shape = SCALAR
+
+
+@dataclass(frozen=True)
+class Trace(Unary):
+    shape: Shape = SCALAR
+
+
+@dataclass(frozen=True)
+class Power(Expr):
+    """A real power of a scalar, or an integer power of a square matrix."""
+
+    base: Expr
+    exponent: Fraction
+    shape: Shape
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.base,)
+
+
+@dataclass(frozen=True)
+class Binary(Expr):
+    left: Expr
+    right: Expr
+    shape: Shape
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.left, self.right)
+
+
+@dataclass(frozen=True)
+class Hadamard(Binary):
+    """Elementwise product ``A ⊙ B``."""
+
+
+@dataclass(frozen=True)
+class HadamardDiv(Binary):
+    """Elementwise division ``A ⊘ B``."""
+
+
+@dataclass(frozen=True)
+class Kron(Binary):
+    """Kronecker product ``A ⊗ B``."""
+
+
+#: Elementwise functions the parser knows, and the derivative names the calculus
+#: introduces (``sigma_prime`` is σ', ``sign`` the derivative of ``abs``).
+ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sigma", "sqrt", "abs")
+DERIVED_ELEMENTWISE = ("sigma_prime", "tanh_prime", "sign")
+
+
+@dataclass(frozen=True)
+class Elementwise(Expr):
+    """``f(A)`` applied entry by entry (on a scalar: the ordinary function)."""
+
+    fn: str
+    arg: Expr
+    shape: Shape
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.arg,)
+
+
+@dataclass(frozen=True)
+class Softmax(Unary):
+    shape: Shape
+
+
+@dataclass(frozen=True)
+class Norm(Expr):
+    """``‖x‖`` (Euclidean, for vectors) or ``‖X‖_F`` (Frobenius)."""
+
+    arg: Expr
+    kind: str  # "2" or "F"
+    shape: Shape = SCALAR
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.arg,)
+
+
+@dataclass(frozen=True)
+class Diag(Unary):
+    """``diag(v)``: a vector to a diagonal matrix, or a square matrix to the
+    vector of its diagonal (which one follows from the argument's shape)."""
+
+    shape: Shape
+
+
+@dataclass(frozen=True)
+class Vec(Unary):
+    """Stack the columns into one column."""
+
+    shape: Shape
+
+
+@dataclass(frozen=True)
+class Commutation(Expr):
+    """The commutation matrix K with ``K vec(X) = vec(X^T)`` for X of shape
+    ``(rows, cols)``; K is (rows·cols)×(rows·cols)."""
+
+    rows: Dim
+    cols: Dim
+    shape: Shape
+
+
+@dataclass(frozen=True)
+class IndexedSum(Expr):
+    """``\\sum_{index=1}^{upper} body``."""
+
+    index: str
+    upper: Dim
+    body: Expr
+    shape: Shape
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.body,)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def num(value: int | Fraction) -> Number:
+    return Number(Fraction(value))
+
+
+ONE = num(1)
+MINUS_ONE = num(-1)
+
+
+def contains(expr: Expr, target: Expr) -> bool:
+    return any(node == target for node in expr.walk())
+
+
+def has_differential(expr: Expr) -> bool:
+    return any(isinstance(node, Differential) for node in expr.walk())
+
+
+def free_symbols(expr: Expr) -> set[Symbol]:
+    return {node for node in expr.walk() if isinstance(node, Symbol)}
+
+
+def is_number(expr: Expr, value: int | Fraction | None = None) -> bool:
+    return isinstance(expr, Number) and (value is None or expr.value == value)
+
+
+# Smart constructors. They keep the tree canonical in ways that are always true
+# (flattening, removing unit factors, folding numbers); the calculus's
+# simplifier does the rewriting a person would show as a step.
+
+
+def _product_shape(factors: tuple[Expr, ...]) -> Shape:
+    matrices = [f.shape for f in factors if f.shape != SCALAR]
+    if not matrices:
+        return SCALAR
+    return (matrices[0][0], matrices[-1][1])
+
+
+def mul(*factors: Expr) -> Expr:
+    """The product of the factors, flattened, numbers folded into one leading
+    coefficient, ``0`` absorbing and ``1`` dropped."""
+    flat: list[Expr] = []
+    coefficient = Fraction(1)
+    for factor in factors:
+        parts = factor.factors if isinstance(factor, MatMul) else (factor,)
+        for part in parts:
+            if isinstance(part, Number):
+                coefficient *= part.value
+            else:
+                flat.append(part)
+    shape = _product_shape(tuple(flat)) if flat else SCALAR
+    if coefficient == 0:
+        return Zeros(shape)
+    if any(isinstance(f, Zeros) for f in flat):
+        return Zeros(shape)
+    # identity matrices vanish next to anything that has the same size
+    if len(flat) > 1:
+        flat = [f for f in flat if not isinstance(f, Identity)] or flat[:1]
+    if coefficient != 1:
+        flat.insert(0, Number(coefficient))
+    if not flat:
+        return Number(coefficient)
+    if len(flat) == 1:
+        return flat[0]
+    return MatMul(tuple(flat), shape)
+
+
+def add(*terms: Expr) -> Expr:
+    """The sum, flattened, zeros dropped, numbers folded."""
+    flat: list[Expr] = []
+    constant = Fraction(0)
+    shape: Shape | None = None
+    for term in terms:
+        shape = shape or term.shape
+        parts = term.terms if isinstance(term, Add) else (term,)
+        for part in parts:
+            if isinstance(part, Zeros):
+                continue
+            if isinstance(part, Number):
+                constant += part.value
+            else:
+                flat.append(part)
+    if constant != 0:
+        flat.append(Number(constant))
+    if shape is None:
+        shape = SCALAR
+    if not flat:
+        return Zeros(shape) if shape != SCALAR else Number(Fraction(0))
+    if len(flat) == 1:
+        return flat[0]
+    return Add(tuple(flat), shape)
+
+
+def neg(expr: Expr) -> Expr:
+    return mul(MINUS_ONE, expr)
+
+
+def sub(left: Expr, right: Expr) -> Expr:
+    return add(left, neg(right))
+
+
+def scale(coefficient: int | Fraction, expr: Expr) -> Expr:
+    return mul(num(coefficient), expr)
+
+
+def transpose(expr: Expr) -> Expr:
+    """``expr^T`` with the always-true tidying: ``(A^T)^T = A``, and scalars,
+    symmetric symbols and identities are their own transpose."""
+    if isinstance(expr, Transpose):
+        return expr.arg
+    if expr.is_scalar and not isinstance(expr, Differential):
+        return expr
+    if isinstance(expr, (Identity,)):
+        return expr
+    if isinstance(expr, Symbol) and expr.symmetric:
+        return expr
+    if isinstance(expr, (Ones, Zeros)):
+        return type(expr)((expr.shape[1], expr.shape[0]))
+    return Transpose(expr, (expr.shape[1], expr.shape[0]))
+
+
+def inverse(expr: Expr) -> Expr:
+    if isinstance(expr, Inverse):
+        return expr.arg
+    if isinstance(expr, Identity):
+        return expr
+    return Inverse(expr, expr.shape)
+
+
+def trace(expr: Expr) -> Expr:
+    if expr.is_scalar:
+        return expr
+    return Trace(expr)
+
+
+def power(base: Expr, exponent: int | Fraction) -> Expr:
+    exponent = Fraction(exponent)
+    if exponent == 1:
+        return base
+    if exponent == 0:
+        return ONE if base.is_scalar else Identity(base.shape)
+    if isinstance(base, Number) and exponent.denominator == 1:
+        return Number(base.value**exponent)
+    if isinstance(base, Power):
+        return power(base.base, base.exponent * exponent)
+    return Power(base, exponent, base.shape)
+
+
+def hadamard(left: Expr, right: Expr) -> Expr:
+    if isinstance(left, Ones):
+        return right
+    if isinstance(right, Ones):
+        return left
+    if isinstance(left, Zeros) or isinstance(right, Zeros):
+        return Zeros(left.shape)
+    if left.is_scalar and right.is_scalar:
+        return mul(left, right)
+    return Hadamard(left, right, left.shape)
+
+
+def elementwise(fn: str, arg: Expr) -> Elementwise:
+    return Elementwise(fn, arg, arg.shape)
+
+
+def matrix_factors(expr: Expr) -> tuple[Fraction, list[Expr]]:
+    """Split a product into its number coefficient and its other factors."""
+    parts = expr.factors if isinstance(expr, MatMul) else (expr,)
+    coefficient = Fraction(1)
+    rest: list[Expr] = []
+    for part in parts:
+        if isinstance(part, Number):
+            coefficient *= part.value
+        else:
+            rest.append(part)
+    return coefficient, rest
+
+
+def substitute_dims(expr: Expr, mapping: dict[Dim, Dim]) -> Expr:
+    """Replace dimension names throughout (used when shapes are inferred)."""
+    from dataclasses import fields, replace
+
+    def fix_shape(shape: Shape) -> Shape:
+        return (mapping.get(shape[0], shape[0]), mapping.get(shape[1], shape[1]))
+
+    def visit(node: Expr) -> Expr:
+        changes: dict[str, object] = {}
+        for f in fields(node):  # type: ignore[arg-type]
+            if not f.init:
+                continue
+            value = getattr(node, f.name)
+            if isinstance(value, Expr):
+                new = visit(value)
+                if new is not value:
+                    changes[f.name] = new
+            elif isinstance(value, tuple) and value and all(isinstance(v, Expr) for v in value):
+                new_tuple = tuple(visit(v) for v in value)
+                if any(a is not b for a, b in zip(new_tuple, value)):
+                    changes[f.name] = new_tuple
+            elif f.name == "shape":
+                fixed = fix_shape(value)
+                if fixed != value:
+                    changes[f.name] = fixed
+            elif f.name in ("upper", "rows", "cols") and value in mapping:
+                changes[f.name] = mapping[value]
+            elif f.name == "dim" and value in mapping:
+                changes[f.name] = mapping[value]
+        return replace(node, **changes) if changes else node  # type: ignore[type-var]
+
+    return visit(expr)
+
+
+def rebuild(node: Expr, children: tuple[Expr, ...]) -> Expr:
+    """The same node with new children (in ``children()`` order), tidied by the
+    smart constructors where one applies."""
+    if isinstance(node, Add):
+        return add(*children)
+    if isinstance(node, MatMul):
+        return mul(*children)
+    if isinstance(node, Transpose):
+        return transpose(children[0])
+    if isinstance(node, Inverse):
+        return inverse(children[0])
+    if isinstance(node, Trace):
+        return trace(children[0])
+    if isinstance(node, Power):
+        return power(children[0], node.exponent)
+    if isinstance(node, Hadamard):
+        return hadamard(children[0], children[1])
+    if isinstance(node, Binary):
+        return type(node)(children[0], children[1], node.shape)
+    if isinstance(node, Differential):
+        return node
+    if isinstance(node, Elementwise):
+        return Elementwise(node.fn, children[0], node.shape)
+    if isinstance(node, Norm):
+        return Norm(children[0], node.kind)
+    if isinstance(node, IndexedSum):
+        return IndexedSum(node.index, node.upper, children[0], node.shape)
+    if isinstance(node, (Det,)):
+        return Det(children[0])
+    if isinstance(node, Unary):
+        return type(node)(children[0], node.shape)  # type: ignore[call-arg]
+    return node
+
+
+def map_tree(expr: Expr, fn) -> Expr:  # type: ignore[no-untyped-def]
+    """Rebuild bottom-up, applying ``fn`` to each rebuilt node."""
+    kids = expr.children()
+    if kids and not isinstance(expr, Differential):
+        new_kids = tuple(map_tree(k, fn) for k in kids)
+        if any(a is not b for a, b in zip(new_kids, kids)):
+            expr = rebuild(expr, new_kids)
+    return fn(expr)

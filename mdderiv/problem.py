@@ -1,0 +1,48 @@
+"""What the parser and the shape checker hand to the calculus: a checked problem."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .expr import Dim, Expr, Shape, Symbol
+
+
+@dataclass(frozen=True)
+class SymbolInfo:
+    """One declared or defined symbol."""
+
+    name: str  # Python identifier: "Sigma", "W_1", "x_bar", "lambda_"
+    latex: str  # the spelling to print: "\\Sigma", "W_{1}", "\\bar{\\mathbf{x}}"
+    shape: Shape
+    props: frozenset[str] = frozenset()
+    index: str | None = None  # "i" for a family x_i summed over i
+    count: Dim | None = None  # the family's size (the sum's upper bound)
+    defined: bool = False  # an intermediate name given by a definition line
+
+    def symbol(self) -> Symbol:
+        return Symbol(self.name, self.shape, self.props, self.index)
+
+
+@dataclass(frozen=True)
+class Definition:
+    """``NAME = EXPR``: the last one in a block is the objective."""
+
+    symbol: Symbol
+    expr: Expr
+    line: int
+    source: str  # the right-hand side as the author wrote it
+
+
+@dataclass
+class Problem:
+    symbols: dict[str, SymbolInfo]
+    definitions: list[Definition]
+    wrt: list[Symbol]
+    options: dict[str, str] = field(default_factory=dict)  # option lines in the body
+    option_lines: dict[str, int] = field(default_factory=dict)
+    wrt_line: int = 1
+    dims: list[Dim] = field(default_factory=list)  # dimension names, first use first
+
+    @property
+    def objective(self) -> Definition:
+        return self.definitions[-1]
