@@ -88,10 +88,12 @@ class GradientName(Expr):
 
     objective: str  # the objective's name, e.g. "l"
     of: Symbol
+    numerator: bool = False  # numerator layout: ∂f/∂X^T, shaped like X^T
     shape: Shape = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "shape", self.of.shape)
+        shape = self.of.shape[::-1] if self.numerator else self.of.shape
+        object.__setattr__(self, "shape", shape)
 
 
 @dataclass(frozen=True)
@@ -316,6 +318,27 @@ def is_number(expr: Expr, value: int | Fraction | None = None) -> bool:
 # Smart constructors. They keep the tree canonical in ways that are always true
 # (flattening, removing unit factors, folding numbers); the calculus's
 # simplifier does the rewriting a person would show as a step.
+
+
+def dim_product(a: Dim, b: Dim) -> Dim:
+    """The size of a Kronecker product or a vec: ``m·n`` as ``"m*n"``."""
+    if a == 1:
+        return b
+    if b == 1:
+        return a
+    if isinstance(a, int) and isinstance(b, int):
+        return a * b
+    return f"{a}*{b}"
+
+
+def dim_value(dim: Dim, sizes: dict[str, int]) -> int:
+    """The integer a dimension stands for, given sizes for the names."""
+    if isinstance(dim, int):
+        return dim
+    value = 1
+    for part in str(dim).split("*"):
+        value *= int(part) if part.isdigit() else sizes[part]
+    return value
 
 
 def _product_shape(factors: tuple[Expr, ...]) -> Shape:
