@@ -1,0 +1,400 @@
+"""The ``derive`` fence for Python-Markdown, as a SuperFences custom fence.
+
+``markdown.Markdown(extensions=["mdderiv"])`` is enough: the extension loads
+``pymdownx.superfences`` if it is missing and adds the ``derive`` fence to
+whichever SuperFences instance ends up handling fences, whatever the order of
+the extensions (it does so just before fences are searched, in a small
+preprocessor, because a SuperFences listed *after* mdderiv replaces the
+instance that was there when mdderiv loaded).
+
+Three SuperFences behaviours are worked around here:
+
+* an info line with unquoted values (``derive layout=numerator``) does not
+  match SuperFences' option syntax and the fence would be dropped silently:
+  for ``derive`` fences the unrecognised-header path is taken over;
+* exceptions from a formatter are swallowed: errors become a visible error box
+  and are reported (``page.md:LINE:COL: message``) by mdderiv itself;
+* the greedy pass formats fences that later turn out to sit in an indented
+  code block.  So the formatter only leaves a marker; a postprocessor derives
+  the blocks whose marker survived into the page, and fences that were
+  reverted to code (or that sit in an HTML comment) are never derived.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import secrets
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from markdown import Markdown
+from markdown.extensions import Extension
+from markdown.postprocessors import Postprocessor
+from markdown.preprocessors import Preprocessor
+
+from ..options import CHOICES, Options, parse_option
+from .blocks import BlockCache, Outcome, derive_block
+
+__all__ = ["BlockFailure", "FenceContext", "MdderivExtension", "fence_format", "fence_validator", "makeExtension"]
+
+log = logging.getLogger("mdderiv")
+
+FENCE_NAME = "derive"
+_HOOK_PRIORITY = 29  # after normalize_whitespace (30), before meta (27) and fences (25)
+_POST_PRIORITY = 25  # after raw_html (30) has put the markers in, before amp_substitute (20)
+
+
+@dataclass(frozen=True)
+class BlockFailure:
+    """One block that could not be derived, located in the page."""
+
+    filename: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.filename}:" if self.filename else ""
+        return f"{where}{self.line}:{self.column}: {self.message}"
+
+
+def _log_failure(failure: BlockFailure) -> None:
+    log.warning("%s", failure)
+
+
+@dataclass
+class FenceContext:
+    """What the fence needs to know besides the page text.
+
+    The MkDocs plugin shares one context with the extension and updates
+    ``filename`` and ``line_offset`` (front matter) before each page.
+    """
+
+    defaults: Options = field(default_factory=Options)
+    filename: str = ""
+    line_offset: int = 0
+    cache: BlockCache = field(default_factory=BlockCache)
+    report: Callable[[BlockFailure], None] = _log_failure
+
+
+@dataclass
+class _Pending:
+    body: str
+    info: str
+    info_col: int  # 0-based column of `info` in the fence line
+    fence_line: int  # 1-based line of the opening fence in the page
+    indent: int
+
+
+class _State:
+    """Per-``Markdown``-instance state of the fence (one conversion at a time)."""
+
+    def __init__(self, context: FenceContext) -> None:
+        self.context = context
+        self.nonce = secrets.token_hex(6)
+        self.pending: list[_Pending] = []
+        self.resolved: dict[int, str] = {}
+        self.failures: list[BlockFailure] = []
+        self.fence_match: re.Match[str] | None = None
+        self.fence_start = 0
+        self.fence_ws = ""
+        self.removed_lines = 0  # lines dropped by preprocessors before fences (meta)
+        self.lines_before = 0
+
+    def marker(self, index: int) -> str:
+        return f'<div data-mdderiv-block="{self.nonce}-{index}"></div>'
+
+    @property
+    def marker_re(self) -> re.Pattern[str]:
+        return re.compile(rf'<div data-mdderiv-block="{self.nonce}-(\d+)"></div>')
+
+
+def _state(md: Markdown) -> _State:
+    state = getattr(md, "_mdderiv_state", None)
+    if state is None:  # the fence used via custom_fences without the extension
+        state = _State(FenceContext())
+        md._mdderiv_state = state  # type: ignore[attr-defined]
+    return state
+
+
+# -- SuperFences custom fence: validator and formatter -----------------------------------
+
+
+def fence_validator(
+    language: str, inputs: dict[str, str], options: dict[str, Any], attrs: dict[str, Any], md: Markdown
+) -> bool:
+    """Accept every ``derive`` fence; option errors are shown by the formatter.
+
+    Returning False would make SuperFences render the block as plain code
+    without a word, so a bad option is kept for the error box instead.
+    """
+    state = _state(md)
+    match = state.fence_match
+    if match is not None and match.group("lang") == language:
+        options["info"] = match.string[match.end("lang") :]
+        options["info_col"] = match.end("lang")
+    else:  # called without our header hook (e.g. listed in custom_fences by hand)
+        options["info"] = " ".join(f'{key}="{value}"' for key, value in inputs.items())
+        options["info_col"] = 0
+    return True
+
+
+def fence_format(
+    src: str = "",
+    language: str = "",
+    class_name: str = "",
+    options: dict[str, Any] | None = None,
+    md: Markdown | None = None,
+    **kwargs: Any,
+) -> str:
+    """SuperFences formatter: a marker resolved by the postprocessor, or the
+    derivation itself when the extension's postprocessor is not there."""
+    options = options or {}
+    assert md is not None
+    state = _state(md)
+    offset = state.context.line_offset + state.removed_lines
+    pending = _Pending(
+        body=src,
+        info=str(options.get("info", "")),
+        info_col=int(options.get("info_col", 0)),
+        fence_line=state.fence_start + 1 + offset,
+        indent=len(state.fence_ws),
+    )
+    if "mdderiv_blocks" not in md.postprocessors:
+        return _render(state, pending)
+    state.pending.append(pending)
+    return state.marker(len(state.pending) - 1)
+
+
+def _formatter(src: str = "", language: str = "", options: Any = None, md: Any = None, **kwargs: Any) -> str:
+    return fence_format(src, language, FENCE_NAME, options, md, **kwargs)
+
+
+# -- rendering ---------------------------------------------------------------------------
+
+
+def _escape(text: str) -> str:
+    # Only what HTML needs; MathJax reads the text content, so entities are fine.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def math_html(outcome: Outcome) -> str:
+    """A derivation as Arithmatex-compatible display math."""
+    title = ""
+    if outcome.title:
+        title = f'<p class="mdderiv-title"><strong>{html.escape(outcome.title)}</strong></p>\n'
+    return f'{title}<div class="arithmatex">\\[\n{_escape(outcome.latex)}\n\\]</div>'
+
+
+def error_html(failure: BlockFailure, body: str) -> str:
+    """The visible box that replaces a block that failed."""
+    return (
+        '<div class="mdderiv-error admonition failure">\n'
+        '<p class="admonition-title">mdderiv could not derive this block</p>\n'
+        f"<p><code>{html.escape(str(failure))}</code></p>\n"
+        f'<pre class="mdderiv-source"><code>{html.escape(body)}</code></pre>\n'
+        "</div>"
+    )
+
+
+def locate(outcome: Outcome, fence_line: int, indent: int, info_col: int) -> tuple[int, int]:
+    """Page line and column of a failed block's error."""
+    if outcome.on_info_line:
+        return fence_line, info_col + outcome.column
+    return fence_line + outcome.line, indent + outcome.column
+
+
+def _render(state: _State, pending: _Pending) -> str:
+    context = state.context
+    outcome = derive_block(pending.body, pending.info, context.defaults, context.cache)
+    if outcome.ok:
+        return math_html(outcome)
+    line, column = locate(outcome, pending.fence_line, pending.indent, pending.info_col)
+    failure = BlockFailure(context.filename, line, column, outcome.error or "error")
+    state.failures.append(failure)
+    context.report(failure)
+    return error_html(failure, pending.body)
+
+
+# -- processors ------------------------------------------------------------------------------
+
+
+def _wrap_header(method: Callable[..., bool], state: _State, is_unrecognized: bool) -> Callable[..., bool]:
+    """Wrap a SuperFences header method: remember the fence's match, and take
+    over unrecognised ``derive`` headers (unquoted option values)."""
+
+    def wrapper(self: Any, m: re.Match[str]) -> bool:
+        state.fence_match = m
+        if is_unrecognized and m.group("lang") == FENCE_NAME:
+            self.lang = FENCE_NAME
+            self.options, self.attrs, self.formatter = {}, {}, None
+            for entry in reversed(self.extension.superfences):
+                if entry["name"] == FENCE_NAME:
+                    options: dict[str, Any] = {}
+                    if entry["validator"](FENCE_NAME, {}, options, {}, self.md):
+                        self.formatter = entry["formatter"]
+                        self.options = options
+                        return True
+            return False
+        return method(m)
+
+    return wrapper
+
+
+def _wrap_nested(method: Callable[..., None], state: _State) -> Callable[..., None]:
+    """Remember where the fence starts before the formatter is called."""
+
+    def wrapper(self: Any, ws: str, content: str, start: int, end: int) -> None:
+        state.fence_start = start
+        state.fence_ws = self.ws or ""
+        method(ws, content, start, end)
+
+    return wrapper
+
+
+def _wrap_run(method: Callable[..., list[str]], state: _State) -> Callable[..., list[str]]:
+    def wrapper(self: Any, lines: list[str]) -> list[str]:
+        # meta-data style preprocessors drop lines from the top; count them
+        state.removed_lines = max(0, state.lines_before - len(lines))
+        return method(lines)
+
+    return wrapper
+
+
+class _HookPreprocessor(Preprocessor):
+    """Make sure the SuperFences instance that will run knows the fence."""
+
+    def __init__(self, md: Markdown, state: _State) -> None:
+        super().__init__(md)
+        self.state = state
+        self._warned = False
+
+    def run(self, lines: list[str]) -> list[str]:
+        state = self.state
+        state.pending.clear()
+        state.resolved.clear()
+        state.failures.clear()
+        state.fence_match = None
+        state.lines_before = len(lines)
+        state.removed_lines = 0
+        found = False
+        for name in ("fenced_code_block", "fenced_raw_block"):
+            if name not in self.md.preprocessors:
+                continue
+            processor = self.md.preprocessors[name]
+            extension = getattr(processor, "extension", None)
+            if extension is None or not hasattr(extension, "superfences"):
+                continue
+            found = True
+            if not any(entry["name"] == FENCE_NAME for entry in extension.superfences):
+                extension.extend_super_fences(FENCE_NAME, _formatter, fence_validator, None)
+            if not getattr(processor, "_mdderiv_patched", False):
+                for attr, unrecognized in (
+                    ("parse_options", False),
+                    ("handle_attrs", False),
+                    ("handle_unrecognized", True),
+                ):
+                    original = getattr(processor, attr)
+                    setattr(processor, attr, types.MethodType(_wrap_header(original, state, unrecognized), processor))
+                processor.process_nested_block = types.MethodType(
+                    _wrap_nested(processor.process_nested_block, state), processor
+                )
+                processor.run = types.MethodType(_wrap_run(processor.run, state), processor)
+                processor._mdderiv_patched = True
+        if not found and not self._warned:
+            self._warned = True
+            log.warning(
+                "mdderiv: pymdownx.superfences is not handling fences (is 'fenced_code' loaded "
+                "after it?); derive blocks will show as code"
+            )
+        return lines
+
+
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+
+
+class _BlocksPostprocessor(Postprocessor):
+    """Derive the blocks whose marker reached the page."""
+
+    def __init__(self, md: Markdown, state: _State) -> None:
+        super().__init__(md)
+        self.state = state
+
+    def run(self, text: str) -> str:
+        state = self.state
+        if not state.pending:
+            return text
+        comments = [(m.start(), m.end()) for m in _COMMENT.finditer(text)]
+
+        def substitute(match: re.Match[str]) -> str:
+            index = int(match.group(1))
+            if index >= len(state.pending):
+                return match.group(0)
+            pending = state.pending[index]
+            if any(start <= match.start() < end for start, end in comments):
+                # commented out: keep it as the author wrote it, never derived
+                return f"```{FENCE_NAME}{pending.info}\n{pending.body}\n```"
+            if index not in state.resolved:
+                state.resolved[index] = _render(state, pending)
+            return state.resolved[index]
+
+        # Not cleared here: toc runs the postprocessors on heading text first.
+        return state.marker_re.sub(substitute, text)
+
+
+class MdderivExtension(Extension):
+    """``derive`` fences → step-by-step derivations (Arithmatex display math).
+
+    Config: one key per block option (site-wide defaults), ``filename`` and
+    ``line_offset`` for error positions, ``cache`` and ``cache_dir``.  Failed
+    blocks are listed in ``md.mdderiv_failures`` after each conversion and
+    logged as warnings on the ``mdderiv`` logger.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.context: FenceContext | None = kwargs.pop("context", None)
+        self.config = {
+            "layout": ["denominator", "default layout: " + "|".join(CHOICES["layout"])],
+            "check": [True, "numerical check by finite differences"],
+            "solve": [False, "also solve gradient = 0 where it has a closed form"],
+            "hessian": [False, "also derive the Hessian"],
+            "shapes": ["key", "shape annotations: " + "|".join(CHOICES["shapes"])],
+            "steps": ["full", "full|brief"],
+            "lang": ["en", "words of the steps: en|zh"],
+            "filename": ["", "page name used in error messages"],
+            "line_offset": [0, "lines before the Markdown text (front matter), for error positions"],
+            "cache": [True, "remember derivations (in memory) by block text and options"],
+            "cache_dir": ["", "also keep the cache in this directory"],
+        }
+        super().__init__(**kwargs)
+
+    def _own_context(self) -> FenceContext:
+        config = self.getConfigs()
+        values = {key: config[key] for key in ("layout", "check", "solve", "hessian", "shapes", "steps", "lang")}
+        defaults = Options(**{key: parse_option(key, value) for key, value in values.items()})
+        return FenceContext(
+            defaults=defaults,
+            filename=str(config["filename"]),
+            line_offset=int(config["line_offset"]),
+            cache=BlockCache(bool(config["cache"]), config["cache_dir"] or None),
+        )
+
+    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 - Python-Markdown's name
+        context = self.context or self._own_context()
+        state = _State(context)
+        md._mdderiv_state = state  # type: ignore[attr-defined]
+        md.mdderiv_failures = state.failures  # type: ignore[attr-defined]
+        processor = md.preprocessors["fenced_code_block"] if "fenced_code_block" in md.preprocessors else None
+        if processor is None or not hasattr(getattr(processor, "extension", None), "superfences"):
+            md.registerExtensions(["pymdownx.superfences"], {})
+        md.preprocessors.register(_HookPreprocessor(md, state), "mdderiv_fences", _HOOK_PRIORITY)
+        md.postprocessors.register(_BlocksPostprocessor(md, state), "mdderiv_blocks", _POST_PRIORITY)
+
+
+def makeExtension(**kwargs: Any) -> MdderivExtension:  # noqa: N802 - Python-Markdown's name
+    """Entry point for ``Markdown(extensions=["mdderiv.markdown.fence"])``."""
+    return MdderivExtension(**kwargs)
+

@@ -1,0 +1,213 @@
+"""The MkDocs plugin: ``plugins: [mdderiv]`` is all a site needs.
+
+* ``on_config`` adds the ``mdderiv`` Markdown extension (and
+  ``pymdownx.superfences`` when missing) and decides whether pages need a
+  math renderer;
+* ``on_page_markdown`` tells the fence which page it is in and how many
+  front-matter lines MkDocs stripped, so errors read ``docs/page.md:LINE:COL``;
+* ``on_post_page`` adds MathJax to pages with math, unless the site loads a
+  renderer itself;
+* blocks are cached by text + options + mdderiv version (in memory for the
+  whole process, so ``mkdocs serve`` re-derives only what changed, and on disk).
+
+Failed blocks are logged as warnings on ``mkdocs.plugins.mdderiv``, so
+``mkdocs build --strict`` fails; without ``--strict`` the page shows an error box.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
+from mkdocs.utils import get_relative_url
+
+from ..options import CHOICES, Options
+from .blocks import STATS, BlockCache
+from .fence import BlockFailure, FenceContext, MdderivExtension
+
+__all__ = ["MdderivConfig", "MdderivPlugin", "MATHJAX_CDN", "front_matter_lines"]
+
+log = logging.getLogger("mkdocs.plugins.mdderiv")
+
+MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"
+
+# MathJax reads only `.arithmatex` elements, with \( \) and \[ \] delimiters —
+# the output of mdderiv and of pymdownx.arithmatex in generic mode.
+MATHJAX_CONFIG = r"""<script>
+window.MathJax = {
+  tex: {inlineMath: [["\\(", "\\)"]], displayMath: [["\\[", "\\]"]],
+        processEscapes: true, processEnvironments: true},
+  options: {ignoreHtmlClass: ".*|", processHtmlClass: "arithmatex"}
+};
+</script>"""
+
+# Material's instant navigation swaps pages without reloading scripts.
+MATHJAX_RETYPESET = r"""<script>
+if (window.document$ && window.document$.subscribe) {
+  window.document$.subscribe(function () {
+    if (window.MathJax && MathJax.typesetPromise) {
+      MathJax.typesetClear(); MathJax.texReset(); MathJax.typesetPromise();
+    }
+  });
+}
+</script>"""
+
+_YAML_FRONT_MATTER = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.S)
+
+
+def front_matter_lines(source: str, markdown: str | None = None) -> int:
+    """How many lines MkDocs strips from the top of ``source`` as meta-data.
+
+    With ``markdown`` (the text MkDocs kept) the answer is exact whatever the
+    meta-data style; otherwise only YAML front matter is recognised.
+    """
+    source = source.replace("\r\n", "\n").replace("\r", "\n")
+    if markdown is not None and source.endswith(markdown) and markdown:
+        return source[: len(source) - len(markdown)].count("\n")
+    match = _YAML_FRONT_MATTER.match(source)
+    if not match:
+        return 0
+    end = match.end()
+    rest = source[end:]
+    return source[:end].count("\n") + len(rest) - len(rest.lstrip("\n"))
+
+
+class MdderivConfig(base.Config):
+    """``plugins: - mdderiv: {…}`` — site-wide defaults for every block option."""
+
+    layout = c.Choice(CHOICES["layout"], default="denominator")
+    check = c.Type(bool, default=True)
+    solve = c.Type(bool, default=False)
+    hessian = c.Type(bool, default=False)
+    shapes = c.Choice(CHOICES["shapes"], default="key")
+    steps = c.Choice(CHOICES["steps"], default="full")
+    lang = c.Choice(CHOICES["lang"], default="en")
+    mathjax = c.Choice((True, False, "auto"), default="auto")
+    mathjax_url = c.Type(str, default=MATHJAX_CDN)
+    cache = c.Type(bool, default=True)
+    cache_dir = c.Type(str, default=".mdderiv-cache")
+
+
+def _names(extensions: list[Any]) -> list[str]:
+    return [ext if isinstance(ext, str) else type(ext).__module__ for ext in extensions]
+
+
+class MdderivPlugin(BasePlugin[MdderivConfig]):
+    """Expand ``derive`` fences in every page of a MkDocs site."""
+
+    def __init__(self) -> None:
+        self.context = FenceContext(report=self._report)
+        self.add_mathjax = False
+        self.failures: list[BlockFailure] = []
+        self.derived = 0  # blocks derived in the last build (not taken from cache)
+        self.cached = 0  # blocks taken from the cache in the last build
+        self._stats_at_start = (0, 0)
+
+    def _report(self, failure: BlockFailure) -> None:
+        self.failures.append(failure)
+        log.warning("%s", failure)
+
+    # -- events --------------------------------------------------------------------------
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
+        cfg = self.config
+        self.context.defaults = Options(
+            layout=cfg.layout,
+            check=cfg.check,
+            solve=cfg.solve,
+            hessian=cfg.hessian,
+            shapes=cfg.shapes,
+            steps=cfg.steps,
+            lang=cfg.lang,
+        )
+        config_dir = Path(config.config_file_path or ".").resolve().parent
+        self.config_dir = config_dir
+        cache_dir = (config_dir / cfg.cache_dir) if cfg.cache and cfg.cache_dir else None
+        self.context.cache = BlockCache(enabled=cfg.cache, directory=cache_dir)
+
+        extensions = config.markdown_extensions
+        names = _names(extensions)
+        # A plain "mdderiv" entry would load a second, context-less copy of the fence.
+        for index in reversed(range(len(extensions))):
+            if names[index] in ("mdderiv", "mdderiv.markdown.fence"):
+                del extensions[index]
+        config.mdx_configs.pop("mdderiv", None)
+        if "pymdownx.superfences" not in names:
+            extensions.append("pymdownx.superfences")
+        extensions.append(MdderivExtension(context=self.context))
+
+        if cfg.mathjax == "auto":
+            self.add_mathjax = not self._site_has_math(config)
+        else:
+            self.add_mathjax = bool(cfg.mathjax)
+        return config
+
+    @staticmethod
+    def _site_has_math(config: MkDocsConfig) -> bool:
+        """Whether the site loads MathJax or KaTeX itself."""
+        for script in list(config.extra_javascript) + list(config.extra_css):
+            text = str(getattr(script, "path", script)).lower()
+            if "mathjax" in text or "katex" in text:
+                return True
+        arithmatex = config.mdx_configs.get("pymdownx.arithmatex")
+        if "pymdownx.arithmatex" in _names(config.markdown_extensions) and (arithmatex or {}).get("generic"):
+            return True
+        return False
+
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        self.failures = []
+        self._stats_at_start = (STATS.derived, STATS.cached)
+
+    def on_page_markdown(self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
+        path = page.file.abs_src_path
+        offset = 0
+        if path and os.path.isfile(path):
+            try:
+                with open(path, encoding="utf-8-sig", errors="replace") as handle:
+                    offset = front_matter_lines(handle.read(), markdown)
+            except OSError:
+                offset = 0
+            self.context.filename = os.path.relpath(path, self.config_dir).replace(os.sep, "/")
+        else:  # generated pages have no file on disk
+            self.context.filename = page.file.src_uri
+        self.context.line_offset = offset
+        return markdown
+
+    def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str | None:
+        if not self.add_mathjax or 'class="arithmatex"' not in output or "MathJax-script" in output:
+            return output
+        url = self.config.mathjax_url
+        if not re.match(r"^([a-z][a-z0-9+.-]*:|/)", url, re.I):
+            # a path inside the built site: relative to this page
+            url = get_relative_url(url, page.url or ".")
+        scripts = (
+            MATHJAX_CONFIG
+            + f'\n<script id="MathJax-script" async src="{url}"></script>\n'
+        )
+        if "</head>" in output:
+            output = output.replace("</head>", scripts + "</head>", 1)
+        else:
+            output = scripts + output
+        if "</body>" in output:
+            head, _, tail = output.rpartition("</body>")
+            output = head + MATHJAX_RETYPESET + "\n</body>" + tail
+        return output
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        self.derived = STATS.derived - self._stats_at_start[0]
+        self.cached = STATS.cached - self._stats_at_start[1]
+        log.info(
+            "mdderiv: %d block(s) derived, %d from cache, %d failed",
+            self.derived,
+            self.cached,
+            len(self.failures),
+        )
