@@ -442,6 +442,9 @@ def inverse(expr: Expr) -> Expr:
 def trace(expr: Expr) -> Expr:
     if expr.is_scalar:
         return expr
+    if isinstance(expr, MatMul) and isinstance(expr.factors[0], Number):
+        # tr(cA) = c tr(A): a number never hides inside a trace
+        return mul(expr.factors[0], Trace(mul(*expr.factors[1:])))
     return Trace(expr)
 
 

@@ -1,0 +1,331 @@
+"""Differentials: one rule per operation (seed 001, "运算法则").
+
+``differential(expr, active)`` returns ``d(expr)`` as an expression in which
+the differentials ``dX`` of the *active* symbols appear linearly, or ``None``
+when ``expr`` is constant (every other symbol has zero differential).  The ids
+of the rules it used are appended to ``used``, so the step can cite them.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Callable, Optional
+
+from ..errors import DeriveError
+from ..expr import (
+    SCALAR,
+    Add,
+    Commutation,
+    Det,
+    Diag,
+    Differential,
+    DimValue,
+    Elementwise,
+    Expr,
+    GradientName,
+    Hadamard,
+    HadamardDiv,
+    Identity,
+    IndexedSum,
+    Inverse,
+    Kron,
+    MatMul,
+    Norm,
+    Number,
+    Ones,
+    Power,
+    Softmax,
+    Symbol,
+    Trace,
+    Transpose,
+    Vec,
+    Zeros,
+    add,
+    elementwise,
+    hadamard,
+    inverse,
+    mul,
+    neg,
+    num,
+    power,
+    scale,
+    sub,
+    trace,
+    transpose,
+)
+
+Used = list[str]
+MaybeExpr = Optional[Expr]
+
+
+def _note(used: Used, rule_id: str) -> None:
+    if rule_id not in used:
+        used.append(rule_id)
+
+
+def differential(expr: Expr, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    """``d(expr)`` with only the ``active`` symbols varying."""
+    handler = _HANDLERS.get(type(expr))
+    if handler is None:
+        raise DeriveError(f"the engine has no differential rule for {type(expr).__name__}")
+    return handler(expr, active, used)
+
+
+def _constant(expr: Expr, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    return None
+
+
+def _symbol(expr: Symbol, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    return Differential(expr) if expr in active else None
+
+
+def _add(expr: Add, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    parts = [d for d in (differential(t, active, used) for t in expr.terms) if d is not None]
+    if not parts:
+        return None
+    if len(expr.terms) > 1:
+        _note(used, "sum_rule")
+    return add(*parts)
+
+
+def _matmul(expr: MatMul, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    factors = expr.factors
+    terms: list[Expr] = []
+    for j, factor in enumerate(factors):
+        d = differential(factor, active, used)
+        if d is not None:
+            terms.append(mul(*factors[:j], d, *factors[j + 1 :]))
+    if not terms:
+        return None
+    non_number = [f for f in factors if not isinstance(f, Number)]
+    if len(non_number) > 1:
+        _note(used, "product_rule")
+    return add(*terms)
+
+
+def _transpose(expr: Transpose, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    d = differential(expr.arg, active, used)
+    if d is None:
+        return None
+    _note(used, "transpose_rule")
+    return transpose(d)
+
+
+def _inverse(expr: Inverse, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    d = differential(expr.arg, active, used)
+    if d is None:
+        return None
+    _note(used, "inverse_rule")
+    return neg(mul(expr, d, expr))
+
+
+def _det(expr: Det, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    d = differential(expr.arg, active, used)
+    if d is None:
+        return None
+    _note(used, "det_rule")
+    return mul(expr, trace(mul(inverse(expr.arg), d)))
+
+
+def _trace(expr: Trace, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    d = differential(expr.arg, active, used)
+    if d is None:
+        return None
+    _note(used, "trace_rule")
+    return trace(d)
+
+
+def _power(expr: Power, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    d = differential(expr.base, active, used)
+    if d is None:
+        return None
+    base, p = expr.base, expr.exponent
+    if base.is_scalar:
+        _note(used, "power_rule")
+        return mul(num(p), power(base, p - 1), d)
+    # integer power of a square matrix
+    _note(used, "matrix_power_rule")
+    k = int(p)
+    if k < 0:
+        # X^{-k} = (X^k)^{-1}: the inverse rule on top of the positive power
+        _note(used, "inverse_rule")
+        positive = _power(Power(base, Fraction(-k), base.shape), active, used)
+        assert positive is not None
+        return neg(mul(expr, positive, expr))
+    terms = [mul(power(base, j), d, power(base, k - 1 - j)) for j in range(k)]
+    return add(*terms)
+
+
+def _hadamard(expr: Hadamard, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    dl = differential(expr.left, active, used)
+    dr = differential(expr.right, active, used)
+    if dl is None and dr is None:
+        return None
+    _note(used, "hadamard_rule")
+    terms = []
+    if dl is not None:
+        terms.append(hadamard(dl, expr.right))
+    if dr is not None:
+        terms.append(hadamard(expr.left, dr))
+    return add(*terms)
+
+
+def _hadamard_div(expr: HadamardDiv, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    dl = differential(expr.left, active, used)
+    dr = differential(expr.right, active, used)
+    if dl is None and dr is None:
+        return None
+    _note(used, "hadamard_div_rule")
+    terms = []
+    if dl is not None:
+        terms.append(HadamardDiv(dl, expr.right, expr.shape))
+    if dr is not None:
+        square = Hadamard(expr.right, expr.right, expr.shape)
+        terms.append(neg(HadamardDiv(hadamard(expr.left, dr), square, expr.shape)))
+    return add(*terms)
+
+
+def _kron(expr: Kron, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    dl = differential(expr.left, active, used)
+    dr = differential(expr.right, active, used)
+    if dl is None and dr is None:
+        return None
+    _note(used, "kron_rule")
+    terms = []
+    if dl is not None:
+        terms.append(Kron(dl, expr.right, expr.shape))
+    if dr is not None:
+        terms.append(Kron(expr.left, dr, expr.shape))
+    return add(*terms)
+
+
+def _ones_like(expr: Expr) -> Expr:
+    return Ones(expr.shape) if not expr.is_scalar else num(1)
+
+
+def elementwise_derivative(fn: str, arg: Expr) -> tuple[Expr, bool]:
+    """``f'(arg)`` and whether it is to be *divided* by (log, sqrt) rather than
+    multiplied: ``d log(U) = dU ⊘ U`` reads better than ``U^{⊙-1} ⊙ dU``."""
+    if fn == "exp":
+        return elementwise("exp", arg), False
+    if fn == "log":
+        return arg, True
+    if fn == "sin":
+        return elementwise("cos", arg), False
+    if fn == "cos":
+        return neg(elementwise("sin", arg)), False
+    if fn == "tanh":
+        return elementwise("tanh_prime", arg), False
+    if fn == "sigma":
+        return elementwise("sigma_prime", arg), False
+    if fn == "sqrt":
+        return scale(2, elementwise("sqrt", arg)), True
+    if fn == "abs":
+        return elementwise("sign", arg), False
+    if fn == "sigma_prime":
+        # σ'' = σ' ⊙ (1 - 2σ)
+        factor = sub(_ones_like(arg), scale(2, elementwise("sigma", arg)))
+        return hadamard(elementwise("sigma_prime", arg), factor), False
+    if fn == "tanh_prime":
+        # (1 - tanh²)' = -2 tanh ⊙ tanh'
+        return neg(scale(2, hadamard(elementwise("tanh", arg), elementwise("tanh_prime", arg)))), False
+    if fn == "sign":
+        return Zeros(arg.shape) if not arg.is_scalar else num(0), False
+    raise DeriveError(f"the engine has no derivative for the function {fn!r}")
+
+
+def _elementwise(expr: Elementwise, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    if expr.fn == "log" and isinstance(expr.arg, Det):
+        d = differential(expr.arg.arg, active, used)
+        if d is None:
+            return None
+        _note(used, "logdet_rule")
+        return trace(mul(inverse(expr.arg.arg), d))
+    d = differential(expr.arg, active, used)
+    if d is None:
+        return None
+    derivative, divide = elementwise_derivative(expr.fn, expr.arg)
+    if expr.arg.is_scalar:
+        _note(used, "scalar_chain")
+        if divide:
+            return mul(power(derivative, -1), d)
+        return mul(derivative, d)
+    _note(used, "elementwise_rule")
+    if divide:
+        return HadamardDiv(d, derivative, expr.shape)
+    coefficient = Fraction(1)
+    if isinstance(derivative, MatMul) and isinstance(derivative.factors[0], Number):
+        # keep a sign outside the Hadamard product: -(sin(U) ⊙ dU)
+        coefficient = derivative.factors[0].value
+        derivative = mul(*derivative.factors[1:])
+    return scale(coefficient, hadamard(derivative, d))
+
+
+def _softmax(expr: Softmax, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    d = differential(expr.arg, active, used)
+    if d is None:
+        return None
+    _note(used, "softmax_rule")
+    s = expr
+    jac = sub(Diag(s, (s.shape[0], s.shape[0])), mul(s, transpose(s)))
+    return mul(jac, d)
+
+
+def _norm(expr: Norm, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    # norms are rewritten before differentiating (see rewrite.py); this keeps
+    # the rule total for callers that differentiate a raw norm
+    inner = trace(mul(transpose(expr.arg), expr.arg))
+    return differential(power(inner, Fraction(1, 2)), active, used)
+
+
+def _linear(expr: Expr, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    assert isinstance(expr, (Diag, Vec))
+    d = differential(expr.arg, active, used)
+    if d is None:
+        return None
+    _note(used, "linear_rule")
+    return type(expr)(d, expr.shape)
+
+
+def _indexed_sum(expr: IndexedSum, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    d = differential(expr.body, active, used)
+    if d is None:
+        return None
+    _note(used, "linear_rule")
+    return IndexedSum(expr.index, expr.upper, d, expr.shape)
+
+
+def _differential(expr: Differential, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    # d(dX) = 0: the differential of a fixed direction (second differentials)
+    return None
+
+
+_HANDLERS: dict[type, Callable[[Expr, frozenset[Symbol], Used], MaybeExpr]] = {
+    Symbol: _symbol,  # type: ignore[dict-item]
+    Number: _constant,
+    DimValue: _constant,
+    Ones: _constant,
+    Zeros: _constant,
+    Identity: _constant,
+    Commutation: _constant,
+    GradientName: _constant,
+    Differential: _differential,  # type: ignore[dict-item]
+    Add: _add,  # type: ignore[dict-item]
+    MatMul: _matmul,  # type: ignore[dict-item]
+    Transpose: _transpose,  # type: ignore[dict-item]
+    Inverse: _inverse,  # type: ignore[dict-item]
+    Det: _det,  # type: ignore[dict-item]
+    Trace: _trace,  # type: ignore[dict-item]
+    Power: _power,  # type: ignore[dict-item]
+    Hadamard: _hadamard,  # type: ignore[dict-item]
+    HadamardDiv: _hadamard_div,  # type: ignore[dict-item]
+    Kron: _kron,  # type: ignore[dict-item]
+    Elementwise: _elementwise,  # type: ignore[dict-item]
+    Softmax: _softmax,  # type: ignore[dict-item]
+    Norm: _norm,  # type: ignore[dict-item]
+    Diag: _linear,
+    Vec: _linear,
+    IndexedSum: _indexed_sum,  # type: ignore[dict-item]
+}
+
+__all__ = ["differential", "elementwise_derivative", "SCALAR"]

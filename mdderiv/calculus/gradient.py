@@ -1,0 +1,221 @@
+"""Gradients of a scalar objective, step by step (seed 001).
+
+The method: take the differential, wrap each term in a trace, rotate until the
+differential stands at the right, collect to ``tr(L dX)`` and read off
+``∂f/∂X = L^T``.  Intermediate definitions are the seed's chain rule: first
+``∂f/∂Y`` for the last name Y, then through ``Y``'s definition to the names and
+variables it uses, and so on back to the variables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..derivation import Section
+from ..errors import DeriveError
+from ..expr import (
+    Differential,
+    Expr,
+    GradientName,
+    Symbol,
+    Trace,
+    add,
+    free_symbols,
+    map_tree,
+    mul,
+    trace,
+    transpose,
+)
+from ..problem import Definition, Problem
+from .differential import differential
+from .rewrite import rewrites
+from .simplify import merge_like_terms, simplify
+from .trace import expand, is_trace, left_forms
+
+
+@dataclass
+class GradientRun:
+    """The state of one reverse sweep through the definitions."""
+
+    problem: Problem
+    sections: list[Section] = field(default_factory=list)
+    #: ∂f/∂S for each symbol reached, as contributions still to be summed
+    parts: dict[Symbol, list[Expr]] = field(default_factory=dict)
+    #: the finished value of ∂f/∂Y for intermediates, with no placeholders
+    values: dict[Symbol, Expr] = field(default_factory=dict)
+    #: where each symbol's gradient was last read off: (section, steps so far)
+    last_read: dict[Symbol, tuple[Section, int]] = field(default_factory=dict)
+
+    @property
+    def objective(self) -> Symbol:
+        return self.problem.objective.symbol
+
+    def name(self, symbol: Symbol) -> GradientName:
+        return GradientName(self.objective.name, symbol)
+
+    def folding(self) -> list[tuple[Symbol, Expr]]:
+        return [
+            (d.symbol, d.expr)
+            for d in self.problem.definitions[:-1]
+            if not isinstance(d.expr, Symbol)
+        ]
+
+
+def active_symbols(problem: Problem) -> tuple[frozenset[Symbol], frozenset[Symbol]]:
+    """(variables, intermediates that depend on a variable)."""
+    variables = frozenset(problem.wrt)
+    depends: set[Symbol] = set()
+    for definition in problem.definitions[:-1]:
+        used = free_symbols(definition.expr)
+        if used & variables or used & depends:
+            depends.add(definition.symbol)
+    return variables, frozenset(depends)
+
+
+def prepared_objective(problem: Problem, section: Section) -> Expr:
+    """Show the definitions and the objective, apply the rewrites; return the
+    expression to differentiate."""
+    for definition in problem.definitions[:-1]:
+        section.add(definition.symbol, definition.expr, "definition")
+    objective = problem.objective
+    section.add(objective.symbol, objective.expr, "objective")
+    expr = objective.expr
+    for new, rules in rewrites(expr):
+        section.add(None, new, *rules)
+        expr = new
+    return expr
+
+
+def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of: Symbol | None) -> None:
+    """One stage: ``df`` through ``expr`` (the objective when ``seed`` is None,
+    else a definition ``of = expr`` whose gradient placeholder is ``seed``)."""
+    variables, intermediates = active_symbols(run.problem)
+    active = frozenset(s for s in free_symbols(expr) if s in variables or s in intermediates)
+    if not active:
+        return
+    f = run.objective
+    df = Differential(f)
+    used: list[str] = []
+    d_expr = differential(expr, active, used)
+    if d_expr is None:
+        return
+    if seed is None:
+        section.add(df, d_expr, *used)
+        wrap = lambda t: t  # noqa: E731 - the terms are df's own
+    else:
+        assert of is not None
+        section.add(df, _tr(mul(transpose(seed), Differential(of))), "chain_rule")
+        section.add(None, _tr(mul(transpose(seed), d_expr)), *used)
+        wrap = lambda t: _tr(mul(transpose(seed), t))  # noqa: E731
+
+    terms = [wrap(t) for t in expand(d_expr)]
+    distributed = add(*terms)
+    shown = section.steps[-1].rhs
+    if distributed != shown:
+        section.add(None, distributed, "distribute")
+    traced = [t if is_trace(t) else Trace(t) for t in terms]
+    if any(not is_trace(t) for t in terms):
+        rules = ["trace_scalar"] + (["trace_linear"] if len(terms) > 1 else [])
+        section.add(None, add(*traced), *rules)
+
+    tricks: list[str] = []
+    forms = left_forms(terms, tricks)
+    by_symbol: dict[Symbol, list[Expr]] = {}
+    for term, form in zip(terms, forms):
+        symbol = _differential_of(term)
+        by_symbol.setdefault(symbol, []).append(form)
+    rotated = add(*(_tr(mul(form, Differential(_differential_of(t)))) for t, form in zip(terms, forms)))
+    if rotated != section.steps[-1].rhs:
+        section.add(None, rotated, *(r for r in tricks if r != "trace_scalar"))
+    collected: dict[Symbol, Expr] = {s: add(*merge_like_terms(fs)) for s, fs in by_symbol.items()}
+    combined = add(*(_tr(mul(l, Differential(s))) for s, l in collected.items()))
+    if combined != section.steps[-1].rhs:
+        section.add(None, combined, "collect")
+
+    for symbol, left in collected.items():
+        rules: list[str] = []
+        raw = transpose(left)
+        value = simplify(raw, rules, run.folding())
+        section.add(run.name(symbol), raw, "read_off")
+        if value != raw:
+            section.add(None, value, *rules)
+        run.parts.setdefault(symbol, []).append(value)
+        run.last_read[symbol] = (section, len(section.steps))
+
+
+def _tr(expr: Expr) -> Expr:
+    """``tr(expr)`` shown even for a 1×1 ``expr``: the step is about the trace."""
+    return Trace(expr)
+
+
+def _differential_of(term: Expr) -> Symbol:
+    for node in term.walk():
+        if isinstance(node, Differential):
+            return node.of
+    raise DeriveError("internal: a term without a differential")
+
+
+def substitute(expr: Expr, values: dict[Symbol, Expr], objective: str) -> Expr:
+    def visit(node: Expr) -> Expr:
+        if isinstance(node, GradientName) and node.objective == objective and node.of in values:
+            return values[node.of]
+        return node
+
+    return map_tree(expr, visit)
+
+
+def gradients(problem: Problem, sections: list[Section]) -> dict[Symbol, Expr]:
+    """Run the method; return ∂f/∂X for every variable."""
+    run = GradientRun(problem)
+    head = Section("objective")
+    sections.append(head)
+    expr = prepared_objective(problem, head)
+    first = Section("differential")
+    sections.append(first)
+    sweep(run, expr, first, None, None)
+
+    _, intermediates = active_symbols(problem)
+    for definition in reversed(problem.definitions[:-1]):
+        y = definition.symbol
+        if y not in intermediates or y not in run.parts:
+            continue
+        value = _finish(run, y)
+        run.values[y] = value
+        section = Section("chain", about=y)
+        sections.append(section)
+        sweep(run, definition.expr, section, run.name(y), y)
+
+    results: dict[Symbol, Expr] = {}
+    for variable in problem.wrt:
+        if variable not in run.parts:
+            raise DeriveError(
+                f"the objective does not depend on {variable.name}", problem.wrt_line, 1
+            )
+        results[variable] = _finish(run, variable, sections)
+    return results
+
+
+def _finish(run: GradientRun, symbol: Symbol, sections: list[Section] | None = None) -> Expr:
+    """The value of ∂f/∂symbol: contributions summed, placeholders replaced."""
+    parts = run.parts[symbol]
+    total = add(*parts) if len(parts) > 1 else parts[0]
+    rules: list[str] = []
+    substituted = substitute(total, run.values, run.objective.name)
+    value = simplify(substituted, rules, run.folding())
+    if sections is None or (value == parts[-1] and len(parts) == 1):
+        return value
+    section, length = run.last_read[symbol]
+    if len(parts) == 1 and len(section.steps) == length:
+        # the read-off was the last line shown: substitute right under it
+        section.add(None, value, "substitute", *rules)
+        return value
+    section = Section("result", about=symbol)
+    sections.append(section)
+    section.add(run.name(symbol), total, "collect" if len(parts) > 1 else "substitute")
+    if value != total:
+        section.add(None, value, "substitute", *rules)
+    return value
+
+
+def definition_by_symbol(problem: Problem) -> dict[Symbol, Definition]:
+    return {d.symbol: d for d in problem.definitions}

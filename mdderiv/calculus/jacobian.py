@@ -1,0 +1,89 @@
+"""Derivatives of a vector or matrix objective: ``vec(dF) = (∂F/∂X)^T vec(dX)``.
+
+For a vector function of a vector this is the Jacobian ``dF = J dx``
+(numerator layout ``J``, denominator layout ``J^T``, seed 002).
+"""
+
+from __future__ import annotations
+
+from ..derivation import Result, Section
+from ..errors import DeriveError
+from ..expr import Differential, Expr, GradientName, Symbol, Vec, add, map_tree, mul
+from ..options import Options
+from ..problem import Problem
+from .differential import differential
+from .gradient import active_symbols
+from .rewrite import rewrites
+from .simplify import push_transpose, simplify
+from .trace import expand
+from .vectorize import VecForm, vec_of
+
+
+def inline_definitions(problem: Problem, expr: Expr, keep: frozenset[Symbol]) -> Expr:
+    """Replace the intermediate names in ``keep`` by their definitions."""
+    table = {d.symbol: d.expr for d in problem.definitions[:-1]}
+
+    def visit(node: Expr) -> Expr:
+        if isinstance(node, Symbol) and node in keep and node in table:
+            return inline_definitions(problem, table[node], keep)
+        return node
+
+    return map_tree(expr, visit)
+
+
+def derivative_matrix(expr: Expr, variable: Symbol, section: Section, lhs: Expr) -> Expr:
+    """Steps from ``d(expr)`` to ``M`` with ``vec(d expr) = M vec(dX)``."""
+    used: list[str] = []
+    d_expr = differential(expr, frozenset({variable}), used)
+    if d_expr is None:
+        raise DeriveError(f"the objective does not depend on {variable.name}")
+    section.add(lhs, d_expr, *used)
+    terms = expand(d_expr)
+    if add(*terms) != d_expr:
+        section.add(None, add(*terms), "distribute")
+    rules: list[str] = []
+    form = VecForm(rules)
+    m = add(*(form.of(t) for t in terms))
+    dx = vec_of(Differential(variable))
+    vectors = expr.shape[1] == 1 and variable.shape[1] == 1
+    shown_lhs = None if vectors else Vec(lhs, (m.shape[0], 1))
+    if mul(m, dx) != section.steps[-1].rhs or shown_lhs is not None:
+        section.add(shown_lhs, mul(m, dx), *rules, "read_off_jacobian" if vectors else "read_off_derivative")
+    simplified_rules: list[str] = []
+    value = simplify(m, simplified_rules)
+    if value != m:
+        section.add(None, mul(value, dx), *simplified_rules)
+    return value
+
+
+def derivatives(problem: Problem, options: Options, sections: list[Section]) -> list[Result]:
+    objective = problem.objective
+    head = Section("objective")
+    sections.append(head)
+    for definition in problem.definitions[:-1]:
+        head.add(definition.symbol, definition.expr, "definition")
+    head.add(objective.symbol, objective.expr, "objective")
+    _, intermediates = active_symbols(problem)
+    expr = inline_definitions(problem, objective.expr, intermediates)
+    if expr != objective.expr:
+        head.add(None, expr, "substitute")
+    for new, rules in rewrites(expr):
+        head.add(None, new, *rules)
+        expr = new
+
+    results: list[Result] = []
+    for variable in problem.wrt:
+        section = Section("derivative", about=variable)
+        sections.append(section)
+        numerator = GradientName(objective.symbol.name, variable, numerator=True)
+        m = derivative_matrix(expr, variable, section, Differential(objective.symbol))
+        if options.layout == "numerator":
+            section.add(numerator, m, "read_off_jacobian")
+            results.append(Result(variable, m, numerator, "derivative", "numerator"))
+        else:
+            rules: list[str] = []
+            value = simplify(push_transpose(m, rules), rules)
+            label = GradientName(objective.symbol.name, variable)
+            section.add(label, value, "read_off_derivative", *rules)
+            results.append(Result(variable, value, label, "derivative", "denominator"))
+    return results

@@ -1,0 +1,127 @@
+"""Rewrites a person makes before differentiating (seed 001, 例2 and 例3).
+
+* a norm becomes an inner product or a trace: ``‖x‖² = x^T x``,
+  ``‖X‖_F² = tr(X^T X)``;
+* ``log softmax(a) = a - 1 log(1^T exp(a))``, then the product is distributed
+  and ``y^T 1 = 1`` used for a one-hot ``y``.
+
+Each rewrite returns the new expression and the rules it used, or ``None``
+when it does not apply, so the caller shows one step per rewrite.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..expr import (
+    Add,
+    Elementwise,
+    Expr,
+    MatMul,
+    Norm,
+    Ones,
+    Softmax,
+    add,
+    elementwise,
+    map_tree,
+    mul,
+    neg,
+    power,
+    trace,
+    transpose,
+)
+from .simplify import simplify_product
+
+Rewrite = tuple[Expr, list[str]]
+
+
+def rewrite_norms(expr: Expr) -> Rewrite | None:
+    used: list[str] = []
+
+    def visit(node: Expr) -> Expr:
+        if not isinstance(node, Norm):
+            return node
+        arg = node.arg
+        if node.kind == "F" or arg.shape[1] != 1:
+            used.append("norm_frobenius")
+            inner = trace(mul(transpose(arg), arg))
+        else:
+            used.append("norm_inner")
+            inner = mul(transpose(arg), arg)
+        return power(inner, Fraction(1, 2))
+
+    new = map_tree(expr, visit)
+    if new == expr:
+        return None
+    if _has_fractional_norm_power(new):
+        used.append("norm_power")
+    return new, list(dict.fromkeys(used))
+
+
+def _has_fractional_norm_power(expr: Expr) -> bool:
+    from ..expr import Power
+
+    return any(isinstance(n, Power) and n.exponent.denominator != 1 for n in expr.walk())
+
+
+def rewrite_log_softmax(expr: Expr) -> Rewrite | None:
+    """``log softmax(a) → a - 1 log(1^T exp(a))``."""
+
+    def visit(node: Expr) -> Expr:
+        if isinstance(node, Elementwise) and node.fn == "log" and isinstance(node.arg, Softmax):
+            a = node.arg.arg
+            ones = Ones(a.shape)
+            normaliser = elementwise("log", mul(transpose(ones), elementwise("exp", a)))
+            return add(a, neg(mul(ones, normaliser)))
+        return node
+
+    new = map_tree(expr, visit)
+    if new == expr:
+        return None
+    return new, ["log_softmax"]
+
+
+def distribute_products(expr: Expr) -> Rewrite | None:
+    """Distribute products over the sums inside them, then tidy each product
+    (this is where ``y^T 1 = 1`` applies).  Used after the log-softmax rewrite."""
+    used: list[str] = []
+
+    def visit(node: Expr) -> Expr:
+        if not isinstance(node, MatMul):
+            return node
+        sums = [i for i, f in enumerate(node.factors) if isinstance(f, Add) and not f.is_scalar]
+        if not sums:
+            return simplify_product(node, used)
+        i = sums[0]
+        used.append("distribute")
+        before, after = node.factors[:i], node.factors[i + 1 :]
+        terms = node.factors[i].terms  # type: ignore[attr-defined]
+        return add(*(visit(mul(*before, t, *after)) if isinstance(mul(*before, t, *after), MatMul)
+                     else mul(*before, t, *after) for t in terms))
+
+    new = map_tree(expr, visit)
+    if new == expr:
+        return None
+    return new, list(dict.fromkeys(used))
+
+
+#: (rewrite, applies only after a previous rewrite of the list changed something)
+PIPELINE = (rewrite_norms, rewrite_log_softmax)
+
+
+def rewrites(expr: Expr) -> list[Rewrite]:
+    """The successive rewrites of ``expr`` a person would show."""
+    out: list[Rewrite] = []
+    current = expr
+    for step in PIPELINE:
+        result = step(current)
+        if result is None:
+            continue
+        out.append(result)
+        current = result[0]
+        if step is rewrite_log_softmax:
+            distributed = distribute_products(current)
+            if distributed is not None:
+                out.append(distributed)
+                current = distributed[0]
+    return out

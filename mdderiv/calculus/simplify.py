@@ -1,0 +1,418 @@
+"""Simplification to the forms a person writes.
+
+Transposes are pushed to the leaves (``(b a^T)^T = a b^T``), symmetric
+matrices lose their transposes, ``exp(a) / 1^T exp(a)`` becomes
+``softmax(a)``, ``y^T 1 = 1`` for one-hot ``y``, like terms merge, common
+factors come out (``-y x^T + softmax(Wx) x^T = (softmax(Wx) - y) x^T``) and
+sub-expressions the author named in a definition are folded back into the name.
+Each rewrite notes its rule id in ``used``.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Iterable, Sequence
+
+from ..expr import (
+    ONE_HOT,
+    Add,
+    Det,
+    Diag,
+    Differential,
+    DimValue,
+    Elementwise,
+    Expr,
+    Hadamard,
+    HadamardDiv,
+    Identity,
+    IndexedSum,
+    Inverse,
+    MatMul,
+    Number,
+    Ones,
+    Power,
+    Softmax,
+    Symbol,
+    Trace,
+    Transpose,
+    add,
+    hadamard,
+    map_tree,
+    mul,
+    num,
+    power,
+    transpose,
+)
+
+Used = list[str]
+
+
+def _note(used: Used | None, rule_id: str) -> None:
+    if used is not None and rule_id not in used:
+        used.append(rule_id)
+
+
+# --------------------------------------------------------------------------- symmetry
+
+
+def is_symmetric(expr: Expr) -> bool:
+    """True when ``expr^T = expr`` follows from the declarations alone."""
+    if expr.shape[0] != expr.shape[1]:
+        return False
+    if expr.is_scalar:
+        return True
+    if isinstance(expr, Symbol):
+        return expr.symmetric
+    if isinstance(expr, Identity):
+        return True
+    if isinstance(expr, Ones):
+        return True  # a square all-ones matrix
+    if isinstance(expr, (Inverse, Power)):
+        inner = expr.arg if isinstance(expr, Inverse) else expr.base
+        return is_symmetric(inner)
+    if isinstance(expr, Diag):
+        return expr.arg.shape[1] == 1  # diag(v) of a vector
+    if isinstance(expr, Add):
+        return all(is_symmetric(t) for t in expr.terms)
+    if isinstance(expr, (Hadamard,)):
+        return is_symmetric(expr.left) and is_symmetric(expr.right)
+    if isinstance(expr, Elementwise):
+        return is_symmetric(expr.arg)
+    if isinstance(expr, IndexedSum):
+        return is_symmetric(expr.body)
+    if isinstance(expr, MatMul):
+        factors = [f for f in expr.factors if not f.is_scalar]
+        # A S A^T, A A^T, B^T B …: the product reads the same transposed
+        mirrored = [push_transpose(f) for f in reversed(factors)]
+        return mirrored == factors
+    return False
+
+
+# --------------------------------------------------------------------------- transposes
+
+
+def _transpose_count(expr: Expr) -> int:
+    return sum(1 for node in expr.walk() if isinstance(node, Transpose))
+
+
+def push_transpose(expr: Expr, used: Used | None = None) -> Expr:
+    """``expr^T`` with the transpose pushed towards the leaves, as far as that
+    makes the expression simpler."""
+    if isinstance(expr, Transpose):
+        return expr.arg
+    if expr.is_scalar and not isinstance(expr, Differential):
+        return expr
+    if isinstance(expr, Symbol) and expr.symmetric:
+        _note(used, "symmetric")
+        return expr
+    if isinstance(expr, MatMul):
+        _note(used, "transpose_product")
+        return mul(*(push_transpose(f, used) for f in reversed(expr.factors)))
+    if is_symmetric(expr) and not isinstance(expr, Differential):
+        if not isinstance(expr, (Identity, Ones, Diag)):
+            _note(used, "symmetric")
+        return expr
+    candidate: Expr | None = None
+    if isinstance(expr, Inverse):
+        candidate = Inverse(push_transpose(expr.arg, used), expr.shape[::-1])
+    elif isinstance(expr, Hadamard):
+        candidate = hadamard(push_transpose(expr.left, used), push_transpose(expr.right, used))
+    elif isinstance(expr, HadamardDiv):
+        candidate = HadamardDiv(
+            push_transpose(expr.left, used), push_transpose(expr.right, used), expr.shape[::-1]
+        )
+    elif isinstance(expr, Elementwise):
+        candidate = Elementwise(expr.fn, push_transpose(expr.arg, used), expr.shape[::-1])
+    elif isinstance(expr, Add):
+        candidate = add(*(push_transpose(t, used) for t in expr.terms))
+    elif isinstance(expr, IndexedSum):
+        candidate = IndexedSum(expr.index, expr.upper, push_transpose(expr.body, used), expr.shape[::-1])
+    plain = transpose(expr)
+    if candidate is not None and _transpose_count(candidate) < _transpose_count(plain):
+        return candidate
+    return plain
+
+
+# --------------------------------------------------------------------------- products
+
+
+def _softmax_normaliser(expr: Expr) -> Expr | None:
+    """If ``expr`` is ``(1^T exp(a))^{-1}``, return ``a``."""
+    if not (isinstance(expr, Power) and expr.exponent == -1):
+        return None
+    base = expr.base
+    if not isinstance(base, MatMul) or len(base.factors) != 2:
+        return None
+    ones, exp = base.factors
+    if isinstance(ones, Transpose):
+        ones = ones.arg
+    if isinstance(ones, Ones) and isinstance(exp, Elementwise) and exp.fn == "exp":
+        return exp.arg
+    return None
+
+
+def _recognise_softmax(factors: list[Expr], used: Used | None) -> list[Expr]:
+    for k, factor in enumerate(factors):
+        arg = _softmax_normaliser(factor)
+        if arg is None:
+            continue
+        exp = Elementwise("exp", arg, arg.shape)
+        for j, other in enumerate(factors):
+            if other == exp:
+                replacement: Expr = Softmax(arg, arg.shape)
+            elif isinstance(other, Transpose) and other.arg == exp:
+                replacement = transpose(Softmax(arg, arg.shape))
+            else:
+                continue
+            _note(used, "softmax_definition")
+            rest = [f for i, f in enumerate(factors) if i not in (j, k)]
+            rest.insert(j if j < k else j - 1, replacement)
+            return _recognise_softmax(rest, used)
+    return factors
+
+
+def _is_one_hot(expr: Expr) -> bool:
+    return isinstance(expr, Symbol) and ONE_HOT in expr.props
+
+
+def _drop_one_hot_sums(factors: list[Expr], used: Used | None) -> list[Expr]:
+    """``y^T 1 = 1`` and ``1^T y = 1`` for a one-hot vector y."""
+    for k in range(len(factors) - 1):
+        a, b = factors[k], factors[k + 1]
+        pair = (
+            isinstance(a, Transpose) and _is_one_hot(a.arg) and isinstance(b, Ones) and b.shape[1] == 1
+        ) or (isinstance(b, Symbol) and _is_one_hot(b) and isinstance(a, Ones) and a.shape[0] == 1)
+        if pair:
+            _note(used, "one_hot")
+            return _drop_one_hot_sums(factors[:k] + factors[k + 2 :], used)
+    return factors
+
+
+def simplify_product(expr: MatMul, used: Used | None) -> Expr:
+    factors = list(expr.factors)
+    factors = _drop_one_hot_sums(factors, used)
+    factors = _recognise_softmax(factors, used)
+    return mul(*factors) if factors else num(1)
+
+
+# --------------------------------------------------------------------------- sums
+
+
+def split_term(term: Expr) -> tuple[Fraction, list[Expr], list[Expr]]:
+    """A term as (number, other scalar factors, matrix factors in order)."""
+    factors = term.factors if isinstance(term, MatMul) else (term,)
+    coefficient = Fraction(1)
+    scalars: list[Expr] = []
+    matrices: list[Expr] = []
+    for factor in factors:
+        if isinstance(factor, Number):
+            coefficient *= factor.value
+        elif factor.is_scalar and not term.is_scalar:
+            scalars.append(factor)
+        else:
+            matrices.append(factor)
+    return coefficient, scalars, matrices
+
+
+def merge_like_terms(terms: Iterable[Expr]) -> list[Expr]:
+    """``2A + 3A = 5A``; terms keep their first position."""
+    order: list[Expr] = []
+    totals: dict[Expr, Fraction] = {}
+    for term in terms:
+        coefficient, scalars, matrices = split_term(term)
+        key = mul(*scalars, *matrices) if (scalars or matrices) else num(1)
+        if key not in totals:
+            order.append(key)
+            totals[key] = Fraction(0)
+        totals[key] += coefficient
+    return [mul(num(totals[k]), k) for k in order if totals[k] != 0]
+
+
+def _sort_key(indexed: tuple[int, Expr]) -> tuple[bool, int, int]:
+    index, term = indexed
+    coefficient, _, _ = split_term(term)
+    return (coefficient < 0, _transpose_count(term), index)
+
+
+def order_terms(terms: Sequence[Expr]) -> list[Expr]:
+    """Positive terms first, then fewer transposes, else as derived."""
+    return [t for _, t in sorted(enumerate(terms), key=_sort_key)]
+
+
+def factor_terms(terms: list[Expr], used: Used | None) -> Expr:
+    """The sum of ``terms`` with factors common to all of them taken out."""
+    if len(terms) < 2:
+        return add(*terms) if terms else num(0)
+    parts = [split_term(t) for t in terms]
+    # a common number: 2A + 2B = 2(A + B)
+    magnitudes = {abs(c) for c, _, _ in parts}
+    if len(magnitudes) == 1:
+        (magnitude,) = magnitudes
+        sign = -1 if all(c < 0 for c, _, _ in parts) else 1
+        common = magnitude * sign
+        if common != 1:
+            _note(used, "simplify")
+            inner = [mul(num(c / common), *s, *m) for c, s, m in parts]
+            return mul(num(common), factor_terms(order_terms(inner), used))
+    # a common scalar factor (not a number)
+    first_scalars = parts[0][1]
+    for scalar in first_scalars:
+        if all(scalar in s for _, s, _ in parts[1:]):
+            _note(used, "simplify")
+            inner = []
+            for c, s, m in parts:
+                rest = list(s)
+                rest.remove(scalar)
+                inner.append(mul(num(c), *rest, *m))
+            return mul(scalar, factor_terms(order_terms(inner), used))
+    # a common last or first matrix factor, each term keeping at least one
+    if all(len(m) >= 2 for _, _, m in parts):
+        last = parts[0][2][-1]
+        if all(m[-1] == last for _, _, m in parts):
+            _note(used, "simplify")
+            inner = [mul(num(c), *s, *m[:-1]) for c, s, m in parts]
+            return mul(factor_terms(order_terms(inner), used), last)
+        first = parts[0][2][0]
+        if all(m[0] == first for _, _, m in parts):
+            _note(used, "simplify")
+            inner = [mul(num(c), *s, *m[1:]) for c, s, m in parts]
+            return mul(first, factor_terms(order_terms(inner), used))
+    # a common Hadamard operand: A ⊙ S + B ⊙ S = (A + B) ⊙ S
+    if all(len(m) == 1 and isinstance(m[0], Hadamard) and not s for _, s, m in parts):
+        hadamards = [m[0] for _, _, m in parts]
+        assert all(isinstance(h, Hadamard) for h in hadamards)
+        right = hadamards[0].right  # type: ignore[attr-defined]
+        if all(h.right == right for h in hadamards):  # type: ignore[attr-defined]
+            _note(used, "simplify")
+            inner = [mul(num(c), h.left) for (c, _, _), h in zip(parts, hadamards)]  # type: ignore[attr-defined]
+            return hadamard(factor_terms(order_terms(inner), used), right)
+        left = hadamards[0].left  # type: ignore[attr-defined]
+        if all(h.left == left for h in hadamards):  # type: ignore[attr-defined]
+            _note(used, "simplify")
+            inner = [mul(num(c), h.right) for (c, _, _), h in zip(parts, hadamards)]  # type: ignore[attr-defined]
+            return hadamard(left, factor_terms(order_terms(inner), used))
+    return add(*terms)
+
+
+def simplify_sum(expr: Add, used: Used | None) -> Expr:
+    terms = merge_like_terms(expr.terms)
+    if len(terms) < len(expr.terms):
+        _note(used, "simplify")
+    if not terms:
+        return num(0) if expr.is_scalar else _zeros(expr)
+    return factor_terms(order_terms(terms), used)
+
+
+def _zeros(expr: Expr) -> Expr:
+    from ..expr import Zeros
+
+    return Zeros(expr.shape)
+
+
+# --------------------------------------------------------------------------- sums over an index
+
+
+def pull_out_of_sum(expr: IndexedSum) -> Expr:
+    """``Σ_i c A B_i C = c A (Σ_i B_i) C`` for A, C, c free of the index."""
+    body = expr.body
+    if not isinstance(body, MatMul):
+        return expr
+
+    def depends(e: Expr) -> bool:
+        return any(isinstance(n, Symbol) and n.index == expr.index for n in e.walk())
+
+    factors = list(body.factors)
+    outside = [f for f in factors if f.is_scalar and not depends(f)]
+    chain = [f for f in factors if not (f.is_scalar and not depends(f))]
+    start = 0
+    while start < len(chain) and not depends(chain[start]):
+        start += 1
+    end = len(chain)
+    while end > start and not depends(chain[end - 1]):
+        end -= 1
+    if start == end:  # nothing depends on the index: n copies
+        return mul(DimValue(expr.upper), *outside, *chain) if expr.upper != 1 else body
+    inner = mul(*chain[start:end])
+    if not outside and start == 0 and end == len(chain):
+        return expr
+    summed = IndexedSum(expr.index, expr.upper, inner, inner.shape)
+    return mul(*outside, *chain[:start], summed, *chain[end:])
+
+
+# --------------------------------------------------------------------------- definitions
+
+
+def fold_definitions(expr: Expr, names: Sequence[tuple[Symbol, Expr]], used: Used | None) -> Expr:
+    """Replace sub-expressions equal to a named definition by the name."""
+    if not names:
+        return expr
+
+    def visit(node: Expr) -> Expr:
+        for symbol, definition in names:
+            if node == definition:
+                _note(used, "substitute")
+                return symbol
+        if isinstance(node, MatMul):
+            return _fold_in_product(node, names, used)
+        return node
+
+    return map_tree(expr, visit)
+
+
+def _fold_in_product(node: MatMul, names: Sequence[tuple[Symbol, Expr]], used: Used | None) -> Expr:
+    coefficient, scalars, matrices = split_term(node)
+    for symbol, definition in names:
+        if not isinstance(definition, MatMul):
+            continue
+        d_coef, d_scalars, d_matrices = split_term(definition)
+        if not d_matrices or len(d_matrices) > len(matrices):
+            continue
+        if any(s not in scalars for s in d_scalars):
+            continue
+        for start in range(len(matrices) - len(d_matrices) + 1):
+            if matrices[start : start + len(d_matrices)] == d_matrices:
+                rest_scalars = list(scalars)
+                for s in d_scalars:
+                    rest_scalars.remove(s)
+                new_matrices = matrices[:start] + [symbol] + matrices[start + len(d_matrices) :]
+                _note(used, "substitute")
+                return mul(num(coefficient / d_coef), *rest_scalars, *new_matrices)
+    return node
+
+
+# --------------------------------------------------------------------------- the whole pass
+
+
+def simplify(
+    expr: Expr,
+    used: Used | None = None,
+    names: Sequence[tuple[Symbol, Expr]] = (),
+    max_rounds: int = 8,
+) -> Expr:
+    """Rewrite to a fixpoint (bounded: every rewrite shrinks or reorders)."""
+    for _ in range(max_rounds):
+        new = map_tree(expr, lambda node: _local(node, used))
+        new = fold_definitions(new, names, used)
+        if new == expr:
+            return new
+        expr = new
+    return expr
+
+
+def _local(node: Expr, used: Used | None) -> Expr:
+    if isinstance(node, Transpose):
+        pushed = push_transpose(node.arg, used)
+        return pushed
+    if isinstance(node, MatMul):
+        return simplify_product(node, used)
+    if isinstance(node, Add):
+        return simplify_sum(node, used)
+    if isinstance(node, IndexedSum):
+        return pull_out_of_sum(node)
+    if isinstance(node, Trace) and isinstance(node.arg, Add):
+        return node
+    if isinstance(node, Power) and isinstance(node.base, Number):
+        return power(node.base, node.exponent)
+    if isinstance(node, Det) and isinstance(node.arg, Transpose):
+        return Det(node.arg.arg)
+    return node

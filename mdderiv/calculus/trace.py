@@ -1,0 +1,241 @@
+"""Trace tricks: bring ``dX`` to the right end of every term (seed 001, "迹技巧").
+
+After differentiating, ``df`` is a sum of terms, each linear in one ``dX``.
+``expand`` distributes the sums that contain a differential, so each term has
+exactly one; ``left_form`` turns a scalar term into the ``L`` with
+``term = tr(L dX)``, using a scalar's own trace, the transpose and cyclic
+properties and the Hadamard swap ``tr(A^T (B ⊙ C)) = tr((A ⊙ B)^T C)``.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..errors import DeriveError
+from ..expr import (
+    Add,
+    Diag,
+    Differential,
+    Elementwise,
+    Expr,
+    Hadamard,
+    HadamardDiv,
+    Identity,
+    IndexedSum,
+    Kron,
+    MatMul,
+    Number,
+    Trace,
+    Transpose,
+    Vec,
+    add,
+    has_differential,
+    hadamard,
+    mul,
+    num,
+    trace,
+    transpose,
+)
+from .simplify import Used, _note, pull_out_of_sum, push_transpose, simplify_product
+
+# --------------------------------------------------------------------------- expansion
+
+
+def expand(expr: Expr) -> list[Expr]:
+    """The terms of ``expr`` with every sum that holds a differential
+    distributed, so that each term holds exactly one."""
+    if not has_differential(expr):
+        return [expr]
+    if isinstance(expr, Add):
+        return [t for term in expr.terms for t in expand(term)]
+    if isinstance(expr, MatMul):
+        results: list[list[Expr]] = [[]]
+        for factor in expr.factors:
+            options = expand(factor) if has_differential(factor) else [factor]
+            results = [prefix + [option] for prefix in results for option in options]
+        return [mul(*factors) for factors in results]
+    if isinstance(expr, Transpose):
+        return [transpose(t) for t in expand(expr.arg)]
+    if isinstance(expr, Trace):
+        return [trace(t) for t in expand(expr.arg)]
+    if isinstance(expr, Hadamard):
+        out: list[Expr] = []
+        for left in expand(expr.left):
+            for right in expand(expr.right):
+                out.append(_hadamard_term(left, right))
+        return out
+    if isinstance(expr, HadamardDiv):
+        return [
+            _scaled(lambda t: HadamardDiv(t, expr.right, expr.shape), t) for t in expand(expr.left)
+        ]
+    if isinstance(expr, Kron):
+        return [Kron(l, r, expr.shape) for l in expand(expr.left) for r in expand(expr.right)]
+    if isinstance(expr, (Diag, Vec)):
+        return [type(expr)(t, expr.shape) for t in expand(expr.arg)]
+    if isinstance(expr, IndexedSum):
+        return [IndexedSum(expr.index, expr.upper, t, expr.shape) for t in expand(expr.body)]
+    return [expr]
+
+
+def _split_number(term: Expr) -> tuple[Fraction, Expr]:
+    if isinstance(term, MatMul) and isinstance(term.factors[0], Number):
+        return term.factors[0].value, mul(*term.factors[1:])
+    return Fraction(1), term
+
+
+def _scaled(build, term: Expr) -> Expr:  # type: ignore[no-untyped-def]
+    coefficient, rest = _split_number(term)
+    return mul(num(coefficient), build(rest))
+
+
+def _hadamard_term(left: Expr, right: Expr) -> Expr:
+    cl, left = _split_number(left)
+    cr, right = _split_number(right)
+    return mul(num(cl * cr), hadamard(left, right))
+
+
+# --------------------------------------------------------------------------- read-off form
+
+
+class TraceForm:
+    """Builds ``L`` with ``tr(M) = tr(L dX)`` and remembers the tricks used."""
+
+    def __init__(self, used: Used) -> None:
+        self.used = used
+
+    def of_term(self, term: Expr) -> Expr:
+        """``L`` for a scalar term of ``df``."""
+        if is_trace(term):
+            return self.of_matrix(term)
+        _note(self.used, "trace_scalar")
+        return self.of_matrix(term)
+
+    def of_matrix(self, m: Expr) -> Expr:
+        factors = list(m.factors) if isinstance(m, MatMul) else [m]
+        carrying = [i for i, f in enumerate(factors) if has_differential(f)]
+        if len(carrying) != 1:
+            raise DeriveError("a term of the differential is not linear in the variable")
+        (k,) = carrying
+        carrier = factors[k]
+        coefficients = [f for i, f in enumerate(factors) if i != k and f.is_scalar]
+        chain = [f for i, f in enumerate(factors) if i == k or not f.is_scalar]
+        k = chain.index(carrier)
+        before, after = chain[:k], chain[k + 1 :]
+
+        if isinstance(carrier, Trace):
+            # tr(R tr(A)) = tr(R) tr(A): the rest becomes a coefficient
+            if before or after:
+                return mul(*coefficients, trace(mul(*before, *after)), self.of_matrix(carrier.arg))
+            return mul(*coefficients, self.of_matrix(carrier.arg))
+        if carrier.is_scalar and not isinstance(carrier, Differential) and (before or after):
+            # tr(R s) = s tr(R) for a scalar s
+            rest = mul(*before, *after)
+            return mul(*coefficients, trace(rest), self.of_matrix(carrier))
+
+        if after and before:
+            _note(self.used, "trace_cyclic")
+        elif after:
+            _note(self.used, "trace_cyclic")
+        prefix = after + before  # tr(A F B) = tr(B A F)
+        return self._with_prefix(coefficients, prefix, carrier)
+
+    def _with_prefix(self, coefficients: list[Expr], prefix: list[Expr], carrier: Expr) -> Expr:
+        p = mul(*prefix) if prefix else None
+        if isinstance(carrier, Differential):
+            if p is None:
+                return mul(*coefficients, Identity((carrier.shape[1], carrier.shape[1])))
+            return mul(*coefficients, p)
+        if isinstance(carrier, Transpose):
+            # tr(P G^T) = tr(G P^T)
+            _note(self.used, "trace_transpose")
+            p_t = [_transpose_keeping_sums(p)] if p is not None else []
+            return self.of_matrix(mul(*coefficients, carrier.arg, *p_t))
+        if isinstance(carrier, (Hadamard, HadamardDiv)):
+            return self._hadamard(coefficients, p, carrier)
+        if isinstance(carrier, IndexedSum):
+            _note(self.used, "trace_sum")
+            body = mul(p, carrier.body) if p is not None else carrier.body
+            inner = self.of_matrix(body)
+            summed = IndexedSum(carrier.index, carrier.upper, inner, inner.shape)
+            return mul(*coefficients, pull_out_of_sum(summed))
+        if isinstance(carrier, Diag):
+            v = carrier.arg
+            if v.shape[1] == 1:  # diag(v) is a matrix: tr(P diag(v)) = diag(P)^T v
+                assert p is not None
+                diagonal = Diag(p, (p.shape[0], 1))
+                return self.of_matrix(mul(*coefficients, transpose(diagonal), v))
+            # diag(V) is a vector: tr(p diag(V)) = tr(diag(p^T) V)
+            if p is None:
+                raise DeriveError("cannot read off a gradient through diag of a matrix here")
+            return self.of_matrix(mul(*coefficients, Diag(push_transpose(p), (v.shape[0], v.shape[0])), v))
+        if isinstance(carrier, Add):
+            return add(*(self._with_prefix(coefficients, prefix, t) for t in carrier.terms))
+        if isinstance(carrier, MatMul):
+            return self.of_matrix(mul(*coefficients, *prefix, carrier))
+        if isinstance(carrier, Kron):
+            raise DeriveError(
+                "the gradient through a Kronecker product has no closed form in this "
+                "notation; differentiate with respect to a matrix inside it another way"
+            )
+        if isinstance(carrier, Vec):
+            raise DeriveError("cannot bring dX out of vec(...) in a scalar objective")
+        if isinstance(carrier, Elementwise):
+            raise DeriveError(f"internal: differential left inside {carrier.fn}")
+        raise DeriveError(f"cannot bring the differential out of {type(carrier).__name__}")
+
+    def _hadamard(self, coefficients: list[Expr], p: Expr | None, carrier: Expr) -> Expr:
+        assert isinstance(carrier, (Hadamard, HadamardDiv))
+        _note(self.used, "trace_hadamard")
+        if isinstance(carrier, Hadamard):
+            if has_differential(carrier.left):
+                other, inner = carrier.right, carrier.left
+            else:
+                other, inner = carrier.left, carrier.right
+        else:
+            if has_differential(carrier.right):
+                raise DeriveError("internal: differential in a denominator")
+            other, inner = carrier.right, carrier.left
+        # scalar factors (not plain numbers) go into P, where a normaliser
+        # such as 1/(1^T exp(a)) can meet its exp(a) and become softmax(a)
+        numbers = [c for c in coefficients if isinstance(c, Number)]
+        scalars = [c for c in coefficients if not isinstance(c, Number)]
+        if p is None:
+            p = Identity(carrier.shape[::-1])
+        p_full = mul(*scalars, p)
+        if isinstance(p_full, MatMul):
+            p_full = simplify_product(p_full, self.used)
+        p_scalars = []
+        if isinstance(p_full, MatMul):
+            p_scalars = [f for f in p_full.factors if f.is_scalar]
+            p_full = mul(*(f for f in p_full.factors if not f.is_scalar)) if not p_full.is_scalar else p_full
+        p_t = push_transpose(p_full)
+        if isinstance(carrier, Hadamard):
+            combined = hadamard(p_t, other)
+        else:
+            combined = HadamardDiv(p_t, other, other.shape)
+        return self.of_matrix(mul(*numbers, *p_scalars, transpose(combined), inner))
+
+
+def is_trace(term: Expr) -> bool:
+    """A trace, or scalars times one trace: already in the form the tricks need."""
+    if isinstance(term, Trace):
+        return True
+    if isinstance(term, MatMul):
+        traces = [f for f in term.factors if isinstance(f, Trace)]
+        return len(traces) == 1 and all(f.is_scalar for f in term.factors)
+    return False
+
+
+def _transpose_keeping_sums(expr: Expr) -> Expr:
+    """P^T for the rotation: through products, but a sum stays ``(a - b)^T``
+    as the author wrote it (pushing it in would only add transposes)."""
+    if isinstance(expr, MatMul):
+        return mul(*(_transpose_keeping_sums(f) for f in reversed(expr.factors)))
+    if isinstance(expr, Add):
+        return transpose(expr)
+    return push_transpose(expr)
+
+
+def left_forms(terms: list[Expr], used: Used) -> list[Expr]:
+    form = TraceForm(used)
+    return [form.of_term(t) for t in terms]

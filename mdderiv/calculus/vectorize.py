@@ -1,0 +1,156 @@
+"""Vectorisation: ``vec(term) = M vec(dX)`` for a term linear in ``dX``.
+
+The second half of the method (矩阵求导术 下篇): ``vec(A dX B) = (B^T ⊗ A) vec(dX)``,
+``vec(dX^T) = K vec(dX)`` with the commutation matrix K, and
+``vec(U ⊙ V) = diag(vec U) vec(V)``.  For column vectors every vec is the
+vector itself and the Kronecker products collapse, so ``dF = J dx`` reads off the
+Jacobian directly.
+"""
+
+from __future__ import annotations
+
+from ..errors import DeriveError
+from ..expr import (
+    Add,
+    Commutation,
+    Diag,
+    Differential,
+    Dim,
+    Expr,
+    Hadamard,
+    HadamardDiv,
+    Identity,
+    IndexedSum,
+    Kron,
+    MatMul,
+    Trace,
+    Transpose,
+    Vec,
+    add,
+    dim_product,
+    has_differential,
+    inverse,
+    mul,
+    transpose,
+)
+from .simplify import Used, _note, push_transpose
+from .trace import TraceForm
+
+
+def vec_of(expr: Expr) -> Expr:
+    """``vec(expr)``; a column vector is its own vec."""
+    if expr.shape[1] == 1:
+        return expr
+    return Vec(expr, (dim_product(expr.shape[0], expr.shape[1]), 1))
+
+
+def diag_of_vec(expr: Expr) -> Expr:
+    v = vec_of(expr)
+    return Diag(v, (v.shape[0], v.shape[0]))
+
+
+def kron(left: Expr | None, right: Expr | None, left_size: Dim, right_size: Dim) -> Expr:
+    """``left ⊗ right`` where None stands for an identity of the given size,
+    with the collapses ``I_1 ⊗ A = A``, ``b ⊗ A = bA`` for a scalar b."""
+    if left is None and right is None:
+        n = dim_product(left_size, right_size)
+        return Identity((n, n))
+    if left is None:
+        assert right is not None
+        if left_size == 1:
+            return right
+        left = Identity((left_size, left_size))
+    if right is None:
+        if right_size == 1:
+            return left
+        right = Identity((right_size, right_size))
+    if left.is_scalar:
+        return mul(left, right)
+    if right.is_scalar:
+        return mul(right, left)
+    shape = (dim_product(left.shape[0], right.shape[0]), dim_product(left.shape[1], right.shape[1]))
+    return Kron(left, right, shape)
+
+
+class VecForm:
+    """Builds ``M`` with ``vec(term) = M vec(dX)``, noting the rules used."""
+
+    def __init__(self, used: Used) -> None:
+        self.used = used
+
+    def of(self, term: Expr) -> Expr:
+        if isinstance(term, Add):
+            return add(*(self.of(t) for t in term.terms))
+        factors = list(term.factors) if isinstance(term, MatMul) else [term]
+        carrying = [i for i, f in enumerate(factors) if has_differential(f)]
+        if len(carrying) != 1:
+            raise DeriveError("a term of the differential is not linear in the variable")
+        (k,) = carrying
+        carrier = factors[k]
+        coefficients = [f for i, f in enumerate(factors) if i != k and f.is_scalar]
+        chain = [f for i, f in enumerate(factors) if i == k or not f.is_scalar]
+        k = chain.index(carrier)
+        before, after = chain[:k], chain[k + 1 :]
+        a = mul(*before) if before else None
+        b = mul(*after) if after else None
+        rows = term.shape[0]
+        cols = term.shape[1]
+
+        if carrier.is_scalar and not isinstance(carrier, Differential) and (before or after):
+            # vec(s R) = vec(R) s, and s = tr(L dX) = vec(L^T)^T vec(dX)
+            rest = mul(*before, *after)
+            inner = carrier.arg if isinstance(carrier, Trace) else carrier
+            left = TraceForm(self.used).of_matrix(inner)
+            return mul(*coefficients, vec_of(rest), transpose(vec_of(push_transpose(left))))
+        if isinstance(carrier, Trace):
+            left = TraceForm(self.used).of_matrix(carrier.arg)
+            return mul(*coefficients, transpose(vec_of(push_transpose(left))))
+
+        # vec(A C B) = (B^T ⊗ A) vec(C)
+        outer_right = push_transpose(b) if b is not None else None
+        carrier_rows, carrier_cols = carrier.shape
+        outer = kron(outer_right, a, cols if b is None else carrier_cols, rows if a is None else carrier_rows)
+        if a is not None or b is not None:
+            _note(self.used, "vec_product")
+        head = [*coefficients, outer]
+
+        if isinstance(carrier, Differential):
+            return mul(*head)
+        if isinstance(carrier, Transpose):
+            inner = carrier.arg
+            if isinstance(inner, Differential):
+                m, n = inner.shape
+                if m == 1 or n == 1:
+                    return mul(*head)  # vec(x^T) = vec(x) for a vector
+                _note(self.used, "vec_transpose")
+                size = dim_product(m, n)
+                return mul(*head, Commutation(m, n, (size, size)))
+            return mul(*head, self.of(push_transpose(inner)))
+        if isinstance(carrier, Hadamard):
+            other, inner = (
+                (carrier.right, carrier.left)
+                if has_differential(carrier.left)
+                else (carrier.left, carrier.right)
+            )
+            _note(self.used, "vec_hadamard")
+            return mul(*head, diag_of_vec(other), self.of(inner))
+        if isinstance(carrier, HadamardDiv):
+            if has_differential(carrier.right):
+                raise DeriveError("internal: differential in a denominator")
+            _note(self.used, "vec_hadamard")
+            return mul(*head, inverse(diag_of_vec(carrier.right)), self.of(carrier.left))
+        if isinstance(carrier, Vec):
+            return mul(*head, self.of(carrier.arg))
+        if isinstance(carrier, IndexedSum):
+            body = self.of(carrier.body)
+            return mul(*head, IndexedSum(carrier.index, carrier.upper, body, body.shape))
+        if isinstance(carrier, Add):
+            return mul(*head, add(*(self.of(t) for t in carrier.terms)))
+        if isinstance(carrier, MatMul):
+            return mul(*head, self.of(carrier))
+        if isinstance(carrier, Diag) and carrier.arg.shape[1] == 1 and b is None and cols == 1:
+            # diag(v) is a matrix here only as the last factor of a vector: not linear-vec form
+            raise DeriveError("cannot vectorise diag(dx) in this position")
+        if isinstance(carrier, Kron):
+            raise DeriveError("vec of a Kronecker product of a differential is not supported")
+        raise DeriveError(f"cannot vectorise a differential inside {type(carrier).__name__}")

@@ -1,0 +1,37 @@
+"""block text → parse → shapes → calculus → check → Derivation."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from .derivation import Derivation
+from .errors import DeriveError
+from .options import Options
+
+#: Bodies larger than this are refused before parsing (a page is not a data set).
+MAX_BODY = 100_000
+
+
+def run(body: str, defaults: Options, overrides: Mapping[str, Any]) -> Derivation:
+    from .calculus import derive_problem
+    from .check import check_derivation
+    from .shapes import parse_problem
+
+    if not isinstance(body, str):
+        raise DeriveError("a derive block body must be text")
+    if len(body) > MAX_BODY:
+        raise DeriveError(f"the block is too long ({len(body)} characters; at most {MAX_BODY})")
+    problem = parse_problem(body)
+    options = defaults
+    for key, value in problem.options.items():
+        options = options.merged({key: value}, problem.option_lines.get(key, 1), 1)
+    options = options.merged(dict(overrides))
+    try:
+        derivation = derive_problem(problem, options)
+    except RecursionError:
+        raise DeriveError(
+            "the expression is too deeply nested to derive", problem.objective.line, 1
+        ) from None
+    if options.check:
+        derivation.check = check_derivation(derivation)
+    return derivation
