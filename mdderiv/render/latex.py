@@ -1,0 +1,641 @@
+r"""LaTeX for expressions and whole derivations.
+
+``LatexPrinter`` is a visitor in the SymPy-printer style: ``_print`` dispatches
+on the node's class name to ``_print_<Class>``.  Parenthesisation is decided by
+the parent, from the child's kind (a sum inside a product, a compound base under
+``^{T}`` …), never by the child itself.
+
+The output uses only macros that MathJax 3 and KaTeX both know out of the box
+(see ``ALLOWED_MACROS``); no ``\bm``, no ``\DeclareMathOperator``.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import TYPE_CHECKING, Callable, Collection, Mapping, Union
+
+from ..expr import (
+    SCALAR,
+    Add,
+    Commutation,
+    Det,
+    Diag,
+    Differential,
+    DimValue,
+    Elementwise,
+    Expr,
+    GradientName,
+    Hadamard,
+    HadamardDiv,
+    Identity,
+    IndexedSum,
+    Inverse,
+    Kron,
+    MatMul,
+    Norm,
+    Number,
+    Ones,
+    Power,
+    Shape,
+    Softmax,
+    Symbol,
+    Trace,
+    Transpose,
+    Vec,
+    Zeros,
+)
+from ..rules import RULES
+from .words import WORDS, word
+
+if TYPE_CHECKING:
+    from ..derivation import Derivation, Result, Section, Step
+    from ..problem import Problem
+
+#: Every macro the renderers may emit; the well-formedness tests hold them to it.
+ALLOWED_MACROS = frozenset(
+    r"""\operatorname \mathbf \boldsymbol \underbrace \boxed \text \frac \odot \oslash
+    \otimes \sum \left \right \quad \qquad \mathrm \begin \end \partial \exp \log \sin
+    \cos \tanh \sigma \sqrt \times \cdot \| \{ \} \_ \Rightarrow \Leftrightarrow
+    \approx \alpha \beta \gamma \delta \epsilon \varepsilon \zeta \eta \theta \vartheta
+    \iota \kappa \lambda \mu \nu \xi \pi \varpi \rho \varrho \varsigma \tau \upsilon
+    \phi \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Pi \Sigma \Upsilon
+    \Phi \Psi \Omega \bar \hat \tilde \vec \dot \ddot \check \breve \mathcal \mathsf
+    \mathit \top \prime \ell""".split()
+)
+
+#: Either a predicate or a collection of nodes: which sub-expressions get an
+#: ``\underbrace{…}_{m \times n}`` shape annotation.
+Annotate = Union[Callable[[Expr], bool], Collection[Expr], None]
+
+_FUNCTIONS = {  # elementwise function -> (opening, closing) around the argument
+    "exp": (r"\exp", None),
+    "log": (r"\log", None),
+    "sin": (r"\sin", None),
+    "cos": (r"\cos", None),
+    "tanh": (r"\tanh", None),
+    "sigma": (r"\sigma", None),
+    "sigma_prime": (r"\sigma'", None),
+    "tanh_prime": (r"\tanh'", None),
+    "sign": (r"\operatorname{sign}", None),
+}
+
+# Nodes printed as one visual unit (a letter, a function application, a bar
+# pair): they take ``^{T}`` or sit in a product without parentheses.
+_ATOMS = (
+    Symbol,
+    Differential,
+    Ones,
+    Zeros,
+    Identity,
+    DimValue,
+    Commutation,
+    Trace,
+    Det,
+    Elementwise,
+    Softmax,
+    Norm,
+    Diag,
+    Vec,
+)
+_POSTFIX = (Transpose, Inverse, Power)
+_BINARY_OPS = {Hadamard: r"\odot", HadamardDiv: r"\oslash", Kron: r"\otimes"}
+
+# Content containing these is tall, so its parentheses grow with \left \right.
+_TALL = (r"\frac", r"\sum", r"\underbrace", r"\left", r"\boxed")
+
+
+def _top_level(spelling: str, char: str) -> bool:
+    """Whether ``char`` occurs outside every brace group of ``spelling``."""
+    depth = 0
+    for c in spelling:
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        elif c == char and depth == 0:
+            return True
+    return False
+
+
+def _fallback_spelling(name: str) -> str:
+    """A LaTeX spelling for a bare identifier (``x_bar`` -> ``x_{bar}``), used
+    when the caller gave no declared spelling."""
+    name = name.rstrip("_") or name
+    head, sep, rest = name.partition("_")
+    if not sep:
+        return head
+    return head + "_{" + rest.replace("_", r"\_") + "}"
+
+
+def _dim(dim: object) -> str:
+    """A dimension as LaTeX; a product ``"m*n"`` (a vec's or a Kronecker
+    product's size) is written ``mn``, or ``p_1 \\cdot 3`` where letters and
+    digits would run together."""
+    parts = str(dim).split("*")
+    if len(parts) > 1 and all(len(p) == 1 for p in parts) and not any(
+        a.isdigit() and b.isdigit() for a, b in zip(parts, parts[1:])
+    ):
+        return "".join(parts)
+    return r" \cdot ".join(parts)
+
+
+def shape_latex(shape: Shape) -> str:
+    """``m \\times n`` for a shape."""
+    return f"{_dim(shape[0])} \\times {_dim(shape[1])}"
+
+
+def format_fraction(value: Fraction) -> str:
+    """A number as LaTeX: ``2``, ``-1``, ``\\frac{1}{2}``, ``-\\frac{3}{4}``."""
+    value = Fraction(value)
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    if value.denominator == 1:
+        return f"{sign}{value.numerator}"
+    return f"{sign}\\frac{{{value.numerator}}}{{{value.denominator}}}"
+
+
+def format_exponent(value: Fraction) -> str:
+    """An exponent, kept on one line: ``2``, ``-1``, ``1/2``."""
+    value = Fraction(value)
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"{value.numerator}/{value.denominator}"
+
+
+def format_error(value: float) -> str:
+    """A relative error as ``3.1\\times10^{-10}``."""
+    if value == 0 or value != value:  # zero, or NaN printed as is
+        return "0" if value == 0 else r"\text{NaN}"
+    mantissa, _, exponent = f"{value:.1e}".partition("e")
+    power = int(exponent)
+    return mantissa if power == 0 else f"{mantissa}\\times10^{{{power}}}"
+
+
+def text_escape(text: str) -> str:
+    r"""Words for ``\text{…}``: characters that TeX, MathJax or KaTeX would read
+    as markup become look-alikes, so user text (a title) can break nothing."""
+    table = {
+        "\\": "∖",
+        "{": "(",
+        "}": ")",
+        "$": "＄",
+        "&": "＆",
+        "#": "＃",
+        "^": "ˆ",
+        "_": "＿",
+        "%": "％",
+        "~": "∼",
+        "\n": " ",
+        "\r": " ",
+    }
+    return "".join(table.get(c, c) for c in text)
+
+
+def _predicate(annotate: Annotate) -> Callable[[Expr], bool]:
+    if annotate is None:
+        return lambda node: False
+    if callable(annotate):
+        return annotate
+    chosen = annotate
+    return lambda node: node in chosen
+
+
+class LatexPrinter:
+    """Turns an ``Expr`` into LaTeX.
+
+    ``names`` maps identifiers to declared spellings (``"x"`` -> ``"\\mathbf{x}"``);
+    ``annotate`` picks the sub-expressions to mark with their shape.
+    """
+
+    def __init__(self, names: Mapping[str, str] | None = None, annotate: Annotate = None) -> None:
+        self.names = dict(names or {})
+        self.annotated = _predicate(annotate)
+
+    # ------------------------------------------------------------------ dispatch
+
+    def doprint(self, expr: Expr) -> str:
+        return self._print(expr)
+
+    def _print(self, expr: Expr) -> str:
+        method = getattr(self, "_print_" + type(expr).__name__, None)
+        if method is None:
+            raise TypeError(f"no LaTeX for {type(expr).__name__}")
+        out: str = method(expr)
+        return self._annotate(expr, out)
+
+    def _annotate(self, expr: Expr, out: str) -> str:
+        if expr.shape != SCALAR and self.annotated(expr):
+            return f"\\underbrace{{{out}}}_{{{shape_latex(expr.shape)}}}"
+        return out
+
+    def _is_annotated(self, expr: Expr) -> bool:
+        return expr.shape != SCALAR and self.annotated(expr)
+
+    # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _wrap(content: str, left: str = "(", right: str = ")") -> str:
+        if any(tall in content for tall in _TALL):
+            return f"\\left{left}{content}\\right{right}"
+        return f"{left}{content}{right}"
+
+    def _spelling(self, name: str) -> str:
+        return self.names.get(name) or _fallback_spelling(name)
+
+    def _negative(self, expr: Expr) -> bool:
+        """Printed with a leading minus (so a sum writes ``- …``)."""
+        if isinstance(expr, Number):
+            return expr.value < 0
+        if isinstance(expr, MatMul):
+            return _coefficient(expr) < 0
+        return False
+
+    def _negated(self, expr: Expr) -> Expr:
+        """``expr`` with its leading minus removed (only for ``_negative`` ones)."""
+        if isinstance(expr, Number):
+            return Number(-expr.value)
+        assert isinstance(expr, MatMul)
+        coefficient = _coefficient(expr)
+        rest = tuple(f for f in expr.factors if not isinstance(f, Number))
+        if coefficient == -1:
+            factors = rest
+        else:
+            factors = (Number(-coefficient),) + rest
+        return factors[0] if len(factors) == 1 else MatMul(factors, expr.shape)
+
+    def _signed(self, expr: Expr) -> tuple[bool, str]:
+        """(negative, the printed magnitude); the shape annotation, if any, goes
+        on the magnitude (the sign does not change a shape)."""
+        if self._negative(expr):
+            body = self._negated(expr)
+            text = self._dispatch(body)
+            if isinstance(body, Add):  # -(a + b) keeps its parentheses
+                text = self._wrap(text)
+            return True, self._annotate(expr, text)
+        return False, self._print(expr)
+
+    def _dispatch(self, expr: Expr) -> str:
+        """Print without this node's own annotation (the caller places it)."""
+        method = getattr(self, "_print_" + type(expr).__name__)
+        out: str = method(expr)
+        return out
+
+    def _base(self, expr: Expr) -> str:
+        """The base of ``^{…}``: atoms bare, annotated atoms in braces (an
+        ``\\underbrace`` would take the superscript as a limit), the rest in
+        parentheses."""
+        out = self._print(expr)
+        if isinstance(expr, _ATOMS) and not (isinstance(expr, Number)):
+            if self._is_annotated(expr) or _top_level(out, "^"):
+                return "{" + out + "}"
+            return out
+        if isinstance(expr, Number) and expr.value >= 0 and expr.value.denominator == 1:
+            return out
+        return self._wrap(out)
+
+    def _operand(self, expr: Expr, parent: type) -> str:
+        """An operand of ⊙, ⊘ or ⊗: products, sums and other operators in
+        parentheses; the same associative operator may chain."""
+        out = self._print(expr)
+        if isinstance(expr, (Add, MatMul, IndexedSum, GradientName)) or self._negative(expr):
+            return self._wrap(out)
+        if isinstance(expr, tuple(_BINARY_OPS)) and not (type(expr) is parent and parent is not HadamardDiv):
+            return self._wrap(out)
+        return out
+
+    # ------------------------------------------------------------------ leaves
+
+    def _print_Symbol(self, expr: Symbol) -> str:
+        spelling = self._spelling(expr.name)
+        if expr.index is None:
+            return spelling
+        subscript = "_{" + expr.index + "}"
+        if spelling.endswith(subscript) or spelling.endswith("_" + expr.index):
+            return spelling
+        if _top_level(spelling, "_") or _top_level(spelling, "^"):
+            spelling = "{" + spelling + "}"
+        return spelling + subscript
+
+    def _print_Differential(self, expr: Differential) -> str:
+        return "d" + self._print_Symbol(expr.of)
+
+    def _print_GradientName(self, expr: GradientName) -> str:
+        below = self._print_Symbol(expr.of)
+        if getattr(expr, "numerator", False):  # numerator layout: ∂f/∂X^T
+            below = self._base(expr.of) + "^{T}"
+        return f"\\frac{{\\partial {self._spelling(expr.objective)}}}{{\\partial {below}}}"
+
+    def _print_Number(self, expr: Number) -> str:
+        return format_fraction(expr.value)
+
+    def _print_DimValue(self, expr: DimValue) -> str:
+        return _dim(expr.dim)
+
+    def _print_Ones(self, expr: Ones) -> str:
+        return r"\mathbf{1}"
+
+    def _print_Zeros(self, expr: Zeros) -> str:
+        return r"\mathbf{0}"
+
+    def _print_Identity(self, expr: Identity) -> str:
+        return "I"
+
+    def _print_Commutation(self, expr: Commutation) -> str:
+        rows, cols = _dim(expr.rows), _dim(expr.cols)
+        joined = rows + cols if len(rows) == 1 and len(cols) == 1 and not (rows + cols).isdigit() else f"{rows},{cols}"
+        return f"K_{{{joined}}}"
+
+    # ------------------------------------------------------------------ sums and products
+
+    def _print_Add(self, expr: Add) -> str:
+        parts: list[str] = []
+        last = len(expr.terms) - 1
+        for position, term in enumerate(expr.terms):
+            negative, text = self._signed(term)
+            if isinstance(term, Add) or (isinstance(term, IndexedSum) and position < last):
+                text = self._wrap(text)
+            if position == 0:
+                parts.append(("-" if negative else "") + text)
+            else:
+                parts.append((" - " if negative else " + ") + text)
+        return "".join(parts)
+
+    def _print_MatMul(self, expr: MatMul) -> str:
+        coefficient = _coefficient(expr)
+        rest = [f for f in expr.factors if not isinstance(f, Number)]
+        # 1/n written as a fraction with the coefficient: \frac{1}{n} X
+        denominators = [
+            f for f in rest
+            if isinstance(f, Power) and f.exponent == -1 and isinstance(f.base, DimValue)
+            and not self._is_annotated(f)
+        ]
+        rest = [f for f in rest if not any(f is d for d in denominators)]
+        sign = "-" if coefficient < 0 else ""
+        magnitude = abs(coefficient)
+        pieces: list[str] = []
+        if denominators or magnitude.denominator != 1:
+            below = " ".join(
+                p for p in [str(magnitude.denominator) if magnitude.denominator != 1 else ""]
+                + [self._print(d.base) for d in denominators] if p
+            )
+            pieces.append(f"\\frac{{{magnitude.numerator}}}{{{below}}}")
+        elif magnitude != 1 or not rest:
+            pieces.append(str(magnitude.numerator))
+        last = len(rest) - 1
+        for position, factor in enumerate(rest):
+            text = self._print(factor)
+            if (
+                isinstance(factor, (Add, MatMul, GradientName))
+                or isinstance(factor, tuple(_BINARY_OPS))
+                or (isinstance(factor, IndexedSum) and position < last)
+            ):
+                text = self._wrap(text)
+            pieces.append(text)
+        out = ""
+        for piece in pieces:
+            if out:
+                # two numbers side by side would read as one: 2 \cdot 3; a
+                # parenthesised factor hugs its neighbour: X^{T}(X w - y)
+                if piece[:1].isdigit():
+                    out += r" \cdot "
+                elif not piece.startswith(("(", r"\left(")):
+                    out += " "
+            out += piece
+        return sign + out
+
+    def _binary(self, expr: Expr, left: Expr, right: Expr) -> str:
+        op = _BINARY_OPS[type(expr)]
+        return f"{self._operand(left, type(expr))} {op} {self._operand(right, type(expr))}"
+
+    def _print_Hadamard(self, expr: Hadamard) -> str:
+        return self._binary(expr, expr.left, expr.right)
+
+    def _print_HadamardDiv(self, expr: HadamardDiv) -> str:
+        return self._binary(expr, expr.left, expr.right)
+
+    def _print_Kron(self, expr: Kron) -> str:
+        return self._binary(expr, expr.left, expr.right)
+
+    # ------------------------------------------------------------------ postfix
+
+    def _print_Transpose(self, expr: Transpose) -> str:
+        if isinstance(expr.arg, Inverse) and not self._is_annotated(expr.arg):
+            return f"{self._base(expr.arg.arg)}^{{-T}}"
+        return f"{self._base(expr.arg)}^{{T}}"
+
+    def _print_Inverse(self, expr: Inverse) -> str:
+        if isinstance(expr.arg, Transpose) and not self._is_annotated(expr.arg):
+            return f"{self._base(expr.arg.arg)}^{{-T}}"
+        return f"{self._base(expr.arg)}^{{-1}}"
+
+    def _print_Power(self, expr: Power) -> str:
+        return f"{self._base(expr.base)}^{{{format_exponent(expr.exponent)}}}"
+
+    # ------------------------------------------------------------------ functions
+
+    def _print_Trace(self, expr: Trace) -> str:
+        return r"\operatorname{tr}" + self._wrap(self._print(expr.arg))
+
+    def _print_Det(self, expr: Det) -> str:
+        return self._wrap(self._print(expr.arg), "|", "|")
+
+    def _print_Elementwise(self, expr: Elementwise) -> str:
+        inner = self._print(expr.arg)
+        if expr.fn == "sqrt":
+            return f"\\sqrt{{{inner}}}"
+        if expr.fn == "abs":
+            return self._wrap(inner, "|", "|")
+        if expr.fn == "log" and isinstance(expr.arg, Det) and not self._is_annotated(expr.arg):
+            return r"\log" + inner  # \log|X|
+        if expr.fn in _FUNCTIONS:
+            head = _FUNCTIONS[expr.fn][0]
+        elif expr.fn.isidentifier() and expr.fn.isascii():
+            head = f"\\operatorname{{{expr.fn.replace('_', ' ')}}}"
+        else:
+            raise ValueError(f"no LaTeX for elementwise function {expr.fn!r}")
+        return head + self._wrap(inner)
+
+    def _print_Softmax(self, expr: Softmax) -> str:
+        return r"\operatorname{softmax}" + self._wrap(self._print(expr.arg))
+
+    def _print_Norm(self, expr: Norm) -> str:
+        out = self._wrap(self._print(expr.arg), r"\|", r"\|")
+        return out + "_F" if expr.kind == "F" else out
+
+    def _print_Diag(self, expr: Diag) -> str:
+        return r"\operatorname{diag}" + self._wrap(self._print(expr.arg))
+
+    def _print_Vec(self, expr: Vec) -> str:
+        return r"\operatorname{vec}" + self._wrap(self._print(expr.arg))
+
+    def _print_IndexedSum(self, expr: IndexedSum) -> str:
+        body = self._print(expr.body)
+        if isinstance(expr.body, Add) or self._negative(expr.body):
+            body = self._wrap(body)
+        return f"\\sum_{{{expr.index}=1}}^{{{_dim(expr.upper)}}} {body}"
+
+
+def _coefficient(expr: MatMul) -> Fraction:
+    coefficient = Fraction(1)
+    for factor in expr.factors:
+        if isinstance(factor, Number):
+            coefficient *= factor.value
+    return coefficient
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def names_of(problem: "Problem") -> dict[str, str]:
+    """Identifier -> declared spelling, for every symbol of the problem."""
+    return {name: info.latex for name, info in problem.symbols.items()}
+
+
+def render_expr(expr: Expr, names: Mapping[str, str] | None = None, annotate: Annotate = None) -> str:
+    """LaTeX for one expression.
+
+    ``names`` maps identifiers to declared spellings (fallback: the identifier);
+    ``annotate`` (a predicate or a collection of nodes) chooses which
+    sub-expressions get ``\\underbrace{…}_{m \\times n}``; scalars never do.
+    """
+    return LatexPrinter(names, annotate).doprint(expr)
+
+
+def _words_with_math(key: str, lang: str, math: str | None) -> str:
+    """A ``{x}`` template as ``\\text{before } math \\text{ after}``."""
+    template = word(key, lang)
+    before, found, after = template.partition("{x}")
+    if not found or math is None:
+        return f"\\text{{{text_escape(template.replace('{x}', '').strip())}}}"
+    pieces = []
+    if before:
+        pieces.append(f"\\text{{{text_escape(before)}}}")
+    pieces.append(math)
+    if after:
+        pieces.append(f"\\text{{{text_escape(after)}}}")
+    return " ".join(pieces)
+
+
+def section_heading(section: "Section", names: Mapping[str, str], lang: str) -> str:
+    """The heading of a section as LaTeX (words in ``lang``, the variable as math)."""
+    key = f"section.{section.kind}"
+    if key not in WORDS:
+        key = "section.other"
+    math = render_expr(section.about, names) if section.about is not None else None
+    return _words_with_math(key, lang, math)
+
+
+def rule_names(rules: tuple[str, ...], lang: str) -> str:
+    """The cited rules' names in ``lang``, joined by commas (unknown ids as given)."""
+    return ", ".join(RULES[r].name(lang) if r in RULES else r for r in rules)
+
+
+def step_justification(step: "Step", lang: str) -> str:
+    """What is printed beside a step: its rules' names, then its note."""
+    parts = [rule_names(step.rules, lang)] if step.rules else []
+    if step.note:
+        parts.append(word(step.note, lang))
+    return "; ".join(p for p in parts if p)
+
+
+def visible_steps(section: "Section", steps: str) -> list["Step"]:
+    """The steps shown for ``options.steps``: all, or the first and last."""
+    if steps == "brief" and len(section.steps) > 2:
+        return [section.steps[0], section.steps[-1]]
+    return list(section.steps)
+
+
+_RELATIONS = {"=": "=", "⇒": r"\Rightarrow", "⇔": r"\Leftrightarrow", "≈": r"\approx"}
+
+
+def _step_annotation(section: "Section", shapes: str, last: bool) -> Annotate:
+    if shapes == "all":
+        return lambda node: isinstance(node, (Symbol, Differential))
+    if shapes == "key" and last and section.about is not None:
+        about = section.about
+        return lambda node: isinstance(node, Differential) and node.of == about
+    return None
+
+
+def _result_sections(d: "Derivation", result: "Result") -> int:
+    """Index of the section after which ``result`` is printed (-1: at the end)."""
+    wanted = {
+        "gradient": ("gradient", "symmetric"),
+        "derivative": ("derivative",),
+        "hessian": ("hessian",),
+        "stationary point": ("solve",),
+    }.get(result.kind, ())
+    chosen = -1
+    for position, section in enumerate(d.sections):
+        if section.about is not None and section.about.name == result.wrt.name:
+            if section.kind in wanted or chosen == -1:
+                chosen = position
+    return chosen
+
+
+def result_line(d: "Derivation", result: "Result", names: Mapping[str, str]) -> str:
+    """``\\boxed{∂f/∂X = …}`` and, for gradients and derivatives, its layout."""
+    shapes = d.options.shapes
+    annotate: Annotate = None
+    if shapes != "none":
+        whole = result.expr
+        annotate = lambda node: node is whole  # noqa: E731 - the result as a whole
+    label = render_expr(result.label, names)
+    value = render_expr(result.expr, names, annotate)
+    line = f"&\\boxed{{{label} = {value}}}"
+    if result.kind in ("gradient", "derivative"):
+        line += f" && \\text{{{text_escape(word('layout.' + result.layout, d.options.lang))}}}"
+    return line
+
+
+def check_line(d: "Derivation") -> str | None:
+    """The numerical check's outcome, or None when the check was off."""
+    if d.check is None:
+        return None
+    key = "check.passed" if d.check.passed else "check.failed"
+    words = text_escape(word(key, d.options.lang))
+    return f"&\\text{{{words} }} {format_error(d.check.max_rel_error)}"
+
+
+def step_line(step: "Step", names: Mapping[str, str], lang: str, annotate: Annotate = None, lhs: str | None = None) -> str:
+    """One ``lhs &= rhs && \\text{(rules)}`` line of the aligned display."""
+    relation = _RELATIONS.get(step.relation, step.relation)
+    left = render_expr(step.lhs, names, annotate) if step.lhs is not None else ""
+    if lhs is not None:
+        left = lhs
+    line = f"{left} &{relation} {render_expr(step.rhs, names, annotate)}".lstrip()
+    why = step_justification(step, lang)
+    if why:
+        line += f" && \\text{{({text_escape(why)})}}"
+    return line
+
+
+def render_derivation(d: "Derivation") -> str:
+    """The whole derivation as one ``\\begin{aligned} … \\end{aligned}``."""
+    names = names_of(d.problem)
+    lang = d.options.lang
+    lines: list[str] = []
+    if d.options.title:
+        lines.append(f"&\\text{{{text_escape(d.options.title)}}}")
+    placed = {id(r): _result_sections(d, r) for r in d.results}
+    for position, section in enumerate(d.sections):
+        lines.append("&" + section_heading(section, names, lang))
+        steps = visible_steps(section, d.options.steps)
+        for number, step in enumerate(steps):
+            annotate = _step_annotation(section, d.options.shapes, number == len(steps) - 1)
+            lines.append(step_line(step, names, lang, annotate))
+        for result in d.results:
+            if placed[id(result)] == position:
+                lines.append(result_line(d, result, names))
+    for result in d.results:
+        if placed[id(result)] == -1:
+            lines.append(result_line(d, result, names))
+    check = check_line(d)
+    if check is not None:
+        lines.append(check)
+    return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+
+
+def render_markdown(d: "Derivation") -> str:
+    """Display math for a Markdown page, with a blank line before and after."""
+    return "\n$$\n" + render_derivation(d) + "\n$$\n\n"

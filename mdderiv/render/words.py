@@ -1,0 +1,42 @@
+"""Every user-facing word the renderers print, in each language.
+
+Templates may hold ``{x}``: the place of a formula (the section's variable),
+which the LaTeX renderer sets as math between two ``\\text{}`` pieces and the
+text renderer as plain Unicode.  ``Step.note`` values are keys here too; a note
+that is not a key is printed as given.
+"""
+
+from __future__ import annotations
+
+WORDS: dict[str, dict[str, str]] = {
+    # section headings, keyed "section.<Section.kind>"
+    "section.objective": {"en": "Objective", "zh": "目标函数"},
+    "section.gradient": {"en": "Gradient with respect to {x}", "zh": "对 {x} 求导"},
+    "section.chain": {"en": "Chain rule through {x}", "zh": "经由 {x} 的链式法则"},
+    "section.derivative": {"en": "Derivative with respect to {x}", "zh": "对 {x} 求矩阵导数"},
+    "section.hessian": {"en": "Hessian with respect to {x}", "zh": "对 {x} 的 Hessian 矩阵"},
+    "section.solve": {"en": "Stationary point in {x}", "zh": "令导数为零，求 {x}"},
+    "section.symmetric": {"en": "Gradient on symmetric {x}", "zh": "对称矩阵 {x} 上的梯度"},
+    "section.other": {"en": "Derivation", "zh": "推导"},
+    # layouts, beside a boxed result
+    "layout.denominator": {"en": "denominator layout", "zh": "分母布局"},
+    "layout.numerator": {"en": "numerator layout", "zh": "分子布局"},
+    # result kinds (text renderer's marker)
+    "result": {"en": "Result", "zh": "结果"},
+    # the numerical check
+    "check.passed": {"en": "checked numerically: max relative error", "zh": "数值验证通过：最大相对误差"},
+    "check.failed": {"en": "numerical check FAILED: max relative error", "zh": "数值验证失败：最大相对误差"},
+    # notes the calculus may attach to a step
+    "note.symmetric": {"en": "the matrix is symmetric", "zh": "矩阵对称"},
+    "note.one_hot": {"en": "y is one-hot", "zh": "y 是 one-hot 向量"},
+    "note.scalar": {"en": "a scalar equals its trace", "zh": "标量等于其迹"},
+}
+
+
+def word(key: str, lang: str = "en") -> str:
+    """The text for ``key`` in ``lang`` (English when there is no translation);
+    an unknown key is returned unchanged, so free-form notes still print."""
+    entry = WORDS.get(key)
+    if entry is None:
+        return key
+    return entry.get(lang) or entry["en"]
