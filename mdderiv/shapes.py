@@ -1,0 +1,715 @@
+"""Block text → checked :class:`~mdderiv.problem.Problem` (the parse and shape stages).
+
+:func:`parse_problem` reads the lines (``mdderiv.syntax.block``), the
+declarations (``mdderiv.syntax.declarations``) and each right-hand side
+(``mdderiv.syntax.latex``), then builds the engine's ``mdderiv.expr`` nodes
+while checking every shape.  Sizes the author left out (``\\mathbf{1}``, ``I``,
+``\\mathbf{0}``) start as unknowns ``?k`` and are unified with what they meet.
+Every problem is a :class:`~mdderiv.errors.DeriveError` with a line and column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from fractions import Fraction
+from typing import Iterator
+
+from .errors import DeriveError
+from .expr import (
+    ONE_HOT,
+    SCALAR,
+    SPD,
+    SYMMETRIC,
+    Det,
+    Dim,
+    DimValue,
+    Elementwise,
+    Expr,
+    Hadamard,
+    HadamardDiv,
+    Identity,
+    Kron,
+    Norm,
+    Number,
+    Ones,
+    Shape,
+    Softmax,
+    Symbol,
+    Trace,
+    Vec,
+    Diag,
+    IndexedSum,
+    Zeros,
+    add,
+    dim_product,
+    elementwise,
+    inverse,
+    mul,
+    neg,
+    power,
+    substitute_dims,
+    transpose,
+)
+from .problem import Definition, Problem, SymbolInfo
+from .syntax.block import DefinitionLine, read_lines, split_top_level
+from .syntax.declarations import Declaration, parse_given
+from .syntax.latex import parse_expression, parse_name
+from .syntax.nodes import (
+    AbsNode,
+    AddNode,
+    ApplyNode,
+    BinaryNode,
+    ConstNode,
+    DivNode,
+    NameNode,
+    NameRef,
+    NegNode,
+    Node,
+    NormNode,
+    NumberNode,
+    PostfixNode,
+    ProductNode,
+    Source,
+    SumNode,
+)
+
+__all__ = ["parse_problem", "format_shape"]
+
+
+def parse_problem(body: str) -> Problem:
+    """Read and shape-check a derive block body.
+
+    Raises :class:`DeriveError` (and nothing else) for any input: a deep input
+    that still exhausts the stack, or a bug here, is reported as a DeriveError
+    rather than escaping as another exception type.
+    """
+    try:
+        return _parse_problem(body)
+    except DeriveError:
+        raise
+    except RecursionError:
+        raise DeriveError("the block is nested too deeply to read") from None
+    except Exception as exc:  # a bug in mdderiv: still honour the one-exception contract
+        raise DeriveError(f"internal error while reading the block ({type(exc).__name__}: {exc})") from exc
+
+
+def format_shape(shape: Shape) -> str:
+    """``m×n`` (unknown sizes print as ``?``)."""
+    return "×".join("?" if _is_var(d) else str(d) for d in shape)
+
+
+def _is_var(d: Dim) -> bool:
+    return isinstance(d, str) and d.startswith("?")
+
+
+# --------------------------------------------------------------------------- unknown sizes
+
+
+class Unifier:
+    """Unknown dimensions ``?k`` and what they have been found equal to.
+
+    A *soft* unknown is the column count of a bare ``\\mathbf{1}``/``\\mathbf{0}``:
+    it defaults to 1 (a column vector) when nothing else decides it.
+    """
+
+    def __init__(self) -> None:
+        self.parent: dict[str, Dim] = {}
+        self.origin: dict[str, tuple[int, str]] = {}  # var → (pos, what)
+        self.soft: set[str] = set()
+        self.count = 0
+
+    def fresh(self, pos: int, what: str, soft: bool = False) -> str:
+        self.count += 1
+        var = f"?{self.count}"
+        self.origin[var] = (pos, what)
+        if soft:
+            self.soft.add(var)
+        return var
+
+    def find(self, d: Dim) -> Dim:
+        root = d
+        while isinstance(root, str) and root in self.parent:
+            root = self.parent[root]
+        while isinstance(d, str) and d in self.parent and self.parent[d] != root:  # compress
+            self.parent[d], d = root, self.parent[d]
+        return root
+
+    def unify(self, a: Dim, b: Dim) -> bool:
+        a, b = self.find(a), self.find(b)
+        if a == b:
+            return True
+        if _is_var(a) and _is_var(b):
+            assert isinstance(a, str) and isinstance(b, str)
+            if a in self.soft:  # the firmer unknown stays the root
+                self.parent[a] = b
+            else:
+                self.parent[b] = a
+            return True
+        if _is_var(a):
+            assert isinstance(a, str)
+            self.parent[a] = b
+            return True
+        if _is_var(b):
+            assert isinstance(b, str)
+            self.parent[b] = a
+            return True
+        return False
+
+    def shape(self, shape: Shape) -> Shape:
+        return (self.find(shape[0]), self.find(shape[1]))
+
+    def make_scalar(self, shape: Shape) -> bool:
+        """Make a shape 1×1 by settling soft unknowns, if that is possible."""
+        dims = [self.find(d) for d in shape]
+        if all(d == 1 or (isinstance(d, str) and d in self.soft) for d in dims):
+            for d in dims:
+                if d != 1:
+                    self.unify(d, 1)
+            return True
+        return False
+
+
+# --------------------------------------------------------------------------- the builder
+
+
+@dataclass
+class _Context:
+    """What the builder of one definition may look up."""
+
+    symbols: dict[str, SymbolInfo]  # declared and earlier-defined, by identifier
+    families: dict[str, SymbolInfo]  # indexed families x_i, by base identifier
+    dims: dict[str, None]  # dimension names in first-use order
+    later: dict[str, int]  # names defined on later lines → their line
+    current: str = ""  # the name being defined
+
+
+class Builder:
+    """Parse tree → shaped ``mdderiv.expr`` nodes for one right-hand side."""
+
+    def __init__(self, ctx: _Context, src: Source) -> None:
+        self.ctx = ctx
+        self.src = src
+        self.u = Unifier()
+        self.scope: list[tuple[str, Dim]] = []  # active sums (index, upper)
+        self.family_counts: dict[str, Dim] = {}
+
+    # -- helpers
+    def error(self, message: str, pos: int) -> DeriveError:
+        line, column = self.src.where(pos)
+        return DeriveError(message, line, column)
+
+    def fmt(self, shape: Shape) -> str:
+        return format_shape(self.u.shape(shape))
+
+    def is_scalar(self, shape: Shape) -> bool:
+        return self.u.shape(shape) == SCALAR
+
+    def square(self, expr: Expr, what: str, pos: int) -> None:
+        if not self.u.unify(expr.shape[0], expr.shape[1]):
+            raise self.error(f"{what} needs a square matrix, got {self.fmt(expr.shape)}", pos)
+
+    def dim_product(self, a: Dim, b: Dim, pos: int) -> Dim:
+        a, b = self.u.find(a), self.u.find(b)
+        if _is_var(a) or _is_var(b):
+            raise self.error("the size of \\mathbf{1}, \\mathbf{0} or I must be known here; write it, e.g. \\mathbf{1}_{n}", pos)
+        return dim_product(a, b)
+
+    def finish(self, expr: Expr) -> Expr:
+        """Settle every unknown size in ``expr`` (soft ones default to 1)."""
+        found: dict[str, None] = {}
+        for node in expr.walk():
+            for d in node.shape:
+                if _is_var(d):
+                    found[d] = None  # type: ignore[index]
+        if not found:
+            return expr
+        for var in found:
+            root = self.u.find(var)
+            if _is_var(root) and root in self.u.soft:
+                self.u.unify(root, 1)
+        mapping: dict[Dim, Dim] = {}
+        for var in found:
+            root = self.u.find(var)
+            if _is_var(root):
+                pos, what = self.u.origin[var]
+                raise self.error(
+                    f"cannot infer the size of {what}; write it, e.g. {what}_{{n}}", pos
+                )
+            mapping[var] = root
+        return substitute_dims(expr, mapping)
+
+    # -- dispatch
+    def build(self, node: Node) -> Expr:
+        method = getattr(self, "build_" + type(node).__name__)
+        return method(node)  # type: ignore[no-any-return]
+
+    def build_NumberNode(self, node: NumberNode) -> Expr:
+        return Number(node.value)
+
+    def build_NegNode(self, node: NegNode) -> Expr:
+        return neg(self.build(node.arg))
+
+    def build_AddNode(self, node: AddNode) -> Expr:
+        built: list[Expr] = []
+        first: Expr | None = None
+        for sign, term_node in node.terms:
+            term = self.build(term_node)
+            if first is None:
+                first = term
+            elif not (
+                self.u.unify(first.shape[0], term.shape[0]) and self.u.unify(first.shape[1], term.shape[1])
+            ):
+                verb = "subtract" if sign < 0 else "add"
+                joiner = "from" if sign < 0 else "and"
+                left, right = (term, first) if sign < 0 else (first, term)
+                raise self.error(
+                    f"cannot {verb} {self.fmt(left.shape)} {joiner} {self.fmt(right.shape)}", term_node.pos
+                )
+            built.append(term if sign > 0 else neg(term))
+        return add(*built)
+
+    def multiply(self, left: Expr, right: Expr, pos: int) -> Shape:
+        """The shape of left·right, or the error naming both shapes."""
+        ls, rs = self.u.shape(left.shape), self.u.shape(right.shape)
+        if ls == SCALAR:
+            return rs
+        if rs == SCALAR:
+            return ls
+        if self.u.unify(ls[1], rs[0]):
+            return (ls[0], rs[1])
+        if self.u.make_scalar(ls):
+            return rs
+        if self.u.make_scalar(rs):
+            return ls
+        raise self.error(
+            f"cannot multiply {format_shape(ls)} by {format_shape(rs)}: "
+            f"inner dimensions {ls[1]} and {rs[0]} differ",
+            pos,
+        )
+
+    def build_ProductNode(self, node: ProductNode) -> Expr:
+        factors: list[Expr] = []
+        acc: Expr | None = None
+        for factor_node in node.factors:
+            factor = self.build(factor_node)
+            if acc is not None:
+                shape = self.multiply(acc, factor, factor_node.pos)
+                acc = _Shaped(shape)
+            else:
+                acc = factor
+            factors.append(factor)
+        return mul(*factors)
+
+    def build_DivNode(self, node: DivNode) -> Expr:
+        num = self.build(node.num)
+        den = self.build(node.den)
+        return self.divide(num, den, node.den.pos)
+
+    def divide(self, num: Expr, den: Expr, pos: int) -> Expr:
+        if not self.is_scalar(den.shape) and not self.u.make_scalar(den.shape):
+            raise self.error(f"cannot divide by a {self.fmt(den.shape)} matrix; only by a scalar", pos)
+        if isinstance(den, Number):
+            if den.value == 0:
+                raise self.error("division by zero", pos)
+            return mul(num, Number(1 / den.value))
+        return mul(num, power(den, -1))
+
+    def build_BinaryNode(self, node: BinaryNode) -> Expr:
+        left = self.build(node.left)
+        right = self.build(node.right)
+        if node.op == "kron":
+            shape = (
+                self.dim_product(left.shape[0], right.shape[0], node.pos),
+                self.dim_product(left.shape[1], right.shape[1], node.pos),
+            )
+            return Kron(left, right, shape)
+        if node.op == "hadamard_div" and self.is_scalar(right.shape):
+            return self.divide(left, right, node.right.pos)
+        if node.op == "hadamard" and (self.is_scalar(left.shape) or self.is_scalar(right.shape)):
+            return mul(left, right)
+        if not (self.u.unify(left.shape[0], right.shape[0]) and self.u.unify(left.shape[1], right.shape[1])):
+            what = "Hadamard product" if node.op == "hadamard" else "elementwise division"
+            raise self.error(
+                f"cannot take the {what} of {self.fmt(left.shape)} and {self.fmt(right.shape)}: "
+                "the shapes must be equal",
+                node.pos,
+            )
+        cls = Hadamard if node.op == "hadamard" else HadamardDiv
+        return cls(left, right, left.shape)
+
+    def build_PostfixNode(self, node: PostfixNode) -> Expr:
+        arg = self.build(node.arg)
+        if node.op == "T":
+            return transpose(arg)
+        scalar = self.is_scalar(arg.shape)
+        if node.op in ("inv", "invT"):
+            if scalar:
+                return power(arg, -1)
+            self.square(arg, "inverse", node.pos)
+            return transpose(inverse(arg)) if node.op == "invT" else inverse(arg)
+        assert node.exponent is not None
+        if scalar:
+            return power(arg, node.exponent)
+        if node.exponent.denominator != 1:
+            raise self.error(
+                f"a matrix can only have integer powers; {self.fmt(arg.shape)} ^ {node.exponent} is not supported",
+                node.pos,
+            )
+        self.square(arg, f"the power ^{node.exponent}", node.pos)
+        return power(arg, node.exponent)
+
+    def build_ApplyNode(self, node: ApplyNode) -> Expr:
+        arg = self.build(node.arg)
+        fn = node.fn
+        if fn == "trace":
+            self.square(arg, "trace", node.pos)
+            return Trace(arg)  # kept even for a 1×1 argument: the author wrote it
+        if fn == "det":
+            self.square(arg, "determinant", node.pos)
+            return Det(arg)
+        if fn == "softmax":
+            if not self.u.unify(arg.shape[1], 1):
+                raise self.error(f"softmax needs a column vector, got {self.fmt(arg.shape)}", node.pos)
+            return Softmax(arg, arg.shape)
+        if fn == "diag":
+            rows, cols = self.u.shape(arg.shape)
+            if cols == 1:
+                return Diag(arg, (rows, rows))
+            if rows == 1:
+                return Diag(arg, (cols, cols))
+            if self.u.unify(rows, cols):
+                return Diag(arg, (rows, 1))
+            raise self.error(
+                f"diag needs a vector or a square matrix, got {self.fmt(arg.shape)}", node.pos
+            )
+        if fn == "vec":
+            return Vec(arg, (self.dim_product(arg.shape[0], arg.shape[1], node.pos), 1))
+        return elementwise(fn, arg)
+
+    def build_AbsNode(self, node: AbsNode) -> Expr:
+        arg = self.build(node.arg)
+        if self.is_scalar(arg.shape):
+            return Elementwise("abs", arg, SCALAR)
+        if self.u.unify(arg.shape[0], arg.shape[1]):
+            return Det(arg)
+        raise self.error(
+            f"|…| needs a scalar (absolute value) or a square matrix (determinant), got "
+            f"{self.fmt(arg.shape)}; for a vector length write \\|x\\|",
+            node.pos,
+        )
+
+    def build_NormNode(self, node: NormNode) -> Expr:
+        arg = self.build(node.arg)
+        rows, cols = self.u.shape(arg.shape)
+        if cols == 1 or rows == 1:
+            return Norm(arg, "2")
+        if node.sub == "2":
+            raise self.error(
+                f"\\|X\\|_2 of a {self.fmt(arg.shape)} matrix (spectral norm) is not supported; use \\|X\\|_F",
+                node.pos,
+            )
+        return Norm(arg, "F")
+
+    def build_ConstNode(self, node: ConstNode) -> Expr:
+        what = "\\mathbf{1}" if node.kind == "ones" else "\\mathbf{0}"
+        cls = Ones if node.kind == "ones" else Zeros
+        if node.size is not None:
+            dims = tuple(self.size_dim(d, node.pos) for d in node.size)
+            return cls((dims[0], dims[1] if len(dims) == 2 else 1))
+        rows = self.u.fresh(node.pos, what)
+        cols = self.u.fresh(node.pos, what, soft=True)
+        return cls((rows, cols))
+
+    def size_dim(self, d: Dim, pos: int) -> Dim:
+        if isinstance(d, str):
+            if d in self.ctx.symbols or d in self.ctx.families:
+                raise self.error(f"{d} is a symbol, not a dimension", pos)
+            self.ctx.dims.setdefault(d, None)
+        return d
+
+    def build_SumNode(self, node: SumNode) -> Expr:
+        index = node.index
+        if any(index == active for active, _ in self.scope):
+            raise self.error(f"the index {index} is already summed over here", node.pos)
+        if index in self.ctx.symbols or index in self.ctx.dims:
+            raise self.error(f"the sum index {index} is also a symbol or dimension; pick another letter", node.pos)
+        upper = self.size_dim(node.upper, node.pos)
+        self.scope.append((index, upper))
+        try:
+            body = self.build(node.body)
+        finally:
+            self.scope.pop()
+        return IndexedSum(index, upper, body, body.shape)
+
+    def build_NameNode(self, node: NameNode) -> Expr:
+        ref = node.ref
+        ctx = self.ctx
+        info = ctx.symbols.get(ref.ident)
+        if info is not None:
+            return info.symbol()
+        family = ctx.families.get(ref.base_ident) if ref.sub is not None else None
+        if family is not None and ref.sub == family.index:
+            for index, upper in self.scope:
+                if index == ref.sub:
+                    self.family_counts.setdefault(family.name, upper)
+                    return family.symbol()
+            raise self.error(
+                f"{ref.latex} is a member of an indexed family: use it inside \\sum_{{{ref.sub}=1}}^{{n}}",
+                node.pos,
+            )
+        if family is not None:
+            raise self.error(
+                f"{family.latex} is declared as the family {family.latex}_{{{family.index}}}; "
+                f"write {family.latex}_{{{family.index}}} inside a sum over {family.index}",
+                node.pos,
+            )
+        if ref.ident in ctx.families:
+            fam = ctx.families[ref.ident]
+            raise self.error(
+                f"{fam.latex} is an indexed family: write {fam.latex}_{{{fam.index}}} inside a sum over {fam.index}",
+                node.pos,
+            )
+        if ref.base_ident == "I" and "I" not in ctx.symbols:
+            if ref.sub is None:
+                var = self.u.fresh(node.pos, "I")
+                return Identity((var, var))
+            size: Dim = int(ref.sub) if ref.sub.isdigit() else ref.sub
+            if size == 0:
+                raise self.error("I_0 has no size", node.pos)
+            size = self.size_dim(size, node.pos)
+            return Identity((size, size))
+        if ref.ident in ctx.dims:
+            return DimValue(ref.ident)
+        if any(ref.ident == index for index, _ in self.scope):
+            raise self.error(f"the sum index {ref.ident} cannot be used as a value", node.pos)
+        if ref.ident == ctx.current:
+            raise self.error(f"{ref.latex} cannot be used in its own definition", node.pos)
+        if ref.ident in ctx.later:
+            raise self.error(
+                f"{ref.latex} is defined on line {ctx.later[ref.ident]}, after its use here; define it first",
+                node.pos,
+            )
+        raise self.error(
+            f"undeclared symbol {ref.latex}; declare it with given: {ref.latex} \\in \\mathbb{{R}}^{{m \\times n}}",
+            node.pos,
+        )
+
+
+@dataclass(frozen=True)
+class _Shaped(Expr):
+    """A stand-in carrying only a shape (the running product's shape)."""
+
+    shape: Shape
+
+
+# --------------------------------------------------------------------------- the problem
+
+
+def _walk_syntax(node: Node) -> Iterator[Node]:
+    """Every parse-tree node, without recursion."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        for f in fields(current):
+            value = getattr(current, f.name)
+            if isinstance(value, Node):
+                stack.append(value)
+            elif isinstance(value, tuple):
+                for item in value:
+                    if isinstance(item, Node):
+                        stack.append(item)
+                    elif isinstance(item, tuple):
+                        stack.extend(x for x in item if isinstance(x, Node))
+
+
+def _declare(decls: list[Declaration]) -> tuple[dict[str, Declaration], list[Declaration]]:
+    """Merge declarations by identifier; property-only lines are applied after."""
+    table: dict[str, Declaration] = {}
+    prop_only: list[Declaration] = []
+    for decl in decls:
+        if decl.shape is None:
+            prop_only.append(decl)
+            continue
+        old = table.get(decl.ref.ident)
+        if old is not None:
+            assert old.shape is not None
+            if old.shape != decl.shape:
+                decl.src.error(
+                    f"{decl.ref.latex} is declared twice, as {format_shape(old.shape)} and {format_shape(decl.shape)}",
+                    0,
+                )
+            old.props |= decl.props
+            continue
+        table[decl.ref.ident] = decl
+    for decl in prop_only:
+        target = table.get(decl.ref.ident)
+        if target is None:
+            decl.src.error(
+                f"{decl.ref.latex} has a property but no shape; declare it too, e.g. "
+                f"{decl.ref.latex} \\in \\mathbb{{R}}^{{n}}",
+                0,
+            )
+        target.props |= decl.props
+    for decl in table.values():
+        assert decl.shape is not None
+        rows, cols = decl.shape
+        if decl.props & {SYMMETRIC, SPD} and rows != cols:
+            decl.src.error(f"{decl.ref.latex} is {format_shape(decl.shape)}: only a square matrix can be symmetric", 0)
+        if SPD in decl.props:
+            decl.props.discard(SYMMETRIC)
+        if ONE_HOT in decl.props and cols != 1:
+            decl.src.error(f"{decl.ref.latex} is {format_shape(decl.shape)}: only a column vector can be one-hot", 0)
+    return table, prop_only
+
+
+def _parse_problem(body: str) -> Problem:
+    lines = read_lines(body)
+    decls: list[Declaration] = []
+    for given in lines.given:
+        decls.extend(parse_given(given))
+    table, _ = _declare(decls)
+
+    dims: dict[str, None] = {}
+    for decl in table.values():
+        assert decl.shape is not None
+        for d in decl.shape:
+            if isinstance(d, str):
+                dims.setdefault(d, None)
+
+    # Left-hand sides first: \sigma is a function unless something is named sigma.
+    lhs_refs: list[NameRef] = []
+    for definition in lines.definitions:
+        try:
+            lhs_refs.append(parse_name(definition.lhs))
+        except DeriveError as exc:
+            raise DeriveError(
+                f"the left side of a definition must be one name: {exc.message}", exc.line, exc.column
+            ) from None
+    known_names = set(table) | {ref.ident for ref in lhs_refs}
+    trees = [
+        parse_expression(definition.rhs, lambda name: name in known_names)
+        for definition in lines.definitions
+    ]
+
+    # Indexed families: x_i whose subscript is some sum's index.
+    sum_uppers: dict[str, Dim] = {}
+    for tree in trees:
+        for node in _walk_syntax(tree):
+            if isinstance(node, SumNode):
+                sum_uppers.setdefault(node.index, node.upper)
+    symbols: dict[str, SymbolInfo] = {}
+    families: dict[str, SymbolInfo] = {}
+    sources: dict[str, Source] = {}
+    for ident, decl in table.items():
+        ref = decl.ref
+        assert decl.shape is not None
+        props = frozenset(decl.props)
+        sub = ref.sub
+        if sub is not None and len(sub) == 1 and sub.isalpha() and sub in sum_uppers:
+            if ref.base_ident in families or ref.base_ident in table:
+                decl.src.error(f"{ref.base_latex} is declared twice", 0)
+            families[ref.base_ident] = SymbolInfo(
+                ref.base_ident, ref.base_latex, decl.shape, props, index=sub, count=None
+            )
+            sources[ref.base_ident] = decl.src
+        else:
+            symbols[ident] = SymbolInfo(ident, ref.latex, decl.shape, props)
+            sources[ident] = decl.src
+    for name in list(symbols) + list(families):
+        if name in dims:
+            sources[name].error(
+                f"{name} is both a declared symbol and a dimension name; rename one of them", 0
+            )
+
+    ctx = _Context(symbols, families, dims, {})
+    definitions: list[Definition] = []
+    for ref, definition, tree in zip(lhs_refs, lines.definitions, trees):
+        ctx.later = {r.ident: d.line for r, d in zip(lhs_refs, lines.definitions) if d.line > definition.line}
+        ctx.current = ref.ident
+        where = definition.lhs
+        if ref.ident in symbols or ref.ident in families:
+            previous = symbols.get(ref.ident) or families[ref.ident]
+            what = "defined on an earlier line" if previous.defined else "declared in given:"
+            where.error(f"{ref.latex} is already {what}; use a new name", 0)
+        if ref.ident in dims:
+            where.error(f"{ref.latex} is a dimension name; use another name for the definition", 0)
+        builder = Builder(ctx, definition.rhs)
+        expr = builder.finish(builder.build(tree))
+        for fam, count in builder.family_counts.items():
+            info = families[fam]
+            if info.count is None:
+                families[fam] = SymbolInfo(info.name, info.latex, info.shape, info.props, info.index, count)
+        symbol = Symbol(ref.ident, expr.shape)
+        symbols[ref.ident] = SymbolInfo(ref.ident, ref.latex, expr.shape, defined=True)
+        definitions.append(Definition(symbol, expr, definition.line, definition.rhs.text))
+
+    for fam, info in families.items():
+        if info.count is None and info.index in sum_uppers:
+            families[fam] = SymbolInfo(info.name, info.latex, info.shape, info.props, info.index, sum_uppers[info.index])
+
+    wrt = _wrt(lines.wrt, symbols, families, definitions)  # type: ignore[arg-type]
+
+    # Symbols in a stable order: declared (families in place), then defined.
+    all_symbols: dict[str, SymbolInfo] = {}
+    for ident, decl in table.items():
+        key = ident if ident in symbols else decl.ref.base_ident
+        all_symbols[key] = symbols.get(ident) or families[key]
+    for ident, info in symbols.items():
+        all_symbols.setdefault(ident, info)
+    return Problem(
+        symbols=all_symbols,
+        definitions=definitions,
+        wrt=wrt,
+        options=dict(lines.options),
+        option_lines=dict(lines.option_lines),
+        wrt_line=lines.wrt.line if lines.wrt else 1,
+        dims=list(dims),
+    )
+
+
+def _wrt(
+    src: Source,
+    symbols: dict[str, SymbolInfo],
+    families: dict[str, SymbolInfo],
+    definitions: list[Definition],
+) -> list[Symbol]:
+    """The ``wrt:`` variables, each declared and something the objective depends on."""
+    defined = {d.symbol.name: d for d in definitions}
+    objective = definitions[-1]
+    # what the objective depends on, through the intermediate definitions
+    depends: set[str] = set()
+    stack = [objective.expr]
+    while stack:
+        for node in stack.pop().walk():
+            if isinstance(node, Symbol) and node.name not in depends:
+                depends.add(node.name)
+                if node.name in defined and node.name != objective.symbol.name:
+                    stack.append(defined[node.name].expr)
+    out: list[Symbol] = []
+    for part in split_top_level(src, (",", ";", "\\,", "\\;", "\\quad", "\\ ")):
+        ref = parse_name(part)
+        info = symbols.get(ref.ident)
+        if info is None and ref.ident in families:
+            info = families[ref.ident]
+        if info is None and ref.sub is not None and ref.base_ident in families:
+            info = families[ref.base_ident]
+        if info is None:
+            part.error(f"wrt: {ref.latex} is not declared; declare it in given:", 0)
+        if info.defined:
+            part.error(
+                f"wrt: {ref.latex} is defined in the block, not declared; differentiate with respect to a declared symbol",
+                0,
+            )
+        symbol = info.symbol()
+        if symbol in out:
+            part.error(f"wrt: {ref.latex} is listed twice", 0)
+        if info.name not in depends:
+            part.error(
+                f"{objective.symbol.name} does not depend on {info.latex}: its derivative would be zero",
+                0,
+            )
+        out.append(symbol)
+    if not out:
+        src.error("wrt: needs a variable, e.g. wrt: X", 0)
+    return out

@@ -1,0 +1,151 @@
+"""The lines of a derive block body (spec §2): sort them into kinds.
+
+Nothing here knows LaTeX beyond finding the ``=`` of a definition and the
+``key:`` of a keyed line; the parts are handed on with their positions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import DeriveError
+from ..options import OPTION_NAMES, parse_option
+from .nodes import Source
+
+#: Bodies longer than this are refused before any parsing (a derive block is
+#: a few lines; this keeps the worst case fast).
+MAX_BODY = 100_000
+
+LINE_KEYS = ("given", "wrt")
+_KEYED = re.compile(r"\s*([A-Za-z][A-Za-z_-]*)\s*:(?!=)")
+_DEFINED = re.compile(r"\s*([^=]*?)\s*:?=")
+
+
+@dataclass(frozen=True)
+class DefinitionLine:
+    line: int
+    lhs: Source
+    rhs: Source
+
+
+@dataclass
+class BlockLines:
+    """A body sorted by kind; every part keeps its position."""
+
+    given: list[Source]
+    definitions: list[DefinitionLine]
+    wrt: Source | None
+    options: dict[str, str]
+    option_lines: dict[str, int]
+
+
+def split_lines(body: str) -> list[str]:
+    """Lines as an editor numbers them (``\\n`` only, a trailing ``\\r`` dropped)."""
+    return [line[:-1] if line.endswith("\r") else line for line in body.split("\n")]
+
+
+def _part(text: str, line: int, start: int) -> Source:
+    """``text[start:]`` stripped, as a Source that knows its column."""
+    rest = text[start:]
+    stripped = rest.lstrip()
+    column = start + len(rest) - len(stripped)
+    return Source(stripped.rstrip(), line, column)
+
+
+def read_lines(body: str) -> BlockLines:
+    """Sort the body's lines; raises DeriveError for a line of no known kind."""
+    if not isinstance(body, str):
+        raise DeriveError("a derive block body must be text")
+    if len(body) > MAX_BODY:
+        raise DeriveError(f"the block is too long ({len(body)} characters; at most {MAX_BODY})")
+    out = BlockLines([], [], None, {}, {})
+    for number, text in enumerate(split_lines(body), start=1):
+        stripped = text.strip()
+        if not stripped or stripped.startswith("%"):
+            continue
+        keyed = _KEYED.match(text)
+        key = keyed.group(1).lower() if keyed else None
+        if keyed and key in LINE_KEYS + OPTION_NAMES:
+            assert key is not None
+            value = _part(text, number, keyed.end())
+            if key == "given":
+                if not value.text:
+                    raise DeriveError("given: needs declarations, e.g. given: X \\in \\mathbb{R}^{m \\times n}", number, keyed.end() + 1)
+                out.given.append(value)
+            elif key == "wrt":
+                if out.wrt is not None:
+                    raise DeriveError(
+                        f"a second wrt: line (the first is line {out.wrt.line}); list them together: wrt: X, Y",
+                        number, 1,
+                    )
+                out.wrt = value
+            else:
+                parse_option(key, value.text, number, value.column + 1)
+                out.options[key] = value.text
+                out.option_lines[key] = number
+            continue
+        defined = _DEFINED.match(text)
+        if defined and "=" in text:
+            lhs_start = defined.start(1)
+            lhs = Source(defined.group(1), number, lhs_start)
+            if not lhs.text:
+                raise DeriveError("a definition needs a name before '='", number, text.index("=") + 1)
+            out.definitions.append(DefinitionLine(number, lhs, _part(text, number, defined.end())))
+            continue
+        if keyed:
+            known = ", ".join(LINE_KEYS + OPTION_NAMES)
+            raise DeriveError(f"unknown key {keyed.group(1)!r}; the keys are: {known}", number, keyed.start(1) + 1)
+        raise DeriveError(
+            "cannot read this line: expected 'given: …', 'NAME = EXPR', 'wrt: …' or an option line",
+            number, len(text) - len(text.lstrip()) + 1,
+        )
+    if not out.definitions:
+        if not out.given and out.wrt is None and not out.options:
+            raise DeriveError("the derive block is empty: write given:, a definition NAME = EXPR and wrt:")
+        raise DeriveError("the block has no definition: write the objective as NAME = EXPR, e.g. f = a^T X b")
+    if out.wrt is None:
+        last = out.definitions[-1].line
+        raise DeriveError("the block has no wrt: line; add e.g. wrt: X", last, 1)
+    if not out.wrt.text:
+        raise DeriveError("wrt: needs a variable, e.g. wrt: X", out.wrt.line, out.wrt.column + 1)
+    return out
+
+
+def split_top_level(src: Source, separators: tuple[str, ...]) -> list[Source]:
+    """Split at separators outside braces (``,`` and spacing macros such as
+    ``\\quad``), keeping each part's column; empty parts are dropped."""
+    text = src.text
+    parts: list[Source] = []
+    depth = 0
+    start = 0
+    i = 0
+    while i < len(text):
+        c = text[i]
+        hit = 0
+        if c == "\\":
+            m = re.match(r"\\([A-Za-z]+|.)", text[i:])
+            name = m.group(0) if m else "\\"
+            if depth == 0 and name in separators:
+                hit = len(name)
+            else:
+                i += len(name)
+                continue
+        elif c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        elif depth == 0 and c in separators:
+            hit = 1
+        if hit:
+            piece = _part(text[:i], src.line, start) if i > start else None
+            if piece is not None and piece.text:
+                parts.append(Source(piece.text, src.line, src.column + piece.column))
+            i += hit
+            start = i
+            continue
+        i += 1
+    piece = _part(text, src.line, start)
+    if piece.text:
+        parts.append(Source(piece.text, src.line, src.column + piece.column))
+    return parts

@@ -1,0 +1,887 @@
+"""LaTeX math → parse tree (spec §3), with pylatexenc as the tokenizer.
+
+pylatexenc's ``LatexWalker`` splits the text into macros, groups and character
+runs (with positions); :func:`tokenize` flattens that into a token list, and
+:class:`Parser` is a small precedence parser over it.  User text is never
+evaluated: every name is built from a whitelist of letters, digits, Greek
+macros and accents, so identifiers are always safe Python identifiers.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable, Iterable
+
+from pylatexenc.latexwalker import (  # type: ignore[import-untyped]
+    LatexCharsNode,
+    LatexCommentNode,
+    LatexEnvironmentNode,
+    LatexGroupNode,
+    LatexMacroNode,
+    LatexMathNode,
+    LatexSpecialsNode,
+    LatexWalker,
+    get_default_latex_context_db,
+)
+
+from ..errors import DeriveError
+from .nodes import (
+    AbsNode,
+    AddNode,
+    BinaryNode,
+    ConstNode,
+    Dim,
+    DivNode,
+    NameNode,
+    NameRef,
+    NegNode,
+    Node,
+    NormNode,
+    NumberNode,
+    PostfixNode,
+    ProductNode,
+    Source,
+    ApplyNode,
+    SumNode,
+)
+
+#: Nesting deeper than this (parentheses, braces, function arguments, unary
+#: minus) is refused: it keeps every later recursive pass far from Python's limit.
+MAX_DEPTH = 100
+
+GREEK = frozenset(
+    """alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa
+    lambda mu nu xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi
+    omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega ell""".split()
+)
+#: Wrappers that change how a symbol looks, not which symbol it is.
+FONTS = frozenset(
+    "mathbf boldsymbol bm mathrm mathit mathsf mathcal mathbfit pmb vec textbf".split()
+)
+#: Wrappers whose multi-letter content is an operator name (``\mathrm{tr}``).
+OPERATOR_WRAPPERS = frozenset("operatorname mathrm text textrm textnormal mathop".split())
+ACCENTS = {
+    "bar": "bar", "overline": "bar", "hat": "hat", "widehat": "hat",
+    "tilde": "tilde", "widetilde": "tilde",
+}  # fmt: skip
+#: Spacing and sizing macros that mean nothing to the expression.
+IGNORED = frozenset(
+    ", ; : ! > quad qquad enspace thinspace medspace thickspace negthinspace "
+    "displaystyle textstyle limits nolimits".split()
+) | {" "}
+SIZERS = frozenset(
+    "left right big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr Biggl Biggr middle".split()
+)
+#: Delimiter macros and what they stand for ("||" is a norm bar).
+DELIMITERS = {
+    "|": "||", "Vert": "||", "lVert": "||", "rVert": "||",
+    "vert": "|", "lvert": "|", "rvert": "|",
+    "{": "\\{", "}": "\\}", "lbrace": "\\{", "rbrace": "\\}",
+    "lbrack": "[", "rbrack": "]", "lparen": "(", "rparen": ")",
+}  # fmt: skip
+#: Operator names (from ``\operatorname{…}`` or a macro) → function.
+FUNCTIONS = {
+    "tr": "trace", "Tr": "trace", "trace": "trace",
+    "det": "det", "diag": "diag", "Diag": "diag", "vec": "vec",
+    "softmax": "softmax", "Softmax": "softmax",
+    "exp": "exp", "log": "log", "ln": "log", "sin": "sin", "cos": "cos",
+    "tanh": "tanh", "sigmoid": "sigma", "sqrt": "sqrt",
+}  # fmt: skip
+#: Macros that are functions by themselves (``\sigma`` only when not a symbol).
+FUNCTION_MACROS = {
+    "exp": "exp", "log": "log", "ln": "log", "sin": "sin", "cos": "cos",
+    "tanh": "tanh", "det": "det", "sqrt": "sqrt", "tr": "trace", "Tr": "trace",
+    "diag": "diag", "softmax": "softmax", "sigma": "sigma",
+}  # fmt: skip
+PRODUCT_OPS = frozenset({"cdot", "times", "ast"})
+BINARY_OPS = {"odot": "hadamard", "circ": "hadamard", "otimes": "kron", "oslash": "hadamard_div"}
+OPEN_CLOSE = {"(": ")", "[": "]", "\\{": "\\}"}
+TRANSPOSE_MACROS = frozenset({"top", "intercal", "mathsf", "mathrm", "text", "textsf", "mathit"})
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
+
+
+def safe_identifier(name: str) -> str:
+    """``name`` as a Python identifier: keywords get a trailing underscore."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+        raise ValueError(name)  # unreachable for names built by the parser
+    return name + "_" if keyword.iskeyword(name) else name
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+@dataclass(slots=True)
+class Token:
+    kind: str  # "num", "letter", "macro", "open", "close", "char", "end"
+    text: str
+    pos: int
+    end: int
+    value: Fraction | None = None
+
+    def is_char(self, *texts: str) -> bool:
+        return self.kind == "char" and self.text in texts
+
+    def is_macro(self, *names: str) -> bool:
+        return self.kind == "macro" and self.text in names
+
+
+def check_braces(src: Source) -> None:
+    """Unbalanced or too deeply nested braces, with the position of the culprit.
+
+    Done before pylatexenc so its own recursion stays shallow and the message
+    points at the brace that has no partner.
+    """
+    text = src.text
+    stack: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            i += 2  # an escaped character (\{, \}, \\, \%) is not a brace
+            continue
+        if c == "%":
+            nl = text.find("\n", i)
+            i = n if nl < 0 else nl
+            continue
+        if c == "{":
+            stack.append(i)
+            if len(stack) > MAX_DEPTH:
+                src.error(f"braces nested too deeply (more than {MAX_DEPTH} levels)", i)
+        elif c == "}":
+            if not stack:
+                src.error("unbalanced '}': there is no '{' before it", i)
+            stack.pop()
+        i += 1
+    if stack:
+        src.error("unbalanced '{': it is never closed with '}'", stack[-1])
+
+
+def tokenize(src: Source) -> list[Token]:
+    """The token list of ``src.text`` (ending with an "end" token)."""
+    check_braces(src)
+    try:
+        walker = LatexWalker(
+            src.text, latex_context=get_default_latex_context_db(), tolerant_parsing=False
+        )
+        nodes, _, _ = walker.get_latex_nodes()
+    except RecursionError:
+        src.error(f"LaTeX nested too deeply (more than {MAX_DEPTH} levels)", 0)
+    except Exception as exc:  # pylatexenc's own parse errors
+        pos = getattr(exc, "pos", None)
+        message = str(exc).split("\n", 1)[0].split(" @(")[0]
+        src.error(f"cannot read this LaTeX: {message}", pos if isinstance(pos, int) else 0)
+    lexer = _Lexer(src)
+    lexer.nodes(nodes)
+    tokens = _delimiters(lexer.tokens, src)
+    tokens.append(Token("end", "", len(src.text), len(src.text)))
+    return tokens
+
+
+class _Lexer:
+    def __init__(self, src: Source) -> None:
+        self.src = src
+        self.tokens: list[Token] = []
+
+    def nodes(self, nodes: Iterable[object]) -> None:
+        for node in nodes:
+            if node is not None:
+                self.node(node)
+
+    def node(self, node: object) -> None:
+        text = self.src.text
+        if isinstance(node, (LatexCharsNode, LatexSpecialsNode)):
+            self.chars(node.pos, node.pos + node.len)
+        elif isinstance(node, LatexCommentNode):
+            return
+        elif isinstance(node, LatexGroupNode):
+            start, end = node.pos, node.pos + node.len
+            if node.delimiters and node.delimiters[0] == "[":  # a macro's optional argument
+                self.tokens.append(Token("char", "[", start, start + 1))
+                self.nodes(node.nodelist)
+                self.tokens.append(Token("char", "]", end - 1, end))
+            else:
+                self.tokens.append(Token("open", "{", start, start + 1))
+                self.nodes(node.nodelist)
+                self.tokens.append(Token("close", "}", end - 1, end))
+        elif isinstance(node, LatexMacroNode):
+            name = node.macroname
+            if name == "sqrt" and node.nodeargd and node.nodeargd.argnlist and node.nodeargd.argnlist[0]:
+                self.src.error("\\sqrt[k]{…} is not supported; write a power ^{1/k}", node.pos)
+            if name in IGNORED:
+                return
+            end = node.pos + 1 + len(name)
+            self.tokens.append(Token("macro", name, node.pos, end))
+            argd = node.nodeargd
+            for arg in (argd.argnlist if argd is not None and argd.argnlist else ()):
+                if arg is None:
+                    continue
+                if isinstance(arg, LatexGroupNode):
+                    self.node(arg)
+                else:  # a one-token argument (\frac12): make it an explicit group
+                    self.tokens.append(Token("open", "{", arg.pos, arg.pos))
+                    self.node(arg)
+                    self.tokens.append(Token("close", "}", arg.pos + arg.len, arg.pos + arg.len))
+        elif isinstance(node, LatexMathNode):
+            self.src.error("'$' cannot appear inside a derive block's math", node.pos)
+        elif isinstance(node, LatexEnvironmentNode):
+            self.src.error(f"environments (\\begin{{{node.environmentname}}}) are not supported", node.pos)
+        else:
+            self.src.error(f"cannot read {text[node.pos:node.pos + node.len]!r}", getattr(node, "pos", 0))  # type: ignore[attr-defined]
+
+    def chars(self, start: int, end: int) -> None:
+        text = self.src.text
+        i = start
+        while i < end:
+            c = text[i]
+            if c.isspace() or c == "~":
+                i += 1
+                continue
+            previous = self.tokens[-1] if self.tokens else None
+            scripted = previous is not None and previous.is_char("^", "_")
+            if c.isdigit() or (c == "." and i + 1 < end and text[i + 1].isdigit()):
+                if scripted:  # TeX: ^23 is ^{2}3
+                    match_text = c
+                else:
+                    m = _NUMBER.match(text, i, end)
+                    match_text = m.group(0) if m else c
+                self.tokens.append(
+                    Token("num", match_text, i, i + len(match_text), Fraction(match_text))
+                )
+                i += len(match_text)
+                continue
+            if c.isascii() and c.isalpha():
+                self.tokens.append(Token("letter", c, i, i + 1))
+            else:
+                self.tokens.append(Token("char", {"−": "-", "·": "*"}.get(c, c), i, i + 1))
+            i += 1
+
+
+def _delimiters(tokens: list[Token], src: Source) -> list[Token]:
+    """Resolve ``\\left( … \\right)`` and delimiter macros to plain delimiters."""
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.kind == "macro" and tok.text in SIZERS:
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+            if nxt is not None and nxt.is_char("."):  # \left. and \right. are invisible
+                i += 2
+                continue
+            if nxt is None or not (
+                nxt.is_char("(", ")", "[", "]", "|", "/")
+                or (nxt.kind == "macro" and nxt.text in DELIMITERS)
+            ):
+                src.error(f"\\{tok.text} must be followed by a delimiter such as ( or [", tok.pos)
+            i += 1
+            continue
+        if tok.kind == "macro" and tok.text in DELIMITERS:
+            out.append(Token("char", DELIMITERS[tok.text], tok.pos, tok.end))
+        else:
+            out.append(tok)
+        i += 1
+    return out
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def _fmt_macro(tok: Token) -> str:
+    return "\\" + tok.text if tok.kind == "macro" else tok.text
+
+
+class Parser:
+    """Precedence parser: sum > ⊙/⊗/⊘ > product (juxtaposition, ·, /) > factor."""
+
+    def __init__(self, tokens: list[Token], src: Source, is_symbol: Callable[[str], bool]) -> None:
+        self.toks = tokens
+        self.i = 0
+        self.src = src
+        self.is_symbol = is_symbol
+        self.depth = 0
+        self.bars: list[str] = []  # open | and ‖ (innermost last): a matching bar closes
+
+    # -- helpers
+    @property
+    def tok(self) -> Token:
+        return self.toks[self.i]
+
+    def peek(self, k: int = 1) -> Token:
+        return self.toks[min(self.i + k, len(self.toks) - 1)]
+
+    def advance(self) -> Token:
+        tok = self.toks[self.i]
+        if tok.kind != "end":
+            self.i += 1
+        return tok
+
+    def error(self, message: str, pos: int | None = None) -> DeriveError:
+        line, column = self.src.where(self.tok.pos if pos is None else pos)
+        return DeriveError(message, line, column)
+
+    def describe(self, tok: Token) -> str:
+        if tok.kind == "end":
+            return "the end of the expression"
+        if tok.kind == "open":
+            return "'{'"
+        if tok.kind == "close":
+            return "'}'"
+        return repr(_fmt_macro(tok))
+
+    def enter(self, pos: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(f"expression nested too deeply (more than {MAX_DEPTH} levels)", pos)
+
+    def leave(self) -> None:
+        self.depth -= 1
+
+    def expect_close(self, opener: Token, closer_kind: str, closer_text: str) -> None:
+        tok = self.tok
+        if tok.kind == closer_kind and tok.text == closer_text:
+            self.advance()
+            return
+        if tok.kind == "end":
+            raise self.error(
+                f"unbalanced {opener.text!r}: it is never closed with {closer_text!r}", opener.pos
+            )
+        raise self.error(
+            f"expected {closer_text!r} to close the {opener.text!r}, found {self.describe(tok)}"
+        )
+
+    # -- entry points
+    def parse(self) -> Node:
+        if self.tok.kind == "end":
+            raise self.error("the expression is empty")
+        node = self.parse_sum()
+        if self.tok.kind != "end":
+            tok = self.tok
+            if tok.is_char(")", "]", "\\}", "|", "||"):
+                raise self.error(f"unbalanced {tok.text!r}: nothing opens it")
+            raise self.error(f"unexpected {self.describe(tok)}")
+        return node
+
+    # -- levels
+    def parse_sum(self) -> Node:
+        start = self.tok.pos
+        terms: list[tuple[int, Node]] = []
+        sign = 1
+        if self.tok.is_char("+", "-"):
+            sign = -1 if self.advance().text == "-" else 1
+        terms.append((sign, self.parse_binary()))
+        while self.tok.is_char("+", "-"):
+            sign = -1 if self.advance().text == "-" else 1
+            if self.tok.is_char("+", "-"):  # a - -b
+                if self.advance().text == "-":
+                    sign = -sign
+            terms.append((sign, self.parse_binary()))
+        if len(terms) == 1 and terms[0][0] == 1:
+            return terms[0][1]
+        return AddNode(start, tuple(terms))
+
+    def parse_binary(self) -> Node:
+        left = self.parse_product()
+        while self.tok.kind == "macro" and self.tok.text in BINARY_OPS:
+            op = self.advance()
+            if self.starts_factor() or self.tok.is_char("-"):
+                right = self.parse_product()
+            else:
+                raise self.error(f"\\{op.text} needs something on its right")
+            left = BinaryNode(op.pos, BINARY_OPS[op.text], left, right)
+        return left
+
+    def parse_product(self) -> Node:
+        start = self.tok.pos
+        if not (self.starts_factor() or self.tok.is_char("-")):
+            raise self.error(f"expected a term, found {self.describe(self.tok)}")
+        factors = [self.parse_factor()]
+        while True:
+            tok = self.tok
+            if tok.is_char("*") or (tok.kind == "macro" and tok.text in PRODUCT_OPS):
+                self.advance()
+                factors.append(self.parse_factor())
+            elif tok.is_char("/"):
+                self.advance()
+                den = self.parse_factor()
+                num = factors[0] if len(factors) == 1 else ProductNode(start, tuple(factors))
+                factors = [DivNode(tok.pos, num, den)]
+            elif self.starts_factor():
+                factors.append(self.parse_factor())
+            else:
+                break
+            if isinstance(factors[-1], SumNode):
+                break  # a big operator took the rest of the product as its body
+        if len(factors) == 1:
+            return factors[0]
+        return ProductNode(start, tuple(factors))
+
+    def starts_factor(self) -> bool:
+        tok = self.tok
+        if tok.kind in ("num", "letter", "open"):
+            return True
+        if tok.kind == "char":
+            if tok.text in ("(", "[", "\\{"):
+                return True
+            if tok.text in ("|", "||"):
+                return not (self.bars and self.bars[-1] == tok.text)
+            return False
+        if tok.kind == "macro":
+            return not (tok.text in PRODUCT_OPS or tok.text in BINARY_OPS)
+        return False
+
+    def parse_factor(self) -> Node:
+        tok = self.tok
+        self.enter(tok.pos)
+        try:
+            if tok.is_char("-"):
+                self.advance()
+                return NegNode(tok.pos, self.parse_factor())
+            if tok.is_char("+"):
+                self.advance()
+                return self.parse_factor()
+            atom = self.parse_atom()
+            if isinstance(atom, SumNode):
+                return atom
+            return self.parse_postfix(atom)
+        finally:
+            self.leave()
+
+    def parse_postfix(self, atom: Node) -> Node:
+        seen_sup = False
+        while True:
+            tok = self.tok
+            if tok.is_char("^"):
+                if seen_sup:
+                    raise self.error("double superscript: add braces, e.g. {X^{-1}}^{T}")
+                seen_sup = True
+                self.advance()
+                atom = self.parse_exponent(atom, tok.pos)
+            elif tok.is_char("'"):
+                raise self.error("write a transpose as ^T (a prime ' is ambiguous)")
+            elif tok.is_char("_") and isinstance(atom, PostfixNode) and isinstance(atom.arg, NormNode) and atom.arg.sub is None:
+                # \|X\|^2_F: the norm's subscript after its power
+                self.advance()
+                sub = self.norm_subscript(atom.arg.pos)
+                atom = PostfixNode(atom.pos, atom.op, NormNode(atom.arg.pos, atom.arg.arg, sub), atom.exponent)
+            elif tok.is_char("_"):
+                raise self.error("a subscript is only allowed on a name or a norm")
+            else:
+                return atom
+
+    # -- exponents
+    def script_tokens(self) -> list[Token]:
+        """The tokens of one script argument (a group's content, or one token)."""
+        tok = self.tok
+        if tok.kind == "open":
+            depth = 0
+            start = self.i
+            while True:
+                t = self.advance()
+                if t.kind == "open":
+                    depth += 1
+                elif t.kind == "close":
+                    depth -= 1
+                    if depth == 0:
+                        return self.toks[start + 1 : self.i - 1]
+                elif t.kind == "end":  # cannot happen: braces were checked
+                    raise self.error("unbalanced '{'", tok.pos)
+        if tok.kind == "macro" and self.peek().kind == "open":  # ^\mathsf{T}, ^\frac12
+            start = self.i
+            self.advance()
+            while self.tok.kind == "open":
+                self.script_tokens()
+            return self.toks[start : self.i]
+        if tok.kind in ("end", "close") or tok.is_char("^", "_"):
+            raise self.error("a superscript or subscript needs an argument")
+        self.advance()
+        return [tok]
+
+    def parse_exponent(self, base: Node, pos: int) -> Node:
+        start_tok = self.tok
+        toks = [t for t in self.script_tokens() if t.kind not in ("open", "close")]
+        negative = False
+        if toks and toks[0].is_char("-"):
+            negative = True
+            toks = toks[1:]
+        if _is_transpose(toks):
+            op = "invT" if negative else "T"
+            return PostfixNode(pos, op, base)
+        value = _exponent_value(toks)
+        if value is None:
+            raise self.error(
+                "unsupported exponent: use ^T, ^{-1}, ^{-T}, or a number such as ^2 or ^{1/2}",
+                start_tok.pos,
+            )
+        if negative:
+            value = -value
+        if value == -1:
+            return PostfixNode(pos, "inv", base)
+        return PostfixNode(pos, "pow", base, value)
+
+    # -- atoms
+    def parse_atom(self) -> Node:
+        tok = self.tok
+        if tok.kind == "num":
+            self.advance()
+            assert tok.value is not None
+            return NumberNode(tok.pos, tok.value)
+        if tok.kind == "letter":
+            return self.name_or_const()
+        if tok.kind == "open":
+            return self.parse_group()
+        if tok.kind == "char":
+            if tok.text in OPEN_CLOSE:
+                return self.parse_paren()
+            if tok.text in ("|", "||"):
+                return self.parse_bars()
+            raise self.error(f"unexpected {tok.text!r}")
+        if tok.kind == "macro":
+            return self.parse_macro_atom()
+        raise self.error(f"expected a term, found {self.describe(tok)}")
+
+    def parse_group(self) -> Node:
+        opener = self.advance()
+        if self.tok.kind == "close":
+            raise self.error("empty braces {}", opener.pos)
+        inner = self.parse_sum()
+        self.expect_close(opener, "close", "}")
+        return inner
+
+    def parse_paren(self) -> Node:
+        opener = self.advance()
+        closer = OPEN_CLOSE[opener.text]
+        saved, self.bars = self.bars, []  # bars inside parentheses start afresh
+        try:
+            if self.tok.is_char(closer):
+                raise self.error(f"empty {opener.text}{closer}", opener.pos)
+            inner = self.parse_sum()
+            self.expect_close(opener, "char", closer)
+        finally:
+            self.bars = saved
+        return inner
+
+    def parse_bars(self) -> Node:
+        opener = self.advance()
+        self.bars.append(opener.text)
+        try:
+            if self.tok.is_char(opener.text):
+                raise self.error(f"empty {opener.text}{opener.text}", opener.pos)
+            inner = self.parse_sum()
+            tok = self.tok
+            if not tok.is_char(opener.text):
+                if tok.kind == "end":
+                    raise self.error(f"unbalanced {opener.text!r}: it is never closed", opener.pos)
+                raise self.error(f"expected {opener.text!r}, found {self.describe(tok)}")
+            self.advance()
+        finally:
+            self.bars.pop()
+        if opener.text == "|":
+            return AbsNode(opener.pos, inner)
+        sub: str | None = None
+        if self.tok.is_char("_"):
+            self.advance()
+            sub = self.norm_subscript(opener.pos)
+        return NormNode(opener.pos, inner, sub)
+
+    def norm_subscript(self, pos: int) -> str:
+        sub_toks = [t for t in self.script_tokens() if t.kind in ("num", "letter")]
+        sub = "".join(t.text for t in sub_toks)
+        if sub not in ("2", "F"):
+            raise self.error(f"unsupported norm \\|…\\|_{sub or '?'}: use \\|x\\|_2 or \\|X\\|_F", pos)
+        return sub
+
+    def parse_macro_atom(self) -> Node:
+        tok = self.tok
+        name = tok.text
+        if name in GREEK:
+            if name in FUNCTION_MACROS and not self.is_symbol(safe_identifier(name)):
+                if self.peek_starts_argument():
+                    self.advance()
+                    return self.parse_application(FUNCTION_MACROS[name], tok)
+            return self.name_or_const()
+        if name in FONTS or name in ACCENTS:
+            word = self.wrapped_word()
+            if name in OPERATOR_WRAPPERS and word is not None and len(word) > 1:
+                return self.operator(word, tok)
+            return self.name_or_const()
+        if name in OPERATOR_WRAPPERS:
+            word = self.wrapped_word()
+            if word is None:
+                raise self.error(f"\\{name}{{…}} must hold a plain word such as tr or softmax")
+            return self.operator(word, tok)
+        if name in ("mathbb",):
+            word = self.wrapped_word()
+            if word == "1":
+                return self.name_or_const()
+            raise self.error("\\mathbb{…} can only appear in a declaration (given:)")
+        if name in FUNCTION_MACROS:
+            self.advance()
+            return self.parse_application(FUNCTION_MACROS[name], tok)
+        if name in ("frac", "dfrac", "tfrac"):
+            self.advance()
+            if self.tok.kind != "open":
+                raise self.error("\\frac needs two arguments: \\frac{p}{q}", tok.pos)
+            num = self.parse_group()
+            if self.tok.kind != "open":
+                raise self.error("\\frac needs two arguments: \\frac{p}{q}", tok.pos)
+            den = self.parse_group()
+            return DivNode(tok.pos, num, den)
+        if name == "sum":
+            return self.parse_sum_operator()
+        if name in PRODUCT_OPS or name in BINARY_OPS:
+            raise self.error(f"\\{name} needs something on its left")
+        if name in ("top", "intercal", "T"):
+            raise self.error(f"\\{name} must be written as a superscript: X^\\{name}")
+        raise self.error(f"unknown command \\{name}")
+
+    def wrapped_word(self) -> str | None:
+        """The plain letters/digits inside ``\\macro{…}`` if that is all it holds."""
+        if self.peek().kind != "open":
+            return None
+        j = self.i + 2
+        word = []
+        while self.toks[j].kind in ("letter", "num") or self.toks[j].is_char("-"):
+            word.append(self.toks[j].text)
+            j += 1
+        if self.toks[j].kind != "close" or not word:
+            return None
+        return "".join(word)
+
+    def operator(self, word: str, tok: Token) -> Node:
+        fn = FUNCTIONS.get(word)
+        if fn is None:
+            raise self.error(f"unknown operator {word!r}; known: tr, det, diag, vec, softmax, exp, log", tok.pos)
+        self.advance()
+        self.script_tokens()  # the {word} group
+        return self.parse_application(fn, tok)
+
+    def peek_starts_argument(self) -> bool:
+        saved = self.i
+        self.i += 1
+        try:
+            return self.starts_factor()
+        finally:
+            self.i = saved
+
+    def parse_application(self, fn: str, tok: Token) -> Node:
+        """``fn`` applied to a parenthesised argument, a group, or one factor."""
+        if self.tok.is_char("^"):
+            raise self.error(f"write a power of {_fmt_macro(tok)}(…) after its argument, e.g. (\\log x)^2")
+        self.enter(tok.pos)
+        try:
+            nxt = self.tok
+            if nxt.is_char(*OPEN_CLOSE):
+                arg = self.parse_paren()
+            elif nxt.kind == "open":
+                arg = self.parse_group()
+            elif self.starts_factor():
+                arg = self.parse_factor()
+            else:
+                raise self.error(f"{_fmt_macro(tok)} needs an argument", tok.pos)
+        finally:
+            self.leave()
+        return ApplyNode(tok.pos, fn, arg)
+
+    def parse_sum_operator(self) -> Node:
+        tok = self.advance()
+        index: str | None = None
+        upper: Dim | None = None
+        for _ in range(2):
+            if self.tok.is_char("_") and index is None:
+                self.advance()
+                index = self.sum_lower()
+            elif self.tok.is_char("^") and upper is None:
+                self.advance()
+                upper = self.sum_upper()
+        if index is None or upper is None:
+            raise self.error("write an indexed sum as \\sum_{i=1}^{n} …", tok.pos)
+        self.enter(tok.pos)
+        try:
+            if not (self.starts_factor() or self.tok.is_char("-")):
+                raise self.error("the sum has no body", tok.pos)
+            negative = False
+            if self.tok.is_char("-"):
+                self.advance()
+                negative = True
+            body = self.parse_binary()
+        finally:
+            self.leave()
+        if negative:
+            body = NegNode(tok.pos, body)
+        return SumNode(tok.pos, index, upper, body)
+
+    def sum_lower(self) -> str:
+        pos = self.tok.pos
+        toks = [t for t in self.script_tokens() if t.kind not in ("open", "close")]
+        if (
+            len(toks) == 3
+            and toks[0].kind == "letter"
+            and toks[1].is_char("=")
+            and toks[2].kind == "num"
+            and toks[2].value == 1
+        ):
+            return toks[0].text
+        raise self.error("the sum's lower limit must read i=1 (a one-letter index from 1)", pos)
+
+    def sum_upper(self) -> Dim:
+        pos = self.tok.pos
+        toks = [t for t in self.script_tokens() if t.kind not in ("open", "close")]
+        if len(toks) == 1 and toks[0].kind == "num" and toks[0].value is not None:
+            value = toks[0].value
+            if value.denominator == 1 and value > 0:
+                return int(value)
+        if toks and all(t.kind in ("letter", "num") for t in toks) and toks[0].kind == "letter":
+            return "".join(t.text for t in toks)
+        raise self.error("the sum's upper limit must be a dimension such as n, or a positive integer", pos)
+
+    # -- names
+    def name_or_const(self) -> Node:
+        start = self.tok
+        word = self.wrapped_word() if start.kind == "macro" and start.text in FONTS | {"mathbb"} else None
+        if word in ("1", "0"):
+            self.advance()
+            self.script_tokens()
+            kind = "ones" if word == "1" else "zeros"
+            size: tuple[Dim, ...] | None = None
+            if self.tok.is_char("_"):
+                self.advance()
+                size = self.size_script()
+            return ConstNode(start.pos, kind, size)
+        ref = self.parse_name()
+        return NameNode(ref.pos, ref)
+
+    def size_script(self) -> tuple[Dim, ...]:
+        pos = self.tok.pos
+        toks = [t for t in self.script_tokens() if t.kind not in ("open", "close")]
+        dims: list[Dim] = []
+        part: list[Token] = []
+        for t in toks + [Token("char", ",", pos, pos)]:
+            if t.is_char(",", "×", "*") or t.is_macro("times"):
+                if len(part) == 1 and part[0].kind == "num" and part[0].value is not None and part[0].value.denominator == 1 and part[0].value > 0:
+                    dims.append(int(part[0].value))
+                elif part and all(p.kind in ("letter", "num") for p in part) and part[0].kind == "letter":
+                    dims.append("".join(p.text for p in part))
+                else:
+                    raise self.error("a size must read like n or m \\times n", pos)
+                part = []
+            else:
+                part.append(t)
+        if len(dims) > 2:
+            raise self.error("a size has at most two dimensions", pos)
+        return tuple(dims)
+
+    def parse_name(self) -> NameRef:
+        """``core ( _ sub )?`` where core is a letter, a Greek letter, or a font
+        wrapper / accent around a name."""
+        start = self.tok
+        ident, latex, sub = self.name_core()
+        base_ident, base_latex = ident, latex
+        if self.tok.is_char("_"):
+            if sub is not None:
+                raise self.error("double subscript")
+            self.advance()
+            sub, sub_latex = self.name_subscript()
+            ident = f"{ident}_{sub}"
+            latex = f"{latex}_{{{sub_latex}}}"
+        elif sub is not None:  # \mathbf{x_i}: the subscript was inside the font
+            base_ident = ident[: -len(sub) - 1]
+            base_latex = base_latex  # keep the spelling as written
+        end = self.toks[self.i - 1].end
+        return NameRef(
+            safe_identifier(ident), latex, safe_identifier(base_ident), base_latex, sub, start.pos, end
+        )
+
+    def name_core(self) -> tuple[str, str, str | None]:
+        """(identifier, latex, inner subscript) of a name without its outer subscript."""
+        tok = self.tok
+        if tok.kind == "letter":
+            self.advance()
+            return tok.text, tok.text, None
+        if tok.kind == "macro" and tok.text in GREEK:
+            self.advance()
+            return tok.text, "\\" + tok.text, None
+        if tok.kind == "macro" and (tok.text in FONTS or tok.text in ACCENTS):
+            self.advance()
+            if self.tok.kind != "open":
+                raise self.error(f"\\{tok.text} needs an argument in braces")
+            opener = self.advance()
+            self.enter(opener.pos)
+            try:
+                ident, inner_latex, sub = self.name_core()
+                if self.tok.is_char("_"):
+                    if sub is not None:
+                        raise self.error("double subscript")
+                    self.advance()
+                    sub, sub_latex = self.name_subscript()
+                    ident = f"{ident}_{sub}"
+                    inner_latex = f"{inner_latex}_{{{sub_latex}}}"
+            finally:
+                self.leave()
+            if self.tok.kind != "close":
+                raise self.error(f"\\{tok.text}{{…}} must hold one symbol, found {self.describe(self.tok)}")
+            self.advance()
+            latex = f"\\{tok.text}{{{inner_latex}}}"
+            if tok.text in ACCENTS:
+                ident = f"{ident}_{ACCENTS[tok.text]}"
+                sub = None  # an accent over x_1 names a new symbol, not a family member
+            return ident, latex, sub
+        raise self.error(f"expected a symbol name, found {self.describe(tok)}")
+
+    def name_subscript(self) -> tuple[str, str]:
+        pos = self.tok.pos
+        toks = self.script_tokens()
+        ident_parts: list[str] = []
+        latex_parts: list[str] = []
+        for t in toks:
+            if t.kind == "letter" or (t.kind == "num" and t.text.isdigit()):
+                ident_parts.append(t.text)
+                latex_parts.append(t.text)
+            elif t.kind == "macro" and t.text in GREEK:
+                ident_parts.append(t.text)
+                latex_parts.append("\\" + t.text + " ")
+            else:
+                raise self.error("a subscript of a name must be letters or digits (W_1, W_{12}, x_i)", pos)
+        if not ident_parts:
+            raise self.error("empty subscript", pos)
+        return "".join(ident_parts), "".join(latex_parts).strip()
+
+
+def _is_transpose(toks: list[Token]) -> bool:
+    if len(toks) == 1:
+        t = toks[0]
+        return (t.kind == "letter" and t.text == "T") or t.is_macro("top", "intercal", "T")
+    # \mathsf{T}, \mathrm{T}, \text{T}
+    return len(toks) == 2 and toks[0].is_macro(*TRANSPOSE_MACROS) and toks[1].kind == "letter" and toks[1].text == "T"
+
+
+def _exponent_value(toks: list[Token]) -> Fraction | None:
+    if len(toks) == 1 and toks[0].kind == "num":
+        return toks[0].value
+    if len(toks) == 3 and toks[0].kind == "num" and toks[1].is_char("/") and toks[2].kind == "num":
+        if toks[2].value:
+            return (toks[0].value or Fraction(0)) / toks[2].value
+    if len(toks) == 3 and toks[0].is_macro("frac", "dfrac", "tfrac") and toks[1].kind == "num" and toks[2].kind == "num":
+        if toks[2].value:
+            return (toks[1].value or Fraction(0)) / toks[2].value
+    return None
+
+
+def parse_expression(src: Source, is_symbol: Callable[[str], bool]) -> Node:
+    """Parse ``src.text`` as one expression."""
+    tokens = tokenize(src)
+    return Parser(tokens, src, is_symbol).parse()
+
+
+def parse_name(src: Source) -> NameRef:
+    """Parse ``src.text`` as exactly one symbol name (declarations, wrt, left sides)."""
+    tokens = tokenize(src)
+    parser = Parser(tokens, src, lambda _name: True)
+    if parser.tok.kind == "end":
+        src.error("expected a symbol name", 0)
+    ref = parser.parse_name()
+    if parser.tok.kind != "end":
+        raise parser.error(f"expected one symbol name, found {parser.describe(parser.tok)} after it")
+    return ref

@@ -1,0 +1,141 @@
+"""The parse tree of one right-hand side, before shapes are known.
+
+These nodes say what the author wrote (with positions); ``mdderiv.shapes``
+turns them into the engine's shaped ``mdderiv.expr`` nodes.  ``pos`` is the
+character offset in the parsed text; a :class:`Source` maps it to line/column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import NoReturn, Union
+
+from ..errors import DeriveError
+
+Dim = Union[str, int]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a piece of text sits in the block body (for error positions)."""
+
+    text: str
+    line: int  # 1-based line of the block body
+    column: int  # 0-based column of ``text[0]`` in that line
+
+    def where(self, pos: int) -> tuple[int, int]:
+        return self.line, self.column + max(0, min(pos, len(self.text))) + 1
+
+    def error(self, message: str, pos: int) -> NoReturn:
+        line, column = self.where(pos)
+        raise DeriveError(message, line, column)
+
+
+@dataclass(frozen=True)
+class NameRef:
+    """A symbol as written: ``\\bar{\\mathbf{x}}`` → ident ``x_bar``.
+
+    ``base_*`` is the name without its outer subscript (``\\mathbf{x}`` for
+    ``\\mathbf{x}_i``), which is what an indexed family is called.
+    """
+
+    ident: str
+    latex: str
+    base_ident: str
+    base_latex: str
+    sub: str | None  # the outer subscript's identifier text ("1", "12", "i")
+    pos: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Node:
+    pos: int
+
+
+@dataclass(frozen=True)
+class NumberNode(Node):
+    value: Fraction
+
+
+@dataclass(frozen=True)
+class NameNode(Node):
+    ref: NameRef
+
+
+@dataclass(frozen=True)
+class ConstNode(Node):
+    """``\\mathbf{1}`` (kind "ones") or ``\\mathbf{0}`` ("zeros"), size if written."""
+
+    kind: str
+    size: tuple[Dim, ...] | None
+
+
+@dataclass(frozen=True)
+class NegNode(Node):
+    arg: Node
+
+
+@dataclass(frozen=True)
+class AddNode(Node):
+    """Terms with their signs (+1 or -1), in order."""
+
+    terms: tuple[tuple[int, Node], ...]
+
+
+@dataclass(frozen=True)
+class ProductNode(Node):
+    factors: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class DivNode(Node):
+    """``\\frac{p}{q}`` or ``p / q``: q must be a scalar."""
+
+    num: Node
+    den: Node
+
+
+@dataclass(frozen=True)
+class BinaryNode(Node):
+    op: str  # "hadamard", "kron", "hadamard_div"
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class PostfixNode(Node):
+    op: str  # "T", "inv", "invT", "pow"
+    arg: Node
+    exponent: Fraction | None = None
+
+
+@dataclass(frozen=True)
+class ApplyNode(Node):
+    """A named function: trace, det, softmax, diag, vec, or an elementwise one."""
+
+    fn: str
+    arg: Node
+
+
+@dataclass(frozen=True)
+class AbsNode(Node):
+    """``|A|``: determinant of a square matrix, absolute value of a scalar."""
+
+    arg: Node
+
+
+@dataclass(frozen=True)
+class NormNode(Node):
+    arg: Node
+    sub: str | None  # "2", "F" or None
+
+
+@dataclass(frozen=True)
+class SumNode(Node):
+    """``\\sum_{index=1}^{upper} body``."""
+
+    index: str
+    upper: Dim
+    body: Node
