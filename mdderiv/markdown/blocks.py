@@ -112,7 +112,6 @@ class Outcome:
 
     latex: str = ""
     markdown: str = ""
-    title: str | None = None
     error: str | None = None
     line: int = 0
     column: int = 0
@@ -153,8 +152,7 @@ def _run_engine(body: str, options: Options) -> Outcome:
             markdown = derivation.markdown()
         except Exception:  # noqa: BLE001 - the LaTeX alone is enough for every integration
             markdown = ""
-        title = getattr(getattr(derivation, "options", None), "title", None) or options.title
-        return Outcome(latex=latex, markdown=markdown, title=title)
+        return Outcome(latex=latex, markdown=markdown)
     except DeriveError as err:
         return Outcome(error=err.message, line=err.line, column=err.column)
     except RecursionError:

@@ -209,10 +209,7 @@ def escape_templates(text: str, flavor: str) -> str:
 def display_math(outcome: Outcome, flavor: str) -> list[str]:
     """The lines that replace a block: ``$$``, the LaTeX, ``$$``."""
     latex_lines = [line for line in outcome.latex.splitlines() if line.strip()]
-    lines: list[str] = []
-    if outcome.title:
-        lines += [f"**{outcome.title}**", ""]
-    lines += ["$$", *latex_lines, "$$"]
+    lines = ["$$", *latex_lines, "$$"]  # the title, if any, is part of the LaTeX
     return [escape_templates(line, flavor) for line in lines]
 
 

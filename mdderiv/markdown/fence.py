@@ -182,11 +182,9 @@ def _escape(text: str) -> str:
 
 
 def math_html(outcome: Outcome) -> str:
-    """A derivation as Arithmatex-compatible display math."""
-    title = ""
-    if outcome.title:
-        title = f'<p class="mdderiv-title"><strong>{html.escape(outcome.title)}</strong></p>\n'
-    return f'{title}<div class="arithmatex">\\[\n{_escape(outcome.latex)}\n\\]</div>'
+    """A derivation as Arithmatex-compatible display math (the title, if
+    any, is part of the LaTeX)."""
+    return f'<div class="arithmatex">\\[\n{_escape(outcome.latex)}\n\\]</div>'
 
 
 def error_html(failure: BlockFailure, body: str) -> str:

@@ -1,0 +1,69 @@
+"""Helpers for the integration tests: block bodies, a stand-in engine, ``run``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from mdderiv.errors import DeriveError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The spec's own example (§1): a scalar objective, a matrix variable.
+GOOD = (
+    "given: \\mathbf{a} \\in \\mathbb{R}^{m},\\ X \\in \\mathbb{R}^{m \\times n},\\ "
+    "\\mathbf{b} \\in \\mathbb{R}^{n}\n"
+    "f = \\mathbf{a}^T X \\mathbf{b}\n"
+    "wrt: X"
+)
+GOOD2 = (
+    "given: A \\in \\mathbb{R}^{n \\times n}, \\mathbf{x} \\in \\mathbb{R}^{n}\n"
+    "f = \\mathbf{x}^T A \\mathbf{x}\n"
+    "wrt: \\mathbf{x}"
+)
+# Line 2 multiplies 1×n by m×1: a shape error on the body's line 2.
+BAD = (
+    "given: \\mathbf{x} \\in \\mathbb{R}^{n}, \\mathbf{y} \\in \\mathbb{R}^{m}\n"
+    "f = \\mathbf{x}^T \\mathbf{y}\n"
+    "wrt: \\mathbf{x}"
+)
+BAD_LINE = 2
+
+
+class FakeDerivation:
+    """Stands in for the engine where a test is only about finding and splicing
+    blocks: its LaTeX echoes the body so the test sees which block went where."""
+
+    def __init__(self, body: str, options: Any) -> None:
+        self.body = body
+        self.options = options
+
+    def latex(self) -> str:
+        lines = [line.strip() for line in self.body.splitlines() if line.strip()]
+        return "\\text{FAKE} & {{" + "}} \\\\ ".join(lines) + " < 1"
+
+    def markdown(self) -> str:
+        return "$$\n" + self.latex() + "\n$$"
+
+    def text(self) -> str:
+        return self.latex()
+
+
+def fake_derive(body: str, defaults: Any = None, **options: Any) -> FakeDerivation:
+    """Raises on the first line containing ``BAD`` (column of ``BAD``)."""
+    for number, line in enumerate(body.split("\n"), 1):
+        if "BAD" in line:
+            raise DeriveError("fake error here", number, line.index("BAD") + 1)
+    return FakeDerivation(body, defaults)
+
+
+def run(*args: str, input: bytes | None = None, cwd: str | os.PathLike[str] | None = None,
+        timeout: float = 300) -> subprocess.CompletedProcess[bytes]:
+    """Run ``python -m …`` in a subprocess (bytes in, bytes out)."""
+    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+    return subprocess.run(
+        [sys.executable, *args], input=input, capture_output=True, cwd=cwd, timeout=timeout, env=env
+    )
