@@ -114,6 +114,8 @@ def test_leaves() -> None:
     assert tex(Differential(W1)) == "dW_{1}"
     assert tex(GradientName("l", W1)) == r"\frac{\partial l}{\partial W_{1}}"
     assert tex(Ones(("n", 1))) == r"\mathbf{1}"
+    assert tex(mul(transpose(Ones(("n", 1))), x)) == r"\mathbf{1}^{T} \mathbf{x}"
+    assert tex(Zeros((1, "n"))) == r"\mathbf{0}^{T}"
     assert tex(Zeros(("m", "n"))) == r"\mathbf{0}"
     assert tex(Identity(("n", "n"))) == "I"
     assert tex(DimValue("n")) == "n"

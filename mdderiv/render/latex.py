@@ -67,17 +67,6 @@ ALLOWED_MACROS = frozenset(
 #: ``\underbrace{…}_{m \times n}`` shape annotation.
 Annotate = Union[Callable[[Expr], bool], Collection[Expr], None]
 
-_FUNCTIONS = {  # elementwise function -> (opening, closing) around the argument
-    "exp": (r"\exp", None),
-    "log": (r"\log", None),
-    "sin": (r"\sin", None),
-    "cos": (r"\cos", None),
-    "tanh": (r"\tanh", None),
-    "sigma": (r"\sigma", None),
-    "sigma_prime": (r"\sigma'", None),
-    "tanh_prime": (r"\tanh'", None),
-    "sign": (r"\operatorname{sign}", None),
-}
 
 # Nodes printed as one visual unit (a letter, a function application, a bar
 # pair): they take ``^{T}`` or sit in a product without parentheses.
@@ -98,7 +87,6 @@ _ATOMS = (
     Vec,
 )
 _POSTFIX = (Transpose, Inverse, Power)
-_BINARY_OPS = {Hadamard: r"\odot", HadamardDiv: r"\oslash", Kron: r"\otimes"}
 
 # Content containing these is tall, so its parentheses grow with \left \right.
 _TALL = (r"\frac", r"\sum", r"\underbrace", r"\left", r"\boxed")
@@ -127,7 +115,7 @@ def _fallback_spelling(name: str) -> str:
     return head + "_{" + rest.replace("_", r"\_") + "}"
 
 
-def _dim(dim: object) -> str:
+def _dim(dim: object, times: str = r" \cdot ") -> str:
     """A dimension as LaTeX; a product ``"m*n"`` (a vec's or a Kronecker
     product's size) is written ``mn``, or ``p_1 \\cdot 3`` where letters and
     digits would run together."""
@@ -136,22 +124,12 @@ def _dim(dim: object) -> str:
         a.isdigit() and b.isdigit() for a, b in zip(parts, parts[1:])
     ):
         return "".join(parts)
-    return r" \cdot ".join(parts)
+    return times.join(parts)
 
 
 def shape_latex(shape: Shape) -> str:
     """``m \\times n`` for a shape."""
     return f"{_dim(shape[0])} \\times {_dim(shape[1])}"
-
-
-def format_fraction(value: Fraction) -> str:
-    """A number as LaTeX: ``2``, ``-1``, ``\\frac{1}{2}``, ``-\\frac{3}{4}``."""
-    value = Fraction(value)
-    sign = "-" if value < 0 else ""
-    value = abs(value)
-    if value.denominator == 1:
-        return f"{sign}{value.numerator}"
-    return f"{sign}\\frac{{{value.numerator}}}{{{value.denominator}}}"
 
 
 def format_exponent(value: Fraction) -> str:
@@ -205,7 +183,31 @@ class LatexPrinter:
 
     ``names`` maps identifiers to declared spellings (``"x"`` -> ``"\\mathbf{x}"``);
     ``annotate`` picks the sub-expressions to mark with their shape.
+
+    The structure (what gets parentheses, where signs go) lives here; the
+    tokens come from the small hooks below (``_sup``, ``_frac``, ``MINUS`` …),
+    which the Unicode printer (``render.text``) overrides.
     """
+
+    MINUS = "-"  # a leading minus
+    PLUS_SEP = " + "
+    MINUS_SEP = " - "
+    TIMES = r" \cdot "  # between two factors that are both numbers
+    OPS = {Hadamard: r"\odot", HadamardDiv: r"\oslash", Kron: r"\otimes"}
+    NORM = r"\|"
+    PARTIAL = r"\partial "
+    ONE = r"\mathbf{1}"
+    ZERO = r"\mathbf{0}"
+    FUNCTIONS = {  # elementwise function -> its head before the argument
+        "exp": r"\exp",
+        "log": r"\log",
+        "sin": r"\sin",
+        "cos": r"\cos",
+        "tanh": r"\tanh",
+        "sigma": r"\sigma",
+        "sigma_prime": r"\sigma'",
+        "tanh_prime": r"\tanh'",
+    }
 
     def __init__(self, names: Mapping[str, str] | None = None, annotate: Annotate = None) -> None:
         self.names = dict(names or {})
@@ -238,6 +240,45 @@ class LatexPrinter:
         if any(tall in content for tall in _TALL):
             return f"\\left{left}{content}\\right{right}"
         return f"{left}{content}{right}"
+
+    @staticmethod
+    def _sup(base: str, exponent: str) -> str:
+        """``base`` raised to ``exponent`` (plain: ``T``, ``-1``, ``1/2``)."""
+        return f"{base}^{{{exponent}}}"
+
+    @staticmethod
+    def _frac(numerator: str, denominator: str) -> str:
+        return f"\\frac{{{numerator}}}{{{denominator}}}"
+
+    def _coefficient_frac(self, numerator: str, denominator: str, followed: bool) -> str:
+        """A fraction leading a product (``followed`` by factors)."""
+        return self._frac(numerator, denominator)
+
+    @staticmethod
+    def _operator(name: str) -> str:
+        """A named operator: tr, diag, vec, softmax, sign."""
+        return f"\\operatorname{{{name}}}"
+
+    @staticmethod
+    def _sqrt(inner: str) -> str:
+        return f"\\sqrt{{{inner}}}"
+
+    @staticmethod
+    def _sum_head(index: str, upper: str) -> str:
+        return f"\\sum_{{{index}=1}}^{{{upper}}}"
+
+    @staticmethod
+    def _group(text: str) -> str:
+        """Make ``text`` one unit for a following superscript."""
+        return "{" + text + "}"
+
+    def _fraction(self, value: Fraction) -> str:
+        value = Fraction(value)
+        sign = self.MINUS if value < 0 else ""
+        value = abs(value)
+        if value.denominator == 1:
+            return f"{sign}{value.numerator}"
+        return sign + self._frac(str(value.numerator), str(value.denominator))
 
     def _spelling(self, name: str) -> str:
         return self.names.get(name) or _fallback_spelling(name)
@@ -287,7 +328,7 @@ class LatexPrinter:
         out = self._print(expr)
         if isinstance(expr, _ATOMS) and not (isinstance(expr, Number)):
             if self._is_annotated(expr) or _top_level(out, "^"):
-                return "{" + out + "}"
+                return self._group(out)
             return out
         if isinstance(expr, Number) and expr.value >= 0 and expr.value.denominator == 1:
             return out
@@ -299,7 +340,7 @@ class LatexPrinter:
         out = self._print(expr)
         if isinstance(expr, (Add, MatMul, IndexedSum, GradientName)) or self._negative(expr):
             return self._wrap(out)
-        if isinstance(expr, tuple(_BINARY_OPS)) and not (type(expr) is parent and parent is not HadamardDiv):
+        if isinstance(expr, tuple(self.OPS)) and not (type(expr) is parent and parent is not HadamardDiv):
             return self._wrap(out)
         return out
 
@@ -322,26 +363,33 @@ class LatexPrinter:
     def _print_GradientName(self, expr: GradientName) -> str:
         below = self._print_Symbol(expr.of)
         if getattr(expr, "numerator", False):  # numerator layout: ∂f/∂X^T
-            below = self._base(expr.of) + "^{T}"
-        return f"\\frac{{\\partial {self._spelling(expr.objective)}}}{{\\partial {below}}}"
+            below = self._sup(self._base(expr.of), "T")
+        partial = self.PARTIAL
+        return self._frac(partial + self._spelling(expr.objective), partial + below)
 
     def _print_Number(self, expr: Number) -> str:
-        return format_fraction(expr.value)
+        return self._fraction(expr.value)
 
     def _print_DimValue(self, expr: DimValue) -> str:
-        return _dim(expr.dim)
+        return _dim(expr.dim, self.TIMES)
+
+    def _constant(self, expr: Expr, symbol: str) -> str:
+        """``1`` or ``0``; a row vector shows as the transposed column."""
+        if expr.shape[0] == 1 and expr.shape[1] != 1:
+            return self._sup(symbol, "T")
+        return symbol
 
     def _print_Ones(self, expr: Ones) -> str:
-        return r"\mathbf{1}"
+        return self._constant(expr, self.ONE)
 
     def _print_Zeros(self, expr: Zeros) -> str:
-        return r"\mathbf{0}"
+        return self._constant(expr, self.ZERO)
 
     def _print_Identity(self, expr: Identity) -> str:
         return "I"
 
     def _print_Commutation(self, expr: Commutation) -> str:
-        rows, cols = _dim(expr.rows), _dim(expr.cols)
+        rows, cols = _dim(expr.rows, self.TIMES), _dim(expr.cols, self.TIMES)
         joined = rows + cols if len(rows) == 1 and len(cols) == 1 and not (rows + cols).isdigit() else f"{rows},{cols}"
         return f"K_{{{joined}}}"
 
@@ -355,9 +403,9 @@ class LatexPrinter:
             if isinstance(term, Add) or (isinstance(term, IndexedSum) and position < last):
                 text = self._wrap(text)
             if position == 0:
-                parts.append(("-" if negative else "") + text)
+                parts.append((self.MINUS if negative else "") + text)
             else:
-                parts.append((" - " if negative else " + ") + text)
+                parts.append((self.MINUS_SEP if negative else self.PLUS_SEP) + text)
         return "".join(parts)
 
     def _print_MatMul(self, expr: MatMul) -> str:
@@ -370,7 +418,7 @@ class LatexPrinter:
             and not self._is_annotated(f)
         ]
         rest = [f for f in rest if not any(f is d for d in denominators)]
-        sign = "-" if coefficient < 0 else ""
+        sign = self.MINUS if coefficient < 0 else ""
         magnitude = abs(coefficient)
         pieces: list[str] = []
         if denominators or magnitude.denominator != 1:
@@ -378,7 +426,7 @@ class LatexPrinter:
                 p for p in [str(magnitude.denominator) if magnitude.denominator != 1 else ""]
                 + [self._print(d.base) for d in denominators] if p
             )
-            pieces.append(f"\\frac{{{magnitude.numerator}}}{{{below}}}")
+            pieces.append(self._coefficient_frac(str(magnitude.numerator), below, bool(rest)))
         elif magnitude != 1 or not rest:
             pieces.append(str(magnitude.numerator))
         last = len(rest) - 1
@@ -386,7 +434,7 @@ class LatexPrinter:
             text = self._print(factor)
             if (
                 isinstance(factor, (Add, MatMul, GradientName))
-                or isinstance(factor, tuple(_BINARY_OPS))
+                or isinstance(factor, tuple(self.OPS))
                 or (isinstance(factor, IndexedSum) and position < last)
             ):
                 text = self._wrap(text)
@@ -397,14 +445,14 @@ class LatexPrinter:
                 # two numbers side by side would read as one: 2 \cdot 3; a
                 # parenthesised factor hugs its neighbour: X^{T}(X w - y)
                 if piece[:1].isdigit():
-                    out += r" \cdot "
+                    out += self.TIMES
                 elif not piece.startswith(("(", r"\left(")):
                     out += " "
             out += piece
         return sign + out
 
     def _binary(self, expr: Expr, left: Expr, right: Expr) -> str:
-        op = _BINARY_OPS[type(expr)]
+        op = self.OPS[type(expr)]
         return f"{self._operand(left, type(expr))} {op} {self._operand(right, type(expr))}"
 
     def _print_Hadamard(self, expr: Hadamard) -> str:
@@ -420,21 +468,21 @@ class LatexPrinter:
 
     def _print_Transpose(self, expr: Transpose) -> str:
         if isinstance(expr.arg, Inverse) and not self._is_annotated(expr.arg):
-            return f"{self._base(expr.arg.arg)}^{{-T}}"
-        return f"{self._base(expr.arg)}^{{T}}"
+            return self._sup(self._base(expr.arg.arg), "-T")
+        return self._sup(self._base(expr.arg), "T")
 
     def _print_Inverse(self, expr: Inverse) -> str:
         if isinstance(expr.arg, Transpose) and not self._is_annotated(expr.arg):
-            return f"{self._base(expr.arg.arg)}^{{-T}}"
-        return f"{self._base(expr.arg)}^{{-1}}"
+            return self._sup(self._base(expr.arg.arg), "-T")
+        return self._sup(self._base(expr.arg), "-1")
 
     def _print_Power(self, expr: Power) -> str:
-        return f"{self._base(expr.base)}^{{{format_exponent(expr.exponent)}}}"
+        return self._sup(self._base(expr.base), format_exponent(expr.exponent))
 
     # ------------------------------------------------------------------ functions
 
     def _print_Trace(self, expr: Trace) -> str:
-        return r"\operatorname{tr}" + self._wrap(self._print(expr.arg))
+        return self._operator("tr") + self._wrap(self._print(expr.arg))
 
     def _print_Det(self, expr: Det) -> str:
         return self._wrap(self._print(expr.arg), "|", "|")
@@ -442,37 +490,37 @@ class LatexPrinter:
     def _print_Elementwise(self, expr: Elementwise) -> str:
         inner = self._print(expr.arg)
         if expr.fn == "sqrt":
-            return f"\\sqrt{{{inner}}}"
+            return self._sqrt(inner)
         if expr.fn == "abs":
             return self._wrap(inner, "|", "|")
         if expr.fn == "log" and isinstance(expr.arg, Det) and not self._is_annotated(expr.arg):
-            return r"\log" + inner  # \log|X|
-        if expr.fn in _FUNCTIONS:
-            head = _FUNCTIONS[expr.fn][0]
-        elif expr.fn.isidentifier() and expr.fn.isascii():
-            head = f"\\operatorname{{{expr.fn.replace('_', ' ')}}}"
+            return self.FUNCTIONS["log"] + inner  # \log|X|
+        if expr.fn in self.FUNCTIONS:
+            head = self.FUNCTIONS[expr.fn]
+        elif expr.fn.isidentifier() and expr.fn.isascii():  # sign, or one added later
+            head = self._operator(expr.fn.replace("_", " "))
         else:
             raise ValueError(f"no LaTeX for elementwise function {expr.fn!r}")
         return head + self._wrap(inner)
 
     def _print_Softmax(self, expr: Softmax) -> str:
-        return r"\operatorname{softmax}" + self._wrap(self._print(expr.arg))
+        return self._operator("softmax") + self._wrap(self._print(expr.arg))
 
     def _print_Norm(self, expr: Norm) -> str:
-        out = self._wrap(self._print(expr.arg), r"\|", r"\|")
+        out = self._wrap(self._print(expr.arg), self.NORM, self.NORM)
         return out + "_F" if expr.kind == "F" else out
 
     def _print_Diag(self, expr: Diag) -> str:
-        return r"\operatorname{diag}" + self._wrap(self._print(expr.arg))
+        return self._operator("diag") + self._wrap(self._print(expr.arg))
 
     def _print_Vec(self, expr: Vec) -> str:
-        return r"\operatorname{vec}" + self._wrap(self._print(expr.arg))
+        return self._operator("vec") + self._wrap(self._print(expr.arg))
 
     def _print_IndexedSum(self, expr: IndexedSum) -> str:
         body = self._print(expr.body)
         if isinstance(expr.body, Add) or self._negative(expr.body):
             body = self._wrap(body)
-        return f"\\sum_{{{expr.index}=1}}^{{{_dim(expr.upper)}}} {body}"
+        return f"{self._sum_head(expr.index, _dim(expr.upper, self.TIMES))} {body}"
 
 
 def _coefficient(expr: MatMul) -> Fraction:
@@ -548,43 +596,43 @@ def visible_steps(section: "Section", steps: str) -> list["Step"]:
 _RELATIONS = {"=": "=", "⇒": r"\Rightarrow", "⇔": r"\Leftrightarrow", "≈": r"\approx"}
 
 
-def _step_annotation(section: "Section", shapes: str, last: bool) -> Annotate:
-    if shapes == "all":
-        return lambda node: isinstance(node, (Symbol, Differential))
-    if shapes == "key" and last and section.about is not None:
-        about = section.about
-        return lambda node: isinstance(node, Differential) and node.of == about
-    return None
+def key_differentials(d: "Derivation") -> dict[tuple[int, int], frozenset[Expr]]:
+    """For ``shapes: key``: each variable's differential is annotated once, at
+    its last visible occurrence (usually the read-off ``tr(G^T dX)``).
+    Keyed by (section position, visible step position)."""
+    wanted = {Differential(v) for v in d.problem.wrt}
+    last: dict[Expr, tuple[int, int]] = {}
+    for s_pos, section in enumerate(d.sections):
+        for t_pos, step in enumerate(visible_steps(section, d.options.steps)):
+            for node in step.rhs.walk():
+                if node in wanted:
+                    last[node] = (s_pos, t_pos)
+    marks: dict[tuple[int, int], frozenset[Expr]] = {}
+    for node, where in last.items():
+        marks[where] = marks.get(where, frozenset()) | {node}
+    return marks
 
 
-def _result_sections(d: "Derivation", result: "Result") -> int:
-    """Index of the section after which ``result`` is printed (-1: at the end)."""
-    wanted = {
-        "gradient": ("gradient", "symmetric"),
-        "derivative": ("derivative",),
-        "hessian": ("hessian",),
-        "stationary point": ("solve",),
-    }.get(result.kind, ())
-    chosen = -1
-    for position, section in enumerate(d.sections):
-        if section.about is not None and section.about.name == result.wrt.name:
-            if section.kind in wanted or chosen == -1:
-                chosen = position
-    return chosen
+def result_words(result: "Result", lang: str) -> str | None:
+    """What is said beside a boxed result: the layout, or what kind it is."""
+    if result.kind in ("gradient", "derivative"):
+        return word("layout." + result.layout, lang)
+    key = "result." + result.kind
+    return word(key, lang) if key in WORDS else None
 
 
 def result_line(d: "Derivation", result: "Result", names: Mapping[str, str]) -> str:
-    """``\\boxed{∂f/∂X = …}`` and, for gradients and derivatives, its layout."""
-    shapes = d.options.shapes
+    """``\\boxed{∂f/∂X = …}`` and its layout (or kind)."""
     annotate: Annotate = None
-    if shapes != "none":
+    if d.options.shapes != "none":
         whole = result.expr
         annotate = lambda node: node is whole  # noqa: E731 - the result as a whole
     label = render_expr(result.label, names)
     value = render_expr(result.expr, names, annotate)
     line = f"&\\boxed{{{label} = {value}}}"
-    if result.kind in ("gradient", "derivative"):
-        line += f" && \\text{{{text_escape(word('layout.' + result.layout, d.options.lang))}}}"
+    said = result_words(result, d.options.lang)
+    if said:
+        line += f" && \\text{{{text_escape(said)}}}"
     return line
 
 
@@ -597,12 +645,10 @@ def check_line(d: "Derivation") -> str | None:
     return f"&\\text{{{words} }} {format_error(d.check.max_rel_error)}"
 
 
-def step_line(step: "Step", names: Mapping[str, str], lang: str, annotate: Annotate = None, lhs: str | None = None) -> str:
+def step_line(step: "Step", names: Mapping[str, str], lang: str, annotate: Annotate = None) -> str:
     """One ``lhs &= rhs && \\text{(rules)}`` line of the aligned display."""
     relation = _RELATIONS.get(step.relation, step.relation)
     left = render_expr(step.lhs, names, annotate) if step.lhs is not None else ""
-    if lhs is not None:
-        left = lhs
     line = f"{left} &{relation} {render_expr(step.rhs, names, annotate)}".lstrip()
     why = step_justification(step, lang)
     if why:
@@ -611,25 +657,23 @@ def step_line(step: "Step", names: Mapping[str, str], lang: str, annotate: Annot
 
 
 def render_derivation(d: "Derivation") -> str:
-    """The whole derivation as one ``\\begin{aligned} … \\end{aligned}``."""
+    """The whole derivation as one ``\\begin{aligned} … \\end{aligned}``:
+    the title, each section (heading, steps), the boxed results, the check."""
     names = names_of(d.problem)
     lang = d.options.lang
+    shapes = d.options.shapes
+    marks = key_differentials(d) if shapes == "key" else {}
     lines: list[str] = []
     if d.options.title:
         lines.append(f"&\\text{{{text_escape(d.options.title)}}}")
-    placed = {id(r): _result_sections(d, r) for r in d.results}
-    for position, section in enumerate(d.sections):
+    for s_pos, section in enumerate(d.sections):
         lines.append("&" + section_heading(section, names, lang))
-        steps = visible_steps(section, d.options.steps)
-        for number, step in enumerate(steps):
-            annotate = _step_annotation(section, d.options.shapes, number == len(steps) - 1)
+        for t_pos, step in enumerate(visible_steps(section, d.options.steps)):
+            annotate: Annotate = marks.get((s_pos, t_pos))
+            if shapes == "all":
+                annotate = lambda node: isinstance(node, (Symbol, Differential))  # noqa: E731
             lines.append(step_line(step, names, lang, annotate))
-        for result in d.results:
-            if placed[id(result)] == position:
-                lines.append(result_line(d, result, names))
-    for result in d.results:
-        if placed[id(result)] == -1:
-            lines.append(result_line(d, result, names))
+    lines.extend(result_line(d, result, names) for result in d.results)
     check = check_line(d)
     if check is not None:
         lines.append(check)

@@ -17,12 +17,17 @@ WORDS: dict[str, dict[str, str]] = {
     "section.hessian": {"en": "Hessian with respect to {x}", "zh": "对 {x} 的 Hessian 矩阵"},
     "section.solve": {"en": "Stationary point in {x}", "zh": "令导数为零，求 {x}"},
     "section.symmetric": {"en": "Gradient on symmetric {x}", "zh": "对称矩阵 {x} 上的梯度"},
+    "section.differential": {"en": "Take the differential", "zh": "求微分"},
+    "section.result": {"en": "Gradient with respect to {x}", "zh": "对 {x} 的导数"},
+    "section.layout": {"en": "Numerator layout for {x}", "zh": "{x} 的分子布局"},
     "section.other": {"en": "Derivation", "zh": "推导"},
     # layouts, beside a boxed result
     "layout.denominator": {"en": "denominator layout", "zh": "分母布局"},
     "layout.numerator": {"en": "numerator layout", "zh": "分子布局"},
-    # result kinds (text renderer's marker)
-    "result": {"en": "Result", "zh": "结果"},
+    # what a boxed result is, for the kinds that have no layout to name
+    "result.symmetric gradient": {"en": "on symmetric matrices", "zh": "对称矩阵上的梯度"},
+    "result.hessian": {"en": "Hessian", "zh": "Hessian 矩阵"},
+    "result.stationary point": {"en": "stationary point", "zh": "驻点"},
     # the numerical check
     "check.passed": {"en": "checked numerically: max relative error", "zh": "数值验证通过：最大相对误差"},
     "check.failed": {"en": "numerical check FAILED: max relative error", "zh": "数值验证失败：最大相对误差"},
@@ -30,13 +35,18 @@ WORDS: dict[str, dict[str, str]] = {
     "note.symmetric": {"en": "the matrix is symmetric", "zh": "矩阵对称"},
     "note.one_hot": {"en": "y is one-hot", "zh": "y 是 one-hot 向量"},
     "note.scalar": {"en": "a scalar equals its trace", "zh": "标量等于其迹"},
+    "note.sym_note": {
+        "en": "the gradient among symmetric matrices",
+        "zh": "只在对称矩阵中变化时的梯度",
+    },
+    "note.no_closed_form": {"en": "no closed form", "zh": "没有闭式解"},
 }
 
 
 def word(key: str, lang: str = "en") -> str:
     """The text for ``key`` in ``lang`` (English when there is no translation);
     an unknown key is returned unchanged, so free-form notes still print."""
-    entry = WORDS.get(key)
+    entry = WORDS.get(key) or WORDS.get("note." + key)  # notes may omit "note."
     if entry is None:
         return key
     return entry.get(lang) or entry["en"]
