@@ -61,9 +61,9 @@ def fake_derive(body: str, defaults: Any = None, **options: Any) -> FakeDerivati
 
 
 def run(*args: str, input: bytes | None = None, cwd: str | os.PathLike[str] | None = None,
-        timeout: float = 300) -> subprocess.CompletedProcess[bytes]:
-    """Run ``python -m …`` in a subprocess (bytes in, bytes out)."""
-    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+        timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run ``python ARGS…`` in a subprocess (bytes in, bytes out)."""
+    env = dict(os.environ, PYTHONIOENCODING="utf-8", **(env or {}))
     return subprocess.run(
         [sys.executable, *args], input=input, capture_output=True, cwd=cwd, timeout=timeout, env=env
     )

@@ -1,0 +1,211 @@
+"""The MkDocs plugin, with real ``mkdocs build`` runs on sites made in a temp dir."""
+
+from __future__ import annotations
+
+import filecmp
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from support import BAD, BAD_LINE, GOOD, GOOD2, run
+
+pytestmark = pytest.mark.slow
+
+MATH = re.compile(r'<div class="arithmatex">\\\[\n(.*?)\n\\\]</div>', re.S)
+FRONT = "---\ntitle: A page\ntags: [x]\n---\n\n"  # 4 lines MkDocs strips, then a blank one
+
+
+def fence(body: str, info: str = "", indent: str = "") -> str:
+    return textwrap.indent(f"```derive{info}\n{body}\n```", indent, lambda line: True)
+
+
+def make_site(root: Path, config: str, pages: dict[str, str]) -> Path:
+    (root / "mkdocs.yml").write_text(textwrap.dedent(config), encoding="utf-8")
+    for name, text in pages.items():
+        path = root / "docs" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def build(root: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = run("-m", "mkdocs", "build", *args, cwd=root, env=env)
+    return result.returncode, result.stderr.decode() + result.stdout.decode()
+
+
+def page(root: Path, name: str, site: str = "site") -> str:
+    return (root / site / name).read_text(encoding="utf-8")
+
+
+DEFAULT_SITE = """\
+    site_name: Test
+    plugins: [mdderiv]
+"""
+
+
+def test_default_theme_with_only_the_plugin(tmp_path: Path) -> None:
+    index = "# Home\n\nAuthor math $$a^2 + b^2$$ stays.\n\n" + fence(GOOD) + "\n\nAfter.\n"
+    root = make_site(tmp_path, DEFAULT_SITE, {"index.md": index, "sub/deep.md": "# Deep\n\n" + fence(GOOD2) + "\n"})
+    status, log = build(root, "--strict")
+    assert status == 0, log
+    html = page(root, "index.html")
+    assert len(MATH.findall(html)) == 1
+    assert "Author math $$a^2 + b^2$$ stays." in html  # the author's own math untouched
+    assert '<script id="MathJax-script" async src="https://cdn.jsdelivr.net/npm/mathjax@3' in html
+    assert 'processHtmlClass: "arithmatex"' in html
+    assert len(MATH.findall(page(root, "sub/deep/index.html"))) == 1
+    assert "block(s) derived" in log
+
+
+MATERIAL_SITE = """\
+    site_name: Material
+    theme:
+      name: material
+    plugins:
+      - search
+      - mdderiv:
+          layout: numerator
+          cache: false
+    markdown_extensions:
+      - admonition
+      - pymdownx.details
+      - pymdownx.tabbed:
+          alternate_style: true
+      - pymdownx.superfences
+      - pymdownx.arithmatex:
+          generic: true
+    extra_javascript:
+      - javascripts/mathjax.js
+      - https://unpkg.com/mathjax@3/es5/tex-mml-chtml.js
+"""
+
+
+def test_material_with_admonitions_tabs_details_and_arithmatex(tmp_path: Path) -> None:
+    index = "\n".join([
+        "# Material", "", "Author math:", "", "$$", "a^2 + b^2", "$$", "",
+        '!!! note "In an admonition"', "", fence(GOOD, indent="    "), "",
+        '=== "Tab"', "", fence(GOOD2, indent="    "), "",
+        '=== "Other"', "", "    Plain.", "",
+        '??? tip "Details"', "", fence(GOOD, " layout=denominator", indent="    "), "",
+    ])
+    root = make_site(tmp_path, MATERIAL_SITE, {"index.md": index, "javascripts/mathjax.js": "// config\n"})
+    status, log = build(root, "--strict")
+    assert status == 0, log
+    html = page(root, "index.html")
+    found = MATH.findall(html)
+    assert len(found) == 4  # the author's block (arithmatex) and three derivations
+    assert "a^2 + b^2" in found[0]
+    assert re.search(r'class="admonition note".*?arithmatex', html, re.S)
+    assert re.search(r'class="tabbed-block".*?arithmatex', html, re.S)
+    assert re.search(r"<details class=\"tip\">.*?arithmatex.*?</details>", html, re.S)
+    # the site loads MathJax itself: the plugin adds nothing
+    assert "MathJax-script" not in html
+    # site-wide layout: numerator, overridden by the info line of the last block
+    assert "numerator layout" in found[1] and "denominator layout" in found[3]
+
+
+def test_strict_build_fails_with_page_line_counting_front_matter(tmp_path: Path) -> None:
+    text = FRONT + "# Page\n\nIntro.\n\n" + fence(BAD) + "\n"
+    fence_line = text.splitlines().index("```derive") + 1
+    root = make_site(tmp_path, DEFAULT_SITE, {"index.md": "# Home\n", "page.md": text})
+    status, log = build(root, "--strict")
+    assert status != 0
+    assert re.search(rf"WARNING\s+-\s+docs/page\.md:{fence_line + BAD_LINE}:\d+: \S", log), log
+    assert "Traceback" not in log
+
+
+def test_non_strict_build_shows_the_error_box_and_keeps_the_rest(tmp_path: Path) -> None:
+    text = FRONT + "# Page\n\nIntro.\n\n" + fence(BAD) + "\n\nAfter the error.\n\n" + fence(GOOD) + "\n"
+    fence_line = text.splitlines().index("```derive") + 1
+    root = make_site(tmp_path, DEFAULT_SITE, {"index.md": "# Home\n", "page.md": text})
+    status, log = build(root)
+    assert status == 0, log
+    html = page(root, "page/index.html")
+    assert 'class="mdderiv-error admonition failure"' in html
+    assert f"docs/page.md:{fence_line + BAD_LINE}:" in html
+    assert "<p>Intro.</p>" in html and "<p>After the error.</p>" in html
+    assert len(MATH.findall(html)) == 1
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
+    pages = {"index.md": "# Home\n\n" + fence(GOOD) + "\n", "two.md": FRONT + fence(GOOD2, " lang=zh") + "\n"}
+    root = make_site(tmp_path, DEFAULT_SITE, pages)
+    # MkDocs stamps the build time into pages unless told the time, as reproducible builds do
+    fixed = {"SOURCE_DATE_EPOCH": "1700000000"}
+    assert build(root, "-d", "site1", env=fixed)[0] == 0
+    assert build(root, "-d", "site2", env=fixed)[0] == 0
+    comparison = filecmp.dircmp(root / "site1", root / "site2")
+
+    def differences(cmp: filecmp.dircmp[str]) -> list[str]:
+        found = list(cmp.diff_files) + list(cmp.left_only) + list(cmp.right_only)
+        for sub in cmp.subdirs.values():
+            found += differences(sub)
+        return found
+
+    assert differences(comparison) == []
+
+
+def test_second_build_takes_every_block_from_the_cache(tmp_path: Path) -> None:
+    pages = {"index.md": fence(GOOD) + "\n\n" + fence(GOOD2) + "\n", "bad.md": fence(BAD) + "\n"}
+    root = make_site(tmp_path, DEFAULT_SITE, pages)
+    first = build(root)[1]
+    assert re.search(r"mdderiv: 3 block\(s\) derived, 0 from cache, 1 failed", first), first
+    second = build(root)[1]  # a new process: the disk cache answers
+    assert re.search(r"mdderiv: 0 block\(s\) derived, 3 from cache, 1 failed", second), second
+    assert "docs/bad.md:" in second  # errors from the cache are still reported
+
+
+def test_cache_in_memory_across_builds_in_one_process(tmp_path: Path) -> None:
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+
+    config = """\
+        site_name: Test
+        plugins:
+          - mdderiv:
+              cache_dir: ""
+    """
+    root = make_site(tmp_path, config, {"index.md": fence(GOOD) + "\n", "two.md": fence(GOOD2) + "\n"})
+    counts = []
+    for _ in range(2):
+        cfg = load_config(str(root / "mkdocs.yml"))
+        mkdocs_build(cfg)
+        plugin = cfg.plugins["mdderiv"]
+        counts.append((plugin.derived, plugin.cached))
+    assert counts == [(2, 0), (0, 2)]
+    assert not (root / ".mdderiv-cache").exists()
+
+
+def test_cache_false_derives_every_time(tmp_path: Path) -> None:
+    config = "site_name: T\nplugins:\n  - mdderiv:\n      cache: false\n"
+    root = make_site(tmp_path, config, {"index.md": fence(GOOD) + "\n"})
+    for _ in range(2):
+        log = build(root)[1]
+        assert "mdderiv: 1 block(s) derived, 0 from cache" in log
+
+
+def test_local_mathjax_url_is_relative_to_each_page(tmp_path: Path) -> None:
+    config = "site_name: T\nplugins:\n  - mdderiv:\n      mathjax_url: js/tex-mml-chtml.js\n"
+    pages = {"index.md": fence(GOOD) + "\n", "a/b.md": fence(GOOD) + "\n", "plain.md": "# No math\n"}
+    root = make_site(tmp_path, config, pages)
+    assert build(root)[0] == 0
+    assert 'src="js/tex-mml-chtml.js"' in page(root, "index.html")
+    assert 'src="../../js/tex-mml-chtml.js"' in page(root, "a/b/index.html")
+    assert "MathJax-script" not in page(root, "plain/index.html")
+
+
+def test_mathjax_false_adds_no_script(tmp_path: Path) -> None:
+    config = "site_name: T\nplugins:\n  - mdderiv:\n      mathjax: false\n"
+    root = make_site(tmp_path, config, {"index.md": fence(GOOD) + "\n"})
+    assert build(root)[0] == 0
+    html = page(root, "index.html")
+    assert "MathJax" not in html and len(MATH.findall(html)) == 1
+
+
+def test_bad_plugin_option_is_a_config_error(tmp_path: Path) -> None:
+    config = "site_name: T\nplugins:\n  - mdderiv:\n      layout: sideways\n"
+    root = make_site(tmp_path, config, {"index.md": "# x\n"})
+    status, log = build(root)
+    assert status != 0 and "layout" in log and "Traceback" not in log
