@@ -8,7 +8,9 @@ Values are keyed by identifier.  Besides the symbols:
 
 - a family ``x_i`` is ``values["x"]`` of shape ``(count, rows, cols)``;
 - a differential ``dX`` is ``values[differential_key("X")]`` (``"d(X)"``);
-- a placeholder ``∂l/∂Y`` is ``values[gradient_key("l", "Y")]`` (``"dl/dY"``).
+- a placeholder ``∂l/∂Y`` is ``values[gradient_key("l", "Y")]`` (``"dl/dY"``;
+  ``"dl/dY^T"`` in numerator layout, ``"dl/dY hessian"`` for the Hessian name);
+- ``d(∂l/∂Y)`` in a second differential is ``values["d(dl/dY)"]``.
 
 Neither key is a Python identifier, so neither can collide with a symbol.
 Defined (intermediate) symbols are computed from ``problem.definitions``,
@@ -68,6 +70,11 @@ def gradient_key(objective: str, name: str, numerator: bool = False) -> str:
     """The ``values`` key of the placeholder ``∂<objective>/∂<name>``
     (``∂<objective>/∂<name>^T``, shaped like the transpose, when ``numerator``)."""
     return f"d{objective}/d{name}" + ("^T" if numerator else "")
+
+
+def _gradient_key_of(node: GradientName) -> str:
+    key = gradient_key(node.objective, node.of.name, getattr(node, "numerator", False))
+    return key + (" hessian" if getattr(node, "hessian", False) else "")
 
 
 def _sigmoid(z: Array) -> Array:
@@ -195,11 +202,13 @@ class Evaluator:
         return self._member(expr.name, expr.index)
 
     def _ev_Differential(self, expr: Differential) -> Array:
-        return self._member(differential_key(expr.of.name), expr.of.index)
+        of = expr.of
+        if isinstance(of, GradientName):  # d(∂f/∂X) in a second differential
+            return self._member(differential_key(_gradient_key_of(of)), of.of.index)
+        return self._member(differential_key(of.name), of.index)
 
     def _ev_GradientName(self, expr: GradientName) -> Array:
-        key = gradient_key(expr.objective, expr.of.name, getattr(expr, "numerator", False))
-        return self._member(key, expr.of.index)
+        return self._member(_gradient_key_of(expr), expr.of.index)
 
     def _ev_Number(self, expr: Number) -> Array:
         return np.full((1, 1), float(expr.value))

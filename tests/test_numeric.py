@@ -136,6 +136,10 @@ def test_differentials_and_gradient_placeholders() -> None:
     got = ev(Trace(mul(transpose(GradientName("l", X)), Differential(X))), values)
     np.testing.assert_allclose(got[0, 0], np.trace(G.T @ dX))
     assert differential_key("X") == "d(X)" and gradient_key("l", "X") == "dl/dX"
+    # d(∂l/∂X) in a second differential
+    dG = rng.normal(size=(m, n))
+    got = ev(Differential(GradientName("l", X)), {differential_key(gradient_key("l", "X")): dG})
+    np.testing.assert_allclose(got, dG)
 
 
 def test_defined_symbols_are_computed_once() -> None:

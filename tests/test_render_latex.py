@@ -132,6 +132,22 @@ def test_numerator_gradient_name() -> None:
     assert tex(name) == r"\frac{\partial l}{\partial W_{1}^{T}}"
 
 
+def test_gradient_names_in_second_differentials_and_hessians() -> None:
+    z = Symbol("z", ("p", 1))
+    assert tex(Differential(GradientName("l", x))) == r"d\left(\frac{\partial l}{\partial \mathbf{x}}\right)"
+    try:
+        hessian = GradientName("l", X, hessian=True)  # type: ignore[call-arg]
+    except TypeError:
+        pytest.skip("GradientName has no hessian flag")
+    assert tex(hessian) == (
+        r"\frac{\partial^{2}l}{\partial \operatorname{vec}(X) \partial \operatorname{vec}(X)^{T}}"
+    )
+    # a LaTeX fraction is a unit: no parentheses as an operand or a factor
+    product = Hadamard(GradientName("l", z), elementwise("sigma_prime", z), z.shape)
+    assert tex(product) == r"\frac{\partial l}{\partial z} \odot \sigma'(z)"
+    assert tex(transpose(GradientName("l", z))) == r"\left(\frac{\partial l}{\partial z}\right)^{T}"
+
+
 def test_postfix_operators() -> None:
     assert tex(transpose(X)) == "X^{T}"
     assert tex(inverse(A)) == "A^{-1}"

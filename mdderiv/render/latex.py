@@ -197,6 +197,7 @@ class LatexPrinter:
     NORM = r"\|"
     PARTIAL = r"\partial "
     ONE = r"\mathbf{1}"
+    INLINE_FRACTIONS = False  # \frac is a unit; the text printer's a/b is not
     ZERO = r"\mathbf{0}"
     FUNCTIONS = {  # elementwise function -> its head before the argument
         "exp": r"\exp",
@@ -321,6 +322,11 @@ class LatexPrinter:
         out: str = method(expr)
         return out
 
+    def _slashed(self, expr: Expr) -> bool:
+        """A ∂f/∂X written on one line (text), which needs parentheses as an
+        operand; the LaTeX fraction is a unit already."""
+        return self.INLINE_FRACTIONS and isinstance(expr, GradientName)
+
     def _base(self, expr: Expr) -> str:
         """The base of ``^{…}``: atoms bare, annotated atoms in braces (an
         ``\\underbrace`` would take the superscript as a limit), the rest in
@@ -338,7 +344,7 @@ class LatexPrinter:
         """An operand of ⊙, ⊘ or ⊗: products, sums and other operators in
         parentheses; the same associative operator may chain."""
         out = self._print(expr)
-        if isinstance(expr, (Add, MatMul, IndexedSum, GradientName)) or self._negative(expr):
+        if isinstance(expr, (Add, MatMul, IndexedSum)) or self._negative(expr) or self._slashed(expr):
             return self._wrap(out)
         if isinstance(expr, tuple(self.OPS)) and not (type(expr) is parent and parent is not HadamardDiv):
             return self._wrap(out)
@@ -358,14 +364,20 @@ class LatexPrinter:
         return spelling + subscript
 
     def _print_Differential(self, expr: Differential) -> str:
-        return "d" + self._print_Symbol(expr.of)
+        if isinstance(expr.of, Symbol):
+            return "d" + self._print_Symbol(expr.of)
+        return "d" + self._wrap(self._print(expr.of))  # d(∂f/∂X) in second differentials
 
     def _print_GradientName(self, expr: GradientName) -> str:
+        partial = self.PARTIAL
+        top = self._spelling(expr.objective)
+        if getattr(expr, "hessian", False):  # ∂²f/∂vec(X)∂vec(X)^T
+            vec = self._operator("vec") + self._wrap(self._print_Symbol(expr.of))
+            return self._frac(self._sup(partial.strip(), "2") + top, f"{partial}{vec} {partial}{self._sup(vec, 'T')}")
         below = self._print_Symbol(expr.of)
         if getattr(expr, "numerator", False):  # numerator layout: ∂f/∂X^T
             below = self._sup(self._base(expr.of), "T")
-        partial = self.PARTIAL
-        return self._frac(partial + self._spelling(expr.objective), partial + below)
+        return self._frac(partial + top, partial + below)
 
     def _print_Number(self, expr: Number) -> str:
         return self._fraction(expr.value)
@@ -433,7 +445,8 @@ class LatexPrinter:
         for position, factor in enumerate(rest):
             text = self._print(factor)
             if (
-                isinstance(factor, (Add, MatMul, GradientName))
+                isinstance(factor, (Add, MatMul))
+                or self._slashed(factor)
                 or isinstance(factor, tuple(self.OPS))
                 or (isinstance(factor, IndexedSum) and position < last)
             ):

@@ -136,6 +136,7 @@ class TextPrinter(LatexPrinter):
     NORM = "‖"
     PARTIAL = "∂"
     ONE = "𝟏"
+    INLINE_FRACTIONS = True
     ZERO = "𝟎"
     FUNCTIONS = {
         "exp": "exp",
