@@ -46,7 +46,7 @@ from mdderiv.expr import (
 )
 from mdderiv.options import Options
 from mdderiv.problem import Definition, Problem, SymbolInfo
-from mdderiv.render.latex import ALLOWED_MACROS, render_derivation, render_expr, render_markdown
+from mdderiv.render.latex import ALLOWED_MACROS, render_derivation, render_expr, render_markdown, text_latex
 
 NAMES = {
     "a": r"\mathbf{a}",
@@ -241,6 +241,25 @@ def test_shape_annotations() -> None:
     )
 
 
+def test_product_dimensions() -> None:
+    assert tex(DimValue("m*n")) == "mn"
+    assert tex(DimValue("n*n")) == "n^{2}"
+    assert tex(DimValue("2*3")) == r"2 \cdot 3"
+    out = tex(Vec(X, ("m*n", 1)), annotate=lambda node: isinstance(node, Vec))
+    assert out == r"\underbrace{\operatorname{vec}(X)}_{mn \times 1}"
+
+
+def test_text_is_safe_for_any_words() -> None:
+    assert text_latex("plain words") == r"\text{plain words}"
+    assert text_latex("") == r"\text{}"
+    assert text_latex("one-hot: 1ᵀy = 1") == r"\text{one-hot: 1}^{T}\text{y = 1}"
+    hostile = r"a}\end{aligned} & $x$ #1 50% a_b ~ x^2 {"
+    out = text_latex(hostile)
+    assert_well_formed(out)
+    assert "&" not in out.replace(r"\&", "") and "$" not in out.replace(r"\$", "")
+    assert r"\end" not in out
+
+
 # --------------------------------------------------------------------------- well-formedness
 
 
@@ -347,7 +366,7 @@ def test_render_derivation_options() -> None:
     assert r"\text{分母布局}" in out
     assert r"\underbrace" not in out
     assert "a scalar is its own trace" not in out and "标量套上迹" not in out  # brief: middle step dropped
-    assert r"\text{Bilinear (form) ＆ more}" in out
+    assert r"&\text{Bilinear }\{\text{form}\}\text{ }\&\text{ more} \\" in out
     assert "数值验证通过" in out
     assert_well_formed(out)
 

@@ -55,7 +55,8 @@ if TYPE_CHECKING:
 ALLOWED_MACROS = frozenset(
     r"""\operatorname \mathbf \boldsymbol \underbrace \boxed \text \frac \odot \oslash
     \otimes \sum \left \right \quad \qquad \mathrm \begin \end \partial \exp \log \sin
-    \cos \tanh \sigma \sqrt \times \cdot \| \{ \} \_ \Rightarrow \Leftrightarrow
+    \cos \tanh \sigma \sqrt \times \cdot \| \{ \} \_ \& \# \% \$ \backslash \wedge \sim
+    \Rightarrow \Leftrightarrow
     \approx \alpha \beta \gamma \delta \epsilon \varepsilon \zeta \eta \theta \vartheta
     \iota \kappa \lambda \mu \nu \xi \pi \varpi \rho \varrho \varsigma \tau \upsilon
     \phi \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Pi \Sigma \Upsilon
@@ -115,21 +116,15 @@ def _fallback_spelling(name: str) -> str:
     return head + "_{" + rest.replace("_", r"\_") + "}"
 
 
-def _dim(dim: object, times: str = r" \cdot ") -> str:
-    """A dimension as LaTeX; a product ``"m*n"`` (a vec's or a Kronecker
-    product's size) is written ``mn``, or ``p_1 \\cdot 3`` where letters and
-    digits would run together."""
-    parts = str(dim).split("*")
-    if len(parts) > 1 and all(len(p) == 1 for p in parts) and not any(
-        a.isdigit() and b.isdigit() for a, b in zip(parts, parts[1:])
-    ):
-        return "".join(parts)
-    return times.join(parts)
-
-
-def shape_latex(shape: Shape) -> str:
-    """``m \\times n`` for a shape."""
-    return f"{_dim(shape[0])} \\times {_dim(shape[1])}"
+def _dim_parts(dim: object) -> list[tuple[str, int]]:
+    """A dimension's factors with multiplicities: ``"m*n*n"`` → m¹ n²."""
+    parts: list[tuple[str, int]] = []
+    for part in str(dim).split("*"):
+        if parts and parts[-1][0] == part:
+            parts[-1] = (part, parts[-1][1] + 1)
+        else:
+            parts.append((part, 1))
+    return parts
 
 
 def format_exponent(value: Fraction) -> str:
@@ -149,24 +144,41 @@ def format_error(value: float) -> str:
     return mantissa if power == 0 else f"{mantissa}\\times10^{{{power}}}"
 
 
-def text_escape(text: str) -> str:
-    r"""Words for ``\text{…}``: characters that TeX, MathJax or KaTeX would read
-    as markup become look-alikes, so user text (a title) can break nothing."""
-    table = {
-        "\\": "∖",
-        "{": "(",
-        "}": ")",
-        "$": "＄",
-        "&": "＆",
-        "#": "＃",
-        "^": "ˆ",
-        "_": "＿",
-        "%": "％",
-        "~": "∼",
-        "\n": " ",
-        "\r": " ",
-    }
-    return "".join(table.get(c, c) for c in text)
+# Characters that TeX, MathJax or KaTeX would read as markup inside \text{},
+# or that KaTeX has no metrics for there: each is set as math between text runs.
+_TEXT_SPECIALS = {
+    "\\": r"\backslash",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "%": r"\%",
+    "_": r"\_",
+    "^": r"{}^{\wedge}",
+    "~": r"\sim",
+    "ᵀ": "^{T}",
+    "×": r"\times",
+}
+
+
+def text_latex(text: str) -> str:
+    r"""Words as ``\text{…}``, safe for any input (a user's title): markup
+    characters become math pieces between text runs, newlines spaces."""
+    text = text.replace("\r", " ").replace("\n", " ")
+    out: list[str] = []
+    run = ""
+    for char in text:
+        if char in _TEXT_SPECIALS:
+            if run:
+                out.append(f"\\text{{{run}}}")
+                run = ""
+            out.append(_TEXT_SPECIALS[char])
+        else:
+            run += char
+    if run or not out:
+        out.append(f"\\text{{{run}}}")
+    return "".join(out)
 
 
 def _predicate(annotate: Annotate) -> Callable[[Expr], bool]:
@@ -228,7 +240,8 @@ class LatexPrinter:
 
     def _annotate(self, expr: Expr, out: str) -> str:
         if expr.shape != SCALAR and self.annotated(expr):
-            return f"\\underbrace{{{out}}}_{{{shape_latex(expr.shape)}}}"
+            rows, cols = self._dimension(expr.shape[0]), self._dimension(expr.shape[1])
+            return f"\\underbrace{{{out}}}_{{{rows} \\times {cols}}}"
         return out
 
     def _is_annotated(self, expr: Expr) -> bool:
@@ -280,6 +293,19 @@ class LatexPrinter:
         if value.denominator == 1:
             return f"{sign}{value.numerator}"
         return sign + self._frac(str(value.numerator), str(value.denominator))
+
+    def _dimension(self, dim: object) -> str:
+        """A dimension; a product ``"m*n"`` (a vec's or a Kronecker product's
+        size) is ``mn``, ``"n*n"`` is ``n^{2}``, and factors that would run
+        together (``p_1``, digits) are joined by ``\\cdot``."""
+        parts = _dim_parts(dim)
+        shown = [self._sup(p, str(k)) if k > 1 else p for p, k in parts]
+        names = [p for p, _ in parts]
+        if all(len(p) == 1 for p in names) and not any(
+            a.isdigit() and b.isdigit() for a, b in zip(names, names[1:])
+        ):
+            return "".join(shown)
+        return self.TIMES.join(shown)
 
     def _spelling(self, name: str) -> str:
         return self.names.get(name) or _fallback_spelling(name)
@@ -383,7 +409,7 @@ class LatexPrinter:
         return self._fraction(expr.value)
 
     def _print_DimValue(self, expr: DimValue) -> str:
-        return _dim(expr.dim, self.TIMES)
+        return self._dimension(expr.dim)
 
     def _constant(self, expr: Expr, symbol: str) -> str:
         """``1`` or ``0``; a row vector shows as the transposed column."""
@@ -401,7 +427,7 @@ class LatexPrinter:
         return "I"
 
     def _print_Commutation(self, expr: Commutation) -> str:
-        rows, cols = _dim(expr.rows, self.TIMES), _dim(expr.cols, self.TIMES)
+        rows, cols = self._dimension(expr.rows), self._dimension(expr.cols)
         joined = rows + cols if len(rows) == 1 and len(cols) == 1 and not (rows + cols).isdigit() else f"{rows},{cols}"
         return f"K_{{{joined}}}"
 
@@ -533,7 +559,7 @@ class LatexPrinter:
         body = self._print(expr.body)
         if isinstance(expr.body, Add) or self._negative(expr.body):
             body = self._wrap(body)
-        return f"{self._sum_head(expr.index, _dim(expr.upper, self.TIMES))} {body}"
+        return f"{self._sum_head(expr.index, self._dimension(expr.upper))} {body}"
 
 
 def _coefficient(expr: MatMul) -> Fraction:
@@ -567,13 +593,13 @@ def _words_with_math(key: str, lang: str, math: str | None) -> str:
     template = word(key, lang)
     before, found, after = template.partition("{x}")
     if not found or math is None:
-        return f"\\text{{{text_escape(template.replace('{x}', '').strip())}}}"
+        return text_latex(template.replace("{x}", "").strip())
     pieces = []
     if before:
-        pieces.append(f"\\text{{{text_escape(before)}}}")
+        pieces.append(text_latex(before))
     pieces.append(math)
     if after:
-        pieces.append(f"\\text{{{text_escape(after)}}}")
+        pieces.append(text_latex(after))
     return " ".join(pieces)
 
 
@@ -645,7 +671,7 @@ def result_line(d: "Derivation", result: "Result", names: Mapping[str, str]) -> 
     line = f"&\\boxed{{{label} = {value}}}"
     said = result_words(result, d.options.lang)
     if said:
-        line += f" && \\text{{{text_escape(said)}}}"
+        line += " && " + text_latex(said)
     return line
 
 
@@ -654,8 +680,7 @@ def check_line(d: "Derivation") -> str | None:
     if d.check is None:
         return None
     key = "check.passed" if d.check.passed else "check.failed"
-    words = text_escape(word(key, d.options.lang))
-    return f"&\\text{{{words} }} {format_error(d.check.max_rel_error)}"
+    return f"&{text_latex(word(key, d.options.lang) + ' ')} {format_error(d.check.max_rel_error)}"
 
 
 def step_line(step: "Step", names: Mapping[str, str], lang: str, annotate: Annotate = None) -> str:
@@ -665,7 +690,7 @@ def step_line(step: "Step", names: Mapping[str, str], lang: str, annotate: Annot
     line = f"{left} &{relation} {render_expr(step.rhs, names, annotate)}".lstrip()
     why = step_justification(step, lang)
     if why:
-        line += f" && \\text{{({text_escape(why)})}}"
+        line += " && " + text_latex(f"({why})")
     return line
 
 
@@ -678,7 +703,7 @@ def render_derivation(d: "Derivation") -> str:
     marks = key_differentials(d) if shapes == "key" else {}
     lines: list[str] = []
     if d.options.title:
-        lines.append(f"&\\text{{{text_escape(d.options.title)}}}")
+        lines.append("&" + text_latex(d.options.title))
     for s_pos, section in enumerate(d.sections):
         lines.append("&" + section_heading(section, names, lang))
         for t_pos, step in enumerate(visible_steps(section, d.options.steps)):
