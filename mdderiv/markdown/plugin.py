@@ -61,6 +61,22 @@ if (window.document$ && window.document$.subscribe) {
 }
 </script>"""
 
+# Wide derivations scroll instead of spilling over the sidebar; the error box is
+# visible on themes without admonition styles.
+STYLE = """<style>
+.arithmatex { overflow-x: auto; overflow-y: hidden; }
+.mdderiv-error { border-left: .3rem solid #d32f2f; background: #fdecea; padding: .4rem .8rem; margin: 1em 0; }
+.mdderiv-error pre { background: transparent; }
+</style>
+"""
+
+
+def _insert_head(output: str, html: str) -> str:
+    if "</head>" in output:
+        return output.replace("</head>", html + "</head>", 1)
+    return html + output
+
+
 _YAML_FRONT_MATTER = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.S)
 
 
@@ -183,6 +199,8 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
         return markdown
 
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str | None:
+        if "mdderiv-error" in output or 'class="arithmatex"' in output:
+            output = _insert_head(output, STYLE)
         if not self.add_mathjax or 'class="arithmatex"' not in output or "MathJax-script" in output:
             return output
         url = self.config.mathjax_url
@@ -193,10 +211,7 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
             MATHJAX_CONFIG
             + f'\n<script id="MathJax-script" async src="{url}"></script>\n'
         )
-        if "</head>" in output:
-            output = output.replace("</head>", scripts + "</head>", 1)
-        else:
-            output = scripts + output
+        output = _insert_head(output, scripts)
         if "</body>" in output:
             head, _, tail = output.rpartition("</body>")
             output = head + MATHJAX_RETYPESET + "\n</body>" + tail
