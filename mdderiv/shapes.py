@@ -29,6 +29,7 @@ from .expr import (
     HadamardDiv,
     Identity,
     Kron,
+    MatMul,
     Norm,
     Number,
     Ones,
@@ -43,6 +44,7 @@ from .expr import (
     add,
     dim_product,
     elementwise,
+    matrix_factors,
     inverse,
     mul,
     neg,
@@ -216,6 +218,8 @@ class Builder:
 
     def finish(self, expr: Expr) -> Expr:
         """Settle every unknown size in ``expr`` (soft ones default to 1)."""
+        if not self.u.count:  # no unknown sizes were introduced
+            return expr
         found: dict[str, None] = {}
         for node in expr.walk():
             for d in node.shape:
@@ -263,7 +267,7 @@ class Builder:
                 joiner = "from" if sign < 0 else "and"
                 left, right = (term, first) if sign < 0 else (first, term)
                 raise self.error(
-                    f"cannot {verb} {self.fmt(left.shape)} {joiner} {self.fmt(right.shape)}", term_node.pos
+                    f"cannot {verb} {self.fmt(left.shape)} {joiner} {self.fmt(right.shape)}", _start(term_node)
                 )
             built.append(term if sign > 0 else neg(term))
         return add(*built)
@@ -293,12 +297,21 @@ class Builder:
         for factor_node in node.factors:
             factor = self.build(factor_node)
             if acc is not None:
-                shape = self.multiply(acc, factor, factor_node.pos)
+                shape = self.multiply(acc, factor, _start(factor_node))
                 acc = _Shaped(shape)
             else:
                 acc = factor
             factors.append(factor)
-        return mul(*factors)
+        product = mul(*factors)
+        assert acc is not None
+        if self.u.shape(product.shape) != self.u.shape(acc.shape):
+            # mul() drops an identity next to any other factor, even a lone
+            # scalar (c I → c); keep the author's product with its true shape
+            coefficient, rest = matrix_factors(MatMul(tuple(factors), acc.shape))
+            if coefficient != 1:
+                rest.insert(0, Number(coefficient))
+            product = MatMul(tuple(rest), acc.shape) if len(rest) > 1 else rest[0]
+        return product
 
     def build_DivNode(self, node: DivNode) -> Expr:
         num = self.build(node.num)
@@ -474,8 +487,8 @@ class Builder:
                 var = self.u.fresh(node.pos, "I")
                 return Identity((var, var))
             size: Dim = int(ref.sub) if ref.sub.isdigit() else ref.sub
-            if size == 0:
-                raise self.error("I_0 has no size", node.pos)
+            if size == 0 or (isinstance(size, str) and not size[0].isalpha()):
+                raise self.error(f"I_{{{ref.sub}}}: the size of I must be a dimension name or a positive integer", node.pos)
             size = self.size_dim(size, node.pos)
             return Identity((size, size))
         if ref.ident in ctx.dims:
@@ -493,6 +506,20 @@ class Builder:
             f"undeclared symbol {ref.latex}; declare it with given: {ref.latex} \\in \\mathbb{{R}}^{{m \\times n}}",
             node.pos,
         )
+
+
+def _start(node: Node) -> int:
+    """Where a term starts (a postfix or binary node's own position is its operator)."""
+    for _ in range(1000):
+        if isinstance(node, PostfixNode):
+            node = node.arg
+        elif isinstance(node, BinaryNode):
+            node = node.left
+        elif isinstance(node, DivNode) and node.pos > node.num.pos:  # p / q, not \frac
+            node = node.num
+        else:
+            break
+    return node.pos
 
 
 @dataclass(frozen=True)
@@ -594,10 +621,14 @@ def _parse_problem(body: str) -> Problem:
 
     # Indexed families: x_i whose subscript is some sum's index.
     sum_uppers: dict[str, Dim] = {}
-    for tree in trees:
+    for definition, tree in zip(lines.definitions, trees):
+        if "\\sum" not in definition.rhs.text:  # the walk is only needed for sums
+            continue
         for node in _walk_syntax(tree):
             if isinstance(node, SumNode):
                 sum_uppers.setdefault(node.index, node.upper)
+                if isinstance(node.upper, str):
+                    dims.setdefault(node.upper, None)
     symbols: dict[str, SymbolInfo] = {}
     families: dict[str, SymbolInfo] = {}
     sources: dict[str, Source] = {}

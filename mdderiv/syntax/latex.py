@@ -9,6 +9,7 @@ macros and accents, so identifiers are always safe Python identifiers.
 
 from __future__ import annotations
 
+import functools
 import keyword
 import re
 from dataclasses import dataclass
@@ -101,12 +102,15 @@ BINARY_OPS = {"odot": "hadamard", "circ": "hadamard", "otimes": "kron", "oslash"
 OPEN_CLOSE = {"(": ")", "[": "]", "\\{": "\\}"}
 TRANSPOSE_MACROS = frozenset({"top", "intercal", "mathsf", "mathrm", "text", "textsf", "mathit"})
 
-_NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
+_DIGITS = frozenset("0123456789")
 
 
+@functools.lru_cache(maxsize=1024)
 def safe_identifier(name: str) -> str:
     """``name`` as a Python identifier: keywords get a trailing underscore."""
-    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+    if not _IDENTIFIER.fullmatch(name):
         raise ValueError(name)  # unreachable for names built by the parser
     return name + "_" if keyword.iskeyword(name) else name
 
@@ -163,10 +167,14 @@ def check_braces(src: Source) -> None:
 def tokenize(src: Source) -> list[Token]:
     """The token list of ``src.text`` (ending with an "end" token)."""
     check_braces(src)
+    lexer = _Lexer(src)
+    if not _LATEX_SPECIAL.search(src.text):
+        # pylatexenc would return this text as one character run: lex it directly
+        # (its per-character scanning dominates the time of long plain inputs)
+        lexer.chars(0, len(src.text))
+        return _finish(lexer.tokens, src)
     try:
-        walker = LatexWalker(
-            src.text, latex_context=get_default_latex_context_db(), tolerant_parsing=False
-        )
+        walker = LatexWalker(src.text, latex_context=_context_db(), tolerant_parsing=False)
         nodes, _, _ = walker.get_latex_nodes()
     except RecursionError:
         src.error(f"LaTeX nested too deeply (more than {MAX_DEPTH} levels)", 0)
@@ -174,11 +182,27 @@ def tokenize(src: Source) -> list[Token]:
         pos = getattr(exc, "pos", None)
         message = str(exc).split("\n", 1)[0].split(" @(")[0]
         src.error(f"cannot read this LaTeX: {message}", pos if isinstance(pos, int) else 0)
-    lexer = _Lexer(src)
     lexer.nodes(nodes)
-    tokens = _delimiters(lexer.tokens, src)
+    return _finish(lexer.tokens, src)
+
+
+def _finish(tokens: list[Token], src: Source) -> list[Token]:
+    tokens = _delimiters(tokens, src)
     tokens.append(Token("end", "", len(src.text), len(src.text)))
     return tokens
+
+
+_LATEX_SPECIAL = re.compile(r"[\\{}%$&#~]")
+_CONTEXT_DB: list[object] = []
+
+
+def _context_db() -> object:
+    """pylatexenc's default macro database without its text-mode specials
+    (``--``, quotes, ``~``): math needs none of them, and skipping the specials
+    test per character makes tokenizing faster."""
+    if not _CONTEXT_DB:
+        _CONTEXT_DB.append(get_default_latex_context_db().filter_context(keep_which=["macros", "environments"]))
+    return _CONTEXT_DB[0]
 
 
 class _Lexer:
@@ -242,7 +266,9 @@ class _Lexer:
                 continue
             previous = self.tokens[-1] if self.tokens else None
             scripted = previous is not None and previous.is_char("^", "_")
-            if c.isdigit() or (c == "." and i + 1 < end and text[i + 1].isdigit()):
+            if c in _DIGITS or (
+                c == "." and not scripted and i + 1 < end and text[i + 1] in _DIGITS
+            ):
                 if scripted:  # TeX: ^23 is ^{2}3
                     match_text = c
                 else:
@@ -806,6 +832,15 @@ class Parser:
         if tok.kind == "macro" and (tok.text in FONTS or tok.text in ACCENTS):
             self.advance()
             if self.tok.kind != "open":
+                # \bm a: some wrappers take a one-token argument without braces
+                if self.tok.kind == "letter" or (self.tok.kind == "macro" and self.tok.text in GREEK):
+                    inner = self.advance()
+                    ident = inner.text
+                    inner_latex = inner.text if inner.kind == "letter" else "\\" + inner.text
+                    latex = f"\\{tok.text}{{{inner_latex}}}"
+                    if tok.text in ACCENTS:
+                        ident = f"{ident}_{ACCENTS[tok.text]}"
+                    return ident, latex, None
                 raise self.error(f"\\{tok.text} needs an argument in braces")
             opener = self.advance()
             self.enter(opener.pos)
