@@ -120,7 +120,8 @@ def test_diag_vec_commutation() -> None:
 def test_families_and_sums() -> None:
     total = IndexedSum("i", "k", mul(xi, transpose(xi)), ("n", "n"))
     np.testing.assert_allclose(ev(total), sum(xv[i] @ xv[i].T for i in range(k)))
-    nested = IndexedSum("i", "k", IndexedSum("j", "k", mul(transpose(xi), Symbol("x", ("n", 1), index="j")), (1, 1)), (1, 1))
+    xj = Symbol("x", ("n", 1), index="j")
+    nested = IndexedSum("i", "k", IndexedSum("j", "k", mul(transpose(xi), xj), (1, 1)), (1, 1))
     np.testing.assert_allclose(ev(nested)[0, 0], (xv.sum(axis=0).T @ xv.sum(axis=0)).item())
     # a family given as rows (count, n) works too; the upper bound from its length
     got = evaluate(IndexedSum("i", "q", xi, ("n", 1)), {"x": xv[:, :, 0]}, {}, None)

@@ -136,7 +136,9 @@ CASES: dict[str, Expr] = {
     "softmax": mul(sub(Softmax(mul(X, w), ("m", 1)), y), transpose(w)),
     "norm 2": Norm(sub(mul(X, w), y), "2"),
     "norm F squared": Power(Norm(X, "F"), Fraction(2), (1, 1)),
-    "ones zeros identity": add(mul(Ones(("m", 1)), transpose(Ones(("n", 1)))), Zeros(("m", "n")), mul(Identity(("m", "m")), X)),
+    "ones zeros identity": add(
+        mul(Ones(("m", 1)), transpose(Ones(("n", 1)))), Zeros(("m", "n")), mul(Identity(("m", "m")), X)
+    ),
     "ones inner": mul(transpose(Ones(("m", 1))), elementwise("exp", y)),
     "diag of vector": mul(Diag(y, ("m", "m")), X),
     "diag of matrix": Diag(A, ("m", 1)),

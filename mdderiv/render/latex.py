@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Callable, Collection, Mapping, Union
 from ..expr import (
     SCALAR,
     Add,
+    Binary,
     Commutation,
     Det,
     Diag,
@@ -36,7 +37,6 @@ from ..expr import (
     Number,
     Ones,
     Power,
-    Shape,
     Softmax,
     Symbol,
     Trace,
@@ -302,7 +302,7 @@ class LatexPrinter:
         shown = [self._sup(p, str(k)) if k > 1 else p for p, k in parts]
         names = [p for p, _ in parts]
         if all(len(p) == 1 for p in names) and not any(
-            a.isdigit() and b.isdigit() for a, b in zip(names, names[1:])
+            a.isdigit() and b.isdigit() for a, b in zip(names, names[1:], strict=False)
         ):
             return "".join(shown)
         return self.TIMES.join(shown)
@@ -490,18 +490,18 @@ class LatexPrinter:
             out += piece
         return sign + out
 
-    def _binary(self, expr: Expr, left: Expr, right: Expr) -> str:
-        op = self.OPS[type(expr)]
-        return f"{self._operand(left, type(expr))} {op} {self._operand(right, type(expr))}"
+    def _binary(self, expr: Binary) -> str:
+        kind = type(expr)
+        return f"{self._operand(expr.left, kind)} {self.OPS[kind]} {self._operand(expr.right, kind)}"
 
     def _print_Hadamard(self, expr: Hadamard) -> str:
-        return self._binary(expr, expr.left, expr.right)
+        return self._binary(expr)
 
     def _print_HadamardDiv(self, expr: HadamardDiv) -> str:
-        return self._binary(expr, expr.left, expr.right)
+        return self._binary(expr)
 
     def _print_Kron(self, expr: Kron) -> str:
-        return self._binary(expr, expr.left, expr.right)
+        return self._binary(expr)
 
     # ------------------------------------------------------------------ postfix
 

@@ -40,8 +40,8 @@ _ACCENTS = {"bar": "\u0304", "overline": "\u0305", "hat": "\u0302", "widehat": "
 _FONTS = {"mathbf", "boldsymbol", "bm", "mathrm", "mathit", "mathsf", "mathcal", "text",
           "textbf", "operatorname", "mathbb", "mathnormal"}  # fmt: skip
 
-_SUB = dict(zip("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
-_SUP = dict(zip("0123456789+-=()inT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿᵀ"))
+_SUB = dict(zip("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True))
+_SUP = dict(zip("0123456789+-=()inT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿᵀ", strict=True))
 
 
 def subscript(text: str) -> str:
