@@ -108,6 +108,7 @@ def test_leaves() -> None:
     assert tex(Sigma) == r"\Sigma"
     assert tex(W1) == "W_{1}"
     assert tex(Symbol("theta_2", ("n", 1))) == r"theta_{2}"  # no spelling: from the identifier
+    assert render_expr(Symbol("t", ("n", 1)), {"t": r"\bm{\theta}"}) == r"\boldsymbol{\theta}"
     assert tex(Differential(X)) == "dX"
     assert tex(Differential(x)) == r"d\mathbf{x}"
     assert tex(Differential(Sigma)) == r"d\Sigma"

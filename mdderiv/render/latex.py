@@ -11,6 +11,7 @@ The output uses only macros that MathJax 3 and KaTeX both know out of the box
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from typing import TYPE_CHECKING, Callable, Collection, Mapping, Union
 
@@ -87,8 +88,6 @@ _ATOMS = (
     Diag,
     Vec,
 )
-_POSTFIX = (Transpose, Inverse, Power)
-
 # Content containing these is tall, so its parentheses grow with \left \right.
 _TALL = (r"\frac", r"\sum", r"\underbrace", r"\left", r"\boxed")
 
@@ -308,7 +307,9 @@ class LatexPrinter:
         return self.TIMES.join(shown)
 
     def _spelling(self, name: str) -> str:
-        return self.names.get(name) or _fallback_spelling(name)
+        spelling = self.names.get(name) or _fallback_spelling(name)
+        # \bm is not in MathJax 3 or KaTeX by default; \boldsymbol is the same
+        return re.sub(r"\\bm(?![A-Za-z])", r"\\boldsymbol", spelling)
 
     def _negative(self, expr: Expr) -> bool:
         """Printed with a leading minus (so a sum writes ``- …``)."""
