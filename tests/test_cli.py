@@ -174,3 +174,16 @@ def test_console_script_is_installed() -> None:
     import shutil
 
     assert shutil.which("mdderiv"), "pip install -e . installs the `mdderiv` command"
+
+
+def test_a_file_holding_the_whole_fence(tmp_path: Path) -> None:
+    block = tmp_path / "block.md"
+    block.write_text("```derive layout=numerator\n" + GOOD + "\n```\n", encoding="utf-8")
+    result = run("-m", "mdderiv", "derive", "--format", "json", str(block))
+    assert result.returncode == 0, result.stderr.decode()
+    assert json.loads(result.stdout)["results"][0]["shape"] == ["n", "m"]
+    bad = tmp_path / "bad.md"
+    bad.write_text("```derive\n" + BAD + "\n```\n", encoding="utf-8")
+    result = run("-m", "mdderiv", "derive", str(bad))
+    assert result.returncode == 1
+    assert result.stderr.decode().startswith(f"{bad}:{BAD_LINE + 1}:")
