@@ -10,9 +10,8 @@ Every problem is a :class:`~mdderiv.errors.DeriveError` with a line and column.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
-from fractions import Fraction
-from typing import Iterator
 
 from .errors import DeriveError
 from .expr import (
@@ -21,6 +20,7 @@ from .expr import (
     SPD,
     SYMMETRIC,
     Det,
+    Diag,
     Dim,
     DimValue,
     Elementwise,
@@ -28,6 +28,7 @@ from .expr import (
     Hadamard,
     HadamardDiv,
     Identity,
+    IndexedSum,
     Kron,
     MatMul,
     Norm,
@@ -38,14 +39,12 @@ from .expr import (
     Symbol,
     Trace,
     Vec,
-    Diag,
-    IndexedSum,
     Zeros,
     add,
     dim_product,
     elementwise,
-    matrix_factors,
     inverse,
+    matrix_factors,
     mul,
     neg,
     power,
@@ -53,8 +52,8 @@ from .expr import (
     transpose,
 )
 from .problem import Definition, Problem, SymbolInfo
-from .syntax.block import DefinitionLine, read_lines, split_top_level
-from .syntax.declarations import Declaration, parse_given
+from .syntax.block import read_lines, split_top_level
+from .syntax.declarations import Declaration, dimension_name_ok, parse_given
 from .syntax.latex import parse_expression, parse_name
 from .syntax.nodes import (
     AbsNode,
@@ -75,7 +74,7 @@ from .syntax.nodes import (
     SumNode,
 )
 
-__all__ = ["parse_problem", "format_shape"]
+__all__ = ["format_shape", "parse_problem"]
 
 
 def parse_problem(body: str) -> Problem:
@@ -213,7 +212,10 @@ class Builder:
     def dim_product(self, a: Dim, b: Dim, pos: int) -> Dim:
         a, b = self.u.find(a), self.u.find(b)
         if _is_var(a) or _is_var(b):
-            raise self.error("the size of \\mathbf{1}, \\mathbf{0} or I must be known here; write it, e.g. \\mathbf{1}_{n}", pos)
+            raise self.error(
+                "the size of \\mathbf{1}, \\mathbf{0} or I must be known here; write it, e.g. \\mathbf{1}_{n}",
+                pos,
+            )
         return dim_product(a, b)
 
     def finish(self, expr: Expr) -> Expr:
@@ -236,9 +238,7 @@ class Builder:
             root = self.u.find(var)
             if _is_var(root):
                 pos, what = self.u.origin[var]
-                raise self.error(
-                    f"cannot infer the size of {what}; write it, e.g. {what}_{{n}}", pos
-                )
+                raise self.error(f"cannot infer the size of {what}; write it, e.g. {what}_{{n}}", pos)
             mapping[var] = root
         return substitute_dims(expr, mapping)
 
@@ -267,7 +267,8 @@ class Builder:
                 joiner = "from" if sign < 0 else "and"
                 left, right = (term, first) if sign < 0 else (first, term)
                 raise self.error(
-                    f"cannot {verb} {self.fmt(left.shape)} {joiner} {self.fmt(right.shape)}", _start(term_node)
+                    f"cannot {verb} {self.fmt(left.shape)} {joiner} {self.fmt(right.shape)}",
+                    _start(term_node),
                 )
             built.append(term if sign > 0 else neg(term))
         return add(*built)
@@ -392,9 +393,7 @@ class Builder:
                 return Diag(arg, (cols, cols))
             if self.u.unify(rows, cols):
                 return Diag(arg, (rows, 1))
-            raise self.error(
-                f"diag needs a vector or a square matrix, got {self.fmt(arg.shape)}", node.pos
-            )
+            raise self.error(f"diag needs a vector or a square matrix, got {self.fmt(arg.shape)}", node.pos)
         if fn == "vec":
             return Vec(arg, (self.dim_product(arg.shape[0], arg.shape[1], node.pos), 1))
         return elementwise(fn, arg)
@@ -437,6 +436,8 @@ class Builder:
         if isinstance(d, str):
             if d in self.ctx.symbols or d in self.ctx.families:
                 raise self.error(f"{d} is a symbol, not a dimension", pos)
+            if not dimension_name_ok(d):
+                raise self.error(f"{d!r} cannot be a dimension name (it is reserved); pick another", pos)
             self.ctx.dims.setdefault(d, None)
         return d
 
@@ -445,7 +446,9 @@ class Builder:
         if any(index == active for active, _ in self.scope):
             raise self.error(f"the index {index} is already summed over here", node.pos)
         if index in self.ctx.symbols or index in self.ctx.dims:
-            raise self.error(f"the sum index {index} is also a symbol or dimension; pick another letter", node.pos)
+            raise self.error(
+                f"the sum index {index} is also a symbol or dimension; pick another letter", node.pos
+            )
         upper = self.size_dim(node.upper, node.pos)
         self.scope.append((index, upper))
         try:
@@ -488,7 +491,9 @@ class Builder:
                 return Identity((var, var))
             size: Dim = int(ref.sub) if ref.sub.isdigit() else ref.sub
             if size == 0 or (isinstance(size, str) and not size[0].isalpha()):
-                raise self.error(f"I_{{{ref.sub}}}: the size of I must be a dimension name or a positive integer", node.pos)
+                raise self.error(
+                    f"I_{{{ref.sub}}}: the size of I must be a dimension name or a positive integer", node.pos
+                )
             size = self.size_dim(size, node.pos)
             return Identity((size, size))
         if ref.ident in ctx.dims:
@@ -582,11 +587,15 @@ def _declare(decls: list[Declaration]) -> tuple[dict[str, Declaration], list[Dec
         assert decl.shape is not None
         rows, cols = decl.shape
         if decl.props & {SYMMETRIC, SPD} and rows != cols:
-            decl.src.error(f"{decl.ref.latex} is {format_shape(decl.shape)}: only a square matrix can be symmetric", 0)
+            decl.src.error(
+                f"{decl.ref.latex} is {format_shape(decl.shape)}: only a square matrix can be symmetric", 0
+            )
         if SPD in decl.props:
             decl.props.discard(SYMMETRIC)
         if ONE_HOT in decl.props and cols != 1:
-            decl.src.error(f"{decl.ref.latex} is {format_shape(decl.shape)}: only a column vector can be one-hot", 0)
+            decl.src.error(
+                f"{decl.ref.latex} is {format_shape(decl.shape)}: only a column vector can be one-hot", 0
+            )
     return table, prop_only
 
 
@@ -615,8 +624,7 @@ def _parse_problem(body: str) -> Problem:
             ) from None
     known_names = set(table) | {ref.ident for ref in lhs_refs}
     trees = [
-        parse_expression(definition.rhs, lambda name: name in known_names)
-        for definition in lines.definitions
+        parse_expression(definition.rhs, lambda name: name in known_names) for definition in lines.definitions
     ]
 
     # Indexed families: x_i whose subscript is some sum's index.
@@ -677,7 +685,9 @@ def _parse_problem(body: str) -> Problem:
 
     for fam, info in families.items():
         if info.count is None and info.index in sum_uppers:
-            families[fam] = SymbolInfo(info.name, info.latex, info.shape, info.props, info.index, sum_uppers[info.index])
+            families[fam] = SymbolInfo(
+                info.name, info.latex, info.shape, info.props, info.index, sum_uppers[info.index]
+            )
 
     wrt = _wrt(lines.wrt, symbols, families, definitions)  # type: ignore[arg-type]
 

@@ -36,7 +36,6 @@ from mdderiv.expr import (
     Trace,
     Transpose,
     Vec,
-    Zeros,
 )
 from mdderiv.shapes import _parse_problem, parse_problem
 
@@ -66,11 +65,17 @@ CASE_WRT = {
     "two-layer": ["W_1", "W_2"], "trYMY": ["X"], "xTBx": ["x"], "ascii-decl": ["X"],
 }  # fmt: skip
 BAD = {
-    "shape-mismatch": ("given: a \\in \\mathbb{R}^{n}, X \\in \\mathbb{R}^{m \\times n}\nf = a^T X\nwrt: X\n", 2),
+    "shape-mismatch": (
+        "given: a \\in \\mathbb{R}^{n}, X \\in \\mathbb{R}^{m \\times n}\nf = a^T X\nwrt: X\n",
+        2,
+    ),
     "undeclared": ("given: X \\in \\mathbb{R}^{m \\times n}\nf = \\operatorname{tr}(X^T Q)\nwrt: X\n", 2),
     "unbalanced": ("given: X \\in \\mathbb{R}^{n \\times n}\nf = \\operatorname{tr}(X^{-1}\nwrt: X\n", 2),
     # the objective does not depend on Y: the error is at the wrt line
-    "wrt-absent": ("given: X \\in \\mathbb{R}^{n \\times n}, Y \\in \\mathbb{R}^{n \\times n}\nf = \\operatorname{tr}(X)\nwrt: Y\n", 3),
+    "wrt-absent": (
+        "given: X \\in \\mathbb{R}^{n \\times n}, Y \\in \\mathbb{R}^{n \\times n}\nf = \\operatorname{tr}(X)\nwrt: Y\n",
+        3,
+    ),
 }
 
 COVARIANCE = (
@@ -210,7 +215,9 @@ def test_covariance_example() -> None:
     member = Symbol("x", ("m", 1), index="i")
     diff = Add((member, MatMul((Number(Fraction(-1)), Symbol("x_bar", ("m", 1))), ("m", 1))), ("m", 1))
     assert total.body == MatMul((Transpose(diff, (1, "m")), Inverse(sigma, ("m", "m")), diff), SCALAR)
-    assert parse_problem(COVARIANCE.replace("wrt: \\Sigma", "wrt: \\bar{\\mathbf{x}}")).wrt == [Symbol("x_bar", ("m", 1))]
+    assert parse_problem(COVARIANCE.replace("wrt: \\Sigma", "wrt: \\bar{\\mathbf{x}}")).wrt == [
+        Symbol("x_bar", ("m", 1))
+    ]
 
 
 def test_family_member_outside_its_sum() -> None:
@@ -226,7 +233,9 @@ def test_subscripted_symbol_without_a_sum_is_plain() -> None:
 
 
 def test_sum_over_matrices() -> None:
-    p = parse_problem("given: \\mathbf{x}_i \\in \\mathbb{R}^{m}, A: m x m\nf = \\operatorname{tr}(A \\sum_{i=1}^{N} \\mathbf{x}_i \\mathbf{x}_i^T)\nwrt: A")
+    p = parse_problem(
+        "given: \\mathbf{x}_i \\in \\mathbb{R}^{m}, A: m x m\nf = \\operatorname{tr}(A \\sum_{i=1}^{N} \\mathbf{x}_i \\mathbf{x}_i^T)\nwrt: A"
+    )
     trace = p.objective.expr
     assert isinstance(trace, Trace) and isinstance(trace.arg, MatMul)
     total = trace.arg.factors[1]
@@ -239,10 +248,16 @@ def test_sum_over_matrices() -> None:
 
 def test_products_and_scalars() -> None:
     assert objective("c \\mathbf{a}^T X \\mathbf{b}") == MatMul((c, aT, X, b), SCALAR)
-    assert objective("\\mathbf{a}^T X\\mathbf{b} \\cdot c * 2") == MatMul((Number(Fraction(2)), aT, X, b, c), SCALAR)
+    assert objective("\\mathbf{a}^T X\\mathbf{b} \\cdot c * 2") == MatMul(
+        (Number(Fraction(2)), aT, X, b, c), SCALAR
+    )
     assert objective("\\mathbf{a}^T X \\mathbf{b} / 2") == MatMul((Number(Fraction(1, 2)), aT, X, b), SCALAR)
-    assert objective("\\frac{\\mathbf{a}^T X \\mathbf{b}}{c}") == MatMul((aT, X, b, Power(c, Fraction(-1), SCALAR)), SCALAR)
-    assert objective("\\frac12 \\mathbf{a}^T X \\mathbf{b}") == MatMul((Number(Fraction(1, 2)), aT, X, b), SCALAR)
+    assert objective("\\frac{\\mathbf{a}^T X \\mathbf{b}}{c}") == MatMul(
+        (aT, X, b, Power(c, Fraction(-1), SCALAR)), SCALAR
+    )
+    assert objective("\\frac12 \\mathbf{a}^T X \\mathbf{b}") == MatMul(
+        (Number(Fraction(1, 2)), aT, X, b), SCALAR
+    )
     assert objective("0.5 \\mathbf{a}^T X \\mathbf{b}") == MatMul((Number(Fraction(1, 2)), aT, X, b), SCALAR)
     # a 1×1 product multiplies anything
     assert objective("\\mathbf{a}^T X \\mathbf{b}\\, \\mathbf{a}^T X \\mathbf{b}").shape == SCALAR
@@ -257,11 +272,15 @@ def test_sums_and_negation() -> None:
 
 
 def test_transposes_inverses_powers() -> None:
-    assert objective("\\operatorname{tr}(X^{\\mathsf{T}} X)") == Trace(MatMul((Transpose(X, ("n", "m")), X), ("n", "n")))
+    assert objective("\\operatorname{tr}(X^{\\mathsf{T}} X)") == Trace(
+        MatMul((Transpose(X, ("n", "m")), X), ("n", "n"))
+    )
     assert objective("\\operatorname{tr}(A^{-1} X^T X)") == Trace(
         MatMul((Inverse(A, ("n", "n")), Transpose(X, ("n", "m")), X), ("n", "n"))
     )
-    assert objective("\\operatorname{tr}(A^{-T})", wrt="A") == Trace(Transpose(Inverse(A, ("n", "n")), ("n", "n")))
+    assert objective("\\operatorname{tr}(A^{-T})", wrt="A") == Trace(
+        Transpose(Inverse(A, ("n", "n")), ("n", "n"))
+    )
     assert objective("\\operatorname{tr}(A^2)", wrt="A") == Trace(Power(A, Fraction(2), ("n", "n")))
     assert objective("\\operatorname{tr}(A^{-2})", wrt="A") == Trace(Power(A, Fraction(-2), ("n", "n")))
     assert objective("c^{-3}", wrt="c") == Power(c, Fraction(-3), SCALAR)
@@ -275,9 +294,9 @@ def test_transposes_inverses_powers() -> None:
 
 
 def test_trace_determinant_abs() -> None:
-    assert objective("\\operatorname{tr} A + \\mathrm{tr}(A) + \\text{tr}(A) + \\operatorname{Tr}(A)", wrt="A") == Add(
-        (Trace(A),) * 4, SCALAR
-    )
+    assert objective(
+        "\\operatorname{tr} A + \\mathrm{tr}(A) + \\text{tr}(A) + \\operatorname{Tr}(A)", wrt="A"
+    ) == Add((Trace(A),) * 4, SCALAR)
     # a trace of a 1×1 product is kept: the author wrote it
     assert objective("\\operatorname{tr}(\\mathbf{a}^T X \\mathbf{b})") == Trace(MatMul((aT, X, b), SCALAR))
     assert objective("\\det(A) + \\det A + |A|", wrt="A") == Add((Det(A),) * 3, SCALAR)
@@ -300,13 +319,23 @@ def test_elementwise_operations() -> None:
     XX = Hadamard(X, X, ("m", "n"))
     assert objective("\\mathbf{a}^T (X \\odot X) \\mathbf{b}") == MatMul((aT, XX, b), SCALAR)
     assert objective("\\mathbf{a}^T (X \\circ X) \\mathbf{b}") == MatMul((aT, XX, b), SCALAR)
-    assert objective("\\mathbf{a}^T (X \\oslash X) \\mathbf{b}") == MatMul((aT, HadamardDiv(X, X, ("m", "n")), b), SCALAR)
+    assert objective("\\mathbf{a}^T (X \\oslash X) \\mathbf{b}") == MatMul(
+        (aT, HadamardDiv(X, X, ("m", "n")), b), SCALAR
+    )
     # a scalar with anything is a product
     assert objective("\\mathbf{a}^T (c \\odot X) \\mathbf{b}") == MatMul((aT, c, X, b), SCALAR)
     e = objective("\\mathbf{1}^T \\exp(X\\mathbf{b})")
     assert e == MatMul((Ones((1, "m")), Elementwise("exp", MatMul((X, b), ("m", 1)), ("m", 1))), SCALAR)
-    for macro, fn in (("\\sin", "sin"), ("\\cos", "cos"), ("\\tanh", "tanh"), ("\\ln", "log"), ("\\sigma", "sigma")):
-        assert objective(f"\\mathbf{{a}}^T {macro}(X) \\mathbf{{b}}") == MatMul((aT, Elementwise(fn, X, ("m", "n")), b), SCALAR)
+    for macro, fn in (
+        ("\\sin", "sin"),
+        ("\\cos", "cos"),
+        ("\\tanh", "tanh"),
+        ("\\ln", "log"),
+        ("\\sigma", "sigma"),
+    ):
+        assert objective(f"\\mathbf{{a}}^T {macro}(X) \\mathbf{{b}}") == MatMul(
+            (aT, Elementwise(fn, X, ("m", "n")), b), SCALAR
+        )
     assert objective("\\sqrt{c}", wrt="c") == Elementwise("sqrt", c, SCALAR)
 
 
@@ -331,17 +360,25 @@ def test_softmax() -> None:
 
 
 def test_constants_take_their_size_from_context() -> None:
-    assert objective("\\operatorname{tr}(A + I)", wrt="A") == Trace(Add((A, Identity(("n", "n"))), ("n", "n")))
+    assert objective("\\operatorname{tr}(A + I)", wrt="A") == Trace(
+        Add((A, Identity(("n", "n"))), ("n", "n"))
+    )
     assert objective("\\operatorname{tr}(A + c I)", wrt="A") == Trace(
         Add((A, MatMul((c, Identity(("n", "n"))), ("n", "n"))), ("n", "n"))
     )
     assert objective("\\mathbf{a}^T (X + \\mathbf{0}) \\mathbf{b}") == MatMul((aT, X, b), SCALAR)
     ones = objective("\\mathbf{a}^T(\\mathbf{1}\\log(c) + X\\mathbf{b})", wrt="c")
     assert isinstance(ones, MatMul) and ones.factors[1].shape == ("m", 1)
-    assert objective("\\mathbf{1}_m^T X \\mathbf{1}_{n}") == MatMul((Ones((1, "m")), X, Ones(("n", 1))), SCALAR)
+    assert objective("\\mathbf{1}_m^T X \\mathbf{1}_{n}") == MatMul(
+        (Ones((1, "m")), X, Ones(("n", 1))), SCALAR
+    )
     assert objective("\\operatorname{tr}(A I_n)", wrt="A") == Trace(A)
     outer = objective("\\mathbf{a}^T \\mathbf{1}\\mathbf{1}^T X \\mathbf{b}")
-    assert isinstance(outer, MatMul) and outer.factors[1] == Ones(("m", 1)) and outer.factors[2] == Ones((1, "m"))
+    assert (
+        isinstance(outer, MatMul)
+        and outer.factors[1] == Ones(("m", 1))
+        and outer.factors[2] == Ones((1, "m"))
+    )
     zeros = objective("\\operatorname{tr}(X^T(X + \\mathbf{0}_{m \\times n}))")
     assert isinstance(zeros, Trace)
 
@@ -350,13 +387,17 @@ def test_dimension_as_a_scalar() -> None:
     assert objective("\\frac{1}{n}\\mathbf{1}^T X \\mathbf{b}") == MatMul(
         (Power(DimValue("n"), Fraction(-1), SCALAR), Ones((1, "m")), X, b), SCALAR
     )
-    assert objective("m\\,\\mathbf{1}^T X \\mathbf{b}") == MatMul((DimValue("m"), Ones((1, "m")), X, b), SCALAR)
+    assert objective("m\\,\\mathbf{1}^T X \\mathbf{b}") == MatMul(
+        (DimValue("m"), Ones((1, "m")), X, b), SCALAR
+    )
 
 
 def test_keyword_names() -> None:
     p = parse_problem("given: \\lambda \\in \\mathbb{R}, w: n\nf = \\lambda w^T w\nwrt: w, \\lambda")
     lam = Symbol("lambda_", SCALAR)
-    assert p.objective.expr == MatMul((lam, Transpose(Symbol("w", ("n", 1)), (1, "n")), Symbol("w", ("n", 1))), SCALAR)
+    assert p.objective.expr == MatMul(
+        (lam, Transpose(Symbol("w", ("n", 1)), (1, "n")), Symbol("w", ("n", 1))), SCALAR
+    )
     assert p.wrt[1] == lam and p.symbols["lambda_"].latex == "\\lambda"
 
 
@@ -451,7 +492,9 @@ def test_wrt_errors_are_at_the_wrt_line(wrt: str, fragment: str, column: int) ->
 
 
 def test_wrt_through_definitions_and_latex_names() -> None:
-    p = parse_problem("given: \\mathbf{x} \\in \\mathbb{R}^{n}, B: n x n\nq = B\\mathbf{x}\nf = \\mathbf{x}^T q\nwrt: \\mathbf{x}, B")
+    p = parse_problem(
+        "given: \\mathbf{x} \\in \\mathbb{R}^{n}, B: n x n\nq = B\\mathbf{x}\nf = \\mathbf{x}^T q\nwrt: \\mathbf{x}, B"
+    )
     assert [s.name for s in p.wrt] == ["x", "B"] and p.wrt_line == 4
 
 

@@ -60,7 +60,10 @@ def test_lines_are_sorted_by_kind() -> None:
         "% a comment\n\ngiven: X: n x n\ngiven: a: n\nY = X\nf = a^T Y a\nwrt: X\nlayout: numerator\ntitle: Quadratic: form\n"
     )
     assert [g.text for g in lines.given] == ["X: n x n", "a: n"]
-    assert [(d.line, d.lhs.text, d.rhs.text) for d in lines.definitions] == [(5, "Y", "X"), (6, "f", "a^T Y a")]
+    assert [(d.line, d.lhs.text, d.rhs.text) for d in lines.definitions] == [
+        (5, "Y", "X"),
+        (6, "f", "a^T Y a"),
+    ]
     assert lines.wrt is not None and (lines.wrt.text, lines.wrt.line) == ("X", 7)
     assert lines.options == {"layout": "numerator", "title": "Quadratic: form"}
     assert lines.option_lines == {"layout": 8, "title": 9}
@@ -107,7 +110,9 @@ def test_unknown_key_lists_the_known_ones() -> None:
 
 
 def test_options_are_kept_raw() -> None:
-    problem = parse_problem("given: X: n x n\nf = \\operatorname{tr}X\nwrt: X\ncheck: false\nlang: zh\nsteps: brief")
+    problem = parse_problem(
+        "given: X: n x n\nf = \\operatorname{tr}X\nwrt: X\ncheck: false\nlang: zh\nsteps: brief"
+    )
     assert problem.options == {"check": "false", "lang": "zh", "steps": "brief"}
     assert problem.option_lines == {"check": 4, "lang": 5, "steps": 6}
 
@@ -162,7 +167,9 @@ def test_property_declarations() -> None:
 
 
 def test_ascii_declarations() -> None:
-    got = decls("X: m x n, a: n, c: scalar, M: n x n symmetric, S: n x n spd, y: m one-hot, Z: m×n, Q: 3x3, p: n positive")
+    got = decls(
+        "X: m x n, a: n, c: scalar, M: n x n symmetric, S: n x n spd, y: m one-hot, Z: m×n, Q: 3x3, p: n positive"
+    )
     assert got == {
         "X": (("m", "n"), set()),
         "a": (("n", 1), set()),
@@ -181,7 +188,9 @@ def test_one_hot_on_its_own_line_before_or_after_the_shape() -> None:
         "given: \\mathbf{y} \\in \\mathbb{R}^{m}, W \\in \\mathbb{R}^{m \\times n}, x: n\ngiven: \\mathbf{y} \\text{ one-hot}",
         "given: \\mathbf{y} \\text{ one-hot}\ngiven: \\mathbf{y} \\in \\mathbb{R}^{m}, W \\in \\mathbb{R}^{m \\times n}, x: n",
     ):
-        problem = parse_problem(order + "\nl = -\\mathbf{y}^T \\log \\operatorname{softmax}(W\\mathbf{x})\nwrt: W")
+        problem = parse_problem(
+            order + "\nl = -\\mathbf{y}^T \\log \\operatorname{softmax}(W\\mathbf{x})\nwrt: W"
+        )
         assert problem.symbols["y"].props == frozenset({ONE_HOT})
         assert problem.symbols["y"].latex == "\\mathbf{y}"
 
@@ -275,7 +284,18 @@ def test_declared_spelling_is_kept_normalised() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["__import__", "os.system", "x y", "\\input{/etc/passwd}", "\\def", "1x", "W_{1,2}", "\\mathbf{ab}", "x_i_j", "é"],
+    [
+        "__import__",
+        "os.system",
+        "x y",
+        "\\input{/etc/passwd}",
+        "\\def",
+        "1x",
+        "W_{1,2}",
+        "\\mathbf{ab}",
+        "x_i_j",
+        "é",
+    ],
 )
 def test_bad_names_are_rejected(bad: str) -> None:
     with pytest.raises(DeriveError):
@@ -283,7 +303,9 @@ def test_bad_names_are_rejected(bad: str) -> None:
 
 
 def test_symbol_spelled_two_ways_is_one_symbol() -> None:
-    problem = parse_problem("given: \\mathbf{x} \\in \\mathbb{R}^{n}\nf = x^T \\mathbf{x} + \\bm{x}^T\\boldsymbol{x}\nwrt: x")
+    problem = parse_problem(
+        "given: \\mathbf{x} \\in \\mathbb{R}^{n}\nf = x^T \\mathbf{x} + \\bm{x}^T\\boldsymbol{x}\nwrt: x"
+    )
     assert list(problem.symbols) == ["x", "f"]
     assert problem.symbols["x"].latex == "\\mathbf{x}"
 
@@ -300,7 +322,18 @@ def test_juxtaposition_and_transpose() -> None:
 
 
 @pytest.mark.parametrize(
-    "sup", ["^T", "^{T}", "^\\top", "^{\\top}", "^{\\mathsf{T}}", "^\\mathsf{T}", "^\\intercal", "^{\\intercal}", "^{\\mathrm{T}}"]
+    "sup",
+    [
+        "^T",
+        "^{T}",
+        "^\\top",
+        "^{\\top}",
+        "^{\\mathsf{T}}",
+        "^\\mathsf{T}",
+        "^\\intercal",
+        "^{\\intercal}",
+        "^{\\mathrm{T}}",
+    ],
 )
 def test_transpose_spellings(sup: str) -> None:
     t = tree("X" + sup)
@@ -357,7 +390,16 @@ def test_numbers_and_fractions() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["(a + b)", "\\left( a + b \\right)", "[a + b]", "\\left[ a + b \\right]", "\\{a + b\\}", "\\left\\{ a + b \\right\\}", "{a + b}", "\\bigl( a + b \\bigr)"],
+    [
+        "(a + b)",
+        "\\left( a + b \\right)",
+        "[a + b]",
+        "\\left[ a + b \\right]",
+        "\\{a + b\\}",
+        "\\left\\{ a + b \\right\\}",
+        "{a + b}",
+        "\\bigl( a + b \\bigr)",
+    ],
 )
 def test_brackets_group(text: str) -> None:
     assert isinstance(tree(text), AddNode)
@@ -426,7 +468,14 @@ def test_function_argument_is_one_factor() -> None:
 
 @pytest.mark.parametrize(
     ("text", "sub"),
-    [("\\|x\\|", None), ("\\|x\\|_2", "2"), ("\\|X\\|_F", "F"), ("\\lVert X \\rVert_F", "F"), ("\\left\\| x \\right\\|", None), ("\\Vert x\\Vert", None)],
+    [
+        ("\\|x\\|", None),
+        ("\\|x\\|_2", "2"),
+        ("\\|X\\|_F", "F"),
+        ("\\lVert X \\rVert_F", "F"),
+        ("\\left\\| x \\right\\|", None),
+        ("\\Vert x\\Vert", None),
+    ],
 )
 def test_norms(text: str, sub: str | None) -> None:
     t = tree(text)
@@ -446,7 +495,12 @@ def test_abs_bars() -> None:
 
 
 def test_binary_operators() -> None:
-    for op, kind in (("\\odot", "hadamard"), ("\\circ", "hadamard"), ("\\otimes", "kron"), ("\\oslash", "hadamard_div")):
+    for op, kind in (
+        ("\\odot", "hadamard"),
+        ("\\circ", "hadamard"),
+        ("\\otimes", "kron"),
+        ("\\oslash", "hadamard_div"),
+    ):
         t = tree(f"A {op} B")
         assert isinstance(t, BinaryNode) and t.op == kind
     # juxtaposition binds tighter than ⊙: x ⊙ (W b)
@@ -515,13 +569,20 @@ def test_expression_errors_have_positions(rhs: str, column: int, fragment: str) 
 
 
 def test_nesting_limit() -> None:
-    for rhs in ("(" * 5000 + "X" + ")" * 5000, "\\exp(" * 5000 + "X" + ")" * 5000, "{" * 5000 + "X" + "}" * 5000, "(" + "-" * 5000 + "X)"):
+    for rhs in (
+        "(" * 5000 + "X" + ")" * 5000,
+        "\\exp(" * 5000 + "X" + ")" * 5000,
+        "{" * 5000 + "X" + "}" * 5000,
+        "(" + "-" * 5000 + "X)",
+    ):
         err = error_of(f"given: X: n x n\nf = \\operatorname{{tr}} {rhs}\nwrt: X")
         assert "deep" in err.message and err.line == 2
 
 
 def test_moderate_nesting_is_fine() -> None:
-    problem = parse_problem("given: X: n x n\nf = \\operatorname{tr}" + "(" * 40 + "X" + ")" * 40 + "\nwrt: X")
+    problem = parse_problem(
+        "given: X: n x n\nf = \\operatorname{tr}" + "(" * 40 + "X" + ")" * 40 + "\nwrt: X"
+    )
     assert problem.objective.expr.shape == (1, 1)
 
 

@@ -42,7 +42,7 @@ class BlockLines:
 
 def split_lines(body: str) -> list[str]:
     """Lines as an editor numbers them (``\\n`` only, a trailing ``\\r`` dropped)."""
-    return [line[:-1] if line.endswith("\r") else line for line in body.split("\n")]
+    return [line.removesuffix("\r") for line in body.split("\n")]
 
 
 def _part(text: str, line: int, start: int) -> Source:
@@ -71,13 +71,18 @@ def read_lines(body: str) -> BlockLines:
             value = _part(text, number, keyed.end())
             if key == "given":
                 if not value.text:
-                    raise DeriveError("given: needs declarations, e.g. given: X \\in \\mathbb{R}^{m \\times n}", number, keyed.end() + 1)
+                    raise DeriveError(
+                        "given: needs declarations, e.g. given: X \\in \\mathbb{R}^{m \\times n}",
+                        number,
+                        keyed.end() + 1,
+                    )
                 out.given.append(value)
             elif key == "wrt":
                 if out.wrt is not None:
                     raise DeriveError(
                         f"a second wrt: line (the first is line {out.wrt.line}); list them together: wrt: X, Y",
-                        number, 1,
+                        number,
+                        1,
                     )
                 out.wrt = value
             else:
@@ -95,10 +100,13 @@ def read_lines(body: str) -> BlockLines:
             continue
         if keyed:
             known = ", ".join(LINE_KEYS + OPTION_NAMES)
-            raise DeriveError(f"unknown key {keyed.group(1)!r}; the keys are: {known}", number, keyed.start(1) + 1)
+            raise DeriveError(
+                f"unknown key {keyed.group(1)!r}; the keys are: {known}", number, keyed.start(1) + 1
+            )
         raise DeriveError(
             "cannot read this line: expected 'given: …', 'NAME = EXPR', 'wrt: …' or an option line",
-            number, len(text) - len(text.lstrip()) + 1,
+            number,
+            len(text) - len(text.lstrip()) + 1,
         )
     if not out.definitions:
         if not out.given and out.wrt is None and not out.options:

@@ -3,10 +3,10 @@ and ASCII (``X: m x n``) forms, property lines (``\\mathbf{y} \\text{ one-hot}``
 
 from __future__ import annotations
 
+import keyword
 import re
 from dataclasses import dataclass, field
 
-from ..errors import DeriveError
 from ..expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Dim, Shape
 from .block import split_top_level
 from .latex import parse_name
@@ -47,7 +47,19 @@ def parse_dim(text: str, src: Source, pos: int) -> Dim:
         if value <= 0 or value > 10**6:
             src.error(f"a dimension must be a positive integer, not {text}", pos)
         return value
-    return text.replace("{", "").replace("}", "")
+    name = text.replace("{", "").replace("}", "")
+    if not dimension_name_ok(name):
+        src.error(f"{name!r} cannot be a dimension name (it is reserved); pick another", pos)
+    return name
+
+
+#: Names generated code relies on (NumPy) and Python keywords cannot name a size.
+RESERVED = frozenset({"np", "numpy", "math"})
+
+
+def dimension_name_ok(name: str) -> bool:
+    """Whether ``name`` can stand for a dimension in generated code."""
+    return name.isidentifier() and not keyword.iskeyword(name) and name not in RESERVED
 
 
 def parse_given(src: Source) -> list[Declaration]:
@@ -113,9 +125,7 @@ def _property(words: str, src: Source, pos: int) -> set[str]:
     return {PROPERTY_WORDS[key]}
 
 
-_SET = re.compile(
-    r"^(?:\\mathbb\{?(?P<set>[RS])\}?|\\(?P<set2>[RS])(?![A-Za-z])|(?P<set3>[ℝ𝕊]))"
-)
+_SET = re.compile(r"^(?:\\mathbb\{?(?P<set>[RS])\}?|\\(?P<set2>[RS])(?![A-Za-z])|(?P<set3>[ℝ𝕊]))")
 
 
 def _latex_set(text: str, src: Source, offset: int) -> tuple[Shape, set[str]]:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import functools
 import keyword
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable, Iterable
 
 from pylatexenc.latexwalker import (  # type: ignore[import-untyped]
     LatexCharsNode,
@@ -32,6 +32,7 @@ from ..errors import DeriveError
 from .nodes import (
     AbsNode,
     AddNode,
+    ApplyNode,
     BinaryNode,
     ConstNode,
     Dim,
@@ -45,7 +46,6 @@ from .nodes import (
     PostfixNode,
     ProductNode,
     Source,
-    ApplyNode,
     SumNode,
 )
 
@@ -54,27 +54,111 @@ from .nodes import (
 MAX_DEPTH = 100
 
 GREEK = frozenset(
-    """alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa
-    lambda mu nu xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi
-    omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega ell""".split()
+    [
+        "alpha",
+        "beta",
+        "gamma",
+        "delta",
+        "epsilon",
+        "varepsilon",
+        "zeta",
+        "eta",
+        "theta",
+        "vartheta",
+        "iota",
+        "kappa",
+        "lambda",
+        "mu",
+        "nu",
+        "xi",
+        "pi",
+        "varpi",
+        "rho",
+        "varrho",
+        "sigma",
+        "varsigma",
+        "tau",
+        "upsilon",
+        "phi",
+        "varphi",
+        "chi",
+        "psi",
+        "omega",
+        "Gamma",
+        "Delta",
+        "Theta",
+        "Lambda",
+        "Xi",
+        "Pi",
+        "Sigma",
+        "Upsilon",
+        "Phi",
+        "Psi",
+        "Omega",
+        "ell",
+    ]
 )
 #: Wrappers that change how a symbol looks, not which symbol it is.
 FONTS = frozenset(
-    "mathbf boldsymbol bm mathrm mathit mathsf mathcal mathbfit pmb vec textbf".split()
+    [
+        "mathbf",
+        "boldsymbol",
+        "bm",
+        "mathrm",
+        "mathit",
+        "mathsf",
+        "mathcal",
+        "mathbfit",
+        "pmb",
+        "vec",
+        "textbf",
+    ]
 )
 #: Wrappers whose multi-letter content is an operator name (``\mathrm{tr}``).
-OPERATOR_WRAPPERS = frozenset("operatorname mathrm text textrm textnormal mathop".split())
+OPERATOR_WRAPPERS = frozenset(["operatorname", "mathrm", "text", "textrm", "textnormal", "mathop"])
 ACCENTS = {
     "bar": "bar", "overline": "bar", "hat": "hat", "widehat": "hat",
     "tilde": "tilde", "widetilde": "tilde",
 }  # fmt: skip
 #: Spacing and sizing macros that mean nothing to the expression.
 IGNORED = frozenset(
-    ", ; : ! > quad qquad enspace thinspace medspace thickspace negthinspace "
-    "displaystyle textstyle limits nolimits".split()
+    [
+        ",",
+        ";",
+        ":",
+        "!",
+        ">",
+        "quad",
+        "qquad",
+        "enspace",
+        "thinspace",
+        "medspace",
+        "thickspace",
+        "negthinspace",
+        "displaystyle",
+        "textstyle",
+        "limits",
+        "nolimits",
+    ]
 ) | {" "}
 SIZERS = frozenset(
-    "left right big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr Biggl Biggr middle".split()
+    [
+        "left",
+        "right",
+        "big",
+        "Big",
+        "bigg",
+        "Bigg",
+        "bigl",
+        "bigr",
+        "Bigl",
+        "Bigr",
+        "biggl",
+        "biggr",
+        "Biggl",
+        "Biggr",
+        "middle",
+    ]
 )
 #: Delimiter macros and what they stand for ("||" is a norm bar).
 DELIMITERS = {
@@ -105,6 +189,9 @@ TRANSPOSE_MACROS = frozenset({"top", "intercal", "mathsf", "mathrm", "text", "te
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 _DIGITS = frozenset("0123456789")
+#: Unicode operators an author may paste, as the characters or macros they mean.
+_UNICODE_CHARS = {"−": "-", "·": "*", "×": "*", "‖": "||"}
+_UNICODE_MACROS = {"⊙": "odot", "∘": "circ", "⊗": "otimes", "⊘": "oslash", "⋅": "cdot"}
 
 
 @functools.lru_cache(maxsize=1024)
@@ -178,7 +265,7 @@ def tokenize(src: Source) -> list[Token]:
         nodes, _, _ = walker.get_latex_nodes()
     except RecursionError:
         src.error(f"LaTeX nested too deeply (more than {MAX_DEPTH} levels)", 0)
-    except Exception as exc:  # pylatexenc's own parse errors
+    except Exception as exc:  # noqa: BLE001 - pylatexenc's own parse errors, of several types
         pos = getattr(exc, "pos", None)
         message = str(exc).split("\n", 1)[0].split(" @(")[0]
         src.error(f"cannot read this LaTeX: {message}", pos if isinstance(pos, int) else 0)
@@ -201,7 +288,9 @@ def _context_db() -> object:
     (``--``, quotes, ``~``): math needs none of them, and skipping the specials
     test per character makes tokenizing faster."""
     if not _CONTEXT_DB:
-        _CONTEXT_DB.append(get_default_latex_context_db().filter_context(keep_which=["macros", "environments"]))
+        _CONTEXT_DB.append(
+            get_default_latex_context_db().filter_context(keep_which=["macros", "environments"])
+        )
     return _CONTEXT_DB[0]
 
 
@@ -240,7 +329,7 @@ class _Lexer:
             end = node.pos + 1 + len(name)
             self.tokens.append(Token("macro", name, node.pos, end))
             argd = node.nodeargd
-            for arg in (argd.argnlist if argd is not None and argd.argnlist else ()):
+            for arg in argd.argnlist if argd is not None and argd.argnlist else ():
                 if arg is None:
                     continue
                 if isinstance(arg, LatexGroupNode):
@@ -254,7 +343,7 @@ class _Lexer:
         elif isinstance(node, LatexEnvironmentNode):
             self.src.error(f"environments (\\begin{{{node.environmentname}}}) are not supported", node.pos)
         else:
-            self.src.error(f"cannot read {text[node.pos:node.pos + node.len]!r}", getattr(node, "pos", 0))  # type: ignore[attr-defined]
+            self.src.error(f"cannot read {text[node.pos : node.pos + node.len]!r}", getattr(node, "pos", 0))  # type: ignore[attr-defined]
 
     def chars(self, start: int, end: int) -> None:
         text = self.src.text
@@ -266,23 +355,23 @@ class _Lexer:
                 continue
             previous = self.tokens[-1] if self.tokens else None
             scripted = previous is not None and previous.is_char("^", "_")
-            if c in _DIGITS or (
-                c == "." and not scripted and i + 1 < end and text[i + 1] in _DIGITS
-            ):
+            if c in _DIGITS or (c == "." and not scripted and i + 1 < end and text[i + 1] in _DIGITS):
                 if scripted:  # TeX: ^23 is ^{2}3
                     match_text = c
                 else:
                     m = _NUMBER.match(text, i, end)
                     match_text = m.group(0) if m else c
-                self.tokens.append(
-                    Token("num", match_text, i, i + len(match_text), Fraction(match_text))
-                )
+                self.tokens.append(Token("num", match_text, i, i + len(match_text), Fraction(match_text)))
                 i += len(match_text)
                 continue
             if c.isascii() and c.isalpha():
                 self.tokens.append(Token("letter", c, i, i + 1))
             else:
-                self.tokens.append(Token("char", {"−": "-", "·": "*"}.get(c, c), i, i + 1))
+                macro = _UNICODE_MACROS.get(c)
+                if macro is not None:
+                    self.tokens.append(Token("macro", macro, i, i + 1))
+                else:
+                    self.tokens.append(Token("char", _UNICODE_CHARS.get(c, c), i, i + 1))
             i += 1
 
 
@@ -298,8 +387,7 @@ def _delimiters(tokens: list[Token], src: Source) -> list[Token]:
                 i += 2
                 continue
             if nxt is None or not (
-                nxt.is_char("(", ")", "[", "]", "|", "/")
-                or (nxt.kind == "macro" and nxt.text in DELIMITERS)
+                nxt.is_char("(", ")", "[", "]", "|", "/") or (nxt.kind == "macro" and nxt.text in DELIMITERS)
             ):
                 src.error(f"\\{tok.text} must be followed by a delimiter such as ( or [", tok.pos)
             i += 1
@@ -313,6 +401,17 @@ def _delimiters(tokens: list[Token], src: Source) -> list[Token]:
 
 
 # --------------------------------------------------------------------------- parser
+
+
+@dataclass(frozen=True)
+class _Core:
+    """A name being read: with its subscript (if any) and without (its base)."""
+
+    ident: str
+    latex: str
+    sub: str | None
+    base_ident: str
+    base_latex: str
 
 
 def _fmt_macro(tok: Token) -> str:
@@ -374,9 +473,7 @@ class Parser:
             raise self.error(
                 f"unbalanced {opener.text!r}: it is never closed with {closer_text!r}", opener.pos
             )
-        raise self.error(
-            f"expected {closer_text!r} to close the {opener.text!r}, found {self.describe(tok)}"
-        )
+        raise self.error(f"expected {closer_text!r} to close the {opener.text!r}, found {self.describe(tok)}")
 
     # -- entry points
     def parse(self) -> Node:
@@ -400,9 +497,8 @@ class Parser:
         terms.append((sign, self.parse_binary()))
         while self.tok.is_char("+", "-"):
             sign = -1 if self.advance().text == "-" else 1
-            if self.tok.is_char("+", "-"):  # a - -b
-                if self.advance().text == "-":
-                    sign = -sign
+            if self.tok.is_char("+", "-") and self.advance().text == "-":  # a - -b
+                sign = -sign
             terms.append((sign, self.parse_binary()))
         if len(terms) == 1 and terms[0][0] == 1:
             return terms[0][1]
@@ -484,14 +580,24 @@ class Parser:
                     raise self.error("double superscript: add braces, e.g. {X^{-1}}^{T}")
                 seen_sup = True
                 self.advance()
-                atom = self.parse_exponent(atom, tok.pos)
+                if isinstance(atom, NameNode) and atom.ref.ident == "e" and not self.is_symbol("e"):
+                    atom = self.parse_exp_power(atom)  # e^{x} is exp(x) unless e is declared
+                else:
+                    atom = self.parse_exponent(atom, tok.pos)
             elif tok.is_char("'"):
                 raise self.error("write a transpose as ^T (a prime ' is ambiguous)")
-            elif tok.is_char("_") and isinstance(atom, PostfixNode) and isinstance(atom.arg, NormNode) and atom.arg.sub is None:
+            elif (
+                tok.is_char("_")
+                and isinstance(atom, PostfixNode)
+                and isinstance(atom.arg, NormNode)
+                and atom.arg.sub is None
+            ):
                 # \|X\|^2_F: the norm's subscript after its power
                 self.advance()
                 sub = self.norm_subscript(atom.arg.pos)
-                atom = PostfixNode(atom.pos, atom.op, NormNode(atom.arg.pos, atom.arg.arg, sub), atom.exponent)
+                atom = PostfixNode(
+                    atom.pos, atom.op, NormNode(atom.arg.pos, atom.arg.arg, sub), atom.exponent
+                )
             elif tok.is_char("_"):
                 raise self.error("a subscript is only allowed on a name or a norm")
             else:
@@ -546,6 +652,20 @@ class Parser:
         if value == -1:
             return PostfixNode(pos, "inv", base)
         return PostfixNode(pos, "pow", base, value)
+
+    def parse_exp_power(self, e: NameNode) -> Node:
+        """The exponent of ``e^{…}`` as the argument of exp."""
+        self.enter(e.pos)
+        try:
+            if self.tok.kind == "open":
+                arg = self.parse_group()
+            elif self.tok.kind in ("letter", "num") or (self.tok.kind == "macro" and self.tok.text in GREEK):
+                arg = self.parse_atom()
+            else:
+                raise self.error("write the exponent of e in braces: e^{…}")
+        finally:
+            self.leave()
+        return ApplyNode(e.pos, "exp", arg)
 
     # -- atoms
     def parse_atom(self) -> Node:
@@ -623,10 +743,11 @@ class Parser:
         tok = self.tok
         name = tok.text
         if name in GREEK:
-            if name in FUNCTION_MACROS and not self.is_symbol(safe_identifier(name)):
-                if self.peek_starts_argument():
-                    self.advance()
-                    return self.parse_application(FUNCTION_MACROS[name], tok)
+            # \\sigma(x) is the sigmoid unless something is named sigma
+            is_function = name in FUNCTION_MACROS and not self.is_symbol(safe_identifier(name))
+            if is_function and self.peek_starts_argument():
+                self.advance()
+                return self.parse_application(FUNCTION_MACROS[name], tok)
             return self.name_or_const()
         if name in FONTS or name in ACCENTS:
             word = self.wrapped_word()
@@ -679,7 +800,9 @@ class Parser:
     def operator(self, word: str, tok: Token) -> Node:
         fn = FUNCTIONS.get(word)
         if fn is None:
-            raise self.error(f"unknown operator {word!r}; known: tr, det, diag, vec, softmax, exp, log", tok.pos)
+            raise self.error(
+                f"unknown operator {word!r}; known: tr, det, diag, vec, softmax, exp, log", tok.pos
+            )
         self.advance()
         self.script_tokens()  # the {word} group
         return self.parse_application(fn, tok)
@@ -786,7 +909,13 @@ class Parser:
         part: list[Token] = []
         for t in toks + [Token("char", ",", pos, pos)]:
             if t.is_char(",", "×", "*") or t.is_macro("times"):
-                if len(part) == 1 and part[0].kind == "num" and part[0].value is not None and part[0].value.denominator == 1 and part[0].value > 0:
+                if (
+                    len(part) == 1
+                    and part[0].kind == "num"
+                    and part[0].value is not None
+                    and part[0].value.denominator == 1
+                    and part[0].value > 0
+                ):
                     dims.append(int(part[0].value))
                 elif part and all(p.kind in ("letter", "num") for p in part) and part[0].kind == "letter":
                     dims.append("".join(p.text for p in part))
@@ -803,67 +932,65 @@ class Parser:
         """``core ( _ sub )?`` where core is a letter, a Greek letter, or a font
         wrapper / accent around a name."""
         start = self.tok
-        ident, latex, sub = self.name_core()
-        base_ident, base_latex = ident, latex
+        core = self.name_core()
         if self.tok.is_char("_"):
-            if sub is not None:
-                raise self.error("double subscript")
-            self.advance()
-            sub, sub_latex = self.name_subscript()
-            ident = f"{ident}_{sub}"
-            latex = f"{latex}_{{{sub_latex}}}"
-        elif sub is not None:  # \mathbf{x_i}: the subscript was inside the font
-            base_ident = ident[: -len(sub) - 1]
-            base_latex = base_latex  # keep the spelling as written
+            core = self.subscripted(core)
         end = self.toks[self.i - 1].end
         return NameRef(
-            safe_identifier(ident), latex, safe_identifier(base_ident), base_latex, sub, start.pos, end
+            safe_identifier(core.ident),
+            core.latex,
+            safe_identifier(core.base_ident),
+            core.base_latex,
+            core.sub,
+            start.pos,
+            end,
         )
 
-    def name_core(self) -> tuple[str, str, str | None]:
-        """(identifier, latex, inner subscript) of a name without its outer subscript."""
+    def subscripted(self, core: _Core) -> _Core:
+        """``core`` followed by ``_sub`` (the ``_`` is the current token)."""
+        if core.sub is not None:
+            raise self.error("double subscript")
+        self.advance()
+        sub, sub_latex = self.name_subscript()
+        return _Core(f"{core.ident}_{sub}", f"{core.latex}_{{{sub_latex}}}", sub, core.ident, core.latex)
+
+    def name_core(self) -> _Core:
+        """A name without its outer subscript (``\\mathbf{x_i}`` keeps its inner one)."""
         tok = self.tok
         if tok.kind == "letter":
             self.advance()
-            return tok.text, tok.text, None
+            return _Core(tok.text, tok.text, None, tok.text, tok.text)
         if tok.kind == "macro" and tok.text in GREEK:
             self.advance()
-            return tok.text, "\\" + tok.text, None
-        if tok.kind == "macro" and (tok.text in FONTS or tok.text in ACCENTS):
-            self.advance()
-            if self.tok.kind != "open":
-                # \bm a: some wrappers take a one-token argument without braces
-                if self.tok.kind == "letter" or (self.tok.kind == "macro" and self.tok.text in GREEK):
-                    inner = self.advance()
-                    ident = inner.text
-                    inner_latex = inner.text if inner.kind == "letter" else "\\" + inner.text
-                    latex = f"\\{tok.text}{{{inner_latex}}}"
-                    if tok.text in ACCENTS:
-                        ident = f"{ident}_{ACCENTS[tok.text]}"
-                    return ident, latex, None
-                raise self.error(f"\\{tok.text} needs an argument in braces")
+            return _Core(tok.text, "\\" + tok.text, None, tok.text, "\\" + tok.text)
+        if not (tok.kind == "macro" and (tok.text in FONTS or tok.text in ACCENTS)):
+            raise self.error(f"expected a symbol name, found {self.describe(tok)}")
+        self.advance()
+        if self.tok.kind == "open":
             opener = self.advance()
             self.enter(opener.pos)
             try:
-                ident, inner_latex, sub = self.name_core()
+                inner = self.name_core()
                 if self.tok.is_char("_"):
-                    if sub is not None:
-                        raise self.error("double subscript")
-                    self.advance()
-                    sub, sub_latex = self.name_subscript()
-                    ident = f"{ident}_{sub}"
-                    inner_latex = f"{inner_latex}_{{{sub_latex}}}"
+                    inner = self.subscripted(inner)
             finally:
                 self.leave()
             if self.tok.kind != "close":
                 raise self.error(f"\\{tok.text}{{…}} must hold one symbol, found {self.describe(self.tok)}")
             self.advance()
-            latex = f"\\{tok.text}{{{inner_latex}}}"
-            if tok.text in ACCENTS:
-                ident = f"{ident}_{ACCENTS[tok.text]}"
-                sub = None  # an accent over x_1 names a new symbol, not a family member
-            return ident, latex, sub
-        raise self.error(f"expected a symbol name, found {self.describe(tok)}")
+        elif self.tok.kind == "letter" or (self.tok.kind == "macro" and self.tok.text in GREEK):
+            inner = self.name_core()  # \bm a: a one-token argument without braces
+        else:
+            raise self.error(f"\\{tok.text} needs an argument in braces")
+
+        def wrap(inner_latex: str) -> str:
+            return "\\" + tok.text + "{" + inner_latex + "}"
+
+        if tok.text in ACCENTS:
+            # an accent names a new symbol (x̄ is not x), and over x_1 not a family member
+            ident = f"{inner.ident}_{ACCENTS[tok.text]}"
+            return _Core(ident, wrap(inner.latex), None, ident, wrap(inner.latex))
+        return _Core(inner.ident, wrap(inner.latex), inner.sub, inner.base_ident, wrap(inner.base_latex))
 
     def name_subscript(self) -> tuple[str, str]:
         pos = self.tok.pos
@@ -889,19 +1016,26 @@ def _is_transpose(toks: list[Token]) -> bool:
         t = toks[0]
         return (t.kind == "letter" and t.text == "T") or t.is_macro("top", "intercal", "T")
     # \mathsf{T}, \mathrm{T}, \text{T}
-    return len(toks) == 2 and toks[0].is_macro(*TRANSPOSE_MACROS) and toks[1].kind == "letter" and toks[1].text == "T"
+    return (
+        len(toks) == 2
+        and toks[0].is_macro(*TRANSPOSE_MACROS)
+        and toks[1].kind == "letter"
+        and toks[1].text == "T"
+    )
 
 
 def _exponent_value(toks: list[Token]) -> Fraction | None:
     if len(toks) == 1 and toks[0].kind == "num":
         return toks[0].value
-    if len(toks) == 3 and toks[0].kind == "num" and toks[1].is_char("/") and toks[2].kind == "num":
-        if toks[2].value:
-            return (toks[0].value or Fraction(0)) / toks[2].value
-    if len(toks) == 3 and toks[0].is_macro("frac", "dfrac", "tfrac") and toks[1].kind == "num" and toks[2].kind == "num":
-        if toks[2].value:
-            return (toks[1].value or Fraction(0)) / toks[2].value
-    return None
+    if len(toks) != 3 or not (toks[1].kind == toks[2].kind == "num" or toks[0].kind == toks[2].kind == "num"):
+        return None
+    if toks[0].kind == "num" and toks[1].is_char("/"):  # ^{1/2}
+        p, q = toks[0].value, toks[2].value
+    elif toks[0].is_macro("frac", "dfrac", "tfrac") and toks[1].kind == "num":  # ^{\\frac12}
+        p, q = toks[1].value, toks[2].value
+    else:
+        return None
+    return p / q if p is not None and q else None
 
 
 def parse_expression(src: Source, is_symbol: Callable[[str], bool]) -> Node:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import NoReturn, Union
+from typing import NoReturn
 
 from ..errors import DeriveError
 
-Dim = Union[str, int]
+Dim = str | int
 
 
 @dataclass(frozen=True)
