@@ -89,10 +89,15 @@ class GradientName(Expr):
     objective: str  # the objective's name, e.g. "l"
     of: Symbol
     numerator: bool = False  # numerator layout: ∂f/∂X^T, shaped like X^T
+    hessian: bool = False  # ∂²f/∂vec(X)∂vec(X)^T
     shape: Shape = field(init=False)
 
     def __post_init__(self) -> None:
-        shape = self.of.shape[::-1] if self.numerator else self.of.shape
+        if self.hessian:
+            size = dim_product(*self.of.shape)
+            shape: Shape = (size, size)
+        else:
+            shape = self.of.shape[::-1] if self.numerator else self.of.shape
         object.__setattr__(self, "shape", shape)
 
 
@@ -353,8 +358,21 @@ def mul(*factors: Expr) -> Expr:
     coefficient, ``0`` absorbing and ``1`` dropped."""
     flat: list[Expr] = []
     coefficient = Fraction(1)
-    for factor in factors:
+    matrices_outside = [
+        i for i, f in enumerate(factors) if not f.is_scalar
+    ]
+    for position, factor in enumerate(factors):
         parts = factor.factors if isinstance(factor, MatMul) else (factor,)
+        if isinstance(factor, MatMul) and factor.is_scalar and any(i != position for i in matrices_outside):
+            # a 1×1 product such as (a^T x) next to matrices is a scalar
+            # factor: flattening it would splice a^T x into the chain
+            inner = [p for p in parts if not isinstance(p, Number)]
+            if any(not p.is_scalar for p in inner):
+                for p in parts:
+                    if isinstance(p, Number):
+                        coefficient *= p.value
+                flat.append(MatMul(tuple(inner), SCALAR) if len(inner) > 1 else inner[0])
+                continue
         for part in parts:
             if isinstance(part, Number):
                 coefficient *= part.value

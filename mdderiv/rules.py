@@ -87,6 +87,7 @@ _RULES = [
     Rule("read_off_hessian", "read off the Hessian", "对照 Hessian",
          r"d^2 f = \operatorname{vec}(dX)^T H \operatorname{vec}(dX)"),
     Rule("stationary", "set the gradient to zero", "令导数为零", r"\frac{\partial f}{\partial X} = 0"),
+    Rule("multiply_sides", "multiply both sides by the variable", "两边同乘变量", r"X G X = 0"),
     Rule("solve_linear", "solve the linear equation", "解线性方程", r"Ax = b \Rightarrow x = A^{-1}b"),
     Rule("sym_gradient", "gradient on symmetric matrices", "对称矩阵上的梯度",
          r"\operatorname{sym}(G) = \tfrac{1}{2}(G + G^T)"),

@@ -12,6 +12,7 @@ from ..expr import GradientName
 from ..options import Options
 from ..problem import Problem
 from .gradient import gradients
+from .secondorder import hessian, stationary_point, symmetric_gradient
 from .simplify import push_transpose, simplify
 
 
@@ -26,6 +27,16 @@ def derive_problem(problem: Problem, options: Options) -> Derivation:
 
     grads = gradients(problem, sections)
     results: list[Result] = []
+    extra: list[Result] = []
+    for variable, value in grads.items():
+        if variable.symmetric:
+            extra.append(symmetric_gradient(problem, variable, value, sections))
+        if options.hessian:
+            extra.append(hessian(problem, variable, value, sections))
+        if options.solve:
+            point = stationary_point(problem, variable, value, sections)
+            if point is not None:
+                extra.append(point)
     for variable, value in grads.items():
         label = GradientName(objective.symbol.name, variable)
         if options.layout == "numerator":
@@ -38,4 +49,4 @@ def derive_problem(problem: Problem, options: Options) -> Derivation:
             results.append(Result(variable, transposed, numerator, "gradient", "numerator"))
         else:
             results.append(Result(variable, value, label, "gradient", "denominator"))
-    return Derivation(problem, options, sections, results)
+    return Derivation(problem, options, sections, results + extra)

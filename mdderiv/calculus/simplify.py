@@ -188,8 +188,21 @@ def _drop_one_hot_sums(factors: list[Expr], used: Used | None) -> list[Expr]:
     return factors
 
 
+def _cancel_inverses(factors: list[Expr]) -> list[Expr]:
+    """``A A^{-1} = I`` between neighbours."""
+    for k in range(len(factors) - 1):
+        a, b = factors[k], factors[k + 1]
+        if (isinstance(b, Inverse) and b.arg == a) or (isinstance(a, Inverse) and a.arg == b):
+            rest = factors[:k] + factors[k + 2 :]
+            if not any(not f.is_scalar for f in rest):
+                rest = rest + [Identity(a.shape)]
+            return _cancel_inverses(rest)
+    return factors
+
+
 def simplify_product(expr: MatMul, used: Used | None) -> Expr:
     factors = list(expr.factors)
+    factors = _cancel_inverses(factors)
     factors = _drop_one_hot_sums(factors, used)
     factors = _recognise_softmax(factors, used)
     return mul(*factors) if factors else num(1)
@@ -228,14 +241,15 @@ def merge_like_terms(terms: Iterable[Expr]) -> list[Expr]:
     return [mul(num(totals[k]), k) for k in order if totals[k] != 0]
 
 
-def _sort_key(indexed: tuple[int, Expr]) -> tuple[bool, int, int]:
+def _sort_key(indexed: tuple[int, Expr]) -> tuple[bool, bool, int]:
     index, term = indexed
-    coefficient, _, _ = split_term(term)
-    return (coefficient < 0, _transpose_count(term), index)
+    coefficient, _, matrices = split_term(term)
+    transposed_symbol = len(matrices) == 1 and isinstance(matrices[0], Transpose)
+    return (coefficient < 0, transposed_symbol, index)
 
 
 def order_terms(terms: Sequence[Expr]) -> list[Expr]:
-    """Positive terms first, then fewer transposes, else as derived."""
+    """Positive terms first, ``A`` before ``A^T``, else as derived."""
     return [t for _, t in sorted(enumerate(terms), key=_sort_key)]
 
 
@@ -244,16 +258,6 @@ def factor_terms(terms: list[Expr], used: Used | None) -> Expr:
     if len(terms) < 2:
         return add(*terms) if terms else num(0)
     parts = [split_term(t) for t in terms]
-    # a common number: 2A + 2B = 2(A + B)
-    magnitudes = {abs(c) for c, _, _ in parts}
-    if len(magnitudes) == 1:
-        (magnitude,) = magnitudes
-        sign = -1 if all(c < 0 for c, _, _ in parts) else 1
-        common = magnitude * sign
-        if common != 1:
-            _note(used, "simplify")
-            inner = [mul(num(c / common), *s, *m) for c, s, m in parts]
-            return mul(num(common), factor_terms(order_terms(inner), used))
     # a common scalar factor (not a number)
     first_scalars = parts[0][1]
     for scalar in first_scalars:
@@ -413,6 +417,10 @@ def _local(node: Expr, used: Used | None) -> Expr:
         return node
     if isinstance(node, Power) and isinstance(node.base, Number):
         return power(node.base, node.exponent)
+    if isinstance(node, Inverse) and isinstance(node.arg, MatMul) and isinstance(node.arg.factors[0], Number):
+        # (cA)^{-1} = c^{-1} A^{-1}
+        c = node.arg.factors[0].value
+        return mul(num(1 / c), Inverse(mul(*node.arg.factors[1:]), node.shape))
     if isinstance(node, Det) and isinstance(node.arg, Transpose):
         return Det(node.arg.arg)
     return node

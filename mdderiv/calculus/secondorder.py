@@ -1,0 +1,151 @@
+"""Beyond the gradient: Hessians, stationary points, symmetric variables.
+
+* Hessian: the differential of the gradient, vectorised:
+  ``vec(d ∂f/∂X) = H vec(dX)`` gives ``d²f = vec(dX)^T H vec(dX)``.
+* Stationary point: where the gradient is affine in the variable (after
+  multiplying by the variable on both sides when it appears inverted, as in the
+  covariance estimate), solve ``∂f/∂X = 0``; otherwise say there is no closed form.
+* Symmetric variable: the gradient on the space of symmetric matrices is
+  ``sym(G) = (G + G^T)/2``.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..derivation import Result, Section
+from ..errors import DeriveError
+from ..expr import (
+    Differential,
+    Expr,
+    GradientName,
+    Identity,
+    Inverse,
+    Kron,
+    Symbol,
+    Zeros,
+    add,
+    free_symbols,
+    has_differential,
+    map_tree,
+    mul,
+    neg,
+    num,
+    transpose,
+)
+from ..problem import Problem
+from .gradient import active_symbols
+from .jacobian import derivative_matrix, inline_definitions
+from .rewrite import distribute_products
+from .simplify import is_symmetric, simplify
+
+
+def hessian(problem: Problem, variable: Symbol, gradient: Expr, sections: list[Section]) -> Result:
+    _, intermediates = active_symbols(problem)
+    objective = problem.objective.symbol.name
+    expr = inline_definitions(problem, gradient, intermediates)
+    section = Section("hessian", about=variable)
+    sections.append(section)
+    label = GradientName(objective, variable)
+    if expr != gradient:
+        section.add(label, expr, "substitute")
+    m = derivative_matrix(expr, variable, section, Differential(label))  # type: ignore[arg-type]
+    name = GradientName(objective, variable, hessian=True)
+    section.add(name, m, "read_off_hessian")
+    return Result(variable, m, name, "hessian", "denominator")
+
+
+def _contains_inverse_of(expr: Expr, variable: Symbol) -> bool:
+    return any(isinstance(n, Inverse) and n.arg == variable for n in expr.walk())
+
+
+def _substitute(expr: Expr, variable: Symbol, value: Expr) -> Expr:
+    return map_tree(expr, lambda n: value if n == variable else n)
+
+
+def stationary_point(
+    problem: Problem, variable: Symbol, gradient: Expr, sections: list[Section]
+) -> Result | None:
+    _, intermediates = active_symbols(problem)
+    section = Section("solve", about=variable)
+    sections.append(section)
+    expr = inline_definitions(problem, gradient, intermediates)
+    zero = Zeros(variable.shape)
+    section.add(expr, zero, "stationary")
+    if _contains_inverse_of(expr, variable):
+        sides = mul(variable, expr, variable)
+        distributed = distribute_products(sides)
+        expr = simplify(distributed[0] if distributed else sides)
+        section.add(expr, zero, "multiply_sides")
+    quiet: list[Section] = [Section("scratch")]
+    try:
+        m = derivative_matrix(expr, variable, quiet[0], Differential(variable))
+    except DeriveError:
+        m = None
+    constant = simplify(_substitute(expr, variable, zero))
+    if m is None or variable in free_symbols(m) or has_differential(m) or variable in free_symbols(constant):
+        section.add(expr, zero, "stationary", note="no_closed_form")
+        return None
+    solution = _solve(m, constant, variable)
+    if solution is None:
+        section.add(expr, zero, "stationary", note="no_closed_form")
+        return None
+    linear = add(mul(m, variable) if variable.shape[1] == 1 else _apply(m, variable), constant)
+    if simplify(linear) != expr:
+        section.add(simplify(linear), zero, "distribute")
+    section.add(variable, solution, "solve_linear")
+    return Result(variable, solution, variable, "stationary point", "denominator")
+
+
+def _apply(m: Expr, variable: Symbol) -> Expr:
+    """``M vec(X)`` written back as a matrix expression where M allows it."""
+    if isinstance(m, Identity):
+        return variable
+    if isinstance(m, Kron) and isinstance(m.left, Identity):
+        return mul(m.right, variable)
+    if isinstance(m, Kron) and isinstance(m.right, Identity):
+        return mul(variable, transpose(m.left))
+    if m.is_scalar:
+        return mul(m, variable)
+    raise DeriveError("internal: cannot write this linear map as a matrix product")
+
+
+def _solve(m: Expr, constant: Expr, variable: Symbol) -> Expr | None:
+    """X with M vec(X) + vec(C) = 0, when M has a form that inverts neatly."""
+    minus_c = neg(constant)
+    if variable.shape[1] == 1 or isinstance(m, Identity) or m.is_scalar:
+        if isinstance(m, Identity):
+            return simplify(minus_c)
+        if m.is_scalar:
+            return simplify(mul(_inverse_scalar(m), minus_c))
+        return simplify(mul(Inverse(m, m.shape), minus_c))
+    if isinstance(m, Kron) and isinstance(m.left, Identity):  # A X + C = 0
+        return simplify(mul(Inverse(m.right, m.right.shape), minus_c))
+    if isinstance(m, Kron) and isinstance(m.right, Identity):  # X B + C = 0
+        b = transpose(m.left)
+        return simplify(mul(minus_c, Inverse(b, b.shape)))
+    return None
+
+
+def _inverse_scalar(value: Expr) -> Expr:
+    from ..expr import Number, power
+
+    if isinstance(value, Number):
+        return num(1 / value.value)
+    return power(value, Fraction(-1))
+
+
+def symmetric_gradient(problem: Problem, variable: Symbol, gradient: Expr, sections: list[Section]) -> Result:
+    section = Section("symmetric", about=variable)
+    sections.append(section)
+    objective = problem.objective.symbol.name
+    label = GradientName(objective, variable)
+    half = mul(num(Fraction(1, 2)), add(label, transpose(label)))
+    rules: list[str] = ["sym_gradient"]
+    if is_symmetric(gradient):
+        value = gradient
+        rules.append("symmetric")
+    else:
+        value = simplify(mul(num(Fraction(1, 2)), add(gradient, transpose(gradient))), rules)
+    section.add(half, value, *rules, note="sym_note")
+    return Result(variable, value, label, "symmetric gradient", "denominator")
