@@ -607,3 +607,44 @@ def test_moderate_nesting_is_fine() -> None:
 def test_hostile_expressions_are_rejected(rhs: str) -> None:
     with pytest.raises(DeriveError):
         parse_problem(f"given: X: n x n, Y: n x n\nf = \\operatorname{{tr}}({rhs})\nwrt: X")
+
+
+def test_unbalanced_brace_in_a_declaration() -> None:
+    err = error_of("given: a: n, X \\in \\mathbb{R}^{m \\times n\nf = a^T a\nwrt: a")
+    assert (err.line, err.column) == (1, 31) and "unbalanced '{'" in err.message
+
+
+def test_e_to_the_power_is_exp() -> None:
+    t = tree("e^{x^T y}")
+    assert isinstance(t, ApplyNode) and t.fn == "exp" and isinstance(t.arg, ProductNode)
+    t2 = tree("\\mathrm{e}^x")
+    assert isinstance(t2, ApplyNode) and t2.fn == "exp"
+    t3 = tree("e^{2}", symbols=("e",))  # a declared e is a symbol
+    assert isinstance(t3, PostfixNode) and t3.exponent == 2
+
+
+def test_pasted_unicode_operators() -> None:
+    t0 = tree("a · b × c")
+    assert isinstance(t0, ProductNode) and [f.ref.ident for f in t0.factors] == ["a", "b", "c"]  # type: ignore[attr-defined]
+    for text, op in (
+        ("A ⊙ B", "hadamard"),
+        ("A ⊗ B", "kron"),
+        ("A ⊘ B", "hadamard_div"),
+        ("A ∘ B", "hadamard"),
+    ):
+        t = tree(text)
+        assert isinstance(t, BinaryNode) and t.op == op
+    t = tree("a − b")
+    assert isinstance(t, AddNode) and [s for s, _ in t.terms] == [1, -1]
+    assert isinstance(tree("‖x‖"), NormNode)
+
+
+@pytest.mark.parametrize("dim", ["if", "np", "class", "__x"])
+def test_reserved_dimension_names(dim: str) -> None:
+    err = error_of(f"given: X: {dim} x n\nf = 1\nwrt: X")
+    assert err.line == 1
+
+
+def test_family_base_spelling_inside_a_font() -> None:
+    ref = parse_name(src("\\mathbf{x_i}"))
+    assert (ref.ident, ref.base_ident, ref.base_latex, ref.sub) == ("x_i", "x", "\\mathbf{x}", "i")

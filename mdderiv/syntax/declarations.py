@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from ..expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Dim, Shape
 from .block import split_top_level
-from .latex import parse_name
+from .latex import check_braces, parse_name
 from .nodes import NameRef, Source
 
 SEPARATORS = (",", ";", "\\,", "\\;", "\\:", "\\>", "\\ ", "\\quad", "\\qquad", "\\enspace")
@@ -64,6 +64,7 @@ def dimension_name_ok(name: str) -> bool:
 
 def parse_given(src: Source) -> list[Declaration]:
     """All declarations on one ``given:`` line."""
+    check_braces(src)  # a brace left open would otherwise swallow the separators
     decls: list[Declaration] = []
     pending: list[tuple[NameRef, Source]] = []  # names waiting for the shape after them
     for chunk in split_top_level(src, SEPARATORS):
