@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from support import fake_derive
 
 import mdderiv
 from mdderiv.markdown.blocks import STATS, BlockCache
-from support import fake_derive
 
 
 @pytest.fixture

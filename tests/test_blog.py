@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import BAD, BAD_LINE, GOOD, GOOD2, fake_derive, run
 
 import mdderiv
 from mdderiv.markdown import blog
-from support import BAD, BAD_LINE, GOOD, GOOD2, fake_derive, run
 
 HEXO_POST = (
     "---\r\n"
@@ -85,7 +85,7 @@ def assert_only_blocks_changed(source: str, output: str) -> list[str]:
     """Every byte outside the blocks is unchanged; returns the replacements."""
     parts = outside_blocks(source)
     pattern = "(.*?)".join(re.escape(part) for part in parts)
-    match = re.fullmatch(pattern, output, re.S)
+    match = re.fullmatch(pattern, output, re.DOTALL)
     assert match, "bytes outside the derive blocks changed"
     return list(match.groups())
 

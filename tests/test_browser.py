@@ -12,7 +12,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from support import GOOD, GOOD2, ROOT, run
 
 pytestmark = pytest.mark.slow

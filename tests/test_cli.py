@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import BAD, BAD_LINE, GOOD, run
 
 import mdderiv
 from mdderiv.cli import main
-
-from support import BAD, BAD_LINE, GOOD, run
 
 
 def test_version() -> None:
@@ -112,7 +111,7 @@ GARBAGE = [
     b"given: X \\in \\mathbb{R}^{0 \\times -1}\nf = X\nwrt: X",
     b"wrt: X",
     b"f = " + b"(" * 400 + b"x" + b")" * 400 + b"\nwrt: x",
-    "given: x: n\nf = x^T x\nwrt: x\nlayout: sideways".encode(),
+    b"given: x: n\nf = x^T x\nwrt: x\nlayout: sideways",
     "给定: 中文\n\x00\x1b[31m".encode(),
 ]
 

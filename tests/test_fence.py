@@ -10,12 +10,12 @@ from typing import Any
 
 import markdown
 import pytest
+from support import BAD, BAD_LINE, GOOD, GOOD2, fake_derive
 
 import mdderiv
 from mdderiv.markdown.fence import MdderivExtension
-from support import BAD, BAD_LINE, GOOD, GOOD2, fake_derive
 
-MATH = re.compile(r'<div class="arithmatex">\\\[\n(.*?)\n\\\]</div>', re.S)
+MATH = re.compile(r'<div class="arithmatex">\\\[\n(.*?)\n\\\]</div>', re.DOTALL)
 
 
 def make_md(*extensions: Any, **config: Any) -> markdown.Markdown:
@@ -112,11 +112,11 @@ def test_fences_in_containers_are_blocks(md: markdown.Markdown, spy: Spy) -> Non
     out = md.convert(source)
     assert sorted(spy.bodies) == sorted(
         ["f = inlist", "f = inquote", "f = inadmonition", "f = intab", "f = indetails"])
-    assert re.search(r"<li>.*f = inlist.*</li>", out, re.S)
-    assert re.search(r"<blockquote>.*f = inquote.*</blockquote>", out, re.S)
-    assert re.search(r'<div class="admonition note">.*f = inadmonition', out, re.S)
-    assert re.search(r'<div class="tabbed-(?:content|block)">.*f = intab', out, re.S)
-    assert re.search(r"<details class=\"note\">.*f = indetails.*</details>", out, re.S)
+    assert re.search(r"<li>.*f = inlist.*</li>", out, re.DOTALL)
+    assert re.search(r"<blockquote>.*f = inquote.*</blockquote>", out, re.DOTALL)
+    assert re.search(r'<div class="admonition note">.*f = inadmonition', out, re.DOTALL)
+    assert re.search(r'<div class="tabbed-(?:content|block)">.*f = intab', out, re.DOTALL)
+    assert re.search(r"<details class=\"note\">.*f = indetails.*</details>", out, re.DOTALL)
     assert len(MATH.findall(out)) == 5
 
 

@@ -8,12 +8,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from support import BAD, BAD_LINE, GOOD, GOOD2, run
 
 pytestmark = pytest.mark.slow
 
-MATH = re.compile(r'<div class="arithmatex">\\\[\n(.*?)\n\\\]</div>', re.S)
+MATH = re.compile(r'<div class="arithmatex">\\\[\n(.*?)\n\\\]</div>', re.DOTALL)
 FRONT = "---\ntitle: A page\ntags: [x]\n---\n\n"  # 4 lines MkDocs strips, then a blank one
 
 
@@ -97,9 +96,9 @@ def test_material_with_admonitions_tabs_details_and_arithmatex(tmp_path: Path) -
     found = MATH.findall(html)
     assert len(found) == 4  # the author's block (arithmatex) and three derivations
     assert "a^2 + b^2" in found[0]
-    assert re.search(r'class="admonition note".*?arithmatex', html, re.S)
-    assert re.search(r'class="tabbed-block".*?arithmatex', html, re.S)
-    assert re.search(r"<details class=\"tip\">.*?arithmatex.*?</details>", html, re.S)
+    assert re.search(r'class="admonition note".*?arithmatex', html, re.DOTALL)
+    assert re.search(r'class="tabbed-block".*?arithmatex', html, re.DOTALL)
+    assert re.search(r"<details class=\"tip\">.*?arithmatex.*?</details>", html, re.DOTALL)
     # the site loads MathJax itself: the plugin adds nothing
     assert "MathJax-script" not in html
     # site-wide layout: numerator, overridden by the info line of the last block

@@ -14,7 +14,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from support import GOOD, GOOD2
 
 pytestmark = pytest.mark.slow

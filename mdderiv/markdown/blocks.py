@@ -20,16 +20,16 @@ import threading
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import DeriveError
 from ..options import BOOLEAN, OPTION_NAMES, Options, parse_option
 
 __all__ = [
+    "STATS",
     "BlockCache",
     "InfoError",
     "Outcome",
-    "STATS",
     "derive_block",
     "is_derive_info",
     "parse_info",
@@ -39,7 +39,7 @@ __all__ = [
 _INFO_TOKEN = re.compile(
     r"""(?P<key>[A-Za-z_][A-Za-z0-9_-]*)
         (?:[ \t]*=[ \t]*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"']+)))?""",
-    re.X,
+    re.VERBOSE,
 )
 
 
@@ -175,8 +175,8 @@ class BlockCache:
     cache that survives separate builds.  ``enabled=False`` derives every time.
     """
 
-    _memory: "OrderedDict[str, Outcome]" = OrderedDict()
-    _lock = threading.Lock()
+    _memory: ClassVar[OrderedDict[str, Outcome]] = OrderedDict()
+    _lock: ClassVar[threading.Lock] = threading.Lock()
     max_entries = 4096
 
     def __init__(self, enabled: bool = True, directory: str | os.PathLike[str] | None = None):

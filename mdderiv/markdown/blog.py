@@ -19,9 +19,10 @@ import re
 import secrets
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import mistune
 
@@ -37,8 +38,8 @@ __all__ = [
     "find_blocks",
     "render_html",
     "render_text",
-    "write_atomic",
     "watch",
+    "write_atomic",
 ]
 
 FLAVORS = ("plain", "jekyll", "hexo")
@@ -173,14 +174,14 @@ def find_blocks(text: str) -> list[Block]:
         marker = token.get("marker") or match.group("fence")
         if end < len(lines):
             closing = lines[end].rstrip("\r\n").lstrip(" \t>")
-            if re.fullmatch(re.escape(marker[0]) + "{%d,}[ \t]*" % len(marker), closing):
+            if re.fullmatch(re.escape(marker[0]) + f"{{{len(marker)},}}[ \t]*", closing):
                 end += 1  # the closing fence belongs to the block
         prefix = match.group("prefix")
         blocks.append(
             Block(
                 start=start,
                 end=end,
-                body=raw[:-1] if raw.endswith("\n") else raw,
+                body=raw.removesuffix("\n"),
                 info=match.group("rest"),
                 info_col=match.start("rest"),
                 prefix=prefix,

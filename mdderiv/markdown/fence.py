@@ -27,8 +27,9 @@ import logging
 import re
 import secrets
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from markdown import Markdown
 from markdown.extensions import Extension
@@ -311,7 +312,7 @@ class _HookPreprocessor(Preprocessor):
         return lines
 
 
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
 class _BlocksPostprocessor(Postprocessor):
@@ -380,7 +381,7 @@ class MdderivExtension(Extension):
             cache=BlockCache(bool(config["cache"]), config["cache_dir"] or None),
         )
 
-    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 - Python-Markdown's name
+    def extendMarkdown(self, md: Markdown) -> None:
         context = self.context or self._own_context()
         state = _State(context)
         md._mdderiv_state = state  # type: ignore[attr-defined]
@@ -392,7 +393,7 @@ class MdderivExtension(Extension):
         md.postprocessors.register(_BlocksPostprocessor(md, state), "mdderiv_blocks", _POST_PRIORITY)
 
 
-def makeExtension(**kwargs: Any) -> MdderivExtension:  # noqa: N802 - Python-Markdown's name
+def makeExtension(**kwargs: Any) -> MdderivExtension:
     """Entry point for ``Markdown(extensions=["mdderiv.markdown.fence"])``."""
     return MdderivExtension(**kwargs)
 

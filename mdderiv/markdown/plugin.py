@@ -34,7 +34,7 @@ from ..options import CHOICES, Options
 from .blocks import STATS, BlockCache
 from .fence import BlockFailure, FenceContext, MdderivExtension
 
-__all__ = ["MdderivConfig", "MdderivPlugin", "MATHJAX_CDN", "front_matter_lines"]
+__all__ = ["MATHJAX_CDN", "MdderivConfig", "MdderivPlugin", "front_matter_lines"]
 
 log = logging.getLogger("mkdocs.plugins.mdderiv")
 
@@ -77,7 +77,7 @@ def _insert_head(output: str, html: str) -> str:
     return html + output
 
 
-_YAML_FRONT_MATTER = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.S)
+_YAML_FRONT_MATTER = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.DOTALL)
 
 
 def front_matter_lines(source: str, markdown: str | None = None) -> int:
@@ -175,9 +175,7 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
             if "mathjax" in text or "katex" in text:
                 return True
         arithmatex = config.mdx_configs.get("pymdownx.arithmatex")
-        if "pymdownx.arithmatex" in _names(config.markdown_extensions) and (arithmatex or {}).get("generic"):
-            return True
-        return False
+        return "pymdownx.arithmatex" in _names(config.markdown_extensions) and bool((arithmatex or {}).get("generic"))
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         self.failures = []
@@ -204,7 +202,7 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
         if not self.add_mathjax or 'class="arithmatex"' not in output or "MathJax-script" in output:
             return output
         url = self.config.mathjax_url
-        if not re.match(r"^([a-z][a-z0-9+.-]*:|/)", url, re.I):
+        if not re.match(r"^([a-z][a-z0-9+.-]*:|/)", url, re.IGNORECASE):
             # a path inside the built site: relative to this page
             url = get_relative_url(url, page.url or ".")
         scripts = (
