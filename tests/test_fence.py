@@ -67,7 +67,7 @@ def test_block_becomes_escaped_display_math(md: markdown.Markdown) -> None:
 
 
 @pytest.mark.parametrize("info", [" layout=numerator check=false", ' layout="numerator" check="false"',
-                                  " layout='numerator' check=false"])
+                                  " layout='numerator' check=false", " {layout=numerator check=false}"])
 def test_info_line_options_quoted_or_not(md: markdown.Markdown, info: str) -> None:
     out = md.convert(fence(GOOD, info))
     expected = mdderiv.derive(GOOD, layout="numerator", check=False).latex()

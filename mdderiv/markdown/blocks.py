@@ -38,7 +38,7 @@ __all__ = [
 # key, then optionally `=` and a double-quoted, single-quoted or bare value
 _INFO_TOKEN = re.compile(
     r"""(?P<key>[A-Za-z_][A-Za-z0-9_-]*)
-        (?:[ \t]*=[ \t]*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"']+)))?""",
+        (?:[ \t]*=[ \t]*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'{},]+)))?""",
     re.VERBOSE,
 )
 
