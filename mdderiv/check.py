@@ -29,7 +29,10 @@ POINTS = 4
 SEED = 20261122
 
 
-def dimension_sizes(problem: Problem) -> dict[str, int]:
+def dimension_sizes(problem: Problem, reverse: bool = False) -> dict[str, int]:
+    """Distinct sizes for the dimension names; ``reverse`` hands the larger
+    sizes to the earlier names, so both tall and wide shapes get tried (a
+    least-squares solution needs X^T X invertible, i.e. m ≥ n)."""
     names: list[str] = []
     for dim in problem.dims:
         if isinstance(dim, str) and dim not in names and "*" not in dim:
@@ -38,7 +41,10 @@ def dimension_sizes(problem: Problem) -> dict[str, int]:
         for dim in (*info.shape, info.count):
             if isinstance(dim, str) and "*" not in dim and dim not in names:
                 names.append(dim)
-    return {name: SIZES[i % len(SIZES)] + (i // len(SIZES)) for i, name in enumerate(names)}
+    sizes = [SIZES[i % len(SIZES)] + (i // len(SIZES)) for i in range(len(names))]
+    if reverse:
+        sizes = sorted(sizes, reverse=True)
+    return dict(zip(names, sizes))
 
 
 def _size(dim: Dim | None, sizes: dict[str, int]) -> int:
@@ -107,6 +113,10 @@ def _expected(result: Result, d: Derivation, values: dict[str, np.ndarray], size
     if result.kind == "derivative":
         jac = _finite_difference(f, values, name)  # (size F, size X): numerator
         return jac if result.layout == "numerator" else jac.T
+    if result.kind == "symmetric gradient":
+        jac = _finite_difference(f, values, name)
+        gradient = jac.reshape(values[name].shape, order="F")
+        return (gradient + gradient.T) / 2
     if result.kind == "hessian":
         gradient = next(r for r in d.results if r.kind == "gradient" and r.wrt == result.wrt)
 
@@ -118,15 +128,34 @@ def _expected(result: Result, d: Derivation, values: dict[str, np.ndarray], size
     raise DeriveError(f"internal: no check for a result of kind {result.kind!r}")
 
 
+CHECKED_KINDS = ("gradient", "derivative", "hessian", "symmetric gradient", "stationary point")
+
+
+def _compare(
+    result: Result, d: Derivation, values: dict[str, np.ndarray], sizes: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(what the derivation claims, what the numbers say), both evaluated."""
+    problem = d.problem
+    if result.kind == "stationary point":
+        # the gradient at the claimed point vanishes, on the gradient's own scale
+        gradient = next(r for r in d.results if r.kind == "gradient" and r.wrt == result.wrt)
+        point = evaluate(result.expr, values, sizes, problem)
+        at_point = evaluate(gradient.expr, {**values, result.wrt.name: point}, sizes, problem)
+        scale = max(1.0, float(np.max(np.abs(evaluate(gradient.expr, values, sizes, problem)))))
+        return np.asarray(at_point, dtype=float) / scale, np.zeros(np.shape(at_point))
+    got = np.asarray(evaluate(result.expr, values, sizes, problem), dtype=float)
+    return got, _expected(result, d, values, sizes)
+
+
 def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
     problem = d.problem
-    sizes = dimension_sizes(problem)
     rng = np.random.default_rng(seed)
-    checkable = [r for r in d.results if r.kind in ("gradient", "derivative", "hessian")]
+    checkable = [r for r in d.results if r.kind in CHECKED_KINDS]
     worst_seen = math.inf
     failure = ""
     for attempt in range(POINTS):
         careful = attempt % 2 == 1
+        sizes = dimension_sizes(problem, reverse=attempt >= POINTS // 2)
         values = {
             info.name: draw(info, sizes, rng, careful)
             for info in problem.symbols.values()
@@ -143,8 +172,7 @@ def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
             bad_point = False
             for result in checkable:
                 try:
-                    got = np.asarray(evaluate(result.expr, values, sizes, problem), dtype=float)
-                    want = _expected(result, d, values, sizes)
+                    got, want = _compare(result, d, values, sizes)
                 except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError):
                     bad_point = True
                     break

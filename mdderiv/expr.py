@@ -385,7 +385,13 @@ def mul(*factors: Expr) -> Expr:
         return Zeros(shape)
     # identity matrices vanish next to anything that has the same size
     if len(flat) > 1:
-        flat = [f for f in flat if not isinstance(f, Identity)] or flat[:1]
+        others = [f for f in flat if not isinstance(f, Identity)]
+        if any(not f.is_scalar for f in others):
+            flat = others
+        elif len(flat) - len(others) > 1:
+            # λ I I = λ I: keep one identity, it carries the size
+            first = next(f for f in flat if isinstance(f, Identity))
+            flat = [f for f in flat if not isinstance(f, Identity)] + [first]
     if coefficient != 1:
         flat.insert(0, Number(coefficient))
     if not flat:

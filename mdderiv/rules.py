@@ -71,6 +71,8 @@ _RULES = [
     Rule("symmetric", "symmetric matrix", "对称矩阵", r"M^T = M"),
     Rule("softmax_definition", "definition of softmax", "softmax 的定义",
          r"\frac{\exp(a)}{\mathbf{1}^T\exp(a)} = \operatorname{softmax}(a)"),
+    Rule("sigmoid_definition", "definition of the sigmoid", "sigmoid 的定义",
+         r"\frac{\exp(u)}{1 + \exp(u)} = \frac{1}{1 + \exp(-u)} = \sigma(u)"),
     Rule("simplify", "simplify", "化简", r"AB + AC = A(B + C)"),
     Rule("substitute", "substitute", "代入", r"Y = g(X)"),
     Rule("layout_numerator", "numerator layout: the transpose", "分子布局：转置",

@@ -7,16 +7,52 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..derivation import Derivation, Result, Section
-from ..expr import GradientName
+from ..expr import SYMMETRIC, Expr, GradientName, Symbol, map_tree
+from ..problem import Definition
 from ..options import Options
 from ..problem import Problem
 from .gradient import gradients
 from .secondorder import hessian, stationary_point, symmetric_gradient
-from .simplify import push_transpose, simplify
+from .simplify import is_symmetric, push_transpose, simplify
+
+
+def with_symmetric_definitions(problem: Problem) -> Problem:
+    """Mark intermediate names whose definition is symmetric (``S = Σ u_i u_i^T``)
+    as symmetric symbols, so ``S^T = S`` simplifies like a declared one."""
+    renamed: dict[Symbol, Symbol] = {}
+
+    def visit(node: Expr) -> Expr:
+        return renamed.get(node, node) if isinstance(node, Symbol) else node
+
+    definitions: list[Definition] = []
+    for definition in problem.definitions:
+        expr = map_tree(definition.expr, visit)
+        symbol = definition.symbol
+        if (
+            definition is not problem.definitions[-1]
+            and not symbol.symmetric
+            and not expr.is_scalar
+            and is_symmetric(expr)
+        ):
+            new = replace(symbol, props=symbol.props | {SYMMETRIC})
+            renamed[symbol] = new
+            symbol = new
+        definitions.append(replace(definition, symbol=symbol, expr=expr))
+    if not renamed:
+        return problem
+    symbols = dict(problem.symbols)
+    for old, new in renamed.items():
+        if old.name in symbols:
+            symbols[old.name] = replace(symbols[old.name], props=new.props)
+    wrt = [renamed.get(w, w) for w in problem.wrt]
+    return replace(problem, symbols=symbols, definitions=definitions, wrt=wrt)
 
 
 def derive_problem(problem: Problem, options: Options) -> Derivation:
+    problem = with_symmetric_definitions(problem)
     sections: list[Section] = []
     objective = problem.objective
     if not objective.expr.is_scalar:

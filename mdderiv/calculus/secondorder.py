@@ -16,6 +16,7 @@ from fractions import Fraction
 from ..derivation import Result, Section
 from ..errors import DeriveError
 from ..expr import (
+    Add,
     Differential,
     Expr,
     GradientName,
@@ -37,7 +38,7 @@ from ..problem import Problem
 from .gradient import active_symbols
 from .jacobian import derivative_matrix, inline_definitions
 from .rewrite import distribute_products
-from .simplify import is_symmetric, simplify
+from .simplify import is_symmetric, push_transpose, simplify
 
 
 def hessian(problem: Problem, variable: Symbol, gradient: Expr, sections: list[Section]) -> Result:
@@ -135,6 +136,13 @@ def _inverse_scalar(value: Expr) -> Expr:
     return power(value, Fraction(-1))
 
 
+def _transpose_all(expr: Expr, rules: list[str]) -> Expr:
+    """G^T with the transpose pushed into sums too, so like terms can meet."""
+    if isinstance(expr, Add):
+        return add(*(_transpose_all(t, rules) for t in expr.terms))
+    return push_transpose(expr, rules)
+
+
 def symmetric_gradient(problem: Problem, variable: Symbol, gradient: Expr, sections: list[Section]) -> Result:
     section = Section("symmetric", about=variable)
     sections.append(section)
@@ -146,6 +154,7 @@ def symmetric_gradient(problem: Problem, variable: Symbol, gradient: Expr, secti
         value = gradient
         rules.append("symmetric")
     else:
-        value = simplify(mul(num(Fraction(1, 2)), add(gradient, transpose(gradient))), rules)
+        transposed = simplify(_transpose_all(gradient, rules), rules)
+        value = simplify(mul(num(Fraction(1, 2)), add(gradient, transposed)), rules)
     section.add(half, value, *rules, note="sym_note")
     return Result(variable, value, label, "symmetric gradient", "denominator")

@@ -27,6 +27,8 @@ from ..expr import (
     Identity,
     IndexedSum,
     Inverse,
+    Kron,
+    Commutation,
     MatMul,
     Number,
     Ones,
@@ -113,6 +115,11 @@ def push_transpose(expr: Expr, used: Used | None = None) -> Expr:
             _note(used, "symmetric")
         return expr
     candidate: Expr | None = None
+    if isinstance(expr, Kron):
+        # (A ⊗ B)^T = A^T ⊗ B^T
+        return Kron(push_transpose(expr.left, used), push_transpose(expr.right, used), expr.shape[::-1])
+    if isinstance(expr, Commutation):
+        return Commutation(expr.cols, expr.rows, expr.shape)
     if isinstance(expr, Inverse):
         candidate = Inverse(push_transpose(expr.arg, used), expr.shape[::-1])
     elif isinstance(expr, Hadamard):
@@ -200,11 +207,68 @@ def _cancel_inverses(factors: list[Expr]) -> list[Expr]:
     return factors
 
 
+def _sigmoid_argument(factor: Expr, partner: Expr | None) -> Expr | None:
+    """``(1 + exp(-u))^{-1}`` alone, or ``(1 + exp(u))^{-1}`` next to ``exp(u)``:
+    both are σ(u).  Returns u."""
+    if not (isinstance(factor, Power) and factor.exponent == -1 and isinstance(factor.base, Add)):
+        return None
+    terms = factor.base.terms
+    if len(terms) != 2 or num(1) not in terms:
+        return None
+    (exp,) = [t for t in terms if t != num(1)]
+    if not (isinstance(exp, Elementwise) and exp.fn == "exp"):
+        return None
+    if partner is None:
+        coefficient, scalars, _ = split_term(exp.arg)
+        if coefficient < 0:
+            return mul(num(-coefficient), *(exp.arg.factors[1:] if isinstance(exp.arg, MatMul) else ()))
+        return None
+    return exp.arg if partner == exp else None
+
+
+def _recognise_sigmoid(factors: list[Expr], used: Used | None) -> list[Expr]:
+    for k, factor in enumerate(factors):
+        for j, partner in enumerate(factors):
+            if j != k and _sigmoid_argument(factor, partner) is not None:
+                u = _sigmoid_argument(factor, partner)
+                assert u is not None
+                _note(used, "sigmoid_definition")
+                rest = [f for i, f in enumerate(factors) if i not in (j, k)]
+                return _recognise_sigmoid([Elementwise("sigma", u, u.shape), *rest], used)
+        u = _sigmoid_argument(factor, None)
+        if u is not None:
+            _note(used, "sigmoid_definition")
+            factors = factors[:k] + [Elementwise("sigma", u, u.shape)] + factors[k + 1 :]
+            return _recognise_sigmoid(factors, used)
+    return factors
+
+
+def _scalars_first(factors: list[Expr]) -> list[Expr]:
+    """Scalars commute: write them in front, equal ones as a power (y y = y^2)."""
+    if not any(not f.is_scalar for f in factors):
+        return factors
+    scalars = [f for f in factors if f.is_scalar]
+    matrices = [f for f in factors if not f.is_scalar]
+    merged: list[Expr] = []
+    for s in scalars:
+        for i, m in enumerate(merged):
+            base, exponent = (m.base, m.exponent) if isinstance(m, Power) else (m, Fraction(1))
+            s_base, s_exp = (s.base, s.exponent) if isinstance(s, Power) else (s, Fraction(1))
+            if base == s_base and not isinstance(base, Number):
+                merged[i] = power(base, exponent + s_exp)
+                break
+        else:
+            merged.append(s)
+    return merged + matrices
+
+
 def simplify_product(expr: MatMul, used: Used | None) -> Expr:
     factors = list(expr.factors)
     factors = _cancel_inverses(factors)
     factors = _drop_one_hot_sums(factors, used)
     factors = _recognise_softmax(factors, used)
+    factors = _recognise_sigmoid(factors, used)
+    factors = _scalars_first(factors)
     return mul(*factors) if factors else num(1)
 
 
@@ -421,6 +485,14 @@ def _local(node: Expr, used: Used | None) -> Expr:
         # (cA)^{-1} = c^{-1} A^{-1}
         c = node.arg.factors[0].value
         return mul(num(1 / c), Inverse(mul(*node.arg.factors[1:]), node.shape))
+    if isinstance(node, Inverse) and isinstance(node.arg, Add):
+        # (2A + 2B)^{-1} = 1/2 (A + B)^{-1}
+        coefficients = {split_term(t)[0] for t in node.arg.terms}
+        if len(coefficients) == 1:
+            (c,) = coefficients
+            if c not in (0, 1):
+                inner = add(*(mul(num(1 / c), t) for t in node.arg.terms))
+                return mul(num(1 / c), Inverse(inner, node.shape))
     if isinstance(node, Det) and isinstance(node.arg, Transpose):
         return Det(node.arg.arg)
     return node
