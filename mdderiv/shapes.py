@@ -10,6 +10,7 @@ Every problem is a :class:`~mdderiv.errors.DeriveError` with a line and column.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 
@@ -54,7 +55,7 @@ from .expr import (
 from .problem import Definition, Problem, SymbolInfo
 from .syntax.block import read_lines, split_top_level
 from .syntax.declarations import Declaration, dimension_name_ok, parse_given
-from .syntax.latex import parse_expression, parse_name
+from .syntax.latex import parse_expression, parse_name, safe_identifier
 from .syntax.nodes import (
     AbsNode,
     AddNode,
@@ -599,6 +600,16 @@ def _declare(decls: list[Declaration]) -> tuple[dict[str, Declaration], list[Dec
     return table, prop_only
 
 
+def _objective_word(text: str) -> str | None:
+    """``loss``, ``\\mathrm{loss}``, ``\\text{loss}`` → ``loss`` (else None)."""
+    m = re.fullmatch(
+        r"(?:\\(?:mathrm|text|operatorname|mathit)\s*\{\s*([A-Za-z]{2,20})\s*\}|([A-Za-z]{2,20}))", text
+    )
+    if m is None:
+        return None
+    return m.group(1) or m.group(2)
+
+
 def _parse_problem(body: str) -> Problem:
     lines = read_lines(body)
     decls: list[Declaration] = []
@@ -615,13 +626,21 @@ def _parse_problem(body: str) -> Problem:
 
     # Left-hand sides first: \sigma is a function unless something is named sigma.
     lhs_refs: list[NameRef] = []
-    for definition in lines.definitions:
+    for number, definition in enumerate(lines.definitions, start=1):
         try:
             lhs_refs.append(parse_name(definition.lhs))
         except DeriveError as exc:
-            raise DeriveError(
-                f"the left side of a definition must be one name: {exc.message}", exc.line, exc.column
-            ) from None
+            word = _objective_word(definition.lhs.text) if number == len(lines.definitions) else None
+            if word is None:
+                raise DeriveError(
+                    f"the left side of a definition must be one name (like f, Y or h_1): {exc.message}",
+                    exc.line,
+                    exc.column,
+                ) from None
+            # the objective may have a word for a name (loss = …): nothing refers to it
+            ident = safe_identifier(word)
+            latex = f"\\mathrm{{{word}}}"
+            lhs_refs.append(NameRef(ident, latex, ident, latex, None, 0, len(definition.lhs.text)))
     known_names = set(table) | {ref.ident for ref in lhs_refs}
     trees = [
         parse_expression(definition.rhs, lambda name: name in known_names) for definition in lines.definitions

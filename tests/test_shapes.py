@@ -611,3 +611,24 @@ def test_arbitrary_text_only_raises_derive_error(body: str) -> None:
             _parse_problem(candidate)
         except DeriveError:
             pass
+
+
+def test_objective_may_be_named_by_a_word() -> None:
+    for lhs in ("loss", "\\mathrm{loss}", "\\text{loss}"):
+        p = parse_problem(f"given: X: n x n\n{lhs} = \\operatorname{{tr}} X\nwrt: X")
+        assert p.objective.symbol == Symbol("loss", SCALAR)
+        assert p.symbols["loss"].latex == "\\mathrm{loss}" and p.symbols["loss"].defined
+    # an intermediate name must be a symbol a later line can write
+    with pytest.raises(DeriveError) as info:
+        parse_problem("given: X: n x n\nhh = X\nf = \\operatorname{tr} X\nwrt: X")
+    assert info.value.line == 2 and "one name" in info.value.message
+
+
+def test_log_sum_exp_over_a_family() -> None:
+    p = parse_problem("given: a_i \\in \\mathbb{R}\nf = \\log \\sum_{i=1}^{n} \\exp(a_i)\nwrt: a")
+    expr = p.objective.expr
+    assert isinstance(expr, Elementwise) and expr.fn == "log"
+    assert isinstance(expr.arg, IndexedSum) and expr.arg.body == Elementwise(
+        "exp", Symbol("a", SCALAR, index="i"), SCALAR
+    )
+    assert p.wrt == [Symbol("a", SCALAR, index="i")] and p.symbols["a"].count == "n"
