@@ -83,22 +83,58 @@ def expression(draw: st.DrawFn, rows: object, cols: object, variable: str, depth
 
 
 @st.composite
+def with_variable(draw: st.DrawFn, rows: object, cols: object, variable: str, depth: int) -> str:
+    """An expression of the given shape in which the variable certainly occurs."""
+    vlatex, vr, vc = VARIABLES[variable]
+    if (rows, cols) == (vr, vc) and (depth <= 0 or draw(st.integers(0, 2)) == 0):
+        return vlatex
+    if depth <= 0:
+        left = "" if rows == vr else f"({draw(expression(rows, vr, variable, 0))})"
+        right = "" if cols == vc else f"({draw(expression(vc, cols, variable, 0))})"
+        return f"{left} {vlatex} {right}".strip()
+    sub = depth - 1
+    kind = draw(st.sampled_from(["sum", "product", "product", "transpose", "hadamard", "function", "scale", "trace"]))
+    if kind == "sum":
+        inner = draw(with_variable(rows, cols, variable, sub))
+        other = draw(expression(rows, cols, variable, sub))
+        return f"{inner} - ({other})" if draw(st.booleans()) else f"{other} + {inner}"
+    if kind == "product":
+        k = draw(st.sampled_from(["m", "n", "p"]))
+        if draw(st.booleans()):
+            return f"({draw(with_variable(rows, k, variable, sub))})({draw(expression(k, cols, variable, sub))})"
+        return f"({draw(expression(rows, k, variable, sub))})({draw(with_variable(k, cols, variable, sub))})"
+    if kind == "transpose":
+        return f"({draw(with_variable(cols, rows, variable, sub))})^T"
+    if kind == "hadamard":
+        return f"({draw(with_variable(rows, cols, variable, sub))}) \\odot ({draw(expression(rows, cols, variable, sub))})"
+    if kind == "function":
+        fn = draw(st.sampled_from([r"\sin", r"\tanh", r"\sigma", r"\cos", r"\exp"]))
+        return f"{fn}({draw(with_variable(rows, cols, variable, sub))})"
+    if kind == "scale":
+        return f"s ({draw(with_variable(rows, cols, variable, sub))})"
+    k = draw(st.sampled_from(["m", "n"]))
+    if draw(st.booleans()):
+        return f"\\operatorname{{tr}}({draw(with_variable(k, k, variable, sub))}) ({draw(expression(rows, cols, variable, sub))})"
+    return f"\\operatorname{{tr}}({draw(expression(k, k, variable, sub))}) ({draw(with_variable(rows, cols, variable, sub))})"
+
+
+@st.composite
 def scalar_objective(draw: st.DrawFn, depth: int = 3) -> tuple[str, str]:
     """(block body, variable) for a random scalar objective."""
     variable = draw(st.sampled_from(sorted(VARIABLES)))
     form = draw(st.sampled_from(["trace", "bilinear", "log_quadratic"]))
     if form == "trace":
         inner = draw(st.sampled_from(["m", "n", "p"]))
-        body = f"\\operatorname{{tr}}({draw(expression(inner, inner, variable, depth))})"
+        body = f"\\operatorname{{tr}}({draw(with_variable(inner, inner, variable, depth))})"
     elif form == "bilinear":
         left = draw(st.sampled_from(["m", "n", "p"]))
         right = draw(st.sampled_from(["m", "n", "p"]))
         lhs = {"m": r"\mathbf{a}", "n": r"\mathbf{b}", "p": r"\mathbf{c}"}[left]
         rhs = {"m": r"\mathbf{a}", "n": r"\mathbf{b}", "p": r"\mathbf{c}"}[right]
-        body = f"{lhs}^T ({draw(expression(left, right, variable, depth))}) {rhs}"
+        body = f"{lhs}^T ({draw(with_variable(left, right, variable, depth))}) {rhs}"
     else:
         inner = draw(st.sampled_from(["m", "n"]))
-        e = draw(expression(inner, 1, variable, depth))
+        e = draw(with_variable(inner, 1, variable, depth))
         body = f"\\log(1 + \\|{e}\\|^2)"
     name = VARIABLES[variable][0]
     return f"{GIVEN}\nf = {body}\nwrt: {name}\n", name
@@ -107,5 +143,5 @@ def scalar_objective(draw: st.DrawFn, depth: int = 3) -> tuple[str, str]:
 @st.composite
 def vector_objective(draw: st.DrawFn, depth: int = 2) -> tuple[str, str]:
     """(block body, variable) for a random vector function of the vector x."""
-    e = draw(expression("m", 1, "x", depth))
+    e = draw(with_variable("m", 1, "x", depth))
     return f"{GIVEN}\nF = {e}\nwrt: \\mathbf{{x}}\n", r"\mathbf{x}"

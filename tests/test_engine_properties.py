@@ -57,8 +57,19 @@ def _numpy_source_agrees(d: mdderiv.Derivation) -> None:
     sizes = dimension_sizes(d.problem)
     rng = np.random.default_rng(1)
     values = {i.name: draw(i, sizes, rng, False) for i in d.problem.symbols.values() if not i.defined}
+    with np.errstate(all="ignore"):
+        objective = evaluate(d.problem.objective.expr, values, sizes, d.problem)
+        claims = [evaluate(r.expr, values, sizes, d.problem) for r in d.results]
+    if not all(np.all(np.isfinite(v)) for v in (objective, *claims)):
+        return  # an overflowing point (exp of exp …): the engine's own check chose another
     for result, source in zip(d.results, d.numpy()):
         got = np.asarray(eval(source, {"np": np, **values}), dtype=float)  # our own output
+        # the NumPy source and the engine's evaluator (which the engine's own
+        # check tied to finite differences) agree to rounding …
+        engine = evaluate(result.expr, values, sizes, d.problem)
+        scale = max(1.0, float(np.max(np.abs(engine))))
+        assert float(np.max(np.abs(got - engine))) / scale < 1e-9, source
+        # … and both agree with finite differences taken here, within their error
         jac = _finite_difference(d, values, sizes, result.wrt.name)
         if result.kind == "gradient":
             want = jac.reshape(values[result.wrt.name].shape, order="F")
@@ -66,7 +77,7 @@ def _numpy_source_agrees(d: mdderiv.Derivation) -> None:
             want = jac.T  # derivative, denominator layout
         scale = max(1.0, float(np.max(np.abs(want))))
         assert got.shape == want.shape, (source, got.shape, want.shape)
-        assert float(np.max(np.abs(got - want))) / scale < 1e-5, source
+        assert float(np.max(np.abs(got - want))) / scale < 1e-3, source
 
 
 @SETTINGS

@@ -19,6 +19,7 @@ from ..expr import (
     GradientName,
     Symbol,
     Trace,
+    Zeros,
     add,
     free_symbols,
     map_tree,
@@ -127,7 +128,10 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
     rotated = add(*(_tr(mul(form, Differential(_differential_of(t)))) for t, form in zip(terms, forms)))
     if rotated != section.steps[-1].rhs:
         section.add(None, rotated, *(r for r in tricks if r != "trace_scalar"))
-    collected: dict[Symbol, Expr] = {s: add(*merge_like_terms(fs)) for s, fs in by_symbol.items()}
+    collected: dict[Symbol, Expr] = {
+        s: add(*merged) if (merged := merge_like_terms(fs)) else Zeros(fs[0].shape)
+        for s, fs in by_symbol.items()
+    }
     combined = add(*(_tr(mul(l, Differential(s))) for s, l in collected.items()))
     if combined != section.steps[-1].rhs:
         section.add(None, combined, "collect")

@@ -72,6 +72,34 @@ def kron(left: Expr | None, right: Expr | None, left_size: Dim, right_size: Dim)
     return Kron(left, right, shape)
 
 
+def transpose_through(expr: Expr) -> Expr:
+    """``expr^T`` with the transpose pushed all the way down to the
+    differential, so that vec can see ``dX^T`` (push_transpose stops where
+    pushing would not simplify; here it must not stop)."""
+    if not has_differential(expr):
+        return push_transpose(expr)
+    if isinstance(expr, Transpose):
+        return expr.arg
+    if isinstance(expr, Differential):
+        return Transpose(expr, expr.shape[::-1])
+    if isinstance(expr, MatMul):
+        return mul(*(transpose_through(f) for f in reversed(expr.factors)))
+    if isinstance(expr, Add):
+        return add(*(transpose_through(t) for t in expr.terms))
+    if isinstance(expr, Hadamard):
+        return Hadamard(transpose_through(expr.left), transpose_through(expr.right), expr.shape[::-1])
+    if isinstance(expr, HadamardDiv):
+        return HadamardDiv(transpose_through(expr.left), transpose_through(expr.right), expr.shape[::-1])
+    if isinstance(expr, Kron):
+        return Kron(transpose_through(expr.left), transpose_through(expr.right), expr.shape[::-1])
+    if isinstance(expr, IndexedSum):
+        body = transpose_through(expr.body)
+        return IndexedSum(expr.index, expr.upper, body, body.shape)
+    if expr.is_scalar:
+        return expr
+    raise DeriveError(f"cannot transpose a differential inside {type(expr).__name__}")
+
+
 class VecForm:
     """Builds ``M`` with ``vec(term) = M vec(dX)``, noting the rules used."""
 
@@ -125,7 +153,7 @@ class VecForm:
                 _note(self.used, "vec_transpose")
                 size = dim_product(m, n)
                 return mul(*head, Commutation(m, n, (size, size)))
-            return mul(*head, self.of(push_transpose(inner)))
+            return mul(*head, self.of(transpose_through(inner)))
         if isinstance(carrier, Hadamard):
             other, inner = (
                 (carrier.right, carrier.left)
