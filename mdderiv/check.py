@@ -1,5 +1,11 @@
 """The numerical check: every result against central finite differences.
 
+Each result is compared with central differences of the objective along random
+directions in the variable (a directional derivative ``tr(G^T V)`` for a
+gradient, ``D^T vec(V)`` for a derivative, ``H vec(V)`` for a Hessian): a few
+evaluations instead of two per entry, and a wrong result agrees along a random
+direction with probability zero.
+
 Inputs are random, of small distinct sizes (so a stray transpose cannot hide
 behind a square shape), and honour the declarations: symmetric, positive
 definite, one-hot, positive.  A point where the objective is not defined (a log
@@ -26,6 +32,7 @@ SIZES = (3, 4, 5, 2, 6, 7, 8, 9, 10, 11, 12, 13)
 TOLERANCE = 1e-5
 STEP = 1e-6
 POINTS = 4
+DIRECTIONS = 2
 SEED = 20261122
 
 
@@ -78,61 +85,102 @@ def _scalar(value: np.ndarray) -> float:
     return float(np.asarray(value).reshape(-1)[0])
 
 
-def _finite_difference(
-    fn: Callable[[dict[str, np.ndarray]], np.ndarray], values: dict[str, np.ndarray], name: str
+def _directional(
+    fn: Callable[[dict[str, np.ndarray]], np.ndarray],
+    values: dict[str, np.ndarray],
+    name: str,
+    direction: np.ndarray,
 ) -> np.ndarray:
-    """∂ vec(fn) / ∂ entry, one column of the result per entry of ``name``
-    (entries in column-major order, as vec stacks them)."""
+    """Central difference of ``vec(fn)`` along ``direction`` in the variable."""
     base = values[name]
-    columns = []
-    for index in np.ndindex(*base.shape[::-1]):
-        index = index[::-1]
-        plus = base.copy()
-        minus = base.copy()
-        plus[index] += STEP
-        minus[index] -= STEP
-        f_plus = np.asarray(fn({**values, name: plus}), dtype=float)
-        f_minus = np.asarray(fn({**values, name: minus}), dtype=float)
-        columns.append(((f_plus - f_minus) / (2 * STEP)).reshape(-1, order="F"))
-    return np.array(columns).T  # (size of fn, size of the variable)
+    f_plus = np.asarray(fn({**values, name: base + STEP * direction}), dtype=float)
+    f_minus = np.asarray(fn({**values, name: base - STEP * direction}), dtype=float)
+    return ((f_plus - f_minus) / (2 * STEP)).reshape(-1, order="F")
 
 
-def _expected(result: Result, d: Derivation, values: dict[str, np.ndarray], sizes: dict[str, int]) -> np.ndarray:
-    """The finite-difference value of what ``result`` claims, in its layout."""
+def _vec(value: np.ndarray) -> np.ndarray:
+    return np.asarray(value, dtype=float).reshape(-1, order="F")
+
+
+def _directions(result: Result, values: dict[str, np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+    """Random directions in the variable's space (symmetric ones for the
+    gradient on symmetric matrices); a wrong result agrees with the finite
+    differences along a random direction with probability zero."""
+    shape = values[result.wrt.name].shape
+    out = []
+    for _ in range(DIRECTIONS):
+        v = rng.standard_normal(shape)
+        if result.kind == "symmetric gradient":
+            v = (v + v.T) / 2
+        out.append(v)
+    return out
+
+
+def _claimed_and_measured(
+    result: Result,
+    d: Derivation,
+    values: dict[str, np.ndarray],
+    sizes: dict[str, int],
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """What ``result`` says the directional derivatives are, and what central
+    differences measure, stacked over the random directions."""
     problem = d.problem
     name = result.wrt.name
-    objective = problem.objective.expr
+    claim = np.asarray(evaluate(result.expr, values, sizes, problem), dtype=float)
 
     def f(vals: dict[str, np.ndarray]) -> np.ndarray:
-        return evaluate(objective, vals, sizes, problem)
+        return evaluate(problem.objective.expr, vals, sizes, problem)
 
-    if result.kind == "gradient":
-        jac = _finite_difference(f, values, name)  # (1, size)
-        gradient = jac.reshape(values[name].shape, order="F")
-        return gradient.T if result.layout == "numerator" else gradient
-    if result.kind == "derivative":
-        jac = _finite_difference(f, values, name)  # (size F, size X): numerator
-        return jac if result.layout == "numerator" else jac.T
-    if result.kind == "symmetric gradient":
-        jac = _finite_difference(f, values, name)
-        gradient = jac.reshape(values[name].shape, order="F")
-        return (gradient + gradient.T) / 2
-    if result.kind == "hessian":
-        gradient = next(r for r in d.results if r.kind == "gradient" and r.wrt == result.wrt)
+    claimed: list[np.ndarray] = []
+    measured: list[np.ndarray] = []
+    if result.kind in ("gradient", "symmetric gradient"):
+        gradient = claim.T if result.layout == "numerator" else claim
+        if gradient.shape != values[name].shape:
+            raise _ShapeMismatch(gradient.shape, values[name].shape)
+        if result.kind == "symmetric gradient":  # it must be symmetric, too
+            claimed.append(_vec(gradient - gradient.T))
+            measured.append(np.zeros(gradient.size))
+        for v in _directions(result, values, rng):
+            claimed.append(np.array([np.sum(gradient * v)]))
+            measured.append(_directional(f, values, name, v))
+    elif result.kind in ("derivative", "hessian"):
+        if result.kind == "hessian":
+            source = next(r for r in d.results if r.kind == "gradient" and r.wrt == result.wrt)
 
-        def g(vals: dict[str, np.ndarray]) -> np.ndarray:
-            value = evaluate(gradient.expr, vals, sizes, problem)
-            return value.T if gradient.layout == "numerator" else value
+            def fn(vals: dict[str, np.ndarray]) -> np.ndarray:
+                value = evaluate(source.expr, vals, sizes, problem)
+                return value.T if source.layout == "numerator" else value
 
-        return _finite_difference(g, values, name)
-    raise DeriveError(f"internal: no check for a result of kind {result.kind!r}")
+            numerator = claim
+        else:
+            fn = f
+            numerator = claim if result.layout == "numerator" else claim.T
+        size = values[name].size
+        if numerator.ndim != 2 or numerator.shape[1] != size:
+            raise _ShapeMismatch(numerator.shape, ("·", size))
+        for v in _directions(result, values, rng):
+            claimed.append(numerator @ _vec(v))
+            measured.append(_directional(fn, values, name, v))
+    else:
+        raise DeriveError(f"internal: no check for a result of kind {result.kind!r}")
+    return np.concatenate(claimed), np.concatenate(measured)
+
+
+class _ShapeMismatch(Exception):
+    def __init__(self, got: tuple[object, ...], want: tuple[object, ...]) -> None:
+        super().__init__(f"shape {got}, expected {want}")
 
 
 CHECKED_KINDS = ("gradient", "derivative", "hessian", "symmetric gradient", "stationary point")
 
 
 def _compare(
-    result: Result, d: Derivation, values: dict[str, np.ndarray], sizes: dict[str, int]
+    result: Result,
+    d: Derivation,
+    values: dict[str, np.ndarray],
+    sizes: dict[str, int],
+    rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(what the derivation claims, what the numbers say), both evaluated."""
     problem = d.problem
@@ -143,8 +191,7 @@ def _compare(
         at_point = evaluate(gradient.expr, {**values, result.wrt.name: point}, sizes, problem)
         scale = max(1.0, float(np.max(np.abs(evaluate(gradient.expr, values, sizes, problem)))))
         return np.asarray(at_point, dtype=float) / scale, np.zeros(np.shape(at_point))
-    got = np.asarray(evaluate(result.expr, values, sizes, problem), dtype=float)
-    return got, _expected(result, d, values, sizes)
+    return _claimed_and_measured(result, d, values, sizes, rng)
 
 
 def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
@@ -172,23 +219,27 @@ def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
             bad_point = False
             for result in checkable:
                 try:
-                    got, want = _compare(result, d, values, sizes)
+                    got, want = _compare(result, d, values, sizes, rng)
                 except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError):
                     bad_point = True
                     break
+                except _ShapeMismatch as mismatch:
+                    raise DeriveError(
+                        f"internal: the result for {result.wrt.name} has {mismatch}; "
+                        "this is a bug in mdderiv, please report it",
+                        problem.objective.line,
+                        1,
+                    ) from None
                 if not (np.all(np.isfinite(got)) and np.all(np.isfinite(want))):
                     bad_point = True
                     break
                 if got.shape != want.shape:
-                    if got.size == 1 and want.size == 1:
-                        got = got.reshape(want.shape)
-                    else:
-                        raise DeriveError(
-                            f"internal: the result for {result.wrt.name} has shape {got.shape}, "
-                            f"expected {want.shape}",
-                            problem.objective.line,
-                            1,
-                        )
+                    raise DeriveError(
+                        f"internal: the result for {result.wrt.name} has shape {got.shape}, "
+                        f"expected {want.shape}; this is a bug in mdderiv, please report it",
+                        problem.objective.line,
+                        1,
+                    )
                 error = float(np.max(np.abs(got - want)) / max(1.0, float(np.max(np.abs(want)))))
                 if error > TOLERANCE:
                     failure = result.wrt.name

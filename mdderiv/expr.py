@@ -590,3 +590,39 @@ def map_tree(expr: Expr, fn) -> Expr:  # type: ignore[no-untyped-def]
         if any(a is not b for a, b in zip(new_kids, kids)):
             expr = rebuild(expr, new_kids)
     return fn(expr)
+
+
+# --------------------------------------------------------------------------- hashing
+# Trees are compared and hashed constantly (merging like terms, folding
+# definitions, caches).  A dataclass hash walks the whole subtree every time;
+# nodes are immutable, so each computes its hash once and keeps it, and
+# equality checks the cached hashes before walking.
+
+
+def _node_hash(self: Expr) -> int:
+    cached = self.__dict__.get("_hash")
+    if cached is None:
+        cached = hash((type(self).__name__, *(getattr(self, f) for f in self.__dataclass_fields__)))  # type: ignore[attr-defined]
+        object.__setattr__(self, "_hash", cached)
+    return cached
+
+
+def _node_eq(self: Expr, other: object) -> bool:
+    if self is other:
+        return True
+    if type(self) is not type(other):
+        return False
+    if _node_hash(self) != _node_hash(other):  # type: ignore[arg-type]
+        return False
+    return all(getattr(self, f) == getattr(other, f) for f in self.__dataclass_fields__)  # type: ignore[attr-defined]
+
+
+def _install_hashing(base: type) -> None:
+    for cls in base.__subclasses__():
+        if "__dataclass_fields__" in cls.__dict__:
+            cls.__hash__ = _node_hash  # type: ignore[assignment]
+            cls.__eq__ = _node_eq  # type: ignore[assignment]
+        _install_hashing(cls)
+
+
+_install_hashing(Expr)
