@@ -52,7 +52,7 @@ next steps:
 _DERIVE_EPILOG = """\
 examples:
   mdderiv derive examples/least-squares.derive
-  mdderiv derive --format json --layout numerator examples/softmax.derive
+  mdderiv derive --format json --layout numerator examples/two-layer.derive
   mdderiv derive --format text --lang zh - < block.txt
 
 FILE holds what goes between the fences (option lines such as `layout:

@@ -417,7 +417,7 @@ def add(*terms: Expr) -> Expr:
             else:
                 flat.append(part)
     if constant != 0:
-        flat.append(Number(constant))
+        flat.insert(0, Number(constant))  # 1 + exp(u), 1 - y: the number first
     if shape is None:
         shape = SCALAR
     if not flat:

@@ -508,10 +508,33 @@ class Builder:
                 f"{ref.latex} is defined on line {ctx.later[ref.ident]}, after its use here; define it first",
                 node.pos,
             )
+        written = self.src.text[node.pos : node.pos + 8]
+        for word, macro in _PLAIN_FUNCTION_NAMES:
+            if written.startswith(word):
+                raise self.error(
+                    f"undeclared symbol {ref.latex}: to write the function {word}, use {macro}",
+                    node.pos,
+                )
         raise self.error(
             f"undeclared symbol {ref.latex}; declare it with given: {ref.latex} \\in \\mathbb{{R}}^{{m \\times n}}",
             node.pos,
         )
+
+
+#: Function names written as plain letters, and the macro meant (the error says so).
+_PLAIN_FUNCTION_NAMES = (
+    ("softmax", r"\operatorname{softmax}"),
+    ("diag", r"\operatorname{diag}"),
+    ("vec", r"\operatorname{vec}"),
+    ("det", r"\det"),
+    ("tr", r"\operatorname{tr}"),
+    ("Tr", r"\operatorname{tr}"),
+    ("log", r"\log"),
+    ("exp", r"\exp"),
+    ("tanh", r"\tanh"),
+    ("sin", r"\sin"),
+    ("cos", r"\cos"),
+)
 
 
 def _start(node: Node) -> int:

@@ -65,12 +65,15 @@ def derive_problem(problem: Problem, options: Options) -> Derivation:
     results: list[Result] = []
     extra: list[Result] = []
     for variable, value in grads.items():
+        on_space = value
         if variable.symmetric:
-            extra.append(symmetric_gradient(problem, variable, value, sections))
+            sym = symmetric_gradient(problem, variable, value, sections)
+            extra.append(sym)
+            on_space = sym.expr  # a symmetric variable is stationary where sym(G) = 0
         if options.hessian:
             extra.append(hessian(problem, variable, value, sections))
         if options.solve:
-            point = stationary_point(problem, variable, value, sections)
+            point = stationary_point(problem, variable, on_space, sections)
             if point is not None:
                 extra.append(point)
     for variable, value in grads.items():

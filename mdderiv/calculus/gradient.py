@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from ..derivation import Section
 from ..errors import DeriveError
 from ..expr import (
+    Add,
     Differential,
     Expr,
     GradientName,
     Symbol,
     Trace,
+    Transpose,
     Zeros,
     add,
     free_symbols,
@@ -30,7 +32,7 @@ from ..expr import (
 from ..problem import Definition, Problem
 from .differential import differential
 from .rewrite import rewrites
-from .simplify import merge_like_terms, simplify
+from .simplify import merge_like_terms, push_transpose, simplify
 from .trace import expand, is_trace, left_forms
 
 
@@ -139,12 +141,21 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
     for symbol, left in collected.items():
         rules: list[str] = []
         raw = transpose(left)
-        value = simplify(raw, rules, run.folding())
+        value = distribute_transpose(simplify(raw, rules, run.folding()), rules, run.folding())
         section.add(run.name(symbol), raw, "read_off")
         if value != raw:
             section.add(None, value, *rules)
         run.parts.setdefault(symbol, []).append(value)
         run.last_read[symbol] = (section, len(section.steps))
+
+
+def distribute_transpose(value: Expr, rules: list[str], names: list[tuple[Symbol, Expr]]) -> Expr:
+    """A result written ``(A - B)^T`` reads better as ``A^T - B^T`` (the form
+    of the Matrix Cookbook): distribute a transpose left outside a sum."""
+    if isinstance(value, Transpose) and isinstance(value.arg, Add):
+        spread = add(*(push_transpose(t, rules) for t in value.arg.terms))
+        return simplify(spread, rules, names)
+    return value
 
 
 def _tr(expr: Expr) -> Expr:

@@ -11,23 +11,28 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 from ..derivation import Result, Section
 from ..errors import DeriveError
 from ..expr import (
     Add,
+    Commutation,
     Differential,
     Expr,
     GradientName,
     Identity,
     Inverse,
     Kron,
+    MatMul,
+    Number,
     Symbol,
     Zeros,
     add,
     free_symbols,
     has_differential,
+    inverse,
     map_tree,
     mul,
     neg,
@@ -67,46 +72,74 @@ def _substitute(expr: Expr, variable: Symbol, value: Expr) -> Expr:
 def stationary_point(
     problem: Problem, variable: Symbol, gradient: Expr, sections: list[Section]
 ) -> Result | None:
+    """Solve ``gradient = 0`` where it is affine in the variable, or in its
+    inverse, or becomes affine after multiplying both sides by the variable."""
     _, intermediates = active_symbols(problem)
     section = Section("solve", about=variable)
     sections.append(section)
     expr = inline_definitions(problem, gradient, intermediates)
     zero = Zeros(variable.shape)
     section.add(expr, zero, "stationary")
-    if _contains_inverse_of(expr, variable):
-        sides = mul(variable, expr, variable)
-        distributed = distribute_products(sides)
-        expr = simplify(distributed[0] if distributed else sides)
-        section.add(expr, zero, "multiply_sides")
-    quiet: list[Section] = [Section("scratch")]
-    try:
-        m = derivative_matrix(expr, variable, quiet[0], Differential(variable))
-    except DeriveError:
-        m = None
-    constant = simplify(_substitute(expr, variable, zero))
-    if m is None or variable in free_symbols(m) or has_differential(m) or variable in free_symbols(constant):
-        section.add(expr, zero, "stationary", note="no_closed_form")
-        return None
-    solution = _solve(m, constant, variable)
+
+    solution = _solve_affine(expr, variable, section)
+    if solution is None and _contains_inverse_of(expr, variable):
+        # affine in X^{-1}: solve for Y = X^{-1}, then invert
+        inverse_symbol = Symbol(variable.name + "_inv", variable.shape, variable.props)
+        replaced = map_tree(expr, lambda n: inverse_symbol if n == Inverse(variable, variable.shape) else n)
+        if variable not in free_symbols(replaced):
+            y = _solve_affine(replaced, inverse_symbol, None)
+            if y is not None:
+                solution = simplify(inverse(y))
+                section.add(Inverse(variable, variable.shape), y, "solve_linear")
+        if solution is None:
+            sides = mul(variable, expr, variable)
+            distributed = distribute_products(sides)
+            multiplied = simplify(distributed[0] if distributed else sides)
+            if not _contains_inverse_of(multiplied, variable):
+                section.add(multiplied, zero, "multiply_sides")
+                solution = _solve_affine(multiplied, variable, section)
     if solution is None:
-        section.add(expr, zero, "stationary", note="no_closed_form")
+        last = section.steps[-1]
+        section.steps[-1] = replace(last, note="no_closed_form")
         return None
-    linear = add(mul(m, variable) if variable.shape[1] == 1 else _apply(m, variable), constant)
-    if simplify(linear) != expr:
-        section.add(simplify(linear), zero, "distribute")
     section.add(variable, solution, "solve_linear")
     return Result(variable, solution, variable, "stationary point", "denominator")
+
+
+def _solve_affine(expr: Expr, variable: Symbol, section: Section | None) -> Expr | None:
+    """X with ``expr(X) = 0`` when ``expr`` is affine in X: ``M vec(X) + C``."""
+    scratch = Section("scratch")
+    try:
+        m = derivative_matrix(expr, variable, scratch, Differential(variable))
+    except DeriveError:
+        return None
+    zero = Zeros(variable.shape)
+    constant = simplify(_substitute(expr, variable, zero))
+    if variable in free_symbols(m) or has_differential(m) or variable in free_symbols(constant):
+        return None
+    if section is not None:
+        try:
+            linear = simplify(add(_apply(m, variable), constant))
+        except DeriveError:
+            linear = expr
+        if linear != expr:
+            section.add(linear, zero, "distribute")
+    return _solve(m, constant, variable)
 
 
 def _apply(m: Expr, variable: Symbol) -> Expr:
     """``M vec(X)`` written back as a matrix expression where M allows it."""
     if isinstance(m, Identity):
         return variable
+    if isinstance(m, MatMul) and len(m.factors) == 2 and isinstance(m.factors[1], Identity):
+        return mul(m.factors[0], variable)
     if isinstance(m, Kron) and isinstance(m.left, Identity):
         return mul(m.right, variable)
     if isinstance(m, Kron) and isinstance(m.right, Identity):
         return mul(variable, transpose(m.left))
     if m.is_scalar:
+        return mul(m, variable)
+    if variable.shape[1] == 1:
         return mul(m, variable)
     raise DeriveError("internal: cannot write this linear map as a matrix product")
 
@@ -120,6 +153,12 @@ def _solve(m: Expr, constant: Expr, variable: Symbol) -> Expr | None:
         if m.is_scalar:
             return simplify(mul(_inverse_scalar(m), minus_c))
         return simplify(mul(Inverse(m, m.shape), minus_c))
+    if isinstance(m, MatMul) and len(m.factors) == 2 and isinstance(m.factors[1], Identity):
+        return simplify(mul(_inverse_scalar(m.factors[0]), minus_c))  # c X + C = 0
+    commutation = m.factors if isinstance(m, MatMul) else (num(1), m)
+    if len(commutation) == 2 and isinstance(commutation[1], Commutation) and isinstance(commutation[0], Number):
+        # c X^T + C = 0
+        return simplify(transpose(mul(_inverse_scalar(commutation[0]), minus_c)))
     if isinstance(m, Kron) and isinstance(m.left, Identity):  # A X + C = 0
         return simplify(mul(Inverse(m.right, m.right.shape), minus_c))
     if isinstance(m, Kron) and isinstance(m.right, Identity):  # X B + C = 0
@@ -137,9 +176,12 @@ def _inverse_scalar(value: Expr) -> Expr:
 
 
 def _transpose_all(expr: Expr, rules: list[str]) -> Expr:
-    """G^T with the transpose pushed into sums too, so like terms can meet."""
+    """G^T with the transpose pushed into sums and products too, so that like
+    terms of G and G^T can meet."""
     if isinstance(expr, Add):
         return add(*(_transpose_all(t, rules) for t in expr.terms))
+    if isinstance(expr, MatMul):
+        return mul(*(_transpose_all(f, rules) for f in reversed(expr.factors)))
     return push_transpose(expr, rules)
 
 
@@ -155,6 +197,8 @@ def symmetric_gradient(problem: Problem, variable: Symbol, gradient: Expr, secti
         rules.append("symmetric")
     else:
         transposed = simplify(_transpose_all(gradient, rules), rules)
-        value = simplify(mul(num(Fraction(1, 2)), add(gradient, transposed)), rules)
+        half_sum = mul(num(Fraction(1, 2)), add(gradient, transposed))
+        expanded = distribute_products(half_sum)
+        value = simplify(expanded[0] if expanded else half_sum, rules)
     section.add(half, value, *rules, note="sym_note")
     return Result(variable, value, label, "symmetric gradient", "denominator")

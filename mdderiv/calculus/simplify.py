@@ -184,14 +184,17 @@ def _is_one_hot(expr: Expr) -> bool:
 
 def _drop_one_hot_sums(factors: list[Expr], used: Used | None) -> list[Expr]:
     """``y^T 1 = 1`` and ``1^T y = 1`` for a one-hot vector y."""
-    for k in range(len(factors) - 1):
-        a, b = factors[k], factors[k + 1]
+    # scalars commute, so only the order of the matrix factors matters
+    positions = [i for i, f in enumerate(factors) if not f.is_scalar]
+    for k, next_k in zip(positions, positions[1:]):
+        a, b = factors[k], factors[next_k]
         pair = (
             isinstance(a, Transpose) and _is_one_hot(a.arg) and isinstance(b, Ones) and b.shape[1] == 1
         ) or (isinstance(b, Symbol) and _is_one_hot(b) and isinstance(a, Ones) and a.shape[0] == 1)
         if pair:
             _note(used, "one_hot")
-            return _drop_one_hot_sums(factors[:k] + factors[k + 2 :], used)
+            rest = [f for i, f in enumerate(factors) if i not in (k, next_k)]
+            return _drop_one_hot_sums(rest, used)
     return factors
 
 
@@ -243,6 +246,35 @@ def _recognise_sigmoid(factors: list[Expr], used: Used | None) -> list[Expr]:
     return factors
 
 
+def _one_plus_exp(expr: Expr) -> Expr | None:
+    """If ``expr`` is ``1 + exp(u)`` (elementwise, ones), return u."""
+    if not isinstance(expr, Add) or len(expr.terms) != 2:
+        return None
+    ones = [t for t in expr.terms if isinstance(t, Ones) or t == num(1)]
+    exps = [t for t in expr.terms if isinstance(t, Elementwise) and t.fn == "exp"]
+    if len(ones) == 1 and len(exps) == 1:
+        return exps[0].arg  # type: ignore[attr-defined]
+    return None
+
+
+def _recognise_elementwise_sigmoid(node: Expr, used: Used | None) -> Expr:
+    """``(1 ⊘ (1 + exp(u))) ⊙ exp(u)`` and ``exp(u) ⊘ (1 + exp(u))`` are σ(u)."""
+    if isinstance(node, HadamardDiv):
+        u = _one_plus_exp(node.right)
+        if u is not None and node.left == Elementwise("exp", u, u.shape):
+            _note(used, "sigmoid_definition")
+            return Elementwise("sigma", u, u.shape)
+        return node
+    assert isinstance(node, Hadamard)
+    for div, other in ((node.left, node.right), (node.right, node.left)):
+        if isinstance(div, HadamardDiv) and isinstance(div.left, Ones):
+            u = _one_plus_exp(div.right)
+            if u is not None and other == Elementwise("exp", u, u.shape):
+                _note(used, "sigmoid_definition")
+                return Elementwise("sigma", u, u.shape)
+    return node
+
+
 def _scalars_first(factors: list[Expr]) -> list[Expr]:
     """Scalars commute: write them in front, equal ones as a power (y y = y^2)."""
     if not any(not f.is_scalar for f in factors):
@@ -262,14 +294,56 @@ def _scalars_first(factors: list[Expr]) -> list[Expr]:
     return merged + matrices
 
 
+def _merge_powers(factors: list[Expr]) -> list[Expr]:
+    """``X X = X^2``, ``X^2 X = X^3`` for square neighbours."""
+    out: list[Expr] = []
+    for factor in factors:
+        if out and not factor.is_scalar and factor.shape[0] == factor.shape[1]:
+            last = out[-1]
+            base, k = (last.base, last.exponent) if isinstance(last, Power) else (last, Fraction(1))
+            f_base, f_k = (factor.base, factor.exponent) if isinstance(factor, Power) else (factor, Fraction(1))
+            if base == f_base and not base.is_scalar:
+                out[-1] = power(base, k + f_k)
+                continue
+        out.append(factor)
+    return out
+
+
+def _merge_ones(factors: list[Expr]) -> list[Expr]:
+    """``1_m 1_n^T = 1_{m×n}`` and ``1^T 1 = n``."""
+    for k in range(len(factors) - 1):
+        a, b = factors[k], factors[k + 1]
+        if isinstance(a, Ones) and isinstance(b, Ones):
+            if a.shape[0] == 1 and b.shape[1] == 1:
+                merged: Expr = DimValue(a.shape[1]) if a.shape[1] != 1 else num(1)
+            else:
+                merged = Ones((a.shape[0], b.shape[1]))
+            return _merge_ones(factors[:k] + [merged] + factors[k + 2 :])
+    return factors
+
+
 def simplify_product(expr: MatMul, used: Used | None) -> Expr:
     factors = list(expr.factors)
     factors = _cancel_inverses(factors)
+    factors = _merge_ones(factors)
+    factors = _merge_powers(factors)
     factors = _drop_one_hot_sums(factors, used)
     factors = _recognise_softmax(factors, used)
     factors = _recognise_sigmoid(factors, used)
     factors = _scalars_first(factors)
+    factors = _flip_negative_sums(factors)
     return mul(*factors) if factors else num(1)
+
+
+def _flip_negative_sums(factors: list[Expr]) -> list[Expr]:
+    """``-c(-A - B) = c(A + B)``: a sum whose terms are all negative gives its
+    sign to the product's number."""
+    out = list(factors)
+    for i, f in enumerate(out):
+        if isinstance(f, Add) and all(split_term(t)[0] < 0 for t in f.terms):
+            out[i] = add(*(mul(num(-1), t) for t in f.terms))
+            out.insert(0, num(-1))
+    return out
 
 
 # --------------------------------------------------------------------------- sums
@@ -317,11 +391,23 @@ def order_terms(terms: Sequence[Expr]) -> list[Expr]:
     return [t for _, t in sorted(enumerate(terms), key=_sort_key)]
 
 
-def factor_terms(terms: list[Expr], used: Used | None) -> Expr:
-    """The sum of ``terms`` with factors common to all of them taken out."""
+def factor_terms(terms: list[Expr], used: Used | None, inner: bool = False) -> Expr:
+    """The sum of ``terms`` with factors common to all of them taken out (and,
+    failing that, common to some of them).  ``inner`` sums, already inside a
+    product, also give up a common number: ``(1/2)(A + A^T)``."""
     if len(terms) < 2:
         return add(*terms) if terms else num(0)
     parts = [split_term(t) for t in terms]
+    if inner:
+        magnitudes = {abs(c) for c, _, _ in parts}
+        if len(magnitudes) == 1:
+            (magnitude,) = magnitudes
+            sign = -1 if all(c < 0 for c, _, _ in parts) else 1
+            common = magnitude * sign
+            if common != 1:
+                _note(used, "simplify")
+                scaled = [mul(num(c / common), *s, *m) for c, s, m in parts]
+                return mul(num(common), factor_terms(order_terms(scaled), used, inner=True))
     # a common scalar factor (not a number)
     first_scalars = parts[0][1]
     for scalar in first_scalars:
@@ -338,13 +424,13 @@ def factor_terms(terms: list[Expr], used: Used | None) -> Expr:
         last = parts[0][2][-1]
         if all(m[-1] == last for _, _, m in parts):
             _note(used, "simplify")
-            inner = [mul(num(c), *s, *m[:-1]) for c, s, m in parts]
-            return mul(factor_terms(order_terms(inner), used), last)
+            inner_terms = [mul(num(c), *s, *m[:-1]) for c, s, m in parts]
+            return mul(factor_terms(order_terms(inner_terms), used, inner=True), last)
         first = parts[0][2][0]
         if all(m[0] == first for _, _, m in parts):
             _note(used, "simplify")
-            inner = [mul(num(c), *s, *m[1:]) for c, s, m in parts]
-            return mul(first, factor_terms(order_terms(inner), used))
+            inner_terms = [mul(num(c), *s, *m[1:]) for c, s, m in parts]
+            return mul(first, factor_terms(order_terms(inner_terms), used, inner=True))
     # a common Hadamard operand: A ⊙ S + B ⊙ S = (A + B) ⊙ S
     if all(len(m) == 1 and isinstance(m[0], Hadamard) and not s for _, s, m in parts):
         hadamards = [m[0] for _, _, m in parts]
@@ -359,6 +445,18 @@ def factor_terms(terms: list[Expr], used: Used | None) -> Expr:
             _note(used, "simplify")
             inner = [mul(num(c), h.right) for (c, _, _), h in zip(parts, hadamards)]  # type: ignore[attr-defined]
             return hadamard(left, factor_terms(order_terms(inner), used))
+    # a last factor shared by some of the terms: A x + B x - b = (A + B) x - b
+    groups: dict[Expr, list[int]] = {}
+    for i, (_, _, m) in enumerate(parts):
+        if len(m) >= 2:
+            groups.setdefault(m[-1], []).append(i)
+    for last, members in groups.items():
+        if len(members) >= 2 and len(members) < len(terms):
+            _note(used, "simplify")
+            inner_terms = [mul(num(parts[i][0]), *parts[i][1], *parts[i][2][:-1]) for i in members]
+            combined = mul(factor_terms(order_terms(inner_terms), used, inner=True), last)
+            rest = [t for i, t in enumerate(terms) if i not in members]
+            return add(*order_terms([combined, *rest]))
     return add(*terms)
 
 
@@ -481,6 +579,19 @@ def _local(node: Expr, used: Used | None) -> Expr:
         return node
     if isinstance(node, Power) and isinstance(node.base, Number):
         return power(node.base, node.exponent)
+    if (
+        isinstance(node, Power)
+        and node.base.is_scalar
+        and isinstance(node.base, MatMul)
+        and isinstance(node.base.factors[0], Number)
+        and node.exponent.denominator == 1
+    ):
+        c = node.base.factors[0].value
+        return mul(num(c**node.exponent), power(mul(*node.base.factors[1:]), node.exponent))
+    if isinstance(node, Hadamard):
+        return _recognise_elementwise_sigmoid(node, used)
+    if isinstance(node, HadamardDiv):
+        return _recognise_elementwise_sigmoid(node, used)
     if isinstance(node, Inverse) and isinstance(node.arg, MatMul) and isinstance(node.arg.factors[0], Number):
         # (cA)^{-1} = c^{-1} A^{-1}
         c = node.arg.factors[0].value

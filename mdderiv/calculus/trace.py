@@ -143,6 +143,8 @@ class TraceForm:
         p = mul(*prefix) if prefix else None
         if isinstance(carrier, Differential):
             if p is None:
+                if carrier.is_scalar:  # tr(dθ) for a scalar θ: the coefficient is 1
+                    return mul(*coefficients) if coefficients else num(1)
                 return mul(*coefficients, Identity((carrier.shape[1], carrier.shape[1])))
             return mul(*coefficients, p)
         if isinstance(carrier, Transpose):

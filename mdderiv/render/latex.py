@@ -627,10 +627,23 @@ def step_justification(step: "Step", lang: str) -> str:
 
 
 def visible_steps(section: "Section", steps: str) -> list["Step"]:
-    """The steps shown for ``options.steps``: all, or the first and last."""
-    if steps == "brief" and len(section.steps) > 2:
-        return [section.steps[0], section.steps[-1]]
-    return list(section.steps)
+    """The steps shown for ``options.steps``: all, or for ``brief`` the first
+    and last line of each equation chain (a chain starts at a step with its own
+    left-hand side), so ``df = …`` is never continued by ``= ∂f/∂X``'s value."""
+    if steps != "brief":
+        return list(section.steps)
+    chains: list[list["Step"]] = []
+    for step in section.steps:
+        if step.lhs is not None or not chains:
+            chains.append([step])
+        else:
+            chains[-1].append(step)
+    shown: list["Step"] = []
+    for chain in chains:
+        shown.append(chain[0])
+        if len(chain) > 1:
+            shown.append(chain[-1])
+    return shown
 
 
 _RELATIONS = {"=": "=", "⇒": r"\Rightarrow", "⇔": r"\Leftrightarrow", "≈": r"\approx"}
