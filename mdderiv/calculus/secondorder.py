@@ -43,7 +43,7 @@ from ..problem import Problem
 from .gradient import active_symbols
 from .jacobian import derivative_matrix, inline_definitions
 from .rewrite import distribute_products
-from .simplify import is_symmetric, push_transpose, simplify
+from .simplify import factor_terms, is_symmetric, push_transpose, simplify
 
 
 def hessian(problem: Problem, variable: Symbol, gradient: Expr, sections: list[Section]) -> Result:
@@ -200,5 +200,7 @@ def symmetric_gradient(problem: Problem, variable: Symbol, gradient: Expr, secti
         half_sum = mul(num(Fraction(1, 2)), add(gradient, transposed))
         expanded = distribute_products(half_sum)
         value = simplify(expanded[0] if expanded else half_sum, rules)
+        if isinstance(value, Add):  # (1/2)A + (1/2)A^T = (1/2)(A + A^T)
+            value = factor_terms(list(value.terms), rules, inner=True)
     section.add(half, value, *rules, note="sym_note")
     return Result(variable, value, label, "symmetric gradient", "denominator")
