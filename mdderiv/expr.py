@@ -309,7 +309,12 @@ def contains(expr: Expr, target: Expr) -> bool:
 
 
 def has_differential(expr: Expr) -> bool:
-    return any(isinstance(node, Differential) for node in expr.walk())
+    """Whether a ``dX`` occurs below (cached on the node: asked very often)."""
+    cached = expr.__dict__.get("_has_d")
+    if cached is None:
+        cached = isinstance(expr, Differential) or any(has_differential(c) for c in expr.children())
+        object.__setattr__(expr, "_has_d", cached)
+    return cached
 
 
 def free_symbols(expr: Expr) -> set[Symbol]:
@@ -357,10 +362,8 @@ def mul(*factors: Expr) -> Expr:
     """The product of the factors, flattened, numbers folded into one leading
     coefficient, ``0`` absorbing and ``1`` dropped."""
     flat: list[Expr] = []
-    coefficient = Fraction(1)
-    matrices_outside = [
-        i for i, f in enumerate(factors) if not f.is_scalar
-    ]
+    coefficient: Fraction | int = 1  # an int until a number shows up: cheaper
+    matrices_outside = [i for i, f in enumerate(factors) if f.shape != SCALAR]
     for position, factor in enumerate(factors):
         parts = factor.factors if isinstance(factor, MatMul) else (factor,)
         if isinstance(factor, MatMul) and factor.is_scalar and any(i != position for i in matrices_outside):
@@ -393,9 +396,9 @@ def mul(*factors: Expr) -> Expr:
             first = next(f for f in flat if isinstance(f, Identity))
             flat = [f for f in flat if not isinstance(f, Identity)] + [first]
     if coefficient != 1:
-        flat.insert(0, Number(coefficient))
+        flat.insert(0, Number(Fraction(coefficient)))
     if not flat:
-        return Number(coefficient)
+        return Number(Fraction(coefficient))
     if len(flat) == 1:
         return flat[0]
     return MatMul(tuple(flat), shape)

@@ -43,6 +43,7 @@ from ..expr import (
     mul,
     num,
     power,
+    rebuild,
     transpose,
 )
 
@@ -557,12 +558,42 @@ def simplify(
 ) -> Expr:
     """Rewrite to a fixpoint (bounded: every rewrite shrinks or reorders)."""
     for _ in range(max_rounds):
-        new = map_tree(expr, lambda node: _local(node, used))
+        new = _simplify_pass(expr, used)
         new = fold_definitions(new, names, used)
         if new == expr:
             return new
         expr = new
     return expr
+
+
+#: node → (its simplified form after one bottom-up pass, the rules that used).
+#: Nodes are immutable and the pass depends on nothing else, so the result can
+#: be shared across steps, derivations and a whole site build.
+_PASS_MEMO: dict[Expr, tuple[Expr, tuple[str, ...]]] = {}
+_PASS_MEMO_LIMIT = 200_000
+
+
+def _simplify_pass(node: Expr, used: Used | None) -> Expr:
+    hit = _PASS_MEMO.get(node)
+    if hit is not None:
+        result, rules = hit
+        for rule_id in rules:
+            _note(used, rule_id)
+        return result
+    noted: list[str] = []
+    kids = node.children()
+    rebuilt = node
+    if kids and not isinstance(node, Differential):
+        new_kids = tuple(_simplify_pass(k, noted) for k in kids)
+        if any(a is not b for a, b in zip(new_kids, kids)):
+            rebuilt = rebuild(node, new_kids)
+    result = _local(rebuilt, noted)
+    if len(_PASS_MEMO) > _PASS_MEMO_LIMIT:
+        _PASS_MEMO.clear()
+    _PASS_MEMO[node] = (result, tuple(noted))
+    for rule_id in noted:
+        _note(used, rule_id)
+    return result
 
 
 def _local(node: Expr, used: Used | None) -> Expr:

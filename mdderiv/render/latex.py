@@ -224,6 +224,9 @@ class LatexPrinter:
     def __init__(self, names: Mapping[str, str] | None = None, annotate: Annotate = None) -> None:
         self.names = dict(names or {})
         self.annotated = _predicate(annotate)
+        # without annotations a node always prints the same: remember it (the
+        # steps of a derivation repeat most sub-expressions)
+        self.memo: dict[Expr, str] | None = {} if annotate is None else None
 
     # ------------------------------------------------------------------ dispatch
 
@@ -231,11 +234,18 @@ class LatexPrinter:
         return self._print(expr)
 
     def _print(self, expr: Expr) -> str:
+        memo = self.memo
+        if memo is not None:
+            known = memo.get(expr)
+            if known is not None:
+                return known
         method = getattr(self, "_print_" + type(expr).__name__, None)
         if method is None:
             raise TypeError(f"no LaTeX for {type(expr).__name__}")
-        out: str = method(expr)
-        return self._annotate(expr, out)
+        out: str = self._annotate(expr, method(expr))
+        if memo is not None:
+            memo[expr] = out
+        return out
 
     def _annotate(self, expr: Expr, out: str) -> str:
         if expr.shape != SCALAR and self.annotated(expr):
@@ -586,7 +596,22 @@ def render_expr(expr: Expr, names: Mapping[str, str] | None = None, annotate: An
     ``annotate`` (a predicate or a collection of nodes) chooses which
     sub-expressions get ``\\underbrace{…}_{m \\times n}``; scalars never do.
     """
+    if annotate is None and names is not None:
+        return _shared_printer(names).doprint(expr)
     return LatexPrinter(names, annotate).doprint(expr)
+
+
+_last_printer: tuple[Mapping[str, str] | None, LatexPrinter | None] = (None, None)
+
+
+def _shared_printer(names: Mapping[str, str]) -> LatexPrinter:
+    """One memoising printer per names mapping (a derivation renders with one)."""
+    global _last_printer
+    cached_names, printer = _last_printer
+    if cached_names is not names or printer is None:
+        printer = LatexPrinter(names)
+        _last_printer = (names, printer)
+    return printer
 
 
 def _words_with_math(key: str, lang: str, math: str | None) -> str:

@@ -252,7 +252,25 @@ def check_braces(src: Source) -> None:
 
 
 def tokenize(src: Source) -> list[Token]:
-    """The token list of ``src.text`` (ending with an "end" token)."""
+    """The token list of ``src.text`` (ending with an "end" token).
+
+    Token positions are relative to the text, so the list depends on the text
+    alone: it is remembered (declaration lines repeat across the blocks of a
+    site, and ``mkdocs serve`` re-reads unchanged lines)."""
+    known = _TOKEN_MEMO.get(src.text)
+    if known is not None:
+        return list(known)
+    tokens = _tokenize(src)
+    if len(_TOKEN_MEMO) > 20_000:
+        _TOKEN_MEMO.clear()
+    _TOKEN_MEMO[src.text] = tuple(tokens)
+    return tokens
+
+
+_TOKEN_MEMO: dict[str, tuple[Token, ...]] = {}
+
+
+def _tokenize(src: Source) -> list[Token]:
     check_braces(src)
     lexer = _Lexer(src)
     if not _LATEX_SPECIAL.search(src.text):
