@@ -41,18 +41,19 @@ def _leaves(rows: object, cols: object, variable: str) -> list[str]:
     return out
 
 
+def _column(dim: object) -> str:
+    """A leaf column vector with ``dim`` rows (the scalar s for 1)."""
+    return {"m": r"\mathbf{a}", "n": r"\mathbf{b}", "p": r"\mathbf{c}", 1: "s"}[dim]  # type: ignore[index]
+
+
 @st.composite
 def expression(draw: st.DrawFn, rows: object, cols: object, variable: str, depth: int) -> str:
     leaves = _leaves(rows, cols, variable)
     if depth <= 0 or (leaves and draw(st.integers(0, 3)) == 0):
         if leaves:
             return draw(st.sampled_from(leaves))
-        if rows == cols == 1:
-            inner = draw(st.sampled_from(DIMS))
-            return f"{draw(expression(1, inner, variable, 0))} {draw(expression(inner, 1, variable, 0))}"
-        # no leaf of this shape: a product through an inner dimension
-        inner = draw(st.sampled_from(["m", "n", "p", 1]))
-        return f"{draw(expression(rows, inner, variable, 0))} {draw(expression(inner, cols, variable, 0))}"
+        # no leaf of this shape: an outer product of two vector leaves (finite)
+        return f"{_column(rows)} {_column(cols)}^T"
     kind = draw(
         st.sampled_from(
             ["sum", "diff", "product", "product", "transpose", "hadamard", "function", "scale", "trace_scale"]

@@ -10,7 +10,6 @@ two outputs a reader relies on are both verified.  Zero mismatches allowed.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 
 import mdderiv
@@ -22,7 +21,7 @@ from strategies import scalar_objective, vector_objective
 DECLINED = ("does not depend on",)
 
 SETTINGS = settings(
-    max_examples=400,
+    max_examples=350,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     derandomize=True,
@@ -113,12 +112,15 @@ def test_random_hessians_match_finite_differences(case: tuple[str, str]) -> None
     assert any(r.kind == "hessian" for r in d.results)
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_the_generator_mostly_yields_derivable_blocks(seed: int) -> None:
+def test_the_generator_mostly_yields_derivable_blocks() -> None:
     """Guard against a vacuous property test: most drawn blocks derive."""
-    derived = 0
-    examples = [scalar_objective().example() for _ in range(30)]
-    for body, _ in examples:
-        if _derive(body) is not None:
-            derived += 1
-    assert derived >= 15
+    derived: list[bool] = []
+
+    @settings(max_examples=40, derandomize=True, deadline=None, database=None)
+    @given(scalar_objective())
+    def draw_and_derive(case: tuple[str, str]) -> None:
+        derived.append(_derive(case[0]) is not None)
+
+    draw_and_derive()
+    assert len(derived) >= 30
+    assert sum(derived) >= 0.8 * len(derived)

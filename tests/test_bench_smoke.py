@@ -1,0 +1,33 @@
+"""Smoke test of the engine benchmark: the quick run finishes and prints its table.
+
+No timing is asserted (timings depend on the machine); the benchmark itself
+reports the numbers.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "benchmarks" / "engine.py"
+
+
+@pytest.mark.slow
+def test_engine_benchmark_quick_run_prints_its_tables() -> None:
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--no-write"],
+        cwd=ROOT, capture_output=True, timeout=240, check=False,
+    )
+    out = result.stdout.decode("utf-8", errors="replace")
+    assert result.returncode == 0, result.stderr.decode("utf-8", errors="replace")[-3000:]
+    assert "## Engine" in out
+    assert "| case | mdderiv ms |" in out  # the derive-time table
+    assert "| L | definitions ms |" in out  # the depth table
+    assert "| objective | derive ms |" in out  # the Hessian table
+    for case in ("seed: aTXb", "seed: covariance-sum", "tr(AXB)", "log\\|X\\|"):
+        assert f"| {case} |" in out, case
+    assert "mdderiv wrong" not in out  # every mdderiv gradient agreed with finite differences

@@ -1,0 +1,259 @@
+"""The plugin's pre-pass: blocks derived ahead in worker processes (``workers``).
+
+No timings here: ``benchmarks/site.py`` measures; these tests check that the
+pre-pass changes nothing but the speed.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import logging
+import os
+import re
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import markdown
+import pytest
+from support import BAD, BAD_LINE, GOOD, GOOD2, fake_derive, run
+
+import mdderiv
+from mdderiv.markdown import fence as fence_module
+from mdderiv.markdown.blocks import BlockCache, Outcome
+from mdderiv.markdown.prefetch import MIN_BLOCKS, _context, find_candidates, resolve_workers
+
+MATH = re.compile(r'<div class="arithmatex">\\\[\n(.*?)\n\\\]</div>', re.DOTALL)
+FRONT = "---\ntitle: A page\n---\n\n"
+# tests that replace the engine need workers forked from this process (they inherit the stand-in)
+needs_fork = pytest.mark.skipif(not _context()[1], reason="workers are not forked on this platform")
+
+
+def fence(body: str, info: str = "", indent: str = "") -> str:
+    return textwrap.indent(f"```derive{info}\n{body}\n```", indent, lambda line: True)
+
+
+def numbered(count: int, start: int = 0) -> list[str]:
+    """``count`` distinct good blocks (a comment line tells them apart)."""
+    return [f"% block {n}\n" + (GOOD if n % 2 else GOOD2) for n in range(start, start + count)]
+
+
+def make_site(root: Path, pages: dict[str, str], workers: str | int = 2, cache_dir: str = "") -> Path:
+    (root / "mkdocs.yml").write_text(
+        f"site_name: T\nplugins:\n  - mdderiv:\n      cache_dir: '{cache_dir}'\n      workers: {workers}\n",
+        encoding="utf-8",
+    )
+    for name, text in pages.items():
+        path = root / "docs" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def build(root: Path, site: str = "site", **overrides: Any) -> Any:
+    """Build in this process; the mdderiv plugin instance."""
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+
+    config = load_config(str(root / "mkdocs.yml"), site_dir=str(root / site), **overrides)
+    mkdocs_build(config)
+    return config.plugins["mdderiv"]
+
+
+def set_workers(root: Path, workers: str | int) -> None:
+    config = root / "mkdocs.yml"
+    text = re.sub(r"workers: \S+", f"workers: {workers}", config.read_text(encoding="utf-8"))
+    config.write_text(text, encoding="utf-8")
+
+
+def mixed_pages() -> dict[str, str]:
+    """24 good blocks over four pages, nested, with front matter and options."""
+    blocks = numbered(24)
+    return {
+        "index.md": "# Home\n\n" + "\n\n".join(fence(b) for b in blocks[:6]) + "\n",
+        "a.md": FRONT + "# A\n\n" + "\n\n".join(fence(b, " layout=numerator") for b in blocks[6:12]) + "\n",
+        "sub/b.md": "# B\n\n- item\n\n" + "\n\n".join(fence(b, indent="    ") for b in blocks[12:18]) + "\n",
+        "c.md": "# C\n\n" + "\n\n".join(fence(b, ' lang="zh"') for b in blocks[18:]) + "\n",
+    }
+
+
+# -- the scan ------------------------------------------------------------------------------
+
+
+TRICKY = "\n".join([
+    "# T", "",
+    fence("f = x^T x\nwrt: x", " layout=numerator"), "",
+    "- item", "", fence("f = nested\n\nwith a blank line", ' check="false"', indent="    "), "",
+    "~~~derive", "\tf = tab", "~~~", "",
+    "````markdown", fence("inside a code example"), "````", "",
+    "Para", "", fence("in an indented code block", indent="    "), "",
+    "```derive {lang=zh}", "braces", "```", "",
+    "```python", "not derive", "```", "",
+    "```derive", "unterminated", "",
+])
+
+
+def test_scan_finds_what_superfences_hands_to_the_fence(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[str, str]] = []
+    original = fence_module.fence_format
+
+    def spy(src: str = "", language: str = "", class_name: str = "", options: Any = None,
+            md: Any = None, **kwargs: Any) -> str:
+        seen.append((src, str((options or {}).get("info", ""))))
+        return original(src, language, class_name, options, md, **kwargs)
+
+    monkeypatch.setattr(fence_module, "fence_format", spy)
+    monkeypatch.setattr(mdderiv, "derive", fake_derive)
+    for text in (TRICKY, TRICKY.replace("\n", "\r\n")):
+        seen.clear()
+        markdown.Markdown(extensions=["mdderiv", "admonition"]).convert(text)
+        assert seen  # the fixture is not trivially empty
+        assert list(find_candidates(text)) == seen
+
+
+def test_workers_setting() -> None:
+    assert resolve_workers(0) == 0
+    assert resolve_workers(3) == 3
+    assert resolve_workers("auto") >= 0
+
+
+# -- builds --------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@needs_fork
+def test_pages_are_byte_identical_with_and_without_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    root = make_site(tmp_path, mixed_pages(), workers=2)
+    ahead = build(root, "site-workers")
+    assert ahead.prefetch.workers == 2 and ahead.prefetch.derived == 24
+    assert (ahead.derived, ahead.cached, ahead.failures) == (24, 0, [])
+
+    BlockCache.clear_memory()
+    set_workers(root, 0)
+    serial = build(root, "site-serial")
+    assert serial.prefetch.workers == 0 and serial.prefetch.derived == 0
+    assert (serial.derived, serial.cached, serial.failures) == (24, 0, [])
+
+    def differences(cmp: filecmp.dircmp[str]) -> list[str]:
+        found = list(cmp.diff_files) + list(cmp.left_only) + list(cmp.right_only)
+        for sub in cmp.subdirs.values():
+            found += differences(sub)
+        return found
+
+    assert differences(filecmp.dircmp(root / "site-workers", root / "site-serial")) == []
+    assert len(MATH.findall((root / "site-workers" / "sub/b/index.html").read_text(encoding="utf-8"))) == 6
+
+
+@pytest.mark.slow
+def test_error_found_ahead_is_reported_once_with_its_page_line(tmp_path: Path) -> None:
+    text = FRONT + "# Page\n\nIntro.\n\n" + fence(BAD) + "\n\n" + "\n\n".join(fence(b) for b in numbered(MIN_BLOCKS)) + "\n"
+    fence_line = text.splitlines().index("```derive") + 1
+    root = make_site(tmp_path, {"index.md": "# Home\n", "page.md": text}, workers=2, cache_dir=".mdderiv-cache")
+    for _ in range(2):  # derived ahead, then taken from the disk cache
+        result = run("-m", "mkdocs", "build", "--strict", "-v", cwd=root)
+        log = result.stderr.decode() + result.stdout.decode()
+        assert result.returncode != 0
+        assert len(re.findall(rf"WARNING\s+-\s+docs/page\.md:{fence_line + BAD_LINE}:\d+: \S", log)) == 1, log
+        assert len(re.findall(r"docs/page\.md:\d+:\d+:", log)) == 1, log
+        assert "Traceback" not in log
+    assert "block(s) derived ahead in 2 process(es)" not in log  # the second build: all cached
+    assert "mdderiv: 0 block(s) derived, 21 from cache, 1 failed" in log
+
+
+@pytest.mark.slow
+@needs_fork
+def test_fence_in_an_indented_code_block_is_derived_ahead_but_never_expanded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(mdderiv, "derive", fake_derive)  # the workers are forked with it
+    code = "A paragraph.\n\n" + fence("f = BAD in code", indent="    ") + "\n\nAfter the code.\n"
+    blocks = "\n\n".join(fence(b) for b in numbered(MIN_BLOCKS))
+    root = make_site(tmp_path, {"index.md": "# Home\n\n" + code + "\n" + blocks + "\n"})
+    with caplog.at_level(logging.WARNING, logger="mkdocs.plugins.mdderiv"):
+        plugin = build(root)
+    assert plugin.prefetch.derived == MIN_BLOCKS + 1  # the scan took the code block for a block
+    assert (plugin.derived, plugin.failures) == (MIN_BLOCKS, [])  # rendering did not
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    html = (root / "site" / "index.html").read_text(encoding="utf-8")
+    assert "<pre><code>```derive\nf = BAD in code\n```\n</code></pre>" in html
+    assert len(MATH.findall(html)) == MIN_BLOCKS
+    assert "mdderiv-error admonition" not in html
+
+
+@pytest.mark.slow
+@needs_fork
+def test_a_worker_crash_falls_back_to_deriving_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parent = os.getpid()
+
+    def crash_in_workers(body: str, defaults: Any = None, **options: Any) -> Any:
+        if os.getpid() != parent:
+            os._exit(3)  # a worker dies without a word
+        return fake_derive(body, defaults, **options)
+
+    monkeypatch.setattr(mdderiv, "derive", crash_in_workers)
+    root = make_site(tmp_path, {"index.md": "\n\n".join(fence(b) for b in numbered(30)) + "\n"})
+    plugin = build(root)
+    assert plugin.prefetch.workers == 2 and plugin.prefetch.failed
+    assert plugin.prefetch.derived == 0
+    assert (plugin.derived, plugin.failures) == (30, [])
+    assert len(MATH.findall((root / "site" / "index.html").read_text(encoding="utf-8"))) == 30
+
+
+@pytest.mark.slow
+@needs_fork
+def test_rebuilds_send_only_uncached_blocks_to_the_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mdderiv, "derive", fake_derive)
+    blocks = numbered(40)
+    pages = {"index.md": "\n\n".join(fence(b) for b in blocks[:20]), "two.md": "\n\n".join(fence(b) for b in blocks[20:])}
+    root = make_site(tmp_path, pages)
+    first = build(root)
+    assert (first.prefetch.uncached, first.prefetch.derived, first.derived) == (40, 40, 40)
+
+    # one block edited: too few for the workers, derived while its page renders
+    (root / "docs" / "two.md").write_text(pages["two.md"].replace("% block 39", "% block 39 edited"), encoding="utf-8")
+    second = build(root)
+    assert (second.prefetch.uncached, second.prefetch.workers) == (1, 0)
+    assert (second.derived, second.cached) == (1, 39)
+
+    # a new page of 25 blocks: those 25 go to the workers
+    (root / "docs" / "three.md").write_text("\n\n".join(fence(b) for b in numbered(25, start=100)), encoding="utf-8")
+    third = build(root)
+    assert (third.prefetch.uncached, third.prefetch.derived, third.prefetch.workers) == (25, 25, 2)
+    assert (third.derived, third.cached) == (25, 40)
+
+
+@pytest.mark.slow
+def test_bad_workers_option_is_a_config_error(tmp_path: Path) -> None:
+    for value in ("-1", "many", "true"):
+        root = make_site(tmp_path, {"index.md": "# x\n"}, workers=value)
+        result = run("-m", "mkdocs", "build", cwd=root)
+        log = result.stderr.decode() + result.stdout.decode()
+        assert result.returncode != 0 and "workers" in log and "Traceback" not in log, log
+
+
+# -- the disk cache ------------------------------------------------------------------------
+
+
+def test_disk_cache_is_one_file_read_once_and_survives_a_torn_line(tmp_path: Path) -> None:
+    cache = BlockCache(directory=tmp_path)
+    good, bad = Outcome(latex="x^2"), Outcome(error="no", line=2, column=3)
+    cache.put("k1", good)
+    cache.put("k2", bad)
+    cache.flush()
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["outcomes-1.jsonl"]
+    with open(tmp_path / files[0], "a", encoding="utf-8") as handle:
+        handle.write('["k3", {"latex": "torn')  # a writer killed mid-line
+
+    BlockCache.clear_memory()  # as a new process
+    again = BlockCache(directory=tmp_path)
+    assert again.get("k1") == good and again.get("k2") == bad and again.get("k3") is None
+    assert "k1" in again and "k3" not in again
+    assert BlockCache(enabled=False, directory=tmp_path).get("k1") is None
