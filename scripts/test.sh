@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The test command (README): install what a fresh machine lacks, then run the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python -m pip install --quiet -e ".[test]"
+
+# Headless Chromium + driver for the browser test, and npm for the local MathJax copy
+# (apt only when something is missing).
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ "${#missing[@]}" -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}"
+fi
+
+# A local MathJax copy, so the browser test never needs a CDN (only when missing).
+if [ ! -f tests/browser/node_modules/mathjax/es5/tex-mml-chtml.js ]; then
+    (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+python -m pytest -q
