@@ -68,7 +68,8 @@ def derive_problem(problem: Problem, options: Options) -> Derivation:
         on_space = value
         if variable.symmetric:
             sym = symmetric_gradient(problem, variable, value, sections)
-            extra.append(sym)
+            if sym.expr != value:  # when G is already symmetric, sym(G) = G: one box is enough
+                extra.append(sym)
             on_space = sym.expr  # a symmetric variable is stationary where sym(G) = 0
         if options.hessian:
             extra.append(hessian(problem, variable, value, sections))
