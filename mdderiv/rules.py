@@ -47,6 +47,8 @@ _RULES = [
          r"d(X \oslash Y) = dX \oslash Y - (X \odot dY) \oslash (Y \odot Y)"),
     Rule("kron_rule", "Kronecker product rule", "Kronecker 积的微分", r"d(X \otimes Y) = dX \otimes Y + X \otimes dY"),
     Rule("elementwise_rule", "elementwise function rule", "逐元素函数法则", r"d\sigma(X) = \sigma'(X) \odot dX"),
+    Rule("log_sigmoid_rule", "log-sigmoid rule", "log-sigmoid 的微分",
+         r"d\log\sigma(u) = (1 - \sigma(u))\,du"),
     Rule("scalar_chain", "chain rule for a scalar function", "标量函数的链式法则", r"d\,g(s) = g'(s)\,ds"),
     Rule("power_rule", "power rule", "幂法则", r"d(s^p) = p\,s^{p-1}\,ds"),
     Rule("matrix_power_rule", "matrix power rule", "矩阵幂的微分", r"d(X^k) = \sum_{j} X^{j}\,dX\,X^{k-1-j}"),

@@ -188,3 +188,26 @@ def test_brief_steps_never_continue_df_with_the_gradient() -> None:
     read_off = next(i for i, line in enumerate(lines) if r"\frac{\partial f}{\partial X} &=" in line)
     assert "dX" in lines[read_off - 1]  # the df chain ends in tr(b a^T dX) …
     assert lines[read_off].strip().startswith(r"\frac{\partial f}{\partial X}")  # … and ∂f/∂X starts anew
+
+
+@pytest.mark.parametrize(
+    ("body", "gradient", "hessian"),
+    [
+        (
+            "given: X: m x n, w: n, y: m\n"
+            "l = -y^T \\log \\sigma(X w) - (\\mathbf{1} - y)^T \\log(\\mathbf{1} - \\sigma(X w))\nwrt: w",
+            r"X^{T}(\sigma(X w) - y)",
+            r"X^{T} \operatorname{diag}(\sigma'(X w)) X",
+        ),
+        (
+            "given: w: n, x: n, y: scalar\n"
+            "l = -y \\log \\sigma(w^T x) - (1 - y)\\log(1 - \\sigma(w^T x))\nwrt: w",
+            r"(\sigma(w^{T} x) - y) x",
+            r"\sigma'(w^{T} x) x x^{T}",
+        ),
+    ],
+)
+def test_logistic_cross_entropy_collects_to_sigma_minus_y(body: str, gradient: str, hessian: str) -> None:
+    out = forms(body, hessian=True)
+    assert out["gradient"] == gradient
+    assert out["hessian"] == hessian

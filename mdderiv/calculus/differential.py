@@ -234,7 +234,48 @@ def elementwise_derivative(fn: str, arg: Expr) -> tuple[Expr, bool]:
     raise DeriveError(f"the engine has no derivative for the function {fn!r}")
 
 
+def _one_minus_sigmoid(expr: Expr) -> Expr | None:
+    """``u`` when ``expr`` is ``1 - σ(u)``."""
+    if isinstance(expr, Add) and len(expr.terms) == 2:
+        ones = [t for t in expr.terms if t == num(1) or isinstance(t, Ones)]
+        rest = [t for t in expr.terms if t not in ones]
+        if len(ones) == 1 and len(rest) == 1:
+            term = rest[0]
+            if isinstance(term, MatMul) and term.factors[0] == num(-1) and len(term.factors) == 2:
+                inner = term.factors[1]
+                if isinstance(inner, Elementwise) and inner.fn == "sigma":
+                    return inner.arg
+    return None
+
+
+def _log_sigmoid(expr: Elementwise, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    """``d log σ(u) = (1 - σ(u)) du`` and ``d log(1 - σ(u)) = -σ(u) du``: the
+    derivative σ' = σ(1 - σ) cancels the quotient, as a person would write it."""
+    arg = expr.arg
+    if isinstance(arg, Elementwise) and arg.fn == "sigma":
+        u, factor = arg.arg, sub(_ones_like(arg.arg), arg)
+    else:
+        u_or_none = _one_minus_sigmoid(arg)
+        if u_or_none is None:
+            return None
+        u, factor = u_or_none, neg(elementwise("sigma", u_or_none))
+    du = differential(u, active, used)
+    if du is None:
+        return None
+    _note(used, "log_sigmoid_rule")
+    if u.is_scalar:
+        return mul(factor, du)
+    coefficient = Fraction(1)
+    if isinstance(factor, MatMul) and isinstance(factor.factors[0], Number):
+        coefficient, factor = factor.factors[0].value, mul(*factor.factors[1:])
+    return scale(coefficient, hadamard(factor, du))
+
+
 def _elementwise(expr: Elementwise, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    if expr.fn == "log" and (
+        (isinstance(expr.arg, Elementwise) and expr.arg.fn == "sigma") or _one_minus_sigmoid(expr.arg) is not None
+    ):
+        return _log_sigmoid(expr, active, used)
     if expr.fn == "log" and isinstance(expr.arg, Det):
         d = differential(expr.arg.arg, active, used)
         if d is None:

@@ -15,6 +15,7 @@ from typing import Iterable, Sequence
 
 from ..expr import (
     ONE_HOT,
+    SCALAR,
     Add,
     Det,
     Diag,
@@ -421,6 +422,13 @@ def factor_terms(terms: list[Expr], used: Used | None, inner: bool = False) -> E
                 inner.append(mul(num(c), *rest, *m))
             return mul(scalar, factor_terms(order_terms(inner), used))
     # a common last or first matrix factor, each term keeping at least one
+    # (or each keeping only scalars: σ(1 - y) x - (1 - σ) y x = (…) x)
+    singles = all(len(m) == 1 and (s or c != 1) for c, s, m in parts)
+    if singles and len({m[0] for _, _, m in parts}) == 1:
+        _note(used, "simplify")
+        last = parts[0][2][0]
+        scalar_terms = [mul(num(c), *s) for c, s, _ in parts]
+        return mul(factor_terms(order_terms(scalar_terms), used, inner=True), last)
     if all(len(m) >= 2 for _, _, m in parts):
         last = parts[0][2][-1]
         if all(m[-1] == last for _, _, m in parts):
@@ -461,8 +469,120 @@ def factor_terms(terms: list[Expr], used: Used | None, inner: bool = False) -> E
     return add(*terms)
 
 
+def _has_product_of_sums(expr: Add) -> bool:
+    for term in expr.terms:
+        _, rest = (term.factors[0].value, mul(*term.factors[1:])) if (
+            isinstance(term, MatMul) and isinstance(term.factors[0], Number)
+        ) else (1, term)
+        if isinstance(rest, MatMul) and any(isinstance(f, Add) for f in rest.factors):
+            return True
+        if isinstance(rest, Hadamard) and (isinstance(rest.left, Add) or isinstance(rest.right, Add)):
+            return True
+    return False
+
+
+def _commutative_algebra(expr: Add, used: Used | None) -> Expr:
+    """Expand and collect a sum in the commutative algebra it lives in — scalar
+    arithmetic, or entry-by-entry arithmetic (⊙) of same-sized matrices — with
+    SymPy: ``-y(1 - σ) + (1 - y)σ = σ - y``, ``(1 - y) ⊙ σ - y ⊙ (1 - σ) = σ - y``.
+    Anything else stays an opaque atom.  Kept only when it is shorter."""
+    if not _has_product_of_sums(expr):
+        return expr
+    import sympy
+
+    shape = expr.shape
+    matrix = shape != SCALAR
+    atoms: dict[Expr, sympy.Symbol] = {}
+
+    def atom(node: Expr) -> sympy.Symbol:
+        if node not in atoms:
+            atoms[node] = sympy.Symbol(f"a{len(atoms)}")
+        return atoms[node]
+
+    def to_sympy(node: Expr) -> sympy.Expr:
+        if isinstance(node, Number):
+            return sympy.Rational(node.value.numerator, node.value.denominator)
+        if isinstance(node, Ones) and matrix and node.shape == shape:
+            return sympy.Integer(1)
+        if isinstance(node, Add):
+            return sympy.Add(*(to_sympy(t) for t in node.terms))
+        if isinstance(node, Hadamard) and node.shape == shape:
+            return sympy.Mul(to_sympy(node.left), to_sympy(node.right))
+        if isinstance(node, MatMul):
+            big = [f for f in node.factors if not f.is_scalar]
+            if len(big) <= 1:
+                return sympy.Mul(*(to_sympy(f) for f in node.factors))
+        if isinstance(node, Power) and node.base.is_scalar:
+            q = node.exponent
+            return sympy.Pow(to_sympy(node.base), sympy.Rational(q.numerator, q.denominator))
+        return atom(node)
+
+    back: dict[sympy.Symbol, Expr] = {}
+
+    def from_sympy(value: sympy.Expr) -> Expr:
+        if value.is_Add:
+            return add(*(from_sympy(a) for a in value.as_ordered_terms()))
+        factors = value.as_ordered_factors() if value.is_Mul else [value]
+        coefficient = Fraction(1)
+        scalars: list[Expr] = []
+        entries: list[Expr] = []
+        for f in factors:
+            if f.is_Rational:
+                coefficient *= Fraction(int(f.p), int(f.q))
+                continue
+            base, exponent = (f.base, f.exp) if f.is_Pow else (f, sympy.Integer(1))
+            if not (base.is_Symbol and exponent.is_Rational):
+                raise ValueError(f)
+            node = back[base]
+            q = Fraction(int(exponent.p), int(exponent.q))
+            if node.is_scalar:
+                scalars.append(power(node, q))
+            elif q.denominator == 1 and q > 0:
+                entries.extend([node] * int(q))
+            else:
+                raise ValueError(f)
+        if matrix and not entries:
+            entries = [Ones(shape)]
+        product = entries[0] if entries else None
+        for e in entries[1:]:
+            product = hadamard(product, e)  # type: ignore[arg-type]
+        rest = [product] if product is not None else []
+        return mul(num(coefficient), *scalars, *rest)
+
+    try:
+        expanded = sympy.expand(to_sympy(expr))
+        back.update({v: k for k, v in atoms.items()})
+        result = from_sympy(expanded)
+    except (ValueError, KeyError, TypeError):
+        return expr
+    if sum(1 for _ in result.walk()) < sum(1 for _ in expr.walk()):
+        _note(used, "simplify")
+        return result
+    return expr
+
+
+def _merge_diagonals(terms: list[Expr]) -> list[Expr]:
+    """``diag(a) + diag(b) = diag(a + b)`` for vectors a, b."""
+    diagonals = [
+        (i, t) for i, t in enumerate(terms) if isinstance(t, Diag) and t.arg.shape[1] == 1
+    ]
+    if len(diagonals) < 2:
+        return terms
+    summed = add(*(t.arg for _, t in diagonals))  # type: ignore[attr-defined]
+    first = diagonals[0][0]
+    merged: Expr = Diag(summed, diagonals[0][1].shape)
+    if isinstance(summed, Ones):
+        merged = Identity(diagonals[0][1].shape)
+    indices = {i for i, _ in diagonals}
+    return [merged if i == first else t for i, t in enumerate(terms) if i == first or i not in indices]
+
+
 def simplify_sum(expr: Add, used: Used | None) -> Expr:
-    terms = merge_like_terms(expr.terms)
+    algebra = _commutative_algebra(expr, used)
+    if not isinstance(algebra, Add):
+        return algebra
+    expr = algebra
+    terms = merge_like_terms(_merge_diagonals(list(expr.terms)))
     if len(terms) < len(expr.terms):
         _note(used, "simplify")
     if not terms:
@@ -635,6 +755,8 @@ def _local(node: Expr, used: Used | None) -> Expr:
             if c not in (0, 1):
                 inner = add(*(mul(num(1 / c), t) for t in node.arg.terms))
                 return mul(num(1 / c), Inverse(inner, node.shape))
+    if isinstance(node, Diag) and isinstance(node.arg, Ones) and node.arg.shape[1] == 1:
+        return Identity(node.shape)  # diag(1) = I
     if isinstance(node, Det) and isinstance(node.arg, Transpose):
         return Det(node.arg.arg)
     return node
