@@ -45,9 +45,9 @@ def dimension_sizes(problem: Problem, reverse: bool = False) -> dict[str, int]:
         if isinstance(dim, str) and dim not in names and "*" not in dim:
             names.append(dim)
     for info in problem.symbols.values():
-        for dim in (*info.shape, info.count):
-            if isinstance(dim, str) and "*" not in dim and dim not in names:
-                names.append(dim)
+        for maybe in (*info.shape, info.count):
+            if isinstance(maybe, str) and "*" not in maybe and maybe not in names:
+                names.append(maybe)
     sizes = [SIZES[i % len(SIZES)] + (i // len(SIZES)) for i in range(len(names))]
     if reverse:
         sizes = sorted(sizes, reverse=True)

@@ -482,7 +482,7 @@ def power(base: Expr, exponent: int | Fraction) -> Expr:
     if exponent == 0:
         return ONE if base.is_scalar else Identity(base.shape)
     if isinstance(base, Number) and exponent.denominator == 1:
-        return Number(base.value**exponent)
+        return Number(base.value ** int(exponent))
     if isinstance(base, Power):
         return power(base.base, base.exponent * exponent)
     return Power(base, exponent, base.shape)
@@ -621,6 +621,7 @@ def _node_eq(self: Expr, other: object) -> bool:
 
 
 def _install_hashing(base: type) -> None:
+    cls: type
     for cls in base.__subclasses__():
         if "__dataclass_fields__" in cls.__dict__:
             cls.__hash__ = _node_hash  # type: ignore[assignment]

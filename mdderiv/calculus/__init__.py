@@ -58,8 +58,7 @@ def derive_problem(problem: Problem, options: Options) -> Derivation:
     if not objective.expr.is_scalar:
         from .jacobian import derivatives
 
-        results = derivatives(problem, options, sections)
-        return Derivation(problem, options, sections, results)
+        return Derivation(problem, options, sections, derivatives(problem, options, sections))
 
     grads = gradients(problem, sections)
     results: list[Result] = []

@@ -176,7 +176,7 @@ def _hadamard_div(expr: HadamardDiv, active: frozenset[Symbol], used: Used) -> M
     if dl is None and dr is None:
         return None
     _note(used, "hadamard_div_rule")
-    terms = []
+    terms: list[Expr] = []
     if dl is not None:
         terms.append(HadamardDiv(dl, expr.right, expr.shape))
     if dr is not None:

@@ -118,8 +118,8 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
         section.add(None, distributed, "distribute")
     traced = [t if is_trace(t) else Trace(t) for t in terms]
     if any(not is_trace(t) for t in terms):
-        rules = ["trace_scalar"] + (["trace_linear"] if len(terms) > 1 else [])
-        section.add(None, add(*traced), *rules)
+        wrapping = ["trace_scalar"] + (["trace_linear"] if len(terms) > 1 else [])
+        section.add(None, add(*traced), *wrapping)
 
     tricks: list[str] = []
     forms = left_forms(terms, tricks)

@@ -67,8 +67,8 @@ def derivatives(problem: Problem, options: Options, sections: list[Section]) -> 
     expr = inline_definitions(problem, objective.expr, intermediates)
     if expr != objective.expr:
         head.add(None, expr, "substitute")
-    for new, rules in rewrites(expr):
-        head.add(None, new, *rules)
+    for new, rewrite_rules in rewrites(expr):
+        head.add(None, new, *rewrite_rules)
         expr = new
 
     results: list[Result] = []

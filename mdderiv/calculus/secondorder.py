@@ -201,6 +201,6 @@ def symmetric_gradient(problem: Problem, variable: Symbol, gradient: Expr, secti
         expanded = distribute_products(half_sum)
         value = simplify(expanded[0] if expanded else half_sum, rules)
         if isinstance(value, Add):  # (1/2)A + (1/2)A^T = (1/2)(A + A^T)
-            value = factor_terms(list(value.terms), rules, inner=True)
+            value = factor_terms(list(value.terms), rules, nested=True)
     section.add(half, value, *rules, note="sym_note")
     return Result(variable, value, label, "symmetric gradient", "denominator")

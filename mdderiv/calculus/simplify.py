@@ -393,14 +393,14 @@ def order_terms(terms: Sequence[Expr]) -> list[Expr]:
     return [t for _, t in sorted(enumerate(terms), key=_sort_key)]
 
 
-def factor_terms(terms: list[Expr], used: Used | None, inner: bool = False) -> Expr:
+def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> Expr:
     """The sum of ``terms`` with factors common to all of them taken out (and,
-    failing that, common to some of them).  ``inner`` sums, already inside a
+    failing that, common to some of them).  ``nested`` sums, already inside a
     product, also give up a common number: ``(1/2)(A + A^T)``."""
     if len(terms) < 2:
         return add(*terms) if terms else num(0)
     parts = [split_term(t) for t in terms]
-    if inner:
+    if nested:
         magnitudes = {abs(c) for c, _, _ in parts}
         if len(magnitudes) == 1:
             (magnitude,) = magnitudes
@@ -409,18 +409,18 @@ def factor_terms(terms: list[Expr], used: Used | None, inner: bool = False) -> E
             if common != 1:
                 _note(used, "simplify")
                 scaled = [mul(num(c / common), *s, *m) for c, s, m in parts]
-                return mul(num(common), factor_terms(order_terms(scaled), used, inner=True))
+                return mul(num(common), factor_terms(order_terms(scaled), used, nested=True))
     # a common scalar factor (not a number)
     first_scalars = parts[0][1]
     for scalar in first_scalars:
         if all(scalar in s for _, s, _ in parts[1:]):
             _note(used, "simplify")
-            inner = []
+            inner_terms = []
             for c, s, m in parts:
                 rest = list(s)
                 rest.remove(scalar)
-                inner.append(mul(num(c), *rest, *m))
-            return mul(scalar, factor_terms(order_terms(inner), used))
+                inner_terms.append(mul(num(c), *rest, *m))
+            return mul(scalar, factor_terms(order_terms(inner_terms), used))
     # a common last or first matrix factor, each term keeping at least one
     # (or each keeping only scalars: σ(1 - y) x - (1 - σ) y x = (…) x)
     singles = all(len(m) == 1 and (s or c != 1) for c, s, m in parts)
@@ -428,18 +428,18 @@ def factor_terms(terms: list[Expr], used: Used | None, inner: bool = False) -> E
         _note(used, "simplify")
         last = parts[0][2][0]
         scalar_terms = [mul(num(c), *s) for c, s, _ in parts]
-        return mul(factor_terms(order_terms(scalar_terms), used, inner=True), last)
+        return mul(factor_terms(order_terms(scalar_terms), used, nested=True), last)
     if all(len(m) >= 2 for _, _, m in parts):
         last = parts[0][2][-1]
         if all(m[-1] == last for _, _, m in parts):
             _note(used, "simplify")
             inner_terms = [mul(num(c), *s, *m[:-1]) for c, s, m in parts]
-            return mul(factor_terms(order_terms(inner_terms), used, inner=True), last)
+            return mul(factor_terms(order_terms(inner_terms), used, nested=True), last)
         first = parts[0][2][0]
         if all(m[0] == first for _, _, m in parts):
             _note(used, "simplify")
             inner_terms = [mul(num(c), *s, *m[1:]) for c, s, m in parts]
-            return mul(first, factor_terms(order_terms(inner_terms), used, inner=True))
+            return mul(first, factor_terms(order_terms(inner_terms), used, nested=True))
     # a common Hadamard operand: A ⊙ S + B ⊙ S = (A + B) ⊙ S
     if all(len(m) == 1 and isinstance(m[0], Hadamard) and not s for _, s, m in parts):
         hadamards = [m[0] for _, _, m in parts]
@@ -447,13 +447,13 @@ def factor_terms(terms: list[Expr], used: Used | None, inner: bool = False) -> E
         right = hadamards[0].right  # type: ignore[attr-defined]
         if all(h.right == right for h in hadamards):  # type: ignore[attr-defined]
             _note(used, "simplify")
-            inner = [mul(num(c), h.left) for (c, _, _), h in zip(parts, hadamards)]  # type: ignore[attr-defined]
-            return hadamard(factor_terms(order_terms(inner), used), right)
+            inner_terms = [mul(num(c), h.left) for (c, _, _), h in zip(parts, hadamards)]  # type: ignore[attr-defined]
+            return hadamard(factor_terms(order_terms(inner_terms), used), right)
         left = hadamards[0].left  # type: ignore[attr-defined]
         if all(h.left == left for h in hadamards):  # type: ignore[attr-defined]
             _note(used, "simplify")
-            inner = [mul(num(c), h.right) for (c, _, _), h in zip(parts, hadamards)]  # type: ignore[attr-defined]
-            return hadamard(left, factor_terms(order_terms(inner), used))
+            inner_terms = [mul(num(c), h.right) for (c, _, _), h in zip(parts, hadamards)]  # type: ignore[attr-defined]
+            return hadamard(left, factor_terms(order_terms(inner_terms), used))
     # a last factor shared by some of the terms: A x + B x - b = (A + B) x - b
     groups: dict[Expr, list[int]] = {}
     for i, (_, _, m) in enumerate(parts):
@@ -463,7 +463,7 @@ def factor_terms(terms: list[Expr], used: Used | None, inner: bool = False) -> E
         if len(members) >= 2 and len(members) < len(terms):
             _note(used, "simplify")
             inner_terms = [mul(num(parts[i][0]), *parts[i][1], *parts[i][2][:-1]) for i in members]
-            combined = mul(factor_terms(order_terms(inner_terms), used, inner=True), last)
+            combined = mul(factor_terms(order_terms(inner_terms), used, nested=True), last)
             rest = [t for i, t in enumerate(terms) if i not in members]
             return add(*order_terms([combined, *rest]))
     return add(*terms)
@@ -738,7 +738,7 @@ def _local(node: Expr, used: Used | None) -> Expr:
         and node.exponent.denominator == 1
     ):
         c = node.base.factors[0].value
-        return mul(num(c**node.exponent), power(mul(*node.base.factors[1:]), node.exponent))
+        return mul(num(c ** int(node.exponent)), power(mul(*node.base.factors[1:]), node.exponent))
     if isinstance(node, Hadamard):
         return _recognise_elementwise_sigmoid(node, used)
     if isinstance(node, HadamardDiv):
@@ -746,7 +746,7 @@ def _local(node: Expr, used: Used | None) -> Expr:
     if isinstance(node, Inverse) and isinstance(node.arg, MatMul) and isinstance(node.arg.factors[0], Number):
         # (cA)^{-1} = c^{-1} A^{-1}
         c = node.arg.factors[0].value
-        return mul(num(1 / c), Inverse(mul(*node.arg.factors[1:]), node.shape))
+        return mul(num(Fraction(1) / c), Inverse(mul(*node.arg.factors[1:]), node.shape))
     if isinstance(node, Inverse) and isinstance(node.arg, Add):
         # (2A + 2B)^{-1} = 1/2 (A + B)^{-1}
         coefficients = {split_term(t)[0] for t in node.arg.terms}
