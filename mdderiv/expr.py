@@ -617,7 +617,17 @@ def _node_eq(self: Expr, other: object) -> bool:
         return False
     if _node_hash(self) != _node_hash(other):  # type: ignore[arg-type]
         return False
-    return all(getattr(self, f) == getattr(other, f) for f in self.__dataclass_fields__)  # type: ignore[attr-defined]
+    for name in self.__dataclass_fields__:  # type: ignore[attr-defined]
+        mine, theirs = getattr(self, name), getattr(other, name)
+        if mine is theirs:
+            continue
+        if mine != theirs:
+            return False
+        # equal but distinct: let ``other`` share this node's child, so the next
+        # comparison of the two is an identity check (equal values, so no one
+        # can tell the difference) — it keeps repeated deep comparisons linear
+        object.__setattr__(other, name, mine)
+    return True
 
 
 def _install_hashing(base: type) -> None:

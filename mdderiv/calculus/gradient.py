@@ -66,13 +66,18 @@ class GradientRun:
 
 def active_symbols(problem: Problem) -> tuple[frozenset[Symbol], frozenset[Symbol]]:
     """(variables, intermediates that depend on a variable)."""
+    cached = problem.__dict__.get("_active")
+    if cached is not None and cached[0] == tuple(problem.wrt):
+        return cached[1]  # type: ignore[no-any-return]
     variables = frozenset(problem.wrt)
     depends: set[Symbol] = set()
     for definition in problem.definitions[:-1]:
         used = free_symbols(definition.expr)
         if used & variables or used & depends:
             depends.add(definition.symbol)
-    return variables, frozenset(depends)
+    result = (variables, frozenset(depends))
+    problem.__dict__["_active"] = (tuple(problem.wrt), result)
+    return result
 
 
 def prepared_objective(problem: Problem, section: Section) -> Expr:
@@ -171,9 +176,15 @@ def _differential_of(term: Expr) -> Symbol:
 
 
 def substitute(expr: Expr, values: dict[Symbol, Expr], objective: str) -> Expr:
+    """Replace every placeholder ∂f/∂Y by its value, recursively (a value may
+    itself hold placeholders of later names); each value is expanded once."""
+    done: dict[Symbol, Expr] = {}
+
     def visit(node: Expr) -> Expr:
         if isinstance(node, GradientName) and node.objective == objective and node.of in values:
-            return values[node.of]
+            if node.of not in done:
+                done[node.of] = map_tree(values[node.of], visit)
+            return done[node.of]
         return node
 
     return map_tree(expr, visit)
@@ -215,6 +226,11 @@ def _finish(run: GradientRun, symbol: Symbol, sections: list[Section] | None = N
     parts = run.parts[symbol]
     total = add(*parts) if len(parts) > 1 else parts[0]
     rules: list[str] = []
+    if sections is None:
+        # an intermediate's value keeps its placeholders: substituting here
+        # would rebuild ever longer expressions at every layer (quadratic in
+        # the depth); the variables' results substitute once, at the end
+        return simplify(total, rules, run.folding())
     substituted = substitute(total, run.values, run.objective.name)
     value = simplify(substituted, rules, run.folding())
     if sections is None or (value == parts[-1] and len(parts) == 1):

@@ -96,7 +96,12 @@ def is_symmetric(expr: Expr) -> bool:
 
 
 def _transpose_count(expr: Expr) -> int:
-    return sum(1 for node in expr.walk() if isinstance(node, Transpose))
+    """How many transposes a tree holds (cached on the node)."""
+    cached = expr.__dict__.get("_transposes")
+    if cached is None:
+        cached = int(isinstance(expr, Transpose)) + sum(_transpose_count(c) for c in expr.children())
+        object.__setattr__(expr, "_transposes", cached)
+    return cached
 
 
 def push_transpose(expr: Expr, used: Used | None = None) -> Expr:
@@ -629,42 +634,60 @@ def pull_out_of_sum(expr: IndexedSum) -> Expr:
 # --------------------------------------------------------------------------- definitions
 
 
+class _Folding:
+    """Named definitions prepared once for folding: an exact-match table, and
+    the products indexed by their first matrix factor (so a node is compared
+    only with the few definitions that could match it, not with all of them)."""
+
+    def __init__(self, names: Sequence[tuple[Symbol, Expr]]) -> None:
+        self.exact: dict[Expr, Symbol] = {}
+        self.products: dict[Expr, list[tuple[Symbol, Fraction, list[Expr], list[Expr]]]] = {}
+        for symbol, definition in names:
+            self.exact.setdefault(definition, symbol)
+            if isinstance(definition, MatMul):
+                coefficient, scalars, matrices = split_term(definition)
+                if matrices:
+                    self.products.setdefault(matrices[0], []).append((symbol, coefficient, scalars, matrices))
+
+    def visit(self, node: Expr, used: Used | None) -> Expr:
+        symbol = self.exact.get(node)
+        if symbol is not None:
+            _note(used, "substitute")
+            return symbol
+        if isinstance(node, MatMul) and self.products:
+            return self._in_product(node, used)
+        return node
+
+    def _in_product(self, node: MatMul, used: Used | None) -> Expr:
+        coefficient, scalars, matrices = split_term(node)
+        for start, first in enumerate(matrices):
+            for symbol, d_coef, d_scalars, d_matrices in self.products.get(first, ()):
+                stop = start + len(d_matrices)
+                if matrices[start:stop] != d_matrices or any(s not in scalars for s in d_scalars):
+                    continue
+                rest_scalars = list(scalars)
+                for s in d_scalars:
+                    rest_scalars.remove(s)
+                new_matrices = matrices[:start] + [symbol] + matrices[stop:]
+                _note(used, "substitute")
+                return mul(num(coefficient / d_coef), *rest_scalars, *new_matrices)
+        return node
+
+
+_FOLDINGS: dict[tuple[tuple[Symbol, Expr], ...], _Folding] = {}
+
+
 def fold_definitions(expr: Expr, names: Sequence[tuple[Symbol, Expr]], used: Used | None) -> Expr:
     """Replace sub-expressions equal to a named definition by the name."""
     if not names:
         return expr
-
-    def visit(node: Expr) -> Expr:
-        for symbol, definition in names:
-            if node == definition:
-                _note(used, "substitute")
-                return symbol
-        if isinstance(node, MatMul):
-            return _fold_in_product(node, names, used)
-        return node
-
-    return map_tree(expr, visit)
-
-
-def _fold_in_product(node: MatMul, names: Sequence[tuple[Symbol, Expr]], used: Used | None) -> Expr:
-    coefficient, scalars, matrices = split_term(node)
-    for symbol, definition in names:
-        if not isinstance(definition, MatMul):
-            continue
-        d_coef, d_scalars, d_matrices = split_term(definition)
-        if not d_matrices or len(d_matrices) > len(matrices):
-            continue
-        if any(s not in scalars for s in d_scalars):
-            continue
-        for start in range(len(matrices) - len(d_matrices) + 1):
-            if matrices[start : start + len(d_matrices)] == d_matrices:
-                rest_scalars = list(scalars)
-                for s in d_scalars:
-                    rest_scalars.remove(s)
-                new_matrices = matrices[:start] + [symbol] + matrices[start + len(d_matrices) :]
-                _note(used, "substitute")
-                return mul(num(coefficient / d_coef), *rest_scalars, *new_matrices)
-    return node
+    key = tuple(names)
+    folding = _FOLDINGS.get(key)
+    if folding is None:
+        if len(_FOLDINGS) > 1000:
+            _FOLDINGS.clear()
+        folding = _FOLDINGS[key] = _Folding(names)
+    return map_tree(expr, lambda node: folding.visit(node, used))
 
 
 # --------------------------------------------------------------------------- the whole pass
