@@ -209,7 +209,7 @@ class NumpyPrinter:
         if matrices:
             # the matrix chain first, then times the scalars: @ and * share one
             # precedence level, so a parenthesised chain keeps the reading plain
-            matrix = " @ ".join(_paren(self._print(f), MUL + 1) for f in matrices)
+            matrix = self._chain(matrices)
             if chain and len(matrices) > 1:
                 matrix = f"({matrix})"
             chain.append(matrix)
@@ -218,6 +218,52 @@ class NumpyPrinter:
         if coefficient != 1 or not chain:
             chain.insert(0, _paren(_number(coefficient), MUL))
         return (" * ".join(chain), MUL)
+
+    def _diagonal(self, expr: Expr) -> str | None:
+        """The vector v when ``expr`` is diag(v) (or its inverse, 1/v)."""
+        if isinstance(expr, Diag) and expr.arg.shape[1] == 1:
+            return _paren(self._print(expr.arg), ATOM)
+        if isinstance(expr, Inverse) and isinstance(expr.arg, Diag) and expr.arg.arg.shape[1] == 1:
+            return f"(1 / {_paren(self._print(expr.arg.arg), ATOM)})"
+        return None
+
+    def _permutation(self, expr: Commutation) -> str:
+        m = _paren(self.dim(expr.rows), MUL + 1)
+        n = _paren(self.dim(expr.cols), MUL + 1)
+        return f'np.arange({m} * {n}).reshape({m}, {n}, order="F").ravel()'
+
+    def _chain(self, matrices: list[Expr]) -> str:
+        """``A @ B @ …`` where a diagonal matrix scales rows or columns and the
+        commutation matrix permutes them: never an n×n diagonal or an
+        n²×n² permutation matrix built densely (O(n³) and O(n⁶) products)."""
+        acc: str | None = None
+        pending: list[str] = []  # what to apply to the next factor, innermost first
+        for factor in matrices:
+            vector = self._diagonal(factor)
+            if vector is not None:
+                if acc is None:
+                    pending.append(f"{vector} * ")
+                else:
+                    acc = f"({acc}) * {vector}.T"
+                continue
+            if isinstance(factor, Commutation):
+                perm = self._permutation(factor)
+                if acc is None:
+                    pending.append(f"[{perm}]")
+                else:
+                    acc = f"({acc})[:, np.argsort({perm})]"
+                continue
+            code = _paren(self._print(factor), MUL + 1)
+            for action in reversed(pending):
+                code = f"({code}){action}" if action.startswith("[") else f"({action}{code})"
+            pending = []
+            acc = code if acc is None else f"{acc} @ {code}"
+        if pending:  # the chain ended in diagonals or permutations: build them
+            dense = [self._print(f)[0] for f in matrices if self._diagonal(f) is not None or isinstance(f, Commutation)]
+            tail = " @ ".join(_paren((d, ATOM), MUL + 1) for d in dense[-len(pending):])
+            acc = tail if acc is None else f"{acc} @ {tail}"
+        assert acc is not None
+        return acc
 
     def _binary(self, left: Expr, right: Expr, op: str) -> Code:
         return (f"{_paren(self._print(left), MUL)} {op} {_paren(self._print(right), MUL + 1)}", MUL)
