@@ -994,28 +994,23 @@ def report(args, info, rows, drows, hrows, herows, backend, elapsed) -> str:
 
 
 SCALING_NOTE = (
-    "Where the time goes (cProfile, `--profile 64` and `--profile 32`): in the definitions form "
-    "it is `fold_definitions` in `calculus/simplify.py`: for every node of every intermediate "
-    "gradient it loops over all earlier definitions (`node == definition`, cheap per comparison "
-    "thanks to the cached node hashes, but L comparisons per node) and re-splits every definition "
-    "at every product node — O(L) per node, O(L²) per derivation, while the LaTeX grows only "
-    "linearly; a dict from definition to name (and the definitions split once) would make it "
-    "linear. In the nested form the shown derivation itself grows faster than L (every chain "
-    "step repeats the nested rest of the network), and `_transpose_count` in "
-    "`calculus/simplify.py` walks the whole subtree each time it is called, which is quadratic "
-    "in the nesting depth; the parser also refuses nesting deeper than 100 levels, which "
-    "L = 64 exceeds."
+    "Where the time goes (cProfile, `--profile 64`): in the definitions form, one chain-rule "
+    "stage per layer, each of about the same size, so the time grows linearly; the definitions "
+    "are folded through an index prepared once, intermediate gradients keep their "
+    "placeholders until the final results, and equal subtrees share their children after a "
+    "comparison, so repeated deep comparisons stay cheap. In the nested form the derivation "
+    "shown itself grows faster than L (every chain step repeats the nested rest of the "
+    "network), which is what the exponent measures; the parser refuses nesting deeper than "
+    "100 levels, which L = 64 exceeds — write deep networks with definitions."
 )
 
 HESSIAN_NOTE = (
     "Notes. For xᵀAx the closed form is just `A + A.T`; autodiff still traces the function and "
-    "runs n vectorised passes. Where a row shows the closed form barely faster or slower than "
-    "autodiff, the engine's NumPy source is the reason: in the batch logistic loss it builds "
-    "m×m `np.diagflat` matrices, multiplies by them densely and inverts a diagonal matrix with "
-    "`np.linalg.inv` (O(m³)) instead of scaling rows (`X.T @ (s * X)`, O(mn²)); for `log|X|` "
-    "it builds the commutation matrix as a permuted n²×n² identity and multiplies by it "
-    "(O(n⁶)) instead of permuting columns (O(n⁴)). `torch.func.hessian` (forward over "
-    "reverse) is much slower than `jacrev(jacrev)` for ‖Xw − y‖² at large n on this CPU, "
+    "runs n vectorised passes. The generated NumPy scales rows or columns for diagonal "
+    "matrices and permutes for the commutation matrix (no dense n×n diagonal or n²×n² "
+    "permutation products). Where the closed form is only a few times faster, both sides are "
+    "dominated by the same dense products (XᵀX at n = 1000). `torch.func.hessian` (forward "
+    "over reverse) is much slower than `jacrev(jacrev)` for ‖Xw − y‖² at large n on this CPU, "
     "hence both columns."
 )
 

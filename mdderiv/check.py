@@ -110,7 +110,9 @@ def _directions(result: Result, values: dict[str, np.ndarray], rng: np.random.Ge
     out = []
     for _ in range(DIRECTIONS):
         v = rng.standard_normal(shape)
-        if result.kind == "symmetric gradient":
+        if result.kind == "symmetric gradient" or (result.kind == "hessian" and result.wrt.symmetric):
+            # a symmetric variable only moves in symmetric directions; there the
+            # simplifications that used X^T = X hold
             v = (v + v.T) / 2
         out.append(v)
     return out

@@ -57,7 +57,8 @@ def hessian(problem: Problem, variable: Symbol, gradient: Expr, sections: list[S
         section.add(label, expr, "substitute")
     m = derivative_matrix(expr, variable, section, Differential(label))  # type: ignore[arg-type]
     name = GradientName(objective, variable, hessian=True)
-    section.add(name, m, "read_off_hessian")
+    note = "hessian_symmetric" if variable.symmetric and not variable.is_scalar else None
+    section.add(name, m, "read_off_hessian", note=note)
     return Result(variable, m, name, "hessian", "denominator")
 
 

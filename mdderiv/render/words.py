@@ -40,6 +40,10 @@ WORDS: dict[str, dict[str, str]] = {
         "zh": "只在对称矩阵中变化时的梯度",
     },
     "note.no_closed_form": {"en": "no closed form", "zh": "没有闭式解"},
+    "note.hessian_symmetric": {
+        "en": "for symmetric dX, the space this variable lives in",
+        "zh": "对称的 dX 上（该变量所在的空间）",
+    },
 }
 
 
