@@ -21,7 +21,12 @@ from support import BAD, BAD_LINE, GOOD, GOOD2, fake_derive, run
 import mdderiv
 from mdderiv.markdown import fence as fence_module
 from mdderiv.markdown.blocks import BlockCache, Outcome
-from mdderiv.markdown.prefetch import MIN_BLOCKS, _context, find_candidates, resolve_workers
+from mdderiv.markdown.prefetch import (
+    MIN_BLOCKS,
+    _context,
+    find_candidates,
+    resolve_workers,
+)
 
 MATH = re.compile(r'<div class="arithmatex">\\\[\n(.*?)\n\\\]</div>', re.DOTALL)
 FRONT = "---\ntitle: A page\n---\n\n"
@@ -257,3 +262,15 @@ def test_disk_cache_is_one_file_read_once_and_survives_a_torn_line(tmp_path: Pat
     assert again.get("k1") == good and again.get("k2") == bad and again.get("k3") is None
     assert "k1" in again and "k3" not in again
     assert BlockCache(enabled=False, directory=tmp_path).get("k1") is None
+
+
+def test_disk_cache_drops_superseded_lines_when_read(tmp_path: Path) -> None:
+    cache = BlockCache(directory=tmp_path)
+    for n in range(150):
+        cache.put("same", Outcome(latex=f"v{n}"))
+        cache.flush()
+    path = tmp_path / "outcomes-1.jsonl"
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 150
+    BlockCache.clear_memory()
+    assert BlockCache(directory=tmp_path).get("same") == Outcome(latex="v149")
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 1

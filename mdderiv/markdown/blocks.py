@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
@@ -18,7 +19,8 @@ import re
 import tempfile
 import threading
 from collections import OrderedDict
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, astuple, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -30,7 +32,9 @@ __all__ = [
     "BlockCache",
     "InfoError",
     "Outcome",
+    "block_options",
     "derive_block",
+    "derive_many",
     "is_derive_info",
     "parse_info",
 ]
@@ -111,7 +115,7 @@ class Outcome:
     """
 
     latex: str = ""
-    markdown: str = ""
+    markdown: str = ""  # no longer filled in (nothing read it); kept for old callers
     error: str | None = None
     line: int = 0
     column: int = 0
@@ -142,17 +146,16 @@ STATS = DeriveStats()
 
 
 def _run_engine(body: str, options: Options) -> Outcome:
-    """Call the engine; turn every failure into an :class:`Outcome`."""
+    """Call the engine; turn every failure into an :class:`Outcome`.
+
+    Only the LaTeX is kept: it is all any integration shows (the Markdown
+    rendering would cost a third more per block and nothing reads it).
+    """
     import mdderiv  # late: tests monkeypatch mdderiv.derive
 
     try:
         derivation = mdderiv.derive(body, defaults=options)
-        latex = derivation.latex()
-        try:
-            markdown = derivation.markdown()
-        except Exception:  # noqa: BLE001 - the LaTeX alone is enough for every integration
-            markdown = ""
-        return Outcome(latex=latex, markdown=markdown)
+        return Outcome(latex=derivation.latex())
     except DeriveError as err:
         return Outcome(error=err.message, line=err.line, column=err.column)
     except RecursionError:
@@ -167,30 +170,149 @@ def _run_engine(body: str, options: Options) -> Outcome:
         )
 
 
+# -- the disk cache: one append-only file per directory ------------------------------------
+
+DISK_FILE = "outcomes-1.jsonl"
+
+
+class _DiskCache:
+    """The outcomes kept in one directory: ``outcomes-1.jsonl``, one JSON line
+    ``[key, {outcome}]`` per entry, later lines winning.
+
+    Read once per process (on the first lookup); new entries are appended in
+    one write by :meth:`flush`.  A file with many superseded lines, or more
+    than ``max_entries`` entries, is rewritten (newest kept) when it is read.
+    A damaged line, or a directory that cannot be read or written, only costs
+    speed.
+    """
+
+    max_entries = 20000
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.path = directory / DISK_FILE
+        self.entries: dict[str, Outcome] | None = None
+        self.pending: dict[str, Outcome] = {}
+        self.lock = threading.Lock()
+
+    def load(self) -> dict[str, Outcome]:
+        with self.lock:
+            if self.entries is None:
+                self.entries = self._read()
+            return self.entries
+
+    def _read(self) -> dict[str, Outcome]:
+        entries: dict[str, Outcome] = {}
+        lines = 0
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                for line in handle:
+                    lines += 1
+                    try:
+                        key, data = json.loads(line)
+                        outcome = Outcome(**data)
+                    except (ValueError, TypeError):
+                        continue  # a torn or foreign line
+                    entries.pop(key, None)  # re-inserted: keep newest last
+                    entries[key] = outcome
+        except OSError:
+            return entries
+        trimmed = len(entries) > self.max_entries
+        if trimmed:
+            for key in list(entries)[: len(entries) - self.max_entries]:
+                del entries[key]
+        if trimmed or lines > 2 * len(entries) + 100:
+            self._rewrite(entries)
+        return entries
+
+    def _rewrite(self, entries: dict[str, Outcome]) -> None:
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.writelines(_line(key, outcome) for key, outcome in entries.items())
+            os.replace(tmp, self.path)
+        except OSError:
+            pass
+
+    def add(self, key: str, outcome: Outcome) -> None:
+        entries = self.load()
+        with self.lock:
+            entries[key] = outcome
+            self.pending[key] = outcome
+        _register_flush()
+
+    def flush(self) -> None:
+        with self.lock:
+            if not self.pending:
+                return
+            text = "".join(_line(key, outcome) for key, outcome in self.pending.items())
+            self.pending.clear()
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError:
+            pass  # a read-only cache directory only costs speed
+
+
+def _line(key: str, outcome: Outcome) -> str:
+    return json.dumps([key, outcome.to_json()], ensure_ascii=False) + "\n"
+
+
+_flush_registered = False
+
+
+def _register_flush() -> None:
+    global _flush_registered
+    if not _flush_registered:
+        _flush_registered = True
+        atexit.register(BlockCache.flush_all)
+
+
 class BlockCache:
     """Outcomes keyed by block text + options + mdderiv version.
 
     The in-memory part is shared by every instance in the process (MkDocs
     re-creates plugins on each ``serve`` rebuild); ``directory`` adds a disk
-    cache that survives separate builds.  ``enabled=False`` derives every time.
+    cache that survives separate builds (written by :meth:`flush`, at the
+    latest when the process exits).  ``enabled=False`` derives every time.
+
+    ``prefetched`` holds outcomes derived ahead of time (in worker processes)
+    for this instance only, and ``pending`` the keys still being derived
+    there, each with a function that waits for it and moves it (and the rest
+    of its batch) into ``prefetched``; :func:`derive_block` takes them as if
+    it had derived them itself.
     """
 
     _memory: ClassVar[OrderedDict[str, Outcome]] = OrderedDict()
+    _disks: ClassVar[dict[Path, _DiskCache]] = {}
     _lock: ClassVar[threading.Lock] = threading.Lock()
     max_entries = 4096
 
     def __init__(self, enabled: bool = True, directory: str | os.PathLike[str] | None = None):
         self.enabled = enabled
         self.directory = Path(directory) if directory else None
+        self.prefetched: dict[str, Outcome] = {}
+        self.pending: dict[str, Callable[[], None]] = {}
+        self._disk: _DiskCache | None = None
+        if enabled and self.directory is not None:
+            resolved = self.directory.resolve()
+            with self._lock:
+                self._disk = self._disks.get(resolved)
+                if self._disk is None:
+                    self._disk = self._disks[resolved] = _DiskCache(resolved)
 
     @staticmethod
     def key(body: str, options: Options) -> str:
-        from mdderiv import __version__
+        prefix = _KEY_PREFIXES.get(options)
+        if prefix is None:
+            from mdderiv import __version__
 
-        payload = json.dumps(
-            {"version": __version__, "body": body, "options": asdict(options)}, sort_keys=True
-        )
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+            prefix = json.dumps({"version": __version__, "options": asdict(options)}, sort_keys=True)
+            if len(_KEY_PREFIXES) > 256:
+                _KEY_PREFIXES.clear()
+            _KEY_PREFIXES[options] = prefix
+        return hashlib.sha256(f"{prefix}\0{body}".encode()).hexdigest()
 
     def get(self, key: str) -> Outcome | None:
         if not self.enabled:
@@ -200,31 +322,50 @@ class BlockCache:
             if hit is not None:
                 self._memory.move_to_end(key)
                 return hit
-        if self.directory is not None:
-            path = self.directory / f"{key}.json"
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-                outcome = Outcome(**data)
-            except (OSError, ValueError, TypeError):
-                return None
-            self._remember(key, outcome)
+        if self._disk is not None:
+            outcome = self._disk.load().get(key)
+            if outcome is not None:
+                self._remember(key, outcome)
             return outcome
         return None
+
+    def __contains__(self, key: str) -> bool:
+        if not self.enabled:
+            return False
+        with self._lock:
+            if key in self._memory:
+                return True
+        return self._disk is not None and key in self._disk.load()
 
     def put(self, key: str, outcome: Outcome) -> None:
         # an engine crash may be fixed by the next edit of mdderiv: never keep it
         if not self.enabled or outcome.internal:
             return
         self._remember(key, outcome)
-        if self.directory is not None:
-            try:
-                self.directory.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(outcome.to_json(), handle)
-                os.replace(tmp, self.directory / f"{key}.json")
-            except OSError:
-                pass  # a read-only cache directory only costs speed
+        if self._disk is not None:
+            self._disk.add(key, outcome)
+
+    def take_prefetched(self, key: str) -> Outcome | None:
+        """The outcome derived ahead for ``key``, waiting for it if it is still
+        being derived; None if there is none (or its worker failed)."""
+        outcome = self.prefetched.get(key)
+        if outcome is None:
+            wait = self.pending.get(key)
+            if wait is None:
+                return None
+            wait()
+            self.pending.pop(key, None)
+            outcome = self.prefetched.get(key)
+            if outcome is None:
+                return None
+        if self.enabled:  # from now on the cache answers for this block
+            del self.prefetched[key]
+        return outcome
+
+    def flush(self) -> None:
+        """Write new entries to the disk cache now."""
+        if self._disk is not None:
+            self._disk.flush()
 
     def _remember(self, key: str, outcome: Outcome) -> None:
         with self._lock:
@@ -234,9 +375,34 @@ class BlockCache:
                 self._memory.popitem(last=False)
 
     @classmethod
+    def flush_all(cls) -> None:
+        with cls._lock:
+            disks = list(cls._disks.values())
+        for disk in disks:
+            disk.flush()
+
+    @classmethod
     def clear_memory(cls) -> None:
+        """Forget everything in memory (what is on disk is read again)."""
+        cls.flush_all()
         with cls._lock:
             cls._memory.clear()
+            cls._disks.clear()
+
+
+_KEY_PREFIXES: dict[Options, str] = {}
+
+
+def block_options(info: str, defaults: Options) -> Options | Outcome:
+    """The options of a block whose info line (after ``derive``) is ``info``,
+    or the :class:`Outcome` of a bad info line."""
+    if not info or info.isspace():
+        return defaults
+    try:
+        info_values = parse_info(info)
+    except InfoError as err:
+        return Outcome(error=err.message, line=1, column=err.column, on_info_line=True)
+    return defaults.merged(info_values) if info_values else defaults
 
 
 def derive_block(
@@ -250,20 +416,32 @@ def derive_block(
 
     Never raises: errors come back in the :class:`Outcome`.
     """
-    defaults = defaults or Options()
-    try:
-        info_values = parse_info(info)
-    except InfoError as err:
-        return Outcome(error=err.message, line=1, column=err.column, on_info_line=True)
-    options = defaults.merged(info_values) if info_values else defaults
+    options = block_options(info, defaults or Options())
+    if isinstance(options, Outcome):
+        return options
     key = BlockCache.key(body, options)
     if cache is not None:
         hit = cache.get(key)
         if hit is not None:
             STATS.cached += 1
             return hit
+        ahead = cache.take_prefetched(key)
+        if ahead is not None:
+            STATS.derived += 1
+            cache.put(key, ahead)
+            return ahead
     STATS.derived += 1
     outcome = _run_engine(body, options)
     if cache is not None:
         cache.put(key, outcome)
     return outcome
+
+
+def derive_many(items: list[tuple[str, Options]]) -> list[tuple[Any, ...]]:
+    """Derive ``(body, options)`` pairs; plain tuples of the outcomes' fields
+    (strings, numbers, flags), for worker processes to send back."""
+    return [astuple(_run_engine(body, options)) for body, options in items]
+
+
+def outcome_from_tuple(fields: tuple[Any, ...]) -> Outcome:
+    return Outcome(*fields)

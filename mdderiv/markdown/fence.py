@@ -71,7 +71,9 @@ class FenceContext:
     """What the fence needs to know besides the page text.
 
     The MkDocs plugin shares one context with the extension and updates
-    ``filename`` and ``line_offset`` (front matter) before each page.
+    ``filename`` and ``line_offset`` (front matter) before each page; it may
+    instead set ``line_offset_source``, a function that works the offset out
+    only when a block of the page fails.
     """
 
     defaults: Options = field(default_factory=Options)
@@ -79,6 +81,14 @@ class FenceContext:
     line_offset: int = 0
     cache: BlockCache = field(default_factory=BlockCache)
     report: Callable[[BlockFailure], None] = _log_failure
+    line_offset_source: Callable[[], int] | None = None
+
+    def offset(self) -> int:
+        """``line_offset``, asking ``line_offset_source`` (once) if it is set."""
+        if self.line_offset_source is not None:
+            source, self.line_offset_source = self.line_offset_source, None
+            self.line_offset = source()
+        return self.line_offset
 
 
 @dataclass
@@ -86,7 +96,7 @@ class _Pending:
     body: str
     info: str
     info_col: int  # 0-based column of `info` in the fence line
-    fence_line: int  # 1-based line of the opening fence in the page
+    fence_line: int  # 1-based line of the opening fence in the Markdown text (add the context's offset)
     indent: int
 
 
@@ -104,13 +114,15 @@ class _State:
         self.fence_ws = ""
         self.removed_lines = 0  # lines dropped by preprocessors before fences (meta)
         self.lines_before = 0
+        self.marker_prefix = f'<div data-mdderiv-block="{self.nonce}-'
 
     def marker(self, index: int) -> str:
-        return f'<div data-mdderiv-block="{self.nonce}-{index}"></div>'
+        return f'{self.marker_prefix}{index}"></div>'
 
-    @property
-    def marker_re(self) -> re.Pattern[str]:
-        return re.compile(rf'<div data-mdderiv-block="{self.nonce}-(\d+)"></div>')
+
+# one pattern for every page (compiling one per page costs more than the page's blocks
+# when they come from the cache); the nonce is checked in the match
+_MARKER = re.compile(r'<div data-mdderiv-block="([0-9a-f]+)-(\d+)"></div>')
 
 
 def _state(md: Markdown) -> _State:
@@ -156,12 +168,11 @@ def fence_format(
     options = options or {}
     assert md is not None
     state = _state(md)
-    offset = state.context.line_offset + state.removed_lines
     pending = _Pending(
         body=src,
         info=str(options.get("info", "")),
         info_col=int(options.get("info_col", 0)),
-        fence_line=state.fence_start + 1 + offset,
+        fence_line=state.fence_start + 1 + state.removed_lines,
         indent=len(state.fence_ws),
     )
     if "mdderiv_blocks" not in md.postprocessors:
@@ -211,7 +222,8 @@ def _render(state: _State, pending: _Pending) -> str:
     outcome = derive_block(pending.body, pending.info, context.defaults, context.cache)
     if outcome.ok:
         return math_html(outcome)
-    line, column = locate(outcome, pending.fence_line, pending.indent, pending.info_col)
+    fence_line = pending.fence_line + context.offset()
+    line, column = locate(outcome, fence_line, pending.indent, pending.info_col)
     failure = BlockFailure(context.filename, line, column, outcome.error or "error")
     state.failures.append(failure)
     context.report(failure)
@@ -324,13 +336,13 @@ class _BlocksPostprocessor(Postprocessor):
 
     def run(self, text: str) -> str:
         state = self.state
-        if not state.pending:
+        if not state.pending or state.marker_prefix not in text:
             return text
         comments = [(m.start(), m.end()) for m in _COMMENT.finditer(text)]
 
         def substitute(match: re.Match[str]) -> str:
-            index = int(match.group(1))
-            if index >= len(state.pending):
+            index = int(match.group(2))
+            if match.group(1) != state.nonce or index >= len(state.pending):
                 return match.group(0)
             pending = state.pending[index]
             if any(start <= match.start() < end for start, end in comments):
@@ -341,7 +353,7 @@ class _BlocksPostprocessor(Postprocessor):
             return state.resolved[index]
 
         # Not cleared here: toc runs the postprocessors on heading text first.
-        return state.marker_re.sub(substitute, text)
+        return _MARKER.sub(substitute, text)
 
 
 class MdderivExtension(Extension):

@@ -7,6 +7,10 @@
   front-matter lines MkDocs stripped, so errors read ``docs/page.md:LINE:COL``;
 * ``on_post_page`` adds MathJax to pages with math, unless the site loads a
   renderer itself;
+* ``on_files`` scans the pages for ``derive`` fences and, when at least
+  :data:`~.prefetch.MIN_BLOCKS` of them are not cached, starts deriving them
+  in ``workers`` processes; the pages, rendered meanwhile, wait for the
+  blocks they need (see :mod:`.prefetch`); ``on_post_build`` stops the workers;
 * blocks are cached by text + options + mdderiv version (in memory for the
   whole process, so ``mkdocs serve`` re-derives only what changed, and on disk).
 
@@ -19,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +38,7 @@ from mkdocs.utils import get_relative_url
 from ..options import CHOICES, Options
 from .blocks import STATS, BlockCache
 from .fence import BlockFailure, FenceContext, MdderivExtension
+from .prefetch import Prefetch, PrefetchResult, SourceScanner, prefetch, resolve_workers
 
 __all__ = ["MATHJAX_CDN", "MdderivConfig", "MdderivPlugin", "front_matter_lines"]
 
@@ -97,6 +103,21 @@ def front_matter_lines(source: str, markdown: str | None = None) -> int:
     return source[:end].count("\n") + len(rest) - len(rest.lstrip("\n"))
 
 
+class _Workers(c.BaseConfigOption[int | str]):
+    """``auto`` or a number of processes (0: derive during rendering only)."""
+
+    def __init__(self, default: int | str = "auto") -> None:
+        super().__init__()
+        self.default = default
+
+    def run_validation(self, value: object) -> int | str:
+        if value == "auto":
+            return "auto"
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+        raise c.ValidationError(f"expected 'auto' or a number of processes (0 or more), not {value!r}")
+
+
 class MdderivConfig(base.Config):
     """``plugins: - mdderiv: {…}`` — site-wide defaults for every block option."""
 
@@ -111,6 +132,11 @@ class MdderivConfig(base.Config):
     mathjax_url = c.Type(str, default=MATHJAX_CDN)
     cache = c.Type(bool, default=True)
     cache_dir = c.Type(str, default=".mdderiv-cache")
+    workers = _Workers()
+
+
+def _content(file: Any) -> str:
+    return str(file.content_string)
 
 
 def _names(extensions: list[Any]) -> list[str]:
@@ -127,6 +153,8 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
         self.derived = 0  # blocks derived in the last build (not taken from cache)
         self.cached = 0  # blocks taken from the cache in the last build
         self._stats_at_start = (0, 0)
+        self.prefetch = PrefetchResult()  # what the pre-pass did in the last build
+        self._prefetch: Prefetch | None = None
 
     def _report(self, failure: BlockFailure) -> None:
         self.failures.append(failure)
@@ -181,25 +209,50 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
         self.failures = []
         self._stats_at_start = (STATS.derived, STATS.cached)
 
+    def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
+        self._end_prefetch()
+        self.prefetch = PrefetchResult()
+        workers = resolve_workers(self.config.workers)
+        if workers < 1:
+            return files
+
+        scanner = SourceScanner()
+        defaults = self.context.defaults
+        found: list[Any] = []
+        for file in files.documentation_pages():
+            try:
+                found += scanner.scan(file.abs_src_path, partial(_content, file), defaults)
+            except (OSError, UnicodeDecodeError, AssertionError):
+                continue  # MkDocs reports it when it reads the page
+        self._prefetch = prefetch(found, self.context.cache, workers)
+        self.prefetch = self._prefetch.result
+        return files
+
     def on_page_markdown(self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
         path = page.file.abs_src_path
-        offset = 0
+        context = self.context
+        context.line_offset = 0
         if path and os.path.isfile(path):
-            try:
-                with open(path, encoding="utf-8-sig", errors="replace") as handle:
-                    offset = front_matter_lines(handle.read(), markdown)
-            except OSError:
-                offset = 0
-            self.context.filename = os.path.relpath(path, self.config_dir).replace(os.sep, "/")
+            context.filename = os.path.relpath(path, self.config_dir).replace(os.sep, "/")
+
+            def offset() -> int:  # read again only if a block of this page fails
+                try:
+                    with open(path, encoding="utf-8-sig", errors="replace") as handle:
+                        return front_matter_lines(handle.read(), markdown)
+                except OSError:
+                    return 0
+
+            context.line_offset_source = offset
         else:  # generated pages have no file on disk
-            self.context.filename = page.file.src_uri
-        self.context.line_offset = offset
+            context.filename = page.file.src_uri
+            context.line_offset_source = None
         return markdown
 
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str | None:
-        if "mdderiv-error" in output or 'class="arithmatex"' in output:
+        has_math = 'class="arithmatex"' in output
+        if has_math or "mdderiv-error" in output:
             output = _insert_head(output, STYLE)
-        if not self.add_mathjax or 'class="arithmatex"' not in output or "MathJax-script" in output:
+        if not has_math or not self.add_mathjax or "MathJax-script" in output:
             return output
         url = self.config.mathjax_url
         if not re.match(r"^([a-z][a-z0-9+.-]*:|/)", url, re.IGNORECASE):
@@ -215,7 +268,29 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
             output = head + MATHJAX_RETYPESET + "\n</body>" + tail
         return output
 
+    def _end_prefetch(self) -> None:
+        handle, self._prefetch = self._prefetch, None
+        if handle is None:
+            return
+        handle.finish()
+        self.context.cache.prefetched.clear()  # candidates that were not blocks after all
+        result = handle.result
+        if result.workers:
+            log.debug(
+                "mdderiv: %d block(s) derived ahead in %d process(es)", result.derived, result.workers
+            )
+        if result.failed:
+            log.info(
+                "mdderiv: worker processes failed (%s); their blocks were derived one by one",
+                result.failed,
+            )
+
+    def on_build_error(self, *, error: Exception) -> None:
+        self._end_prefetch()
+
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        self._end_prefetch()
+        self.context.cache.flush()
         self.derived = STATS.derived - self._stats_at_start[0]
         self.cached = STATS.cached - self._stats_at_start[1]
         log.info(

@@ -1,0 +1,298 @@
+"""Derive a site's blocks in worker processes while its pages render.
+
+A MkDocs build renders pages one after another in one process, so deriving
+the blocks where SuperFences finds them uses one core.  Before the pages are
+rendered, :func:`find_candidates` scans the Markdown sources for ``derive``
+fences the way SuperFences reads them (same header regex, same dedenting of
+nested fences, same whitespace normalisation), and :func:`prefetch` sends
+those not in the cache, in batches in page order, to a process pool.  The
+pages are rendered meanwhile; a page that needs a block still being derived
+waits for its batch (``BlockCache.pending``), then finds the outcome in
+``BlockCache.prefetched``.  Only strings cross between processes: the LaTeX,
+or the error message with its position in the block.
+
+The scan only proposes work: what is a block is still decided by SuperFences
+while the page is rendered.  A candidate that is not a block (a fence in an
+indented code block, an HTML comment, a code example) costs one wasted
+derivation and nothing else; a block the scan misses is derived during
+rendering as before.  Errors are never reported here: the outcome (error
+included) waits until the page reports it with its position.
+
+If a worker process dies, or the pool cannot be started, the blocks not
+derived yet are derived one by one during rendering.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import re
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ..options import Options
+from .blocks import BlockCache, block_options, derive_many, outcome_from_tuple
+
+__all__ = ["MIN_BLOCKS", "Prefetch", "PrefetchResult", "SourceScanner", "candidates", "find_candidates", "prefetch", "resolve_workers"]
+
+log = logging.getLogger("mkdocs.plugins.mdderiv")
+
+MIN_BLOCKS = 20  # fewer uncached blocks than this are derived during rendering
+# where workers must start a fresh interpreter and import mdderiv (no `fork`), the
+# pool pays only for many blocks
+MIN_BLOCKS_SLOW_START = 300
+FENCE_NAME = "derive"
+_TAB_LENGTH = 4  # Python-Markdown's default, which MkDocs keeps
+
+try:  # the header SuperFences itself matches, so the scan agrees with it
+    from pymdownx.superfences import RE_NESTED_FENCE_START as _FENCE_START
+except ImportError:  # pragma: no cover - pymdownx is a dependency
+    _FENCE_START = re.compile(r"(?P<fence>~{3,}|`{3,})(?:[ \t]*\.?(?P<lang>[\w#.+-]+)(?=[\t ]|$))?[^\n]*$")
+
+
+def resolve_workers(setting: int | str) -> int:
+    """Worker processes for ``workers: auto|N``: ``auto`` is the number of
+    CPUs this process may use (at most 8), or 0 when that is 1."""
+    if setting != "auto":
+        return max(0, int(setting))
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return min(cpus, 8) if cpus > 1 else 0
+
+
+def _normalize(text: str) -> list[str]:
+    """What Python-Markdown's ``normalize_whitespace`` does before fences are read."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n") + "\n\n"
+    text = text.expandtabs(_TAB_LENGTH)
+    text = re.sub(r"(?<=\n) +\n", "\n", text)
+    return text.split("\n")
+
+
+def _leading_ws(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def find_candidates(text: str) -> Iterable[tuple[str, str]]:
+    """``(body, info)`` of every fence in ``text`` that SuperFences would
+    hand to the ``derive`` formatter, give or take fences that later turn out
+    not to be blocks.  Fences in block quotes are skipped (they are derived
+    during rendering)."""
+    if FENCE_NAME not in text:
+        return
+    lines = _normalize(text)
+    index, count = 0, len(lines)
+    while index < count:
+        line = lines[index]
+        index += 1
+        if "```" not in line and "~~~" not in line:
+            continue
+        indent = _leading_ws(line)
+        if line[indent : indent + 1] == ">":
+            continue
+        match = _FENCE_START.match(line, indent)
+        if match is None:
+            continue
+        is_derive = match.group("lang") == FENCE_NAME
+        if match.groupdict().get("unrecognized") and not is_derive:
+            continue  # SuperFences does not take such a header as a fence
+        fence = match.group("fence")
+        end = re.compile(re.escape(fence) + r"[ \t]*$")
+        body: list[str] = []
+        closed = False
+        while index < count:
+            inner = lines[index]
+            index += 1
+            if not inner.strip():
+                body.append(inner[indent:])
+                continue
+            if _leading_ws(inner) < indent:
+                break  # not indented enough: SuperFences abandons the fence here
+            content = inner[indent:]
+            if end.match(content):
+                closed = True
+                break
+            body.append(content)
+        if closed and is_derive:
+            yield "\n".join(body), line[match.end("lang") :]
+
+
+@dataclass
+class PrefetchResult:
+    candidates: int = 0  # distinct blocks found by the scan
+    uncached: int = 0  # of those, not in the cache
+    derived: int = 0  # derived by the worker processes
+    workers: int = 0  # processes used (0: none started)
+    failed: str = ""  # why the pool gave up, if it did
+
+
+def _context() -> tuple[multiprocessing.context.BaseContext, bool]:
+    """The start method, and whether workers start at once.
+
+    ``fork``: the workers start at once with the engine already imported.  It
+    is used where it is the platform's default (Linux and the BSDs before
+    Python 3.12), or later while this process runs no other thread (the first
+    build of ``mkdocs serve`` included); elsewhere (macOS, Windows) the
+    platform's safe default, whose workers import mdderiv first.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    threads = threading.active_count()
+    if "fork" in methods and sys.platform != "darwin" and (sys.version_info < (3, 12) or threads == 1):
+        return multiprocessing.get_context("fork"), True
+    if "forkserver" in methods:
+        return multiprocessing.get_context("forkserver"), False
+    return multiprocessing.get_context("spawn"), False
+
+
+Candidate = tuple[str, str, Options]  # cache key, body, options
+
+
+def candidates(text: str, defaults: Options) -> list[Candidate]:
+    """The blocks :func:`find_candidates` finds in ``text``, with their cache
+    keys (blocks with a bad info line are left out: nothing to derive)."""
+    found: list[Candidate] = []
+    for body, info in find_candidates(text):
+        options = block_options(info, defaults)
+        if isinstance(options, Options):
+            found.append((BlockCache.key(body, options), body, options))
+    return found
+
+
+class SourceScanner:
+    """:func:`candidates` of files on disk, remembered by path, size and
+    modification time for the whole process, so a ``mkdocs serve`` rebuild
+    scans only the pages that changed."""
+
+    _memo: ClassVar[dict[tuple[str, int, int, Options], list[Candidate]]] = {}
+    max_entries = 20000
+
+    def scan(self, path: str | None, read: Callable[[], str], defaults: Options) -> list[Candidate]:
+        if not path:
+            return candidates(read(), defaults)
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return []
+        memo_key = (path, stat.st_mtime_ns, stat.st_size, defaults)
+        found = self._memo.get(memo_key)
+        if found is None:
+            found = candidates(read(), defaults)
+            if len(self._memo) >= self.max_entries:
+                self._memo.clear()
+            self._memo[memo_key] = found
+        return found
+
+
+class _Batch:
+    """Blocks sent to a worker together; calling it waits for them."""
+
+    def __init__(self, owner: Prefetch, future: Future[list[tuple[Any, ...]]], keys: list[str]) -> None:
+        self.owner, self.future, self.keys = owner, future, keys
+        self.collected = False
+
+    def __call__(self) -> None:
+        if self.collected:
+            return
+        self.collected = True
+        owner = self.owner
+        try:
+            outcomes = self.future.result()
+        except CancelledError:
+            outcomes = []
+        except Exception as err:  # noqa: BLE001 - a dead worker: these blocks are derived serially
+            owner.result.failed = owner.result.failed or f"{type(err).__name__}: {err}"
+            outcomes = []
+        for key in self.keys:
+            owner.cache.pending.pop(key, None)
+        for key, fields in zip(self.keys, outcomes):
+            owner.cache.prefetched[key] = outcome_from_tuple(fields)
+        owner.result.derived += len(outcomes)
+
+
+class Prefetch:
+    """Blocks being derived in worker processes while the pages render.
+
+    Page rendering waits (through ``cache.pending``) for the batch of a
+    block it needs; :meth:`finish` ends the pool at the end of the build.
+    """
+
+    def __init__(self, cache: BlockCache, result: PrefetchResult | None = None) -> None:
+        self.cache = cache
+        self.result = result or PrefetchResult()
+        self.executor: ProcessPoolExecutor | None = None
+        self.batches: list[_Batch] = []
+
+    def start(self, todo: dict[str, tuple[str, Options]], workers: int, context: Any) -> None:
+        keys = list(todo)
+        workers = min(workers, len(keys))
+        # small batches first, so the first page waits little; then larger ones, so
+        # the messages stay few (several per worker: the load evens out)
+        size = max(1, min(16, len(keys) // (workers * 8)))
+        sizes = [min(size, 2)] * workers
+        chunks, begin = [], 0
+        while begin < len(keys):
+            step = sizes.pop(0) if sizes else size
+            chunks.append(keys[begin : begin + step])
+            begin += step
+        try:
+            self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+            for chunk in chunks:
+                future = self.executor.submit(derive_many, [todo[key] for key in chunk])
+                batch = _Batch(self, future, chunk)
+                self.batches.append(batch)
+                for key in chunk:
+                    self.cache.pending[key] = batch
+        except Exception as err:  # noqa: BLE001 - no pool: every block is derived serially
+            self.result.failed = f"{type(err).__name__}: {err}"
+            self.finish()
+            return
+        self.result.workers = workers
+
+    def finish(self) -> None:
+        """Stop the workers (batches nobody asked for are dropped) and forget
+        what is pending."""
+        executor, self.executor = self.executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+        for batch in self.batches:
+            batch()  # for the counts; outcomes no page asked for are cleared by the caller
+        self.batches.clear()
+        self.cache.pending.clear()
+
+
+def prefetch(
+    found: Iterable[Candidate],
+    cache: BlockCache,
+    workers: int,
+    min_blocks: int = MIN_BLOCKS,
+) -> Prefetch:
+    """Start deriving the blocks of ``found`` that are not cached in
+    ``workers`` processes — if there are at least ``min_blocks`` of them.
+
+    Returns at once; the outcomes arrive in ``cache.prefetched`` as
+    :func:`~.blocks.derive_block` asks for them.  Call ``finish()`` on the
+    result when the build is over."""
+    result = PrefetchResult()
+    handle = Prefetch(cache, result)
+    todo: dict[str, tuple[str, Options]] = {}
+    seen: set[str] = set()
+    for key, body, options in found:
+        if key in seen:
+            continue
+        seen.add(key)
+        if key not in cache and key not in cache.prefetched and key not in cache.pending:
+            todo[key] = (body, options)
+    result.candidates, result.uncached = len(seen), len(todo)
+    if workers < 1 or len(todo) < max(min_blocks, 2):
+        return handle
+    context, fast_start = _context()
+    if not fast_start and len(todo) < max(min_blocks, MIN_BLOCKS_SLOW_START):
+        return handle
+    handle.start(todo, workers, context)
+    return handle
