@@ -2,26 +2,30 @@
 
 Measures, in one process (as ``mkdocs serve`` runs), over several interleaved
 rounds (the median of each is reported, so load from other processes hits
-every row alike):
+every row alike), with every site built in a RAM file system when there is
+one (``--dir``), so the disk's speed does not enter:
 
 1. the site with the blocks as plain code fences (no plugin) — the baseline
-   (every site has MkDocs' default `search` plugin);
+   (every site has MkDocs' default ``search`` plugin);
 2. the same with ``pymdownx.superfences`` (highlighting off): what SuperFences,
    which the plugin adds, costs by itself;
 3. the site with the plugin, cold (empty cache), ``workers: 0`` (every block
-   derived while its page is rendered) and ``workers: auto`` (the pre-pass
-   derives the blocks in worker processes first);
+   derived while its page is rendered) and ``workers: auto`` (the blocks
+   derived in worker processes while the pages render);
 4. a rebuild after one block of one page changed (in-memory cache: only that
    block is derived again), and a rebuild with nothing changed;
-5. a build in a fresh process with the disk cache filled.
+5. the plain build and the unchanged rebuild without ``search``, which
+   indexes the derivations' LaTeX;
+6. a build in a fresh process with the disk cache filled.
 
-It also times the engine alone on the same 500 blocks, which bounds what the
-cold build can reach.  The result goes into ``docs/benchmarks.md`` between
-``<!-- site:start -->`` and ``<!-- site:end -->``; every other byte of that file
-stays as it is.
+It also times the engine alone on the same blocks, which bounds what the
+cold build can reach, and profiles one cached rebuild for mdderiv's own
+share.  The result goes into ``docs/benchmarks.md`` between
+``<!-- site:start -->`` and ``<!-- site:end -->``; every other byte of that
+file stays as it is.
 
 Usage: ``python benchmarks/site.py [--pages 100] [--blocks 5] [--rounds 7]
-[--out docs/benchmarks.md | --no-write]``.
+[--dir DIR] [--out docs/benchmarks.md | --no-write]``.
 """
 
 from __future__ import annotations
@@ -74,8 +78,18 @@ SUPERFENCES = PLAIN + (
 )
 
 
-def plugin_config(workers: str | int) -> str:
-    return PLAIN + f"  - mdderiv:\n      cache_dir: .mdderiv-cache\n      workers: {workers}\n"
+NO_SEARCH = "site_name: Benchmark\nplugins: []\n"
+
+
+def plugin_config(workers: str | int, search: bool = True) -> str:
+    head = PLAIN if search else "site_name: Benchmark\nplugins:\n"
+    return head + f"  - mdderiv:\n      cache_dir: .mdderiv-cache\n      workers: {workers}\n"
+
+
+def default_dir() -> str | None:
+    """A RAM file system when there is one, so the disk's speed does not enter."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
 
 
 def block_body(page: int, block: int) -> str:
@@ -178,22 +192,28 @@ def section(args: argparse.Namespace, rows: dict[str, list[float]], info: dict[s
     cold_target, rebuild_target = 2 * plain, 1.10 * plain
     cold_met, rebuild_met = cold <= cold_target, rebuild <= rebuild_target
     parallel_engine = total * engine_ms / 1000 / workers
+    needed_ms = (cold_target - plain) * workers / total * 1000
     plain_mb, plugin_mb = (float(str(info[key])) / 1e6 for key in ("plain_bytes", "plugin_bytes"))
     plain_index_mb, plugin_index_mb = (float(str(info[key])) / 1e6 for key in ("plain_index", "plugin_index"))
     own = float(str(info["own_share"]))
-    needed_ms = (cold_target - plain) * workers / total * 1000
 
-    def row(name: str, key: str, derived: object) -> str:
+    def pct(value: float, base: float) -> str:
+        return f"{(value / base - 1) * 100:+.0f}%"
+
+    def row(name: str, key: str, derived: object, base: str = "plain") -> str:
         return (
             f"| {name} | {med[key]:.2f} | {best[key]:.2f} | {max(rows[key]):.2f} "
-            f"| {med[key] / plain:.2f}× | {derived} |"
+            f"| {med[key] / med[base]:.2f}× | {derived} |"
         )
 
+    where = "a RAM file system" if str(info["dir"]).startswith("/dev/shm") else "the temp directory"
     intro = (
-        f"`benchmarks/site.py`: a MkDocs site (default theme, `search` plugin) of {args.pages} pages × {args.blocks} "
-        f"derive blocks ({total} blocks, every block's text distinct, numerical check on), built in "
-        f"one process as `mkdocs serve` does; {args.rounds} interleaved rounds (every row once per "
-        "round, so load from other processes hits every row alike), median reported."
+        f"`benchmarks/site.py`: a MkDocs site (default theme, `search` plugin) of {args.pages} pages × "
+        f"{args.blocks} derive blocks ({total} blocks, every block's text distinct, numerical check on), "
+        f"and the same site with the blocks as plain code fences. Built in one process, as `mkdocs "
+        f"serve` does, in {where} ({info['dir']}), so the disk's speed does not enter; {args.rounds} "
+        "interleaved rounds (every row once per round, so load from other processes hits every row "
+        "alike), median reported; × is against the plain build with the same plugins."
     )
     measured = (
         f"Measured {dt.date.today().isoformat()} with mdderiv {mdderiv.__version__}, Python "
@@ -212,9 +232,8 @@ def section(args: argparse.Namespace, rows: dict[str, list[float]], info: dict[s
         "the plain build)"
     )
     rest = (
-        f"The rest, {cold - plain - parallel_engine:.2f} s, is the plugin's own: SuperFences, the scan, "
-        "starting the workers, the pages waiting for the first blocks and rendering on the cores "
-        "the workers use, and bigger pages to write and index."
+        f"The rest, {cold - plain - parallel_engine:.2f} s, is what a cached rebuild costs beyond the "
+        "plain build (below) plus starting the workers and the first pages waiting for their blocks."
     )
     if cold_met:
         cold_why = f"The pre-pass brings it from {med['cold_serial']:.2f} s (`workers: 0`)."
@@ -232,26 +251,29 @@ def section(args: argparse.Namespace, rows: dict[str, list[float]], info: dict[s
         )
     cold_line = (
         f"* **Cold build at most 2× the plain build, numerical checks on: {'met' if cold_met else 'not met'}.** "
-        f"{cold:.2f} s is {cold / plain:.2f}× the plain {plain:.2f} s (best rounds: "
-        f"{best['cold'] / best['plain']:.2f}×; target ≤ {cold_target:.2f} s"
+        f"{cold:.2f} s is {cold / plain:.2f}× the plain {plain:.2f} s (target ≤ {cold_target:.2f} s"
         + ("" if cold_met else f", missed by {cold - cold_target:.2f} s")
         + f"). {cold_why}"
     )
+    search_plain = plain - med["plain_ns"]
+    search_plugin = med["unchanged"] - med["unchanged_ns"]
     rebuild_line = (
         f"* **Cached rebuild within 10% of the plain build: {'met' if rebuild_met else 'not met'}.** "
-        f"{rebuild:.2f} s after one edit is {(rebuild / plain - 1) * 100:+.0f}% against the plain "
-        f"{plain:.2f} s (best rounds: {(best['edit'] / best['plain'] - 1) * 100:+.0f}%; target ≤ "
-        f"{rebuild_target:.2f} s). It includes deriving the edited block (about {engine_ms:.0f} ms) and "
-        f"SuperFences, which the plugin adds to a site that lacks it: SuperFences alone, without the "
-        f"plugin, is {(superfences / plain - 1) * 100:+.0f}% ({superfences:.2f} s). Against that "
-        f"baseline (a site that already uses SuperFences, as Material sites do) the rebuild is "
-        f"{(rebuild / superfences - 1) * 100:+.0f}%; with nothing changed it is "
-        f"{(med['unchanged'] / plain - 1) * 100:+.0f}% against the plain build. The rest is mostly the "
-        f"size of the output: the derivations make the pages {plugin_mb:.1f} MB of HTML instead of "
-        f"{plain_mb:.1f} MB and the search index {plugin_index_mb:.1f} MB instead of {plain_index_mb:.1f} MB, "
-        "which Python-Markdown, the theme, the `search` plugin and the disk all handle on every "
-        f"rebuild. mdderiv's own code (hooks, fence, cache lookups) is {own:.0%} of a cached "
-        "rebuild (cProfile, own time)."
+        f"{rebuild:.2f} s after one edit is {pct(rebuild, plain)} against the plain {plain:.2f} s "
+        f"(target ≤ {rebuild_target:.2f} s; with nothing changed {pct(med['unchanged'], plain)}). Where "
+        "it goes: "
+        f"(1) the `search` plugin indexes the derivations' LaTeX: the index is {plugin_index_mb:.1f} MB "
+        f"instead of {plain_index_mb:.1f} MB, and indexing costs {search_plugin:.2f} s instead of "
+        f"{search_plain:.2f} s — without `search` on both sides the cached rebuild is "
+        f"{pct(med['unchanged_ns'], med['plain_ns'])} ({med['unchanged_ns']:.2f} s against "
+        f"{med['plain_ns']:.2f} s); "
+        f"(2) SuperFences, which the plugin adds to a site that lacks it, is {pct(superfences, plain)} "
+        f"by itself ({superfences:.2f} s for the plain site); "
+        f"(3) the pages are bigger ({plugin_mb:.1f} MB of HTML instead of {plain_mb:.1f} MB) for "
+        "Python-Markdown, the theme and the writes; "
+        f"(4) mdderiv's own code (hooks, fence, cache lookups) is {own:.0%} of a cached rebuild "
+        "(cProfile, own time), and deriving the edited block about "
+        f"{engine_ms:.0f} ms."
     )
     lines = [
         "## Site build",
@@ -269,6 +291,9 @@ def section(args: argparse.Namespace, rows: dict[str, list[float]], info: dict[s
             f"{info['cold_derived']} ({info['cold_ahead']} by the workers)"),
         row("rebuild after one block of one page changed (memory cache)", "edit", info["edit_derived"]),
         row("rebuild with nothing changed (memory cache)", "unchanged", info["unchanged_derived"]),
+        row("without `search`: plain code fences (baseline of the next row)", "plain_ns", 0, base="plain_ns"),
+        row("without `search`: plugin, rebuild with nothing changed", "unchanged_ns",
+            info["unchanged_ns_derived"], base="plain_ns"),
         row("new process, disk cache filled (includes start-up and imports)", "disk", 0),
         "",
         engine,
@@ -279,7 +304,7 @@ def section(args: argparse.Namespace, rows: dict[str, list[float]], info: dict[s
         rebuild_line,
         "",
         (
-            "Re-run: `python benchmarks/site.py` (options `--pages`, `--blocks`, `--rounds`, "
+            "Re-run: `python benchmarks/site.py` (options `--pages`, `--blocks`, `--rounds`, `--dir`, "
             "`--no-write`). Other processes on the machine add noise: compare rows of one run."
         ),
     ]
@@ -312,6 +337,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     parser.add_argument("--no-write", action="store_true", help="print only; leave the output file alone")
+    parser.add_argument("--dir", default=default_dir(),
+                        help="where the sites are built (default: /dev/shm when there is one, else the temp dir)")
     args = parser.parse_args()
 
     logging.getLogger("mkdocs").setLevel(logging.WARNING)
@@ -320,15 +347,17 @@ def main() -> int:
 
     mdderiv.derive(BODIES[0]).latex()  # import the engine before timing anything
 
-    rows: dict[str, list[float]] = {
-        key: [] for key in ("plain", "superfences", "cold_serial", "cold", "edit", "unchanged", "disk")
-    }
-    info: dict[str, object] = {"load_start": load(), "workers": resolve_workers("auto")}
-    with tempfile.TemporaryDirectory(prefix="mdderiv-bench-") as tmp:
+    keys = ("plain", "superfences", "cold_serial", "cold", "edit", "unchanged", "plain_ns", "unchanged_ns", "disk")
+    rows: dict[str, list[float]] = {key: [] for key in keys}
+    info: dict[str, object] = {"load_start": load(), "workers": resolve_workers("auto"), "dir": args.dir or "temp"}
+    with tempfile.TemporaryDirectory(prefix="mdderiv-bench-", dir=args.dir) as tmp:
         plain_root, sf_root, root = Path(tmp) / "plain", Path(tmp) / "superfences", Path(tmp) / "plugin"
+        plain_ns, root_ns = Path(tmp) / "plain-no-search", Path(tmp) / "plugin-no-search"
         make_site(plain_root, args.pages, args.blocks, "text", PLAIN)
         make_site(sf_root, args.pages, args.blocks, "text", SUPERFENCES)
         make_site(root, args.pages, args.blocks, "derive", plugin_config("auto"))
+        make_site(plain_ns, args.pages, args.blocks, "text", NO_SEARCH)
+        make_site(root_ns, args.pages, args.blocks, "derive", plugin_config(0, search=False))
         info["engine"] = engine_seconds(args.pages, args.blocks)
 
         def timed(key: str, action: Callable[[], tuple[float, object]]) -> object:
@@ -337,9 +366,8 @@ def main() -> int:
             return plugin
 
         # warm-up, not timed: first imports (Pygments, pymdownx), the OS file cache
-        build_once(plain_root)
-        build_once(sf_root)
-        build_once(root)
+        for site in (plain_root, sf_root, plain_ns, root, root_ns):
+            build_once(site)
         forget_cache(root)
 
         for round_ in range(args.rounds):
@@ -356,13 +384,18 @@ def main() -> int:
             # the plain builds next to the rebuilds they are compared with
             timed("plain", lambda: build_once(plain_root))
             # a different page each round, so exactly one block is new each time
-            page = root / "docs" / f"page{(42 + round_) % args.pages:03d}.md"
-            page.write_text(page.read_text(encoding="utf-8").replace("wrt: X", "wrt: X\nlayout: numerator", 1),
-                            encoding="utf-8")
+            name = f"page{(42 + round_) % args.pages:03d}.md"
+            for site in (root, root_ns):
+                page = site / "docs" / name
+                text = page.read_text(encoding="utf-8")
+                page.write_text(text.replace("wrt: X", "wrt: X\nlayout: numerator", 1), encoding="utf-8")
             plugin = timed("edit", lambda: build_once(root))
             info["edit_derived"] = getattr(plugin, "derived", 0)
             plugin = timed("unchanged", lambda: build_once(root))
             info["unchanged_derived"] = getattr(plugin, "derived", 0)
+            timed("plain_ns", lambda: build_once(plain_ns))
+            plugin = timed("unchanged_ns", lambda: build_once(root_ns))
+            info["unchanged_ns_derived"] = getattr(plugin, "derived", 0)
             timed("superfences", lambda: build_once(sf_root))
         info["plain_bytes"], info["plain_index"] = site_bytes(plain_root)
         info["plugin_bytes"], info["plugin_index"] = site_bytes(root)

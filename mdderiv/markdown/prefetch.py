@@ -24,10 +24,11 @@ derived yet are derived one by one during rendering.
 
 from __future__ import annotations
 
-import logging
+import gc
 import multiprocessing
 import os
 import re
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -40,7 +41,6 @@ from .blocks import BlockCache, block_options, derive_many, outcome_from_tuple
 
 __all__ = ["MIN_BLOCKS", "Prefetch", "PrefetchResult", "SourceScanner", "candidates", "find_candidates", "prefetch", "resolve_workers"]
 
-log = logging.getLogger("mkdocs.plugins.mdderiv")
 
 MIN_BLOCKS = 20  # fewer uncached blocks than this are derived during rendering
 # where workers must start a fresh interpreter and import mdderiv (no `fork`), the
@@ -150,6 +150,14 @@ def _context() -> tuple[multiprocessing.context.BaseContext, bool]:
     return multiprocessing.get_context("spawn"), False
 
 
+def _worker_init() -> None:
+    """In each worker: leave Ctrl-C to the build, and keep the garbage collector
+    off the objects inherited from the parent (walking them costs time and
+    copies memory pages the fork shares)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.freeze()
+
+
 Candidate = tuple[str, str, Options]  # cache key, body, options
 
 
@@ -241,7 +249,7 @@ class Prefetch:
             chunks.append(keys[begin : begin + step])
             begin += step
         try:
-            self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+            self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init)
             for chunk in chunks:
                 future = self.executor.submit(derive_many, [todo[key] for key in chunk])
                 batch = _Batch(self, future, chunk)
