@@ -213,7 +213,9 @@ def section(args: argparse.Namespace, rows: dict[str, list[float]], info: dict[s
         f"and the same site with the blocks as plain code fences. Built in one process, as `mkdocs "
         f"serve` does, in {where} ({info['dir']}), so the disk's speed does not enter; {args.rounds} "
         "interleaved rounds (every row once per round, so load from other processes hits every row "
-        "alike), median reported; × is against the plain build with the same plugins."
+        "alike), median reported; × is against the plain build with the same plugins. (Earlier "
+        "versions of this benchmark built the plain site with `search` and the plugin site without "
+        "it, and on disk; their numbers do not compare with these.)"
     )
     measured = (
         f"Measured {dt.date.today().isoformat()} with mdderiv {mdderiv.__version__}, Python "
