@@ -317,6 +317,20 @@ def has_differential(expr: Expr) -> bool:
     return cached
 
 
+def differentials(expr: Expr) -> frozenset["Differential"]:
+    """The differentials occurring below (cached on the node)."""
+    cached = expr.__dict__.get("_diffs")
+    if cached is None:
+        if isinstance(expr, Differential):
+            cached = frozenset({expr})
+        elif not has_differential(expr):
+            cached = frozenset()
+        else:
+            cached = frozenset().union(*(differentials(c) for c in expr.children()))
+        object.__setattr__(expr, "_diffs", cached)
+    return cached
+
+
 def free_symbols(expr: Expr) -> set[Symbol]:
     return {node for node in expr.walk() if isinstance(node, Symbol)}
 

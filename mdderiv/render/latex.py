@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Callable, Collection, Mapping, Union
 
 from ..expr import (
     SCALAR,
+    differentials,
     Add,
     Binary,
     Commutation,
@@ -227,6 +228,14 @@ class LatexPrinter:
         # without annotations a node always prints the same: remember it (the
         # steps of a derivation repeat most sub-expressions)
         self.memo: dict[Expr, str] | None = {} if annotate is None else None
+        # with ``shapes: key`` only differentials are annotated: a subtree that
+        # holds none of them prints as it would plainly, so share that memo
+        self.marked: frozenset[Expr] | None = None
+        self.plain: "LatexPrinter | None" = None
+        if isinstance(annotate, (set, frozenset)) and all(isinstance(n, Differential) for n in annotate):
+            self.marked = frozenset(annotate)
+            if names is not None and type(self) is LatexPrinter:
+                self.plain = _shared_printer(names)
 
     # ------------------------------------------------------------------ dispatch
 
@@ -234,6 +243,8 @@ class LatexPrinter:
         return self._print(expr)
 
     def _print(self, expr: Expr) -> str:
+        if self.plain is not None and self.marked is not None and not (differentials(expr) & self.marked):
+            return self.plain._print(expr)
         memo = self.memo
         if memo is not None:
             known = memo.get(expr)
@@ -682,9 +693,8 @@ def key_differentials(d: "Derivation") -> dict[tuple[int, int], frozenset[Expr]]
     last: dict[Expr, tuple[int, int]] = {}
     for s_pos, section in enumerate(d.sections):
         for t_pos, step in enumerate(visible_steps(section, d.options.steps)):
-            for node in step.rhs.walk():
-                if node in wanted:
-                    last[node] = (s_pos, t_pos)
+            for node in differentials(step.rhs) & wanted:
+                last[node] = (s_pos, t_pos)
     marks: dict[tuple[int, int], frozenset[Expr]] = {}
     for node, where in last.items():
         marks[where] = marks.get(where, frozenset()) | {node}
