@@ -26,7 +26,6 @@ from ..expr import (
     free_symbols,
     map_tree,
     mul,
-    trace,
     transpose,
 )
 from ..problem import Definition, Problem

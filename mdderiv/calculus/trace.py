@@ -97,6 +97,22 @@ def _hadamard_term(left: Expr, right: Expr) -> Expr:
 # --------------------------------------------------------------------------- read-off form
 
 
+def split_at_differential(term: Expr) -> tuple[list[Expr], list[Expr], Expr, list[Expr]]:
+    """A product linear in one differential, as (scalar coefficients, the
+    matrix factors before the one holding the differential, that factor, the
+    matrix factors after it).  Scalars commute, so they are set aside."""
+    factors = list(term.factors) if isinstance(term, MatMul) else [term]
+    carrying = [i for i, f in enumerate(factors) if has_differential(f)]
+    if len(carrying) != 1:
+        raise DeriveError("a term of the differential is not linear in the variable")
+    (k,) = carrying
+    carrier = factors[k]
+    coefficients = [f for i, f in enumerate(factors) if i != k and f.is_scalar]
+    chain = [f for i, f in enumerate(factors) if i == k or not f.is_scalar]
+    k = chain.index(carrier)
+    return coefficients, chain[:k], carrier, chain[k + 1 :]
+
+
 class TraceForm:
     """Builds ``L`` with ``tr(M) = tr(L dX)`` and remembers the tricks used."""
 
@@ -105,22 +121,12 @@ class TraceForm:
 
     def of_term(self, term: Expr) -> Expr:
         """``L`` for a scalar term of ``df``."""
-        if is_trace(term):
-            return self.of_matrix(term)
-        _note(self.used, "trace_scalar")
+        if not is_trace(term):
+            _note(self.used, "trace_scalar")
         return self.of_matrix(term)
 
     def of_matrix(self, m: Expr) -> Expr:
-        factors = list(m.factors) if isinstance(m, MatMul) else [m]
-        carrying = [i for i, f in enumerate(factors) if has_differential(f)]
-        if len(carrying) != 1:
-            raise DeriveError("a term of the differential is not linear in the variable")
-        (k,) = carrying
-        carrier = factors[k]
-        coefficients = [f for i, f in enumerate(factors) if i != k and f.is_scalar]
-        chain = [f for i, f in enumerate(factors) if i == k or not f.is_scalar]
-        k = chain.index(carrier)
-        before, after = chain[:k], chain[k + 1 :]
+        coefficients, before, carrier, after = split_at_differential(m)
 
         if isinstance(carrier, Trace):
             # tr(R tr(A)) = tr(R) tr(A): the rest becomes a coefficient

@@ -34,7 +34,7 @@ from ..expr import (
     transpose,
 )
 from .simplify import Used, _note, push_transpose
-from .trace import TraceForm
+from .trace import TraceForm, split_at_differential
 
 
 def vec_of(expr: Expr) -> Expr:
@@ -109,16 +109,7 @@ class VecForm:
     def of(self, term: Expr) -> Expr:
         if isinstance(term, Add):
             return add(*(self.of(t) for t in term.terms))
-        factors = list(term.factors) if isinstance(term, MatMul) else [term]
-        carrying = [i for i, f in enumerate(factors) if has_differential(f)]
-        if len(carrying) != 1:
-            raise DeriveError("a term of the differential is not linear in the variable")
-        (k,) = carrying
-        carrier = factors[k]
-        coefficients = [f for i, f in enumerate(factors) if i != k and f.is_scalar]
-        chain = [f for i, f in enumerate(factors) if i == k or not f.is_scalar]
-        k = chain.index(carrier)
-        before, after = chain[:k], chain[k + 1 :]
+        coefficients, before, carrier, after = split_at_differential(term)
         a = mul(*before) if before else None
         b = mul(*after) if after else None
         rows = term.shape[0]

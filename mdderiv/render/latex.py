@@ -693,8 +693,8 @@ def key_differentials(d: "Derivation") -> dict[tuple[int, int], frozenset[Expr]]
     last: dict[Expr, tuple[int, int]] = {}
     for s_pos, section in enumerate(d.sections):
         for t_pos, step in enumerate(visible_steps(section, d.options.steps)):
-            for node in differentials(step.rhs) & wanted:
-                last[node] = (s_pos, t_pos)
+            for differential in differentials(step.rhs) & wanted:
+                last[differential] = (s_pos, t_pos)
     marks: dict[tuple[int, int], frozenset[Expr]] = {}
     for node, where in last.items():
         marks[where] = marks.get(where, frozenset()) | {node}
