@@ -15,6 +15,7 @@ from ..errors import DeriveError
 from ..expr import (
     SCALAR,
     Add,
+    Binary,
     Commutation,
     Det,
     Diag,
@@ -156,47 +157,51 @@ def _power(expr: Power, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     return add(*terms)
 
 
-def _hadamard(expr: Hadamard, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+def _two_sided(
+    expr: Binary,
+    active: frozenset[Symbol],
+    used: Used,
+    rule_id: str,
+    through_left: Callable[[Expr], Expr],
+    through_right: Callable[[Expr], Expr],
+) -> MaybeExpr:
+    """The product rule of a binary operator: ``d(A ∘ B) = left(dA) + right(dB)``."""
     dl = differential(expr.left, active, used)
     dr = differential(expr.right, active, used)
     if dl is None and dr is None:
         return None
-    _note(used, "hadamard_rule")
-    terms = []
+    _note(used, rule_id)
+    terms: list[Expr] = []
     if dl is not None:
-        terms.append(hadamard(dl, expr.right))
+        terms.append(through_left(dl))
     if dr is not None:
-        terms.append(hadamard(expr.left, dr))
+        terms.append(through_right(dr))
     return add(*terms)
+
+
+def _hadamard(expr: Hadamard, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    return _two_sided(
+        expr, active, used, "hadamard_rule",
+        lambda dl: hadamard(dl, expr.right),
+        lambda dr: hadamard(expr.left, dr),
+    )
 
 
 def _hadamard_div(expr: HadamardDiv, active: frozenset[Symbol], used: Used) -> MaybeExpr:
-    dl = differential(expr.left, active, used)
-    dr = differential(expr.right, active, used)
-    if dl is None and dr is None:
-        return None
-    _note(used, "hadamard_div_rule")
-    terms: list[Expr] = []
-    if dl is not None:
-        terms.append(HadamardDiv(dl, expr.right, expr.shape))
-    if dr is not None:
-        square = Hadamard(expr.right, expr.right, expr.shape)
-        terms.append(neg(HadamardDiv(hadamard(expr.left, dr), square, expr.shape)))
-    return add(*terms)
+    square = Hadamard(expr.right, expr.right, expr.shape)
+    return _two_sided(
+        expr, active, used, "hadamard_div_rule",
+        lambda dl: HadamardDiv(dl, expr.right, expr.shape),
+        lambda dr: neg(HadamardDiv(hadamard(expr.left, dr), square, expr.shape)),
+    )
 
 
 def _kron(expr: Kron, active: frozenset[Symbol], used: Used) -> MaybeExpr:
-    dl = differential(expr.left, active, used)
-    dr = differential(expr.right, active, used)
-    if dl is None and dr is None:
-        return None
-    _note(used, "kron_rule")
-    terms = []
-    if dl is not None:
-        terms.append(Kron(dl, expr.right, expr.shape))
-    if dr is not None:
-        terms.append(Kron(expr.left, dr, expr.shape))
-    return add(*terms)
+    return _two_sided(
+        expr, active, used, "kron_rule",
+        lambda dl: Kron(dl, expr.right, expr.shape),
+        lambda dr: Kron(expr.left, dr, expr.shape),
+    )
 
 
 def _ones_like(expr: Expr) -> Expr:
