@@ -11,6 +11,8 @@ The output uses only macros that MathJax 3 and KaTeX both know out of the box
 
 from __future__ import annotations
 
+import functools
+
 import re
 from fractions import Fraction
 from typing import TYPE_CHECKING, Callable, Collection, Mapping, Union
@@ -162,9 +164,11 @@ _TEXT_SPECIALS = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def text_latex(text: str) -> str:
     r"""Words as ``\text{…}``, safe for any input (a user's title): markup
-    characters become math pieces between text runs, newlines spaces."""
+    characters become math pieces between text runs, newlines spaces.
+    (Remembered: the same rule names are set on every derivation.)"""
     text = text.replace("\r", " ").replace("\n", " ")
     out: list[str] = []
     run = ""
@@ -188,6 +192,9 @@ def _predicate(annotate: Annotate) -> Callable[[Expr], bool]:
         return annotate
     chosen = annotate
     return lambda node: node in chosen
+
+
+_METHOD_NAMES: dict[type, str] = {}
 
 
 class LatexPrinter:
@@ -225,6 +232,7 @@ class LatexPrinter:
     def __init__(self, names: Mapping[str, str] | None = None, annotate: Annotate = None) -> None:
         self.names = dict(names or {})
         self.annotated = _predicate(annotate)
+        self.annotating = annotate is not None
         # without annotations a node always prints the same: remember it (the
         # steps of a derivation repeat most sub-expressions)
         self.memo: dict[Expr, str] | None = {} if annotate is None else None
@@ -250,10 +258,16 @@ class LatexPrinter:
             known = memo.get(expr)
             if known is not None:
                 return known
-        method = getattr(self, "_print_" + type(expr).__name__, None)
+        kind = type(expr)
+        name = _METHOD_NAMES.get(kind)
+        if name is None:
+            name = _METHOD_NAMES[kind] = "_print_" + kind.__name__
+        method = getattr(self, name, None)
         if method is None:
-            raise TypeError(f"no LaTeX for {type(expr).__name__}")
-        out: str = self._annotate(expr, method(expr))
+            raise TypeError(f"no LaTeX for {kind.__name__}")
+        out: str = method(expr)
+        if self.annotating:
+            out = self._annotate(expr, out)
         if memo is not None:
             memo[expr] = out
         return out
