@@ -28,6 +28,11 @@ def run(body: str, defaults: Options, overrides: Mapping[str, Any]) -> Derivatio
     options = options.merged(dict(overrides))
     try:
         derivation = derive_problem(problem, options)
+    except DeriveError as error:
+        if (error.line, error.column) == (1, 1):
+            # the calculus knows no positions: what it cannot do is about the objective
+            raise DeriveError(error.message, problem.objective.line, 1) from None
+        raise
     except RecursionError:
         raise DeriveError(
             "the expression is too deeply nested to derive", problem.objective.line, 1

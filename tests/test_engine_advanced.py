@@ -211,3 +211,23 @@ def test_logistic_cross_entropy_collects_to_sigma_minus_y(body: str, gradient: s
     out = forms(body, hessian=True)
     assert out["gradient"] == gradient
     assert out["hessian"] == hessian
+
+
+@pytest.mark.parametrize(
+    ("body", "form"),
+    [
+        ("given: x: n\nf = \\mathbf{1}^T \\operatorname{diag}(x) \\mathbf{1}\nwrt: x", r"\mathbf{1}"),
+        ("given: X: n x n\nf = \\mathbf{1}^T \\operatorname{diag}(X)\nwrt: X", "I"),
+        ("given: x: n\nf = \\sum_{i=1}^{n} x^T x\nwrt: x", "2 n x"),
+    ],
+)
+def test_diag_and_sums_without_the_index_simplify(body: str, form: str) -> None:
+    assert forms(body)["gradient"] == form
+
+
+def test_what_the_engine_cannot_do_is_an_error_at_the_objective_line() -> None:
+    body = "given: X: m x n\n% the objective\nf = \\mathbf{1}^T \\operatorname{vec}(X)\nwrt: X"
+    with pytest.raises(mdderiv.DeriveError) as info:
+        mdderiv.derive(body)
+    assert info.value.line == 3
+    assert "vec" in info.value.message

@@ -607,11 +607,14 @@ def _zeros(expr: Expr) -> Expr:
 def pull_out_of_sum(expr: IndexedSum) -> Expr:
     """``Σ_i c A B_i C = c A (Σ_i B_i) C`` for A, C, c free of the index."""
     body = expr.body
-    if not isinstance(body, MatMul):
-        return expr
 
     def depends(e: Expr) -> bool:
         return any(isinstance(n, Symbol) and n.index == expr.index for n in e.walk())
+
+    if not depends(body):  # n copies of the same thing
+        return mul(DimValue(expr.upper), body) if expr.upper != 1 else body
+    if not isinstance(body, MatMul):
+        return expr
 
     factors = list(body.factors)
     outside = [f for f in factors if f.is_scalar and not depends(f)]
@@ -780,6 +783,8 @@ def _local(node: Expr, used: Used | None) -> Expr:
                 return mul(num(1 / c), Inverse(inner, node.shape))
     if isinstance(node, Diag) and isinstance(node.arg, Ones) and node.arg.shape[1] == 1:
         return Identity(node.shape)  # diag(1) = I
+    if isinstance(node, Diag) and isinstance(node.arg, (Ones, Identity)) and node.arg.shape[1] != 1:
+        return Ones(node.shape)  # the diagonal of 1 1^T or of I: a vector of ones
     if isinstance(node, Det) and isinstance(node.arg, Transpose):
         return Det(node.arg.arg)
     return node
