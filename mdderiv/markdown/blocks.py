@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import json
 import os
@@ -308,7 +309,10 @@ class BlockCache:
         if prefix is None:
             from mdderiv import __version__
 
-            prefix = json.dumps({"version": __version__, "options": asdict(options)}, sort_keys=True)
+            prefix = json.dumps(
+                {"version": __version__, "engine": engine_fingerprint(), "options": asdict(options)},
+                sort_keys=True,
+            )
             if len(_KEY_PREFIXES) > 256:
                 _KEY_PREFIXES.clear()
             _KEY_PREFIXES[options] = prefix
@@ -445,3 +449,18 @@ def derive_many(items: list[tuple[str, Options]]) -> list[tuple[Any, ...]]:
 
 def outcome_from_tuple(fields: tuple[Any, ...]) -> Outcome:
     return Outcome(*fields)
+
+
+@functools.lru_cache(maxsize=1)
+def engine_fingerprint() -> str:
+    """A digest of the engine's own source files: a cached derivation is reused
+    only by the same engine, even while the version number stays the same
+    (a development checkout, an editable install)."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        if "markdown" in path.relative_to(package).parts:
+            continue  # the integrations do not change what a block derives to
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
