@@ -338,6 +338,10 @@ def _indexed_sum(expr: IndexedSum, active: frozenset[Symbol], used: Used) -> May
     if d is None:
         return None
     _note(used, "linear_rule")
+    if isinstance(d, MatMul) and isinstance(d.factors[0], Number):
+        # a number comes out of the sum: Σ (-a_i) = -Σ a_i
+        rest = mul(*d.factors[1:])
+        return mul(d.factors[0], IndexedSum(expr.index, expr.upper, rest, expr.shape))
     return IndexedSum(expr.index, expr.upper, d, expr.shape)
 
 
