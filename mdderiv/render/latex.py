@@ -485,10 +485,11 @@ class LatexPrinter:
     def _print_MatMul(self, expr: MatMul) -> str:
         coefficient = _coefficient(expr)
         rest = [f for f in expr.factors if not isinstance(f, Number)]
-        # 1/n written as a fraction with the coefficient: \frac{1}{n} X
+        # 1/n, 1/(1^T exp(a)), 1/√s written as a fraction leading the product,
+        # the way the seeds write a scalar's inverse: \frac{1}{n} X
         denominators = [
             f for f in rest
-            if isinstance(f, Power) and f.exponent == -1 and isinstance(f.base, DimValue)
+            if isinstance(f, Power) and f.exponent in (-1, Fraction(-1, 2)) and f.base.is_scalar
             and not self._is_annotated(f)
         ]
         rest = [f for f in rest if not any(f is d for d in denominators)]
@@ -498,7 +499,8 @@ class LatexPrinter:
         if denominators or magnitude.denominator != 1:
             below = " ".join(
                 p for p in [str(magnitude.denominator) if magnitude.denominator != 1 else ""]
-                + [self._print(d.base) for d in denominators] if p
+                + [self._denominator(d, len(denominators) > 1 or magnitude.denominator != 1)
+                   for d in denominators] if p
             )
             pieces.append(self._coefficient_frac(str(magnitude.numerator), below, bool(rest)))
         elif magnitude != 1 or not rest:
@@ -525,6 +527,16 @@ class LatexPrinter:
                     out += " "
             out += piece
         return sign + out
+
+    def _denominator(self, power: Power, among_others: bool) -> str:
+        """The base of a scalar's inverse as it stands under the fraction bar."""
+        base = power.base
+        text = self._print(base)
+        if power.exponent != -1:
+            return self._sqrt(text)
+        if isinstance(base, (Add, MatMul)) and among_others:
+            return self._wrap(text)
+        return text
 
     def _binary(self, expr: Binary) -> str:
         kind = type(expr)
