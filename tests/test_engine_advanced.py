@@ -231,3 +231,9 @@ def test_what_the_engine_cannot_do_is_an_error_at_the_objective_line() -> None:
         mdderiv.derive(body)
     assert info.value.line == 3
     assert "vec" in info.value.message
+
+
+def test_a_scalars_inverse_reads_as_a_fraction() -> None:
+    assert forms("given: x: n\nf = \\sqrt{x^T x}\nwrt: x")["gradient"] == r"\frac{1}{\sqrt{x^{T} x}} x"
+    latex = mdderiv.derive("given: W: m x n, x: n, y: m one-hot\nl = -y^T \\log \\operatorname{softmax}(W x)\nwrt: W").latex()
+    assert r"\frac{1}{\mathbf{1}^{T} \exp(W x)} \mathbf{1}^{T}(\exp(W x) \odot (dW x))" in latex
