@@ -17,8 +17,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get install -y -qq "${missing[@]}"
 fi
 
-# A local MathJax copy, so the browser test never needs a CDN (only when missing).
-if [ ! -f tests/browser/node_modules/mathjax/es5/tex-mml-chtml.js ]; then
+# Local MathJax and KaTeX copies, so the rendering tests never need a CDN (only when missing).
+if [ ! -f tests/browser/node_modules/mathjax/es5/tex-mml-chtml.js ] || [ ! -f tests/browser/node_modules/katex/dist/katex.js ]; then
     (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
