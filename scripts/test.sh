@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 
 python -m pip install --quiet -e ".[test]"
 
-# Headless Chromium + driver for the browser test, and npm for the local MathJax copy
+# Headless Chromium + driver for the browser test, and npm for the local MathJax and KaTeX copies
 # (apt only when something is missing).
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
