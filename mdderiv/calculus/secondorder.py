@@ -128,44 +128,60 @@ def _solve_affine(expr: Expr, variable: Symbol, section: Section | None) -> Expr
     return _solve(m, constant, variable)
 
 
+def _linear_map(m: Expr, variable: Symbol) -> tuple[str, Expr | None] | None:
+    """Which matrix product ``M vec(X)`` is, for the forms of M that read back as
+    one: ("identity", None) X, ("scaled", c) cX, ("left", A) AX, ("right", B^T) XB,
+    ("transposed", c) cX^T, ("vector", M) Mx for a vector x; None otherwise."""
+    if isinstance(m, Identity):
+        return "identity", None
+    if m.is_scalar:
+        return "scaled", m
+    if isinstance(m, MatMul) and len(m.factors) == 2 and isinstance(m.factors[1], Identity):
+        return "scaled", m.factors[0]
+    if variable.shape[1] == 1:
+        return "vector", m
+    factors = m.factors if isinstance(m, MatMul) else (num(1), m)
+    if len(factors) == 2 and isinstance(factors[1], Commutation) and isinstance(factors[0], Number):
+        return "transposed", factors[0]
+    if isinstance(m, Kron) and isinstance(m.left, Identity):
+        return "left", m.right
+    if isinstance(m, Kron) and isinstance(m.right, Identity):
+        return "right", m.left
+    return None
+
+
 def _apply(m: Expr, variable: Symbol) -> Expr:
     """``M vec(X)`` written back as a matrix expression where M allows it."""
-    if isinstance(m, Identity):
+    form = _linear_map(m, variable)
+    if form is None or form[0] == "transposed":
+        raise DeriveError("internal: cannot write this linear map as a matrix product")
+    kind, operand = form
+    if kind == "identity":
         return variable
-    if isinstance(m, MatMul) and len(m.factors) == 2 and isinstance(m.factors[1], Identity):
-        return mul(m.factors[0], variable)
-    if isinstance(m, Kron) and isinstance(m.left, Identity):
-        return mul(m.right, variable)
-    if isinstance(m, Kron) and isinstance(m.right, Identity):
-        return mul(variable, transpose(m.left))
-    if m.is_scalar:
-        return mul(m, variable)
-    if variable.shape[1] == 1:
-        return mul(m, variable)
-    raise DeriveError("internal: cannot write this linear map as a matrix product")
+    assert operand is not None
+    if kind == "right":
+        return mul(variable, transpose(operand))
+    return mul(operand, variable)  # scaled, vector, left
 
 
 def _solve(m: Expr, constant: Expr, variable: Symbol) -> Expr | None:
     """X with M vec(X) + vec(C) = 0, when M has a form that inverts neatly."""
+    form = _linear_map(m, variable)
+    if form is None:
+        return None
+    kind, operand = form
     minus_c = neg(constant)
-    if variable.shape[1] == 1 or isinstance(m, Identity) or m.is_scalar:
-        if isinstance(m, Identity):
-            return simplify(minus_c)
-        if m.is_scalar:
-            return simplify(mul(_inverse_scalar(m), minus_c))
-        return simplify(mul(Inverse(m, m.shape), minus_c))
-    if isinstance(m, MatMul) and len(m.factors) == 2 and isinstance(m.factors[1], Identity):
-        return simplify(mul(_inverse_scalar(m.factors[0]), minus_c))  # c X + C = 0
-    commutation = m.factors if isinstance(m, MatMul) else (num(1), m)
-    if len(commutation) == 2 and isinstance(commutation[1], Commutation) and isinstance(commutation[0], Number):
-        # c X^T + C = 0
-        return simplify(transpose(mul(_inverse_scalar(commutation[0]), minus_c)))
-    if isinstance(m, Kron) and isinstance(m.left, Identity):  # A X + C = 0
-        return simplify(mul(Inverse(m.right, m.right.shape), minus_c))
-    if isinstance(m, Kron) and isinstance(m.right, Identity):  # X B + C = 0
-        b = transpose(m.left)
+    if kind == "identity":
+        return simplify(minus_c)
+    assert operand is not None
+    if kind == "scaled":  # c X + C = 0
+        return simplify(mul(_inverse_scalar(operand), minus_c))
+    if kind == "transposed":  # c X^T + C = 0
+        return simplify(transpose(mul(_inverse_scalar(operand), minus_c)))
+    if kind == "right":  # X B + C = 0
+        b = transpose(operand)
         return simplify(mul(minus_c, Inverse(b, b.shape)))
-    return None
+    return simplify(mul(Inverse(operand, operand.shape), minus_c))  # A X + C = 0, M x + c = 0
 
 
 def _inverse_scalar(value: Expr) -> Expr:
