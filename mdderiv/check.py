@@ -81,10 +81,6 @@ def draw(info: SymbolInfo, sizes: dict[str, int], rng: np.random.Generator, care
     return one()
 
 
-def _scalar(value: np.ndarray) -> float:
-    return float(np.asarray(value).reshape(-1)[0])
-
-
 def _directional(
     fn: Callable[[dict[str, np.ndarray]], np.ndarray],
     values: dict[str, np.ndarray],

@@ -304,10 +304,6 @@ ONE = num(1)
 MINUS_ONE = num(-1)
 
 
-def contains(expr: Expr, target: Expr) -> bool:
-    return any(node == target for node in expr.walk())
-
-
 def has_differential(expr: Expr) -> bool:
     """Whether a ``dX`` occurs below (cached on the node: asked very often)."""
     cached = expr.__dict__.get("_has_d")
@@ -334,9 +330,6 @@ def differentials(expr: Expr) -> frozenset["Differential"]:
 def free_symbols(expr: Expr) -> set[Symbol]:
     return {node for node in expr.walk() if isinstance(node, Symbol)}
 
-
-def is_number(expr: Expr, value: int | Fraction | None = None) -> bool:
-    return isinstance(expr, Number) and (value is None or expr.value == value)
 
 
 # Smart constructors. They keep the tree canonical in ways that are always true

@@ -13,7 +13,6 @@ from typing import Callable, Optional
 
 from ..errors import DeriveError
 from ..expr import (
-    SCALAR,
     Add,
     Binary,
     Commutation,
@@ -378,4 +377,4 @@ _HANDLERS: dict[type, Callable[[Expr, frozenset[Symbol], Used], MaybeExpr]] = {
     IndexedSum: _indexed_sum,  # type: ignore[dict-item]
 }
 
-__all__ = ["differential", "elementwise_derivative", "SCALAR"]
+__all__ = ["differential", "elementwise_derivative"]

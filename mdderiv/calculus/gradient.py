@@ -28,7 +28,7 @@ from ..expr import (
     mul,
     transpose,
 )
-from ..problem import Definition, Problem
+from ..problem import Problem
 from .differential import differential
 from .rewrite import rewrites
 from .simplify import merge_like_terms, push_transpose, simplify
@@ -246,6 +246,3 @@ def _finish(run: GradientRun, symbol: Symbol, sections: list[Section] | None = N
         section.add(None, value, "substitute", *rules)
     return value
 
-
-def definition_by_symbol(problem: Problem) -> dict[Symbol, Definition]:
-    return {d.symbol: d for d in problem.definitions}

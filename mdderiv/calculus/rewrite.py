@@ -96,8 +96,7 @@ def distribute_products(expr: Expr) -> Rewrite | None:
         used.append("distribute")
         before, after = node.factors[:i], node.factors[i + 1 :]
         terms = node.factors[i].terms  # type: ignore[attr-defined]
-        return add(*(visit(mul(*before, t, *after)) if isinstance(mul(*before, t, *after), MatMul)
-                     else mul(*before, t, *after) for t in terms))
+        return add(*(visit(mul(*before, t, *after)) for t in terms))
 
     new = map_tree(expr, visit)
     if new == expr:

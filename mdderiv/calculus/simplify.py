@@ -38,6 +38,7 @@ from ..expr import (
     Symbol,
     Trace,
     Transpose,
+    Zeros,
     add,
     hadamard,
     map_tree,
@@ -239,9 +240,8 @@ def _sigmoid_argument(factor: Expr, partner: Expr | None) -> Expr | None:
 def _recognise_sigmoid(factors: list[Expr], used: Used | None) -> list[Expr]:
     for k, factor in enumerate(factors):
         for j, partner in enumerate(factors):
-            if j != k and _sigmoid_argument(factor, partner) is not None:
-                u = _sigmoid_argument(factor, partner)
-                assert u is not None
+            u = _sigmoid_argument(factor, partner) if j != k else None
+            if u is not None:
                 _note(used, "sigmoid_definition")
                 rest = [f for i, f in enumerate(factors) if i not in (j, k)]
                 return _recognise_sigmoid([Elementwise("sigma", u, u.shape), *rest], used)
@@ -591,14 +591,8 @@ def simplify_sum(expr: Add, used: Used | None) -> Expr:
     if len(terms) < len(expr.terms):
         _note(used, "simplify")
     if not terms:
-        return num(0) if expr.is_scalar else _zeros(expr)
+        return num(0) if expr.is_scalar else Zeros(expr.shape)
     return factor_terms(order_terms(terms), used)
-
-
-def _zeros(expr: Expr) -> Expr:
-    from ..expr import Zeros
-
-    return Zeros(expr.shape)
 
 
 # --------------------------------------------------------------------------- sums over an index
