@@ -35,6 +35,7 @@ import datetime as dt
 import logging
 import os
 import platform
+import random
 import shutil
 import statistics
 import subprocess
@@ -48,28 +49,37 @@ ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- site:start -->", "<!-- site:end -->"
 ENGINE_END = "<!-- engine:end -->"  # benchmarks/engine.py writes the section above ours
 
-BODIES = [
+# Five kinds of objective; every block gets its own names and dimensions (see
+# `block_body`), so no two blocks share a line and the engine's memos (tokens per
+# line, simplification per expression) help no more than they would on a real site.
+TEMPLATES = [
     (
-        "given: \\mathbf{a} \\in \\mathbb{R}^{m},\\ X \\in \\mathbb{R}^{m \\times n},\\ \\mathbf{b} \\in \\mathbb{R}^{n}\n"
-        "f = \\mathbf{a}^T X \\mathbf{b}\nwrt: X"
+        "given: \\mathbf{{{v0}}} \\in \\mathbb{{R}}^{{{d0}}},\\ {M0} \\in \\mathbb{{R}}^{{{d0} \\times {d1}}},"
+        "\\ \\mathbf{{{v1}}} \\in \\mathbb{{R}}^{{{d1}}}\n"
+        "f = \\mathbf{{{v0}}}^T {M0} \\mathbf{{{v1}}}\nwrt: {M0}"
     ),
     (
-        "given: A \\in \\mathbb{R}^{m \\times n}, \\mathbf{x} \\in \\mathbb{R}^{n}, \\mathbf{b} \\in \\mathbb{R}^{m}\n"
-        "f = \\|A\\mathbf{x} - \\mathbf{b}\\|^2\nwrt: \\mathbf{x}"
+        "given: {M0} \\in \\mathbb{{R}}^{{{d0} \\times {d1}}}, \\mathbf{{{v0}}} \\in \\mathbb{{R}}^{{{d1}}}, "
+        "\\mathbf{{{v1}}} \\in \\mathbb{{R}}^{{{d0}}}\n"
+        "f = \\|{M0}\\mathbf{{{v0}}} - \\mathbf{{{v1}}}\\|^2\nwrt: \\mathbf{{{v0}}}"
     ),
     (
-        "given: A \\in \\mathbb{R}^{n \\times n}, \\mathbf{x} \\in \\mathbb{R}^{n}\n"
-        "f = \\mathbf{x}^T A \\mathbf{x}\nwrt: \\mathbf{x}"
+        "given: {M0} \\in \\mathbb{{R}}^{{{d0} \\times {d0}}}, \\mathbf{{{v0}}} \\in \\mathbb{{R}}^{{{d0}}}\n"
+        "f = \\mathbf{{{v0}}}^T {M0} \\mathbf{{{v0}}}\nwrt: \\mathbf{{{v0}}}"
     ),
     (
-        "given: \\Sigma \\in \\mathbb{S}_{++}^{n}, S \\in \\mathbb{S}^{n}\n"
-        "f = \\log\\det\\Sigma + \\operatorname{tr}(\\Sigma^{-1} S)\nwrt: \\Sigma"
+        "given: {M0} \\in \\mathbb{{S}}_{{++}}^{{{d0}}}, {M1} \\in \\mathbb{{S}}^{{{d0}}}\n"
+        "f = \\log\\det {M0} + \\operatorname{{tr}}({M0}^{{-1}} {M1})\nwrt: {M0}"
     ),
     (
-        "given: W \\in \\mathbb{R}^{k \\times d}, \\mathbf{x} \\in \\mathbb{R}^{d}, \\mathbf{y} \\in \\mathbb{R}^{k}\n"
-        "f = \\frac{1}{2}\\|\\sigma(W\\mathbf{x}) - \\mathbf{y}\\|^2\nwrt: W"
+        "given: {M0} \\in \\mathbb{{R}}^{{{d0} \\times {d1}}}, \\mathbf{{{v0}}} \\in \\mathbb{{R}}^{{{d1}}}, "
+        "\\mathbf{{{v1}}} \\in \\mathbb{{R}}^{{{d0}}}\n"
+        "f = \\frac{{1}}{{2}}\\|\\sigma({M0}\\mathbf{{{v0}}}) - \\mathbf{{{v1}}}\\|^2\nwrt: {M0}"
     ),
 ]
+MATRICES = "ABCDEGHKLMNPQRTUVWXYZ"
+VECTORS = "abcuvwxyzghst"
+DIMENSIONS = "mnqrkdl"
 
 # Every site has MkDocs' default `search` plugin, so the builds differ only in the fences.
 PLAIN = "site_name: Benchmark\nplugins:\n  - search\n"
@@ -93,8 +103,13 @@ def default_dir() -> str | None:
 
 
 def block_body(page: int, block: int) -> str:
-    # a comment line makes every block's text (and cache key) distinct
-    return f"% page {page}, block {block}\n" + BODIES[block % len(BODIES)]
+    """The text of one block: its kind cycles through TEMPLATES, its names and
+    dimensions are drawn (deterministically) per block, so every block differs."""
+    draw = random.Random(page * 1000 + block)
+    mats, vecs, dims = draw.sample(MATRICES, 2), draw.sample(VECTORS, 2), draw.sample(DIMENSIONS, 2)
+    template = TEMPLATES[(page + block) % len(TEMPLATES)]
+    body = template.format(M0=mats[0], M1=mats[1], v0=vecs[0], v1=vecs[1], d0=dims[0], d1=dims[1])
+    return f"% page {page}, block {block}\n{body}"  # the comment makes every cache key distinct
 
 
 def make_site(root: Path, pages: int, blocks: int, fence: str, config: str) -> None:
@@ -130,9 +145,14 @@ def fresh_process_build(root: Path) -> float:
 
 
 def forget_cache(root: Path) -> None:
+    """Empty the block cache (memory and disk) and the engine's own memos, so a
+    "cold" build here derives as a fresh process would (forked workers inherit
+    the memos: left full, they would flatter every cold row)."""
     from mdderiv.markdown.blocks import BlockCache
+    from mdderiv.pipeline import clear_memos
 
     BlockCache.clear_memory()
+    clear_memos()
     shutil.rmtree(root / ".mdderiv-cache", ignore_errors=True)
 
 
@@ -148,7 +168,10 @@ def engine_seconds(pages: int, blocks: int) -> float:
     from mdderiv.markdown.blocks import derive_many
     from mdderiv.options import Options
 
+    from mdderiv.pipeline import clear_memos
+
     items = [(block_body(page, block), Options()) for page in range(pages) for block in range(blocks)]
+    clear_memos()
     start = time.perf_counter()
     derive_many(items)
     return time.perf_counter() - start
@@ -347,7 +370,7 @@ def main() -> int:
     import mdderiv
     from mdderiv.markdown.prefetch import resolve_workers
 
-    mdderiv.derive(BODIES[0]).latex()  # import the engine before timing anything
+    mdderiv.derive(block_body(0, 0)).latex()  # import the engine before timing anything
 
     keys = ("plain", "superfences", "cold_serial", "cold", "edit", "unchanged", "plain_ns", "unchanged_ns", "disk")
     rows: dict[str, list[float]] = {key: [] for key in keys}
@@ -390,7 +413,7 @@ def main() -> int:
             for site in (root, root_ns):
                 page = site / "docs" / name
                 text = page.read_text(encoding="utf-8")
-                page.write_text(text.replace("wrt: X", "wrt: X\nlayout: numerator", 1), encoding="utf-8")
+                page.write_text(text.replace("```derive\n", f"```derive\n% edited in round {round_}\n", 1), encoding="utf-8")
             plugin = timed("edit", lambda: build_once(root))
             info["edit_derived"] = getattr(plugin, "derived", 0)
             plugin = timed("unchanged", lambda: build_once(root))

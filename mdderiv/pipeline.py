@@ -40,3 +40,20 @@ def run(body: str, defaults: Options, overrides: Mapping[str, Any]) -> Derivatio
     if options.check:
         derivation.check = check_derivation(derivation)
     return derivation
+
+
+def clear_memos() -> None:
+    """Forget what the engine remembers between blocks (tokens per line,
+    simplification per expression, LaTeX per rule text): for benchmarks that
+    must measure a process that has derived nothing yet, and for tests."""
+    from .calculus import simplify as _simplify_module  # noqa: F401 - the module, not the function
+    import sys
+
+    from .render import latex as render_latex
+    from .syntax import latex as syntax_latex
+
+    syntax_latex._TOKEN_MEMO.clear()
+    syntax_latex.safe_identifier.cache_clear()
+    sys.modules["mdderiv.calculus.simplify"]._PASS_MEMO.clear()  # type: ignore[attr-defined]
+    render_latex.text_latex.cache_clear()
+    render_latex._last_printer = (None, None)
