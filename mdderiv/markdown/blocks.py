@@ -36,6 +36,7 @@ __all__ = [
     "block_options",
     "derive_block",
     "derive_many",
+    "warm_up",
     "is_derive_info",
     "parse_info",
 ]
@@ -439,6 +440,21 @@ def derive_block(
     if cache is not None:
         cache.put(key, outcome)
     return outcome
+
+
+_WARM_UP_BLOCK = "given: A \\in \\mathbb{R}^{m \\times n}, \\mathbf{x} \\in \\mathbb{R}^{n}\nf = \\|A\\mathbf{x}\\|^2\nwrt: \\mathbf{x}"
+_warmed_up = False
+
+
+def warm_up() -> None:
+    """Derive one small block, once per process, so the engine's lazy imports
+    (NumPy, the calculus, the printers) and its tables are in place — before
+    worker processes are forked, which then inherit them instead of each
+    paying for them."""
+    global _warmed_up
+    if not _warmed_up:
+        _warmed_up = True
+        _run_engine(_WARM_UP_BLOCK, Options())
 
 
 def derive_many(items: list[tuple[str, Options]]) -> list[tuple[Any, ...]]:

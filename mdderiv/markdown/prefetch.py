@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..options import Options
-from .blocks import BlockCache, block_options, derive_many, outcome_from_tuple
+from .blocks import BlockCache, block_options, derive_many, outcome_from_tuple, warm_up
 
 __all__ = ["MIN_BLOCKS", "Prefetch", "PrefetchResult", "SourceScanner", "candidates", "find_candidates", "prefetch", "resolve_workers"]
 
@@ -302,5 +302,7 @@ def prefetch(
     context, fast_start = _context()
     if not fast_start and len(todo) < max(min_blocks, MIN_BLOCKS_SLOW_START):
         return handle
+    if fast_start:
+        warm_up()  # forked workers inherit the imported engine
     handle.start(todo, workers, context)
     return handle
