@@ -208,3 +208,52 @@ def test_bad_plugin_option_is_a_config_error(tmp_path: Path) -> None:
     root = make_site(tmp_path, config, {"index.md": "# x\n"})
     status, log = build(root)
     assert status != 0 and "layout" in log and "Traceback" not in log
+
+
+def _search_text(root: Path) -> str:
+    import json
+
+    index = json.loads(page(root, "search/search_index.json"))
+    return "\n".join(doc["text"] for doc in index["docs"])
+
+
+@pytest.mark.parametrize("theme", ["mkdocs", "material"])
+def test_search_indexes_the_block_text_not_the_derivation(tmp_path: Path, theme: str) -> None:
+    config = f"site_name: T\ntheme:\n  name: {theme}\nplugins:\n  - search\n  - mdderiv\n"
+    root = make_site(tmp_path, config, {"index.md": "# Home\n\nBefore.\n\n" + fence(GOOD) + "\n\nAfter.\n"})
+    status, log = build(root, "--strict")
+    assert status == 0, log
+    text = _search_text(root)
+    assert "Before." in text and "After." in text
+    assert "wrt:" in text  # the author's block, as written
+    assert "aligned" not in text and "underbrace" not in text
+    html = page(root, "index.html")
+    assert len(MATH.findall(html)) == 1 and "data-mdderiv-search" not in html
+
+
+@pytest.mark.parametrize(("setting", "block_text", "latex"), [("derivation", False, True), ("none", False, False)])
+def test_search_index_setting(tmp_path: Path, setting: str, block_text: bool, latex: bool) -> None:
+    config = f"site_name: T\nplugins:\n  - search\n  - mdderiv:\n      search_index: {setting}\n"
+    root = make_site(tmp_path, config, {"index.md": "# Home\n\n" + fence(GOOD) + "\n\nAfter.\n"})
+    assert build(root, "--strict")[0] == 0
+    text = _search_text(root)
+    assert "After." in text
+    assert ("wrt:" in text) is block_text
+    assert ("aligned" in text) is latex
+    assert len(MATH.findall(page(root, "index.html"))) == 1
+
+
+def test_a_page_changed_by_another_plugin_while_search_runs_keeps_both(tmp_path: Path) -> None:
+    hook = (
+        "def on_page_context(context, page, config, nav):\n"
+        "    page.content += '<p>Added by a hook.</p>'\n"
+        "    return context\n"
+    )
+    config = "site_name: T\nplugins:\n  - search\n  - mdderiv\nhooks:\n  - hook.py\n"
+    root = make_site(tmp_path, config, {"index.md": fence(GOOD) + "\n\n" + fence(GOOD2) + "\n"})
+    (root / "hook.py").write_text(hook, encoding="utf-8")
+    status, log = build(root, "--strict")
+    assert status == 0, log
+    html = page(root, "index.html")
+    assert "Added by a hook." in html
+    assert len(MATH.findall(html)) == 2 and "data-mdderiv-search" not in html

@@ -82,6 +82,11 @@ class FenceContext:
     cache: BlockCache = field(default_factory=BlockCache)
     report: Callable[[BlockFailure], None] = _log_failure
     line_offset_source: Callable[[], int] | None = None
+    #: with ``keep_rendered``, ``(html, body)`` of every derivation put into a
+    #: page since the list was last emptied (the MkDocs plugin uses them to keep
+    #: the derivations' LaTeX out of the search index)
+    keep_rendered: bool = False
+    rendered: list[tuple[str, str]] = field(default_factory=list)
 
     def offset(self) -> int:
         """``line_offset``, asking ``line_offset_source`` (once) if it is set."""
@@ -221,7 +226,10 @@ def _render(state: _State, pending: _Pending) -> str:
     context = state.context
     outcome = derive_block(pending.body, pending.info, context.defaults, context.cache)
     if outcome.ok:
-        return math_html(outcome)
+        html = math_html(outcome)
+        if context.keep_rendered:
+            context.rendered.append((html, pending.body))
+        return html
     fence_line = pending.fence_line + context.offset()
     line, column = locate(outcome, fence_line, pending.indent, pending.info_col)
     failure = BlockFailure(context.filename, line, column, outcome.error or "error")

@@ -5,6 +5,10 @@
   math renderer;
 * ``on_page_markdown`` tells the fence which page it is in and how many
   front-matter lines MkDocs stripped, so errors read ``docs/page.md:LINE:COL``;
+* ``on_page_context`` shows the search plugin (MkDocs' or Material's) each
+  block's own text instead of its derivation (``search_index: source``), or
+  nothing, or the derivation's LaTeX (``derivation``), and puts the
+  derivations back before the page is written;
 * ``on_post_page`` adds MathJax to pages with math, unless the site loads a
   renderer itself;
 * ``on_files`` scans the pages for ``derive`` fences and, when at least
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import os
+from html import escape as html_escape
 import re
 from functools import partial
 from pathlib import Path
@@ -30,7 +35,7 @@ from typing import Any
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
@@ -133,6 +138,7 @@ class MdderivConfig(base.Config):
     cache = c.Type(bool, default=True)
     cache_dir = c.Type(str, default=".mdderiv-cache")
     workers = _Workers()
+    search_index = c.Choice(("source", "derivation", "none"), default="source")
 
 
 def _content(file: Any) -> str:
@@ -155,6 +161,9 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
         self._stats_at_start = (0, 0)
         self.prefetch = PrefetchResult()  # what the pre-pass did in the last build
         self._prefetch: Prefetch | None = None
+        self._rendered: dict[str, list[tuple[str, str]]] = {}  # page → (derivation, block text)
+        # while the search plugins run: the page, its content, what they see, stand-ins
+        self._hidden: tuple[Page, str, str, list[tuple[str, str]]] | None = None
 
     def _report(self, failure: BlockFailure) -> None:
         self.failures.append(failure)
@@ -173,6 +182,7 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
             steps=cfg.steps,
             lang=cfg.lang,
         )
+        self.context.keep_rendered = cfg.search_index != "derivation"
         config_dir = Path(config.config_file_path or ".").resolve().parent
         self.config_dir = config_dir
         cache_dir = (config_dir / cfg.cache_dir) if cfg.cache and cfg.cache_dir else None
@@ -207,6 +217,8 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         self.failures = []
+        self._rendered.clear()
+        self.context.rendered = []
         self._stats_at_start = (STATS.derived, STATS.cached)
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
@@ -247,6 +259,48 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
             context.filename = page.file.src_uri
             context.line_offset_source = None
         return markdown
+
+    def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
+        if self.context.rendered:
+            self._rendered[page.file.src_uri] = self.context.rendered
+            self.context.rendered = []
+        return html
+
+    @event_priority(100)  # before the search plugins (priority 0)
+    def _hide_from_search(self, context: Any, /, *, page: Page, config: MkDocsConfig, nav: Any) -> Any:
+        """Search indexes ``page.content``: a derivation's LaTeX there makes the
+        index several times larger and its hits unreadable, so the search
+        plugins see the block's own text (or nothing) in its place."""
+        rendered = self._rendered.pop(page.file.src_uri, None)
+        content = page.content
+        if not rendered or content is None:
+            return context
+        stand_ins = []
+        for index, (html, body) in enumerate(rendered):
+            text = html_escape(body) if self.config.search_index == "source" else ""
+            stand_in = f'<p data-mdderiv-search="{index}">{text}</p>'
+            content = content.replace(html, stand_in, 1)
+            stand_ins.append((stand_in, html))
+        self._hidden = (page, page.content, content, stand_ins)
+        page.content = content
+        return context
+
+    @event_priority(-100)  # after them: the page is written with its derivations
+    def _show_after_search(self, context: Any, /, *, page: Page, config: MkDocsConfig, nav: Any) -> Any:
+        hidden, self._hidden = self._hidden, None
+        if hidden is None or hidden[0] is not page:
+            return context
+        _, full, lean, stand_ins = hidden
+        if page.content is lean:
+            page.content = full
+        elif page.content is not None:  # another plugin changed the page meanwhile: keep its change
+            content = page.content
+            for stand_in, html in stand_ins:
+                content = content.replace(stand_in, html, 1)
+            page.content = content
+        return context
+
+    on_page_context = CombinedEvent(_hide_from_search, _show_after_search)
 
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str | None:
         has_math = 'class="arithmatex"' in output
