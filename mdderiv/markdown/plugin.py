@@ -281,7 +281,7 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
             stand_in = f'<p data-mdderiv-search="{index}">{text}</p>'
             content = content.replace(html, stand_in, 1)
             stand_ins.append((stand_in, html))
-        self._hidden = (page, page.content, content, stand_ins)
+        self._hidden = (page, page.content or "", content, stand_ins)
         page.content = content
         return context
 
