@@ -365,6 +365,18 @@ def _product_shape(factors: tuple[Expr, ...]) -> Shape:
     return (matrices[0][0], matrices[-1][1])
 
 
+def _times(coefficient: Fraction | int, value: Fraction) -> Fraction | int:
+    """``coefficient · value``, staying an int while both are whole (Fraction
+    arithmetic is slow, and almost every coefficient is whole)."""
+    if type(coefficient) is int and value.denominator == 1:
+        return coefficient * value.numerator
+    return coefficient * value
+
+
+def _fraction(value: Fraction | int) -> Fraction:
+    return value if type(value) is Fraction else Fraction(value)
+
+
 def mul(*factors: Expr) -> Expr:
     """The product of the factors, flattened, numbers folded into one leading
     coefficient, ``0`` absorbing and ``1`` dropped."""
@@ -378,7 +390,7 @@ def mul(*factors: Expr) -> Expr:
     for factor in factors:
         kind = type(factor)
         if kind is Number:
-            coefficient *= factor.value  # type: ignore[attr-defined]
+            coefficient = _times(coefficient, factor.value)  # type: ignore[attr-defined]
             continue
         if kind is MatMul:
             parts = factor.factors  # type: ignore[attr-defined]
@@ -389,12 +401,12 @@ def mul(*factors: Expr) -> Expr:
                 if any(p.shape != SCALAR for p in inner):
                     for p in parts:
                         if type(p) is Number:
-                            coefficient *= p.value  # type: ignore[attr-defined]
+                            coefficient = _times(coefficient, p.value)  # type: ignore[attr-defined]
                     flat.append(MatMul(tuple(inner), SCALAR) if len(inner) > 1 else inner[0])
                     continue
             for part in parts:
                 if type(part) is Number:
-                    coefficient *= part.value  # type: ignore[attr-defined]
+                    coefficient = _times(coefficient, part.value)  # type: ignore[attr-defined]
                 else:
                     flat.append(part)
             continue
@@ -419,9 +431,9 @@ def mul(*factors: Expr) -> Expr:
             first = next(f for f in flat if type(f) is Identity)
             flat = others + [first]
     if coefficient != 1:
-        flat.insert(0, Number(Fraction(coefficient)))
+        flat.insert(0, Number(_fraction(coefficient)))
     if not flat:
-        return Number(Fraction(coefficient))
+        return Number(_fraction(coefficient))
     if len(flat) == 1:
         return flat[0]
     return MatMul(tuple(flat), shape)
@@ -626,22 +638,26 @@ def map_tree(expr: Expr, fn) -> Expr:  # type: ignore[no-untyped-def]
 
 
 def _node_hash(self: Expr) -> int:
-    cached = self.__dict__.get("_hash")
+    state = self.__dict__
+    cached = state.get("_hash")
     if cached is None:
-        cached = hash((type(self).__name__, *(getattr(self, f) for f in self.__dataclass_fields__)))  # type: ignore[attr-defined]
-        object.__setattr__(self, "_hash", cached)
+        cls = type(self)
+        cached = hash((cls.__name__, *[state[name] for name in _FIELDS[cls]]))
+        state["_hash"] = cached  # frozen for users, not for this cache
     return cached
 
 
 def _node_eq(self: Expr, other: object) -> bool:
     if self is other:
         return True
-    if type(self) is not type(other):
+    cls = type(self)
+    if cls is not type(other):
         return False
     if _node_hash(self) != _node_hash(other):  # type: ignore[arg-type]
         return False
-    for name in self.__dataclass_fields__:  # type: ignore[attr-defined]
-        mine, theirs = getattr(self, name), getattr(other, name)
+    mine_state, their_state = self.__dict__, other.__dict__
+    for name in _FIELDS[cls]:
+        mine, theirs = mine_state[name], their_state[name]
         if mine is theirs:
             continue
         if mine != theirs:
@@ -649,8 +665,12 @@ def _node_eq(self: Expr, other: object) -> bool:
         # equal but distinct: let ``other`` share this node's child, so the next
         # comparison of the two is an identity check (equal values, so no one
         # can tell the difference) — it keeps repeated deep comparisons linear
-        object.__setattr__(other, name, mine)
+        their_state[name] = mine
     return True
+
+
+#: each node class's dataclass fields, in order (hashing and equality read them)
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _install_hashing(base: type) -> None:
@@ -659,6 +679,8 @@ def _install_hashing(base: type) -> None:
         if "__dataclass_fields__" in cls.__dict__:
             cls.__hash__ = _node_hash  # type: ignore[assignment]
             cls.__eq__ = _node_eq  # type: ignore[assignment]
+        if hasattr(cls, "__dataclass_fields__"):
+            _FIELDS[cls] = tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
         _install_hashing(cls)
 
 

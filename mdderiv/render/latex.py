@@ -610,11 +610,14 @@ class LatexPrinter:
         return f"{self._sum_head(expr.index, self._dimension(expr.upper))} {body}"
 
 
+_ONE = Fraction(1)
+
+
 def _coefficient(expr: MatMul) -> Fraction:
-    coefficient = Fraction(1)
+    coefficient = _ONE
     for factor in expr.factors:
-        if isinstance(factor, Number):
-            coefficient *= factor.value
+        if type(factor) is Number:
+            coefficient = factor.value if coefficient is _ONE else coefficient * factor.value
     return coefficient
 
 
