@@ -31,3 +31,22 @@ def test_engine_benchmark_quick_run_prints_its_tables() -> None:
     for case in ("seed: aTXb", "seed: covariance-sum", "tr(AXB)", "log\\|X\\|"):
         assert f"| {case} |" in out, case
     assert "mdderiv wrong" not in out  # every mdderiv gradient agreed with finite differences
+
+
+@pytest.mark.slow
+def test_site_benchmark_quick_run_prints_every_row(tmp_path: Path) -> None:
+    """A tiny site: every row is measured and both targets get a verdict."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "site.py"), "--pages", "3", "--blocks", "2",
+         "--rounds", "1", "--dir", str(tmp_path), "--no-write"],
+        cwd=ROOT, capture_output=True, timeout=240, check=False,
+    )
+    out = result.stdout.decode("utf-8", errors="replace")
+    assert result.returncode == 0, result.stderr.decode("utf-8", errors="replace")[-3000:]
+    assert "## Site build" in out
+    table = [line for line in out.splitlines() if line.startswith("| ") and not line.startswith(("| build", "| ---"))]
+    assert len(table) == 12, table
+    # the cold rows derived every block, the unchanged rebuild none
+    assert "| 6 |" in next(line for line in table if "`workers: 0`" in line)
+    assert next(line for line in table if "nothing changed" in line).endswith("| 0 |")
+    assert "Cold build at most 2× the plain build" in out and "Cached rebuild within 10%" in out
