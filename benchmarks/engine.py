@@ -68,6 +68,7 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
 import mdderiv
+from mdderiv.pipeline import clear_memos
 
 START, END = "<!-- engine:start -->", "<!-- engine:end -->"
 LOAD: list[str] = []  # the load average when the run started
@@ -438,6 +439,8 @@ class Row:
     t_check: float = math.nan
     t_sympy: float = math.nan
     t_sympy_full: float = math.nan
+    t_cold: float = math.nan  # mdderiv with its memos emptied before every call
+    t_sympy_full_cold: float = math.nan  # SymPy all with its cache emptied before every call
     mdderiv_ok: bool = False
     mdderiv_err: str = ""
     sympy_status: str = ""
@@ -499,8 +502,12 @@ def run_part1(repeats: int, rng: np.random.Generator, log: Callable[[str], None]
                 row.mdderiv_err = f"rel. error {err:.1e}"
         except Exception as e:  # report, keep going
             row.mdderiv_err = f"{type(e).__name__}: {e}"
+        def cold(body: str = body) -> str:
+            clear_memos()  # as the first block of a process: nothing remembered from earlier calls
+            return mdderiv.derive(body, check=False).latex()
+
         fns = [lambda body=body: mdderiv.derive(body, check=False).latex(),
-               lambda body=body: mdderiv.derive(body, check=True).latex()]
+               lambda body=body: mdderiv.derive(body, check=True).latex(), cold]
         # SymPy: symbolic dimensions for timing; concrete ones to check the values
         result = None
         if case.sympy is None:
@@ -515,14 +522,19 @@ def run_part1(repeats: int, rng: np.random.Generator, log: Callable[[str], None]
                     e, v = build(m, n, p)
                     return sp.latex(e.diff(v))
 
-                fns += [lambda expr=expr, var=var: expr.diff(var), full]
+                def full_cold(build=case.sympy):
+                    sp.core.cache.clear_cache()
+                    e, v = build(m, n, p)
+                    return sp.latex(e.diff(v))
+
+                fns += [lambda expr=expr, var=var: expr.diff(var), full, full_cold]
             except Exception as e:
                 row.sympy_status = f"error: {type(e).__name__}"
             if result is not None:
                 row.sympy_status, row.sympy_correct = _judge_sympy(case, result, vals, want, symmetric)
         try:
-            times = timed_together(fns, repeats) + [math.nan, math.nan]
-            row.t_plain, row.t_check, row.t_sympy, row.t_sympy_full = times[:4]
+            times = timed_together(fns, repeats) + [math.nan, math.nan, math.nan]
+            row.t_plain, row.t_check, row.t_cold, row.t_sympy, row.t_sympy_full, row.t_sympy_full_cold = times[:6]
         except Exception as e:
             row.mdderiv_err = row.mdderiv_err or f"{type(e).__name__}: {e}"
         log(f"  {case.name:18s} mdderiv {ms(row.t_plain):>7s} ms  +check {ms(row.t_check):>7s} ms  "
@@ -889,12 +901,16 @@ def report(args, info, rows, drows, hrows, herows, backend, elapsed) -> str:
       "alone, on the expression built beforehand from `MatrixSymbol`s with symbolic dimensions — no "
       "parsing, no printing, so it favours SymPy; *SymPy all* builds the expression, differentiates and "
       "prints the result with `sympy.latex` (the like-for-like pipeline). Speed-ups are SymPy time / "
-      "mdderiv time (check off). Both results are evaluated at random inputs (m, n, p = 3, 4, 5) and "
-      "compared with central finite differences; *SymPy result* says what SymPy gave.")
+      "mdderiv time (check off). Every call after the first finds what earlier calls left in memory "
+      "(mdderiv's memos of tokens, simplifications and LaTeX; SymPy's cache): the *cold* columns empty "
+      "both before every call (`mdderiv.pipeline.clear_memos()`, `sympy.core.cache.clear_cache()`), "
+      "as for the first block a process meets. Both results are evaluated at random inputs "
+      "(m, n, p = 3, 4, 5) and compared with central finite differences; *SymPy result* says what "
+      "SymPy gave.")
     w("")
-    w("| case | mdderiv ms | + check ms | SymPy `.diff` ms | SymPy all ms | speed-up vs `.diff` | "
-      "speed-up vs all | SymPy result | SymPy form |")
-    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
+    w("| case | mdderiv ms | + check ms | mdderiv cold ms | SymPy `.diff` ms | SymPy all ms | SymPy all cold ms "
+      "| speed-up vs `.diff` | speed-up vs all | speed-up cold vs cold | SymPy result | SymPy form |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
     for group in ("seed", "cookbook"):
         for r in rows:
             if r.case.group != group:
@@ -902,17 +918,19 @@ def report(args, info, rows, drows, hrows, herows, backend, elapsed) -> str:
             name = r.case.name if group == "cookbook" else f"seed: {r.case.name}"
             if not r.mdderiv_ok:
                 name += f" (mdderiv wrong: {r.mdderiv_err})"
-            w(f"| {_cell(name)} | {ms(r.t_plain)} | {ms(r.t_check)} | {ms(r.t_sympy)} | "
-              f"{ms(r.t_sympy_full)} | {ratio(r.t_sympy, r.t_plain)} | {ratio(r.t_sympy_full, r.t_plain)} | "
+            w(f"| {_cell(name)} | {ms(r.t_plain)} | {ms(r.t_check)} | {ms(r.t_cold)} | {ms(r.t_sympy)} | "
+              f"{ms(r.t_sympy_full)} | {ms(r.t_sympy_full_cold)} | {ratio(r.t_sympy, r.t_plain)} | "
+              f"{ratio(r.t_sympy_full, r.t_plain)} | {ratio(r.t_sympy_full_cold, r.t_cold)} | "
               f"{_cell(r.sympy_status)} | {_cell(r.case.note)} |")
     w("")
     w("Median speed-up of mdderiv over SymPy (target ≥ 10×):")
     w("")
-    w("| cases | vs `.diff` | vs `.diff`, mdderiv check on | vs all | vs all, mdderiv check on |")
-    w("| --- | ---: | ---: | ---: | ---: |")
+    w("| cases | vs `.diff` | vs `.diff`, mdderiv check on | vs all | vs all, mdderiv check on | cold vs cold, all |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: |")
     for label, sel in ((f"SymPy right ({len(right)})", right), (f"all ({len(timed_rows)})", timed_rows)):
         cells = [med(speedups(sel, mine, theirs)) for theirs in ("t_sympy", "t_sympy_full")
                  for mine in ("t_plain", "t_check")]
+        cells.append(med(speedups(sel, "t_cold", "t_sympy_full_cold")))
         w(f"| {label} | " + " | ".join(f"{c:.1f}×" for c in cells) + " |")
     w("")
     w(f"mdderiv's gradient was right in {len(rows) - n_md_bad} of {len(rows)} cases, SymPy's in "
