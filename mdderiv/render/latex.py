@@ -274,9 +274,13 @@ class LatexPrinter:
 
     def _annotate(self, expr: Expr, out: str) -> str:
         if expr.shape != SCALAR and self.annotated(expr):
-            rows, cols = self._dimension(expr.shape[0]), self._dimension(expr.shape[1])
-            return f"\\underbrace{{{out}}}_{{{rows} \\times {cols}}}"
+            return self.underbrace(expr, out)
         return out
+
+    def underbrace(self, expr: Expr, out: str) -> str:
+        """``out`` (the printed ``expr``) with ``expr``'s shape beneath it."""
+        rows, cols = self._dimension(expr.shape[0]), self._dimension(expr.shape[1])
+        return f"\\underbrace{{{out}}}_{{{rows} \\times {cols}}}"
 
     def _is_annotated(self, expr: Expr) -> bool:
         return expr.shape != SCALAR and self.annotated(expr)
@@ -740,12 +744,12 @@ def result_words(result: "Result", lang: str) -> str | None:
 
 def result_line(d: "Derivation", result: "Result", names: Mapping[str, str]) -> str:
     """``\\boxed{∂f/∂X = …}`` and its layout (or kind)."""
-    annotate: Annotate = None
-    if d.options.shapes != "none":
-        whole = result.expr
-        annotate = lambda node: node is whole  # noqa: E731 - the result as a whole
     label = render_expr(result.label, names)
-    value = render_expr(result.expr, names, annotate)
+    value = render_expr(result.expr, names)
+    if d.options.shapes != "none" and result.expr.shape != SCALAR:
+        # the result as a whole is annotated, nothing inside it: the plain
+        # (remembered) printing, with the shape beneath
+        value = _shared_printer(names).underbrace(result.expr, value)
     line = f"&\\boxed{{{label} = {value}}}"
     said = result_words(result, d.options.lang)
     if said:
