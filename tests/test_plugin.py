@@ -257,3 +257,18 @@ def test_a_page_changed_by_another_plugin_while_search_runs_keeps_both(tmp_path:
     html = page(root, "index.html")
     assert "Added by a hook." in html
     assert len(MATH.findall(html)) == 2 and "data-mdderiv-search" not in html
+
+
+@pytest.mark.parametrize(
+    ("plugins", "kept"),
+    [("[mdderiv]", False), ("[search, mdderiv]", True), ("[search, {mdderiv: {search_index: derivation}}]", False)],
+)
+def test_derivations_are_tracked_for_the_index_only_when_a_search_plugin_needs_it(
+    tmp_path: Path, plugins: str, kept: bool
+) -> None:
+    from mkdocs.config import load_config
+
+    root = make_site(tmp_path, f"site_name: T\nplugins: {plugins}\n", {"index.md": "# x\n"})
+    config = load_config(str(root / "mkdocs.yml"))
+    config.plugins.on_config(config)
+    assert config.plugins["mdderiv"].context.keep_rendered is kept

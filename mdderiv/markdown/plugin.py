@@ -182,7 +182,10 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
             steps=cfg.steps,
             lang=cfg.lang,
         )
-        self.context.keep_rendered = cfg.search_index != "derivation"
+        # only a site with a search plugin (MkDocs' `search`, Material's
+        # `material/search`, …) needs the derivations kept out of its index
+        has_search = any(name.split("/")[-1] == "search" for name in config.plugins)
+        self.context.keep_rendered = has_search and cfg.search_index != "derivation"
         config_dir = Path(config.config_file_path or ".").resolve().parent
         self.config_dir = config_dir
         cache_dir = (config_dir / cfg.cache_dir) if cfg.cache and cfg.cache_dir else None
