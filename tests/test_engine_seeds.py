@@ -189,3 +189,16 @@ def test_chinese_justifications() -> None:
     latex = mdderiv.derive(body).latex()
     assert "矩阵乘法交换" in latex
     assert "cyclic" not in latex
+
+
+@pytest.mark.parametrize(
+    ("objective", "expected"),
+    [
+        # d log(x ⊘ y) = (dx ⊘ y) ⊘ (x ⊘ y): the y's cancel entry by entry
+        (r"\mathbf{1}^T \log(\mathbf{x} \oslash \mathbf{y})", r"\mathbf{1} \oslash \mathbf{x}"),
+        (r"\mathbf{1}^T ((\mathbf{x} \odot \mathbf{y}) \oslash \mathbf{y})", r"\mathbf{1}"),
+    ],
+)
+def test_entrywise_quotients_cancel(objective: str, expected: str) -> None:
+    body = f"given: \\mathbf{{x}}, \\mathbf{{y}} \\in \\mathbb{{R}}^{{n}}\nf = {objective}\nwrt: \\mathbf{{x}}"
+    assert gradient(body, "x") == expected

@@ -264,6 +264,48 @@ def _one_plus_exp(expr: Expr) -> Expr | None:
     return None
 
 
+def _cancel_entrywise(node: Expr, used: Used | None) -> Expr:
+    """Entry by entry, ⊙ and ⊘ are multiplication and division, so a chain of
+    them over same-sized operands is a monomial: collect each operand's power and
+    write what is left, ``(1 ⊘ (x ⊘ y)) ⊘ y = 1 ⊘ x``.  Only when something
+    cancels (otherwise the author's order stays)."""
+    shape = node.shape
+    if shape == SCALAR:
+        return node
+    powers: dict[Expr, int] = {}
+    occurrences = 0
+
+    def collect(expr: Expr, sign: int) -> None:
+        nonlocal occurrences
+        if isinstance(expr, Hadamard) and expr.left.shape == shape and expr.right.shape == shape:
+            collect(expr.left, sign)
+            collect(expr.right, sign)
+        elif isinstance(expr, HadamardDiv) and expr.left.shape == shape and expr.right.shape == shape:
+            collect(expr.left, sign)
+            collect(expr.right, -sign)
+        elif not (isinstance(expr, Ones) and expr.shape == shape):
+            occurrences += 1
+            powers[expr] = powers.get(expr, 0) + sign
+
+    collect(node, 1)
+    if sum(abs(p) for p in powers.values()) == occurrences:
+        return node  # nothing cancels
+    above = [atom for atom, p in powers.items() for _ in range(p)]
+    below = [atom for atom, p in powers.items() for _ in range(-p)]
+    numerator: Expr = Ones(shape)
+    for atom in above:
+        numerator = hadamard(numerator, atom)
+    if not below:
+        result = numerator
+    else:
+        denominator = below[0]
+        for atom in below[1:]:
+            denominator = hadamard(denominator, atom)
+        result = HadamardDiv(numerator, denominator, shape)
+    _note(used, "simplify")
+    return result
+
+
 def _recognise_elementwise_sigmoid(node: Expr, used: Used | None) -> Expr:
     """``(1 ⊘ (1 + exp(u))) ⊙ exp(u)`` and ``exp(u) ⊘ (1 + exp(u))`` are σ(u)."""
     if isinstance(node, HadamardDiv):
@@ -759,10 +801,11 @@ def _local(node: Expr, used: Used | None) -> Expr:
     ):
         c = node.base.factors[0].value
         return mul(num(c ** int(node.exponent)), power(mul(*node.base.factors[1:]), node.exponent))
-    if isinstance(node, Hadamard):
-        return _recognise_elementwise_sigmoid(node, used)
-    if isinstance(node, HadamardDiv):
-        return _recognise_elementwise_sigmoid(node, used)
+    if isinstance(node, (Hadamard, HadamardDiv)):
+        node = _cancel_entrywise(node, used)
+        if isinstance(node, (Hadamard, HadamardDiv)):
+            return _recognise_elementwise_sigmoid(node, used)
+        return node
     if isinstance(node, Inverse) and isinstance(node.arg, MatMul) and isinstance(node.arg.factors[0], Number):
         # (cA)^{-1} = c^{-1} A^{-1}
         c = node.arg.factors[0].value
