@@ -156,6 +156,13 @@ def test_symmetric_variable_gets_sym_of_the_gradient() -> None:
     assert out["symmetric gradient"] == r"\frac{1}{2}(A + A^{T})"
 
 
+def test_symmetric_gradient_factors_on_both_sides() -> None:
+    # sym(X A^T + A^T X) = ½(X(A + A^T) + (A + A^T)X): a person factors both pairs
+    body = "given: X: n x n symmetric, A: n x n\nf = \\operatorname{tr}(X A X)\nwrt: X"
+    out = forms(body)
+    assert out["symmetric gradient"] == r"\frac{1}{2}(X(A + A^{T}) + (A + A^{T}) X)"
+
+
 def test_symmetric_gradient_is_not_2G_minus_diag() -> None:
     """The often-quoted 2G - G ⊙ I is not the gradient on symmetric matrices:
     along a symmetric direction V the derivative is tr(sym(G)^T V), which

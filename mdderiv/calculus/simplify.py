@@ -513,6 +513,18 @@ def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> 
             combined = mul(factor_terms(order_terms(inner_terms), used, nested=True), last)
             rest = [t for i, t in enumerate(terms) if i not in members]
             return add(*order_terms([combined, *rest]))
+    # a first factor shared by some of the terms: X A + X B + C X = X(A + B) + C X
+    leading: dict[Expr, list[int]] = {}
+    for i, (_, _, m) in enumerate(parts):
+        if len(m) >= 2:
+            leading.setdefault(m[0], []).append(i)
+    for first, members in leading.items():
+        if len(members) >= 2 and len(members) < len(terms):
+            _note(used, "simplify")
+            inner_terms = [mul(num(parts[i][0]), *parts[i][1], *parts[i][2][1:]) for i in members]
+            combined = mul(first, factor_terms(order_terms(inner_terms), used, nested=True))
+            rest = [t for i, t in enumerate(terms) if i not in members]
+            return add(*order_terms([combined, *rest]))
     return add(*terms)
 
 
