@@ -267,8 +267,12 @@ class Builder:
                 verb = "subtract" if sign < 0 else "add"
                 joiner = "from" if sign < 0 else "and"
                 left, right = (term, first) if sign < 0 else (first, term)
+                hint = ""
+                if isinstance(first, Number) or isinstance(term, Number):
+                    # 1 - y for a vector y: the seeds' shorthand for a vector of ones
+                    hint = "; for a vector or matrix of ones write \\mathbf{1}, e.g. \\mathbf{1} - \\mathbf{y}"
                 raise self.error(
-                    f"cannot {verb} {self.fmt(left.shape)} {joiner} {self.fmt(right.shape)}",
+                    f"cannot {verb} {self.fmt(left.shape)} {joiner} {self.fmt(right.shape)}{hint}",
                     _start(term_node),
                 )
             built.append(term if sign > 0 else neg(term))

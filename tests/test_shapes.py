@@ -444,6 +444,8 @@ def test_positive_and_one_hot_props_reach_symbols() -> None:
         ("\\operatorname{tr}(Q)", "X", "undeclared symbol Q", 23),
         ("\\operatorname{tr}(X^TX) + i", "X", "undeclared symbol i", 31),
         ("f + \\operatorname{tr}(X^TX)", "X", "its own definition", 5),
+        # a number next to a vector: the seeds' 1 - y, which needs \mathbf{1}
+        ("\\mathbf{a}^T(1 - \\mathbf{a})", "X", "from 1×1; for a vector or matrix of ones write \\mathbf{1}", 22),
     ],
 )
 def test_shape_errors(rhs: str, wrt: str, message: str, column: int) -> None:
