@@ -642,7 +642,7 @@ def _node_hash(self: Expr) -> int:
     cached = state.get("_hash")
     if cached is None:
         cls = type(self)
-        cached = hash((cls.__name__, *[state[name] for name in _FIELDS[cls]]))
+        cached = hash((cls.__name__, *[state[name] for name in _fields(cls)]))
         state["_hash"] = cached  # frozen for users, not for this cache
     return cached
 
@@ -656,7 +656,7 @@ def _node_eq(self: Expr, other: object) -> bool:
     if _node_hash(self) != _node_hash(other):  # type: ignore[arg-type]
         return False
     mine_state, their_state = self.__dict__, other.__dict__
-    for name in _FIELDS[cls]:
+    for name in _fields(cls):
         mine, theirs = mine_state[name], their_state[name]
         if mine is theirs:
             continue
@@ -671,6 +671,13 @@ def _node_eq(self: Expr, other: object) -> bool:
 
 #: each node class's dataclass fields, in order (hashing and equality read them)
 _FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(cls: type) -> tuple[str, ...]:
+    fields = _FIELDS.get(cls)
+    if fields is None:  # a node class defined after this module (a subclass elsewhere)
+        fields = _FIELDS[cls] = tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
+    return fields
 
 
 def _install_hashing(base: type) -> None:
