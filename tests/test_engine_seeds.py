@@ -202,3 +202,31 @@ def test_chinese_justifications() -> None:
 def test_entrywise_quotients_cancel(objective: str, expected: str) -> None:
     body = f"given: \\mathbf{{x}}, \\mathbf{{y}} \\in \\mathbb{{R}}^{{n}}\nf = {objective}\nwrt: \\mathbf{{x}}"
     assert gradient(body, "x") == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            "given: \\mathbf{x}, \\mathbf{a} \\in \\mathbb{R}^{n}\nf = \\|\\mathbf{x} - \\mathbf{a}\\|\nwrt: \\mathbf{x}",
+            r"\frac{1}{\|\mathbf{x} - \mathbf{a}\|}(\mathbf{x} - \mathbf{a})",
+        ),
+        ("given: X \\in \\mathbb{R}^{m \\times n}\nf = \\|X\\|_F\nwrt: X", r"\frac{1}{\|X\|_F} X"),
+    ],
+)
+def test_a_result_shows_the_norm_again(body: str, expected: str) -> None:
+    """Norms are unfolded to be differentiated; (u^T u)^{-1/2} in the result is 1/‖u‖."""
+    variable = "x" if "wrt: \\mathbf{x}" in body else "X"
+    assert gradient(body, variable) == expected
+    d = mdderiv.derive(body)
+    last = [step for section in d.sections for step in section.steps][-1]
+    assert "norm_power" in last.rules
+
+
+def test_hessian_of_a_norm_starts_from_inner_products_and_ends_with_norms() -> None:
+    body = "given: \\mathbf{x} \\in \\mathbb{R}^{n}\nf = \\|\\mathbf{x}\\|\nwrt: \\mathbf{x}"
+    out = results(body, hessian=True)
+    assert out[("x", "hessian")] == r"\frac{1}{\|\mathbf{x}\|} I - \|\mathbf{x}\|^{-3} \mathbf{x} \mathbf{x}^{T}"
+    d = mdderiv.derive(body, hessian=True)
+    hessian = next(s for s in d.sections if s.kind == "hessian")
+    assert "norm_power" in hessian.steps[0].rules  # ‖x‖ back to (x^T x)^{1/2} before differentiating

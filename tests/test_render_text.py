@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import pytest
+
 from test_render_latex import make_derivation  # the hand-built derivation
 
 from mdderiv.expr import (
@@ -114,3 +116,14 @@ def test_derivation_in_chinese_brief() -> None:
     assert out.splitlines()[0] == "双线性"
     assert "对 X 求导" in out and "分母布局" in out and "数值验证通过" in out
     assert "标量套上迹" not in out  # the middle step is left out
+
+
+@pytest.mark.parametrize(
+    ("text", "unit"),
+    [("‖x − a‖", True), ("‖X‖_F", True), ("√(xᵀ x)", True), ("(a + b)", True),
+     ("(a)(b)", False), ("2 n", False), ("‖a‖ ‖b‖", False)],
+)
+def test_a_bracketed_denominator_needs_no_more_parentheses(text: str, unit: bool) -> None:
+    from mdderiv.render.text import _one_unit
+
+    assert _one_unit(text) is unit

@@ -31,7 +31,7 @@ from ..expr import (
 from ..problem import Problem
 from .differential import differential
 from .rewrite import rewrites
-from .simplify import merge_like_terms, push_transpose, simplify
+from .simplify import fold_norms, merge_like_terms, push_transpose, simplify
 from .trace import expand, is_trace, left_forms
 
 
@@ -232,17 +232,27 @@ def _finish(run: GradientRun, symbol: Symbol, sections: list[Section] | None = N
         return simplify(total, rules, run.folding())
     substituted = substitute(total, run.values, run.objective.name)
     value = simplify(substituted, rules, run.folding())
-    if sections is None or (value == parts[-1] and len(parts) == 1):
+    folded = fold_norms(value)  # (x - a)^T (x - a))^{-1/2} (x - a) reads as (x - a)/‖x - a‖
+    shown = value == parts[-1] and len(parts) == 1  # the read-off already shows it
+    if shown and folded == value:
         return value
     section, length = run.last_read[symbol]
     if len(parts) == 1 and len(section.steps) == length:
-        # the read-off was the last line shown: substitute right under it
-        section.add(None, value, "substitute", *rules)
-        return value
+        # the read-off was the last line shown: continue right under it
+        if not shown:
+            section.add(None, value, "substitute", *rules)
+        if folded != value:
+            section.add(None, folded, "norm_power")
+        return folded
     section = Section("result", about=symbol)
     sections.append(section)
+    if shown:
+        section.add(run.name(symbol), folded, "norm_power")
+        return folded
     section.add(run.name(symbol), total, "collect" if len(parts) > 1 else "substitute")
     if value != total:
         section.add(None, value, "substitute", *rules)
-    return value
+    if folded != value:
+        section.add(None, folded, "norm_power")
+    return folded
 

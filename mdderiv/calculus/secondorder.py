@@ -43,23 +43,30 @@ from ..problem import Problem
 from .gradient import active_symbols
 from .jacobian import derivative_matrix, inline_definitions
 from .rewrite import distribute_products
-from .simplify import factor_terms, is_symmetric, push_transpose, simplify
+from .simplify import factor_terms, fold_norms, is_symmetric, push_transpose, simplify, unfold_norms
 
 
 def hessian(problem: Problem, variable: Symbol, gradient: Expr, sections: list[Section]) -> Result:
     _, intermediates = active_symbols(problem)
     objective = problem.objective.symbol.name
-    expr = inline_definitions(problem, gradient, intermediates)
     section = Section("hessian", about=variable)
     sections.append(section)
     label = GradientName(objective, variable)
-    if expr != gradient:
-        section.add(label, expr, "substitute")
+    # norms in the gradient go back to inner products, the form the rules differentiate
+    unfolded = unfold_norms(gradient)
+    if unfolded != gradient:
+        section.add(label, unfolded, "norm_power")
+    expr = inline_definitions(problem, unfolded, intermediates)
+    if expr != unfolded:
+        section.add(None if unfolded != gradient else label, expr, "substitute")
     m = derivative_matrix(expr, variable, section, Differential(label))  # type: ignore[arg-type]
     name = GradientName(objective, variable, hessian=True)
     note = "hessian_symmetric" if variable.symmetric and not variable.is_scalar else None
     section.add(name, m, "read_off_hessian", note=note)
-    return Result(variable, m, name, "hessian", "denominator")
+    folded = fold_norms(m)
+    if folded != m:
+        section.add(None, folded, "norm_power")
+    return Result(variable, folded, name, "hessian", "denominator")
 
 
 def _contains_inverse_of(expr: Expr, variable: Symbol) -> bool:

@@ -31,6 +31,7 @@ from ..expr import (
     Kron,
     Commutation,
     MatMul,
+    Norm,
     Number,
     Ones,
     Power,
@@ -739,6 +740,49 @@ def fold_definitions(expr: Expr, names: Sequence[tuple[Symbol, Expr]], used: Use
             _FOLDINGS.clear()
         folding = _FOLDINGS[key] = _Folding(names)
     return map_tree(expr, lambda node: folding.visit(node, used))
+
+
+def fold_norms(expr: Expr) -> Expr:
+    """Write ``(u^T u)^{k/2}`` back as ``‖u‖^k`` and ``tr(X^T X)^{k/2}`` as
+    ``‖X‖_F^k``: norms are unfolded to be differentiated, and a result reads
+    better with them, ``(x - a) / ‖x - a‖``.  Only odd halves: ``u^T u`` itself
+    stays the inner product the derivation worked with."""
+
+    def visit(node: Expr) -> Expr:
+        if not isinstance(node, Power) or node.exponent.denominator != 2:
+            return node
+        base = node.base
+        kind = "2"
+        if isinstance(base, Trace):
+            base, kind = base.arg, "F"
+        if not (isinstance(base, MatMul) and len(base.factors) == 2):
+            return node
+        left, right = base.factors
+        if not (isinstance(left, Transpose) and left.arg == right):
+            return node
+        if kind == "2" and (right.shape[1] != 1 or right.shape[0] == 1):
+            return node  # u^T u with u a column vector; a matrix needs the trace
+        if kind == "F" and right.shape[1] == 1:
+            kind = "2"  # tr(u^T u) of a vector is its Euclidean norm
+        return power(Norm(right, kind), node.exponent * 2)
+
+    return map_tree(expr, visit)
+
+
+def unfold_norms(expr: Expr) -> Expr:
+    """The inverse of :func:`fold_norms`: ``‖u‖ = (u^T u)^{1/2}``,
+    ``‖X‖_F = tr(X^T X)^{1/2}`` — the form the rules differentiate."""
+
+    def visit(node: Expr) -> Expr:
+        if not isinstance(node, Norm):
+            return node
+        arg = node.arg
+        inner = mul(transpose(arg), arg)
+        if node.kind == "F" and arg.shape[1] != 1:
+            inner = Trace(inner, SCALAR)
+        return power(inner, Fraction(1, 2))
+
+    return map_tree(expr, visit)
 
 
 # --------------------------------------------------------------------------- the whole pass

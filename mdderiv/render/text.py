@@ -125,6 +125,22 @@ def text_names(problem: "Problem") -> dict[str, str]:
     return {name: latex_to_unicode(info.latex) or name for name, info in problem.symbols.items()}
 
 
+def _one_unit(text: str) -> bool:
+    """Whether ``text`` is already one bracketed unit: ``‖x − a‖``, ``‖X‖_F``,
+    ``√(xᵀ x)``, ``(a + b)`` — a slash before it needs no parentheses."""
+    if text.startswith("‖"):
+        return text.count("‖") == 2 and (text.endswith("‖") or text.endswith("‖_F"))
+    opening = 2 if text.startswith("√(") else 1 if text.startswith("(") else 0
+    if not opening or not text.endswith(")"):
+        return False
+    depth = 0
+    for position, char in enumerate(text[opening - 1 :], start=opening - 1):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and position != len(text) - 1:
+            return False  # (a)(b): two units
+    return True
+
+
 class TextPrinter(LatexPrinter):
     """Unicode instead of LaTeX; ``names`` are Unicode spellings."""
 
@@ -167,7 +183,7 @@ class TextPrinter(LatexPrinter):
 
     @staticmethod
     def _frac(numerator: str, denominator: str) -> str:
-        if " " in denominator:  # 1/(2 n)
+        if " " in denominator and not _one_unit(denominator):  # 1/(2 n), but 1/‖x − a‖
             denominator = f"({denominator})"
         return f"{numerator}/{denominator}"
 
