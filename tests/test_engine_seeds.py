@@ -226,7 +226,23 @@ def test_a_result_shows_the_norm_again(body: str, expected: str) -> None:
 def test_hessian_of_a_norm_starts_from_inner_products_and_ends_with_norms() -> None:
     body = "given: \\mathbf{x} \\in \\mathbb{R}^{n}\nf = \\|\\mathbf{x}\\|\nwrt: \\mathbf{x}"
     out = results(body, hessian=True)
-    assert out[("x", "hessian")] == r"\frac{1}{\|\mathbf{x}\|} I - \|\mathbf{x}\|^{-3} \mathbf{x} \mathbf{x}^{T}"
+    assert out[("x", "hessian")] == r"\frac{1}{\|\mathbf{x}\|} I - \frac{1}{\|\mathbf{x}\|^{3}} \mathbf{x} \mathbf{x}^{T}"
     d = mdderiv.derive(body, hessian=True)
     hessian = next(s for s in d.sections if s.kind == "hessian")
     assert "norm_power" in hessian.steps[0].rules  # ‖x‖ back to (x^T x)^{1/2} before differentiating
+
+
+def test_gaussian_kernel_keeps_the_authors_norm_and_writes_fractions() -> None:
+    body = (
+        "given: \\mathbf{x}, \\mathbf{y} \\in \\mathbb{R}^{n}, s \\in \\mathbb{R}\n"
+        "f = \\exp\\left(-\\frac{\\|\\mathbf{x} - \\mathbf{y}\\|^2}{2 s^2}\\right)\nwrt: \\mathbf{x}"
+    )
+    assert gradient(body, "x") == (
+        r"-\frac{1}{s^{2}} \exp\left(-\frac{1}{2 s^{2}} \|\mathbf{x} - \mathbf{y}\|^{2}\right)"
+        r"(\mathbf{x} - \mathbf{y})"
+    )
+
+
+def test_an_inner_product_the_author_wrote_stays_one() -> None:
+    body = "given: \\mathbf{x} \\in \\mathbb{R}^{n}\nf = (\\mathbf{x}^T \\mathbf{x})^2\nwrt: \\mathbf{x}"
+    assert gradient(body, "x") == r"4(\mathbf{x}^{T} \mathbf{x}) \mathbf{x}"

@@ -121,7 +121,7 @@ def test_derivation_in_chinese_brief() -> None:
 @pytest.mark.parametrize(
     ("text", "unit"),
     [("‖x − a‖", True), ("‖X‖_F", True), ("√(xᵀ x)", True), ("(a + b)", True),
-     ("(a)(b)", False), ("2 n", False), ("‖a‖ ‖b‖", False)],
+     ("(xᵀ x)²", True), ("‖x‖³", True), ("(a)(b)", False), ("2 n", False), ("‖a‖ ‖b‖", False)],
 )
 def test_a_bracketed_denominator_needs_no_more_parentheses(text: str, unit: bool) -> None:
     from mdderiv.render.text import _one_unit

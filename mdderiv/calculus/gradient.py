@@ -31,7 +31,7 @@ from ..expr import (
 from ..problem import Problem
 from .differential import differential
 from .rewrite import rewrites
-from .simplify import fold_norms, merge_like_terms, push_transpose, simplify
+from .simplify import fold_norms, merge_like_terms, push_transpose, simplify, written_norms
 from .trace import expand, is_trace, left_forms
 
 
@@ -232,7 +232,7 @@ def _finish(run: GradientRun, symbol: Symbol, sections: list[Section] | None = N
         return simplify(total, rules, run.folding())
     substituted = substitute(total, run.values, run.objective.name)
     value = simplify(substituted, rules, run.folding())
-    folded = fold_norms(value)  # (x - a)^T (x - a))^{-1/2} (x - a) reads as (x - a)/‖x - a‖
+    folded = fold_norms(value, written_norms(run.problem))  # ((x - a)^T (x - a))^{-1/2} (x - a) is (x - a)/‖x - a‖
     shown = value == parts[-1] and len(parts) == 1  # the read-off already shows it
     if shown and folded == value:
         return value

@@ -43,7 +43,15 @@ from ..problem import Problem
 from .gradient import active_symbols
 from .jacobian import derivative_matrix, inline_definitions
 from .rewrite import distribute_products
-from .simplify import factor_terms, fold_norms, is_symmetric, push_transpose, simplify, unfold_norms
+from .simplify import (
+    factor_terms,
+    fold_norms,
+    is_symmetric,
+    push_transpose,
+    simplify,
+    unfold_norms,
+    written_norms,
+)
 
 
 def hessian(problem: Problem, variable: Symbol, gradient: Expr, sections: list[Section]) -> Result:
@@ -63,7 +71,7 @@ def hessian(problem: Problem, variable: Symbol, gradient: Expr, sections: list[S
     name = GradientName(objective, variable, hessian=True)
     note = "hessian_symmetric" if variable.symmetric and not variable.is_scalar else None
     section.add(name, m, "read_off_hessian", note=note)
-    folded = fold_norms(m)
+    folded = fold_norms(m, written_norms(problem))
     if folded != m:
         section.add(None, folded, "norm_power")
     return Result(variable, folded, name, "hessian", "denominator")

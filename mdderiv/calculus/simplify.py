@@ -11,7 +11,10 @@ Each rewrite notes its rule id in ``used``.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+if TYPE_CHECKING:
+    from ..problem import Problem
 
 from ..expr import (
     ONE_HOT,
@@ -742,29 +745,56 @@ def fold_definitions(expr: Expr, names: Sequence[tuple[Symbol, Expr]], used: Use
     return map_tree(expr, lambda node: folding.visit(node, used))
 
 
-def fold_norms(expr: Expr) -> Expr:
+def written_norms(problem: "Problem") -> frozenset[Expr]:
+    """The arguments the author wrote a norm of, ``‖u‖`` or ``‖X‖_F``."""
+    exprs = [d.expr for d in problem.definitions] + [problem.objective.expr]
+    return frozenset(n.arg for e in exprs for n in e.walk() if isinstance(n, Norm))
+
+
+def fold_norms(expr: Expr, written: frozenset[Expr] = frozenset()) -> Expr:
     """Write ``(u^T u)^{k/2}`` back as ``‖u‖^k`` and ``tr(X^T X)^{k/2}`` as
     ``‖X‖_F^k``: norms are unfolded to be differentiated, and a result reads
-    better with them, ``(x - a) / ‖x - a‖``.  Only odd halves: ``u^T u`` itself
-    stays the inner product the derivation worked with."""
+    better with them, ``(x - a) / ‖x - a‖``.  Odd halves always (a square
+    root of an inner product is a norm); whole powers ``u^T u`` only for the
+    ``u`` in ``written`` — where the author wrote the norm, not the product."""
 
-    def visit(node: Expr) -> Expr:
-        if not isinstance(node, Power) or node.exponent.denominator != 2:
-            return node
-        base = node.base
+    def norm_of(base: Expr) -> tuple[Expr, str] | None:
         kind = "2"
         if isinstance(base, Trace):
             base, kind = base.arg, "F"
         if not (isinstance(base, MatMul) and len(base.factors) == 2):
-            return node
+            return None
         left, right = base.factors
         if not (isinstance(left, Transpose) and left.arg == right):
-            return node
+            return None
         if kind == "2" and (right.shape[1] != 1 or right.shape[0] == 1):
-            return node  # u^T u with u a column vector; a matrix needs the trace
-        if kind == "F" and right.shape[1] == 1:
-            kind = "2"  # tr(u^T u) of a vector is its Euclidean norm
-        return power(Norm(right, kind), node.exponent * 2)
+            return None  # u^T u with u a column vector; a matrix needs the trace
+        return right, ("2" if right.shape[1] == 1 else kind)
+
+    def visit(node: Expr) -> Expr:
+        if isinstance(node, Power):
+            found = norm_of(node.base)
+            if found is None:
+                return node
+            arg, kind = found
+            if node.exponent.denominator == 2 or (node.exponent.denominator == 1 and arg in written):
+                return power(Norm(arg, kind), node.exponent * 2)
+            return node
+        if isinstance(node, (MatMul, Trace)) and written:
+            found = norm_of(node)
+            if found is not None and found[0] in written:
+                return power(Norm(found[0], found[1]), 2)
+            if isinstance(node, MatMul):  # u^T u inside a longer product: c u^T u
+                factors = list(node.factors)
+                for i in range(len(factors) - 1):
+                    left, right = factors[i], factors[i + 1]
+                    if (
+                        isinstance(left, Transpose) and left.arg == right and right in written
+                        and right.shape[1] == 1 and right.shape[0] != 1
+                    ):
+                        factors[i : i + 2] = [power(Norm(right, "2"), 2)]
+                        return visit(mul(*factors))
+        return node
 
     return map_tree(expr, visit)
 

@@ -489,11 +489,11 @@ class LatexPrinter:
     def _print_MatMul(self, expr: MatMul) -> str:
         coefficient = _coefficient(expr)
         rest = [f for f in expr.factors if not isinstance(f, Number)]
-        # 1/n, 1/(1^T exp(a)), 1/√s written as a fraction leading the product,
+        # 1/n, 1/(1^T exp(a)), 1/√s, 1/s^2 written as a fraction leading the product,
         # the way the seeds write a scalar's inverse: \frac{1}{n} X
         denominators = [
             f for f in rest
-            if isinstance(f, Power) and f.exponent in (-1, Fraction(-1, 2)) and f.base.is_scalar
+            if isinstance(f, Power) and f.exponent < 0 and f.base.is_scalar
             and not self._is_annotated(f)
         ]
         rest = [f for f in rest if not any(f is d for d in denominators)]
@@ -535,9 +535,11 @@ class LatexPrinter:
     def _denominator(self, power: Power, among_others: bool) -> str:
         """The base of a scalar's inverse as it stands under the fraction bar."""
         base = power.base
+        if power.exponent == Fraction(-1, 2):
+            return self._sqrt(self._print(base))
+        if power.exponent != -1:  # 1/s^2, 1/(x^T x)^{3/2}
+            return self._sup(self._base(base), format_exponent(-power.exponent))
         text = self._print(base)
-        if power.exponent != -1:
-            return self._sqrt(text)
         if isinstance(base, (Add, MatMul)) and among_others:
             return self._wrap(text)
         return text

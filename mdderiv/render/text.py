@@ -127,7 +127,9 @@ def text_names(problem: "Problem") -> dict[str, str]:
 
 def _one_unit(text: str) -> bool:
     """Whether ``text`` is already one bracketed unit: ``‖x − a‖``, ``‖X‖_F``,
-    ``√(xᵀ x)``, ``(a + b)`` — a slash before it needs no parentheses."""
+    ``√(xᵀ x)``, ``(a + b)``, also raised: ``(xᵀ x)²`` — a slash before it
+    needs no parentheses."""
+    text = text.rstrip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ")
     if text.startswith("‖"):
         return text.count("‖") == 2 and (text.endswith("‖") or text.endswith("‖_F"))
     opening = 2 if text.startswith("√(") else 1 if text.startswith("(") else 0
