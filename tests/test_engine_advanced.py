@@ -244,3 +244,8 @@ def test_a_scalars_inverse_reads_as_a_fraction() -> None:
     assert forms("given: x: n\nf = \\sqrt{x^T x}\nwrt: x")["gradient"] == r"\frac{1}{\sqrt{x^{T} x}} x"
     latex = mdderiv.derive("given: W: m x n, x: n, y: m one-hot\nl = -y^T \\log \\operatorname{softmax}(W x)\nwrt: W").latex()
     assert r"\frac{1}{\mathbf{1}^{T} \exp(W x)} \mathbf{1}^{T}(\exp(W x) \odot (dW x))" in latex
+
+
+def test_a_number_comes_out_of_diag() -> None:
+    body = "given: x: n\nf = x \\odot x\nwrt: x"
+    assert forms(body)["derivative"] == r"2 \operatorname{diag}(x)"

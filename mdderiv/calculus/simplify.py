@@ -904,6 +904,9 @@ def _local(node: Expr, used: Used | None) -> Expr:
             if c not in (0, 1):
                 inner = add(*(mul(num(1 / c), t) for t in node.arg.terms))
                 return mul(num(1 / c), Inverse(inner, node.shape))
+    if isinstance(node, Diag) and isinstance(node.arg, MatMul) and isinstance(node.arg.factors[0], Number):
+        # diag is linear: diag(2x) = 2 diag(x)
+        return mul(node.arg.factors[0], Diag(mul(*node.arg.factors[1:]), node.shape))
     if isinstance(node, Diag) and isinstance(node.arg, Ones) and node.arg.shape[1] == 1:
         return Identity(node.shape)  # diag(1) = I
     if isinstance(node, Diag) and isinstance(node.arg, (Ones, Identity)) and node.arg.shape[1] != 1:
