@@ -675,7 +675,7 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 
 def _fields(cls: type) -> tuple[str, ...]:
     fields = _FIELDS.get(cls)
-    if fields is None:  # a node class defined after this module (a subclass elsewhere)
+    if fields is None:  # first use of this node class
         fields = _FIELDS[cls] = tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
     return fields
 
@@ -686,8 +686,6 @@ def _install_hashing(base: type) -> None:
         if "__dataclass_fields__" in cls.__dict__:
             cls.__hash__ = _node_hash  # type: ignore[assignment]
             cls.__eq__ = _node_eq  # type: ignore[assignment]
-        if hasattr(cls, "__dataclass_fields__"):
-            _FIELDS[cls] = tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
         _install_hashing(cls)
 
 

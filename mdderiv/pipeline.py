@@ -44,16 +44,18 @@ def run(body: str, defaults: Options, overrides: Mapping[str, Any]) -> Derivatio
 
 def clear_memos() -> None:
     """Forget what the engine remembers between blocks (tokens per line,
-    simplification per expression, LaTeX per rule text): for benchmarks that
-    must measure a process that has derived nothing yet, and for tests."""
-    from .calculus import simplify as _simplify_module  # noqa: F401 - the module, not the function
-    import sys
-
+    simplification per expression, definition foldings, LaTeX per rule text):
+    for benchmarks that must measure a process that has derived nothing yet,
+    and for tests."""
+    # `from … import` reaches the modules themselves (the package attribute
+    # `mdderiv.calculus.simplify` is the function of that name)
+    from .calculus.simplify import _FOLDINGS, _PASS_MEMO
     from .render import latex as render_latex
-    from .syntax import latex as syntax_latex
+    from .syntax.latex import _TOKEN_MEMO, safe_identifier
 
-    syntax_latex._TOKEN_MEMO.clear()
-    syntax_latex.safe_identifier.cache_clear()
-    sys.modules["mdderiv.calculus.simplify"]._PASS_MEMO.clear()  # type: ignore[attr-defined]
+    _TOKEN_MEMO.clear()
+    safe_identifier.cache_clear()
+    _PASS_MEMO.clear()
+    _FOLDINGS.clear()
     render_latex.text_latex.cache_clear()
     render_latex._last_printer = (None, None)

@@ -35,20 +35,31 @@ from .simplify import simplify_product
 Rewrite = tuple[Expr, list[str]]
 
 
+def _is_frobenius(node: Norm) -> bool:
+    return node.kind == "F" or node.arg.shape[1] != 1
+
+
+def norm_as_power(node: Norm) -> Expr:
+    """``‖u‖ = (u^T u)^{1/2}``, ``‖X‖_F = tr(X^T X)^{1/2}``: the form the rules differentiate."""
+    arg = node.arg
+    inner = mul(transpose(arg), arg)
+    return power(trace(inner) if _is_frobenius(node) else inner, Fraction(1, 2))
+
+
+def unfold_norms(expr: Expr) -> Expr:
+    """Every norm as a power of its inner product (the inverse of
+    :func:`~.simplify.fold_norms`), without showing a step."""
+    return map_tree(expr, lambda node: norm_as_power(node) if isinstance(node, Norm) else node)
+
+
 def rewrite_norms(expr: Expr) -> Rewrite | None:
     used: list[str] = []
 
     def visit(node: Expr) -> Expr:
         if not isinstance(node, Norm):
             return node
-        arg = node.arg
-        if node.kind == "F" or arg.shape[1] != 1:
-            used.append("norm_frobenius")
-            inner = trace(mul(transpose(arg), arg))
-        else:
-            used.append("norm_inner")
-            inner = mul(transpose(arg), arg)
-        return power(inner, Fraction(1, 2))
+        used.append("norm_frobenius" if _is_frobenius(node) else "norm_inner")
+        return norm_as_power(node)
 
     new = map_tree(expr, visit)
     if new == expr:

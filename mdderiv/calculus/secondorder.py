@@ -42,16 +42,8 @@ from ..expr import (
 from ..problem import Problem
 from .gradient import active_symbols
 from .jacobian import derivative_matrix, inline_definitions
-from .rewrite import distribute_products
-from .simplify import (
-    factor_terms,
-    fold_norms,
-    is_symmetric,
-    push_transpose,
-    simplify,
-    unfold_norms,
-    written_norms,
-)
+from .rewrite import distribute_products, unfold_norms
+from .simplify import factor_terms, fold_norms, is_symmetric, push_transpose, simplify, written_norms
 
 
 def hessian(problem: Problem, variable: Symbol, gradient: Expr, sections: list[Section]) -> Result:

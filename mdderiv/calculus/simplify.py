@@ -758,18 +758,26 @@ def fold_norms(expr: Expr, written: frozenset[Expr] = frozenset()) -> Expr:
     root of an inner product is a norm); whole powers ``u^T u`` only for the
     ``u`` in ``written`` — where the author wrote the norm, not the product."""
 
+    def inner_of_vector(left: Expr, right: Expr) -> bool:
+        """``u^T u`` with ``u`` a column vector (a 1×1 product)."""
+        return (
+            isinstance(left, Transpose) and left.arg == right
+            and right.shape[1] == 1 and right.shape[0] != 1
+        )
+
     def norm_of(base: Expr) -> tuple[Expr, str] | None:
-        kind = "2"
-        if isinstance(base, Trace):
-            base, kind = base.arg, "F"
+        """The argument and kind of the norm whose square ``base`` is."""
+        frobenius = isinstance(base, Trace)
+        if frobenius:
+            base = base.arg  # type: ignore[attr-defined]
         if not (isinstance(base, MatMul) and len(base.factors) == 2):
             return None
         left, right = base.factors
-        if not (isinstance(left, Transpose) and left.arg == right):
-            return None
-        if kind == "2" and (right.shape[1] != 1 or right.shape[0] == 1):
-            return None  # u^T u with u a column vector; a matrix needs the trace
-        return right, ("2" if right.shape[1] == 1 else kind)
+        if inner_of_vector(left, right):
+            return right, "2"  # tr(u^T u) of a vector is its Euclidean norm, too
+        if frobenius and isinstance(left, Transpose) and left.arg == right:
+            return right, ("2" if right.shape[1] == 1 else "F")
+        return None
 
     def visit(node: Expr) -> Expr:
         if isinstance(node, Power):
@@ -783,34 +791,15 @@ def fold_norms(expr: Expr, written: frozenset[Expr] = frozenset()) -> Expr:
         if isinstance(node, (MatMul, Trace)) and written:
             found = norm_of(node)
             if found is not None and found[0] in written:
-                return power(Norm(found[0], found[1]), 2)
+                return power(Norm(*found), 2)
             if isinstance(node, MatMul):  # u^T u inside a longer product: c u^T u
                 factors = list(node.factors)
                 for i in range(len(factors) - 1):
                     left, right = factors[i], factors[i + 1]
-                    if (
-                        isinstance(left, Transpose) and left.arg == right and right in written
-                        and right.shape[1] == 1 and right.shape[0] != 1
-                    ):
+                    if inner_of_vector(left, right) and right in written:
                         factors[i : i + 2] = [power(Norm(right, "2"), 2)]
                         return visit(mul(*factors))
         return node
-
-    return map_tree(expr, visit)
-
-
-def unfold_norms(expr: Expr) -> Expr:
-    """The inverse of :func:`fold_norms`: ``‖u‖ = (u^T u)^{1/2}``,
-    ``‖X‖_F = tr(X^T X)^{1/2}`` — the form the rules differentiate."""
-
-    def visit(node: Expr) -> Expr:
-        if not isinstance(node, Norm):
-            return node
-        arg = node.arg
-        inner = mul(transpose(arg), arg)
-        if node.kind == "F" and arg.shape[1] != 1:
-            inner = Trace(inner, SCALAR)
-        return power(inner, Fraction(1, 2))
 
     return map_tree(expr, visit)
 
