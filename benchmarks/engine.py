@@ -69,6 +69,7 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
 
 import mdderiv
 from mdderiv.pipeline import clear_memos
+from markers import write_between
 
 START, END = "<!-- engine:start -->", "<!-- engine:end -->"
 LOAD: list[str] = []  # the load average when the run started
@@ -1033,24 +1034,17 @@ HESSIAN_NOTE = (
 )
 
 
+def _place(page: str, block: str) -> str:
+    """Where the section goes on a page without its markers."""
+    if page.startswith("# "):  # keep the page title first: markers right under it
+        first, _, rest = page.partition("\n")
+        return f"{first}\n\n{block}\n" + rest
+    return f"{block}\n\n" + page
+
+
 def write_section(path: Path, section: str) -> None:
     """Put ``section`` between the markers; every other byte of the file stays."""
-    block = f"{START}\n{section}\n{END}"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"# Benchmarks\n\n{block}\n", encoding="utf-8")
-        return
-    text = path.read_text(encoding="utf-8")
-    if START in text and END in text and text.index(START) < text.index(END):
-        head, rest = text.split(START, 1)
-        _, tail = rest.split(END, 1)
-        text = head + block + tail
-    elif text.startswith("# "):  # keep the page title first: markers right under it
-        first, _, rest = text.partition("\n")
-        text = f"{first}\n\n{block}\n" + rest
-    else:
-        text = f"{block}\n\n" + text
-    path.write_text(text, encoding="utf-8")
+    write_between(path, START, END, section, _place)
 
 
 def main(argv: list[str] | None = None) -> int:

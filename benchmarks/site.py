@@ -45,6 +45,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from markers import write_between
+
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- site:start -->", "<!-- site:end -->"
 ENGINE_END = "<!-- engine:end -->"  # benchmarks/engine.py writes the section above ours
@@ -349,23 +351,16 @@ def section(args: argparse.Namespace, rows: dict[str, list[float]], info: dict[s
     return "\n".join(lines)
 
 
+def _place(page: str, block: str) -> str:
+    """Where the section goes on a page without its markers."""
+    if ENGINE_END in page:  # the unmarked section earlier versions wrote after the engine's
+        return page.split(ENGINE_END, 1)[0] + f"{ENGINE_END}\n\n{block}\n"
+    return page.rstrip("\n") + f"\n\n{block}\n"
+
+
 def write_section(path: Path, text: str) -> None:
     """Put ``text`` between the site markers; every other byte of the file stays."""
-    block = f"{START}\n{text}\n{END}"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"# Benchmarks\n\n{block}\n", encoding="utf-8")
-        return
-    current = path.read_text(encoding="utf-8")
-    if START in current and END in current and current.index(START) < current.index(END):
-        head, rest = current.split(START, 1)
-        _, tail = rest.split(END, 1)
-        current = head + block + tail
-    elif ENGINE_END in current:  # the unmarked section earlier versions wrote after the engine's
-        current = current.split(ENGINE_END, 1)[0] + f"{ENGINE_END}\n\n{block}\n"
-    else:
-        current = current.rstrip("\n") + f"\n\n{block}\n"
-    path.write_text(current, encoding="utf-8")
+    write_between(path, START, END, text, _place)
 
 
 def main() -> int:
