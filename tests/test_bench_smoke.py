@@ -45,8 +45,11 @@ def test_site_benchmark_quick_run_prints_every_row(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr.decode("utf-8", errors="replace")[-3000:]
     assert "## Site build" in out
     table = [line for line in out.splitlines() if line.startswith("| ") and not line.startswith(("| build", "| ---"))]
-    assert len(table) == 12, table
+    assert len(table) == 13, table
     # the cold rows derived every block, the unchanged rebuild none
     assert "| 6 |" in next(line for line in table if "`workers: 0`" in line)
     assert next(line for line in table if "nothing changed" in line).endswith("| 0 |")
     assert "Cold build at most 2× the plain build" in out and "Cached rebuild within 10%" in out
+    # the floor of any SuperFences fence is measured, and the rebuild verdict compares with it
+    assert any("floor of any SuperFences fence" in line for line in table)
+    assert "Above that floor" in out
