@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Iterator, Union
+from operator import itemgetter
+from typing import Callable, Iterator, Union
 
 Dim = Union[str, int]
 Shape = tuple[Dim, Dim]
@@ -306,25 +307,38 @@ MINUS_ONE = num(-1)
 
 def has_differential(expr: Expr) -> bool:
     """Whether a ``dX`` occurs below (cached on the node: asked very often)."""
-    cached = expr.__dict__.get("_has_d")
+    state = expr.__dict__
+    cached = state.get("_has_d")
     if cached is None:
-        cached = isinstance(expr, Differential) or any(has_differential(c) for c in expr.children())
-        object.__setattr__(expr, "_has_d", cached)
+        cached = type(expr) is Differential
+        if not cached:
+            for child in expr.children():
+                if has_differential(child):
+                    cached = True
+                    break
+        state["_has_d"] = cached  # frozen for users, not for this cache
     return cached
 
 
 def differentials(expr: Expr) -> frozenset["Differential"]:
     """The differentials occurring below (cached on the node)."""
-    cached = expr.__dict__.get("_diffs")
+    state = expr.__dict__
+    cached = state.get("_diffs")
     if cached is None:
-        if isinstance(expr, Differential):
-            cached = frozenset({expr})
+        if type(expr) is Differential:
+            cached = frozenset((expr,))
         elif not has_differential(expr):
-            cached = frozenset()
+            cached = _NO_DIFFERENTIALS
         else:
-            cached = frozenset().union(*(differentials(c) for c in expr.children()))
-        object.__setattr__(expr, "_diffs", cached)
+            below = [differentials(c) for c in expr.children()]
+            found = [d for d in below if d]
+            # one child holding them all (the usual case): share its set
+            cached = found[0] if len(found) == 1 else frozenset().union(*found)
+        state["_diffs"] = cached
     return cached
+
+
+_NO_DIFFERENTIALS: frozenset[Differential] = frozenset()
 
 
 def free_symbols(expr: Expr) -> set[Symbol]:
@@ -356,13 +370,6 @@ def dim_value(dim: Dim, sizes: dict[str, int]) -> int:
     for part in str(dim).split("*"):
         value *= int(part) if part.isdigit() else sizes[part]
     return value
-
-
-def _product_shape(factors: tuple[Expr, ...]) -> Shape:
-    matrices = [f.shape for f in factors if f.shape != SCALAR]
-    if not matrices:
-        return SCALAR
-    return (matrices[0][0], matrices[-1][1])
 
 
 def _times(coefficient: Fraction | int, value: Fraction) -> Fraction | int:
@@ -411,16 +418,24 @@ def mul(*factors: Expr) -> Expr:
                     flat.append(part)
             continue
         flat.append(factor)
-    shape = _product_shape(tuple(flat)) if flat else SCALAR
-    if coefficient == 0:
-        return Zeros(shape)
+    first: Shape | None = None  # the first and last matrix factor give the shape
+    last: Shape = SCALAR
+    zero = coefficient == 0
     identities = 0
     for f in flat:
+        f_shape = f.shape
+        if f_shape != SCALAR:
+            if first is None:
+                first = f_shape
+            last = f_shape
         kind = type(f)
         if kind is Zeros:
-            return Zeros(shape)
-        if kind is Identity:
+            zero = True
+        elif kind is Identity:
             identities += 1
+    shape = (first[0], last[1]) if first is not None else SCALAR
+    if zero:
+        return Zeros(shape)
     # identity matrices vanish next to anything that has the same size
     if identities and len(flat) > 1:
         others = [f for f in flat if type(f) is not Identity]
@@ -442,20 +457,21 @@ def mul(*factors: Expr) -> Expr:
 def add(*terms: Expr) -> Expr:
     """The sum, flattened, zeros dropped, numbers folded."""
     flat: list[Expr] = []
-    constant = Fraction(0)
+    constant: Fraction | int = 0  # an int until a number shows up: cheaper
     shape: Shape | None = None
     for term in terms:
         shape = shape or term.shape
-        parts = term.terms if isinstance(term, Add) else (term,)
+        parts = term.terms if type(term) is Add else (term,)  # type: ignore[attr-defined]
         for part in parts:
-            if isinstance(part, Zeros):
+            kind = type(part)
+            if kind is Zeros:
                 continue
-            if isinstance(part, Number):
-                constant += part.value
+            if kind is Number:
+                constant = constant + part.value  # type: ignore[attr-defined]
             else:
                 flat.append(part)
     if constant != 0:
-        flat.insert(0, Number(constant))  # 1 + exp(u), 1 - y: the number first
+        flat.insert(0, Number(_fraction(constant)))  # 1 + exp(u), 1 - y: the number first
     if shape is None:
         shape = SCALAR
     if not flat:
@@ -480,17 +496,19 @@ def scale(coefficient: int | Fraction, expr: Expr) -> Expr:
 def transpose(expr: Expr) -> Expr:
     """``expr^T`` with the always-true tidying: ``(A^T)^T = A``, and scalars,
     symmetric symbols and identities are their own transpose."""
-    if isinstance(expr, Transpose):
-        return expr.arg
-    if expr.is_scalar and not isinstance(expr, Differential):
+    kind = type(expr)
+    if kind is Transpose:
+        return expr.arg  # type: ignore[attr-defined]
+    rows, cols = shape = expr.shape
+    if shape == SCALAR and kind is not Differential:
         return expr
-    if isinstance(expr, (Identity,)):
+    if kind is Identity:
         return expr
-    if isinstance(expr, Symbol) and expr.symmetric:
+    if kind is Symbol and expr.symmetric:  # type: ignore[attr-defined]
         return expr
-    if isinstance(expr, (Ones, Zeros)):
-        return type(expr)((expr.shape[1], expr.shape[0]))
-    return Transpose(expr, (expr.shape[1], expr.shape[0]))
+    if kind is Ones or kind is Zeros:
+        return kind((cols, rows))  # type: ignore[call-arg]
+    return Transpose(expr, (cols, rows))
 
 
 def inverse(expr: Expr) -> Expr:
@@ -623,10 +641,12 @@ def rebuild(node: Expr, children: tuple[Expr, ...]) -> Expr:
 def map_tree(expr: Expr, fn) -> Expr:  # type: ignore[no-untyped-def]
     """Rebuild bottom-up, applying ``fn`` to each rebuilt node."""
     kids = expr.children()
-    if kids and not isinstance(expr, Differential):
-        new_kids = tuple(map_tree(k, fn) for k in kids)
-        if any(a is not b for a, b in zip(new_kids, kids)):
-            expr = rebuild(expr, new_kids)
+    if kids and type(expr) is not Differential:
+        new_kids = [map_tree(k, fn) for k in kids]
+        for new, old in zip(new_kids, kids):
+            if new is not old:
+                expr = rebuild(expr, tuple(new_kids))
+                break
     return fn(expr)
 
 
@@ -642,7 +662,8 @@ def _node_hash(self: Expr) -> int:
     cached = state.get("_hash")
     if cached is None:
         cls = type(self)
-        cached = hash((cls.__name__, *[state[name] for name in _fields(cls)]))
+        name, values = _HASH_PARTS.get(cls) or _hash_parts(cls)
+        cached = hash((name, values(state)))
         state["_hash"] = cached  # frozen for users, not for this cache
     return cached
 
@@ -653,10 +674,11 @@ def _node_eq(self: Expr, other: object) -> bool:
     cls = type(self)
     if cls is not type(other):
         return False
-    if _node_hash(self) != _node_hash(other):  # type: ignore[arg-type]
-        return False
     mine_state, their_state = self.__dict__, other.__dict__
-    for name in _fields(cls):
+    mine_hash = mine_state.get("_hash") or _node_hash(self)
+    if mine_hash != (their_state.get("_hash") or _node_hash(other)):  # type: ignore[arg-type]
+        return False
+    for name in _FIELDS.get(cls) or _fields(cls):
         mine, theirs = mine_state[name], their_state[name]
         if mine is theirs:
             continue
@@ -671,6 +693,8 @@ def _node_eq(self: Expr, other: object) -> bool:
 
 #: each node class's dataclass fields, in order (hashing and equality read them)
 _FIELDS: dict[type, tuple[str, ...]] = {}
+#: each node class's name and a getter of its field values from the node's state
+_HASH_PARTS: dict[type, tuple[str, Callable[[dict[str, object]], object]]] = {}
 
 
 def _fields(cls: type) -> tuple[str, ...]:
@@ -678,6 +702,12 @@ def _fields(cls: type) -> tuple[str, ...]:
     if fields is None:  # first use of this node class
         fields = _FIELDS[cls] = tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
     return fields
+
+
+def _hash_parts(cls: type) -> tuple[str, Callable[[dict[str, object]], object]]:
+    # itemgetter reads the fields in C (one field: the value itself, hashed alike)
+    parts = _HASH_PARTS[cls] = (cls.__name__, itemgetter(*_fields(cls)))
+    return parts
 
 
 def _install_hashing(base: type) -> None:
