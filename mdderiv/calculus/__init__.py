@@ -29,7 +29,7 @@ def with_symmetric_definitions(problem: Problem) -> Problem:
 
     definitions: list[Definition] = []
     for definition in problem.definitions:
-        expr = map_tree(definition.expr, visit)
+        expr = map_tree(definition.expr, visit) if renamed else definition.expr
         symbol = definition.symbol
         if (
             definition is not problem.definitions[-1]
@@ -40,7 +40,10 @@ def with_symmetric_definitions(problem: Problem) -> Problem:
             new = replace(symbol, props=symbol.props | {SYMMETRIC})
             renamed[symbol] = new
             symbol = new
-        definitions.append(replace(definition, symbol=symbol, expr=expr))
+        if symbol is definition.symbol and expr is definition.expr:
+            definitions.append(definition)
+        else:
+            definitions.append(replace(definition, symbol=symbol, expr=expr))
     if not renamed:
         return problem
     symbols = dict(problem.symbols)

@@ -23,6 +23,7 @@ from ..expr import (
     Transpose,
     Zeros,
     add,
+    differentials,
     free_symbols,
     map_tree,
     mul,
@@ -127,11 +128,11 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
 
     tricks: list[str] = []
     forms = left_forms(terms, tricks)
+    symbols = [_differential_of(term) for term in terms]
     by_symbol: dict[Symbol, list[Expr]] = {}
-    for term, form in zip(terms, forms):
-        symbol = _differential_of(term)
+    for symbol, form in zip(symbols, forms):
         by_symbol.setdefault(symbol, []).append(form)
-    rotated = add(*(_tr(mul(form, Differential(_differential_of(t)))) for t, form in zip(terms, forms)))
+    rotated = add(*(_tr(mul(form, Differential(symbol))) for symbol, form in zip(symbols, forms)))
     if rotated != section.steps[-1].rhs:
         section.add(None, rotated, *(r for r in tricks if r != "trace_scalar"))
     collected: dict[Symbol, Expr] = {
@@ -168,7 +169,11 @@ def _tr(expr: Expr) -> Expr:
 
 
 def _differential_of(term: Expr) -> Symbol:
-    for node in term.walk():
+    found = differentials(term)  # cached on the nodes
+    if len(found) == 1:
+        (only,) = found
+        return only.of
+    for node in term.walk():  # the first one, as written
         if isinstance(node, Differential):
             return node.of
     raise DeriveError("internal: a term without a differential")
@@ -230,7 +235,7 @@ def _finish(run: GradientRun, symbol: Symbol, sections: list[Section] | None = N
         # would rebuild ever longer expressions at every layer (quadratic in
         # the depth); the variables' results substitute once, at the end
         return simplify(total, rules, run.folding())
-    substituted = substitute(total, run.values, run.objective.name)
+    substituted = substitute(total, run.values, run.objective.name) if run.values else total
     value = simplify(substituted, rules, run.folding())
     folded = fold_norms(value, written_norms(run.problem))  # ((x - a)^T (x - a))^{-1/2} (x - a) is (x - a)/‖x - a‖
     shown = value == parts[-1] and len(parts) == 1  # the read-off already shows it

@@ -52,7 +52,15 @@ def unfold_norms(expr: Expr) -> Expr:
     return map_tree(expr, lambda node: norm_as_power(node) if isinstance(node, Norm) else node)
 
 
+def _contains(expr: Expr, kind: type) -> bool:
+    """Whether a node of ``kind`` occurs in ``expr`` (a walk is cheaper than a
+    rebuild that would change nothing)."""
+    return any(type(node) is kind for node in expr.walk())
+
+
 def rewrite_norms(expr: Expr) -> Rewrite | None:
+    if not _contains(expr, Norm):
+        return None
     used: list[str] = []
 
     def visit(node: Expr) -> Expr:
@@ -77,6 +85,8 @@ def _has_fractional_norm_power(expr: Expr) -> bool:
 
 def rewrite_log_softmax(expr: Expr) -> Rewrite | None:
     """``log softmax(a) → a - 1 log(1^T exp(a))``."""
+    if not _contains(expr, Softmax):
+        return None
 
     def visit(node: Expr) -> Expr:
         if isinstance(node, Elementwise) and node.fn == "log" and isinstance(node.arg, Softmax):

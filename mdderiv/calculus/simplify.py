@@ -11,7 +11,7 @@ Each rewrite notes its rule id in ``used``.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 if TYPE_CHECKING:
     from ..problem import Problem
@@ -112,14 +112,20 @@ def _transpose_count(expr: Expr) -> int:
 def push_transpose(expr: Expr, used: Used | None = None) -> Expr:
     """``expr^T`` with the transpose pushed towards the leaves, as far as that
     makes the expression simpler."""
-    if isinstance(expr, Transpose):
-        return expr.arg
-    if expr.is_scalar and not isinstance(expr, Differential):
+    kind = type(expr)
+    if kind is Transpose:
+        return expr.arg  # type: ignore[attr-defined]
+    rows, cols = shape = expr.shape
+    if kind is Differential:
+        return Transpose(expr, (cols, rows))
+    if shape == SCALAR:
         return expr
-    if isinstance(expr, Symbol) and expr.symmetric:
-        _note(used, "symmetric")
-        return expr
-    if isinstance(expr, MatMul):
+    if kind is Symbol:
+        if expr.symmetric:  # type: ignore[attr-defined]
+            _note(used, "symmetric")
+            return expr
+        return Transpose(expr, (cols, rows))
+    if kind is MatMul:
         _note(used, "transpose_product")
         return mul(*(push_transpose(f, used) for f in reversed(expr.factors)))
     if is_symmetric(expr) and not isinstance(expr, Differential):
@@ -330,15 +336,15 @@ def _recognise_elementwise_sigmoid(node: Expr, used: Used | None) -> Expr:
 
 def _scalars_first(factors: list[Expr]) -> list[Expr]:
     """Scalars commute: write them in front, equal ones as a power (y y = y^2)."""
-    if not any(not f.is_scalar for f in factors):
+    scalars = [f for f in factors if f.shape == SCALAR]
+    if len(scalars) == len(factors):
         return factors
-    scalars = [f for f in factors if f.is_scalar]
-    matrices = [f for f in factors if not f.is_scalar]
+    matrices = [f for f in factors if f.shape != SCALAR]
     merged: list[Expr] = []
     for s in scalars:
         for i, m in enumerate(merged):
-            base, exponent = (m.base, m.exponent) if isinstance(m, Power) else (m, Fraction(1))
-            s_base, s_exp = (s.base, s.exponent) if isinstance(s, Power) else (s, Fraction(1))
+            base, exponent = (m.base, m.exponent) if isinstance(m, Power) else (m, _ONE)
+            s_base, s_exp = (s.base, s.exponent) if isinstance(s, Power) else (s, _ONE)
             if base == s_base and not isinstance(base, Number):
                 merged[i] = power(base, exponent + s_exp)
                 break
@@ -351,10 +357,11 @@ def _merge_powers(factors: list[Expr]) -> list[Expr]:
     """``X X = X^2``, ``X^2 X = X^3`` for square neighbours."""
     out: list[Expr] = []
     for factor in factors:
-        if out and not factor.is_scalar and factor.shape[0] == factor.shape[1]:
+        rows, cols = shape = factor.shape
+        if out and rows == cols and shape != SCALAR:
             last = out[-1]
-            base, k = (last.base, last.exponent) if isinstance(last, Power) else (last, Fraction(1))
-            f_base, f_k = (factor.base, factor.exponent) if isinstance(factor, Power) else (factor, Fraction(1))
+            base, k = (last.base, last.exponent) if isinstance(last, Power) else (last, _ONE)
+            f_base, f_k = (factor.base, factor.exponent) if isinstance(factor, Power) else (factor, _ONE)
             if base == f_base and not base.is_scalar:
                 out[-1] = power(base, k + f_k)
                 continue
@@ -375,16 +382,30 @@ def _merge_ones(factors: list[Expr]) -> list[Expr]:
     return factors
 
 
+def _has(factors: list[Expr], kind: type) -> bool:
+    for f in factors:
+        if type(f) is kind:
+            return True
+    return False
+
+
 def simplify_product(expr: MatMul, used: Used | None) -> Expr:
+    # each rewrite is tried only when a factor it needs is there (cheap to see)
     factors = list(expr.factors)
-    factors = _cancel_inverses(factors)
-    factors = _merge_ones(factors)
-    factors = _merge_powers(factors)
-    factors = _drop_one_hot_sums(factors, used)
-    factors = _recognise_softmax(factors, used)
-    factors = _recognise_sigmoid(factors, used)
+    if _has(factors, Inverse):
+        factors = _cancel_inverses(factors)
+    if _has(factors, Ones):
+        factors = _merge_ones(factors)
+    if len(factors) > 1:
+        factors = _merge_powers(factors)
+    if _has(factors, Ones):
+        factors = _drop_one_hot_sums(factors, used)
+    if _has(factors, Power):
+        factors = _recognise_softmax(factors, used)
+        factors = _recognise_sigmoid(factors, used)
     factors = _scalars_first(factors)
-    factors = _flip_negative_sums(factors)
+    if _has(factors, Add):
+        factors = _flip_negative_sums(factors)
     return mul(*factors) if factors else num(1)
 
 
@@ -404,32 +425,42 @@ def _flip_negative_sums(factors: list[Expr]) -> list[Expr]:
 
 def split_term(term: Expr) -> tuple[Fraction, list[Expr], list[Expr]]:
     """A term as (number, other scalar factors, matrix factors in order)."""
-    factors = term.factors if isinstance(term, MatMul) else (term,)
-    coefficient = Fraction(1)
+    kind = type(term)
+    if kind is not MatMul:  # (the usual term: one factor)
+        if kind is Number:
+            return term.value, [], []  # type: ignore[attr-defined]
+        return _ONE, [], [term]
+    coefficient = _ONE
     scalars: list[Expr] = []
     matrices: list[Expr] = []
-    for factor in factors:
-        if isinstance(factor, Number):
-            coefficient *= factor.value
-        elif factor.is_scalar and not term.is_scalar:
+    matrix_term = term.shape != SCALAR
+    for factor in term.factors:  # type: ignore[attr-defined]
+        if type(factor) is Number:
+            value = factor.value  # type: ignore[attr-defined]
+            coefficient = value if coefficient is _ONE else coefficient * value
+        elif matrix_term and factor.shape == SCALAR:
             scalars.append(factor)
         else:
             matrices.append(factor)
     return coefficient, scalars, matrices
 
 
+_ONE = Fraction(1)
+
+
 def merge_like_terms(terms: Iterable[Expr]) -> list[Expr]:
     """``2A + 3A = 5A``; terms keep their first position."""
-    order: list[Expr] = []
-    totals: dict[Expr, Fraction] = {}
+    totals: dict[Expr, Fraction] = {}  # in first-seen order
     for term in terms:
         coefficient, scalars, matrices = split_term(term)
-        key = mul(*scalars, *matrices) if (scalars or matrices) else num(1)
-        if key not in totals:
-            order.append(key)
-            totals[key] = Fraction(0)
-        totals[key] += coefficient
-    return [mul(num(totals[k]), k) for k in order if totals[k] != 0]
+        if not scalars and len(matrices) == 1 and type(term) is not MatMul:
+            key = matrices[0] if type(term) is not Zeros else mul(term)  # mul(x) is x
+        else:
+            key = mul(*scalars, *matrices) if (scalars or matrices) else num(1)
+        total = totals.get(key)
+        totals[key] = coefficient if total is None else total + coefficient
+    # 1·k is k itself (k came from mul, so mul would rebuild it equal)
+    return [k if total == 1 else mul(Number(total), k) for k, total in totals.items() if total != 0]
 
 
 def _sort_key(indexed: tuple[int, Expr]) -> tuple[bool, bool, int]:
@@ -441,6 +472,8 @@ def _sort_key(indexed: tuple[int, Expr]) -> tuple[bool, bool, int]:
 
 def order_terms(terms: Sequence[Expr]) -> list[Expr]:
     """Positive terms first, ``A`` before ``A^T``, else as derived."""
+    if len(terms) < 2:
+        return list(terms)
     return [t for _, t in sorted(enumerate(terms), key=_sort_key)]
 
 
@@ -801,6 +834,8 @@ def fold_norms(expr: Expr, written: frozenset[Expr] = frozenset()) -> Expr:
                         return visit(mul(*factors))
         return node
 
+    if not written and not any(type(node) is Power for node in expr.walk()):
+        return expr  # nothing to fold: spare the rebuild
     return map_tree(expr, visit)
 
 
@@ -845,6 +880,10 @@ def _simplify_pass(node: Expr, used: Used | None) -> Expr:
         if any(a is not b for a, b in zip(new_kids, kids)):
             rebuilt = rebuild(node, new_kids)
     result = _local(rebuilt, noted)
+    if result is not rebuilt and result == rebuilt:
+        # most rules leave a node as it was but build it anew: keep the old
+        # node, so that the parent need not be rebuilt and compares by identity
+        result = rebuilt
     if len(_PASS_MEMO) > _PASS_MEMO_LIMIT:
         _PASS_MEMO.clear()
     _PASS_MEMO[node] = (result, tuple(noted))
@@ -854,52 +893,78 @@ def _simplify_pass(node: Expr, used: Used | None) -> Expr:
 
 
 def _local(node: Expr, used: Used | None) -> Expr:
-    if isinstance(node, Transpose):
-        pushed = push_transpose(node.arg, used)
-        return pushed
-    if isinstance(node, MatMul):
-        return simplify_product(node, used)
-    if isinstance(node, Add):
-        return simplify_sum(node, used)
-    if isinstance(node, IndexedSum):
-        return pull_out_of_sum(node)
-    if isinstance(node, Trace) and isinstance(node.arg, Add):
-        return node
-    if isinstance(node, Power) and isinstance(node.base, Number):
-        return power(node.base, node.exponent)
+    """One node's own rewrites (its children are already simplified)."""
+    rules = _LOCAL_RULES.get(type(node))
+    return rules(node, used) if rules is not None else node
+
+
+def _local_power(node: Power, used: Used | None) -> Expr:
+    base = node.base
+    if isinstance(base, Number):
+        return power(base, node.exponent)
     if (
-        isinstance(node, Power)
-        and node.base.is_scalar
-        and isinstance(node.base, MatMul)
-        and isinstance(node.base.factors[0], Number)
+        base.shape == SCALAR
+        and isinstance(base, MatMul)
+        and isinstance(base.factors[0], Number)
         and node.exponent.denominator == 1
     ):
-        c = node.base.factors[0].value
-        return mul(num(c ** int(node.exponent)), power(mul(*node.base.factors[1:]), node.exponent))
-    if isinstance(node, (Hadamard, HadamardDiv)):
-        node = _cancel_entrywise(node, used)
-        if isinstance(node, (Hadamard, HadamardDiv)):
-            return _recognise_elementwise_sigmoid(node, used)
-        return node
-    if isinstance(node, Inverse) and isinstance(node.arg, MatMul) and isinstance(node.arg.factors[0], Number):
+        c = base.factors[0].value
+        return mul(num(c ** int(node.exponent)), power(mul(*base.factors[1:]), node.exponent))
+    return node
+
+
+def _local_entrywise(node: Hadamard | HadamardDiv, used: Used | None) -> Expr:
+    cancelled = _cancel_entrywise(node, used)
+    if isinstance(cancelled, (Hadamard, HadamardDiv)):
+        return _recognise_elementwise_sigmoid(cancelled, used)
+    return cancelled
+
+
+def _local_inverse(node: Inverse, used: Used | None) -> Expr:
+    arg = node.arg
+    if isinstance(arg, MatMul) and isinstance(arg.factors[0], Number):
         # (cA)^{-1} = c^{-1} A^{-1}
-        c = node.arg.factors[0].value
-        return mul(num(Fraction(1) / c), Inverse(mul(*node.arg.factors[1:]), node.shape))
-    if isinstance(node, Inverse) and isinstance(node.arg, Add):
+        c = arg.factors[0].value
+        return mul(num(Fraction(1) / c), Inverse(mul(*arg.factors[1:]), node.shape))
+    if isinstance(arg, Add):
         # (2A + 2B)^{-1} = 1/2 (A + B)^{-1}
-        coefficients = {split_term(t)[0] for t in node.arg.terms}
+        coefficients = {split_term(t)[0] for t in arg.terms}
         if len(coefficients) == 1:
             (c,) = coefficients
             if c not in (0, 1):
-                inner = add(*(mul(num(1 / c), t) for t in node.arg.terms))
+                inner = add(*(mul(num(1 / c), t) for t in arg.terms))
                 return mul(num(1 / c), Inverse(inner, node.shape))
-    if isinstance(node, Diag) and isinstance(node.arg, MatMul) and isinstance(node.arg.factors[0], Number):
+    return node
+
+
+def _local_diag(node: Diag, used: Used | None) -> Expr:
+    arg = node.arg
+    if isinstance(arg, MatMul) and isinstance(arg.factors[0], Number):
         # diag is linear: diag(2x) = 2 diag(x)
-        return mul(node.arg.factors[0], Diag(mul(*node.arg.factors[1:]), node.shape))
-    if isinstance(node, Diag) and isinstance(node.arg, Ones) and node.arg.shape[1] == 1:
+        return mul(arg.factors[0], Diag(mul(*arg.factors[1:]), node.shape))
+    if isinstance(arg, Ones) and arg.shape[1] == 1:
         return Identity(node.shape)  # diag(1) = I
-    if isinstance(node, Diag) and isinstance(node.arg, (Ones, Identity)) and node.arg.shape[1] != 1:
+    if isinstance(arg, (Ones, Identity)) and arg.shape[1] != 1:
         return Ones(node.shape)  # the diagonal of 1 1^T or of I: a vector of ones
-    if isinstance(node, Det) and isinstance(node.arg, Transpose):
+    return node
+
+
+def _local_det(node: Det, used: Used | None) -> Expr:
+    if isinstance(node.arg, Transpose):
         return Det(node.arg.arg)
     return node
+
+
+#: each node class's own rewrites; a class not listed has none
+_LOCAL_RULES: dict[type, Callable[[Any, Used | None], Expr]] = {
+    Transpose: lambda node, used: push_transpose(node.arg, used),
+    MatMul: simplify_product,
+    Add: simplify_sum,
+    IndexedSum: lambda node, used: pull_out_of_sum(node),
+    Power: _local_power,
+    Hadamard: _local_entrywise,
+    HadamardDiv: _local_entrywise,
+    Inverse: _local_inverse,
+    Diag: _local_diag,
+    Det: _local_det,
+}
