@@ -298,9 +298,22 @@ class IndexedSum(Expr):
 
 
 def num(value: int | Fraction) -> Number:
-    return Number(Fraction(value))
+    return _number(value)
 
 
+#: the numbers most products carry (-1, 2, 1/2 …'s whole neighbours), built once:
+#: nodes are immutable, and a shared node keeps its cached hash
+_SMALL_NUMBERS: dict[int, Number] = {}
+
+
+def _number(value: int | Fraction) -> Number:
+    if type(value) is int:
+        number = _SMALL_NUMBERS.get(value)
+        return number if number is not None else Number(Fraction(value))
+    return Number(value if type(value) is Fraction else Fraction(value))
+
+
+_SMALL_NUMBERS.update((k, Number(Fraction(k))) for k in range(-8, 9))
 ONE = num(1)
 MINUS_ONE = num(-1)
 
@@ -380,20 +393,13 @@ def _times(coefficient: Fraction | int, value: Fraction) -> Fraction | int:
     return coefficient * value
 
 
-def _fraction(value: Fraction | int) -> Fraction:
-    return value if type(value) is Fraction else Fraction(value)
-
-
 def mul(*factors: Expr) -> Expr:
     """The product of the factors, flattened, numbers folded into one leading
     coefficient, ``0`` absorbing and ``1`` dropped."""
     # (the hottest constructor: written for speed, with exact type checks)
-    nonscalar = 0
-    for f in factors:
-        if f.shape != SCALAR:
-            nonscalar += 1
     flat: list[Expr] = []
     coefficient: Fraction | int = 1  # an int until a number shows up: cheaper
+    matrices: bool | None = None  # whether any factor is a matrix (asked rarely)
     for factor in factors:
         kind = type(factor)
         if kind is Number:
@@ -401,16 +407,19 @@ def mul(*factors: Expr) -> Expr:
             continue
         if kind is MatMul:
             parts = factor.factors  # type: ignore[attr-defined]
-            if nonscalar and factor.shape == SCALAR:
-                # a 1×1 product such as (a^T x) next to matrices is a scalar
-                # factor: flattening it would splice a^T x into the chain
-                inner = [p for p in parts if type(p) is not Number]
-                if any(p.shape != SCALAR for p in inner):
-                    for p in parts:
-                        if type(p) is Number:
-                            coefficient = _times(coefficient, p.value)  # type: ignore[attr-defined]
-                    flat.append(MatMul(tuple(inner), SCALAR) if len(inner) > 1 else inner[0])
-                    continue
+            if factor.shape == SCALAR:
+                if matrices is None:
+                    matrices = any(f.shape != SCALAR for f in factors)
+                if matrices:
+                    # a 1×1 product such as (a^T x) next to matrices is a scalar
+                    # factor: flattening it would splice a^T x into the chain
+                    inner = [p for p in parts if type(p) is not Number]
+                    if any(p.shape != SCALAR for p in inner):
+                        for p in parts:
+                            if type(p) is Number:
+                                coefficient = _times(coefficient, p.value)  # type: ignore[attr-defined]
+                        flat.append(MatMul(tuple(inner), SCALAR) if len(inner) > 1 else inner[0])
+                        continue
             for part in parts:
                 if type(part) is Number:
                     coefficient = _times(coefficient, part.value)  # type: ignore[attr-defined]
@@ -443,12 +452,12 @@ def mul(*factors: Expr) -> Expr:
             flat = others
         elif identities > 1:
             # λ I I = λ I: keep one identity, it carries the size
-            first = next(f for f in flat if type(f) is Identity)
-            flat = others + [first]
+            one = next(f for f in flat if type(f) is Identity)
+            flat = others + [one]
     if coefficient != 1:
-        flat.insert(0, Number(_fraction(coefficient)))
+        flat.insert(0, _number(coefficient))
     if not flat:
-        return Number(_fraction(coefficient))
+        return _number(coefficient)
     if len(flat) == 1:
         return flat[0]
     return MatMul(tuple(flat), shape)
@@ -471,7 +480,7 @@ def add(*terms: Expr) -> Expr:
             else:
                 flat.append(part)
     if constant != 0:
-        flat.insert(0, Number(_fraction(constant)))  # 1 + exp(u), 1 - y: the number first
+        flat.insert(0, _number(constant))  # 1 + exp(u), 1 - y: the number first
     if shape is None:
         shape = SCALAR
     if not flat:
@@ -675,9 +684,13 @@ def _node_eq(self: Expr, other: object) -> bool:
     if cls is not type(other):
         return False
     mine_state, their_state = self.__dict__, other.__dict__
-    mine_hash = mine_state.get("_hash") or _node_hash(self)
-    if mine_hash != (their_state.get("_hash") or _node_hash(other)):  # type: ignore[arg-type]
-        return False
+    # hashes known on both sides reject at once; a fresh tree is not hashed
+    # just to be compared (most comparisons differ near the top)
+    mine_hash = mine_state.get("_hash")
+    if mine_hash is not None:
+        their_hash = their_state.get("_hash")
+        if their_hash is not None and mine_hash != their_hash:
+            return False
     for name in _FIELDS.get(cls) or _fields(cls):
         mine, theirs = mine_state[name], their_state[name]
         if mine is theirs:
