@@ -23,8 +23,8 @@ from ..expr import (
     Transpose,
     Zeros,
     add,
-    differentials,
     free_symbols,
+    has_differential,
     map_tree,
     mul,
     transpose,
@@ -169,14 +169,17 @@ def _tr(expr: Expr) -> Expr:
 
 
 def _differential_of(term: Expr) -> Symbol:
-    found = differentials(term)  # cached on the nodes
-    if len(found) == 1:
-        (only,) = found
-        return only.of
-    for node in term.walk():  # the first one, as written
-        if isinstance(node, Differential):
-            return node.of
-    raise DeriveError("internal: a term without a differential")
+    """The symbol of the first differential in ``term`` (in reading order)."""
+    node = term
+    while type(node) is not Differential:
+        # descend into the first child holding one (cached on the nodes)
+        for child in node.children():
+            if has_differential(child):
+                node = child
+                break
+        else:
+            raise DeriveError("internal: a term without a differential")
+    return node.of  # type: ignore[attr-defined]
 
 
 def substitute(expr: Expr, values: dict[Symbol, Expr], objective: str) -> Expr:

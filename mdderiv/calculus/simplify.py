@@ -467,7 +467,7 @@ def _sort_key(indexed: tuple[int, Expr]) -> tuple[bool, bool, int]:
     index, term = indexed
     coefficient, _, matrices = split_term(term)
     transposed_symbol = len(matrices) == 1 and isinstance(matrices[0], Transpose)
-    return (coefficient < 0, transposed_symbol, index)
+    return (coefficient.numerator < 0, transposed_symbol, index)  # (the sign, without Fraction.__lt__)
 
 
 def order_terms(terms: Sequence[Expr]) -> list[Expr]:
@@ -507,13 +507,15 @@ def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> 
             return mul(scalar, factor_terms(order_terms(inner_terms), used))
     # a common last or first matrix factor, each term keeping at least one
     # (or each keeping only scalars: σ(1 - y) x - (1 - σ) y x = (…) x)
-    singles = all(len(m) == 1 and (s or c != 1) for c, s, m in parts)
+    lengths = [len(m) for _, _, m in parts]
+    singles = all(n == 1 for n in lengths) and all(s or c != 1 for c, s, _ in parts)
     if singles and len({m[0] for _, _, m in parts}) == 1:
         _note(used, "simplify")
         last = parts[0][2][0]
         scalar_terms = [mul(num(c), *s) for c, s, _ in parts]
         return mul(factor_terms(order_terms(scalar_terms), used, nested=True), last)
-    if all(len(m) >= 2 for _, _, m in parts):
+    long_parts = sum(1 for n in lengths if n >= 2)
+    if long_parts == len(parts):
         last = parts[0][2][-1]
         if all(m[-1] == last for _, _, m in parts):
             _note(used, "simplify")
@@ -538,6 +540,8 @@ def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> 
             _note(used, "simplify")
             inner_terms = [mul(num(c), h.right) for (c, _, _), h in zip(parts, hadamards)]  # type: ignore[attr-defined]
             return hadamard(left, factor_terms(order_terms(inner_terms), used))
+    if long_parts < 2:
+        return add(*terms)  # nothing left that two terms could share
     # a last factor shared by some of the terms: A x + B x - b = (A + B) x - b
     groups: dict[Expr, list[int]] = {}
     for i, (_, _, m) in enumerate(parts):
@@ -866,6 +870,9 @@ _PASS_MEMO_LIMIT = 200_000
 
 
 def _simplify_pass(node: Expr, used: Used | None) -> Expr:
+    kids = node.children()
+    if not kids or type(node) is Differential:
+        return node  # a leaf: no rule rewrites one (so it needs no memo either)
     hit = _PASS_MEMO.get(node)
     if hit is not None:
         result, rules = hit
@@ -873,12 +880,12 @@ def _simplify_pass(node: Expr, used: Used | None) -> Expr:
             _note(used, rule_id)
         return result
     noted: list[str] = []
-    kids = node.children()
     rebuilt = node
-    if kids and not isinstance(node, Differential):
-        new_kids = tuple(_simplify_pass(k, noted) for k in kids)
-        if any(a is not b for a, b in zip(new_kids, kids)):
-            rebuilt = rebuild(node, new_kids)
+    new_kids = [_simplify_pass(k, noted) for k in kids]
+    for new, old in zip(new_kids, kids):
+        if new is not old:
+            rebuilt = rebuild(node, tuple(new_kids))
+            break
     result = _local(rebuilt, noted)
     if result is not rebuilt and result == rebuilt:
         # most rules leave a node as it was but build it anew: keep the old

@@ -13,6 +13,7 @@ from fractions import Fraction
 
 from ..errors import DeriveError
 from ..expr import (
+    SCALAR,
     Add,
     Diag,
     Differential,
@@ -101,16 +102,26 @@ def split_at_differential(term: Expr) -> tuple[list[Expr], list[Expr], Expr, lis
     """A product linear in one differential, as (scalar coefficients, the
     matrix factors before the one holding the differential, that factor, the
     matrix factors after it).  Scalars commute, so they are set aside."""
-    factors = list(term.factors) if isinstance(term, MatMul) else [term]
-    carrying = [i for i, f in enumerate(factors) if has_differential(f)]
-    if len(carrying) != 1:
+    factors = term.factors if type(term) is MatMul else (term,)  # type: ignore[attr-defined]
+    coefficients: list[Expr] = []
+    before: list[Expr] = []
+    after: list[Expr] = []
+    carrier: Expr | None = None
+    for factor in factors:
+        if has_differential(factor):
+            if carrier is not None:
+                carrier = None
+                break
+            carrier = factor
+        elif factor.shape == SCALAR:
+            coefficients.append(factor)
+        elif carrier is None:
+            before.append(factor)
+        else:
+            after.append(factor)
+    if carrier is None:
         raise DeriveError("a term of the differential is not linear in the variable")
-    (k,) = carrying
-    carrier = factors[k]
-    coefficients = [f for i, f in enumerate(factors) if i != k and f.is_scalar]
-    chain = [f for i, f in enumerate(factors) if i == k or not f.is_scalar]
-    k = chain.index(carrier)
-    return coefficients, chain[:k], carrier, chain[k + 1 :]
+    return coefficients, before, carrier, after
 
 
 class TraceForm:
