@@ -45,10 +45,13 @@ class Expr:
     def walk(self) -> Iterator["Expr"]:
         """All nodes, this one first (pre-order)."""
         stack: list[Expr] = [self]
+        pop, extend = stack.pop, stack.extend
         while stack:
-            node = stack.pop()
+            node = pop()
             yield node
-            stack.extend(reversed(node.children()))
+            children = node.children()
+            if children:
+                extend(reversed(children))
 
 
 # --------------------------------------------------------------------------- leaves

@@ -102,10 +102,13 @@ def is_symmetric(expr: Expr) -> bool:
 
 def _transpose_count(expr: Expr) -> int:
     """How many transposes a tree holds (cached on the node)."""
-    cached = expr.__dict__.get("_transposes")
+    state = expr.__dict__
+    cached = state.get("_transposes")
     if cached is None:
-        cached = int(isinstance(expr, Transpose)) + sum(_transpose_count(c) for c in expr.children())
-        object.__setattr__(expr, "_transposes", cached)
+        cached = 1 if type(expr) is Transpose else 0
+        for child in expr.children():
+            cached += _transpose_count(child)
+        state["_transposes"] = cached  # frozen for users, not for this cache
     return cached
 
 
@@ -127,7 +130,7 @@ def push_transpose(expr: Expr, used: Used | None = None) -> Expr:
         return Transpose(expr, (cols, rows))
     if kind is MatMul:
         _note(used, "transpose_product")
-        return mul(*(push_transpose(f, used) for f in reversed(expr.factors)))
+        return mul(*[push_transpose(f, used) for f in reversed(expr.factors)])  # type: ignore[attr-defined]
     if is_symmetric(expr) and not isinstance(expr, Differential):
         if not isinstance(expr, (Identity, Ones, Diag)):
             _note(used, "symmetric")

@@ -52,7 +52,7 @@ def expand(expr: Expr) -> list[Expr]:
     if isinstance(expr, MatMul):
         results: list[list[Expr]] = [[]]
         for factor in expr.factors:
-            options = expand(factor) if has_differential(factor) else [factor]
+            options = expand(factor)  # [factor] itself when it holds no differential
             results = [prefix + [option] for prefix in results for option in options]
         return [mul(*factors) for factors in results]
     if isinstance(expr, Transpose):
