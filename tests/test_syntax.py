@@ -648,3 +648,46 @@ def test_reserved_dimension_names(dim: str) -> None:
 def test_family_base_spelling_inside_a_font() -> None:
     ref = parse_name(src("\\mathbf{x_i}"))
     assert (ref.ident, ref.base_ident, ref.base_latex, ref.sub) == ("x_i", "x", "\\mathbf{x}", "i")
+
+
+# --------------------------------------------------------------------------- token reader vs walker
+
+_PIECES = (
+    "\\frac", "\\bar", "\\mathbf", "{", "}", "x", "1", "2", " ", "^", "_", "\\sqrt", "[", "]",
+    "\\,", "\\quad", "%", "$", "\\begin{a}", "\\end{a}", "\\", "\\left", "(", ")", "\\|",
+    "\\operatorname", "*", "\\text", "\\\\", "\\(", "\\alpha", "\\mathbb", "\\displaystyle",
+    "\\verb", ".", "5", "\\{", "\\}", "~", "&", "\\hat", "\\begin", "\\end", "-", "T",
+)  # fmt: skip
+
+
+def test_token_reader_agrees_with_the_walker() -> None:
+    """The fast token reader gives exactly the walker's tokens whenever it answers
+    (it declines, with None, whatever it does not read itself)."""
+    import random
+
+    from mdderiv.syntax.latex import _read_tokens, _walk_tokens, check_braces
+
+    rng = random.Random(7)
+    texts = [
+        "\\frac{1}{2}\\|\\sigma(P\\mathbf{g}) - \\mathbf{a}\\|^2",
+        "\\log\\det P + \\operatorname{tr}(P^{-1} B)",
+        "\\frac12 \\bar x^\\top \\mathbf 1_{n} % a comment",
+        "\\bar\\alpha \\hat{\\mathbf{x}}_{12} e^{-\\frac{1}{2} x}",
+    ] + ["".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    answered = 0
+    for text in texts:
+        source = src(text)
+        try:
+            check_braces(source)
+        except DeriveError:
+            continue
+        fast = _read_tokens(source)
+        if fast is None:
+            continue
+        answered += 1
+        try:
+            walked: object = _walk_tokens(source)
+        except DeriveError as exc:
+            walked = exc
+        assert fast == walked, text
+    assert answered > 500

@@ -25,8 +25,11 @@ from pylatexenc.latexwalker import (  # type: ignore[import-untyped]
     LatexMathNode,
     LatexSpecialsNode,
     LatexWalker,
+    LatexWalkerEndOfStream,
+    LatexWalkerParseError,
     get_default_latex_context_db,
 )
+from pylatexenc.macrospec import MacroStandardArgsParser  # type: ignore[import-untyped]
 
 from ..errors import DeriveError
 from .nodes import (
@@ -272,12 +275,21 @@ _TOKEN_MEMO: dict[str, tuple[Token, ...]] = {}
 
 def _tokenize(src: Source) -> list[Token]:
     check_braces(src)
-    lexer = _Lexer(src)
     if not _LATEX_SPECIAL.search(src.text):
+        lexer = _Lexer(src)
         # pylatexenc would return this text as one character run: lex it directly
         # (its per-character scanning dominates the time of long plain inputs)
         lexer.chars(0, len(src.text))
         return _finish(lexer.tokens, src)
+    tokens = _read_tokens(src)
+    if tokens is None:
+        tokens = _walk_tokens(src)
+    return _finish(tokens, src)
+
+
+def _walk_tokens(src: Source) -> list[Token]:
+    """The tokens from pylatexenc's full walker (nodes with parsed arguments);
+    its errors become DeriveErrors at their position."""
     try:
         walker = LatexWalker(src.text, latex_context=_context_db(), tolerant_parsing=False)
         nodes, _, _ = walker.get_latex_nodes()
@@ -287,8 +299,9 @@ def _tokenize(src: Source) -> list[Token]:
         pos = getattr(exc, "pos", None)
         message = str(exc).split("\n", 1)[0].split(" @(")[0]
         src.error(f"cannot read this LaTeX: {message}", pos if isinstance(pos, int) else 0)
+    lexer = _Lexer(src)
     lexer.nodes(nodes)
-    return _finish(lexer.tokens, src)
+    return lexer.tokens
 
 
 def _finish(tokens: list[Token], src: Source) -> list[Token]:
@@ -310,6 +323,95 @@ def _context_db() -> object:
             get_default_latex_context_db().filter_context(keep_which=["macros", "environments"])
         )
     return _CONTEXT_DB[0]
+
+
+#: Characters pylatexenc's token reader returns one by one as "char" tokens
+#: (the context has no specials): a run of them is lexed in one go.
+_PLAIN_RUN = re.compile(r"[^\\{}%$]+")
+_MACRO_ARITIES: dict[str, int | None] = {}
+
+
+def _macro_arities() -> dict[str, int | None]:
+    """Macro name → its number of mandatory arguments, or None when its
+    arguments are not all mandatory ``{`` ones (optional, starred, verbatim)."""
+    if not _MACRO_ARITIES:
+        for spec in _context_db().iter_macro_specs():  # type: ignore[attr-defined]
+            if spec.macroname in _MACRO_ARITIES:
+                continue  # an earlier category's spec wins, as in get_macro_spec
+            parser = spec.args_parser
+            simple = type(parser) is MacroStandardArgsParser and set(parser.argspec) <= {"{"}
+            _MACRO_ARITIES[spec.macroname] = len(parser.argspec) if simple else None
+    return _MACRO_ARITIES
+
+
+def _read_tokens(src: Source) -> list[Token] | None:
+    """The tokens of ``src.text`` read with pylatexenc's token reader, for the
+    usual text: characters, braces, comments and macros whose arguments are
+    all mandatory.  It gives what :meth:`_Lexer.nodes` makes of the walker's
+    nodes, without building them (the walker's per-group and per-argument
+    calls cost most of the parse stage).  None for anything else (math
+    shifts, environments, optional or starred arguments, a missing argument):
+    the full walker then reads the text and reports any error in its words.
+    """
+    text = src.text
+    walker = LatexWalker(text, latex_context=_context_db(), tolerant_parsing=False)
+    state = walker.make_parsing_state()
+    arities = _macro_arities()
+    lexer = _Lexer(src)
+    emit = lexer.tokens.append
+    wanted = 0  # arguments the current macro still reads
+    after_group: list[int] = []  # for each open brace: arguments still wanted after it
+    pos = 0
+    while True:
+        if not wanted:
+            plain = _PLAIN_RUN.match(text, pos)
+            if plain is not None:
+                lexer.chars(pos, plain.end())
+                pos = plain.end()
+        try:
+            tok = walker.get_token(pos, environments=not wanted, parsing_state=state)
+        except LatexWalkerEndOfStream:
+            return lexer.tokens if not wanted and not after_group else None
+        except LatexWalkerParseError:
+            return None
+        kind = tok.tok
+        if kind == "brace_open":  # a group, maybe a macro's argument
+            if wanted:
+                wanted -= 1
+            after_group.append(wanted)
+            wanted = 0
+            emit(Token("open", "{", tok.pos, tok.pos + 1))
+            pos = tok.pos + 1
+        elif kind == "brace_close":
+            if wanted or not after_group:
+                return None
+            emit(Token("close", "}", tok.pos, tok.pos + 1))
+            wanted = after_group.pop()
+            pos = tok.pos + 1
+        elif kind == "comment" and not wanted:
+            pos = tok.pos + tok.len
+        elif kind == "macro" and not wanted:
+            name = tok.arg
+            arity = arities.get(name, 0)  # an unknown macro takes no arguments
+            if arity is None or (arity and name in IGNORED):
+                return None
+            if name not in IGNORED:
+                emit(Token("macro", name, tok.pos, tok.pos + 1 + len(name)))
+            wanted = arity
+            pos = tok.pos + tok.len
+        elif kind in ("char", "macro") and wanted and tok.arg not in ("begin", "end"):
+            # a one-token argument (\frac12, \bar x): made an explicit group
+            wanted -= 1
+            end = tok.pos + tok.len
+            emit(Token("open", "{", tok.pos, tok.pos))
+            if kind == "char":
+                lexer.chars(tok.pos, end)
+            elif tok.arg not in IGNORED:  # a macro argument comes without its own arguments
+                emit(Token("macro", tok.arg, tok.pos, tok.pos + 1 + len(tok.arg)))
+            emit(Token("close", "}", end, end))
+            pos = end
+        else:
+            return None
 
 
 class _Lexer:
