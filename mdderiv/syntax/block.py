@@ -6,6 +6,7 @@ Nothing here knows LaTeX beyond finding the ``=`` of a definition and the
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -127,33 +128,31 @@ def split_top_level(src: Source, separators: tuple[str, ...]) -> list[Source]:
     parts: list[Source] = []
     depth = 0
     start = 0
-    i = 0
-    while i < len(text):
-        c = text[i]
-        hit = 0
-        if c == "\\":
-            m = re.match(r"\\([A-Za-z]+|.)", text[i:])
-            name = m.group(0) if m else "\\"
-            if depth == 0 and name in separators:
-                hit = len(name)
-            else:
-                i += len(name)
-                continue
-        elif c == "{":
+    for mark in _split_marks(separators).finditer(text):
+        found = mark.group()
+        if found == "{":
             depth += 1
-        elif c == "}":
+        elif found == "}":
             depth -= 1
-        elif depth == 0 and c in separators:
-            hit = 1
-        if hit:
-            piece = _part(text[:i], src.line, start) if i > start else None
-            if piece is not None and piece.text:
-                parts.append(Source(piece.text, src.line, src.column + piece.column))
-            i += hit
-            start = i
-            continue
-        i += 1
-    piece = _part(text, src.line, start)
-    if piece.text:
-        parts.append(Source(piece.text, src.line, src.column + piece.column))
+        elif depth == 0 and found in separators:
+            _append_part(parts, src, start, mark.start())
+            start = mark.end()
+    _append_part(parts, src, start, len(text))
     return parts
+
+
+@functools.lru_cache(maxsize=8)
+def _split_marks(separators: tuple[str, ...]) -> re.Pattern[str]:
+    """What split_top_level looks at: a macro (``\\quad``, ``\\,``; a lone
+    backslash), a brace, a one-character separator."""
+    singles = "".join(re.escape(s) for s in separators if len(s) == 1)
+    return re.compile(r"\\(?:[A-Za-z]+|.)?|[{}" + singles + "]")
+
+
+def _append_part(parts: list[Source], src: Source, start: int, end: int) -> None:
+    """``src.text[start:end]`` stripped, if anything is left."""
+    piece = src.text[start:end]
+    stripped = piece.lstrip()
+    if stripped:
+        column = src.column + start + len(piece) - len(stripped)
+        parts.append(Source(stripped.rstrip(), src.line, column))

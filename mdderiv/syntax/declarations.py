@@ -126,13 +126,16 @@ def _property(words: str, src: Source, pos: int) -> set[str]:
     return {PROPERTY_WORDS[key]}
 
 
+_SPACING = re.compile(r"\\[,;:! ]|\s+")
+_SET_SCRIPT = re.compile(r"([_^])(\{([^{}]*)\}|(.))")
+_DIM_SEPARATORS = re.compile(r"[×,*]")
 _SET = re.compile(r"^(?:\\mathbb\{?(?P<set>[RS])\}?|\\(?P<set2>[RS])(?![A-Za-z])|(?P<set3>[ℝ𝕊]))")
 
 
 def _latex_set(text: str, src: Source, offset: int) -> tuple[Shape, set[str]]:
     """``\\mathbb{R}^{m \\times n}``, ``\\mathbb{S}_{++}^{n}`` … → (shape, props)."""
     compact = text.replace("\\times", "×").replace("\\cdot", "×")
-    compact = re.sub(r"\\[,;:! ]|\s+", "", compact)
+    compact = _SPACING.sub("", compact)
     m = _SET.match(compact)
     if not m:
         src.error(
@@ -141,13 +144,13 @@ def _latex_set(text: str, src: Source, offset: int) -> tuple[Shape, set[str]]:
             offset,
         )
     kind = m.group("set") or m.group("set2") or {"ℝ": "R", "𝕊": "S"}[m.group("set3")]
-    rest = compact[m.end() :]
+    at = m.end()
     sup: str | None = None
     sub: str | None = None
-    while rest:
-        sm = re.match(r"([_^])(\{([^{}]*)\}|(.))", rest)
+    while at < len(compact):
+        sm = _SET_SCRIPT.match(compact, at)
         if not sm:
-            src.error(f"cannot read {rest!r} in the set {text.strip()!r}", offset)
+            src.error(f"cannot read {compact[at:]!r} in the set {text.strip()!r}", offset)
         value = sm.group(3) if sm.group(3) is not None else sm.group(4)
         if sm.group(1) == "^":
             if sup is not None:
@@ -157,7 +160,7 @@ def _latex_set(text: str, src: Source, offset: int) -> tuple[Shape, set[str]]:
             if sub is not None:
                 src.error("the set has two subscripts", offset)
             sub = value
-        rest = rest[sm.end() :]
+        at = sm.end()
     props: set[str] = set()
     if sub is not None:
         if sub not in ("+", "++"):
@@ -167,7 +170,7 @@ def _latex_set(text: str, src: Source, offset: int) -> tuple[Shape, set[str]]:
         if kind == "S":
             src.error("\\mathbb{S} needs a size: \\mathbb{S}^{n}", offset)
         return (1, 1), props
-    dims = [parse_dim(d, src, offset) for d in re.split(r"[×,*]", sup)]
+    dims = [parse_dim(d, src, offset) for d in _DIM_SEPARATORS.split(sup)]
     if len(dims) > 2:
         src.error("a shape has at most two dimensions", offset)
     if kind == "S":

@@ -223,33 +223,28 @@ class Token:
         return self.kind == "macro" and self.text in names
 
 
+#: What check_braces looks at: an escaped \{, \}, \\ or \% (not a brace,
+#: not a comment), a comment (to the end of its line), a brace.
+_BRACE_MARKS = re.compile(r"\\[{}\\%]|%[^\n]*|[{}]")
+
+
 def check_braces(src: Source) -> None:
     """Unbalanced or too deeply nested braces, with the position of the culprit.
 
     Done before pylatexenc so its own recursion stays shallow and the message
     points at the brace that has no partner.
     """
-    text = src.text
     stack: list[int] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\":
-            i += 2  # an escaped character (\{, \}, \\, \%) is not a brace
-            continue
-        if c == "%":
-            nl = text.find("\n", i)
-            i = n if nl < 0 else nl
-            continue
+    for mark in _BRACE_MARKS.finditer(src.text):
+        c = mark.group()
         if c == "{":
-            stack.append(i)
+            stack.append(mark.start())
             if len(stack) > MAX_DEPTH:
-                src.error(f"braces nested too deeply (more than {MAX_DEPTH} levels)", i)
+                src.error(f"braces nested too deeply (more than {MAX_DEPTH} levels)", mark.start())
         elif c == "}":
             if not stack:
-                src.error("unbalanced '}': there is no '{' before it", i)
+                src.error("unbalanced '}': there is no '{' before it", mark.start())
             stack.pop()
-        i += 1
     if stack:
         src.error("unbalanced '{': it is never closed with '}'", stack[-1])
 
