@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import keyword
 import re
+import string
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -192,6 +193,7 @@ TRANSPOSE_MACROS = frozenset({"top", "intercal", "mathsf", "mathrm", "text", "te
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 _DIGITS = frozenset("0123456789")
+_ASCII_LETTERS = frozenset(string.ascii_letters)
 #: Unicode operators an author may paste, as the characters or macros they mean.
 _UNICODE_CHARS = {"−": "-", "·": "*", "×": "*", "‖": "||"}
 _UNICODE_MACROS = {"⊙": "odot", "∘": "circ", "⊗": "otimes", "⊘": "oslash", "⋅": "cdot"}
@@ -462,32 +464,37 @@ class _Lexer:
 
     def chars(self, start: int, end: int) -> None:
         text = self.src.text
+        tokens = self.tokens
         i = start
         while i < end:
             c = text[i]
+            if c in _ASCII_LETTERS:
+                tokens.append(Token("letter", c, i, i + 1))
+                i += 1
+                continue
             if c.isspace() or c == "~":
                 i += 1
                 continue
-            previous = self.tokens[-1] if self.tokens else None
-            scripted = previous is not None and previous.is_char("^", "_")
-            if c in _DIGITS or (c == "." and not scripted and i + 1 < end and text[i + 1] in _DIGITS):
-                if scripted:  # TeX: ^23 is ^{2}3
-                    match_text = c
-                else:
-                    m = _NUMBER.match(text, i, end)
-                    match_text = m.group(0) if m else c
-                self.tokens.append(Token("num", match_text, i, i + len(match_text), Fraction(match_text)))
-                i += len(match_text)
-                continue
-            if c.isascii() and c.isalpha():
-                self.tokens.append(Token("letter", c, i, i + 1))
+            if c in _DIGITS or (c == "." and i + 1 < end and text[i + 1] in _DIGITS):
+                previous = tokens[-1] if tokens else None
+                scripted = previous is not None and previous.is_char("^", "_")
+                if not (scripted and c == "."):  # (a scripted "." is a character)
+                    # TeX: ^23 is ^{2}3
+                    number = c if scripted else _NUMBER.match(text, i, end).group()  # type: ignore[union-attr]
+                    tokens.append(Token("num", number, i, i + len(number), _number_value(number)))
+                    i += len(number)
+                    continue
+            macro = _UNICODE_MACROS.get(c)
+            if macro is not None:
+                tokens.append(Token("macro", macro, i, i + 1))
             else:
-                macro = _UNICODE_MACROS.get(c)
-                if macro is not None:
-                    self.tokens.append(Token("macro", macro, i, i + 1))
-                else:
-                    self.tokens.append(Token("char", _UNICODE_CHARS.get(c, c), i, i + 1))
+                tokens.append(Token("char", _UNICODE_CHARS.get(c, c), i, i + 1))
             i += 1
+
+
+def _number_value(number: str) -> Fraction:
+    # Fraction(int) skips the string parsing Fraction(str) does
+    return Fraction(int(number)) if number.isdigit() else Fraction(number)
 
 
 def _delimiters(tokens: list[Token], src: Source) -> list[Token]:
@@ -539,23 +546,21 @@ class Parser:
     def __init__(self, tokens: list[Token], src: Source, is_symbol: Callable[[str], bool]) -> None:
         self.toks = tokens
         self.i = 0
+        self.tok = tokens[0]  # the current token, toks[i] (kept by advance)
         self.src = src
         self.is_symbol = is_symbol
         self.depth = 0
         self.bars: list[str] = []  # open | and ‖ (innermost last): a matching bar closes
 
     # -- helpers
-    @property
-    def tok(self) -> Token:
-        return self.toks[self.i]
-
     def peek(self, k: int = 1) -> Token:
         return self.toks[min(self.i + k, len(self.toks) - 1)]
 
     def advance(self) -> Token:
-        tok = self.toks[self.i]
+        tok = self.tok
         if tok.kind != "end":
             self.i += 1
+            self.tok = self.toks[self.i]
         return tok
 
     def error(self, message: str, pos: int | None = None) -> DeriveError:
@@ -690,7 +695,9 @@ class Parser:
         seen_sup = False
         while True:
             tok = self.tok
-            if tok.is_char("^"):
+            if tok.kind != "char":
+                return atom
+            if tok.text == "^":
                 if seen_sup:
                     raise self.error("double superscript: add braces, e.g. {X^{-1}}^{T}")
                 seen_sup = True
@@ -699,10 +706,10 @@ class Parser:
                     atom = self.parse_exp_power(atom)  # e^{x} is exp(x) unless e is declared
                 else:
                     atom = self.parse_exponent(atom, tok.pos)
-            elif tok.is_char("'"):
+            elif tok.text == "'":
                 raise self.error("write a transpose as ^T (a prime ' is ambiguous)")
             elif (
-                tok.is_char("_")
+                tok.text == "_"
                 and isinstance(atom, PostfixNode)
                 and isinstance(atom.arg, NormNode)
                 and atom.arg.sub is None
@@ -713,7 +720,7 @@ class Parser:
                 atom = PostfixNode(
                     atom.pos, atom.op, NormNode(atom.arg.pos, atom.arg.arg, sub), atom.exponent
                 )
-            elif tok.is_char("_"):
+            elif tok.text == "_":
                 raise self.error("a subscript is only allowed on a name or a norm")
             else:
                 return atom
@@ -923,12 +930,12 @@ class Parser:
         return self.parse_application(fn, tok)
 
     def peek_starts_argument(self) -> bool:
-        saved = self.i
-        self.i += 1
+        current = self.tok
+        self.tok = self.peek()
         try:
             return self.starts_factor()
         finally:
-            self.i = saved
+            self.tok = current
 
     def parse_application(self, fn: str, tok: Token) -> Node:
         """``fn`` applied to a parenthesised argument, a group, or one factor."""
