@@ -16,6 +16,7 @@ import string
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 from pylatexenc.latexwalker import (  # type: ignore[import-untyped]
     LatexCharsNode,
@@ -344,7 +345,7 @@ def _macro_arities() -> dict[str, int | None]:
 def _read_tokens(src: Source) -> list[Token] | None:
     """The tokens of ``src.text`` read with pylatexenc's token reader, for the
     usual text: characters, braces, comments and macros whose arguments are
-    all mandatory.  It gives what :meth:`_Lexer.nodes` makes of the walker's
+    all mandatory (the reader is asked about each macro and argument).  It gives what :meth:`_Lexer.nodes` makes of the walker's
     nodes, without building them (the walker's per-group and per-argument
     calls cost most of the parse stage).  None for anything else (math
     shifts, environments, optional or starred arguments, a missing argument):
@@ -361,10 +362,26 @@ def _read_tokens(src: Source) -> list[Token] | None:
     pos = 0
     while True:
         if not wanted:
+            # between macros, the reader's answer is known without asking it:
+            # characters, a brace, or the end of the text
             plain = _PLAIN_RUN.match(text, pos)
             if plain is not None:
                 lexer.chars(pos, plain.end())
                 pos = plain.end()
+            if pos == len(text):
+                return None if after_group else lexer.tokens
+            if text[pos] == "{":
+                emit(Token("open", "{", pos, pos + 1))
+                after_group.append(0)
+                pos += 1
+                continue
+            if text[pos] == "}":
+                if not after_group:
+                    return None
+                emit(Token("close", "}", pos, pos + 1))
+                wanted = after_group.pop()
+                pos += 1
+                continue
         try:
             tok = walker.get_token(pos, environments=not wanted, parsing_state=state)
         except LatexWalkerEndOfStream:
@@ -372,18 +389,10 @@ def _read_tokens(src: Source) -> list[Token] | None:
         except LatexWalkerParseError:
             return None
         kind = tok.tok
-        if kind == "brace_open":  # a group, maybe a macro's argument
-            if wanted:
-                wanted -= 1
-            after_group.append(wanted)
+        if kind == "brace_open" and wanted:  # a macro's argument in braces
+            after_group.append(wanted - 1)
             wanted = 0
             emit(Token("open", "{", tok.pos, tok.pos + 1))
-            pos = tok.pos + 1
-        elif kind == "brace_close":
-            if wanted or not after_group:
-                return None
-            emit(Token("close", "}", tok.pos, tok.pos + 1))
-            wanted = after_group.pop()
             pos = tok.pos + 1
         elif kind == "comment" and not wanted:
             pos = tok.pos + tok.len
@@ -525,9 +534,9 @@ def _delimiters(tokens: list[Token], src: Source) -> list[Token]:
 # --------------------------------------------------------------------------- parser
 
 
-@dataclass(frozen=True)
-class _Core:
-    """A name being read: with its subscript (if any) and without (its base)."""
+class _Core(NamedTuple):
+    """A name being read: with its subscript (if any) and without (its base).
+    A named tuple, as one is made for every name read."""
 
     ident: str
     latex: str
