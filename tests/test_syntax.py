@@ -691,3 +691,13 @@ def test_token_reader_agrees_with_the_walker() -> None:
             walked = exc
         assert fast == walked, text
     assert answered > 500
+
+
+def test_remembered_names_keep_their_errors_where_they_are() -> None:
+    """A name read once is remembered by its text; an error is not (it has a line)."""
+    first = parse_name(src("\\bar{\\mathbf{x}}_1", line=2, column=8))
+    assert parse_name(src("\\bar{\\mathbf{x}}_1", line=5)) == first and first.ident == "x_bar_1"
+    for line, column in ((2, 0), (4, 6)):
+        with pytest.raises(DeriveError) as err:
+            parse_name(src("x y", line=line, column=column))
+        assert (err.value.line, err.value.column) == (line, column + 3)

@@ -253,22 +253,36 @@ def check_braces(src: Source) -> None:
 
 
 def tokenize(src: Source) -> list[Token]:
-    """The token list of ``src.text`` (ending with an "end" token).
+    """The token list of ``src.text`` (ending with an "end" token)."""
+    return list(_known(src).tokens)
 
-    Token positions are relative to the text, so the list depends on the text
-    alone: it is remembered (declaration lines repeat across the blocks of a
-    site, and ``mkdocs serve`` re-reads unchanged lines)."""
+
+class _Known:
+    """What is remembered about one text: its tokens, and its name once it
+    has been read as one."""
+
+    __slots__ = ("tokens", "name")
+
+    def __init__(self, tokens: tuple[Token, ...]) -> None:
+        self.tokens = tokens
+        self.name: NameRef | None = None
+
+
+def _known(src: Source) -> _Known:
+    """Token positions are relative to the text, so the tokens (and a name
+    read from them) depend on the text alone: they are remembered (declaration
+    lines and names repeat across the blocks of a site, and ``mkdocs serve``
+    re-reads unchanged lines).  Errors are not: they carry the line."""
     known = _TOKEN_MEMO.get(src.text)
-    if known is not None:
-        return list(known)
-    tokens = _tokenize(src)
-    if len(_TOKEN_MEMO) > 20_000:
-        _TOKEN_MEMO.clear()
-    _TOKEN_MEMO[src.text] = tuple(tokens)
-    return tokens
+    if known is None:
+        known = _Known(tuple(_tokenize(src)))
+        if len(_TOKEN_MEMO) > 20_000:
+            _TOKEN_MEMO.clear()
+        _TOKEN_MEMO[src.text] = known
+    return known
 
 
-_TOKEN_MEMO: dict[str, tuple[Token, ...]] = {}
+_TOKEN_MEMO: dict[str, _Known] = {}
 
 
 def _tokenize(src: Source) -> list[Token]:
@@ -1177,7 +1191,13 @@ def parse_expression(src: Source, is_symbol: Callable[[str], bool]) -> Node:
 
 def parse_name(src: Source) -> NameRef:
     """Parse ``src.text`` as exactly one symbol name (declarations, wrt, left sides)."""
-    tokens = tokenize(src)
+    known = _known(src)
+    if known.name is None:
+        known.name = _read_name(list(known.tokens), src)
+    return known.name
+
+
+def _read_name(tokens: list[Token], src: Source) -> NameRef:
     parser = Parser(tokens, src, lambda _name: True)
     if parser.tok.kind == "end":
         src.error("expected a symbol name", 0)
