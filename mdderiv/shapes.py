@@ -129,7 +129,9 @@ class Unifier:
         return var
 
     def find(self, d: Dim) -> Dim:
-        root = d
+        if d not in self.parent:  # a known size, or an unknown that is its own root
+            return d
+        root: Dim = d
         while isinstance(root, str) and root in self.parent:
             root = self.parent[root]
         while isinstance(d, str) and d in self.parent and self.parent[d] != root:  # compress

@@ -19,6 +19,7 @@ from .nodes import Source
 MAX_BODY = 100_000
 
 LINE_KEYS = ("given", "wrt")
+_KEYS = LINE_KEYS + OPTION_NAMES  # every key a line may start with
 _KEYED = re.compile(r"\s*([A-Za-z][A-Za-z_-]*)\s*:(?!=)")
 _DEFINED = re.compile(r"\s*([^=]*?)\s*:?=")
 
@@ -67,7 +68,7 @@ def read_lines(body: str) -> BlockLines:
             continue
         keyed = _KEYED.match(text)
         key = keyed.group(1).lower() if keyed else None
-        if keyed and key in LINE_KEYS + OPTION_NAMES:
+        if keyed and key in _KEYS:
             assert key is not None
             value = _part(text, number, keyed.end())
             if key == "given":
@@ -100,7 +101,7 @@ def read_lines(body: str) -> BlockLines:
             out.definitions.append(DefinitionLine(number, lhs, _part(text, number, defined.end())))
             continue
         if keyed:
-            known = ", ".join(LINE_KEYS + OPTION_NAMES)
+            known = ", ".join(_KEYS)
             raise DeriveError(
                 f"unknown key {keyed.group(1)!r}; the keys are: {known}", number, keyed.start(1) + 1
             )

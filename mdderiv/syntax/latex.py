@@ -359,11 +359,13 @@ def _macro_arities() -> dict[str, int | None]:
 def _read_tokens(src: Source) -> list[Token] | None:
     """The tokens of ``src.text`` read with pylatexenc's token reader, for the
     usual text: characters, braces, comments and macros whose arguments are
-    all mandatory (the reader is asked about each macro and argument).  It gives what :meth:`_Lexer.nodes` makes of the walker's
-    nodes, without building them (the walker's per-group and per-argument
-    calls cost most of the parse stage).  None for anything else (math
-    shifts, environments, optional or starred arguments, a missing argument):
-    the full walker then reads the text and reports any error in its words.
+    all mandatory (the reader is asked about each macro and each argument).
+
+    It gives exactly what :meth:`_Lexer.nodes` makes of the walker's nodes,
+    without building them (the walker's per-group and per-argument calls
+    cost most of the parse stage).  None for anything else (math shifts,
+    environments, optional or starred arguments, a missing argument): the
+    full walker then reads the text and reports any error in its words.
     """
     text = src.text
     walker = LatexWalker(text, latex_context=_context_db(), tolerant_parsing=False)
@@ -516,7 +518,7 @@ class _Lexer:
 
 
 def _number_value(number: str) -> Fraction:
-    # Fraction(int) skips the string parsing Fraction(str) does
+    """``12`` or ``0.25`` as a Fraction (Fraction(int) skips the string parsing)."""
     return Fraction(int(number)) if number.isdigit() else Fraction(number)
 
 
