@@ -274,3 +274,140 @@ def test_disk_cache_drops_superseded_lines_when_read(tmp_path: Path) -> None:
     BlockCache.clear_memory()
     assert BlockCache(directory=tmp_path).get("same") == Outcome(latex="v149")
     assert len(path.read_text(encoding="utf-8").splitlines()) == 1
+
+
+# -- blocks still deriving when their page is converted ------------------------------------
+
+
+class _NotYet:
+    """A wait that says the block has not arrived, then delivers it."""
+
+    def __init__(self, cache: BlockCache, key: str, outcome: Outcome) -> None:
+        self.cache, self.key, self.outcome = cache, key, outcome
+        self.waited = False
+
+    def done(self) -> bool:
+        return False
+
+    def __call__(self) -> None:
+        self.waited = True
+        self.cache.prefetched[self.key] = self.outcome
+
+
+def test_a_block_still_deriving_is_left_as_a_placeholder_and_resolved_the_same() -> None:
+    from mdderiv.markdown.blocks import block_key, derive_block
+    from mdderiv.markdown.fence import FenceContext, MdderivExtension, resolve_deferred
+    from mdderiv.options import Options
+
+    good, bad = GOOD, BAD
+    page = "# P\n\n" + fence(good) + "\n\n" + fence(bad) + "\n"
+    plain = FenceContext(cache=BlockCache(False), filename="p.md", line_offset=3, report=lambda failure: None)
+    expected = markdown.markdown(page, extensions=[MdderivExtension(context=plain)])
+
+    cache = BlockCache(enabled=False)
+    waits = {}
+    for body in (good, bad):
+        key = block_key(body, "", Options())
+        assert key is not None
+        waits[body] = cache.pending[key] = _NotYet(cache, key, derive_block(body))
+    reported: list[Any] = []
+    context = FenceContext(cache=cache, defer=True, filename="p.md", line_offset=3, report=reported.append)
+    converted = markdown.markdown(page, extensions=[MdderivExtension(context=context)])
+
+    assert len(context.deferred) == 2 and not reported  # nothing waited for, nothing reported yet
+    assert converted.count("data-mdderiv-deferred=") == 2 and "arithmatex" not in converted
+    assert not any(wait.waited for wait in waits.values())
+
+    rendered: list[tuple[str, str]] = []
+    context.keep_rendered = True
+    assert resolve_deferred(context, converted, context.deferred, rendered) == expected
+    assert all(wait.waited for wait in waits.values())
+    assert [body for _, body in rendered] == [good]
+    # the error keeps its place in the page: fence line + front matter (3) + line in the block
+    fence_line = page.splitlines().index("```derive", 3) + 1
+    assert [(f.filename, f.line) for f in reported] == [("p.md", 3 + fence_line + BAD_LINE)]
+
+
+def test_a_block_that_has_arrived_is_put_in_at_once() -> None:
+    from mdderiv.markdown.blocks import block_key, derive_block
+    from mdderiv.markdown.fence import FenceContext, MdderivExtension
+    from mdderiv.options import Options
+
+    cache = BlockCache(enabled=False)
+    key = block_key(GOOD, "", Options())
+    assert key is not None
+    wait = _NotYet(cache, key, derive_block(GOOD))
+    wait.done = lambda: True  # type: ignore[method-assign]
+    cache.pending[key] = wait
+    context = FenceContext(cache=cache, defer=True)
+    converted = markdown.markdown(fence(GOOD), extensions=[MdderivExtension(context=context)])
+    assert context.deferred == [] and 'class="arithmatex"' in converted
+
+
+def _always_deriving(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every block sent to the workers counts as still deriving when its page
+    is converted (the slowest workers possible), so every one is deferred."""
+    monkeypatch.setattr(BlockCache, "still_deriving", lambda self, key: key is not None and key in self.pending)
+
+
+@pytest.mark.slow
+@needs_fork
+def test_deferred_blocks_give_the_same_site_search_index_and_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.setattr(mdderiv, "derive", fake_derive)  # the workers are forked with it
+    _always_deriving(monkeypatch)
+    pages = mixed_pages()
+    pages["bad.md"] = FRONT + "# Bad\n\nIntro.\n\n" + fence("f = x\nBAD here") + "\n\nAfter.\n"
+    root = make_site(tmp_path, pages, workers=2)
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("plugins:\n", "plugins:\n  - search\n"), encoding="utf-8")
+
+    late = build(root, "site-workers")
+    assert late.context.defer and late.prefetch.workers == 2
+    assert late.deferred == 25  # every block went through a placeholder
+    bad_line = pages["bad.md"].splitlines().index("BAD here") + 1
+    assert [(f.filename, f.line) for f in late.failures] == [("docs/bad.md", bad_line)]
+
+    BlockCache.clear_memory()
+    set_workers(root, 0)
+    serial = build(root, "site-serial")
+    assert serial.deferred == 0 and not serial.context.defer
+    assert [(f.filename, f.line, f.column) for f in serial.failures] == [
+        (f.filename, f.line, f.column) for f in late.failures
+    ]
+    for page in ("index.html", "a/index.html", "sub/b/index.html", "c/index.html", "bad/index.html",
+                 "search/search_index.json"):
+        workers_text = (root / "site-workers" / page).read_text(encoding="utf-8")
+        assert workers_text == (root / "site-serial" / page).read_text(encoding="utf-8"), page
+        assert "data-mdderiv-deferred" not in workers_text
+    assert "mdderiv-error" in (root / "site-workers" / "bad" / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+@needs_fork
+def test_no_placeholder_reaches_a_plugin_that_reads_converted_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mdderiv, "derive", fake_derive)
+    _always_deriving(monkeypatch)
+    root = make_site(tmp_path, mixed_pages(), workers=2)
+    (root / "hook.py").write_text(
+        "SEEN = []\n"
+        "def on_page_content(html, page, config, files):\n"
+        "    SEEN.append(html)\n",
+        encoding="utf-8",
+    )
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "hooks:\n  - hook.py\n", encoding="utf-8")
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+
+    loaded = load_config(str(config), site_dir=str(root / "site"))
+    mkdocs_build(loaded)
+    plugin = loaded.plugins["mdderiv"]
+    hook = next(p for name, p in loaded.plugins.items() if name.startswith("hook"))
+    assert plugin.prefetch.workers == 2 and not plugin.context.defer and plugin.deferred == 0
+    assert len(hook.SEEN) == 4 and all("data-mdderiv-deferred" not in html for html in hook.SEEN)
+    assert sum(len(MATH.findall(html)) for html in hook.SEEN) == 24

@@ -20,10 +20,9 @@ import re
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import asdict, astuple, dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from ..errors import DeriveError
 from ..options import BOOLEAN, OPTION_NAMES, Options, parse_option
@@ -271,6 +270,16 @@ def _register_flush() -> None:
         atexit.register(BlockCache.flush_all)
 
 
+class Waiting(Protocol):
+    """The wait for a block being derived in a worker process."""
+
+    def __call__(self) -> None:
+        """Wait until the block (and the rest of its batch) is in ``prefetched``."""
+
+    def done(self) -> bool:
+        """Whether calling would return at once."""
+
+
 class BlockCache:
     """Outcomes keyed by block text + options + mdderiv version.
 
@@ -295,7 +304,7 @@ class BlockCache:
         self.enabled = enabled
         self.directory = Path(directory) if directory else None
         self.prefetched: dict[str, Outcome] = {}
-        self.pending: dict[str, Callable[[], None]] = {}
+        self.pending: dict[str, Waiting] = {}
         self._disk: _DiskCache | None = None
         if enabled and self.directory is not None:
             resolved = self.directory.resolve()
@@ -349,6 +358,12 @@ class BlockCache:
         self._remember(key, outcome)
         if self._disk is not None:
             self._disk.add(key, outcome)
+
+    def still_deriving(self, key: str | None) -> bool:
+        """Whether the block ``key`` is being derived in a worker process and
+        has not arrived yet (taking it now would wait)."""
+        wait = self.pending.get(key) if key is not None else None
+        return wait is not None and not wait.done()
 
     def take_prefetched(self, key: str) -> Outcome | None:
         """The outcome derived ahead for ``key``, waiting for it if it is still
@@ -408,6 +423,12 @@ def block_options(info: str, defaults: Options) -> Options | Outcome:
     except InfoError as err:
         return Outcome(error=err.message, line=1, column=err.column, on_info_line=True)
     return defaults.merged(info_values) if info_values else defaults
+
+
+def block_key(body: str, info: str, defaults: Options) -> str | None:
+    """The cache key of a block, or None when its info line is bad."""
+    options = block_options(info, defaults)
+    return BlockCache.key(body, options) if isinstance(options, Options) else None
 
 
 def derive_block(

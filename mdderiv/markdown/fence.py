@@ -37,9 +37,18 @@ from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
 from ..options import CHOICES, Options, parse_option
-from .blocks import BlockCache, Outcome, derive_block
+from .blocks import BlockCache, Outcome, block_key, derive_block
 
-__all__ = ["BlockFailure", "FenceContext", "MdderivExtension", "fence_format", "fence_validator", "makeExtension"]
+__all__ = [
+    "BlockFailure",
+    "DeferredBlock",
+    "FenceContext",
+    "MdderivExtension",
+    "fence_format",
+    "fence_validator",
+    "makeExtension",
+    "resolve_deferred",
+]
 
 log = logging.getLogger("mdderiv")
 
@@ -87,6 +96,13 @@ class FenceContext:
     #: the derivations' LaTeX out of the search index)
     keep_rendered: bool = False
     rendered: list[tuple[str, str]] = field(default_factory=list)
+    #: with ``defer``, a block still being derived in a worker process is left
+    #: in the page as a placeholder and listed in ``deferred`` instead of waited
+    #: for; :func:`resolve_deferred` puts the derivations in later in the build
+    defer: bool = False
+    deferred: list[DeferredBlock] = field(default_factory=list)
+    _nonce: str = field(init=False, repr=False, default_factory=lambda: secrets.token_hex(6))
+    _placeholders: int = field(init=False, repr=False, default=0)
 
     def offset(self) -> int:
         """``line_offset``, asking ``line_offset_source`` (once) if it is set."""
@@ -94,6 +110,10 @@ class FenceContext:
             source, self.line_offset_source = self.line_offset_source, None
             self.line_offset = source()
         return self.line_offset
+
+    def placeholder(self) -> str:
+        self._placeholders += 1
+        return f'<div data-mdderiv-deferred="{self._nonce}-{self._placeholders}"></div>'
 
 
 @dataclass
@@ -103,6 +123,17 @@ class _Pending:
     info_col: int  # 0-based column of `info` in the fence line
     fence_line: int  # 1-based line of the opening fence in the Markdown text (add the context's offset)
     indent: int
+
+
+@dataclass
+class DeferredBlock:
+    """A block left in a page as ``placeholder`` (see ``FenceContext.defer``),
+    with what its error message needs: the page's name and front-matter lines."""
+
+    placeholder: str
+    pending: _Pending
+    filename: str
+    offset: Callable[[], int]
 
 
 class _State:
@@ -222,20 +253,60 @@ def locate(outcome: Outcome, fence_line: int, indent: int, info_col: int) -> tup
     return fence_line + outcome.line, indent + outcome.column
 
 
-def _render(state: _State, pending: _Pending) -> str:
-    context = state.context
+def _block_html(
+    context: FenceContext,
+    pending: _Pending,
+    filename: str,
+    offset: Callable[[], int],
+    rendered: list[tuple[str, str]],
+) -> tuple[str, BlockFailure | None]:
+    """The derivation (or the error box, reported) that replaces a block."""
     outcome = derive_block(pending.body, pending.info, context.defaults, context.cache)
     if outcome.ok:
         html = math_html(outcome)
         if context.keep_rendered:
-            context.rendered.append((html, pending.body))
-        return html
-    fence_line = pending.fence_line + context.offset()
-    line, column = locate(outcome, fence_line, pending.indent, pending.info_col)
-    failure = BlockFailure(context.filename, line, column, outcome.error or "error")
-    state.failures.append(failure)
+            rendered.append((html, pending.body))
+        return html, None
+    line, column = locate(outcome, pending.fence_line + offset(), pending.indent, pending.info_col)
+    failure = BlockFailure(filename, line, column, outcome.error or "error")
     context.report(failure)
-    return error_html(failure, pending.body)
+    return error_html(failure, pending.body), failure
+
+
+def _defer(context: FenceContext, pending: _Pending) -> str:
+    source, known = context.line_offset_source, context.line_offset
+
+    def offset() -> int:  # the page's front matter, counted only if the block fails
+        return source() if source is not None else known
+
+    placeholder = context.placeholder()
+    context.deferred.append(DeferredBlock(placeholder, pending, context.filename, offset))
+    return placeholder
+
+
+def _render(state: _State, pending: _Pending) -> str:
+    context = state.context
+    if context.defer and context.cache.still_deriving(block_key(pending.body, pending.info, context.defaults)):
+        return _defer(context, pending)
+    html, failure = _block_html(context, pending, context.filename, context.offset, context.rendered)
+    if failure is not None:
+        state.failures.append(failure)
+    return html
+
+
+def resolve_deferred(
+    context: FenceContext,
+    content: str,
+    blocks: list[DeferredBlock],
+    rendered: list[tuple[str, str]],
+) -> str:
+    """``content`` with the derivations (waited for if need be) or error boxes
+    of deferred ``blocks`` in place of their placeholders; ``(html, body)`` of
+    each derivation goes to ``rendered`` when the context keeps them."""
+    for block in blocks:
+        html, _ = _block_html(context, block.pending, block.filename, block.offset, rendered)
+        content = content.replace(block.placeholder, html, 1)
+    return content
 
 
 # -- processors ------------------------------------------------------------------------------

@@ -13,8 +13,13 @@
   renderer itself;
 * ``on_files`` scans the pages for ``derive`` fences and, when at least
   :data:`~.prefetch.MIN_BLOCKS` of them are not cached, starts deriving them
-  in ``workers`` processes; the pages, rendered meanwhile, wait for the
-  blocks they need (see :mod:`.prefetch`); ``on_post_build`` stops the workers;
+  in ``workers`` processes (see :mod:`.prefetch`); ``on_post_build`` stops
+  the workers.  MkDocs converts every page first, then puts each into its
+  template: a block still being derived when its page is converted is left as
+  a placeholder and filled in when the page reaches ``on_page_context``, so the
+  workers keep deriving while MkDocs does its template work — unless another
+  plugin reads the pages' HTML before that (``on_page_content``, ``on_env``),
+  in which case pages wait for their blocks as they are converted;
 * blocks are cached by text + options + mdderiv version (in memory for the
   whole process, so ``mkdocs serve`` re-derives only what changed, and on disk).
 
@@ -42,7 +47,7 @@ from mkdocs.utils import get_relative_url
 
 from ..options import CHOICES, Options
 from .blocks import STATS, BlockCache
-from .fence import BlockFailure, FenceContext, MdderivExtension
+from .fence import BlockFailure, DeferredBlock, FenceContext, MdderivExtension, resolve_deferred
 from .prefetch import Prefetch, PrefetchResult, SourceScanner, prefetch, resolve_workers
 
 __all__ = ["MATHJAX_CDN", "MdderivConfig", "MdderivPlugin", "front_matter_lines"]
@@ -158,10 +163,12 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
         self.failures: list[BlockFailure] = []
         self.derived = 0  # blocks derived in the last build (not taken from cache)
         self.cached = 0  # blocks taken from the cache in the last build
+        self.deferred = 0  # blocks of the last build put in at on_page_context (still deriving before)
         self._stats_at_start = (0, 0)
         self.prefetch = PrefetchResult()  # what the pre-pass did in the last build
         self._prefetch: Prefetch | None = None
         self._rendered: dict[str, list[tuple[str, str]]] = {}  # page → (derivation, block text)
+        self._deferred: dict[str, list[DeferredBlock]] = {}  # page → blocks left as placeholders
         # while the search plugins run: the page, its content, what they see, stand-ins
         self._hidden: tuple[Page, str, str, list[tuple[str, str]]] | None = None
 
@@ -220,8 +227,12 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         self.failures = []
+        self.deferred = 0
         self._rendered.clear()
+        self._deferred.clear()
         self.context.rendered = []
+        self.context.deferred = []
+        self.context.defer = False
         self._stats_at_start = (STATS.derived, STATS.cached)
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
@@ -241,7 +252,17 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
                 continue  # MkDocs reports it when it reads the page
         self._prefetch = prefetch(found, self.context.cache, workers)
         self.prefetch = self._prefetch.result
+        self.context.defer = self.prefetch.workers > 0 and not self._others_read_pages(config)
         return files
+
+    def _others_read_pages(self, config: MkDocsConfig) -> bool:
+        """Whether another plugin (or hook) sees the pages' HTML before
+        ``on_page_context``: it must never see a placeholder."""
+        for event in ("page_content", "env"):
+            for method in config.plugins.events.get(event, []):
+                if getattr(method, "__self__", None) is not self:
+                    return True
+        return False
 
     def on_page_markdown(self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
         path = page.file.abs_src_path
@@ -267,13 +288,30 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
         if self.context.rendered:
             self._rendered[page.file.src_uri] = self.context.rendered
             self.context.rendered = []
+        if self.context.deferred:
+            self._deferred[page.file.src_uri] = self.context.deferred
+            self.context.deferred = []
         return html
+
+    def _resolve(self, page: Page, content: str) -> str:
+        """``content`` with the page's deferred blocks in place."""
+        blocks = self._deferred.pop(page.file.src_uri, None)
+        if not blocks:
+            return content
+        self.deferred += len(blocks)
+        rendered = self._rendered.setdefault(page.file.src_uri, [])
+        return resolve_deferred(self.context, content, blocks, rendered)
 
     @event_priority(100)  # before the search plugins (priority 0)
     def _hide_from_search(self, context: Any, /, *, page: Page, config: MkDocsConfig, nav: Any) -> Any:
         """Search indexes ``page.content``: a derivation's LaTeX there makes the
         index several times larger and its hits unreadable, so the search
-        plugins see the block's own text (or nothing) in its place."""
+        plugins see the block's own text (or nothing) in its place.
+
+        First, the blocks left as placeholders when the page was converted are
+        put in: from here on, every plugin and the template see the page whole."""
+        if page.content is not None and page.file.src_uri in self._deferred:
+            page.content = self._resolve(page, page.content)
         rendered = self._rendered.pop(page.file.src_uri, None)
         content = page.content
         if not rendered or content is None:
@@ -306,6 +344,9 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
     on_page_context = CombinedEvent(_hide_from_search, _show_after_search)
 
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str | None:
+        if page.file.src_uri in self._deferred:  # not resolved in on_page_context (no content then)
+            output = self._resolve(page, output)
+            self._rendered.pop(page.file.src_uri, None)
         has_math = 'class="arithmatex"' in output
         if has_math or "mdderiv-error" in output:
             output = _insert_head(output, STYLE)

@@ -204,6 +204,9 @@ class _Batch:
         self.owner, self.future, self.keys = owner, future, keys
         self.collected = False
 
+    def done(self) -> bool:
+        return self.collected or self.future.done()
+
     def __call__(self) -> None:
         if self.collected:
             return
