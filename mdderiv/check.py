@@ -24,7 +24,7 @@ import numpy as np
 from .derivation import CheckOutcome, Derivation, Result
 from .errors import DeriveError
 from .expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Dim, dim_value
-from .numeric import evaluate
+from .numeric import Compiler, definitions_of, evaluate
 from .problem import Problem, SymbolInfo
 
 #: Sizes given to dimension names, in order of first use: distinct, small.
@@ -120,15 +120,16 @@ def _claimed_and_measured(
     values: dict[str, np.ndarray],
     sizes: dict[str, int],
     rng: np.random.Generator,
+    compiler: Compiler,
 ) -> tuple[np.ndarray, np.ndarray]:
     """What ``result`` says the directional derivatives are, and what central
     differences measure, stacked over the random directions."""
     problem = d.problem
     name = result.wrt.name
-    claim = np.asarray(evaluate(result.expr, values, sizes, problem), dtype=float)
+    claim = np.asarray(evaluate(result.expr, values, sizes, problem, compiler), dtype=float)
 
     def f(vals: dict[str, np.ndarray]) -> np.ndarray:
-        return evaluate(problem.objective.expr, vals, sizes, problem)
+        return evaluate(problem.objective.expr, vals, sizes, problem, compiler)
 
     claimed: list[np.ndarray] = []
     measured: list[np.ndarray] = []
@@ -147,7 +148,7 @@ def _claimed_and_measured(
             source = next(r for r in d.results if r.kind == "gradient" and r.wrt == result.wrt)
 
             def fn(vals: dict[str, np.ndarray]) -> np.ndarray:
-                value = evaluate(source.expr, vals, sizes, problem)
+                value = evaluate(source.expr, vals, sizes, problem, compiler)
                 return value.T if source.layout == "numerator" else value
 
             numerator = claim
@@ -179,23 +180,26 @@ def _compare(
     values: dict[str, np.ndarray],
     sizes: dict[str, int],
     rng: np.random.Generator,
+    compiler: Compiler,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(what the derivation claims, what the numbers say), both evaluated."""
     problem = d.problem
     if result.kind == "stationary point":
         # the gradient at the claimed point vanishes, on the gradient's own scale
         gradient = next(r for r in d.results if r.kind == "gradient" and r.wrt == result.wrt)
-        point = evaluate(result.expr, values, sizes, problem)
-        at_point = evaluate(gradient.expr, {**values, result.wrt.name: point}, sizes, problem)
-        scale = max(1.0, float(np.max(np.abs(evaluate(gradient.expr, values, sizes, problem)))))
+        point = evaluate(result.expr, values, sizes, problem, compiler)
+        at_point = evaluate(gradient.expr, {**values, result.wrt.name: point}, sizes, problem, compiler)
+        scale = max(1.0, float(np.max(np.abs(evaluate(gradient.expr, values, sizes, problem, compiler)))))
         return np.asarray(at_point, dtype=float) / scale, np.zeros(np.shape(at_point))
-    return _claimed_and_measured(result, d, values, sizes, rng)
+    return _claimed_and_measured(result, d, values, sizes, rng, compiler)
 
 
 def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
     problem = d.problem
     rng = np.random.default_rng(seed)
     checkable = [r for r in d.results if r.kind in CHECKED_KINDS]
+    # the same few expressions are evaluated at every point: compile them once
+    compiler = Compiler(definitions_of(problem))
     worst_seen = math.inf
     failure = ""
     for attempt in range(POINTS):
@@ -208,7 +212,7 @@ def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
         }
         with np.errstate(all="ignore"):
             try:
-                objective = evaluate(problem.objective.expr, values, sizes, problem)
+                objective = evaluate(problem.objective.expr, values, sizes, problem, compiler)
             except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError):
                 continue
             if not np.all(np.isfinite(objective)):
@@ -217,7 +221,7 @@ def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
             bad_point = False
             for result in checkable:
                 try:
-                    got, want = _compare(result, d, values, sizes, rng)
+                    got, want = _compare(result, d, values, sizes, rng, compiler)
                 except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError):
                     bad_point = True
                     break

@@ -124,35 +124,312 @@ def commutation_matrix(rows: int, cols: int) -> Array:
     return np.eye(size)[order]
 
 
+#: An expression compiled for the numbers: called with the values' state.
+Compiled = Callable[["Evaluator"], Array]
+
+
+def _raising(message: str) -> Compiled:
+    """A node that cannot be evaluated fails when it is reached, not when it is
+    compiled (an empty sum never reaches its body)."""
+
+    def fail(ev: "Evaluator") -> Array:
+        raise ValueError(message)
+
+    return fail
+
+
+def _constant(value: Array) -> Compiled:
+    value.flags.writeable = False  # shared by every evaluation: nobody may change it
+    return lambda ev: value
+
+
+def definitions_of(problem: "Problem | None") -> dict[str, Expr]:
+    """The intermediate symbols' definitions, by name."""
+    if problem is None:
+        return {}
+    return {
+        d.symbol.name: d.expr
+        for d in problem.definitions
+        if problem.symbols.get(d.symbol.name) is None or problem.symbols[d.symbol.name].defined
+    }
+
+
+class Compiler:
+    """Turns expressions into nested closures, once: the check evaluates the
+    same few trees at many points, so the per-node dispatch (and the sorting of
+    a product's factors into numbers, scalars and matrices) is done here instead
+    of at every evaluation.  A visitor: ``_compile_<Class>`` per node class.
+    Subtrees are compiled once per compiler (the steps share most of them)."""
+
+    def __init__(self, definitions: Mapping[str, Expr] | None = None) -> None:
+        self.definitions = dict(definitions or {})
+        self.compiled: dict[Expr, Compiled] = {}
+
+    def __call__(self, expr: Expr) -> Compiled:
+        known = self.compiled.get(expr)
+        if known is None:
+            method = getattr(self, "_compile_" + type(expr).__name__, None)
+            if method is None:
+                known = _raising(f"cannot evaluate {type(expr).__name__}")
+            else:
+                known = method(expr)
+            self.compiled[expr] = known
+        return known
+
+    # ------------------------------------------------------------------ leaves
+
+    def _compile_Symbol(self, expr: Symbol) -> Compiled:
+        name = expr.name
+        if name not in self.definitions:
+            return _member(name, expr.index)
+        definition = self.definitions[name]
+
+        def defined(ev: Evaluator) -> Array:
+            # computed once per evaluation and per value of the sum indices
+            key = (name, tuple(sorted(ev.env.items())))
+            memo = ev.memo
+            if key not in memo:
+                memo[key] = self(definition)(ev)
+            return memo[key]
+
+        return defined
+
+    def _compile_Differential(self, expr: Differential) -> Compiled:
+        of = expr.of
+        if isinstance(of, GradientName):  # d(∂f/∂X) in a second differential
+            return _member(differential_key(_gradient_key_of(of)), of.of.index)
+        return _member(differential_key(of.name), of.index)
+
+    def _compile_GradientName(self, expr: GradientName) -> Compiled:
+        return _member(_gradient_key_of(expr), expr.of.index)
+
+    def _compile_Number(self, expr: Number) -> Compiled:
+        return _constant(np.full((1, 1), float(expr.value)))
+
+    def _compile_DimValue(self, expr: DimValue) -> Compiled:
+        dim = expr.dim
+        return lambda ev: np.full((1, 1), float(ev.dim(dim)))
+
+    def _compile_Ones(self, expr: Ones) -> Compiled:
+        rows, cols = expr.shape
+        return lambda ev: np.ones((ev.dim(rows), ev.dim(cols)))
+
+    def _compile_Zeros(self, expr: Zeros) -> Compiled:
+        rows, cols = expr.shape
+        return lambda ev: np.zeros((ev.dim(rows), ev.dim(cols)))
+
+    def _compile_Identity(self, expr: Identity) -> Compiled:
+        size = expr.shape[0]
+        return lambda ev: np.eye(ev.dim(size))
+
+    def _compile_Commutation(self, expr: Commutation) -> Compiled:
+        rows, cols = expr.rows, expr.cols
+        return lambda ev: commutation_matrix(ev.dim(rows), ev.dim(cols))
+
+    # ------------------------------------------------------------------ operators
+
+    def _compile_Add(self, expr: Add) -> Compiled:
+        first, *rest = [self(term) for term in expr.terms]
+        if len(rest) == 1:
+            second = rest[0]
+            return lambda ev: first(ev) + second(ev)
+
+        def add(ev: Evaluator) -> Array:
+            total = first(ev)
+            for term in rest:
+                total = total + term(ev)
+            return total
+
+        return add
+
+    def _compile_MatMul(self, expr: MatMul) -> Compiled:
+        # numbers fold into one scale; scalar (1×1) factors multiply; the
+        # others chain with matrix products
+        scale = 1.0
+        parts: list[Compiled] = []
+        is_matrix: list[bool] = []
+        for factor in expr.factors:
+            if isinstance(factor, Number):
+                scale *= float(factor.value)
+            else:
+                parts.append(self(factor))
+                is_matrix.append(factor.shape != SCALAR)
+        chain = _chain(is_matrix.count(True))
+        if all(is_matrix):
+            if scale == 1.0:
+                return lambda ev: chain([part(ev) for part in parts])
+            return lambda ev: chain([part(ev) for part in parts]) * scale
+
+        def product(ev: Evaluator) -> Array:
+            values = [part(ev) for part in parts]  # in order, as written
+            result = chain([v for v, matrix in zip(values, is_matrix, strict=True) if matrix])
+            for v, matrix in zip(values, is_matrix, strict=True):
+                if not matrix:
+                    result = result * v
+            return result * scale if scale != 1.0 else result
+
+        return product
+
+    def _compile_Hadamard(self, expr: Hadamard) -> Compiled:
+        left, right = self(expr.left), self(expr.right)
+        return lambda ev: left(ev) * right(ev)
+
+    def _compile_HadamardDiv(self, expr: HadamardDiv) -> Compiled:
+        left, right = self(expr.left), self(expr.right)
+        return lambda ev: left(ev) / right(ev)
+
+    def _compile_Kron(self, expr: Kron) -> Compiled:
+        left, right = self(expr.left), self(expr.right)
+        return lambda ev: np.kron(left(ev), right(ev))
+
+    def _compile_Transpose(self, expr: Transpose) -> Compiled:
+        arg = self(expr.arg)
+        return lambda ev: arg(ev).T
+
+    def _compile_Inverse(self, expr: Inverse) -> Compiled:
+        arg = self(expr.arg)
+        return lambda ev: np.linalg.inv(arg(ev))
+
+    def _compile_Power(self, expr: Power) -> Compiled:
+        base = self(expr.base)
+        exponent = Fraction(expr.exponent)
+        if expr.base.shape == SCALAR:
+            # an integer power stays defined for negative bases
+            power: int | float = exponent.numerator if exponent.denominator == 1 else float(exponent)
+            return lambda ev: base(ev) ** power
+        if exponent.denominator != 1:
+            return _raising("a matrix power must be an integer")
+        whole = exponent.numerator
+        return lambda ev: np.linalg.matrix_power(base(ev), whole)
+
+    def _compile_Det(self, expr: Det) -> Compiled:
+        arg = self(expr.arg)
+        return lambda ev: np.linalg.det(arg(ev)).reshape(1, 1)
+
+    def _compile_Trace(self, expr: Trace) -> Compiled:
+        arg = self(expr.arg)
+        return lambda ev: arg(ev).trace().reshape(1, 1)
+
+    def _compile_Elementwise(self, expr: Elementwise) -> Compiled:
+        if expr.fn not in _FUNCTIONS:
+            return _raising(f"cannot evaluate the elementwise function {expr.fn!r}")
+        fn, arg = _FUNCTIONS[expr.fn], self(expr.arg)
+        return lambda ev: fn(arg(ev))
+
+    def _compile_Softmax(self, expr: Softmax) -> Compiled:
+        arg = self(expr.arg)
+
+        def softmax(ev: Evaluator) -> Array:
+            a = arg(ev)
+            e = np.exp(a - a.max())
+            return e / e.sum()
+
+        return softmax
+
+    def _compile_Norm(self, expr: Norm) -> Compiled:
+        # Euclidean for vectors, Frobenius for matrices: one formula for both
+        arg = self(expr.arg)
+        return lambda ev: np.full((1, 1), np.linalg.norm(arg(ev)))
+
+    def _compile_Diag(self, expr: Diag) -> Compiled:
+        arg = self(expr.arg)
+        if expr.arg.shape[1] == 1:
+            return lambda ev: np.diagflat(arg(ev))
+        return lambda ev: np.diag(arg(ev)).reshape(-1, 1)
+
+    def _compile_Vec(self, expr: Vec) -> Compiled:
+        arg = self(expr.arg)
+        return lambda ev: arg(ev).reshape(-1, 1, order="F")
+
+    def _compile_IndexedSum(self, expr: IndexedSum) -> Compiled:
+        body, index, shape = self(expr.body), expr.index, expr.shape
+
+        def indexed_sum(ev: Evaluator) -> Array:
+            count = ev.count(expr)
+            env = ev.env
+            outer = env.get(index)
+            total: Array | None = None
+            try:
+                for i in range(count):
+                    env[index] = i
+                    value = body(ev)
+                    total = value if total is None else total + value
+            finally:
+                if outer is None:
+                    env.pop(index, None)
+                else:
+                    env[index] = outer
+            if total is None:  # an empty sum
+                return np.zeros((ev.dim(shape[0]), ev.dim(shape[1])))
+            return total
+
+        return indexed_sum
+
+
+def _member(key: str, index: str | None) -> Compiled:
+    """A value looked up by key: a whole input, or a family's current member."""
+    if index is None:
+
+        def whole(ev: Evaluator) -> Array:
+            known = ev.inputs.get(key)
+            return known if known is not None else ev.input(key)
+
+        return whole
+
+    def member(ev: Evaluator) -> Array:
+        if index not in ev.env:
+            raise ValueError(f"{key}_{index} outside a sum over {index}")
+        return ev.input(key, family=True)[ev.env[index]]
+
+    return member
+
+
+def _chain(count: int) -> Callable[[list[Array]], Array]:
+    """The product of ``count`` matrices, in NumPy's cheapest order (what
+    ``multi_dot`` does, without its checks for 1-D input: a tiny matrix's
+    product costs less than the checks)."""
+    if count == 0:
+        return lambda matrices: np.ones((1, 1))
+    if count == 1:
+        return lambda matrices: matrices[0]
+    if count == 2:
+        return lambda matrices: matrices[0].dot(matrices[1])
+    if count == 3:
+        return _chain_of_three
+    return np.linalg.multi_dot
+
+
+def _chain_of_three(matrices: list[Array]) -> Array:
+    # multi_dot's rule for three factors: the order with fewer multiplications
+    a, b, c = matrices
+    a0, a1b0 = a.shape
+    b1c0, c1 = c.shape
+    if a0 * b1c0 * (a1b0 + c1) < a1b0 * c1 * (a0 + b1c0):
+        return a.dot(b).dot(c)
+    return a.dot(b.dot(c))
+
+
 class Evaluator:
-    """Evaluates expressions for one set of values (memoising definitions)."""
+    """The values for one evaluation (converted once) and what is remembered
+    while evaluating there: the intermediate symbols, the sum indices."""
 
     def __init__(
         self,
         values: Mapping[str, object],
         dims: Mapping[str, int] | None = None,
         problem: "Problem | None" = None,
+        compiler: Compiler | None = None,
     ) -> None:
         self.values = values
         self.dims = dict(dims or {})
         self.problem = problem
-        self.definitions: dict[str, Expr] = {}
-        if problem is not None:
-            self.definitions = {
-                d.symbol.name: d.expr
-                for d in problem.definitions
-                if problem.symbols.get(d.symbol.name) is None or problem.symbols[d.symbol.name].defined
-            }
+        self.compiler = compiler if compiler is not None else Compiler(definitions_of(problem))
         self.env: dict[str, int] = {}  # sum index -> current member
         self.memo: dict[tuple[str, tuple[tuple[str, int], ...]], Array] = {}
         self.inputs: dict[str, Array] = {}  # converted values, converted once
 
     def __call__(self, expr: Expr) -> Array:
-        method = getattr(self, "_ev_" + type(expr).__name__, None)
-        if method is None:
-            raise ValueError(f"cannot evaluate {type(expr).__name__}")
-        result: Array = method(expr)
-        return result
+        return self.compiler(expr)(self)
 
     # ------------------------------------------------------------------ lookups
 
@@ -172,11 +449,11 @@ class Evaluator:
                     continue
                 axes = (info.shape if info.count is None else (info.count, *info.shape))
                 if dim in axes:
-                    array = self._input(info.name, family=info.count is not None)
+                    array = self.input(info.name, family=info.count is not None)
                     return int(array.shape[axes.index(dim)])
         raise ValueError(f"no size for the dimension {dim!r}")
 
-    def _input(self, key: str, family: bool = False) -> Array:
+    def input(self, key: str, family: bool = False) -> Array:
         if key not in self.inputs:
             if key not in self.values:
                 raise ValueError(f"no value for {key!r}")
@@ -184,162 +461,14 @@ class Evaluator:
             self.inputs[key] = _family(raw) if family else _matrix(raw)
         return self.inputs[key]
 
-    def _member(self, key: str, index: str | None) -> Array:
-        if index is None:
-            return self._input(key)
-        if index not in self.env:
-            raise ValueError(f"{key}_{index} outside a sum over {index}")
-        return self._input(key, family=True)[self.env[index]]
-
-    # ------------------------------------------------------------------ leaves
-
-    def _ev_Symbol(self, expr: Symbol) -> Array:
-        if expr.name in self.definitions:
-            key = (expr.name, tuple(sorted(self.env.items())))
-            if key not in self.memo:
-                self.memo[key] = self(self.definitions[expr.name])
-            return self.memo[key]
-        return self._member(expr.name, expr.index)
-
-    def _ev_Differential(self, expr: Differential) -> Array:
-        of = expr.of
-        if isinstance(of, GradientName):  # d(∂f/∂X) in a second differential
-            return self._member(differential_key(_gradient_key_of(of)), of.of.index)
-        return self._member(differential_key(of.name), of.index)
-
-    def _ev_GradientName(self, expr: GradientName) -> Array:
-        return self._member(_gradient_key_of(expr), expr.of.index)
-
-    def _ev_Number(self, expr: Number) -> Array:
-        return np.full((1, 1), float(expr.value))
-
-    def _ev_DimValue(self, expr: DimValue) -> Array:
-        return np.full((1, 1), float(self.dim(expr.dim)))
-
-    def _ev_Ones(self, expr: Ones) -> Array:
-        return np.ones((self.dim(expr.shape[0]), self.dim(expr.shape[1])))
-
-    def _ev_Zeros(self, expr: Zeros) -> Array:
-        return np.zeros((self.dim(expr.shape[0]), self.dim(expr.shape[1])))
-
-    def _ev_Identity(self, expr: Identity) -> Array:
-        return np.eye(self.dim(expr.shape[0]))
-
-    def _ev_Commutation(self, expr: Commutation) -> Array:
-        return commutation_matrix(self.dim(expr.rows), self.dim(expr.cols))
-
-    # ------------------------------------------------------------------ operators
-
-    def _ev_Add(self, expr: Add) -> Array:
-        total = self(expr.terms[0])
-        for term in expr.terms[1:]:
-            total = total + self(term)
-        return total
-
-    def _ev_MatMul(self, expr: MatMul) -> Array:
-        # scalar (1×1) factors scale; the others chain with @
-        scale = 1.0
-        scalars: list[Array] = []
-        matrices: list[Array] = []
-        for factor in expr.factors:
-            if isinstance(factor, Number):
-                scale *= float(factor.value)
-            elif factor.shape == SCALAR:
-                scalars.append(self(factor))
-            else:
-                matrices.append(self(factor))
-        if len(matrices) >= 3:
-            result = np.linalg.multi_dot(matrices)
-        elif len(matrices) == 2:
-            result = matrices[0] @ matrices[1]
-        elif matrices:
-            result = matrices[0]
-        else:
-            result = np.ones((1, 1))
-        for value in scalars:
-            result = result * value
-        return result * scale if scale != 1.0 else result
-
-    def _ev_Hadamard(self, expr: Hadamard) -> Array:
-        return self(expr.left) * self(expr.right)
-
-    def _ev_HadamardDiv(self, expr: HadamardDiv) -> Array:
-        return self(expr.left) / self(expr.right)
-
-    def _ev_Kron(self, expr: Kron) -> Array:
-        return np.kron(self(expr.left), self(expr.right))
-
-    def _ev_Transpose(self, expr: Transpose) -> Array:
-        return self(expr.arg).T
-
-    def _ev_Inverse(self, expr: Inverse) -> Array:
-        return np.linalg.inv(self(expr.arg))
-
-    def _ev_Power(self, expr: Power) -> Array:
-        base = self(expr.base)
-        exponent = Fraction(expr.exponent)
-        if expr.base.shape == SCALAR:
-            # an integer power stays defined for negative bases
-            return base ** (exponent.numerator if exponent.denominator == 1 else float(exponent))
-        if exponent.denominator != 1:
-            raise ValueError("a matrix power must be an integer")
-        return np.linalg.matrix_power(base, exponent.numerator)
-
-    def _ev_Det(self, expr: Det) -> Array:
-        return np.linalg.det(self(expr.arg)).reshape(1, 1)
-
-    def _ev_Trace(self, expr: Trace) -> Array:
-        return np.trace(self(expr.arg)).reshape(1, 1)
-
-    def _ev_Elementwise(self, expr: Elementwise) -> Array:
-        if expr.fn not in _FUNCTIONS:
-            raise ValueError(f"cannot evaluate the elementwise function {expr.fn!r}")
-        return _FUNCTIONS[expr.fn](self(expr.arg))
-
-    def _ev_Softmax(self, expr: Softmax) -> Array:
-        a = self(expr.arg)
-        e = np.exp(a - a.max())
-        return e / e.sum()
-
-    def _ev_Norm(self, expr: Norm) -> Array:
-        # Euclidean for vectors, Frobenius for matrices: one formula for both
-        return np.full((1, 1), np.linalg.norm(self(expr.arg)))
-
-    def _ev_Diag(self, expr: Diag) -> Array:
-        arg = self(expr.arg)
-        if expr.arg.shape[1] == 1:
-            return np.diagflat(arg)
-        return np.diag(arg).reshape(-1, 1)
-
-    def _ev_Vec(self, expr: Vec) -> Array:
-        return self(expr.arg).reshape(-1, 1, order="F")
-
-    def _ev_IndexedSum(self, expr: IndexedSum) -> Array:
-        count = self._count(expr)
-        outer = self.env.get(expr.index)
-        total: Array | None = None
-        try:
-            for i in range(count):
-                self.env[expr.index] = i
-                value = self(expr.body)
-                total = value if total is None else total + value
-        finally:
-            if outer is None:
-                self.env.pop(expr.index, None)
-            else:
-                self.env[expr.index] = outer
-        if total is None:  # an empty sum
-            return np.zeros((self.dim(expr.shape[0]), self.dim(expr.shape[1])))
-        return total
-
-    def _count(self, expr: IndexedSum) -> int:
+    def count(self, expr: IndexedSum) -> int:
         """The number of terms: the dimension, else the summed family's length."""
         try:
             return self.dim(expr.upper)
         except ValueError:
             for node in expr.body.walk():
                 if isinstance(node, Symbol) and node.index == expr.index and node.name in self.values:
-                    return int(self._input(node.name, family=True).shape[0])
+                    return int(self.input(node.name, family=True).shape[0])
             raise
 
 
@@ -348,11 +477,14 @@ def evaluate(
     values: Mapping[str, object],
     dims: Mapping[str, int] | None = None,
     problem: "Problem | None" = None,
+    compiler: Compiler | None = None,
 ) -> Array:
     """``expr`` at ``values`` as a 2-D float array (scalars ``(1, 1)``).
 
     ``dims`` gives the dimension names' sizes (missing ones are read off the
     declared symbols' values); ``problem`` supplies the definitions of the
-    intermediate symbols and the families' layout.
+    intermediate symbols and the families' layout.  Pass the same ``compiler``
+    (``Compiler(definitions_of(problem))``) to evaluate the same expressions at
+    many values: each is then compiled only once.
     """
-    return Evaluator(values, dims, problem)(expr)
+    return Evaluator(values, dims, problem, compiler)(expr)
