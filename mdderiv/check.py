@@ -17,6 +17,7 @@ wrong derivation is never published.
 from __future__ import annotations
 
 import math
+import threading
 from typing import Callable
 
 import numpy as np
@@ -24,7 +25,7 @@ import numpy as np
 from .derivation import CheckOutcome, Derivation, Result
 from .errors import DeriveError
 from .expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Dim, dim_value
-from .numeric import Compiler, definitions_of, evaluate
+from .numeric import Compiler, Evaluator, definitions_of
 from .problem import Problem, SymbolInfo
 
 #: Sizes given to dimension names, in order of first use: distinct, small.
@@ -52,6 +53,40 @@ def dimension_sizes(problem: Problem, reverse: bool = False) -> dict[str, int]:
     if reverse:
         sizes = sorted(sizes, reverse=True)
     return dict(zip(names, sizes))
+
+
+_GENERATORS = threading.local()
+
+
+def _generator(seed: int) -> np.random.Generator:
+    """``np.random.default_rng(seed)`` without hashing the seed at every check
+    (that costs more than drawing the point): one generator per thread,
+    rewound to the seed's first state; the same numbers, so the same points."""
+    kept = getattr(_GENERATORS, "kept", None)
+    if kept is None or kept[0] != seed:
+        rng = np.random.default_rng(seed)
+        _GENERATORS.kept = (seed, rng, rng.bit_generator.state)
+        return rng
+    _, rng, start = kept
+    rng.bit_generator.state = start
+    return rng
+
+
+def _moved(point: Evaluator, name: str, value: np.ndarray) -> Evaluator:
+    """An evaluator at ``point``'s values but ``value`` for ``name``."""
+    return Evaluator({**point.values, name: value}, point.dims, point.problem, point.compiler, ready=True)
+
+
+def _all_finite(array: np.ndarray) -> bool:
+    # the arrays are tiny: Python's floats beat NumPy's reductions
+    return all(map(math.isfinite, array.ravel().tolist()))
+
+
+def _relative_error(got: np.ndarray, want: np.ndarray) -> float:
+    """max |got - want| over max(1, max |want|), both finite, same shape."""
+    wanted = want.ravel().tolist()
+    difference = max(abs(g - w) for g, w in zip(got.ravel().tolist(), wanted, strict=True))
+    return float(difference / max(1.0, max(map(abs, wanted))))
 
 
 def _size(dim: Dim | None, sizes: dict[str, int]) -> int:
@@ -82,15 +117,16 @@ def draw(info: SymbolInfo, sizes: dict[str, int], rng: np.random.Generator, care
 
 
 def _directional(
-    fn: Callable[[dict[str, np.ndarray]], np.ndarray],
-    values: dict[str, np.ndarray],
+    fn: Callable[[Evaluator], np.ndarray],
+    point: Evaluator,
     name: str,
     direction: np.ndarray,
 ) -> np.ndarray:
     """Central difference of ``vec(fn)`` along ``direction`` in the variable."""
-    base = values[name]
-    f_plus = np.asarray(fn({**values, name: base + STEP * direction}), dtype=float)
-    f_minus = np.asarray(fn({**values, name: base - STEP * direction}), dtype=float)
+    base = point.inputs[name]
+    step = STEP * direction
+    f_plus = np.asarray(fn(_moved(point, name, base + step)), dtype=float)
+    f_minus = np.asarray(fn(_moved(point, name, base - step)), dtype=float)
     return ((f_plus - f_minus) / (2 * STEP)).reshape(-1, order="F")
 
 
@@ -98,11 +134,11 @@ def _vec(value: np.ndarray) -> np.ndarray:
     return np.asarray(value, dtype=float).reshape(-1, order="F")
 
 
-def _directions(result: Result, values: dict[str, np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+def _directions(result: Result, point: Evaluator, rng: np.random.Generator) -> list[np.ndarray]:
     """Random directions in the variable's space (symmetric ones for the
     gradient on symmetric matrices); a wrong result agrees with the finite
     differences along a random direction with probability zero."""
-    shape = values[result.wrt.name].shape
+    shape = point.inputs[result.wrt.name].shape
     out = []
     for _ in range(DIRECTIONS):
         v = rng.standard_normal(shape)
@@ -115,52 +151,48 @@ def _directions(result: Result, values: dict[str, np.ndarray], rng: np.random.Ge
 
 
 def _claimed_and_measured(
-    result: Result,
-    d: Derivation,
-    values: dict[str, np.ndarray],
-    sizes: dict[str, int],
-    rng: np.random.Generator,
-    compiler: Compiler,
+    result: Result, d: Derivation, point: Evaluator, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """What ``result`` says the directional derivatives are, and what central
     differences measure, stacked over the random directions."""
-    problem = d.problem
     name = result.wrt.name
-    claim = np.asarray(evaluate(result.expr, values, sizes, problem, compiler), dtype=float)
+    claim = np.asarray(point(result.expr), dtype=float)
+    objective = d.problem.objective.expr
 
-    def f(vals: dict[str, np.ndarray]) -> np.ndarray:
-        return evaluate(problem.objective.expr, vals, sizes, problem, compiler)
+    def f(moved: Evaluator) -> np.ndarray:
+        return moved(objective)
 
+    variable = point.inputs[name]
     claimed: list[np.ndarray] = []
     measured: list[np.ndarray] = []
     if result.kind in ("gradient", "symmetric gradient"):
         gradient = claim.T if result.layout == "numerator" else claim
-        if gradient.shape != values[name].shape:
-            raise _ShapeMismatch(gradient.shape, values[name].shape)
+        if gradient.shape != variable.shape:
+            raise _ShapeMismatch(gradient.shape, variable.shape)
         if result.kind == "symmetric gradient":  # it must be symmetric, too
             claimed.append(_vec(gradient - gradient.T))
             measured.append(np.zeros(gradient.size))
-        for v in _directions(result, values, rng):
-            claimed.append(np.array([np.sum(gradient * v)]))
-            measured.append(_directional(f, values, name, v))
+        for v in _directions(result, point, rng):
+            claimed.append(np.array([(gradient * v).sum()]))
+            measured.append(_directional(f, point, name, v))
     elif result.kind in ("derivative", "hessian"):
         if result.kind == "hessian":
             source = next(r for r in d.results if r.kind == "gradient" and r.wrt == result.wrt)
 
-            def fn(vals: dict[str, np.ndarray]) -> np.ndarray:
-                value = evaluate(source.expr, vals, sizes, problem, compiler)
+            def fn(moved: Evaluator) -> np.ndarray:
+                value = moved(source.expr)
                 return value.T if source.layout == "numerator" else value
 
             numerator = claim
         else:
             fn = f
             numerator = claim if result.layout == "numerator" else claim.T
-        size = values[name].size
+        size = variable.size
         if numerator.ndim != 2 or numerator.shape[1] != size:
             raise _ShapeMismatch(numerator.shape, ("·", size))
-        for v in _directions(result, values, rng):
+        for v in _directions(result, point, rng):
             claimed.append(numerator @ _vec(v))
-            measured.append(_directional(fn, values, name, v))
+            measured.append(_directional(fn, point, name, v))
     else:
         raise DeriveError(f"internal: no check for a result of kind {result.kind!r}")
     return np.concatenate(claimed), np.concatenate(measured)
@@ -175,28 +207,23 @@ CHECKED_KINDS = ("gradient", "derivative", "hessian", "symmetric gradient", "sta
 
 
 def _compare(
-    result: Result,
-    d: Derivation,
-    values: dict[str, np.ndarray],
-    sizes: dict[str, int],
-    rng: np.random.Generator,
-    compiler: Compiler,
+    result: Result, d: Derivation, point: Evaluator, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(what the derivation claims, what the numbers say), both evaluated."""
-    problem = d.problem
+    """(what the derivation claims, what the numbers say), both evaluated at
+    ``point`` (an evaluator: what its evaluations share, they compute once)."""
     if result.kind == "stationary point":
         # the gradient at the claimed point vanishes, on the gradient's own scale
         gradient = next(r for r in d.results if r.kind == "gradient" and r.wrt == result.wrt)
-        point = evaluate(result.expr, values, sizes, problem, compiler)
-        at_point = evaluate(gradient.expr, {**values, result.wrt.name: point}, sizes, problem, compiler)
-        scale = max(1.0, float(np.max(np.abs(evaluate(gradient.expr, values, sizes, problem, compiler)))))
-        return np.asarray(at_point, dtype=float) / scale, np.zeros(np.shape(at_point))
-    return _claimed_and_measured(result, d, values, sizes, rng, compiler)
+        solution = point(result.expr)
+        at_solution = _moved(point, result.wrt.name, solution)(gradient.expr)
+        scale = max(1.0, float(np.max(np.abs(point(gradient.expr)))))
+        return np.asarray(at_solution, dtype=float) / scale, np.zeros(np.shape(at_solution))
+    return _claimed_and_measured(result, d, point, rng)
 
 
 def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
     problem = d.problem
-    rng = np.random.default_rng(seed)
+    rng = _generator(seed)
     checkable = [r for r in d.results if r.kind in CHECKED_KINDS]
     # the same few expressions are evaluated at every point: compile them once
     compiler = Compiler(definitions_of(problem))
@@ -211,17 +238,18 @@ def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
             if not info.defined
         }
         with np.errstate(all="ignore"):
+            point = Evaluator(values, sizes, problem, compiler, ready=True)
             try:
-                objective = evaluate(problem.objective.expr, values, sizes, problem, compiler)
+                objective = point(problem.objective.expr)
             except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError):
                 continue
-            if not np.all(np.isfinite(objective)):
+            if not _all_finite(objective):
                 continue
             worst = 0.0
             bad_point = False
             for result in checkable:
                 try:
-                    got, want = _compare(result, d, values, sizes, rng, compiler)
+                    got, want = _compare(result, d, point, rng)
                 except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError):
                     bad_point = True
                     break
@@ -232,7 +260,7 @@ def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
                         problem.objective.line,
                         1,
                     ) from None
-                if not (np.all(np.isfinite(got)) and np.all(np.isfinite(want))):
+                if not (_all_finite(got) and _all_finite(want)):
                     bad_point = True
                     break
                 if got.shape != want.shape:
@@ -242,7 +270,7 @@ def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
                         problem.objective.line,
                         1,
                     )
-                error = float(np.max(np.abs(got - want)) / max(1.0, float(np.max(np.abs(want)))))
+                error = _relative_error(got, want)
                 if error > TOLERANCE:
                     failure = result.wrt.name
                 worst = max(worst, error)

@@ -154,27 +154,66 @@ def definitions_of(problem: "Problem | None") -> dict[str, Expr]:
     }
 
 
+_METHOD_NAMES: dict[type, str] = {}
+#: Nodes worth computing once per evaluation when they occur more than once.
+_COSTLY = frozenset({Inverse, Det, Kron})
+
+
 class Compiler:
     """Turns expressions into nested closures, once: the check evaluates the
     same few trees at many points, so the per-node dispatch (and the sorting of
     a product's factors into numbers, scalars and matrices) is done here instead
     of at every evaluation.  A visitor: ``_compile_<Class>`` per node class.
-    Subtrees are compiled once per compiler (the steps share most of them)."""
+    Each expression asked for (and each definition) is compiled once per
+    compiler; the nodes below it are compiled with it."""
 
     def __init__(self, definitions: Mapping[str, Expr] | None = None) -> None:
         self.definitions = dict(definitions or {})
         self.compiled: dict[Expr, Compiled] = {}
+        self.shared: dict[Expr, Compiled] = {}
 
     def __call__(self, expr: Expr) -> Compiled:
         known = self.compiled.get(expr)
         if known is None:
-            method = getattr(self, "_compile_" + type(expr).__name__, None)
-            if method is None:
-                known = _raising(f"cannot evaluate {type(expr).__name__}")
-            else:
-                known = method(expr)
-            self.compiled[expr] = known
+            known = self.compiled[expr] = self._compile(expr)
         return known
+
+    def _compile(self, expr: Expr) -> Compiled:
+        if type(expr) in _COSTLY:
+            return self._shared(expr)
+        return self._dispatch(expr)
+
+    def _dispatch(self, expr: Expr) -> Compiled:
+        kind = type(expr)
+        name = _METHOD_NAMES.get(kind)
+        if name is None:
+            name = _METHOD_NAMES[kind] = "_compile_" + kind.__name__
+        method = getattr(self, name, None)
+        if method is None:
+            return _raising(f"cannot evaluate {kind.__name__}")
+        compiled: Compiled = method(expr)
+        return compiled
+
+    def _shared(self, expr: Expr) -> Compiled:
+        """A costly node (an inverse …) computed once per evaluation however
+        often it occurs: ``X^{-1} A X^{-1}`` inverts X once."""
+        known = self.shared.get(expr)
+        if known is not None:
+            return known
+        compute = self._dispatch(expr)
+        slot = len(self.shared)
+
+        def shared(ev: Evaluator) -> Array:
+            if ev.env:  # inside a sum its value may depend on the index
+                return compute(ev)
+            cache = ev.shared
+            value = cache.get(slot)
+            if value is None:
+                value = cache[slot] = compute(ev)
+            return value
+
+        self.shared[expr] = shared
+        return shared
 
     # ------------------------------------------------------------------ leaves
 
@@ -229,7 +268,7 @@ class Compiler:
     # ------------------------------------------------------------------ operators
 
     def _compile_Add(self, expr: Add) -> Compiled:
-        first, *rest = [self(term) for term in expr.terms]
+        first, *rest = [self._compile(term) for term in expr.terms]
         if len(rest) == 1:
             second = rest[0]
             return lambda ev: first(ev) + second(ev)
@@ -252,13 +291,20 @@ class Compiler:
             if isinstance(factor, Number):
                 scale *= float(factor.value)
             else:
-                parts.append(self(factor))
+                parts.append(self._compile(factor))
                 is_matrix.append(factor.shape != SCALAR)
-        chain = _chain(is_matrix.count(True))
-        if all(is_matrix):
+        if all(is_matrix) and len(parts) in (2, 3):
+            # the usual products, without building a list at each evaluation
+            if len(parts) == 2:
+                a, b = parts
+                chained: Compiled = lambda ev: a(ev).dot(b(ev))  # noqa: E731
+            else:
+                a, b, c = parts
+                chained = lambda ev: _chain_of_three(a(ev), b(ev), c(ev))  # noqa: E731
             if scale == 1.0:
-                return lambda ev: chain([part(ev) for part in parts])
-            return lambda ev: chain([part(ev) for part in parts]) * scale
+                return chained
+            return lambda ev: chained(ev) * scale
+        chain = _chain(is_matrix.count(True))
 
         def product(ev: Evaluator) -> Array:
             values = [part(ev) for part in parts]  # in order, as written
@@ -271,27 +317,27 @@ class Compiler:
         return product
 
     def _compile_Hadamard(self, expr: Hadamard) -> Compiled:
-        left, right = self(expr.left), self(expr.right)
+        left, right = self._compile(expr.left), self._compile(expr.right)
         return lambda ev: left(ev) * right(ev)
 
     def _compile_HadamardDiv(self, expr: HadamardDiv) -> Compiled:
-        left, right = self(expr.left), self(expr.right)
+        left, right = self._compile(expr.left), self._compile(expr.right)
         return lambda ev: left(ev) / right(ev)
 
     def _compile_Kron(self, expr: Kron) -> Compiled:
-        left, right = self(expr.left), self(expr.right)
+        left, right = self._compile(expr.left), self._compile(expr.right)
         return lambda ev: np.kron(left(ev), right(ev))
 
     def _compile_Transpose(self, expr: Transpose) -> Compiled:
-        arg = self(expr.arg)
+        arg = self._compile(expr.arg)
         return lambda ev: arg(ev).T
 
     def _compile_Inverse(self, expr: Inverse) -> Compiled:
-        arg = self(expr.arg)
+        arg = self._compile(expr.arg)
         return lambda ev: np.linalg.inv(arg(ev))
 
     def _compile_Power(self, expr: Power) -> Compiled:
-        base = self(expr.base)
+        base = self._compile(expr.base)
         exponent = Fraction(expr.exponent)
         if expr.base.shape == SCALAR:
             # an integer power stays defined for negative bases
@@ -303,21 +349,21 @@ class Compiler:
         return lambda ev: np.linalg.matrix_power(base(ev), whole)
 
     def _compile_Det(self, expr: Det) -> Compiled:
-        arg = self(expr.arg)
+        arg = self._compile(expr.arg)
         return lambda ev: np.linalg.det(arg(ev)).reshape(1, 1)
 
     def _compile_Trace(self, expr: Trace) -> Compiled:
-        arg = self(expr.arg)
+        arg = self._compile(expr.arg)
         return lambda ev: arg(ev).trace().reshape(1, 1)
 
     def _compile_Elementwise(self, expr: Elementwise) -> Compiled:
         if expr.fn not in _FUNCTIONS:
             return _raising(f"cannot evaluate the elementwise function {expr.fn!r}")
-        fn, arg = _FUNCTIONS[expr.fn], self(expr.arg)
+        fn, arg = _FUNCTIONS[expr.fn], self._compile(expr.arg)
         return lambda ev: fn(arg(ev))
 
     def _compile_Softmax(self, expr: Softmax) -> Compiled:
-        arg = self(expr.arg)
+        arg = self._compile(expr.arg)
 
         def softmax(ev: Evaluator) -> Array:
             a = arg(ev)
@@ -328,21 +374,21 @@ class Compiler:
 
     def _compile_Norm(self, expr: Norm) -> Compiled:
         # Euclidean for vectors, Frobenius for matrices: one formula for both
-        arg = self(expr.arg)
+        arg = self._compile(expr.arg)
         return lambda ev: np.full((1, 1), np.linalg.norm(arg(ev)))
 
     def _compile_Diag(self, expr: Diag) -> Compiled:
-        arg = self(expr.arg)
+        arg = self._compile(expr.arg)
         if expr.arg.shape[1] == 1:
             return lambda ev: np.diagflat(arg(ev))
         return lambda ev: np.diag(arg(ev)).reshape(-1, 1)
 
     def _compile_Vec(self, expr: Vec) -> Compiled:
-        arg = self(expr.arg)
+        arg = self._compile(expr.arg)
         return lambda ev: arg(ev).reshape(-1, 1, order="F")
 
     def _compile_IndexedSum(self, expr: IndexedSum) -> Compiled:
-        body, index, shape = self(expr.body), expr.index, expr.shape
+        body, index, shape = self._compile(expr.body), expr.index, expr.shape
 
         def indexed_sum(ev: Evaluator) -> Array:
             count = ev.count(expr)
@@ -395,13 +441,12 @@ def _chain(count: int) -> Callable[[list[Array]], Array]:
     if count == 2:
         return lambda matrices: matrices[0].dot(matrices[1])
     if count == 3:
-        return _chain_of_three
+        return lambda matrices: _chain_of_three(*matrices)
     return np.linalg.multi_dot
 
 
-def _chain_of_three(matrices: list[Array]) -> Array:
+def _chain_of_three(a: Array, b: Array, c: Array) -> Array:
     # multi_dot's rule for three factors: the order with fewer multiplications
-    a, b, c = matrices
     a0, a1b0 = a.shape
     b1c0, c1 = c.shape
     if a0 * b1c0 * (a1b0 + c1) < a1b0 * c1 * (a0 + b1c0):
@@ -419,14 +464,19 @@ class Evaluator:
         dims: Mapping[str, int] | None = None,
         problem: "Problem | None" = None,
         compiler: Compiler | None = None,
+        ready: bool = False,
     ) -> None:
+        """``ready``: the values are in this evaluator's form already (2-D
+        float arrays, a family's 3-D), as the check draws them: no converting."""
         self.values = values
-        self.dims = dict(dims or {})
+        self.dims: Mapping[str, int] = dims if dims is not None else {}
         self.problem = problem
         self.compiler = compiler if compiler is not None else Compiler(definitions_of(problem))
         self.env: dict[str, int] = {}  # sum index -> current member
         self.memo: dict[tuple[str, tuple[tuple[str, int], ...]], Array] = {}
-        self.inputs: dict[str, Array] = {}  # converted values, converted once
+        self.shared: dict[int, Array] = {}  # costly nodes outside sums, by slot
+        # converted values, converted once
+        self.inputs: dict[str, Array] = dict(values) if ready else {}  # type: ignore[arg-type]
 
     def __call__(self, expr: Expr) -> Array:
         return self.compiler(expr)(self)
