@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Callable, Collection, Mapping, Union
 
 from ..expr import (
     SCALAR,
-    differentials,
+    has_differential,
     Add,
     Binary,
     Commutation,
@@ -231,6 +231,8 @@ class LatexPrinter:
 
     def __init__(self, names: Mapping[str, str] | None = None, annotate: Annotate = None) -> None:
         self.names = dict(names or {})
+        # a product's factors that need parentheses: sums, products, ⊙ ⊘ ⊗
+        self._wrapped_factors = (Add, MatMul, *self.OPS)
         self.annotated = _predicate(annotate)
         self.annotating = annotate is not None
         # without annotations a node always prints the same: remember it (the
@@ -244,14 +246,19 @@ class LatexPrinter:
             self.marked = frozenset(annotate)
             if names is not None and type(self) is LatexPrinter:
                 self.plain = _shared_printer(names)
+        # with ``plain``: the ids of the printed tree's nodes that hold a marked
+        # differential (the tree is alive while it prints, so ids are its nodes)
+        self.holding: set[int] = set()
 
     # ------------------------------------------------------------------ dispatch
 
     def doprint(self, expr: Expr) -> str:
+        if self.plain is not None and self.marked is not None:
+            self.holding = _holders(expr, self.marked)
         return self._print(expr)
 
     def _print(self, expr: Expr) -> str:
-        if self.plain is not None and self.marked is not None and not (differentials(expr) & self.marked):
+        if self.plain is not None and id(expr) not in self.holding:
             return self.plain._print(expr)
         memo = self.memo
         if memo is not None:
@@ -336,6 +343,8 @@ class LatexPrinter:
         """A dimension; a product ``"m*n"`` (a vec's or a Kronecker product's
         size) is ``mn``, ``"n*n"`` is ``n^{2}``, and factors that would run
         together (``p_1``, digits) are joined by ``\\cdot``."""
+        if "*" not in str(dim):  # one name or number: as it is
+            return str(dim)
         parts = _dim_parts(dim)
         shown = [self._sup(p, str(k)) if k > 1 else p for p, k in parts]
         names = [p for p, _ in parts]
@@ -347,6 +356,8 @@ class LatexPrinter:
 
     def _spelling(self, name: str) -> str:
         spelling = self.names.get(name) or _fallback_spelling(name)
+        if "\\bm" not in spelling:  # (the usual case: no substitution to try)
+            return spelling
         # \bm is not in MathJax 3 or KaTeX by default; \boldsymbol is the same
         return re.sub(r"\\bm(?![A-Za-z])", r"\\boldsymbol", spelling)
 
@@ -355,7 +366,8 @@ class LatexPrinter:
         if isinstance(expr, Number):
             return expr.value < 0
         if isinstance(expr, MatMul):
-            return _coefficient(expr) < 0
+            coefficient = _coefficient(expr)
+            return coefficient is not _ONE and coefficient < 0
         return False
 
     def _negated(self, expr: Expr) -> Expr:
@@ -496,9 +508,13 @@ class LatexPrinter:
             if isinstance(f, Power) and f.exponent < 0 and f.base.is_scalar
             and not self._is_annotated(f)
         ]
-        rest = [f for f in rest if not any(f is d for d in denominators)]
-        sign = self.MINUS if coefficient < 0 else ""
-        magnitude = abs(coefficient)
+        if denominators:
+            rest = [f for f in rest if not any(f is d for d in denominators)]
+        if coefficient is _ONE:  # no number among the factors (the usual case)
+            sign, magnitude = "", _ONE
+        else:
+            sign = self.MINUS if coefficient < 0 else ""
+            magnitude = abs(coefficient)
         pieces: list[str] = []
         if denominators or magnitude.denominator != 1:
             below = " ".join(
@@ -507,15 +523,15 @@ class LatexPrinter:
                    for d in denominators] if p
             )
             pieces.append(self._coefficient_frac(str(magnitude.numerator), below, bool(rest)))
-        elif magnitude != 1 or not rest:
+        elif (magnitude is not _ONE and magnitude != 1) or not rest:
             pieces.append(str(magnitude.numerator))
         last = len(rest) - 1
+        wrapped = self._wrapped_factors
         for position, factor in enumerate(rest):
             text = self._print(factor)
             if (
-                isinstance(factor, (Add, MatMul))
+                isinstance(factor, wrapped)
                 or self._slashed(factor)
-                or isinstance(factor, tuple(self.OPS))
                 or (isinstance(factor, IndexedSum) and position < last)
             ):
                 text = self._wrap(text)
@@ -617,6 +633,43 @@ class LatexPrinter:
 
 
 _ONE = Fraction(1)
+
+
+def _holders(root: Expr, marked: frozenset[Expr]) -> set[int]:
+    """The ids of ``root`` and of its subtrees that contain one of the
+    ``marked`` differentials; subtrees without any differential are skipped."""
+    holding: set[int] = set()
+
+    def holds(node: Expr) -> bool:
+        if not has_differential(node):
+            return False
+        if isinstance(node, Differential):
+            found = node in marked
+        else:
+            found = False
+            for child in node.children():
+                found = holds(child) or found  # every child: each may hold one
+        if found:
+            holding.add(id(node))
+        return found
+
+    holds(root)
+    return holding
+
+
+def _occurring(root: Expr, wanted: Collection[Expr]) -> set[Expr]:
+    """Which of the ``wanted`` differentials occur in ``root`` (subtrees
+    without any differential are skipped)."""
+    found: set[Expr] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Differential):
+            if node in wanted:
+                found.add(node)
+        elif has_differential(node):
+            stack.extend(node.children())
+    return found
 
 
 def _coefficient(expr: MatMul) -> Fraction:
@@ -726,10 +779,14 @@ def key_differentials(d: "Derivation") -> dict[tuple[int, int], frozenset[Expr]]
     Keyed by (section position, visible step position)."""
     wanted = {Differential(v) for v in d.problem.wrt}
     last: dict[Expr, tuple[int, int]] = {}
-    for s_pos, section in enumerate(d.sections):
-        for t_pos, step in enumerate(visible_steps(section, d.options.steps)):
-            for differential in differentials(step.rhs) & wanted:
-                last[differential] = (s_pos, t_pos)
+    # from the end: the last occurrences are found without walking every step
+    for s_pos in reversed(range(len(d.sections))):
+        steps = visible_steps(d.sections[s_pos], d.options.steps)
+        for t_pos in reversed(range(len(steps))):
+            if len(last) == len(wanted):
+                break
+            for differential in _occurring(steps[t_pos].rhs, wanted):
+                last.setdefault(differential, (s_pos, t_pos))
     marks: dict[tuple[int, int], frozenset[Expr]] = {}
     for node, where in last.items():
         marks[where] = marks.get(where, frozenset()) | {node}
