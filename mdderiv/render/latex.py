@@ -499,17 +499,22 @@ class LatexPrinter:
         return "".join(parts)
 
     def _print_MatMul(self, expr: MatMul) -> str:
-        coefficient = _coefficient(expr)
-        rest = [f for f in expr.factors if not isinstance(f, Number)]
-        # 1/n, 1/(1^T exp(a)), 1/√s, 1/s^2 written as a fraction leading the product,
-        # the way the seeds write a scalar's inverse: \frac{1}{n} X
-        denominators = [
-            f for f in rest
-            if isinstance(f, Power) and f.exponent < 0 and f.base.is_scalar
-            and not self._is_annotated(f)
-        ]
-        if denominators:
-            rest = [f for f in rest if not any(f is d for d in denominators)]
+        # one pass: the numbers make the coefficient; 1/n, 1/(1^T exp(a)), 1/√s,
+        # 1/s^2 are written as a fraction leading the product, the way the
+        # seeds write a scalar's inverse: \frac{1}{n} X
+        coefficient = _ONE
+        rest: list[Expr] = []
+        denominators: list[Power] = []
+        for f in expr.factors:
+            if isinstance(f, Number):
+                coefficient = f.value if coefficient is _ONE else coefficient * f.value
+            elif (
+                isinstance(f, Power) and f.exponent < 0 and f.base.is_scalar
+                and not self._is_annotated(f)
+            ):
+                denominators.append(f)
+            else:
+                rest.append(f)
         if coefficient is _ONE:  # no number among the factors (the usual case)
             sign, magnitude = "", _ONE
         else:
@@ -531,7 +536,7 @@ class LatexPrinter:
             text = self._print(factor)
             if (
                 isinstance(factor, wrapped)
-                or self._slashed(factor)
+                or (self.INLINE_FRACTIONS and self._slashed(factor))
                 or (isinstance(factor, IndexedSum) and position < last)
             ):
                 text = self._wrap(text)
