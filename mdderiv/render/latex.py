@@ -93,6 +93,7 @@ _ATOMS = (
 )
 # Content containing these is tall, so its parentheses grow with \left \right.
 _TALL = (r"\frac", r"\sum", r"\underbrace", r"\left", r"\boxed")
+_TALL_PATTERN = re.compile("|".join(re.escape(tall) for tall in _TALL))
 
 
 def _top_level(spelling: str, char: str) -> bool:
@@ -296,7 +297,7 @@ class LatexPrinter:
 
     @staticmethod
     def _wrap(content: str, left: str = "(", right: str = ")") -> str:
-        if any(tall in content for tall in _TALL):
+        if _TALL_PATTERN.search(content):
             return f"\\left{left}{content}\\right{right}"
         return f"{left}{content}{right}"
 
@@ -672,6 +673,8 @@ def _occurring(root: Expr, wanted: Collection[Expr]) -> set[Expr]:
         if isinstance(node, Differential):
             if node in wanted:
                 found.add(node)
+                if len(found) == len(wanted):
+                    break
         elif has_differential(node):
             stack.extend(node.children())
     return found
