@@ -77,16 +77,10 @@ def _moved(point: Evaluator, name: str, value: np.ndarray) -> Evaluator:
     return Evaluator({**point.values, name: value}, point.dims, point.problem, point.compiler, ready=True)
 
 
-def _all_finite(array: np.ndarray) -> bool:
-    # the arrays are tiny: Python's floats beat NumPy's reductions
-    return all(map(math.isfinite, array.ravel().tolist()))
-
-
-def _relative_error(got: np.ndarray, want: np.ndarray) -> float:
-    """max |got - want| over max(1, max |want|), both finite, same shape."""
-    wanted = want.ravel().tolist()
-    difference = max(abs(g - w) for g, w in zip(got.ravel().tolist(), wanted, strict=True))
-    return float(difference / max(1.0, max(map(abs, wanted))))
+def _relative_error(got: list[float], want: list[float]) -> float:
+    """max |got - want| over max(1, max |want|), both finite, as long."""
+    difference = max(abs(g - w) for g, w in zip(got, want, strict=True))
+    return float(difference / max(1.0, max(map(abs, want))))
 
 
 def _size(dim: Dim | None, sizes: dict[str, int]) -> int:
@@ -121,17 +115,20 @@ def _directional(
     point: Evaluator,
     name: str,
     direction: np.ndarray,
-) -> np.ndarray:
+) -> list[float]:
     """Central difference of ``vec(fn)`` along ``direction`` in the variable."""
     base = point.inputs[name]
     step = STEP * direction
-    f_plus = np.asarray(fn(_moved(point, name, base + step)), dtype=float)
-    f_minus = np.asarray(fn(_moved(point, name, base - step)), dtype=float)
-    return ((f_plus - f_minus) / (2 * STEP)).reshape(-1, order="F")
+    f_plus = _vec(fn(_moved(point, name, base + step)))
+    f_minus = _vec(fn(_moved(point, name, base - step)))
+    return [(plus - minus) / (2 * STEP) for plus, minus in zip(f_plus, f_minus, strict=True)]
 
 
-def _vec(value: np.ndarray) -> np.ndarray:
-    return np.asarray(value, dtype=float).reshape(-1, order="F")
+def _vec(value: np.ndarray) -> list[float]:
+    """``vec(value)`` as Python floats: the comparison's few numbers cost less
+    so than as arrays (and the arithmetic on them is the same IEEE arithmetic)."""
+    floats: list[float] = np.asarray(value, dtype=float).reshape(-1, order="F").tolist()
+    return floats
 
 
 def _directions(result: Result, point: Evaluator, rng: np.random.Generator) -> list[np.ndarray]:
@@ -152,7 +149,7 @@ def _directions(result: Result, point: Evaluator, rng: np.random.Generator) -> l
 
 def _claimed_and_measured(
     result: Result, d: Derivation, point: Evaluator, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[list[float], list[float]]:
     """What ``result`` says the directional derivatives are, and what central
     differences measure, stacked over the random directions."""
     name = result.wrt.name
@@ -163,18 +160,18 @@ def _claimed_and_measured(
         return moved(objective)
 
     variable = point.inputs[name]
-    claimed: list[np.ndarray] = []
-    measured: list[np.ndarray] = []
+    claimed: list[float] = []
+    measured: list[float] = []
     if result.kind in ("gradient", "symmetric gradient"):
         gradient = claim.T if result.layout == "numerator" else claim
         if gradient.shape != variable.shape:
             raise _ShapeMismatch(gradient.shape, variable.shape)
         if result.kind == "symmetric gradient":  # it must be symmetric, too
-            claimed.append(_vec(gradient - gradient.T))
-            measured.append(np.zeros(gradient.size))
+            claimed.extend(_vec(gradient - gradient.T))
+            measured.extend([0.0] * gradient.size)
         for v in _directions(result, point, rng):
-            claimed.append(np.array([(gradient * v).sum()]))
-            measured.append(_directional(f, point, name, v))
+            claimed.append(float((gradient * v).sum()))
+            measured.extend(_directional(f, point, name, v))
     elif result.kind in ("derivative", "hessian"):
         if result.kind == "hessian":
             source = next(r for r in d.results if r.kind == "gradient" and r.wrt == result.wrt)
@@ -191,11 +188,11 @@ def _claimed_and_measured(
         if numerator.ndim != 2 or numerator.shape[1] != size:
             raise _ShapeMismatch(numerator.shape, ("·", size))
         for v in _directions(result, point, rng):
-            claimed.append(numerator @ _vec(v))
-            measured.append(_directional(fn, point, name, v))
+            claimed.extend((numerator @ np.asarray(v, dtype=float).reshape(-1, order="F")).tolist())
+            measured.extend(_directional(fn, point, name, v))
     else:
         raise DeriveError(f"internal: no check for a result of kind {result.kind!r}")
-    return np.concatenate(claimed), np.concatenate(measured)
+    return claimed, measured
 
 
 class _ShapeMismatch(Exception):
@@ -208,7 +205,7 @@ CHECKED_KINDS = ("gradient", "derivative", "hessian", "symmetric gradient", "sta
 
 def _compare(
     result: Result, d: Derivation, point: Evaluator, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[list[float], list[float]]:
     """(what the derivation claims, what the numbers say), both evaluated at
     ``point`` (an evaluator: what its evaluations share, they compute once)."""
     if result.kind == "stationary point":
@@ -217,7 +214,8 @@ def _compare(
         solution = point(result.expr)
         at_solution = _moved(point, result.wrt.name, solution)(gradient.expr)
         scale = max(1.0, float(np.max(np.abs(point(gradient.expr)))))
-        return np.asarray(at_solution, dtype=float) / scale, np.zeros(np.shape(at_solution))
+        scaled = _vec(at_solution)
+        return [value / scale for value in scaled], [0.0] * len(scaled)
     return _claimed_and_measured(result, d, point, rng)
 
 
@@ -243,7 +241,7 @@ def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
                 objective = point(problem.objective.expr)
             except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError):
                 continue
-            if not _all_finite(objective):
+            if not all(map(math.isfinite, _vec(objective))):
                 continue
             worst = 0.0
             bad_point = False
@@ -260,13 +258,13 @@ def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
                         problem.objective.line,
                         1,
                     ) from None
-                if not (_all_finite(got) and _all_finite(want)):
+                if not all(map(math.isfinite, got + want)):
                     bad_point = True
                     break
-                if got.shape != want.shape:
+                if len(got) != len(want):
                     raise DeriveError(
-                        f"internal: the result for {result.wrt.name} has shape {got.shape}, "
-                        f"expected {want.shape}; this is a bug in mdderiv, please report it",
+                        f"internal: the result for {result.wrt.name} has shape {(len(got),)}, "
+                        f"expected {(len(want),)}; this is a bug in mdderiv, please report it",
                         problem.objective.line,
                         1,
                     )
