@@ -19,6 +19,7 @@ once per call (and per value of the sum indices they depend on).
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import TYPE_CHECKING, Callable, Mapping
 
@@ -82,6 +83,11 @@ def _sigmoid(z: Array) -> Array:
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
+def _sigmoid_prime(z: Array) -> Array:
+    s = _sigmoid(z)  # once: σ'(z) = σ(z)(1 - σ(z))
+    return s * (1.0 - s)
+
+
 _FUNCTIONS: dict[str, Callable[[Array], Array]] = {
     "exp": np.exp,
     "log": np.log,
@@ -92,7 +98,7 @@ _FUNCTIONS: dict[str, Callable[[Array], Array]] = {
     "abs": np.abs,
     "sign": np.sign,
     "sigma": _sigmoid,
-    "sigma_prime": lambda z: _sigmoid(z) * (1.0 - _sigmoid(z)),
+    "sigma_prime": _sigmoid_prime,
     "tanh_prime": lambda z: 1.0 - np.tanh(z) ** 2,
 }
 
@@ -375,7 +381,7 @@ class Compiler:
     def _compile_Norm(self, expr: Norm) -> Compiled:
         # Euclidean for vectors, Frobenius for matrices: one formula for both
         arg = self._compile(expr.arg)
-        return lambda ev: np.full((1, 1), np.linalg.norm(arg(ev)))
+        return lambda ev: _norm(arg(ev))
 
     def _compile_Diag(self, expr: Diag) -> Compiled:
         arg = self._compile(expr.arg)
@@ -410,6 +416,14 @@ class Compiler:
             return total
 
         return indexed_sum
+
+
+def _norm(value: Array) -> Array:
+    """``np.linalg.norm`` of a float array, as (1, 1): the square root of the
+    entries' dot product in memory order, as NumPy computes it, without the
+    checks that cost more than the arithmetic for a tiny array."""
+    flat = value.ravel(order="K")
+    return np.array([[math.sqrt(flat.dot(flat))]])
 
 
 def _member(key: str, index: str | None) -> Compiled:
