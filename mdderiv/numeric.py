@@ -160,7 +160,6 @@ def definitions_of(problem: "Problem | None") -> dict[str, Expr]:
     }
 
 
-_METHOD_NAMES: dict[type, str] = {}
 #: Nodes worth computing once per evaluation when they occur more than once.
 _COSTLY = frozenset({Inverse, Det, Kron})
 
@@ -185,20 +184,14 @@ class Compiler:
         return known
 
     def _compile(self, expr: Expr) -> Compiled:
-        if type(expr) in _COSTLY:
-            return self._shared(expr)
-        return self._dispatch(expr)
+        kind = type(expr)
+        method = _COMPILING.get(kind)
+        if method is None:  # first use of this node class
+            method = _COMPILING[kind] = Compiler._shared if kind in _COSTLY else _compiling(kind)
+        return method(self, expr)
 
     def _dispatch(self, expr: Expr) -> Compiled:
-        kind = type(expr)
-        name = _METHOD_NAMES.get(kind)
-        if name is None:
-            name = _METHOD_NAMES[kind] = "_compile_" + kind.__name__
-        method = getattr(self, name, None)
-        if method is None:
-            return _raising(f"cannot evaluate {kind.__name__}")
-        compiled: Compiled = method(expr)
-        return compiled
+        return _compiling(type(expr))(self, expr)
 
     def _shared(self, expr: Expr) -> Compiled:
         """A costly node (an inverse …) computed once per evaluation however
@@ -424,6 +417,19 @@ def _norm(value: Array) -> Array:
     checks that cost more than the arithmetic for a tiny array."""
     flat = value.ravel(order="K")
     return np.array([[math.sqrt(flat.dot(flat))]])
+
+
+#: node class -> how the compiler compiles it (filled on first use)
+_COMPILING: dict[type, Callable[[Compiler, Expr], Compiled]] = {}
+
+
+def _compiling(kind: type) -> Callable[[Compiler, Expr], Compiled]:
+    """The ``_compile_<Class>`` method for a node class (a failing node if none)."""
+    method: Callable[[Compiler, Expr], Compiled] | None = getattr(Compiler, "_compile_" + kind.__name__, None)
+    if method is None:
+        failing = _raising(f"cannot evaluate {kind.__name__}")
+        return lambda compiler, expr: failing
+    return method
 
 
 def _member(key: str, index: str | None) -> Compiled:
