@@ -267,36 +267,48 @@ class Compiler:
     # ------------------------------------------------------------------ operators
 
     def _compile_Add(self, expr: Add) -> Compiled:
-        first, *rest = [self._compile(term) for term in expr.terms]
-        if len(rest) == 1:
-            second = rest[0]
+        # a term -p (a product whose numbers make -1) is subtracted: a - p is
+        # exactly a + (-1)p, one array operation fewer
+        first = self._compile(expr.terms[0])
+        later = [self._term(term) for term in expr.terms[1:]]
+        if len(later) == 1:
+            (minus, second), = later
+            if minus:
+                return lambda ev: first(ev) - second(ev)
             return lambda ev: first(ev) + second(ev)
 
         def add(ev: Evaluator) -> Array:
             total = first(ev)
-            for term in rest:
-                total = total + term(ev)
+            for minus, term in later:
+                total = total - term(ev) if minus else total + term(ev)
             return total
 
         return add
 
+    def _term(self, term: Expr) -> tuple[bool, Compiled]:
+        """(whether it is subtracted, what is added or subtracted)."""
+        if isinstance(term, MatMul):
+            numbers, others = _split_numbers(term)
+            if numbers == -1.0:
+                return True, self._product(others, 1.0)
+        return False, self._compile(term)
+
     def _compile_MatMul(self, expr: MatMul) -> Compiled:
-        # numbers fold into one scale; scalar (1×1) factors multiply; the
-        # others chain with matrix products
-        scale = 1.0
-        parts: list[Compiled] = []
-        is_matrix: list[bool] = []
-        for factor in expr.factors:
-            if isinstance(factor, Number):
-                scale *= float(factor.value)
-            else:
-                parts.append(self._compile(factor))
-                is_matrix.append(factor.shape != SCALAR)
-        if all(is_matrix) and len(parts) in (2, 3):
+        scale, others = _split_numbers(expr)
+        return self._product(others, scale)
+
+    def _product(self, factors: list[Expr], scale: float) -> Compiled:
+        """``scale`` times the product of ``factors``, none of them a number:
+        the scalar (1×1) ones multiply, the others chain as matrices."""
+        parts = [self._compile(factor) for factor in factors]
+        is_matrix = [factor.shape != SCALAR for factor in factors]
+        if all(is_matrix) and len(parts) in (1, 2, 3):
             # the usual products, without building a list at each evaluation
-            if len(parts) == 2:
+            if len(parts) == 1:
+                chained: Compiled = parts[0]
+            elif len(parts) == 2:
                 a, b = parts
-                chained: Compiled = lambda ev: a(ev).dot(b(ev))  # noqa: E731
+                chained = lambda ev: a(ev).dot(b(ev))  # noqa: E731
             else:
                 a, b, c = parts
                 chained = lambda ev: _chain_of_three(a(ev), b(ev), c(ev))  # noqa: E731
@@ -432,6 +444,18 @@ def _compiling(kind: type) -> Callable[[Compiler, Expr], Compiled]:
     return method
 
 
+def _split_numbers(product: MatMul) -> tuple[float, list[Expr]]:
+    """A product's numbers folded into one float, and its other factors."""
+    scale = 1.0
+    others: list[Expr] = []
+    for factor in product.factors:
+        if isinstance(factor, Number):
+            scale *= float(factor.value)
+        else:
+            others.append(factor)
+    return scale, others
+
+
 def _member(key: str, index: str | None) -> Compiled:
     """A value looked up by key: a whole input, or a family's current member."""
     if index is None:
@@ -477,6 +501,8 @@ def _chain_of_three(a: Array, b: Array, c: Array) -> Array:
 class Evaluator:
     """The values for one evaluation (converted once) and what is remembered
     while evaluating there: the intermediate symbols, the sum indices."""
+
+    __slots__ = ("values", "dims", "problem", "compiler", "env", "memo", "shared", "inputs")
 
     def __init__(
         self,
