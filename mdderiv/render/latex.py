@@ -663,17 +663,17 @@ def _holders(root: Expr, marked: frozenset[Expr]) -> set[int]:
     return holding
 
 
-def _occurring(root: Expr, wanted: Collection[Expr]) -> set[Expr]:
-    """Which of the ``wanted`` differentials occur in ``root`` (subtrees
+def _occurring(root: Expr, variables: Collection[Expr]) -> set[Expr]:
+    """Which differentials of the ``variables`` occur in ``root`` (subtrees
     without any differential are skipped)."""
     found: set[Expr] = set()
     stack = [root]
     while stack:
         node = stack.pop()
         if isinstance(node, Differential):
-            if node in wanted:
+            if node.of in variables:
                 found.add(node)
-                if len(found) == len(wanted):
+                if len(found) == len(variables):
                     break
         elif has_differential(node):
             stack.extend(node.children())
@@ -747,7 +747,7 @@ def section_heading(section: "Section", names: Mapping[str, str], lang: str) -> 
 
 def rule_names(rules: tuple[str, ...], lang: str) -> str:
     """The cited rules' names in ``lang``, joined by commas (unknown ids as given)."""
-    return ", ".join(RULES[r].name(lang) if r in RULES else r for r in rules)
+    return ", ".join([RULES[r].name(lang) if r in RULES else r for r in rules])
 
 
 def step_justification(step: "Step", lang: str) -> str:
@@ -755,7 +755,7 @@ def step_justification(step: "Step", lang: str) -> str:
     parts = [rule_names(step.rules, lang)] if step.rules else []
     if step.note:
         parts.append(word(step.note, lang))
-    return "; ".join(p for p in parts if p)
+    return "; ".join([p for p in parts if p])
 
 
 def visible_steps(section: "Section", steps: str) -> list["Step"]:
@@ -785,15 +785,17 @@ def key_differentials(d: "Derivation") -> dict[tuple[int, int], frozenset[Expr]]
     """For ``shapes: key``: each variable's differential is annotated once, at
     its last visible occurrence (usually the read-off ``tr(G^T dX)``).
     Keyed by (section position, visible step position)."""
-    wanted = {Differential(v) for v in d.problem.wrt}
+    variables = set(d.problem.wrt)  # whose differentials are wanted
     last: dict[Expr, tuple[int, int]] = {}
     # from the end: the last occurrences are found without walking every step
     for s_pos in reversed(range(len(d.sections))):
+        if len(last) == len(variables):
+            break
         steps = visible_steps(d.sections[s_pos], d.options.steps)
         for t_pos in reversed(range(len(steps))):
-            if len(last) == len(wanted):
+            if len(last) == len(variables):
                 break
-            for differential in _occurring(steps[t_pos].rhs, wanted):
+            for differential in _occurring(steps[t_pos].rhs, variables):
                 last.setdefault(differential, (s_pos, t_pos))
     marks: dict[tuple[int, int], frozenset[Expr]] = {}
     for node, where in last.items():
