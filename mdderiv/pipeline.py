@@ -58,4 +58,5 @@ def clear_memos() -> None:
     _PASS_MEMO.clear()
     _FOLDINGS.clear()
     render_latex.text_latex.cache_clear()
+    render_latex.justification_latex.cache_clear()
     render_latex._last_printer = (None, None)

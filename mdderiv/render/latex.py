@@ -752,9 +752,14 @@ def rule_names(rules: tuple[str, ...], lang: str) -> str:
 
 def step_justification(step: "Step", lang: str) -> str:
     """What is printed beside a step: its rules' names, then its note."""
-    parts = [rule_names(step.rules, lang)] if step.rules else []
-    if step.note:
-        parts.append(word(step.note, lang))
+    return justification(step.rules, step.note, lang)
+
+
+def justification(rules: tuple[str, ...], note: str | None, lang: str) -> str:
+    """The rules' names, then the note (each only if there is one)."""
+    parts = [rule_names(rules, lang)] if rules else []
+    if note:
+        parts.append(word(note, lang))
     return "; ".join([p for p in parts if p])
 
 
@@ -839,10 +844,15 @@ def step_line(step: "Step", names: Mapping[str, str], lang: str, annotate: Annot
     relation = _RELATIONS.get(step.relation, step.relation)
     left = render_expr(step.lhs, names, annotate) if step.lhs is not None else ""
     line = f"{left} &{relation} {render_expr(step.rhs, names, annotate)}".lstrip()
-    why = step_justification(step, lang)
-    if why:
-        line += " && " + text_latex(f"({why})")
-    return line
+    return line + justification_latex(step.rules, step.note, lang)
+
+
+@functools.lru_cache(maxsize=4096)
+def justification_latex(rules: tuple[str, ...], note: str | None, lang: str) -> str:
+    r"""``&& \text{(rules; note)}`` beside a step, or nothing.  (Remembered:
+    the same few rules and notes are cited in every derivation.)"""
+    why = justification(rules, note, lang)
+    return " && " + text_latex(f"({why})") if why else ""
 
 
 def render_derivation(d: "Derivation") -> str:
