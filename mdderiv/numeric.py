@@ -521,8 +521,9 @@ class Evaluator:
         self.env: dict[str, int] = {}  # sum index -> current member
         self.memo: dict[tuple[str, tuple[tuple[str, int], ...]], Array] = {}
         self.shared: dict[int, Array] = {}  # costly nodes outside sums, by slot
-        # converted values, converted once
-        self.inputs: dict[str, Array] = dict(values) if ready else {}  # type: ignore[arg-type]
+        # converted values, converted once; ready values are used as they are
+        # (then nothing is ever added: every key is there already)
+        self.inputs: dict[str, Array] = values if ready else {}  # type: ignore[assignment]
 
     def __call__(self, expr: Expr) -> Array:
         return self.compiler(expr)(self)
