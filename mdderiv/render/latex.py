@@ -237,8 +237,11 @@ class LatexPrinter:
         self.annotated = _predicate(annotate)
         self.annotating = annotate is not None
         # without annotations a node always prints the same: remember it (the
-        # steps of a derivation repeat most sub-expressions)
-        self.memo: dict[Expr, str] | None = {} if annotate is None else None
+        # steps of a derivation share most sub-expressions).  Keyed by identity:
+        # looking a node up by value hashes every new tree, which costs more
+        # than printing the few equal copies again; the node is kept with its
+        # text, so its id stays its own
+        self.memo: dict[int, tuple[Expr, str]] | None = {} if annotate is None else None
         # with ``shapes: key`` only differentials are annotated: a subtree that
         # holds none of them prints as it would plainly, so share that memo
         self.marked: frozenset[Expr] | None = None
@@ -263,9 +266,9 @@ class LatexPrinter:
             return self.plain._print(expr)
         memo = self.memo
         if memo is not None:
-            known = memo.get(expr)
+            known = memo.get(id(expr))
             if known is not None:
-                return known
+                return known[1]
         kind = type(expr)
         name = _METHOD_NAMES.get(kind)
         if name is None:
@@ -277,7 +280,7 @@ class LatexPrinter:
         if self.annotating:
             out = self._annotate(expr, out)
         if memo is not None:
-            memo[expr] = out
+            memo[id(expr)] = (expr, out)
         return out
 
     def _annotate(self, expr: Expr, out: str) -> str:
