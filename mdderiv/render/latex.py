@@ -519,21 +519,23 @@ class LatexPrinter:
                 denominators.append(f)
             else:
                 rest.append(f)
-        if coefficient is _ONE:  # no number among the factors (the usual case)
-            sign, magnitude = "", _ONE
+        sign = ""
+        pieces: list[str] = []
+        if coefficient is _ONE and not denominators:  # the usual case: no numbers
+            if not rest:
+                pieces.append("1")
         else:
             sign = self.MINUS if coefficient < 0 else ""
             magnitude = abs(coefficient)
-        pieces: list[str] = []
-        if denominators or magnitude.denominator != 1:
-            below = " ".join(
-                p for p in [str(magnitude.denominator) if magnitude.denominator != 1 else ""]
-                + [self._denominator(d, len(denominators) > 1 or magnitude.denominator != 1)
-                   for d in denominators] if p
-            )
-            pieces.append(self._coefficient_frac(str(magnitude.numerator), below, bool(rest)))
-        elif (magnitude is not _ONE and magnitude != 1) or not rest:
-            pieces.append(str(magnitude.numerator))
+            if denominators or magnitude.denominator != 1:
+                below = " ".join(
+                    p for p in [str(magnitude.denominator) if magnitude.denominator != 1 else ""]
+                    + [self._denominator(d, len(denominators) > 1 or magnitude.denominator != 1)
+                       for d in denominators] if p
+                )
+                pieces.append(self._coefficient_frac(str(magnitude.numerator), below, bool(rest)))
+            elif magnitude != 1 or not rest:
+                pieces.append(str(magnitude.numerator))
         last = len(rest) - 1
         wrapped = self._wrapped_factors
         for position, factor in enumerate(rest):
