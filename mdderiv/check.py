@@ -154,10 +154,7 @@ def _claimed_and_measured(
     differences measure, stacked over the random directions."""
     name = result.wrt.name
     claim = np.asarray(point(result.expr), dtype=float)
-    objective = d.problem.objective.expr
-
-    def f(moved: Evaluator) -> np.ndarray:
-        return moved(objective)
+    f = point.compiler(d.problem.objective.expr)  # the objective, at a moved point
 
     variable = point.inputs[name]
     claimed: list[float] = []
@@ -173,6 +170,7 @@ def _claimed_and_measured(
             claimed.append(float((gradient * v).sum()))
             measured.extend(_directional(f, point, name, v))
     elif result.kind in ("derivative", "hessian"):
+        fn: Callable[[Evaluator], np.ndarray]
         if result.kind == "hessian":
             source = next(r for r in d.results if r.kind == "gradient" and r.wrt == result.wrt)
 
