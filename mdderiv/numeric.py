@@ -315,6 +315,9 @@ class Compiler:
             if scale == 1.0:
                 return chained
             return lambda ev: chained(ev) * scale
+        if is_matrix == [False]:  # a number times a scalar: ½‖r‖² (1 × s is s exactly)
+            (scalar,) = parts
+            return scalar if scale == 1.0 else lambda ev: scalar(ev) * scale
         chain = _chain(is_matrix.count(True))
 
         def product(ev: Evaluator) -> Array:
