@@ -98,6 +98,8 @@ _TALL_PATTERN = re.compile("|".join(re.escape(tall) for tall in _TALL))
 
 def _top_level(spelling: str, char: str) -> bool:
     """Whether ``char`` occurs outside every brace group of ``spelling``."""
+    if char not in spelling:  # the usual case, without the walk
+        return False
     depth = 0
     for c in spelling:
         if c == "{":
