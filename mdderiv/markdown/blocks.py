@@ -20,7 +20,7 @@ import re
 import tempfile
 import threading
 from collections import OrderedDict
-from dataclasses import asdict, astuple, dataclass
+from dataclasses import asdict, astuple, dataclass, fields
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -128,7 +128,11 @@ class Outcome:
         return self.error is None
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # the fields are flat values: no need for asdict's recursive copy
+        return {name: getattr(self, name) for name in _OUTCOME_FIELDS}
+
+
+_OUTCOME_FIELDS = tuple(item.name for item in fields(Outcome))
 
 
 @dataclass
