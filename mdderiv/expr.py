@@ -14,7 +14,7 @@ and only do the canonical, always-true tidying (flattening, dropping ``1·``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from fractions import Fraction
 from operator import itemgetter
 from typing import Callable, Iterator, Union
@@ -732,7 +732,42 @@ def _install_hashing(base: type) -> None:
         if "__dataclass_fields__" in cls.__dict__:
             cls.__hash__ = _node_hash  # type: ignore[assignment]
             cls.__eq__ = _node_eq  # type: ignore[assignment]
+            cls.__init__ = _direct_init(cls)  # type: ignore[misc]
         _install_hashing(cls)
+
+
+# --------------------------------------------------------------------------- construction
+# Building nodes is the engine's commonest operation (some sixty per derivation).
+# A frozen dataclass's own ``__init__`` stores each field through
+# ``object.__setattr__``; a node's fields live in its ``__dict__`` (as its caches
+# do), so this one writes them there directly — same signature, same defaults,
+# same ``__post_init__``, and the node stays frozen for everyone else.
+
+
+def _direct_init(cls: type) -> Callable[..., None]:
+    fields = cls.__dataclass_fields__.values()  # type: ignore[attr-defined]
+    params, stores = [], []
+    defaults: dict[str, object] = {}
+    for f in fields:
+        if not f.init:
+            continue
+        if f.default is not MISSING:
+            defaults[f.name] = f.default
+            params.append(f"{f.name}=_defaults[{f.name!r}]")
+        else:
+            params.append(f.name)
+        stores.append(f"    _state[{f.name!r}] = {f.name}")
+    if hasattr(cls, "__post_init__"):
+        stores.append("    self.__post_init__()")
+    source = (
+        f"def __init__(self, {', '.join(params)}):\n"
+        "    _state = self.__dict__\n" + "\n".join(stores) + "\n"
+    )
+    namespace: dict[str, object] = {"_defaults": defaults}
+    exec(source, namespace)  # as dataclasses builds its own __init__
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
+    return init  # type: ignore[return-value]
 
 
 _install_hashing(Expr)
