@@ -463,7 +463,16 @@ def mul(*factors: Expr) -> Expr:
         return _number(coefficient)
     if len(flat) == 1:
         return flat[0]
-    return MatMul(tuple(flat), shape)
+    product = MatMul(tuple(flat), shape)
+    product.__dict__["_tidy"] = True  # frozen for users, not for this mark
+    return product
+
+
+def is_tidy(expr: Expr) -> bool:
+    """Whether ``expr`` is a product ``mul`` built, which ``mul`` gives back
+    equal when run on its factors (so a rewrite that changed none of them can
+    return the product itself).  A mark, not a test: False means "unknown"."""
+    return expr.__dict__.get("_tidy", False)  # type: ignore[no-any-return]
 
 
 def add(*terms: Expr) -> Expr:

@@ -45,6 +45,7 @@ from ..expr import (
     Zeros,
     add,
     hadamard,
+    is_tidy,
     map_tree,
     mul,
     num,
@@ -409,7 +410,19 @@ def simplify_product(expr: MatMul, used: Used | None) -> Expr:
     factors = _scalars_first(factors)
     if _has(factors, Add):
         factors = _flip_negative_sums(factors)
+    if _same(factors, expr.factors) and is_tidy(expr):
+        return expr  # no rule applied: mul would build the product anew, equal
     return mul(*factors) if factors else num(1)
+
+
+def _same(factors: list[Expr], original: tuple[Expr, ...]) -> bool:
+    """Whether ``factors`` are the original factors themselves, in order."""
+    if len(factors) != len(original):
+        return False
+    for new, old in zip(factors, original):
+        if new is not old:
+            return False
+    return True
 
 
 def _flip_negative_sums(factors: list[Expr]) -> list[Expr]:

@@ -32,6 +32,7 @@ from ..expr import (
     add,
     has_differential,
     hadamard,
+    is_tidy,
     mul,
     num,
     trace,
@@ -51,9 +52,17 @@ def expand(expr: Expr) -> list[Expr]:
         return [t for term in expr.terms for t in expand(term)]
     if isinstance(expr, MatMul):
         results: list[list[Expr]] = [[]]
+        distributed = False
         for factor in expr.factors:
             options = expand(factor)  # [factor] itself when it holds no differential
+            if len(options) == 1 and options[0] is factor:
+                for prefix in results:
+                    prefix.append(factor)
+                continue
+            distributed = True
             results = [prefix + [option] for prefix in results for option in options]
+        if not distributed and is_tidy(expr):
+            return [expr]  # no sum to distribute: mul would rebuild it equal
         return [mul(*factors) for factors in results]
     if isinstance(expr, Transpose):
         return [transpose(t) for t in expand(expr.arg)]
