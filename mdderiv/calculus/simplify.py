@@ -467,16 +467,47 @@ _ONE = Fraction(1)
 def merge_like_terms(terms: Iterable[Expr]) -> list[Expr]:
     """``2A + 3A = 5A``; terms keep their first position."""
     totals: dict[Expr, Fraction] = {}  # in first-seen order
+    # key → its term, while no other term shares the key and the term is
+    # written as the merge would write it (then the term itself is returned)
+    alone: dict[Expr, Expr] = {}
     for term in terms:
         coefficient, scalars, matrices = split_term(term)
-        if not scalars and len(matrices) == 1 and type(term) is not MatMul:
-            key = matrices[0] if type(term) is not Zeros else mul(term)  # mul(x) is x
+        kind = type(term)
+        if not scalars and len(matrices) == 1 and kind is not MatMul:
+            key = matrices[0] if kind is not Zeros else mul(term)  # mul(x) is x
+        elif coefficient is _ONE and is_tidy(term) and _scalars_lead(term, len(scalars)):  # type: ignore[arg-type]
+            key = term  # mul would give it back
         else:
             key = mul(*scalars, *matrices) if (scalars or matrices) else num(1)
         total = totals.get(key)
-        totals[key] = coefficient if total is None else total + coefficient
-    # 1·k is k itself (k came from mul, so mul would rebuild it equal)
-    return [k if total == 1 else mul(Number(total), k) for k, total in totals.items() if total != 0]
+        if total is None:
+            totals[key] = coefficient
+            if kind is not MatMul or (is_tidy(term) and _scalars_lead(term, len(scalars))):  # type: ignore[arg-type]
+                alone[key] = term
+        else:
+            totals[key] = total + coefficient
+            alone.pop(key, None)
+    merged: list[Expr] = []
+    for key, total in totals.items():
+        if total == 0:
+            continue
+        term = alone.get(key)
+        if term is None:
+            # 1·k is k itself (k came from mul, so mul would rebuild it equal)
+            term = key if total == 1 else mul(Number(total), key)
+        merged.append(term)
+    return merged
+
+
+def _scalars_lead(term: MatMul, count: int) -> bool:
+    """Whether the first ``count`` factors after the number are the scalars
+    (``split_term`` moves a term's scalars to the front; here none moves)."""
+    factors = term.factors
+    start = 1 if type(factors[0]) is Number else 0
+    for factor in factors[start : start + count]:
+        if factor.shape != SCALAR:
+            return False
+    return True
 
 
 def _sort_key(indexed: tuple[int, Expr]) -> tuple[bool, bool, int]:
