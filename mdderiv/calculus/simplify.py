@@ -831,8 +831,8 @@ def fold_definitions(expr: Expr, names: Sequence[tuple[Symbol, Expr]], used: Use
 
 def written_norms(problem: "Problem") -> frozenset[Expr]:
     """The arguments the author wrote a norm of, ``‖u‖`` or ``‖X‖_F``."""
-    exprs = [d.expr for d in problem.definitions] + [problem.objective.expr]
-    return frozenset(n.arg for e in exprs for n in e.walk() if isinstance(n, Norm))
+    # (the objective is the last definition)
+    return frozenset(n.arg for d in problem.definitions for n in d.expr.walk() if type(n) is Norm)
 
 
 def fold_norms(expr: Expr, written: frozenset[Expr] = frozenset()) -> Expr:
@@ -885,9 +885,19 @@ def fold_norms(expr: Expr, written: frozenset[Expr] = frozenset()) -> Expr:
                         return visit(mul(*factors))
         return node
 
-    if not written and not any(type(node) is Power for node in expr.walk()):
+    if not _may_fold(expr, written):
         return expr  # nothing to fold: spare the rebuild
     return map_tree(expr, visit)
+
+
+def _may_fold(expr: Expr, written: frozenset[Expr]) -> bool:
+    """Whether ``fold_norms`` could change ``expr``: every fold starts at a
+    power or at the ``u^T`` of a ``u^T u`` with ``u`` written as a norm."""
+    for node in expr.walk():
+        kind = type(node)
+        if kind is Power or (kind is Transpose and node.arg in written):  # type: ignore[attr-defined]
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------- the whole pass
