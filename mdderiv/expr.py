@@ -391,8 +391,11 @@ def dim_value(dim: Dim, sizes: dict[str, int]) -> int:
 def _times(coefficient: Fraction | int, value: Fraction) -> Fraction | int:
     """``coefficient · value``, staying an int while both are whole (Fraction
     arithmetic is slow, and almost every coefficient is whole)."""
-    if type(coefficient) is int and value.denominator == 1:
-        return coefficient * value.numerator
+    if type(coefficient) is int:
+        if value.denominator == 1:
+            return coefficient * value.numerator
+        if coefficient == 1:
+            return value  # the first number of the product, a fraction: 1/2 x^T x
     return coefficient * value
 
 

@@ -439,13 +439,23 @@ def _flip_negative_sums(factors: list[Expr]) -> list[Expr]:
 # --------------------------------------------------------------------------- sums
 
 
-def split_term(term: Expr) -> tuple[Fraction, list[Expr], list[Expr]]:
-    """A term as (number, other scalar factors, matrix factors in order)."""
+#: a term as (number, other scalar factors, matrix factors in order)
+Split = tuple[Fraction, tuple[Expr, ...], tuple[Expr, ...]]
+
+
+def split_term(term: Expr) -> Split:
+    """A term as (number, other scalar factors, matrix factors in order).
+    A product's split is cached on it: merging, ordering and factoring a sum
+    each ask for the same terms' splits."""
     kind = type(term)
     if kind is not MatMul:  # (the usual term: one factor)
         if kind is Number:
-            return term.value, [], []  # type: ignore[attr-defined]
-        return _ONE, [], [term]
+            return term.value, (), ()  # type: ignore[attr-defined]
+        return _ONE, (), (term,)
+    state = term.__dict__
+    cached: Split | None = state.get("_split")
+    if cached is not None:
+        return cached
     coefficient = _ONE
     scalars: list[Expr] = []
     matrices: list[Expr] = []
@@ -458,7 +468,8 @@ def split_term(term: Expr) -> tuple[Fraction, list[Expr], list[Expr]]:
             scalars.append(factor)
         else:
             matrices.append(factor)
-    return coefficient, scalars, matrices
+    split = state["_split"] = (coefficient, tuple(scalars), tuple(matrices))  # frozen for users, not for this cache
+    return split
 
 
 _ONE = Fraction(1)
@@ -491,11 +502,11 @@ def merge_like_terms(terms: Iterable[Expr]) -> list[Expr]:
     for key, total in totals.items():
         if total == 0:
             continue
-        term = alone.get(key)
-        if term is None:
+        kept = alone.get(key)
+        if kept is None:
             # 1·k is k itself (k came from mul, so mul would rebuild it equal)
-            term = key if total == 1 else mul(Number(total), key)
-        merged.append(term)
+            kept = key if total == 1 else mul(Number(total), key)
+        merged.append(kept)
     return merged
 
 
@@ -531,7 +542,7 @@ def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> 
     if len(terms) < 2:
         return add(*terms) if terms else num(0)
     parts = [split_term(t) for t in terms]
-    if nested:
+    if nested and not all(c is _ONE or c == 1 for c, _, _ in parts):  # (all 1: nothing to give up)
         magnitudes = {abs(c) for c, _, _ in parts}
         if len(magnitudes) == 1:
             (magnitude,) = magnitudes
@@ -780,7 +791,7 @@ class _Folding:
 
     def __init__(self, names: Sequence[tuple[Symbol, Expr]]) -> None:
         self.exact: dict[Expr, Symbol] = {}
-        self.products: dict[Expr, list[tuple[Symbol, Fraction, list[Expr], list[Expr]]]] = {}
+        self.products: dict[Expr, list[tuple[Symbol, Fraction, tuple[Expr, ...], tuple[Expr, ...]]]] = {}
         for symbol, definition in names:
             self.exact.setdefault(definition, symbol)
             if isinstance(definition, MatMul):
@@ -807,7 +818,7 @@ class _Folding:
                 rest_scalars = list(scalars)
                 for s in d_scalars:
                     rest_scalars.remove(s)
-                new_matrices = matrices[:start] + [symbol] + matrices[stop:]
+                new_matrices = (*matrices[:start], symbol, *matrices[stop:])
                 _note(used, "substitute")
                 return mul(num(coefficient / d_coef), *rest_scalars, *new_matrices)
         return node

@@ -166,13 +166,13 @@ class TraceForm:
         return self._with_prefix(coefficients, prefix, carrier)
 
     def _with_prefix(self, coefficients: list[Expr], prefix: list[Expr], carrier: Expr) -> Expr:
-        p = mul(*prefix) if prefix else None
         if isinstance(carrier, Differential):
-            if p is None:
-                if carrier.is_scalar:  # tr(dθ) for a scalar θ: the coefficient is 1
-                    return mul(*coefficients) if coefficients else num(1)
-                return mul(*coefficients, Identity((carrier.shape[1], carrier.shape[1])))
-            return mul(*coefficients, p)
+            if prefix:
+                return mul(*coefficients, *prefix)  # the same as mul(*coefficients, mul(*prefix))
+            if carrier.is_scalar:  # tr(dθ) for a scalar θ: the coefficient is 1
+                return mul(*coefficients) if coefficients else num(1)
+            return mul(*coefficients, Identity((carrier.shape[1], carrier.shape[1])))
+        p = mul(*prefix) if prefix else None
         if isinstance(carrier, Transpose):
             # tr(P G^T) = tr(G P^T)
             _note(self.used, "trace_transpose")
