@@ -553,7 +553,8 @@ def trace(expr: Expr) -> Expr:
 
 
 def power(base: Expr, exponent: int | Fraction) -> Expr:
-    exponent = Fraction(exponent)
+    if type(exponent) is not Fraction:
+        exponent = Fraction(exponent)
     if exponent == 1:
         return base
     if exponent == 0:
@@ -666,7 +667,8 @@ def map_tree(expr: Expr, fn) -> Expr:  # type: ignore[no-untyped-def]
     """Rebuild bottom-up, applying ``fn`` to each rebuilt node."""
     kids = expr.children()
     if kids and type(expr) is not Differential:
-        new_kids = [map_tree(k, fn) for k in kids]
+        # (a leaf child is only visited: no call to descend into it)
+        new_kids = [map_tree(k, fn) if k.children() else fn(k) for k in kids]
         for new, old in zip(new_kids, kids):
             if new is not old:
                 expr = rebuild(expr, tuple(new_kids))

@@ -43,7 +43,10 @@ def norm_as_power(node: Norm) -> Expr:
     """``‖u‖ = (u^T u)^{1/2}``, ``‖X‖_F = tr(X^T X)^{1/2}``: the form the rules differentiate."""
     arg = node.arg
     inner = mul(transpose(arg), arg)
-    return power(trace(inner) if _is_frobenius(node) else inner, Fraction(1, 2))
+    return power(trace(inner) if _is_frobenius(node) else inner, _HALF)
+
+
+_HALF = Fraction(1, 2)
 
 
 def unfold_norms(expr: Expr) -> Expr:
