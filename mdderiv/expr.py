@@ -357,8 +357,19 @@ def differentials(expr: Expr) -> frozenset["Differential"]:
 _NO_DIFFERENTIALS: frozenset[Differential] = frozenset()
 
 
+def nodes(expr: Expr) -> list[Expr]:
+    """All nodes below and at ``expr``, breadth first: cheaper than ``walk``
+    when every node is looked at and their order does not matter."""
+    found = [expr]
+    for node in found:  # (the list grows while it is read)
+        children = node.children()
+        if children:
+            found.extend(children)
+    return found
+
+
 def free_symbols(expr: Expr) -> set[Symbol]:
-    return {node for node in expr.walk() if isinstance(node, Symbol)}
+    return {node for node in nodes(expr) if type(node) is Symbol}
 
 
 

@@ -26,6 +26,7 @@ from ..expr import (
     map_tree,
     mul,
     neg,
+    nodes,
     power,
     trace,
     transpose,
@@ -58,7 +59,7 @@ def unfold_norms(expr: Expr) -> Expr:
 def _contains(expr: Expr, kind: type) -> bool:
     """Whether a node of ``kind`` occurs in ``expr`` (a walk is cheaper than a
     rebuild that would change nothing)."""
-    return any(type(node) is kind for node in expr.walk())
+    return any(type(node) is kind for node in nodes(expr))
 
 
 def rewrite_norms(expr: Expr) -> Rewrite | None:
@@ -83,7 +84,7 @@ def rewrite_norms(expr: Expr) -> Rewrite | None:
 def _has_fractional_norm_power(expr: Expr) -> bool:
     from ..expr import Power
 
-    return any(isinstance(n, Power) and n.exponent.denominator != 1 for n in expr.walk())
+    return any(type(n) is Power and n.exponent.denominator != 1 for n in nodes(expr))
 
 
 def rewrite_log_softmax(expr: Expr) -> Rewrite | None:

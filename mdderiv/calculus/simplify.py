@@ -48,6 +48,7 @@ from ..expr import (
     is_tidy,
     map_tree,
     mul,
+    nodes,
     num,
     power,
     rebuild,
@@ -843,7 +844,7 @@ def fold_definitions(expr: Expr, names: Sequence[tuple[Symbol, Expr]], used: Use
 def written_norms(problem: "Problem") -> frozenset[Expr]:
     """The arguments the author wrote a norm of, ``‖u‖`` or ``‖X‖_F``."""
     # (the objective is the last definition)
-    return frozenset(n.arg for d in problem.definitions for n in d.expr.walk() if type(n) is Norm)
+    return frozenset(n.arg for d in problem.definitions for n in nodes(d.expr) if type(n) is Norm)
 
 
 def fold_norms(expr: Expr, written: frozenset[Expr] = frozenset()) -> Expr:
@@ -904,7 +905,7 @@ def fold_norms(expr: Expr, written: frozenset[Expr] = frozenset()) -> Expr:
 def _may_fold(expr: Expr, written: frozenset[Expr]) -> bool:
     """Whether ``fold_norms`` could change ``expr``: every fold starts at a
     power or at the ``u^T`` of a ``u^T u`` with ``u`` written as a norm."""
-    for node in expr.walk():
+    for node in nodes(expr):
         kind = type(node)
         if kind is Power or (kind is Transpose and node.arg in written):  # type: ignore[attr-defined]
             return True
