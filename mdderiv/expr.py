@@ -80,7 +80,7 @@ class Differential(Expr):
     shape: Shape = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "shape", self.of.shape)
+        self.__dict__["shape"] = self.of.shape  # (the field's only write)
 
     def children(self) -> tuple[Expr, ...]:
         return (self.of,)
@@ -102,7 +102,7 @@ class GradientName(Expr):
             shape: Shape = (size, size)
         else:
             shape = self.of.shape[::-1] if self.numerator else self.of.shape
-        object.__setattr__(self, "shape", shape)
+        self.__dict__["shape"] = shape  # (the field's only write)
 
 
 @dataclass(frozen=True)

@@ -746,7 +746,10 @@ def simplify_sum(expr: Add, used: Used | None) -> Expr:
         _note(used, "simplify")
     if not terms:
         return num(0) if expr.is_scalar else Zeros(expr.shape)
-    return factor_terms(order_terms(terms), used)
+    result = factor_terms(order_terms(terms), used)
+    if type(result) is Add and result.shape == expr.shape and _same(list(result.terms), expr.terms):
+        return expr  # nothing changed: the sum itself, not an equal copy
+    return result
 
 
 # --------------------------------------------------------------------------- sums over an index
