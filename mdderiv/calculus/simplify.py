@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 from ..expr import (
     ONE_HOT,
     SCALAR,
+    Shape,
     Add,
     Det,
     Diag,
@@ -114,22 +115,23 @@ def _transpose_count(expr: Expr) -> int:
     return cached
 
 
-def push_transpose(expr: Expr, used: Used | None = None) -> Expr:
+def push_transpose(expr: Expr, used: Used | None = None, transposed: Expr | None = None) -> Expr:
     """``expr^T`` with the transpose pushed towards the leaves, as far as that
-    makes the expression simpler."""
+    makes the expression simpler.  ``transposed``, a node ``expr^T`` the caller
+    holds, is returned where the transpose stays on a leaf (not an equal copy)."""
     kind = type(expr)
     if kind is Transpose:
         return expr.arg  # type: ignore[attr-defined]
     rows, cols = shape = expr.shape
     if kind is Differential:
-        return Transpose(expr, (cols, rows))
+        return _on_leaf(expr, (cols, rows), transposed)
     if shape == SCALAR:
         return expr
     if kind is Symbol:
         if expr.symmetric:  # type: ignore[attr-defined]
             _note(used, "symmetric")
             return expr
-        return Transpose(expr, (cols, rows))
+        return _on_leaf(expr, (cols, rows), transposed)
     if kind is MatMul:
         _note(used, "transpose_product")
         return mul(*[push_transpose(f, used) for f in reversed(expr.factors)])  # type: ignore[attr-defined]
@@ -161,6 +163,13 @@ def push_transpose(expr: Expr, used: Used | None = None) -> Expr:
     if candidate is not None and _transpose_count(candidate) < _transpose_count(plain):
         return candidate
     return plain
+
+
+def _on_leaf(leaf: Expr, shape: Shape, transposed: Expr | None) -> Expr:
+    """``leaf^T``: the caller's node when it has one, else a new one."""
+    if transposed is not None and transposed.shape == shape:
+        return transposed
+    return Transpose(leaf, shape)
 
 
 # --------------------------------------------------------------------------- products
@@ -1036,7 +1045,7 @@ def _local_det(node: Det, used: Used | None) -> Expr:
 
 #: each node class's own rewrites; a class not listed has none
 _LOCAL_RULES: dict[type, Callable[[Any, Used | None], Expr]] = {
-    Transpose: lambda node, used: push_transpose(node.arg, used),
+    Transpose: lambda node, used: push_transpose(node.arg, used, node),
     MatMul: simplify_product,
     Add: simplify_sum,
     IndexedSum: lambda node, used: pull_out_of_sum(node),
