@@ -122,7 +122,7 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
     if distributed != shown:
         section.add(None, distributed, "distribute")
     traced = [t if is_trace(t) else Trace(t) for t in terms]
-    if any(not is_trace(t) for t in terms):
+    if any(wrapped is not t for wrapped, t in zip(traced, terms)):  # a term that was no trace
         wrapping = ["trace_scalar"] + (["trace_linear"] if len(terms) > 1 else [])
         section.add(None, add(*traced), *wrapping)
 

@@ -531,18 +531,19 @@ def _scalars_lead(term: MatMul, count: int) -> bool:
     return True
 
 
-def _sort_key(indexed: tuple[int, Expr]) -> tuple[bool, bool, int]:
-    index, term = indexed
+def _rank(term: Expr) -> tuple[bool, bool]:
+    """(negative, a lone transposed factor): the order of ``order_terms``."""
     coefficient, _, matrices = split_term(term)
-    transposed_symbol = len(matrices) == 1 and isinstance(matrices[0], Transpose)
-    return (coefficient.numerator < 0, transposed_symbol, index)  # (the sign, without Fraction.__lt__)
+    transposed_symbol = len(matrices) == 1 and type(matrices[0]) is Transpose
+    return (coefficient.numerator < 0, transposed_symbol)  # (the sign, without Fraction.__lt__)
 
 
 def order_terms(terms: Sequence[Expr]) -> list[Expr]:
     """Positive terms first, ``A`` before ``A^T``, else as derived."""
-    if len(terms) < 2:
-        return list(terms)
-    return [t for _, t in sorted(enumerate(terms), key=_sort_key)]
+    ranks = [_rank(t) for t in terms]
+    if all(a <= b for a, b in zip(ranks, ranks[1:])):
+        return list(terms)  # already in order (the sort is stable)
+    return [t for _, _, t in sorted(zip(ranks, range(len(ranks)), terms))]
 
 
 def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> Expr:
@@ -639,9 +640,15 @@ def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> 
 
 def _has_product_of_sums(expr: Add) -> bool:
     for term in expr.terms:
-        _, rest = (term.factors[0].value, mul(*term.factors[1:])) if (
-            isinstance(term, MatMul) and isinstance(term.factors[0], Number)
-        ) else (1, term)
+        rest = term  # the term without its number
+        if type(term) is MatMul and type(term.factors[0]) is Number:
+            factors = term.factors
+            if not is_tidy(term):
+                rest = mul(*factors[1:])
+            elif len(factors) == 2:
+                rest = factors[1]
+            # else: mul would give back a product of factors[1:], which holds
+            # a sum where the term does
         if isinstance(rest, MatMul) and any(isinstance(f, Add) for f in rest.factors):
             return True
         if isinstance(rest, Hadamard) and (isinstance(rest.left, Add) or isinstance(rest.right, Add)):
