@@ -313,7 +313,13 @@ def _number(value: int | Fraction) -> Number:
     if type(value) is int:
         number = _SMALL_NUMBERS.get(value)
         return number if number is not None else Number(Fraction(value))
-    return Number(value if type(value) is Fraction else Fraction(value))
+    if type(value) is Fraction:
+        if value.denominator == 1:  # a coefficient read off a term: 1, -1, 2 …
+            number = _SMALL_NUMBERS.get(value.numerator)
+            if number is not None:
+                return number
+        return Number(value)
+    return Number(Fraction(value))
 
 
 _SMALL_NUMBERS.update((k, Number(Fraction(k))) for k in range(-8, 9))

@@ -515,7 +515,7 @@ def merge_like_terms(terms: Iterable[Expr]) -> list[Expr]:
         kept = alone.get(key)
         if kept is None:
             # 1·k is k itself (k came from mul, so mul would rebuild it equal)
-            kept = key if total == 1 else mul(Number(total), key)
+            kept = key if total == 1 else mul(num(total), key)
         merged.append(kept)
     return merged
 
