@@ -13,6 +13,7 @@ from fractions import Fraction
 from mdderiv.calculus.gradient import _differential_of
 from mdderiv.calculus.simplify import merge_like_terms, split_term
 from mdderiv.expr import (
+    Add,
     Differential,
     Expr,
     Identity,
@@ -88,3 +89,123 @@ def test_small_numbers_are_shared_and_equal() -> None:
     assert num(2) == Number(Fraction(2))
     assert hash(num(-1)) == hash(Number(Fraction(-1)))
     assert num(Fraction(1, 2)) == Number(Fraction(1, 2))
+
+
+# --------------------------------------------------------------------------- second round
+# Shortcuts that return a node itself where the long way builds an equal one,
+# or skip work whose result the long way throws away.
+
+C = Symbol("C", ("n", "m"))
+u = Symbol("u", ("m", 1))
+S = Symbol("S", ("n", "n"), frozenset({"symmetric"}))
+
+
+def test_mul_marks_its_products_tidy() -> None:
+    from mdderiv.expr import is_tidy
+
+    product = mul(num(2), A, x)
+    assert is_tidy(product)
+    assert not is_tidy(MatMul((A, x), ("n", 1)))  # built directly: unknown
+    assert not is_tidy(A)
+
+
+def test_whole_fractions_give_the_shared_numbers() -> None:
+    assert num(Fraction(2)) is num(2)
+    assert num(Fraction(-1)) is num(-1)
+    assert num(Fraction(1, 2)) == Number(Fraction(1, 2))
+
+
+def test_merge_like_terms_returns_written_terms_themselves() -> None:
+    terms = [mul(num(2), A, x), mul(s, A, y), x]
+    merged = merge_like_terms(terms)
+    assert merged == _merge_the_long_way(terms)
+    assert all(a is b for a, b in zip(merged, terms))
+    # a scalar after a matrix is moved: a new term, equal to the long way's
+    moved: list[Expr] = [MatMul((A, s, y), ("n", 1))]
+    assert merge_like_terms(moved) == _merge_the_long_way(moved)
+    assert merge_like_terms(moved)[0] is not moved[0]
+
+
+def test_split_term_is_cached_and_equal_to_a_fresh_split() -> None:
+    term = mul(num(-3), s, A, x)
+    first = split_term(term)
+    assert split_term(term) is first
+    assert first == (Fraction(-3), (s,), (A, x))
+    assert split_term(MatMul(term.factors, term.shape)) == first  # type: ignore[attr-defined]
+
+
+def test_order_terms_matches_the_stable_sort() -> None:
+    from mdderiv.calculus.simplify import order_terms
+
+    def long_way(terms: list[Expr]) -> list[Expr]:
+        def key(indexed: tuple[int, Expr]) -> tuple[bool, bool, int]:
+            index, term = indexed
+            coefficient, _, matrices = split_term(term)
+            return (coefficient < 0, len(matrices) == 1 and isinstance(matrices[0], type(transpose(A))), index)
+
+        return [t for _, t in sorted(enumerate(terms), key=key)]
+
+    cases: list[list[Expr]] = [
+        [A, transpose(B)],
+        [transpose(B), A],
+        [mul(num(-1), A), B, transpose(A)],
+        [mul(num(-1), A), mul(num(-2), B)],
+        [x],
+    ]
+    for terms in cases:
+        assert order_terms(terms) == long_way(terms)
+
+
+def test_rules_give_back_nodes_they_leave_alone() -> None:
+    from mdderiv.calculus.simplify import push_transpose, simplify_product, simplify_sum
+    from mdderiv.calculus.trace import expand
+
+    product = mul(A, transpose(C), u)
+    assert isinstance(product, MatMul)
+    assert simplify_product(product, []) is product
+    total = add(mul(A, x), mul(num(-1), y))
+    assert simplify_sum(total, []) is total  # type: ignore[arg-type]
+    term = mul(transpose(x), A, Differential(y))
+    assert expand(term) == [term] and expand(term)[0] is term
+    held = transpose(C)
+    assert push_transpose(C, [], held) is held
+    assert push_transpose(C, []) == held
+
+
+def test_product_of_sums_reads_tidy_terms_like_the_long_way() -> None:
+    from mdderiv.calculus.simplify import _has_product_of_sums
+
+    sums = [
+        add(mul(num(2), add(A, B), x), y),
+        add(mul(num(-1), add(A, B)), A),
+        add(mul(num(2), A, x), y),
+        add(mul(num(3), hadamard(add(x, y), y)), x),
+    ]
+    for total in sums:
+        assert isinstance(total, Add)
+        copies = [MatMul(t.factors, t.shape) if isinstance(t, MatMul) else t for t in total.terms]
+        untidy = Add(tuple(copies), total.shape)
+        assert _has_product_of_sums(total) == _has_product_of_sums(untidy)
+
+
+def test_fold_norms_skips_only_what_it_would_not_change() -> None:
+    from mdderiv.calculus.simplify import fold_norms
+    from mdderiv.expr import Norm, power
+
+    written = frozenset({x})
+    inner = mul(transpose(x), x)
+    untouched = [mul(num(2), transpose(A), x), mul(transpose(y), y)]
+    for expr in untouched:
+        assert fold_norms(expr, written) is expr
+    assert fold_norms(power(inner, Fraction(1, 2))) == Norm(x, "2")
+    assert fold_norms(mul(s, inner), written) == mul(s, power(Norm(x, "2"), 2))
+    assert fold_norms(mul(s, inner)) == mul(s, inner)  # u^T u kept where no norm was written
+
+
+def test_nodes_lists_what_walk_yields() -> None:
+    from collections import Counter
+
+    from mdderiv.expr import nodes
+
+    expr = add(trace(mul(transpose(x), Differential(A), x)), mul(s, transpose(y), A, x))
+    assert Counter(map(id, nodes(expr))) == Counter(map(id, expr.walk()))
