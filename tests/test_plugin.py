@@ -272,3 +272,26 @@ def test_derivations_are_tracked_for_the_index_only_when_a_search_plugin_needs_i
     config = load_config(str(root / "mkdocs.yml"))
     config.plugins.on_config(config)
     assert config.plugins["mdderiv"].context.keep_rendered is kept
+
+
+def test_search_stand_ins_leave_the_authors_math_and_cover_repeated_derivations(tmp_path: Path) -> None:
+    """The author's own display math stays in the index; two blocks with the same
+    derivation each leave their own text there."""
+    config = (
+        "site_name: T\nplugins:\n  - search\n  - mdderiv\nmarkdown_extensions:\n"
+        "  - pymdownx.arithmatex:\n      generic: true\n"
+    )
+    first, second = "% first copy\n" + GOOD, "% second copy\n" + GOOD
+    text = "# Home\n\n$$\nE = mc^2\n$$\n\n" + fence(first) + "\n\n$$\\alpha$$\n\n" + fence(second) + "\n"
+    root = make_site(tmp_path, config, {"index.md": text})
+    status, log = build(root, "--strict")
+    assert status == 0, log
+    html = page(root, "index.html")
+    derivations = [math for math in MATH.findall(html) if "aligned" in math]
+    assert len(derivations) == 2 and derivations[0] == derivations[1]
+    assert "E = mc^2" in MATH.findall(html)  # the author's own math has the same form
+    assert "E = mc^2" in html and "data-mdderiv-search" not in html
+    index = _search_text(root)
+    assert "E = mc^2" in index and "\\alpha" in index  # the author's math, as before
+    assert "first copy" in index and "second copy" in index
+    assert "aligned" not in index

@@ -113,6 +113,26 @@ def front_matter_lines(source: str, markdown: str | None = None) -> int:
     return source[:end].count("\n") + len(rest) - len(rest.lstrip("\n"))
 
 
+_DISPLAY_NAMES: dict[tuple[str, Path], str] = {}
+
+
+def _display_name(path: str, config_dir: Path) -> str:
+    """``docs/page.md``: a page's path as error messages show it (relative to
+    the directory of ``mkdocs.yml``), worked out once per page and process."""
+    key = (path, config_dir)
+    name = _DISPLAY_NAMES.get(key)
+    if name is None:
+        if len(_DISPLAY_NAMES) > 20000:
+            _DISPLAY_NAMES.clear()
+        name = _DISPLAY_NAMES[key] = os.path.relpath(path, config_dir).replace(os.sep, "/")
+    return name
+
+
+# A derivation as the fence puts it into a page (see fence.math_html): its LaTeX is
+# HTML-escaped, so no "<" inside, and a match never runs across other markup.
+_DERIVATION = re.compile(r'<div class="arithmatex">\\\[\n[^<]*\n\\\]</div>')
+
+
 class _Workers(c.BaseConfigOption[int | str]):
     """``auto`` or a number of processes (0: derive during rendering only)."""
 
@@ -269,7 +289,7 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
         context = self.context
         context.line_offset = 0
         if path and os.path.isfile(path):
-            context.filename = os.path.relpath(path, self.config_dir).replace(os.sep, "/")
+            context.filename = _display_name(path, self.config_dir)
 
             def offset() -> int:  # read again only if a block of this page fails
                 try:
@@ -316,14 +336,26 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
         content = page.content
         if not rendered or content is None:
             return context
-        stand_ins = []
-        for index, (html, body) in enumerate(rendered):
-            text = html_escape(body) if self.config.search_index == "source" else ""
-            stand_in = f'<p data-mdderiv-search="{index}">{text}</p>'
-            content = content.replace(html, stand_in, 1)
-            stand_ins.append((stand_in, html))
-        self._hidden = (page, page.content or "", content, stand_ins)
-        page.content = content
+        bodies: dict[str, list[str]] = {}  # derivation → texts of the blocks it came from
+        for html, body in rendered:
+            bodies.setdefault(html, []).append(body)
+        stand_ins: list[tuple[str, str]] = []
+        source = self.config.search_index == "source"
+
+        def stand_in(match: re.Match[str]) -> str:
+            html = match.group(0)
+            waiting = bodies.get(html)
+            if not waiting:  # the author's own display math, or another plugin's
+                return html
+            text = html_escape(waiting.pop(0)) if source else ""
+            replacement = f'<p data-mdderiv-search="{len(stand_ins)}">{text}</p>'
+            stand_ins.append((replacement, html))
+            return replacement
+
+        # one pass over the page, whatever the order the derivations were put in
+        lean = _DERIVATION.sub(stand_in, content)
+        self._hidden = (page, content, lean, stand_ins)
+        page.content = lean
         return context
 
     @event_priority(-100)  # after them: the page is written with its derivations
@@ -348,10 +380,10 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
             output = self._resolve(page, output)
             self._rendered.pop(page.file.src_uri, None)
         has_math = 'class="arithmatex"' in output
-        if has_math or "mdderiv-error" in output:
-            output = _insert_head(output, STYLE)
-        if not has_math or not self.add_mathjax or "MathJax-script" in output:
+        if not has_math and "mdderiv-error" not in output:
             return output
+        if not has_math or not self.add_mathjax or "MathJax-script" in output:
+            return _insert_head(output, STYLE)
         url = self.config.mathjax_url
         if not re.match(r"^([a-z][a-z0-9+.-]*:|/)", url, re.IGNORECASE):
             # a path inside the built site: relative to this page
@@ -360,7 +392,7 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
             MATHJAX_CONFIG
             + f'\n<script id="MathJax-script" async src="{url}"></script>\n'
         )
-        output = _insert_head(output, scripts)
+        output = _insert_head(output, STYLE + scripts)
         if "</body>" in output:
             head, _, tail = output.rpartition("</body>")
             output = head + MATHJAX_RETYPESET + "\n</body>" + tail
