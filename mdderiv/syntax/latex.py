@@ -341,6 +341,9 @@ def _context_db() -> object:
 #: (the context has no specials): a run of them is lexed in one go.
 _PLAIN_RUN = re.compile(r"[^\\{}%$]+")
 _MACRO_ARITIES: dict[str, int | None] = {}
+#: Spaces (no line break: a paragraph break is a token of its own) and the
+#: brace opening a macro's argument.
+_ARGUMENT_BRACE = re.compile(r"[^\S\n]*\{")
 
 
 def _macro_arities() -> dict[str, int | None]:
@@ -369,7 +372,7 @@ def _read_tokens(src: Source) -> list[Token] | None:
     """
     text = src.text
     walker = LatexWalker(text, latex_context=_context_db(), tolerant_parsing=False)
-    state = walker.make_parsing_state()
+    state = walker.default_parsing_state  # read only: no copy needed (make_parsing_state copies)
     arities = _macro_arities()
     lexer = _Lexer(src)
     emit = lexer.tokens.append
@@ -397,6 +400,17 @@ def _read_tokens(src: Source) -> list[Token] | None:
                 emit(Token("close", "}", pos, pos + 1))
                 wanted = after_group.pop()
                 pos += 1
+                continue
+        else:
+            # a macro's argument in braces: the reader would skip the spaces
+            # before the brace (the text is one line) and return it
+            brace = _ARGUMENT_BRACE.match(text, pos)
+            if brace is not None:
+                at = brace.end() - 1
+                after_group.append(wanted - 1)
+                wanted = 0
+                emit(Token("open", "{", at, at + 1))
+                pos = at + 1
                 continue
         try:
             tok = walker.get_token(pos, environments=not wanted, parsing_state=state)
