@@ -191,6 +191,7 @@ BINARY_OPS = {"odot": "hadamard", "circ": "hadamard", "otimes": "kron", "oslash"
 OPEN_CLOSE = {"(": ")", "[": "]", "\\{": "\\}"}
 TRANSPOSE_MACROS = frozenset({"top", "intercal", "mathsf", "mathrm", "text", "textsf", "mathit"})
 
+_SIGNS = ("+", "-")
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 _DIGITS = frozenset("0123456789")
@@ -648,13 +649,14 @@ class Parser:
 
     # -- levels
     def parse_sum(self) -> Node:
-        start = self.tok.pos
+        tok = self.tok
+        start = tok.pos
         terms: list[tuple[int, Node]] = []
         sign = 1
-        if self.tok.is_char("+", "-"):
+        if tok.kind == "char" and tok.text in _SIGNS:
             sign = -1 if self.advance().text == "-" else 1
         terms.append((sign, self.parse_binary()))
-        while self.tok.is_char("+", "-"):
+        while (tok := self.tok).kind == "char" and tok.text in _SIGNS:
             sign = -1 if self.advance().text == "-" else 1
             if self.tok.is_char("+", "-") and self.advance().text == "-":  # a - -b
                 sign = -sign
@@ -675,16 +677,18 @@ class Parser:
         return left
 
     def parse_product(self) -> Node:
-        start = self.tok.pos
-        if not (self.starts_factor() or self.tok.is_char("-")):
-            raise self.error(f"expected a term, found {self.describe(self.tok)}")
+        tok = self.tok
+        start = tok.pos
+        if not (self.starts_factor() or (tok.kind == "char" and tok.text == "-")):
+            raise self.error(f"expected a term, found {self.describe(tok)}")
         factors = [self.parse_factor()]
         while True:
             tok = self.tok
-            if tok.is_char("*") or (tok.kind == "macro" and tok.text in PRODUCT_OPS):
+            kind = tok.kind
+            if (kind == "char" and tok.text == "*") or (kind == "macro" and tok.text in PRODUCT_OPS):
                 self.advance()
                 factors.append(self.parse_factor())
-            elif tok.is_char("/"):
+            elif kind == "char" and tok.text == "/":
                 self.advance()
                 den = self.parse_factor()
                 num = factors[0] if len(factors) == 1 else ProductNode(start, tuple(factors))
@@ -717,18 +721,19 @@ class Parser:
         tok = self.tok
         self.enter(tok.pos)
         try:
-            if tok.is_char("-"):
-                self.advance()
-                return NegNode(tok.pos, self.parse_factor())
-            if tok.is_char("+"):
-                self.advance()
-                return self.parse_factor()
+            if tok.kind == "char":
+                if tok.text == "-":
+                    self.advance()
+                    return NegNode(tok.pos, self.parse_factor())
+                if tok.text == "+":
+                    self.advance()
+                    return self.parse_factor()
             atom = self.parse_atom()
-            if isinstance(atom, SumNode):
+            if type(atom) is SumNode:
                 return atom
             return self.parse_postfix(atom)
         finally:
-            self.leave()
+            self.depth -= 1  # leave()
 
     def parse_postfix(self, atom: Node) -> Node:
         seen_sup = False
@@ -914,7 +919,7 @@ class Parser:
             word = self.wrapped_word()
             if name in OPERATOR_WRAPPERS and word is not None and len(word) > 1:
                 return self.operator(word, tok)
-            return self.name_or_const()
+            return self.name_or_const(word if name in FONTS else None)
         if name in OPERATOR_WRAPPERS:
             word = self.wrapped_word()
             if word is None:
@@ -923,7 +928,7 @@ class Parser:
         if name in ("mathbb",):
             word = self.wrapped_word()
             if word == "1":
-                return self.name_or_const()
+                return self.name_or_const(word)
             raise self.error("\\mathbb{…} can only appear in a declaration (given:)")
         if name in FUNCTION_MACROS:
             self.advance()
@@ -949,12 +954,16 @@ class Parser:
         """The plain letters/digits inside ``\\macro{…}`` if that is all it holds."""
         if self.peek().kind != "open":
             return None
+        toks = self.toks
         j = self.i + 2
         word = []
-        while self.toks[j].kind in ("letter", "num") or self.toks[j].is_char("-"):
-            word.append(self.toks[j].text)
+        while True:
+            t = toks[j]
+            if not (t.kind == "letter" or t.kind == "num" or (t.kind == "char" and t.text == "-")):
+                break
+            word.append(t.text)
             j += 1
-        if self.toks[j].kind != "close" or not word:
+        if t.kind != "close" or not word:
             return None
         return "".join(word)
 
@@ -1048,9 +1057,10 @@ class Parser:
         raise self.error("the sum's upper limit must be a dimension such as n, or a positive integer", pos)
 
     # -- names
-    def name_or_const(self) -> Node:
+    def name_or_const(self, word: str | None = None) -> Node:
+        """A name, or ``\\mathbf{1}``/``\\mathbf{0}`` (``word``: what the font
+        macro at the current token wraps, when the caller has read it)."""
         start = self.tok
-        word = self.wrapped_word() if start.kind == "macro" and start.text in FONTS | {"mathbb"} else None
         if word in ("1", "0"):
             self.advance()
             self.script_tokens()
@@ -1126,6 +1136,21 @@ class Parser:
             return _Core(tok.text, "\\" + tok.text, None, tok.text, "\\" + tok.text)
         if not (tok.kind == "macro" and (tok.text in FONTS or tok.text in ACCENTS)):
             raise self.error(f"expected a symbol name, found {self.describe(tok)}")
+        toks, i = self.toks, self.i
+        if (
+            toks[i + 1].kind == "open"
+            and toks[i + 2].kind == "letter"
+            and toks[i + 3].kind == "close"
+            and self.depth < MAX_DEPTH
+        ):
+            # the usual \mathbf{x}, \bar{x}: read at once (what the general path gives)
+            letter = toks[i + 2].text
+            self.i = i + 4
+            self.tok = toks[i + 4]
+            latex = "\\" + tok.text + "{" + letter + "}"
+            accent = ACCENTS.get(tok.text)
+            ident = letter if accent is None else f"{letter}_{accent}"
+            return _Core(ident, latex, None, ident, latex)
         self.advance()
         if self.tok.kind == "open":
             opener = self.advance()
