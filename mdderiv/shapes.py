@@ -11,7 +11,8 @@ Every problem is a :class:`~mdderiv.errors.DeriveError` with a line and column.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 from dataclasses import dataclass, fields
 
 from .errors import DeriveError
@@ -48,6 +49,7 @@ from .expr import (
     matrix_factors,
     mul,
     neg,
+    nodes,
     power,
     substitute_dims,
     transpose,
@@ -247,8 +249,10 @@ class Builder:
 
     # -- dispatch
     def build(self, node: Node) -> Expr:
-        method = getattr(self, "build_" + type(node).__name__)
-        return method(node)  # type: ignore[no-any-return]
+        method = _BUILDERS.get(type(node))
+        if method is None:  # (every parse-tree class has its entry)
+            return getattr(self, "build_" + type(node).__name__)(node)  # type: ignore[no-any-return]
+        return method(self, node)
 
     def build_NumberNode(self, node: NumberNode) -> Expr:
         return Number(node.value)
@@ -527,6 +531,15 @@ class Builder:
         )
 
 
+#: The builder's method for each parse-tree class (looked up once, not by name per node).
+_BUILDERS: dict[type, Callable[[Builder, Any], Expr]] = {
+    cls: getattr(Builder, "build_" + cls.__name__)
+    for cls in (
+        AbsNode, AddNode, ApplyNode, BinaryNode, ConstNode, DivNode, NameNode,
+        NegNode, NormNode, NumberNode, PostfixNode, ProductNode, SumNode,
+    )
+}  # fmt: skip
+
 #: Function names written as plain letters, and the macro meant (the error says so).
 _PLAIN_FUNCTION_NAMES = (
     ("softmax", r"\operatorname{softmax}"),
@@ -770,7 +783,7 @@ def _wrt(
     depends: set[str] = set()
     stack = [objective.expr]
     while stack:
-        for node in stack.pop().walk():
+        for node in nodes(stack.pop()):
             if isinstance(node, Symbol) and node.name not in depends:
                 depends.add(node.name)
                 if node.name in defined and node.name != objective.symbol.name:
