@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from ..expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Dim, Shape
 from .block import split_top_level
-from .latex import check_braces, parse_name
+from .latex import check_braces, parse_name, remembered
 from .nodes import NameRef, Source
 
 SEPARATORS = (",", ";", "\\,", "\\;", "\\:", "\\>", "\\ ", "\\quad", "\\qquad", "\\enspace")
@@ -97,13 +97,12 @@ def _chunk(chunk: Source) -> tuple[list[tuple[NameRef, Source]], Shape | None, s
             chunk.error("a declaration needs a name before \\in", m.start())
         set_pos = m.end()
         set_text = text[set_pos:]
-        props: set[str] = set()
-        tm = _TEXT_PROPS.search(set_text)
-        if tm:
-            props |= _property(tm.group(1), chunk, set_pos + tm.start())
-            set_text = set_text[: tm.start()]
-        shape, set_props = _latex_set(set_text, chunk, set_pos)
-        return _names(name_src), shape, props | set_props
+        # the same sets recur across a site's blocks (\mathbb{R}^{n}): read each once
+        known = remembered(set_text)
+        if known.declared is None:
+            known.declared = _declared_set(set_text, chunk, set_pos)
+        shape, declared_props = known.declared
+        return _names(name_src), shape, set(declared_props)
     tm = _TEXT_PROPS.search(text)
     if tm:
         name_src = Source(text[: tm.start()].rstrip(), chunk.line, chunk.column)
@@ -116,6 +115,18 @@ def _chunk(chunk: Source) -> tuple[list[tuple[NameRef, Source]], Shape | None, s
         shape, props = _ascii_spec(am.group("spec"), chunk, am.start("spec"))
         return _names(name_src), shape, props
     return _names(chunk), None, set()
+
+
+def _declared_set(set_text: str, src: Source, set_pos: int) -> tuple[Shape, frozenset[str]]:
+    """What ``\\in`` declares: the set's shape and properties (those of a
+    trailing ``\\text{…}`` too); ``set_pos`` is where the set starts in ``src``."""
+    props: set[str] = set()
+    tm = _TEXT_PROPS.search(set_text)
+    if tm:
+        props |= _property(tm.group(1), src, set_pos + tm.start())
+        set_text = set_text[: tm.start()]
+    shape, set_props = _latex_set(set_text, src, set_pos)
+    return shape, frozenset(props | set_props)
 
 
 def _property(words: str, src: Source, pos: int) -> set[str]:

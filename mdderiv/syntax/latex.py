@@ -255,35 +255,48 @@ def check_braces(src: Source) -> None:
 
 def tokenize(src: Source) -> list[Token]:
     """The token list of ``src.text`` (ending with an "end" token)."""
-    return list(_known(src).tokens)
+    return list(_tokens(src))
 
 
-class _Known:
-    """What is remembered about one text: its tokens, and its name once it
-    has been read as one."""
+class Known:
+    """What is remembered about one text: its tokens, its name once it has
+    been read as one, and what it declares once read as a declaration's set
+    (``\\mathbb{R}^{n}``: a shape and properties; see declarations.py)."""
 
-    __slots__ = ("tokens", "name")
+    __slots__ = ("tokens", "name", "declared")
 
-    def __init__(self, tokens: tuple[Token, ...]) -> None:
-        self.tokens = tokens
+    def __init__(self) -> None:
+        self.tokens: tuple[Token, ...] | None = None
         self.name: NameRef | None = None
+        self.declared: tuple[tuple[Dim, Dim], frozenset[str]] | None = None
 
 
-def _known(src: Source) -> _Known:
-    """Token positions are relative to the text, so the tokens (and a name
-    read from them) depend on the text alone: they are remembered (declaration
-    lines and names repeat across the blocks of a site, and ``mkdocs serve``
+def remembered(text: str) -> Known:
+    """What is remembered about ``text`` (a new, empty entry at first).
+
+    What is read from a text alone is remembered (declaration lines, names
+    and sets repeat across the blocks of a site, and ``mkdocs serve``
     re-reads unchanged lines).  Errors are not: they carry the line."""
-    known = _TOKEN_MEMO.get(src.text)
+    known = _TOKEN_MEMO.get(text)
     if known is None:
-        known = _Known(tuple(_tokenize(src)))
+        known = Known()
         if len(_TOKEN_MEMO) > 20_000:
             _TOKEN_MEMO.clear()
-        _TOKEN_MEMO[src.text] = known
+        _TOKEN_MEMO[text] = known
     return known
 
 
-_TOKEN_MEMO: dict[str, _Known] = {}
+def _tokens(src: Source) -> tuple[Token, ...]:
+    """The tokens of ``src.text``, remembered (token positions are relative
+    to the text, so they depend on the text alone)."""
+    known = remembered(src.text)
+    tokens = known.tokens
+    if tokens is None:
+        tokens = known.tokens = tuple(_tokenize(src))
+    return tokens
+
+
+_TOKEN_MEMO: dict[str, Known] = {}
 
 
 def _tokenize(src: Source) -> list[Token]:
@@ -1232,9 +1245,9 @@ def parse_expression(src: Source, is_symbol: Callable[[str], bool]) -> Node:
 
 def parse_name(src: Source) -> NameRef:
     """Parse ``src.text`` as exactly one symbol name (declarations, wrt, left sides)."""
-    known = _known(src)
+    known = remembered(src.text)
     if known.name is None:
-        known.name = _read_name(list(known.tokens), src)
+        known.name = _read_name(list(_tokens(src)), src)
     return known.name
 
 
