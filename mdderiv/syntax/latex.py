@@ -571,6 +571,11 @@ def _number_value(number: str) -> Fraction:
 
 def _delimiters(tokens: list[Token], src: Source) -> list[Token]:
     """Resolve ``\\left( … \\right)`` and delimiter macros to plain delimiters."""
+    for tok in tokens:
+        if tok.kind == "macro" and (tok.text in SIZERS or tok.text in DELIMITERS):
+            break
+    else:
+        return tokens  # nothing to resolve: no new list
     out: list[Token] = []
     i = 0
     while i < len(tokens):
