@@ -222,7 +222,8 @@ def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
     rng = _generator(seed)
     checkable = [r for r in d.results if r.kind in CHECKED_KINDS]
     # the same few expressions are evaluated at every point: compile them once
-    compiler = Compiler(definitions_of(problem))
+    # (every evaluation is inside np.errstate(all="ignore"), below)
+    compiler = Compiler(definitions_of(problem), quiet=True)
     worst_seen = math.inf
     failure = ""
     for attempt in range(POINTS):

@@ -24,6 +24,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Callable, Mapping
 
 import numpy as np
+from numpy.linalg import _umath_linalg
 
 from .expr import (
     SCALAR,
@@ -130,6 +131,36 @@ def commutation_matrix(rows: int, cols: int) -> Array:
     return np.eye(size)[order]
 
 
+_FLOAT = np.dtype(float)
+
+
+def _is_float_square(a: Array) -> bool:
+    return a.dtype == _FLOAT and a.ndim == 2 and a.shape[0] == a.shape[1] > 0
+
+
+def _determinant(a: Array) -> Array:
+    """``np.linalg.det(a)`` as (1, 1): its LAPACK kernel called directly for a
+    float square matrix (the wrapper's checks cost twice the kernel on the
+    check's tiny matrices; the kernel is the same, so is every bit)."""
+    if _is_float_square(a):
+        return np.array(_umath_linalg.det(a, signature="d->d"), ndmin=2)
+    return np.linalg.det(a).reshape(1, 1)
+
+
+def _quiet_inverse(a: Array) -> Array:
+    """``np.linalg.inv(a)`` where floating-point errors are ignored (the
+    check's ``np.errstate``): its LAPACK kernel called directly, which costs a
+    third of the wrapper.  A singular matrix comes out of the kernel as NaNs
+    (silently, errors being ignored): then ``np.linalg.inv`` runs, to raise its
+    LinAlgError (or to give the same NaNs, for an input with NaNs)."""
+    if _is_float_square(a):
+        inverse: Array = _umath_linalg.inv(a, signature="d->d")
+        first = inverse[0, 0]
+        if first == first:
+            return inverse
+    return np.linalg.inv(a)
+
+
 #: An expression compiled for the numbers: called with the values' state.
 Compiled = Callable[["Evaluator"], Array]
 
@@ -170,10 +201,15 @@ class Compiler:
     a product's factors into numbers, scalars and matrices) is done here instead
     of at every evaluation.  A visitor: ``_compile_<Class>`` per node class.
     Each expression asked for (and each definition) is compiled once per
-    compiler; the nodes below it are compiled with it."""
+    compiler; the nodes below it are compiled with it.
 
-    def __init__(self, definitions: Mapping[str, Expr] | None = None) -> None:
+    ``quiet``: every evaluation runs with NumPy's floating-point errors ignored
+    (as the check's do); an inverse then calls LAPACK's kernel directly (the
+    same results and errors; elsewhere a singular matrix would also warn)."""
+
+    def __init__(self, definitions: Mapping[str, Expr] | None = None, quiet: bool = False) -> None:
         self.definitions = dict(definitions or {})
+        self.quiet = quiet
         self.compiled: dict[Expr, Compiled] = {}
         self.shared: dict[Expr, Compiled] = {}
 
@@ -348,7 +384,8 @@ class Compiler:
 
     def _compile_Inverse(self, expr: Inverse) -> Compiled:
         arg = self._compile(expr.arg)
-        return lambda ev: np.linalg.inv(arg(ev))
+        invert = _quiet_inverse if self.quiet else np.linalg.inv
+        return lambda ev: invert(arg(ev))
 
     def _compile_Power(self, expr: Power) -> Compiled:
         base = self._compile(expr.base)
@@ -364,7 +401,7 @@ class Compiler:
 
     def _compile_Det(self, expr: Det) -> Compiled:
         arg = self._compile(expr.arg)
-        return lambda ev: np.linalg.det(arg(ev)).reshape(1, 1)
+        return lambda ev: _determinant(arg(ev))
 
     def _compile_Trace(self, expr: Trace) -> Compiled:
         arg = self._compile(expr.arg)

@@ -109,3 +109,26 @@ def test_clear_memos_forgets_justifications() -> None:
     assert latex.justification_latex.cache_info().currsize > 0
     clear_memos()
     assert latex.justification_latex.cache_info().currsize == 0
+
+
+def test_quiet_kernels_give_numpys_numbers_and_errors() -> None:
+    from mdderiv.expr import Det
+
+    compiler = Compiler(quiet=True)
+    det_a = Det(A, (1, 1))
+    for _ in range(50):
+        vals = values()
+        with np.errstate(all="ignore"):
+            assert np.array_equal(evaluate(inverse(A), vals, DIMS, None, compiler), np.linalg.inv(vals["A"]))
+            assert np.array_equal(evaluate(det_a, vals, DIMS, None, compiler), [[np.linalg.det(vals["A"])]])
+    singular = {**values(), "A": np.ones((m, m))}
+    with np.errstate(all="ignore"):
+        try:
+            evaluate(inverse(A), singular, DIMS, None, compiler)
+        except np.linalg.LinAlgError:
+            pass
+        else:
+            raise AssertionError("a singular matrix was inverted")
+        with_nan = {**values(), "A": np.full((m, m), np.nan)}
+        got = evaluate(inverse(A), with_nan, DIMS, None, compiler)
+        assert np.array_equal(got, np.linalg.inv(with_nan["A"]), equal_nan=True)
