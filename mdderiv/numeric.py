@@ -200,8 +200,10 @@ class Compiler:
     same few trees at many points, so the per-node dispatch (and the sorting of
     a product's factors into numbers, scalars and matrices) is done here instead
     of at every evaluation.  A visitor: ``_compile_<Class>`` per node class.
-    Each expression asked for (and each definition) is compiled once per
-    compiler; the nodes below it are compiled with it.
+    Each node is compiled once per compiler, however many of the trees asked
+    for hold it (the calculus hands the objective's subtrees on to its
+    results): the memo is keyed by identity, which costs no hashing of trees,
+    and holds each node, so no identity is reused while it lives.
 
     ``quiet``: every evaluation runs with NumPy's floating-point errors ignored
     (as the check's do); an inverse then calls LAPACK's kernel directly (the
@@ -210,21 +212,24 @@ class Compiler:
     def __init__(self, definitions: Mapping[str, Expr] | None = None, quiet: bool = False) -> None:
         self.definitions = dict(definitions or {})
         self.quiet = quiet
-        self.compiled: dict[Expr, Compiled] = {}
+        #: id(node) -> (node, its compiled form)
+        self.compiled: dict[int, tuple[Expr, Compiled]] = {}
         self.shared: dict[Expr, Compiled] = {}
 
     def __call__(self, expr: Expr) -> Compiled:
-        known = self.compiled.get(expr)
-        if known is None:
-            known = self.compiled[expr] = self._compile(expr)
-        return known
+        return self._compile(expr)
 
     def _compile(self, expr: Expr) -> Compiled:
+        known = self.compiled.get(id(expr))
+        if known is not None:
+            return known[1]
         kind = type(expr)
         method = _COMPILING.get(kind)
         if method is None:  # first use of this node class
             method = _COMPILING[kind] = Compiler._shared if kind in _COSTLY else _compiling(kind)
-        return method(self, expr)
+        compiled = method(self, expr)
+        self.compiled[id(expr)] = (expr, compiled)
+        return compiled
 
     def _dispatch(self, expr: Expr) -> Compiled:
         return _compiling(type(expr))(self, expr)
