@@ -72,11 +72,6 @@ def _generator(seed: int) -> np.random.Generator:
     return rng
 
 
-def _moved(point: Evaluator, name: str, value: np.ndarray) -> Evaluator:
-    """An evaluator at ``point``'s values but ``value`` for ``name``."""
-    return Evaluator({**point.values, name: value}, point.dims, point.problem, point.compiler, ready=True)
-
-
 def _relative_error(got: list[float], want: list[float]) -> float:
     """max |got - want| over max(1, max |want|), both finite, as long."""
     difference = max(abs(g - w) for g, w in zip(got, want, strict=True))
@@ -84,7 +79,10 @@ def _relative_error(got: list[float], want: list[float]) -> float:
 
 
 def _size(dim: Dim | None, sizes: dict[str, int]) -> int:
-    return 1 if dim is None else dim_value(dim, sizes)
+    if dim is None:
+        return 1
+    known = sizes.get(dim) if isinstance(dim, str) else dim  # a name: no parsing
+    return known if known is not None else dim_value(dim, sizes)
 
 
 def draw(info: SymbolInfo, sizes: dict[str, int], rng: np.random.Generator, careful: bool) -> np.ndarray:
@@ -119,15 +117,22 @@ def _directional(
     """Central difference of ``vec(fn)`` along ``direction`` in the variable."""
     base = point.inputs[name]
     step = STEP * direction
-    f_plus = _vec(fn(_moved(point, name, base + step)))
-    f_minus = _vec(fn(_moved(point, name, base - step)))
-    return [(plus - minus) / (2 * STEP) for plus, minus in zip(f_plus, f_minus, strict=True)]
+    f_plus = _vec(fn(point.moved(name, base + step)))
+    f_minus = _vec(fn(point.moved(name, base - step)))
+    if len(f_plus) == 1:  # a scalar objective (the usual case)
+        return [(f_plus[0] - f_minus[0]) / _TWO_STEPS]
+    return [(plus - minus) / _TWO_STEPS for plus, minus in zip(f_plus, f_minus, strict=True)]
+
+
+_TWO_STEPS = 2 * STEP
 
 
 def _vec(value: np.ndarray) -> list[float]:
     """``vec(value)`` as Python floats: the comparison's few numbers cost less
-    so than as arrays (and the arithmetic on them is the same IEEE arithmetic)."""
-    floats: list[float] = np.asarray(value, dtype=float).reshape(-1, order="F").tolist()
+    so than as arrays (and the arithmetic on them is the same IEEE arithmetic).
+    The transpose's rows are the columns: ``.T.ravel()`` is the column-major
+    ravel, without parsing an ``order``."""
+    floats: list[float] = np.asarray(value, dtype=float).T.ravel().tolist()
     return floats
 
 
@@ -136,15 +141,14 @@ def _directions(result: Result, point: Evaluator, rng: np.random.Generator) -> l
     gradient on symmetric matrices); a wrong result agrees with the finite
     differences along a random direction with probability zero."""
     shape = point.inputs[result.wrt.name].shape
-    out = []
-    for _ in range(DIRECTIONS):
-        v = rng.standard_normal(shape)
-        if result.kind == "symmetric gradient" or (result.kind == "hessian" and result.wrt.symmetric):
-            # a symmetric variable only moves in symmetric directions; there the
-            # simplifications that used X^T = X hold
-            v = (v + v.T) / 2
-        out.append(v)
-    return out
+    # one draw for all of them: the generator fills in order, so these are
+    # the numbers one draw per direction gives
+    drawn = rng.standard_normal((DIRECTIONS, *shape))
+    if result.kind == "symmetric gradient" or (result.kind == "hessian" and result.wrt.symmetric):
+        # a symmetric variable only moves in symmetric directions; there the
+        # simplifications that used X^T = X hold
+        return [(v + v.T) / 2 for v in drawn]
+    return list(drawn)
 
 
 def _claimed_and_measured(
@@ -167,7 +171,8 @@ def _claimed_and_measured(
             claimed.extend(_vec(gradient - gradient.T))
             measured.extend([0.0] * gradient.size)
         for v in _directions(result, point, rng):
-            claimed.append(float((gradient * v).sum()))
+            # ndarray.sum's own reduction, without its Python wrapper
+            claimed.append(float(_sum(gradient * v, axis=None)))
             measured.extend(_directional(f, point, name, v))
     elif result.kind in ("derivative", "hessian"):
         fn: Callable[[Evaluator], np.ndarray]
@@ -193,6 +198,9 @@ def _claimed_and_measured(
     return claimed, measured
 
 
+_sum = np.add.reduce
+
+
 class _ShapeMismatch(Exception):
     def __init__(self, got: tuple[object, ...], want: tuple[object, ...]) -> None:
         super().__init__(f"shape {got}, expected {want}")
@@ -210,7 +218,7 @@ def _compare(
         # the gradient at the claimed point vanishes, on the gradient's own scale
         gradient = next(r for r in d.results if r.kind == "gradient" and r.wrt == result.wrt)
         solution = point(result.expr)
-        at_solution = _moved(point, result.wrt.name, solution)(gradient.expr)
+        at_solution = point.moved(result.wrt.name, solution)(gradient.expr)
         scale = max(1.0, float(np.max(np.abs(point(gradient.expr)))))
         scaled = _vec(at_solution)
         return [value / scale for value in scaled], [0.0] * len(scaled)

@@ -573,6 +573,16 @@ class Evaluator:
     def __call__(self, expr: Expr) -> Array:
         return self.compiler(expr)(self)
 
+    def moved(self, name: str, value: Array) -> "Evaluator":
+        """A ready evaluator at this one's values but ``value`` (in its form
+        already) for ``name``, with nothing remembered yet: the check's moved
+        points (set up without ``__init__``'s defaults and conversions)."""
+        other = Evaluator.__new__(Evaluator)
+        other.values = other.inputs = {**self.values, name: value}
+        other.dims, other.problem, other.compiler = self.dims, self.problem, self.compiler
+        other.env, other.memo, other.shared = {}, {}, {}
+        return other
+
     # ------------------------------------------------------------------ lookups
 
     def dim(self, dim: Dim) -> int:
