@@ -197,7 +197,16 @@ def _predicate(annotate: Annotate) -> Callable[[Expr], bool]:
     return lambda node: node in chosen
 
 
-_METHOD_NAMES: dict[type, str] = {}
+#: each printer class's ``_print_<Class>`` functions by node class (filled on
+#: first use): ``_print`` calls them without building a bound method each time
+_METHODS: dict[type, dict[type, Callable[..., str]]] = {}
+
+
+def _methods_of(printer: type) -> dict[type, Callable[..., str]]:
+    table = _METHODS.get(printer)
+    if table is None:
+        table = _METHODS[printer] = {}
+    return table
 
 
 class LatexPrinter:
@@ -255,6 +264,7 @@ class LatexPrinter:
         # with ``plain``: the ids of the printed tree's nodes that hold a marked
         # differential (the tree is alive while it prints, so ids are its nodes)
         self.holding: set[int] = set()
+        self.methods = _methods_of(type(self))
 
     # ------------------------------------------------------------------ dispatch
 
@@ -264,26 +274,28 @@ class LatexPrinter:
         return self._print(expr)
 
     def _print(self, expr: Expr) -> str:
-        if self.plain is not None and id(expr) not in self.holding:
-            return self.plain._print(expr)
         memo = self.memo
         if memo is not None:
             known = memo.get(id(expr))
             if known is not None:
                 return known[1]
-        kind = type(expr)
-        name = _METHOD_NAMES.get(kind)
-        if name is None:
-            name = _METHOD_NAMES[kind] = "_print_" + kind.__name__
-        method = getattr(self, name, None)
-        if method is None:
-            raise TypeError(f"no LaTeX for {kind.__name__}")
-        out: str = method(expr)
+        # (only an annotating printer, which has no memo, has a plain one)
+        elif self.plain is not None and id(expr) not in self.holding:
+            return self.plain._print(expr)
+        method = self.methods.get(type(expr)) or self._method(type(expr))
+        out: str = method(self, expr)
         if self.annotating:
             out = self._annotate(expr, out)
         if memo is not None:
             memo[id(expr)] = (expr, out)
         return out
+
+    def _method(self, kind: type) -> Callable[..., str]:
+        method: Callable[..., str] | None = getattr(type(self), "_print_" + kind.__name__, None)
+        if method is None:
+            raise TypeError(f"no LaTeX for {kind.__name__}")
+        self.methods[kind] = method
+        return method
 
     def _annotate(self, expr: Expr, out: str) -> str:
         if expr.shape != SCALAR and self.annotated(expr):
@@ -402,8 +414,8 @@ class LatexPrinter:
 
     def _dispatch(self, expr: Expr) -> str:
         """Print without this node's own annotation (the caller places it)."""
-        method = getattr(self, "_print_" + type(expr).__name__)
-        out: str = method(expr)
+        method = self.methods.get(type(expr)) or self._method(type(expr))
+        out: str = method(self, expr)
         return out
 
     def _slashed(self, expr: Expr) -> bool:
@@ -512,13 +524,14 @@ class LatexPrinter:
         rest: list[Expr] = []
         denominators: list[Power] = []
         for f in expr.factors:
-            if isinstance(f, Number):
+            kind = type(f)
+            if kind is Number:
                 coefficient = f.value if coefficient is _ONE else coefficient * f.value
             elif (
-                isinstance(f, Power) and f.exponent < 0 and f.base.is_scalar
+                kind is Power and f.exponent < 0 and f.base.is_scalar  # type: ignore[attr-defined]
                 and not self._is_annotated(f)
             ):
-                denominators.append(f)
+                denominators.append(f)  # type: ignore[arg-type]
             else:
                 rest.append(f)
         sign = ""
@@ -526,6 +539,8 @@ class LatexPrinter:
         if coefficient is _ONE and not denominators:  # the usual case: no numbers
             if not rest:
                 pieces.append("1")
+            elif type(self) is LatexPrinter:
+                return self._plain_product(rest)
         else:
             sign = self.MINUS if coefficient < 0 else ""
             magnitude = abs(coefficient)
@@ -560,6 +575,24 @@ class LatexPrinter:
                     out += " "
             out += piece
         return sign + out
+
+    def _plain_product(self, factors: list[Expr]) -> str:
+        """A product without numbers (LaTeX): what the general path writes, in
+        one pass over the factors."""
+        out = ""
+        last = len(factors) - 1
+        for position, factor in enumerate(factors):
+            text = self._print(factor)
+            kind = type(factor)
+            if kind in _WRAPPED_FACTORS or (kind is IndexedSum and position < last):
+                text = self._wrap(text)
+            if out:
+                if text[:1].isdigit():
+                    out += self.TIMES
+                elif not text.startswith(("(", r"\left(")):
+                    out += " "
+            out += text
+        return out
 
     def _denominator(self, power: Power, among_others: bool) -> str:
         """The base of a scalar's inverse as it stands under the fraction bar."""
@@ -646,6 +679,8 @@ class LatexPrinter:
 
 
 _ONE = Fraction(1)
+#: a product's factors that LaTeX parenthesises (``LatexPrinter._wrapped_factors``)
+_WRAPPED_FACTORS = frozenset({Add, MatMul, *LatexPrinter.OPS})
 
 
 def _holders(root: Expr, marked: frozenset[Expr]) -> set[int]:
