@@ -308,7 +308,7 @@ class LatexPrinter:
         return f"\\underbrace{{{out}}}_{{{rows} \\times {cols}}}"
 
     def _is_annotated(self, expr: Expr) -> bool:
-        return expr.shape != SCALAR and self.annotated(expr)
+        return self.annotating and expr.shape != SCALAR and self.annotated(expr)
 
     # ------------------------------------------------------------------ helpers
 
@@ -385,7 +385,7 @@ class LatexPrinter:
             return expr.value < 0
         if isinstance(expr, MatMul):
             coefficient = _coefficient(expr)
-            return coefficient is not _ONE and coefficient < 0
+            return coefficient is not _ONE and coefficient.numerator < 0
         return False
 
     def _negated(self, expr: Expr) -> Expr:
@@ -395,7 +395,7 @@ class LatexPrinter:
         assert isinstance(expr, MatMul)
         coefficient = _coefficient(expr)
         rest = tuple(f for f in expr.factors if not isinstance(f, Number))
-        if coefficient == -1:
+        if coefficient.numerator == -1 and coefficient.denominator == 1:
             factors = rest
         else:
             factors = (Number(-coefficient),) + rest
@@ -507,11 +507,16 @@ class LatexPrinter:
         parts: list[str] = []
         last = len(expr.terms) - 1
         for position, term in enumerate(expr.terms):
-            negative, text = self._signed(term)
-            if isinstance(term, Add) or (isinstance(term, IndexedSum) and position < last):
-                text = self._wrap(text)
+            kind = type(term)
+            # only a number or a product can be negative (see _negative)
+            if kind is MatMul or kind is Number:
+                negative, text = self._signed(term)
+            else:
+                negative, text = False, self._print(term)
+                if kind is Add or (kind is IndexedSum and position < last):
+                    text = self._wrap(text)
             if position == 0:
-                parts.append((self.MINUS if negative else "") + text)
+                parts.append(self.MINUS + text if negative else text)
             else:
                 parts.append((self.MINUS_SEP if negative else self.PLUS_SEP) + text)
         return "".join(parts)
@@ -542,17 +547,20 @@ class LatexPrinter:
             elif type(self) is LatexPrinter:
                 return self._plain_product(rest)
         else:
-            sign = self.MINUS if coefficient < 0 else ""
-            magnitude = abs(coefficient)
-            if denominators or magnitude.denominator != 1:
+            # the coefficient's whole numbers (a Fraction's denominator is
+            # positive): no Fraction arithmetic
+            numerator, denominator = coefficient.numerator, coefficient.denominator
+            sign = self.MINUS if numerator < 0 else ""
+            numerator = abs(numerator)
+            if denominators or denominator != 1:
                 below = " ".join(
-                    p for p in [str(magnitude.denominator) if magnitude.denominator != 1 else ""]
-                    + [self._denominator(d, len(denominators) > 1 or magnitude.denominator != 1)
+                    p for p in [str(denominator) if denominator != 1 else ""]
+                    + [self._denominator(d, len(denominators) > 1 or denominator != 1)
                        for d in denominators] if p
                 )
-                pieces.append(self._coefficient_frac(str(magnitude.numerator), below, bool(rest)))
-            elif magnitude != 1 or not rest:
-                pieces.append(str(magnitude.numerator))
+                pieces.append(self._coefficient_frac(str(numerator), below, bool(rest)))
+            elif numerator != 1 or not rest:
+                pieces.append(str(numerator))
         last = len(rest) - 1
         wrapped = self._wrapped_factors
         for position, factor in enumerate(rest):
