@@ -87,25 +87,29 @@ def _size(dim: Dim | None, sizes: dict[str, int]) -> int:
 
 def draw(info: SymbolInfo, sizes: dict[str, int], rng: np.random.Generator, careful: bool) -> np.ndarray:
     rows, cols = _size(info.shape[0], sizes), _size(info.shape[1], sizes)
-    count = _size(info.count, sizes) if info.index is not None else None
+    if info.index is not None:
+        count = _size(info.count, sizes)
+        return np.stack([_draw_one(info.props, rows, cols, rng, careful) for _ in range(count)])
+    return _draw_one(info.props, rows, cols, rng, careful)
 
-    def one() -> np.ndarray:
-        a = rng.standard_normal((rows, cols))
-        if ONE_HOT in info.props:
-            v = np.zeros((rows, cols))
-            v[rng.integers(rows), 0] = 1.0
-            return v
-        if SPD in info.props or (careful and rows == cols and rows > 1):
-            return a @ a.T + rows * np.eye(rows)
-        if SYMMETRIC in info.props:
-            return (a + a.T) / 2
-        if POSITIVE in info.props or careful:
-            return rng.uniform(0.5, 1.5, (rows, cols))
+
+def _draw_one(
+    props: frozenset[str], rows: int, cols: int, rng: np.random.Generator, careful: bool
+) -> np.ndarray:
+    a = rng.standard_normal((rows, cols))
+    if not props and not careful:  # the usual symbol: nothing more to draw
         return a
-
-    if count is not None:
-        return np.stack([one() for _ in range(count)])
-    return one()
+    if ONE_HOT in props:
+        v = np.zeros((rows, cols))
+        v[rng.integers(rows), 0] = 1.0
+        return v
+    if SPD in props or (careful and rows == cols and rows > 1):
+        return a @ a.T + rows * np.eye(rows)
+    if SYMMETRIC in props:
+        return (a + a.T) / 2
+    if POSITIVE in props or careful:
+        return rng.uniform(0.5, 1.5, (rows, cols))
+    return a
 
 
 def _directional(

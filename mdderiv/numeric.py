@@ -494,8 +494,11 @@ def _split_numbers(product: MatMul) -> tuple[float, list[Expr]]:
     scale = 1.0
     others: list[Expr] = []
     for factor in product.factors:
-        if isinstance(factor, Number):
-            scale *= float(factor.value)
+        if type(factor) is Number:
+            value = factor.value
+            # float(value), without Rational.__float__'s Python-level detour
+            # (the same true division of the whole numbers)
+            scale *= value.numerator / value.denominator if type(value) is Fraction else float(value)
         else:
             others.append(factor)
     return scale, others
