@@ -136,8 +136,13 @@ def _vec(value: np.ndarray) -> list[float]:
     so than as arrays (and the arithmetic on them is the same IEEE arithmetic).
     The transpose's rows are the columns: ``.T.ravel()`` is the column-major
     ravel, without parsing an ``order``."""
+    if type(value) is np.ndarray and value.dtype == _FLOAT and value.size == 1:
+        return [value.item()]  # a scalar: (the same Python float tolist gives)
     floats: list[float] = np.asarray(value, dtype=float).T.ravel().tolist()
     return floats
+
+
+_FLOAT = np.dtype(float)
 
 
 def _directions(result: Result, point: Evaluator, rng: np.random.Generator) -> list[np.ndarray]:
