@@ -525,10 +525,17 @@ class LatexPrinter:
         # one pass: the numbers make the coefficient; 1/n, 1/(1^T exp(a)), 1/√s,
         # 1/s^2 are written as a fraction leading the product, the way the
         # seeds write a scalar's inverse: \frac{1}{n} X
+        factors = expr.factors
+        if factors and type(self) is LatexPrinter:
+            for f in factors:
+                if type(f) is Number or type(f) is Power:
+                    break
+            else:  # the usual product: no numbers, no powers
+                return self._plain_product(factors)
         coefficient = _ONE
         rest: list[Expr] = []
         denominators: list[Power] = []
-        for f in expr.factors:
+        for f in factors:
             kind = type(f)
             if kind is Number:
                 coefficient = f.value if coefficient is _ONE else coefficient * f.value
@@ -544,7 +551,7 @@ class LatexPrinter:
         if coefficient is _ONE and not denominators:  # the usual case: no numbers
             if not rest:
                 pieces.append("1")
-            elif type(self) is LatexPrinter:
+            elif type(self) is LatexPrinter:  # (powers that stay factors)
                 return self._plain_product(rest)
         else:
             # the coefficient's whole numbers (a Fraction's denominator is
@@ -584,7 +591,7 @@ class LatexPrinter:
             out += piece
         return sign + out
 
-    def _plain_product(self, factors: list[Expr]) -> str:
+    def _plain_product(self, factors: "tuple[Expr, ...] | list[Expr]") -> str:
         """A product without numbers (LaTeX): what the general path writes, in
         one pass over the factors."""
         out = ""
