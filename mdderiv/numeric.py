@@ -581,7 +581,9 @@ class Evaluator:
         already) for ``name``, with nothing remembered yet: the check's moved
         points (set up without ``__init__``'s defaults and conversions)."""
         other = Evaluator.__new__(Evaluator)
-        other.values = other.inputs = {**self.values, name: value}
+        values: dict[str, object] = {**self.values, name: value}
+        other.values = values
+        other.inputs = values  # type: ignore[assignment]
         other.dims, other.problem, other.compiler = self.dims, self.problem, self.compiler
         other.env, other.memo, other.shared = {}, {}, {}
         return other

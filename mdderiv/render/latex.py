@@ -536,14 +536,13 @@ class LatexPrinter:
         rest: list[Expr] = []
         denominators: list[Power] = []
         for f in factors:
-            kind = type(f)
-            if kind is Number:
+            if isinstance(f, Number):
                 coefficient = f.value if coefficient is _ONE else coefficient * f.value
             elif (
-                kind is Power and f.exponent < 0 and f.base.is_scalar  # type: ignore[attr-defined]
+                isinstance(f, Power) and f.exponent < 0 and f.base.is_scalar
                 and not self._is_annotated(f)
             ):
-                denominators.append(f)  # type: ignore[arg-type]
+                denominators.append(f)
             else:
                 rest.append(f)
         sign = ""
