@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
-from numpy.linalg import _umath_linalg
 
 from .expr import (
     SCALAR,
@@ -134,8 +133,29 @@ def commutation_matrix(rows: int, cols: int) -> Array:
 _FLOAT = np.dtype(float)
 
 
+def _lapack_kernels() -> object | None:
+    """NumPy's own inverse/determinant kernels (what ``np.linalg.inv``/``det``
+    call), if this NumPy has them as they were when this was written; None
+    otherwise, and the public functions are used.  A private module: a NumPy
+    that moves or changes it must cost speed, never a wrong number."""
+    try:
+        from numpy.linalg import _umath_linalg as kernels
+
+        probe = np.array([[2.0, 1.0], [1.0, 1.0]])
+        inverse = kernels.inv(probe, signature="d->d")
+        determinant = kernels.det(probe, signature="d->d")
+        if np.array_equal(inverse, np.linalg.inv(probe)) and determinant == np.linalg.det(probe):
+            return kernels
+    except Exception:  # noqa: BLE001 - any change in NumPy: use its public functions
+        pass
+    return None
+
+
+_KERNELS: Any = _lapack_kernels()
+
+
 def _is_float_square(a: Array) -> bool:
-    return a.dtype == _FLOAT and a.ndim == 2 and a.shape[0] == a.shape[1] > 0
+    return _KERNELS is not None and a.dtype == _FLOAT and a.ndim == 2 and a.shape[0] == a.shape[1] > 0
 
 
 def _determinant(a: Array) -> Array:
@@ -143,7 +163,7 @@ def _determinant(a: Array) -> Array:
     float square matrix (the wrapper's checks cost twice the kernel on the
     check's tiny matrices; the kernel is the same, so is every bit)."""
     if _is_float_square(a):
-        return np.array(_umath_linalg.det(a, signature="d->d"), ndmin=2)
+        return np.array(_KERNELS.det(a, signature="d->d"), ndmin=2)
     return np.linalg.det(a).reshape(1, 1)
 
 
@@ -154,7 +174,7 @@ def _quiet_inverse(a: Array) -> Array:
     (silently, errors being ignored): then ``np.linalg.inv`` runs, to raise its
     LinAlgError (or to give the same NaNs, for an input with NaNs)."""
     if _is_float_square(a):
-        inverse: Array = _umath_linalg.inv(a, signature="d->d")
+        inverse: Array = _KERNELS.inv(a, signature="d->d")
         first = inverse[0, 0]
         if first == first:
             return inverse

@@ -5,7 +5,9 @@ depends on the last bits)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+import mdderiv
 from mdderiv.check import check_derivation
 from mdderiv.expr import (
     Add,
@@ -134,3 +136,21 @@ def test_quiet_kernels_give_numpys_numbers_and_errors() -> None:
         with_nan = {**values(), "A": np.full((m, m), np.nan)}
         got = evaluate(inverse(A), with_nan, DIMS, None, compiler)
         assert np.array_equal(got, np.linalg.inv(with_nan["A"]), equal_nan=True)
+
+
+def test_without_numpys_private_kernels_the_public_functions_give_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A NumPy that moved or changed its private kernels costs speed only."""
+    from mdderiv import numeric
+    from mdderiv.expr import Det
+
+    det_a = Det(A, (1, 1))
+    vals = values()
+    with np.errstate(all="ignore"):
+        fast = (evaluate(inverse(A), vals, DIMS, None, Compiler(quiet=True)),
+                evaluate(det_a, vals, DIMS, None, Compiler(quiet=True)))
+        monkeypatch.setattr(numeric, "_KERNELS", None)
+        slow = (evaluate(inverse(A), vals, DIMS, None, Compiler(quiet=True)),
+                evaluate(det_a, vals, DIMS, None, Compiler(quiet=True)))
+    assert all(np.array_equal(a, b) for a, b in zip(fast, slow))
+    body = "given: X \\in \\mathbb{S}_{++}^{n}, A \\in \\mathbb{S}^{n}\nf = \\log\\det X + \\operatorname{tr}(X^{-1} A)\nwrt: X"
+    assert mdderiv.derive(body).check.passed
