@@ -950,18 +950,21 @@ def simplify(
     return expr
 
 
-#: node → (its simplified form after one bottom-up pass, the rules that used).
-#: Nodes are immutable and the pass depends on nothing else, so the result can
-#: be shared across steps, derivations and a whole site build.
+#: Each node keeps (its simplified form after one bottom-up pass, the rules that
+#: used) in its state, under "_pass": nodes are immutable and the pass depends
+#: on nothing else.  Kept on the node, not in a table keyed by equality, so a
+#: lookup needs no hash of a new tree (most nodes the pass meets are new, and
+#: one derivation's nodes are not met by the next one).  The table remains for
+#: ``clear_memos`` only.
 _PASS_MEMO: dict[Expr, tuple[Expr, tuple[str, ...]]] = {}
-_PASS_MEMO_LIMIT = 200_000
 
 
 def _simplify_pass(node: Expr, used: Used | None) -> Expr:
     kids = node.children()
     if not kids or type(node) is Differential:
         return node  # a leaf: no rule rewrites one (so it needs no memo either)
-    hit = _PASS_MEMO.get(node)
+    state = node.__dict__
+    hit = state.get("_pass")
     if hit is not None:
         result, rules = hit
         for rule_id in rules:
@@ -979,9 +982,7 @@ def _simplify_pass(node: Expr, used: Used | None) -> Expr:
         # most rules leave a node as it was but build it anew: keep the old
         # node, so that the parent need not be rebuilt and compares by identity
         result = rebuilt
-    if len(_PASS_MEMO) > _PASS_MEMO_LIMIT:
-        _PASS_MEMO.clear()
-    _PASS_MEMO[node] = (result, tuple(noted))
+    state["_pass"] = (result, tuple(noted))  # frozen for users, not for this cache
     for rule_id in noted:
         _note(used, rule_id)
     return result
