@@ -132,6 +132,21 @@ def push_transpose(expr: Expr, used: Used | None = None, transposed: Expr | None
             _note(used, "symmetric")
             return expr
         return _on_leaf(expr, (cols, rows), transposed)
+    # a compound node: its pushed form and the rules noted are kept on it (the
+    # same subtree is pushed again in later steps, by is_symmetric, in candidates)
+    state = expr.__dict__
+    cached = state.get("_pushed")
+    if cached is None:
+        noted: Used = []
+        cached = state["_pushed"] = (_push_compound(expr, kind, noted), tuple(noted))  # frozen for users, not for this cache
+    result, rules = cached
+    for rule_id in rules:
+        _note(used, rule_id)
+    return result
+
+
+def _push_compound(expr: Expr, kind: type, used: Used) -> Expr:
+    """``push_transpose`` of a node that is no leaf, no scalar, no transpose."""
     if kind is MatMul:
         _note(used, "transpose_product")
         return mul(*[push_transpose(f, used) for f in reversed(expr.factors)])  # type: ignore[attr-defined]
