@@ -502,10 +502,13 @@ _ONE = Fraction(1)
 
 def merge_like_terms(terms: Iterable[Expr]) -> list[Expr]:
     """``2A + 3A = 5A``; terms keep their first position."""
-    totals: dict[Expr, Fraction] = {}  # in first-seen order
-    # key → its term, while no other term shares the key and the term is
-    # written as the merge would write it (then the term itself is returned)
-    alone: dict[Expr, Expr] = {}
+    terms = tuple(terms)
+    # each key's [key, total, its term]: the term while no other term shares
+    # the key and the term is written as the merge would write it (then the
+    # term itself is returned), else None.  A few keys are compared one by one
+    # (a sum's new terms need not be hashed for that); many go through a dict.
+    entries: list[list[Any]] = []
+    index: dict[Expr, list[Any]] | None = {} if len(terms) > _LINEAR_MERGE else None
     for term in terms:
         coefficient, scalars, matrices = split_term(term)
         kind = type(term)
@@ -515,24 +518,37 @@ def merge_like_terms(terms: Iterable[Expr]) -> list[Expr]:
             key = term  # mul would give it back
         else:
             key = mul(*scalars, *matrices) if (scalars or matrices) else num(1)
-        total = totals.get(key)
-        if total is None:
-            totals[key] = coefficient
-            if kind is not MatMul or (is_tidy(term) and _scalars_lead(term, len(scalars))):  # type: ignore[arg-type]
-                alone[key] = term
+        entry = index.get(key) if index is not None else _entry_of(entries, key)
+        if entry is None:
+            alone = kind is not MatMul or (is_tidy(term) and _scalars_lead(term, len(scalars)))  # type: ignore[arg-type]
+            entry = [key, coefficient, term if alone else None]
+            entries.append(entry)
+            if index is not None:
+                index[key] = entry
         else:
-            totals[key] = total + coefficient
-            alone.pop(key, None)
+            entry[1] += coefficient
+            entry[2] = None
     merged: list[Expr] = []
-    for key, total in totals.items():
+    for key, total, kept in entries:
         if total == 0:
             continue
-        kept = alone.get(key)
         if kept is None:
             # 1·k is k itself (k came from mul, so mul would rebuild it equal)
             kept = key if total == 1 else mul(num(total), key)
         merged.append(kept)
     return merged
+
+
+#: up to this many terms, merge_like_terms compares keys instead of hashing them
+_LINEAR_MERGE = 8
+
+
+def _entry_of(entries: list[list[Any]], key: Expr) -> list[Any] | None:
+    for entry in entries:
+        known = entry[0]
+        if known is key or known == key:
+            return entry
+    return None
 
 
 def _scalars_lead(term: MatMul, count: int) -> bool:
