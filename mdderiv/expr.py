@@ -420,6 +420,28 @@ def mul(*factors: Expr) -> Expr:
     """The product of the factors, flattened, numbers folded into one leading
     coefficient, ``0`` absorbing and ``1`` dropped."""
     # (the hottest constructor: written for speed, with exact type checks)
+    # the usual call: no factor is a number, a product, a zero or an identity
+    # (nothing to fold, flatten or drop), but for a leading number other than
+    # 0 and 1 (kept as it is): only the shape to work out
+    first: Shape | None = None  # the first and last matrix factor give the shape
+    last: Shape = SCALAR
+    rest = factors
+    if factors and type(factors[0]) is Number and factors[0].value not in (0, 1):  # type: ignore[attr-defined]
+        rest = factors[1:]
+    for factor in rest:
+        if type(factor) in _MUL_SPECIAL:
+            break
+        f_shape = factor.shape
+        if f_shape != SCALAR:
+            if first is None:
+                first = f_shape
+            last = f_shape
+    else:
+        if len(factors) > 1:
+            product = MatMul(factors, (first[0], last[1]) if first is not None else SCALAR)
+            product.__dict__["_tidy"] = True  # frozen for users, not for this mark
+            return product
+        return factors[0] if factors else _number(1)
     flat: list[Expr] = []
     coefficient: Fraction | int = 1  # an int until a number shows up: cheaper
     matrices: bool | None = None  # whether any factor is a matrix (asked rarely)
@@ -450,8 +472,8 @@ def mul(*factors: Expr) -> Expr:
                     flat.append(part)
             continue
         flat.append(factor)
-    first: Shape | None = None  # the first and last matrix factor give the shape
-    last: Shape = SCALAR
+    first = None
+    last = SCALAR
     zero = coefficient == 0
     identities = 0
     for f in flat:
@@ -486,6 +508,10 @@ def mul(*factors: Expr) -> Expr:
     product = MatMul(tuple(flat), shape)
     product.__dict__["_tidy"] = True  # frozen for users, not for this mark
     return product
+
+
+#: the factors ``mul`` folds, flattens or drops
+_MUL_SPECIAL = frozenset((Number, MatMul, Zeros, Identity))
 
 
 def is_tidy(expr: Expr) -> bool:

@@ -54,8 +54,9 @@ def expand(expr: Expr) -> list[Expr]:
         results: list[list[Expr]] = [[]]
         distributed = False
         for factor in expr.factors:
-            options = expand(factor)  # [factor] itself when it holds no differential
-            if len(options) == 1 and options[0] is factor:
+            # [factor] itself when it holds no differential (asked here: no call)
+            options = expand(factor) if has_differential(factor) else None
+            if options is None or (len(options) == 1 and options[0] is factor):
                 for prefix in results:
                     prefix.append(factor)
                 continue
