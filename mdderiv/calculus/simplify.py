@@ -154,6 +154,14 @@ def _push_compound(expr: Expr, kind: type, used: Used) -> Expr:
         if not isinstance(expr, (Identity, Ones, Diag)):
             _note(used, "symmetric")
         return expr
+    if kind in _FORESEEN:
+        foreseen = _foresee_push(expr)
+        if foreseen is not None and foreseen[0] >= _transpose_count(expr) + 1:
+            # the pushed form would hold no fewer transposes than expr^T: keep
+            # expr^T, noting the rules the pushed form would have noted
+            for rule_id in foreseen[1]:
+                _note(used, rule_id)
+            return transpose(expr)
     candidate: Expr | None = None
     if isinstance(expr, Kron):
         # (A ⊗ B)^T = A^T ⊗ B^T
@@ -178,6 +186,68 @@ def _push_compound(expr: Expr, kind: type, used: Used) -> Expr:
     if candidate is not None and _transpose_count(candidate) < _transpose_count(plain):
         return candidate
     return plain
+
+
+#: the compound kinds whose push can be foreseen (the pushed form built of its
+#: children's pushed forms: ``_push_compound`` compares it with ``expr^T``)
+_FORESEEN = frozenset((Add, Hadamard, Elementwise, Inverse))
+
+
+def _foresee_push(expr: Expr) -> tuple[int, list[str]] | None:
+    """The transposes ``push_transpose(expr)`` would hold and the rules it would
+    note, in order, without building it (the pushed form of a sum, say, is
+    often built only to be dropped for ``(a - b)^T``).  None where a smart
+    constructor could drop a part of it (a zero), or for a kind not followed."""
+    kind = type(expr)
+    if kind is Transpose:
+        arg = expr.arg  # type: ignore[attr-defined]
+        if type(arg) is Zeros or type(arg) is Ones or type(arg) is Identity:
+            return None
+        return _transpose_count(arg), []
+    shape = expr.shape
+    if kind is Differential:
+        return 1, []
+    if shape == SCALAR:
+        return _transpose_count(expr), []
+    if kind is Symbol:
+        return (0, ["symmetric"]) if expr.symmetric else (1, [])  # type: ignore[attr-defined]
+    cached = expr.__dict__.get("_pushed")
+    if cached is not None:
+        return _transpose_count(cached[0]), list(cached[1])
+    if kind is MatMul:
+        rules = ["transpose_product"]
+        count = 0
+        for factor in reversed(expr.factors):  # type: ignore[attr-defined]
+            if type(factor) is Zeros or (type(factor) is Number and factor.value == 0):  # type: ignore[attr-defined]
+                return None  # mul would give a zero
+            found = _foresee_push(factor)
+            if found is None:
+                return None
+            count += found[0]
+            _extend(rules, found[1])
+        return count, rules
+    if kind not in _FORESEEN:
+        return None
+    if is_symmetric(expr):
+        return _transpose_count(expr), ["symmetric"]
+    rules = []
+    count = 0
+    for child in expr.children():
+        if type(child) is Zeros or type(child) is Ones or type(child) is Identity:
+            return None  # hadamard and add drop or absorb these
+        found = _foresee_push(child)
+        if found is None:
+            return None
+        count += found[0]
+        _extend(rules, found[1])
+    plain = _transpose_count(expr) + 1
+    return (count if count < plain else plain), rules
+
+
+def _extend(rules: list[str], more: list[str]) -> None:
+    for rule_id in more:
+        if rule_id not in rules:
+            rules.append(rule_id)
 
 
 def _on_leaf(leaf: Expr, shape: Shape, transposed: Expr | None) -> Expr:
