@@ -374,6 +374,16 @@ def nodes(expr: Expr) -> list[Expr]:
     return found
 
 
+def kinds(expr: Expr) -> frozenset[type]:
+    """The node classes occurring in ``expr`` (cached on the node: asked of
+    the objective by several rewrites, most of which find nothing to do)."""
+    state = expr.__dict__
+    cached = state.get("_kinds")
+    if cached is None:
+        cached = state["_kinds"] = frozenset([type(node) for node in nodes(expr)])  # frozen for users, not for this cache
+    return cached  # type: ignore[no-any-return]
+
+
 def free_symbols(expr: Expr) -> set[Symbol]:
     return {node for node in nodes(expr) if type(node) is Symbol}
 

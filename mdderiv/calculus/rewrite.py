@@ -23,6 +23,7 @@ from ..expr import (
     Softmax,
     add,
     elementwise,
+    kinds,
     map_tree,
     mul,
     neg,
@@ -57,9 +58,9 @@ def unfold_norms(expr: Expr) -> Expr:
 
 
 def _contains(expr: Expr, kind: type) -> bool:
-    """Whether a node of ``kind`` occurs in ``expr`` (a walk is cheaper than a
+    """Whether a node of ``kind`` occurs in ``expr`` (a look is cheaper than a
     rebuild that would change nothing)."""
-    return any(type(node) is kind for node in nodes(expr))
+    return kind in kinds(expr)
 
 
 def rewrite_norms(expr: Expr) -> Rewrite | None:

@@ -47,6 +47,7 @@ from ..expr import (
     add,
     hadamard,
     is_tidy,
+    kinds,
     map_tree,
     mul,
     nodes,
@@ -600,11 +601,11 @@ def merge_like_terms(terms: Iterable[Expr]) -> list[Expr]:
             entry[2] = None
     merged: list[Expr] = []
     for key, total, kept in entries:
-        if total == 0:
+        if total is not _ONE and total == 0:  # (Fraction comparisons are slow)
             continue
         if kept is None:
             # 1·k is k itself (k came from mul, so mul would rebuild it equal)
-            kept = key if total == 1 else mul(num(total), key)
+            kept = key if total is _ONE or total == 1 else mul(num(total), key)
         merged.append(kept)
     return merged
 
@@ -636,7 +637,7 @@ def _rank(term: Expr) -> tuple[bool, bool]:
     """(negative, a lone transposed factor): the order of ``order_terms``."""
     coefficient, _, matrices = split_term(term)
     transposed_symbol = len(matrices) == 1 and type(matrices[0]) is Transpose
-    return (coefficient.numerator < 0, transposed_symbol)  # (the sign, without Fraction.__lt__)
+    return (coefficient is not _ONE and coefficient.numerator < 0, transposed_symbol)  # (without Fraction.__lt__)
 
 
 def order_terms(terms: Sequence[Expr]) -> list[Expr]:
@@ -678,7 +679,7 @@ def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> 
     # a common last or first matrix factor, each term keeping at least one
     # (or each keeping only scalars: σ(1 - y) x - (1 - σ) y x = (…) x)
     lengths = [len(m) for _, _, m in parts]
-    singles = all(n == 1 for n in lengths) and all(s or c != 1 for c, s, _ in parts)
+    singles = all(n == 1 for n in lengths) and all(s or (c is not _ONE and c != 1) for c, s, _ in parts)
     if singles and len({m[0] for _, _, m in parts}) == 1:
         _note(used, "simplify")
         last = parts[0][2][0]
@@ -964,7 +965,9 @@ def fold_definitions(expr: Expr, names: Sequence[tuple[Symbol, Expr]], used: Use
 def written_norms(problem: "Problem") -> frozenset[Expr]:
     """The arguments the author wrote a norm of, ``‖u‖`` or ``‖X‖_F``."""
     # (the objective is the last definition)
-    return frozenset(n.arg for d in problem.definitions for n in nodes(d.expr) if type(n) is Norm)
+    return frozenset(
+        n.arg for d in problem.definitions if Norm in kinds(d.expr) for n in nodes(d.expr) if type(n) is Norm
+    )
 
 
 def fold_norms(expr: Expr, written: frozenset[Expr] = frozenset()) -> Expr:
