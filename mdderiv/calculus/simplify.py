@@ -482,29 +482,33 @@ def _merge_ones(factors: list[Expr]) -> list[Expr]:
     return factors
 
 
-def _has(factors: list[Expr], kind: type) -> bool:
-    for f in factors:
-        if type(f) is kind:
-            return True
-    return False
-
-
 def simplify_product(expr: MatMul, used: Used | None) -> Expr:
     # each rewrite is tried only when a factor it needs is there (cheap to see)
+    # (the factors' classes are looked at once, and again only after a change;
+    # each rule gives back the list it was given when it changes nothing)
     factors = list(expr.factors)
-    if _has(factors, Inverse):
+    present = {type(f) for f in factors}
+    if Inverse in present:
         factors = _cancel_inverses(factors)
-    if _has(factors, Ones):
+        present = {type(f) for f in factors}
+    if Ones in present:
         factors = _merge_ones(factors)
     if len(factors) > 1:
-        factors = _merge_powers(factors)
-    if _has(factors, Ones):
+        merged = _merge_powers(factors)
+        if len(merged) != len(factors):
+            present = {type(f) for f in merged}
+        factors = merged
+    if Ones in present:
+        before = factors
         factors = _drop_one_hot_sums(factors, used)
-    if _has(factors, Power):
+        if factors is not before:
+            present = {type(f) for f in factors}
+    if Power in present:
         factors = _recognise_softmax(factors, used)
         factors = _recognise_sigmoid(factors, used)
+        present = {type(f) for f in factors}
     factors = _scalars_first(factors)
-    if _has(factors, Add):
+    if Add in present:
         factors = _flip_negative_sums(factors)
     if _same(factors, expr.factors) and is_tidy(expr):
         return expr  # no rule applied: mul would build the product anew, equal
