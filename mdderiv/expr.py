@@ -325,6 +325,9 @@ def _number(value: int | Fraction) -> Number:
 _SMALL_NUMBERS.update((k, Number(Fraction(k))) for k in range(-8, 9))
 ONE = num(1)
 MINUS_ONE = num(-1)
+#: the identities of the shared numbers, by whether they are 0 or 1 (mul asks)
+_SHARED_0_OR_1 = frozenset(id(_SMALL_NUMBERS[k]) for k in (0, 1))
+_SHARED_NOT_0_OR_1 = frozenset(id(n) for k, n in _SMALL_NUMBERS.items() if k not in (0, 1))
 
 
 def has_differential(expr: Expr) -> bool:
@@ -436,8 +439,11 @@ def mul(*factors: Expr) -> Expr:
     first: Shape | None = None  # the first and last matrix factor give the shape
     last: Shape = SCALAR
     rest = factors
-    if factors and type(factors[0]) is Number and factors[0].value not in (0, 1):  # type: ignore[attr-defined]
-        rest = factors[1:]
+    if factors and type(factors[0]) is Number:
+        lead = factors[0]
+        # (a shared small number is known by its identity: no Fraction comparison)
+        if id(lead) in _SHARED_NOT_0_OR_1 or (id(lead) not in _SHARED_0_OR_1 and lead.value not in (0, 1)):  # type: ignore[attr-defined]
+            rest = factors[1:]
     for factor in rest:
         if type(factor) in _MUL_SPECIAL:
             break
