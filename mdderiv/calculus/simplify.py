@@ -135,15 +135,37 @@ def push_transpose(expr: Expr, used: Used | None = None, transposed: Expr | None
         return _on_leaf(expr, (cols, rows), transposed)
     # a compound node: its pushed form and the rules noted are kept on it (the
     # same subtree is pushed again in later steps, by is_symmetric, in candidates)
+    # (a form holding expr itself is kept as a mark: a node referring to itself
+    # would live on until the garbage collector finds the cycle)
     state = expr.__dict__
     cached = state.get("_pushed")
     if cached is None:
         noted: Used = []
-        cached = state["_pushed"] = (_push_compound(expr, kind, noted), tuple(noted))  # frozen for users, not for this cache
-    result, rules = cached
-    for rule_id in rules:
+        result = _push_compound(expr, kind, noted)
+        kept: object = result
+        if result is expr:
+            kept = _ITSELF
+        elif type(result) is Transpose and result.arg is expr:  # type: ignore[attr-defined]
+            kept = _TRANSPOSED
+        state["_pushed"] = (kept, tuple(noted))  # frozen for users, not for this cache
+    else:
+        kept, rules = cached
+        for rule_id in rules:
+            _note(used, rule_id)
+        if kept is _ITSELF:
+            return expr
+        if kept is _TRANSPOSED:
+            return Transpose(expr, (cols, rows))
+        return kept  # type: ignore[return-value]
+    for rule_id in noted:
         _note(used, rule_id)
     return result
+
+
+#: what a node's kept pushed form stands for when it is the node itself or the
+#: node transposed (kept as such, a node would refer to itself)
+_ITSELF = object()
+_TRANSPOSED = object()
 
 
 def _push_compound(expr: Expr, kind: type, used: Used) -> Expr:
@@ -214,7 +236,10 @@ def _foresee_push(expr: Expr) -> tuple[int, list[str]] | None:
         return (0, ["symmetric"]) if expr.symmetric else (1, [])  # type: ignore[attr-defined]
     cached = expr.__dict__.get("_pushed")
     if cached is not None:
-        return _transpose_count(cached[0]), list(cached[1])
+        kept, rules = cached
+        if kept is _ITSELF or kept is _TRANSPOSED:
+            return _transpose_count(expr) + (kept is _TRANSPOSED), list(rules)
+        return _transpose_count(kept), list(rules)
     if kind is MatMul:
         rules = ["transpose_product"]
         count = 0
@@ -1077,7 +1102,7 @@ def _simplify_pass(node: Expr, used: Used | None) -> Expr:
         result, rules = hit
         for rule_id in rules:
             _note(used, rule_id)
-        return result
+        return result if result is not None else node
     noted: list[str] = []
     rebuilt = node
     new_kids = [_simplify_pass(k, noted) for k in kids]
@@ -1090,7 +1115,9 @@ def _simplify_pass(node: Expr, used: Used | None) -> Expr:
         # most rules leave a node as it was but build it anew: keep the old
         # node, so that the parent need not be rebuilt and compares by identity
         result = rebuilt
-    state["_pass"] = (result, tuple(noted))  # frozen for users, not for this cache
+    # (the node itself kept as None: a node referring to itself would live on
+    # until the garbage collector finds the cycle)
+    state["_pass"] = (result if result is not node else None, tuple(noted))  # frozen for users, not for this cache
     for rule_id in noted:
         _note(used, rule_id)
     return result
