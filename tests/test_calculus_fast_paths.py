@@ -256,3 +256,33 @@ def test_foreseen_push_matches_the_pushed_form_built() -> None:
         if foreseen is None:  # a part a constructor drops: left to the long way
             continue
         assert foreseen == (min(_transpose_count(built), plain), noted), expr
+
+
+def _kept_samples() -> list[Expr]:
+    S = Symbol("S", ("n", "n"), frozenset({"symmetric"}))
+    u = mul(A, x)
+    return [
+        add(u, mul(num(-1), y)),  # pushed: (A x - y)^T, the node transposed
+        add(S, mul(transpose(B), S, B)),  # symmetric: the node itself
+        add(mul(A, B), transpose(A)),
+        transpose(add(mul(transpose(x), transpose(B)), mul(transpose(x), B))),
+    ]
+
+
+def test_kept_pushes_and_passes_give_what_a_fresh_tree_gives() -> None:
+    """push_transpose and the simplifier's pass keep their results on the node
+    (the node itself, or the node transposed, as a mark): asking again gives
+    an equal result and the same rules, as a fresh equal tree does."""
+    from mdderiv.calculus.simplify import push_transpose, simplify
+
+    kept_trees = _kept_samples()
+    for _ in range(3):  # the first time computes, the next ones read what was kept
+        fresh_trees = _kept_samples()
+        for kept, fresh in zip(kept_trees, fresh_trees):
+            rules: list[str] = []
+            fresh_rules: list[str] = []
+            assert push_transpose(kept, rules) == push_transpose(fresh, fresh_rules)
+            assert rules == fresh_rules
+            rules, fresh_rules = [], []
+            assert simplify(kept, rules) == simplify(fresh, fresh_rules)
+            assert rules == fresh_rules
