@@ -43,19 +43,18 @@ def run(body: str, defaults: Options, overrides: Mapping[str, Any]) -> Derivatio
 
 
 def clear_memos() -> None:
-    """Forget what the engine remembers between blocks (tokens per line,
-    simplification per expression, definition foldings, LaTeX per rule text):
+    """Forget what the engine remembers between blocks (tokens, names and sets
+    per text, definition foldings, LaTeX per rule text and justification):
     for benchmarks that must measure a process that has derived nothing yet,
     and for tests."""
     # `from … import` reaches the modules themselves (the package attribute
     # `mdderiv.calculus.simplify` is the function of that name)
-    from .calculus.simplify import _FOLDINGS, _PASS_MEMO
+    from .calculus.simplify import _FOLDINGS
     from .render import latex as render_latex
     from .syntax.latex import _TOKEN_MEMO, safe_identifier
 
     _TOKEN_MEMO.clear()
     safe_identifier.cache_clear()
-    _PASS_MEMO.clear()
     _FOLDINGS.clear()
     render_latex.text_latex.cache_clear()
     render_latex.justification_latex.cache_clear()

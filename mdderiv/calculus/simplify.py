@@ -1087,9 +1087,7 @@ def simplify(
 #: used) in its state, under "_pass": nodes are immutable and the pass depends
 #: on nothing else.  Kept on the node, not in a table keyed by equality, so a
 #: lookup needs no hash of a new tree (most nodes the pass meets are new, and
-#: one derivation's nodes are not met by the next one).  The table remains for
-#: ``clear_memos`` only.
-_PASS_MEMO: dict[Expr, tuple[Expr, tuple[str, ...]]] = {}
+#: one derivation's nodes are not met by the next one); it goes with the node.
 
 
 def _simplify_pass(node: Expr, used: Used | None) -> Expr:
