@@ -219,7 +219,8 @@ def test_a_result_shows_the_norm_again(body: str, expected: str) -> None:
     variable = "x" if "wrt: \\mathbf{x}" in body else "X"
     assert gradient(body, variable) == expected
     d = mdderiv.derive(body)
-    last = [step for section in d.sections for step in section.steps][-1]
+    differential = next(section for section in d.sections if section.kind == "differential")
+    last = differential.steps[-1]  # (read-off)^T = Σ⁻¹ − Σ⁻¹ S Σ⁻¹
     assert "norm_power" in last.rules
 
 
@@ -246,3 +247,14 @@ def test_gaussian_kernel_keeps_the_authors_norm_and_writes_fractions() -> None:
 def test_an_inner_product_the_author_wrote_stays_one() -> None:
     body = "given: \\mathbf{x} \\in \\mathbb{R}^{n}\nf = (\\mathbf{x}^T \\mathbf{x})^2\nwrt: \\mathbf{x}"
     assert gradient(body, "x") == r"4(\mathbf{x}^{T} \mathbf{x}) \mathbf{x}"
+
+
+def test_a_step_cites_only_the_rules_of_the_form_it_kept() -> None:
+    """Pushing a transpose tries candidate forms; the rules of a discarded
+    candidate are not cited (here the transposed bracket is symmetric as a
+    whole: no product is transposed)."""
+    d = mdderiv.derive(COVARIANCE)
+    differential = next(section for section in d.sections if section.kind == "differential")
+    last = differential.steps[-1]  # (read-off)^T = Σ⁻¹ − Σ⁻¹ S Σ⁻¹
+    assert "symmetric" in last.rules and "substitute" in last.rules
+    assert "transpose_product" not in last.rules

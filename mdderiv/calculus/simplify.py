@@ -181,32 +181,34 @@ def _push_compound(expr: Expr, kind: type, used: Used) -> Expr:
         foreseen = _foresee_push(expr)
         if foreseen is not None and foreseen[0] >= _transpose_count(expr) + 1:
             # the pushed form would hold no fewer transposes than expr^T: keep
-            # expr^T, noting the rules the pushed form would have noted
-            for rule_id in foreseen[1]:
-                _note(used, rule_id)
+            # expr^T (the rules the pushed form would have used are not used)
             return transpose(expr)
-    candidate: Expr | None = None
     if isinstance(expr, Kron):
         # (A ⊗ B)^T = A^T ⊗ B^T
         return Kron(push_transpose(expr.left, used), push_transpose(expr.right, used), expr.shape[::-1])
     if isinstance(expr, Commutation):
         return Commutation(expr.cols, expr.rows, expr.shape)
+    # a candidate notes its rules aside: a step cites them only if it is kept
+    aside: Used = []
+    candidate: Expr | None = None
     if isinstance(expr, Inverse):
-        candidate = Inverse(push_transpose(expr.arg, used), expr.shape[::-1])
+        candidate = Inverse(push_transpose(expr.arg, aside), expr.shape[::-1])
     elif isinstance(expr, Hadamard):
-        candidate = hadamard(push_transpose(expr.left, used), push_transpose(expr.right, used))
+        candidate = hadamard(push_transpose(expr.left, aside), push_transpose(expr.right, aside))
     elif isinstance(expr, HadamardDiv):
         candidate = HadamardDiv(
-            push_transpose(expr.left, used), push_transpose(expr.right, used), expr.shape[::-1]
+            push_transpose(expr.left, aside), push_transpose(expr.right, aside), expr.shape[::-1]
         )
     elif isinstance(expr, Elementwise):
-        candidate = Elementwise(expr.fn, push_transpose(expr.arg, used), expr.shape[::-1])
+        candidate = Elementwise(expr.fn, push_transpose(expr.arg, aside), expr.shape[::-1])
     elif isinstance(expr, Add):
-        candidate = add(*(push_transpose(t, used) for t in expr.terms))
+        candidate = add(*(push_transpose(t, aside) for t in expr.terms))
     elif isinstance(expr, IndexedSum):
-        candidate = IndexedSum(expr.index, expr.upper, push_transpose(expr.body, used), expr.shape[::-1])
+        candidate = IndexedSum(expr.index, expr.upper, push_transpose(expr.body, aside), expr.shape[::-1])
     plain = transpose(expr)
     if candidate is not None and _transpose_count(candidate) < _transpose_count(plain):
+        for rule_id in aside:
+            _note(used, rule_id)
         return candidate
     return plain
 
