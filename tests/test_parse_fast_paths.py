@@ -27,39 +27,6 @@ def _outcome(fn, *args):
     return result
 
 
-def _check_braces_by_loop(src: Source) -> None:
-    """check_braces' general loop, on every text."""
-    stack: list[int] = []
-    for mark in latex._BRACE_MARKS.finditer(src.text):
-        if mark.group() == "{":
-            stack.append(mark.start())
-            if len(stack) > latex.MAX_DEPTH:
-                src.error(f"braces nested too deeply (more than {latex.MAX_DEPTH} levels)", mark.start())
-        elif mark.group() == "}":
-            if not stack:
-                src.error("unbalanced '}': there is no '{' before it", mark.start())
-            stack.pop()
-    if stack:
-        src.error("unbalanced '{': it is never closed with '}'", stack[-1])
-
-
-def _split_by_loop(src: Source, separators: tuple[str, ...]) -> list[Source]:
-    """split_top_level's general loop, on every text."""
-    parts: list[Source] = []
-    depth = start = 0
-    for mark in block._split_marks(separators).finditer(src.text):
-        found = mark.group()
-        if found == "{":
-            depth += 1
-        elif found == "}":
-            depth -= 1
-        elif depth == 0 and found in separators:
-            block._append_part(parts, src, start, mark.start())
-            start = mark.end()
-    block._append_part(parts, src, start, len(src.text))
-    return parts
-
-
 def _texts():
     for n in range(4):
         for combo in itertools.product(PIECES, repeat=n):
@@ -70,14 +37,14 @@ def _texts():
 def test_check_braces_matches_its_loop():
     for text in _texts():
         src = Source(text, 2, 7)
-        assert _outcome(latex.check_braces, src) == _outcome(_check_braces_by_loop, src), text
+        assert _outcome(latex.check_braces, src) == _outcome(latex.check_braces_by_marks, src), text
 
 
 @pytest.mark.parametrize("depth", [99, 100, 101])
 def test_check_braces_depth_limit(depth):
     for text in ("{" * depth + "}" * depth, "x{" * depth + "}" * depth, "{" * depth + "}" * (depth - 1)):
         src = Source(text, 1, 0)
-        assert _outcome(latex.check_braces, src) == _outcome(_check_braces_by_loop, src)
+        assert _outcome(latex.check_braces, src) == _outcome(latex.check_braces_by_marks, src)
 
 
 def test_split_top_level_matches_its_loop():
@@ -85,7 +52,7 @@ def test_split_top_level_matches_its_loop():
         src = Source(text, 2, 7)
         for separators in (SEPARATORS, WRT_SEPARATORS):
             got = _outcome(block.split_top_level, src, separators)
-            assert got == _outcome(_split_by_loop, src, separators), text
+            assert got == _outcome(block.split_by_marks, src, separators), text
 
 
 def test_remembered_set_keeps_errors_and_properties_apart():

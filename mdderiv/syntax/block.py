@@ -126,25 +126,31 @@ def split_top_level(src: Source, separators: tuple[str, ...]) -> list[Source]:
     """Split at separators outside braces (``,`` and spacing macros such as
     ``\\quad``), keeping each part's column; empty parts are dropped."""
     text = src.text
+    if "\\" in text and _ESCAPED.search(text) is not None:
+        return split_by_marks(src, separators)
+    # every brace is a brace: look only at separators, the depth between them
+    # counted in one go (most marks are braces and other macros)
     parts: list[Source] = []
-    depth = 0
-    start = 0
-    if "\\" not in text or _ESCAPED.search(text) is None:
-        # every brace is a brace: look only at separators, the depth between
-        # them counted in one go (most marks are braces and other macros)
-        last = 0
-        for mark in _separator_marks(separators).finditer(text):
-            if mark.group() not in separators:  # a spacing macro that does not separate
-                continue
-            at = mark.start()
-            depth += text.count("{", last, at) - text.count("}", last, at)
-            last = at
-            if depth == 0:
-                _append_part(parts, src, start, at)
-                start = mark.end()
-        _append_part(parts, src, start, len(text))
-        return parts
-    for mark in _split_marks(separators).finditer(text):
+    depth = start = last = 0
+    for mark in _separator_marks(separators).finditer(text):
+        if mark.group() not in separators:  # a spacing macro that does not separate
+            continue
+        at = mark.start()
+        depth += text.count("{", last, at) - text.count("}", last, at)
+        last = at
+        if depth == 0:
+            _append_part(parts, src, start, at)
+            start = mark.end()
+    _append_part(parts, src, start, len(text))
+    return parts
+
+
+def split_by_marks(src: Source, separators: tuple[str, ...]) -> list[Source]:
+    """``split_top_level``'s general way, right for every text (escaped braces
+    included): the depth followed brace by brace."""
+    parts: list[Source] = []
+    depth = start = 0
+    for mark in _split_marks(separators).finditer(src.text):
         found = mark.group()
         if found == "{":
             depth += 1
@@ -153,7 +159,7 @@ def split_top_level(src: Source, separators: tuple[str, ...]) -> list[Source]:
         elif depth == 0 and found in separators:
             _append_part(parts, src, start, mark.start())
             start = mark.end()
-    _append_part(parts, src, start, len(text))
+    _append_part(parts, src, start, len(src.text))
     return parts
 
 

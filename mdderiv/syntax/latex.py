@@ -256,9 +256,15 @@ def check_braces(src: Source) -> None:
             rounds += 1
         if not braces and rounds <= MAX_DEPTH:
             return
-        # the loop below finds the culprit
+        # the general loop finds the culprit
+    check_braces_by_marks(src)
+
+
+def check_braces_by_marks(src: Source) -> None:
+    """``check_braces``' general way, right for every text: a stack of the
+    open braces, walked brace by brace."""
     stack: list[int] = []
-    for mark in _BRACE_MARKS.finditer(text):
+    for mark in _BRACE_MARKS.finditer(src.text):
         c = mark.group()
         if c == "{":
             stack.append(mark.start())
