@@ -43,6 +43,7 @@ __all__ = [
     "BlockFailure",
     "DeferredBlock",
     "FenceContext",
+    "MATH_HTML",
     "MdderivExtension",
     "fence_format",
     "fence_validator",
@@ -233,6 +234,12 @@ def math_html(outcome: Outcome) -> str:
     """A derivation as Arithmatex-compatible display math (the title, if
     any, is part of the LaTeX)."""
     return f'<div class="arithmatex">\\[\n{_escape(outcome.latex)}\n\\]</div>'
+
+
+#: What :func:`math_html` writes, found in a page: the LaTeX is HTML-escaped, so
+#: no "<" inside, and a match never runs across other markup.  (An author's own
+#: Arithmatex display math can have the same form: callers tell them apart.)
+MATH_HTML = re.compile(r'<div class="arithmatex">\\\[\n[^<]*\n\\\]</div>')
 
 
 def error_html(failure: BlockFailure, body: str) -> str:

@@ -47,7 +47,7 @@ from mkdocs.utils import get_relative_url
 
 from ..options import CHOICES, Options
 from .blocks import STATS, BlockCache
-from .fence import BlockFailure, DeferredBlock, FenceContext, MdderivExtension, resolve_deferred
+from .fence import MATH_HTML, BlockFailure, DeferredBlock, FenceContext, MdderivExtension, resolve_deferred
 from .prefetch import Prefetch, PrefetchResult, SourceScanner, prefetch, resolve_workers
 
 __all__ = ["MATHJAX_CDN", "MdderivConfig", "MdderivPlugin", "front_matter_lines"]
@@ -126,11 +126,6 @@ def _display_name(path: str, config_dir: Path) -> str:
             _DISPLAY_NAMES.clear()
         name = _DISPLAY_NAMES[key] = os.path.relpath(path, config_dir).replace(os.sep, "/")
     return name
-
-
-# A derivation as the fence puts it into a page (see fence.math_html): its LaTeX is
-# HTML-escaped, so no "<" inside, and a match never runs across other markup.
-_DERIVATION = re.compile(r'<div class="arithmatex">\\\[\n[^<]*\n\\\]</div>')
 
 
 class _Workers(c.BaseConfigOption[int | str]):
@@ -353,7 +348,7 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
             return replacement
 
         # one pass over the page, whatever the order the derivations were put in
-        lean = _DERIVATION.sub(stand_in, content)
+        lean = MATH_HTML.sub(stand_in, content)
         self._hidden = (page, content, lean, stand_ins)
         page.content = lean
         return context
