@@ -114,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     derive.add_argument("--shapes", choices=CHOICES["shapes"], help="shape annotations (default: key)")
     derive.add_argument("--steps", choices=CHOICES["steps"], help="full or brief steps (default: full)")
     derive.add_argument("--lang", choices=CHOICES["lang"], help="language of the step notes (default: en)")
+    derive.add_argument(
+        "--names", choices=CHOICES["names"], help="name the layers of a deep composition (default: auto)"
+    )
 
     render = sub.add_parser(
         "render",
@@ -207,7 +210,7 @@ def _cmd_derive(args: argparse.Namespace) -> int:
     name = "<stdin>" if args.file == "-" else args.file
     options = {
         key: value
-        for key in ("layout", "check", "solve", "hessian", "shapes", "steps", "lang")
+        for key in ("layout", "check", "solve", "hessian", "shapes", "steps", "lang", "names")
         if (value := getattr(args, key)) is not None
     }
     shift = 0

@@ -15,6 +15,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "shapes": ("key", "all", "none"),
     "steps": ("full", "brief"),
     "lang": ("en", "zh"),
+    "names": ("auto", "none"),
 }
 BOOLEAN = ("check", "solve", "hessian")
 
@@ -28,6 +29,7 @@ class Options:
     shapes: str = "key"
     steps: str = "full"
     lang: str = "en"
+    names: str = "auto"  # name the layers of a deep composition (calculus/names.py)
     title: str | None = None
 
     def merged(self, values: Mapping[str, Any], line: int = 1, column: int = 1) -> "Options":

@@ -18,6 +18,7 @@ class SymbolInfo:
     index: str | None = None  # "i" for a family x_i summed over i
     count: Dim | None = None  # the family's size (the sum's upper bound)
     defined: bool = False  # an intermediate name given by a definition line
+    introduced: bool = False  # a name the engine gave a layer (``calculus/names.py``)
 
     def symbol(self) -> Symbol:
         return Symbol(self.name, self.shape, self.props, self.index)
@@ -42,6 +43,9 @@ class Problem:
     option_lines: dict[str, int] = field(default_factory=dict)
     wrt_line: int = 1
     dims: list[Dim] = field(default_factory=list)  # dimension names, first use first
+    #: the objective as the author wrote it, when the engine named its layers
+    #: (``calculus/names.py``); the definitions then start with those names
+    named_from: Expr | None = None
 
     @property
     def objective(self) -> Definition:

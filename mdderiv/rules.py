@@ -26,6 +26,10 @@ _RULES = [
     # the objective and rewrites before differentiating
     Rule("objective", "objective", "目标函数", r"f"),
     Rule("definition", "definition", "定义", r"Y = g(X)"),
+    Rule("name_layer", "name an intermediate result", "定义中间变量",
+         r"\mathbf{a}_1 = W_1\mathbf{x},\ \mathbf{h}_1 = \sigma(\mathbf{a}_1)"),
+    Rule("substitute_names", "the objective in the names", "用中间变量写出目标函数",
+         r"f = g(\mathbf{a}_2)"),
     Rule("norm_inner", "squared norm as inner product", "模平方写成内积", r"\|x\|^2 = x^T x"),
     Rule("norm_frobenius", "Frobenius norm as trace", "F 范数写成迹", r"\|X\|_F^2 = \operatorname{tr}(X^T X)"),
     Rule("norm_power", "norm as a power of the inner product", "范数写成内积的幂", r"\|x\| = (x^T x)^{1/2}"),
@@ -77,6 +81,7 @@ _RULES = [
          r"\frac{\exp(u)}{1 + \exp(u)} = \frac{1}{1 + \exp(-u)} = \sigma(u)"),
     Rule("simplify", "simplify", "化简", r"AB + AC = A(B + C)"),
     Rule("substitute", "substitute", "代入", r"Y = g(X)"),
+    Rule("expand_names", "write out the names", "代回中间变量的定义", r"\mathbf{a}_1 = W_1\mathbf{x}"),
     Rule("layout_numerator", "numerator layout: the transpose", "分子布局：转置",
          r"\frac{\partial f}{\partial X^T} = \left(\frac{\partial f}{\partial X}\right)^T"),
     # matrix-by-matrix, Hessians, stationary points

@@ -15,6 +15,7 @@ from ..problem import Definition
 from ..options import Options
 from ..problem import Problem
 from .gradient import gradients
+from .names import fits, with_layer_names, written_out
 from .secondorder import hessian, stationary_point, symmetric_gradient
 from .simplify import is_symmetric, push_transpose, simplify
 
@@ -63,7 +64,17 @@ def derive_problem(problem: Problem, options: Options) -> Derivation:
 
         return Derivation(problem, options, sections, derivatives(problem, options, sections))
 
-    grads = gradients(problem, sections)
+    if options.names == "auto":
+        problem = with_layer_names(problem)
+    named = gradients(problem, sections)
+    grads = named
+    if problem.named_from is not None:
+        # the results mean what they meant without the names: written out
+        # (the named form is in the steps), or named when too long to box
+        grads = {}
+        for variable, value in named.items():
+            full = written_out(value, problem)
+            grads[variable] = full if fits(full) else value
     results: list[Result] = []
     extra: list[Result] = []
     for variable, value in grads.items():

@@ -50,6 +50,13 @@ class GradientRun:
     last_read: dict[Symbol, tuple[Section, int]] = field(default_factory=dict)
 
     @property
+    def compact(self) -> bool:
+        """Backprop style, for names the engine introduced (``names.py``): each
+        read-off on one line, a chain stage's product rule already distributed,
+        a variable's gradient finished (and written out) where it is read off."""
+        return self.problem.named_from is not None
+
+    @property
     def objective(self) -> Symbol:
         return self.problem.objective.symbol
 
@@ -83,10 +90,13 @@ def active_symbols(problem: Problem) -> tuple[frozenset[Symbol], frozenset[Symbo
 def prepared_objective(problem: Problem, section: Section) -> Expr:
     """Show the definitions and the objective, apply the rewrites; return the
     expression to differentiate."""
-    for definition in problem.definitions[:-1]:
-        section.add(definition.symbol, definition.expr, "definition")
     objective = problem.objective
-    section.add(objective.symbol, objective.expr, "objective")
+    if problem.named_from is not None:
+        section.add(objective.symbol, problem.named_from, "objective")
+    for definition in problem.definitions[:-1]:
+        introduced = problem.symbols[definition.symbol.name].introduced
+        section.add(definition.symbol, definition.expr, "name_layer" if introduced else "definition")
+    section.add(objective.symbol, objective.expr, "objective" if problem.named_from is None else "substitute_names")
     expr = objective.expr
     for new, rules in rewrites(expr):
         section.add(None, new, *rules)
@@ -113,11 +123,16 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
     else:
         assert of is not None
         section.add(df, _tr(mul(transpose(seed), Differential(of))), "chain_rule")
-        section.add(None, _tr(mul(transpose(seed), d_expr)), *used)
         wrap = lambda t: _tr(mul(transpose(seed), t))  # noqa: E731
+        if not run.compact:
+            section.add(None, _tr(mul(transpose(seed), d_expr)), *used)
 
     terms = [wrap(t) for t in expand(d_expr)]
     distributed = add(*terms)
+    if seed is not None and run.compact:
+        # the seed writes tr(G^T d(W h)) straight as tr(G^T dW h) + tr(G^T W dh)
+        undistributed = _tr(mul(transpose(seed), d_expr))
+        section.add(None, distributed, *used, *(["distribute"] if distributed != undistributed else []))
     shown = section.steps[-1].rhs
     if distributed != shown:
         section.add(None, distributed, "distribute")
@@ -147,11 +162,40 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
         rules: list[str] = []
         raw = transpose(left)
         value = distribute_transpose(simplify(raw, rules, run.folding()), rules, run.folding())
-        section.add(run.name(symbol), raw, "read_off")
-        if value != raw:
-            section.add(None, value, *rules)
+        if run.compact and value != raw:
+            section.add(run.name(symbol), value, "read_off", *rules)
+        else:
+            section.add(run.name(symbol), raw, "read_off")
+            if value != raw:
+                section.add(None, value, *rules)
+        if run.compact and symbol in variables and _used_once(run.problem, symbol):
+            value = _finish_here(run, symbol, value, section)
         run.parts.setdefault(symbol, []).append(value)
         run.last_read[symbol] = (section, len(section.steps))
+
+
+def _used_once(problem: Problem, variable: Symbol) -> bool:
+    """Whether one line (a definition or the objective) holds ``variable``:
+    then its gradient is complete at its one read-off."""
+    return sum(variable in free_symbols(d.expr) for d in problem.definitions) == 1
+
+
+def _finish_here(run: GradientRun, variable: Symbol, value: Expr, section: Section) -> Expr:
+    """In backprop style, a variable's gradient right under its read-off: the
+    placeholders ∂f/∂Y replaced (the named form), then the names written out
+    when that fits (``names.written_out``)."""
+    from .names import fits, written_out
+
+    rules: list[str] = []
+    if run.values:
+        named = simplify(substitute(value, run.values, run.objective.name), rules, run.folding())
+        if named != value:
+            section.add(None, named, "substitute", *rules)
+            value = named
+    full = written_out(value, run.problem)
+    if full != value and fits(full):
+        section.add(None, full, "expand_names")
+    return value
 
 
 def distribute_transpose(value: Expr, rules: list[str], names: list[tuple[Symbol, Expr]]) -> Expr:

@@ -461,6 +461,7 @@ class MdderivExtension(Extension):
             "shapes": ["key", "shape annotations: " + "|".join(CHOICES["shapes"])],
             "steps": ["full", "full|brief"],
             "lang": ["en", "words of the steps: en|zh"],
+            "names": ["auto", "name the layers of a deep composition: auto|none"],
             "filename": ["", "page name used in error messages"],
             "line_offset": [0, "lines before the Markdown text (front matter), for error positions"],
             "cache": [True, "remember derivations (in memory) by block text and options"],
@@ -470,7 +471,7 @@ class MdderivExtension(Extension):
 
     def _own_context(self) -> FenceContext:
         config = self.getConfigs()
-        values = {key: config[key] for key in ("layout", "check", "solve", "hessian", "shapes", "steps", "lang")}
+        values = {key: config[key] for key in ("layout", "check", "solve", "hessian", "shapes", "steps", "lang", "names")}
         defaults = Options(**{key: parse_option(key, value) for key, value in values.items()})
         return FenceContext(
             defaults=defaults,

@@ -153,6 +153,7 @@ class MdderivConfig(base.Config):
     shapes = c.Choice(CHOICES["shapes"], default="key")
     steps = c.Choice(CHOICES["steps"], default="full")
     lang = c.Choice(CHOICES["lang"], default="en")
+    names = c.Choice(CHOICES["names"], default="auto")
     mathjax = c.Choice((True, False, "auto"), default="auto")
     mathjax_url = c.Type(str, default=MATHJAX_CDN)
     cache = c.Type(bool, default=True)
@@ -203,6 +204,7 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
             shapes=cfg.shapes,
             steps=cfg.steps,
             lang=cfg.lang,
+            names=cfg.names,
         )
         # only a site with a search plugin (MkDocs' `search`, Material's
         # `material/search`, …) needs the derivations kept out of its index
