@@ -69,6 +69,7 @@ _RULES = [
     Rule("trace_hadamard", "trace of a Hadamard product", "矩阵乘法/逐元素乘法交换",
          r"\operatorname{tr}(A^T(B \odot C)) = \operatorname{tr}((A \odot B)^T C)"),
     Rule("trace_sum", "trace and sum commute", "迹与求和交换", r"\operatorname{tr}\sum_i A_i = \sum_i \operatorname{tr}A_i"),
+    Rule("scalar_transpose", "a scalar equals its transpose", "标量的转置等于自身", r"a = a^T"),
     Rule("collect", "collect the terms", "合并各项", r"\operatorname{tr}(A\,dX) + \operatorname{tr}(B\,dX) = \operatorname{tr}((A+B)\,dX)"),
     Rule("read_off", "read off the gradient", "对照导数与微分的联系",
          r"df = \operatorname{tr}\left(\frac{\partial f}{\partial X}^T dX\right)"),

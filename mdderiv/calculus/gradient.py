@@ -18,6 +18,7 @@ from ..expr import (
     Differential,
     Expr,
     GradientName,
+    MatMul,
     Symbol,
     Trace,
     Transpose,
@@ -27,13 +28,14 @@ from ..expr import (
     has_differential,
     map_tree,
     mul,
+    num,
     transpose,
 )
 from ..problem import Problem
 from .differential import differential
 from .rewrite import rewrites
-from .simplify import fold_norms, merge_like_terms, push_transpose, simplify, written_norms
-from .trace import expand, is_trace, left_forms
+from .simplify import fold_norms, merge_like_terms, push_transpose, simplify, split_term, written_norms
+from .trace import expand, is_trace, left_forms, transpose_keeping_sums
 
 
 @dataclass
@@ -136,6 +138,11 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
     shown = section.steps[-1].rhs
     if distributed != shown:
         section.add(None, distributed, "distribute")
+    if seed is None:
+        collected_early = collect_scalar_transposes(terms)
+        if collected_early is not None:
+            terms = collected_early
+            section.add(None, add(*terms), "scalar_transpose", "collect")
     traced = [t if is_trace(t) else Trace(t) for t in terms]
     if any(wrapped is not t for wrapped, t in zip(traced, terms)):  # a term that was no trace
         wrapping = ["trace_scalar"] + (["trace_linear"] if len(terms) > 1 else [])
@@ -172,6 +179,41 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
             value = _finish_here(run, symbol, value, section)
         run.parts.setdefault(symbol, []).append(value)
         run.last_read[symbol] = (section, len(section.steps))
+
+
+def collect_scalar_transposes(terms: list[Expr]) -> list[Expr] | None:
+    """Like terms of a scalar ``df`` that differ by a transpose, collected
+    before any trace is taken, as the seed does for least squares:
+    ``(X dw)^T(Xw - y) + (Xw - y)^T X dw = 2(Xw - y)^T X dw``.  None when no
+    term is a transposed copy of another (the derivation then goes on as before)."""
+    if len(terms) < 2 or not all(t.is_scalar for t in terms):
+        return None
+    if not any(_transposed_differential(t) for t in terms):
+        return None  # (the common case, decided without building a transpose)
+    out = list(terms)
+    for i, term in enumerate(terms):
+        if not _transposed_differential(term):
+            continue
+        coefficient, _, factors = split_term(term)
+        scalars = [f for f in factors if f.is_scalar]
+        matrices = [f for f in factors if not f.is_scalar]
+        # the scalar turned around, its scalar factors kept in front
+        flipped = mul(num(coefficient), *scalars, transpose_keeping_sums(mul(*matrices)))
+        if flipped == term:
+            continue
+        if any(len(merge_like_terms([flipped, other])) < 2 for j, other in enumerate(out) if j != i):
+            out[i] = flipped
+    if out == terms:
+        return None
+    merged = merge_like_terms(out)
+    return merged if len(merged) < len(terms) else None
+
+
+def _transposed_differential(term: Expr) -> bool:
+    """Whether a factor of ``term`` is a transpose holding a differential
+    (``(A dx)^T …``, ``dx^T …``): a candidate to be turned around."""
+    factors = term.factors if type(term) is MatMul else (term,)  # type: ignore[attr-defined]
+    return any(type(f) is Transpose and has_differential(f) for f in factors)
 
 
 def _used_once(problem: Problem, variable: Symbol) -> bool:

@@ -177,7 +177,7 @@ class TraceForm:
         if isinstance(carrier, Transpose):
             # tr(P G^T) = tr(G P^T)
             _note(self.used, "trace_transpose")
-            p_t = [_transpose_keeping_sums(p)] if p is not None else []
+            p_t = [transpose_keeping_sums(p)] if p is not None else []
             return self.of_matrix(mul(*coefficients, carrier.arg, *p_t))
         if isinstance(carrier, (Hadamard, HadamardDiv)):
             return self._hadamard(coefficients, p, carrier)
@@ -255,11 +255,11 @@ def is_trace(term: Expr) -> bool:
     return False
 
 
-def _transpose_keeping_sums(expr: Expr) -> Expr:
+def transpose_keeping_sums(expr: Expr) -> Expr:
     """P^T for the rotation: through products, but a sum stays ``(a - b)^T``
     as the author wrote it (pushing it in would only add transposes)."""
     if isinstance(expr, MatMul):
-        return mul(*(_transpose_keeping_sums(f) for f in reversed(expr.factors)))
+        return mul(*(transpose_keeping_sums(f) for f in reversed(expr.factors)))
     if isinstance(expr, Add):
         return transpose(expr)
     return push_transpose(expr)
