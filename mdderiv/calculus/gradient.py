@@ -144,9 +144,13 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
             terms = collected_early
             section.add(None, add(*terms), "scalar_transpose", "collect")
     traced = [t if is_trace(t) else Trace(t) for t in terms]
+    wrapping: list[str] = []
     if any(wrapped is not t for wrapped, t in zip(traced, terms)):  # a term that was no trace
         wrapping = ["trace_scalar"] + (["trace_linear"] if len(terms) > 1 else [])
-        section.add(None, add(*traced), *wrapping)
+        if not run.compact:
+            section.add(None, add(*traced), *wrapping)
+            wrapping = []
+        # (backprop style: the traces are taken on the next line, which cites them)
 
     tricks: list[str] = []
     forms = left_forms(terms, tricks)
@@ -156,7 +160,7 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
         by_symbol.setdefault(symbol, []).append(form)
     rotated = add(*(_tr(mul(form, Differential(symbol))) for symbol, form in zip(symbols, forms)))
     if rotated != section.steps[-1].rhs:
-        section.add(None, rotated, *(r for r in tricks if r != "trace_scalar"))
+        section.add(None, rotated, *wrapping, *(r for r in tricks if r not in wrapping and r != "trace_scalar"))
     collected: dict[Symbol, Expr] = {
         s: add(*merged) if (merged := merge_like_terms(fs)) else Zeros(fs[0].shape)
         for s, fs in by_symbol.items()
@@ -226,18 +230,23 @@ def _finish_here(run: GradientRun, variable: Symbol, value: Expr, section: Secti
     """In backprop style, a variable's gradient right under its read-off: the
     placeholders ∂f/∂Y replaced (the named form), then the names written out
     when that fits (``names.written_out``)."""
-    from .names import fits, written_out
-
     rules: list[str] = []
     if run.values:
         named = simplify(substitute(value, run.values, run.objective.name), rules, run.folding())
         if named != value:
             section.add(None, named, "substitute", *rules)
             value = named
+    _write_out(run, value, section)
+    return value
+
+
+def _write_out(run: GradientRun, value: Expr, section: Section) -> None:
+    """The line ``= …`` with the introduced names written out, when that fits."""
+    from .names import fits, written_out
+
     full = written_out(value, run.problem)
     if full != value and fits(full):
         section.add(None, full, "expand_names")
-    return value
 
 
 def distribute_transpose(value: Expr, rules: list[str], names: list[tuple[Symbol, Expr]]) -> Expr:
@@ -310,7 +319,10 @@ def gradients(problem: Problem, sections: list[Section]) -> dict[Symbol, Expr]:
             raise DeriveError(
                 f"the objective does not depend on {variable.name}", problem.wrt_line, 1
             )
+        shown = len(sections)
         results[variable] = _finish(run, variable, sections)
+        if run.compact and len(sections) > shown:  # finished in a section of its own
+            _write_out(run, results[variable], sections[-1])
     return results
 
 
