@@ -100,9 +100,11 @@ def test_names_none_gives_the_one_sweep_derivation() -> None:
     assert mdderiv.derive(body).text() == d.text()
 
 
-def test_results_mean_the_same_with_and_without_names() -> None:
-    auto = mdderiv.derive(EXAMPLE_5).to_json()
-    none = mdderiv.derive(EXAMPLE_5, names="none").to_json()
+@pytest.mark.parametrize("options", [{}, {"hessian": True}, {"layout": "numerator"}])
+def test_results_mean_the_same_with_and_without_names(options: dict[str, object]) -> None:
+    auto = mdderiv.derive(EXAMPLE_5, **options).to_json()
+    none = mdderiv.derive(EXAMPLE_5, names="none", **options).to_json()
+    assert auto["check"]["passed"]
     assert auto["results"] == none["results"]
     assert auto["symbols"] == none["symbols"]
     assert set(auto["defined"]) == {"a_1", "h_1", "a_2", "l"}

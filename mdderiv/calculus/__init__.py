@@ -15,7 +15,7 @@ from ..problem import Definition
 from ..options import Options
 from ..problem import Problem
 from .gradient import gradients
-from .names import fits, with_layer_names, written_out
+from .names import fits, with_layer_names
 from .secondorder import hessian, stationary_point, symmetric_gradient
 from .simplify import is_symmetric, push_transpose, simplify
 
@@ -66,18 +66,17 @@ def derive_problem(problem: Problem, options: Options) -> Derivation:
 
     if options.names == "auto":
         problem = with_layer_names(problem)
-    named = gradients(problem, sections)
+    named, written = gradients(problem, sections)
     grads = named
-    if problem.named_from is not None:
+    if written:
         # the results mean what they meant without the names: written out
         # (the named form is in the steps), or named when too long to box
-        grads = {}
-        for variable, value in named.items():
-            full = written_out(value, problem)
-            grads[variable] = full if fits(full) else value
+        grads = {v: written[v] if fits(written[v]) else value for v, value in named.items()}
     results: list[Result] = []
     extra: list[Result] = []
     for variable, value in grads.items():
+        # what follows from the gradient works on it without the engine's names
+        value = written.get(variable, value)
         on_space = value
         if variable.symmetric:
             sym = symmetric_gradient(problem, variable, value, sections)

@@ -50,6 +50,8 @@ class GradientRun:
     values: dict[Symbol, Expr] = field(default_factory=dict)
     #: where each symbol's gradient was last read off: (section, steps so far)
     last_read: dict[Symbol, tuple[Section, int]] = field(default_factory=dict)
+    #: backprop style: each variable's gradient with the introduced names written out
+    written: dict[Symbol, Expr] = field(default_factory=dict)
 
     @property
     def compact(self) -> bool:
@@ -236,16 +238,17 @@ def _finish_here(run: GradientRun, variable: Symbol, value: Expr, section: Secti
         if named != value:
             section.add(None, named, "substitute", *rules)
             value = named
-    _write_out(run, value, section)
+    _write_out(run, variable, value, section)
     return value
 
 
-def _write_out(run: GradientRun, value: Expr, section: Section) -> None:
-    """The line ``= …`` with the introduced names written out, when that fits."""
+def _write_out(run: GradientRun, variable: Symbol, value: Expr, section: Section | None) -> None:
+    """Remember ``value`` with the introduced names written out; show it as
+    the line ``= …`` in ``section`` when that fits."""
     from .names import fits, written_out
 
-    full = written_out(value, run.problem)
-    if full != value and fits(full):
+    full = run.written[variable] = written_out(value, run.problem)
+    if section is not None and full != value and fits(full):
         section.add(None, full, "expand_names")
 
 
@@ -292,8 +295,9 @@ def substitute(expr: Expr, values: dict[Symbol, Expr], objective: str) -> Expr:
     return map_tree(expr, visit)
 
 
-def gradients(problem: Problem, sections: list[Section]) -> dict[Symbol, Expr]:
-    """Run the method; return ∂f/∂X for every variable."""
+def gradients(problem: Problem, sections: list[Section]) -> tuple[dict[Symbol, Expr], dict[Symbol, Expr]]:
+    """Run the method; return ∂f/∂X for every variable, and (when the engine
+    named the layers, ``names.py``) the same with the names written out."""
     run = GradientRun(problem)
     head = Section("objective")
     sections.append(head)
@@ -321,9 +325,10 @@ def gradients(problem: Problem, sections: list[Section]) -> dict[Symbol, Expr]:
             )
         shown = len(sections)
         results[variable] = _finish(run, variable, sections)
-        if run.compact and len(sections) > shown:  # finished in a section of its own
-            _write_out(run, results[variable], sections[-1])
-    return results
+        if run.compact and variable not in run.written:
+            # finished in a section of its own (collected from several lines), or not shown again
+            _write_out(run, variable, results[variable], sections[-1] if len(sections) > shown else None)
+    return results, run.written
 
 
 def _finish(run: GradientRun, symbol: Symbol, sections: list[Section] | None = None) -> Expr:

@@ -212,9 +212,13 @@ def written_out(value: Expr, problem: Problem) -> Expr:
     if not introduced:
         return value
 
+    done: dict[Symbol, Expr] = {}  # each name written out once
+
     def visit(node: Expr) -> Expr:
         if type(node) is Symbol and node in introduced:
-            return map_tree(introduced[node], visit)
+            if node not in done:
+                done[node] = map_tree(introduced[node], visit)
+            return done[node]
         return node
 
     return simplify(map_tree(value, visit))
