@@ -56,6 +56,8 @@ def with_symmetric_definitions(problem: Problem) -> Problem:
 
 
 def derive_problem(problem: Problem, options: Options) -> Derivation:
+    if options.names == "auto":
+        problem = with_layer_names(problem)
     problem = with_symmetric_definitions(problem)
     sections: list[Section] = []
     objective = problem.objective
@@ -64,8 +66,6 @@ def derive_problem(problem: Problem, options: Options) -> Derivation:
 
         return Derivation(problem, options, sections, derivatives(problem, options, sections))
 
-    if options.names == "auto":
-        problem = with_layer_names(problem)
     named, written = gradients(problem, sections)
     grads = named
     if written:

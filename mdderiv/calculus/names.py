@@ -32,7 +32,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..expr import SCALAR, Elementwise, Expr, IndexedSum, MatMul, Softmax, Symbol, kinds, map_tree, rebuild
+from ..expr import (
+    SCALAR,
+    Elementwise,
+    Expr,
+    IndexedSum,
+    MatMul,
+    Softmax,
+    Symbol,
+    kinds,
+    map_tree,
+    rebuild,
+)
 from ..problem import Definition, Problem, SymbolInfo
 
 #: the letters for (argument, value) of a layer, tried in order
@@ -89,13 +100,22 @@ class _Depths:
         return False
 
 
-def composes_deeply(expr: Expr, variables: frozenset[Symbol]) -> bool:
-    """The criterion of the module docstring (cheap when no layer occurs)."""
+def deep_layers(expr: Expr, variables: frozenset[Symbol]) -> _Depths | None:
+    """The layer depths of ``expr`` when it composes deeply (the criterion of
+    the module docstring), else None.  Cheap for the common case: a cached set
+    of node kinds says whether any layer can occur."""
     present = kinds(expr)
     if Elementwise not in present and Softmax not in present:
-        return False
-    _, deepest = _Depths(variables).visit(expr)
-    return deepest >= 2
+        return None
+    if IndexedSum in present:
+        return None  # a layer of x_i would need a name per i
+    depths = _Depths(variables)
+    _, deepest = depths.visit(expr)
+    return depths if deepest >= 2 else None
+
+
+def composes_deeply(expr: Expr, variables: frozenset[Symbol]) -> bool:
+    return deep_layers(expr, variables) is not None
 
 
 class _Namer:
@@ -132,14 +152,10 @@ def with_layer_names(problem: Problem) -> Problem:
         return problem  # the author's own definitions: today's derivation
     objective = problem.objective
     expr = objective.expr
-    present = kinds(expr)
-    if not expr.is_scalar or (Elementwise not in present and Softmax not in present):
-        return problem  # (the common case: no layer at all, decided by a cached set)
-    if IndexedSum in present:
-        return problem  # a layer of x_i would need a name per i
-    depths = _Depths(frozenset(problem.wrt))
-    _, deepest = depths.visit(expr)
-    if deepest < 2:
+    if not expr.is_scalar:
+        return problem
+    depths = deep_layers(expr, frozenset(problem.wrt))
+    if depths is None:
         return problem
 
     namer = _Namer(problem)
