@@ -1017,9 +1017,11 @@ SCALING_NOTE = (
     "stage per layer, each of about the same size, so the time grows linearly; the definitions "
     "are folded through an index prepared once, intermediate gradients keep their "
     "placeholders until the final results, and equal subtrees share their children after a "
-    "comparison, so repeated deep comparisons stay cheap. In the nested form the derivation "
-    "shown itself grows faster than L (every chain step repeats the nested rest of the "
-    "network), which is what the exponent measures; the parser refuses nesting deeper than "
+    "comparison, so repeated deep comparisons stay cheap. The nested form composes deeply, so "
+    "mdderiv names its layers (`names: auto`) and derives backwards through the names, one "
+    "stage per name as in the definitions form, with each weight's gradient written out once "
+    "more at the end; with `names: none` the derivation shown grows faster than L (every "
+    "step repeats the nested rest of the network). The parser refuses nesting deeper than "
     "100 levels, which L = 64 exceeds — write deep networks with definitions."
 )
 

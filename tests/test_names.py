@@ -231,3 +231,27 @@ def test_least_squares_collects_the_transposed_copies_at_once() -> None:
     assert sum(r"(X d\mathbf{w})^{T}" in line for line in shown) == 1
     assert len(differential.steps) == 5  # df, collected, its trace, read-off, 2X^T(Xw - y)
     assert render_expr(d.results[0].expr, names) == r"2 X^{T}(X \mathbf{w} - \mathbf{y})"
+
+
+def test_names_is_a_site_wide_default_in_python_markdown() -> None:
+    import markdown
+
+    page = "```derive\n" + EXAMPLE_5 + "\n```\n"
+    default = markdown.Markdown(extensions=["mdderiv"]).convert(page)
+    off = markdown.Markdown(extensions=["mdderiv"], extension_configs={"mdderiv": {"names": "none"}}).convert(page)
+    assert "name an intermediate result" in default
+    assert "name an intermediate result" not in off
+    # a block's own option wins over the site's default
+    own = markdown.Markdown(extensions=["mdderiv"], extension_configs={"mdderiv": {"names": "none"}})
+    assert "name an intermediate result" in own.convert(page.replace("wrt:", "names: auto\nwrt:"))
+
+
+def test_names_on_the_command_line() -> None:
+    from support import run
+
+    auto = run("-m", "mdderiv", "derive", "--format", "text", "--no-check", "-", input=EXAMPLE_5.encode())
+    off = run("-m", "mdderiv", "derive", "--format", "text", "--names", "none", "--no-check", "-",
+              input=EXAMPLE_5.encode())
+    assert auto.returncode == 0 and off.returncode == 0, (auto.stderr, off.stderr)
+    assert "a₁ = W₁ x" in auto.stdout.decode()
+    assert "a₁" not in off.stdout.decode()
