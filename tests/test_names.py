@@ -9,7 +9,10 @@ runs the numerical check.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import mdderiv
 from mdderiv.calculus.names import composes_deeply
@@ -255,3 +258,55 @@ def test_names_on_the_command_line() -> None:
     assert auto.returncode == 0 and off.returncode == 0, (auto.stderr, off.stderr)
     assert "a₁ = W₁ x" in auto.stdout.decode()
     assert "a₁" not in off.stdout.decode()
+
+
+_LAYER_FUNCTIONS = [r"\sigma", r"\tanh", r"\sin"]
+_LOSSES = [
+    r"-y^T \log \operatorname{{softmax}}({z})",
+    r"\frac{{1}}{{2}}\|{z} - y\|^2",
+    r"y^T ({z})",
+    r"\mathbf{{1}}^T \exp({z})",
+]
+
+
+def _evaluate(code: str, symbols: dict[str, dict[str, object]], seed: int) -> "np.ndarray":
+    rng = np.random.default_rng(seed)
+    sizes = {"m": 3, "n": 4, "p": 5}
+    values: dict[str, object] = {"np": np}
+    for name, info in symbols.items():
+        shape = [sizes[d] if isinstance(d, str) else d for d in info["shape"]]  # type: ignore[union-attr]
+        values[name] = rng.standard_normal(shape) if shape else float(rng.standard_normal())
+    if "y" in values:
+        values["y"] = np.eye(sizes["m"])[:, [1]]  # one-hot
+    return np.asarray(eval(code, values))  # noqa: S307 - the engine's own NumPy output
+
+
+@settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    inner=st.sampled_from(_LAYER_FUNCTIONS),
+    middle=st.sampled_from([*_LAYER_FUNCTIONS, ""]),
+    loss=st.sampled_from(_LOSSES),
+    bias=st.booleans(),
+    wrt=st.sampled_from(["W_1", "W_2", "W_1, W_2", "x"]),
+)
+def test_named_derivations_agree_with_the_one_sweep(inner: str, middle: str, loss: str, bias: bool, wrt: str) -> None:
+    """Random compositions: with names or without, results of the same value
+    (both checked against finite differences, and compared with each other)."""
+    hidden = f"{inner}(W_1 x)"
+    if middle:
+        hidden = f"{middle}(V {hidden})"
+    z = f"W_2 {hidden}" + (" + b" if bias else "")
+    body = (
+        "given: W_1: p x n, V: p x p, W_2: m x p, x: n, b: m, y: m one-hot\n"
+        f"l = {loss.format(z=z)}\nwrt: {wrt}"
+    )
+    auto = checked(body)
+    none = checked(body, names="none")
+    layers = 1 + bool(middle) + ("softmax" in loss or "exp" in loss)
+    assert bool(introduced(auto)) == (("W_1" in wrt or wrt == "x") and layers >= 2)
+    a, b = auto.to_json(), none.to_json()
+    for mine, theirs in zip(a["results"], b["results"]):
+        assert mine["wrt"] == theirs["wrt"] and mine["shape"] == theirs["shape"]
+        np.testing.assert_allclose(
+            _evaluate(mine["numpy"], a["symbols"], 7), _evaluate(theirs["numpy"], b["symbols"], 7), rtol=1e-9, atol=1e-12
+        )
