@@ -269,7 +269,7 @@ _LOSSES = [
 ]
 
 
-def _evaluate(code: str, symbols: dict[str, dict[str, object]], seed: int) -> "np.ndarray":
+def _evaluate(code: str, symbols: dict[str, dict[str, object]], seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     sizes = {"m": 3, "n": 4, "p": 5}
     values: dict[str, object] = {"np": np}
@@ -278,7 +278,7 @@ def _evaluate(code: str, symbols: dict[str, dict[str, object]], seed: int) -> "n
         values[name] = rng.standard_normal(shape) if shape else float(rng.standard_normal())
     if "y" in values:
         values["y"] = np.eye(sizes["m"])[:, [1]]  # one-hot
-    return np.asarray(eval(code, values))  # noqa: S307 - the engine's own NumPy output
+    return np.asarray(eval(code, values))
 
 
 @settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.too_slow])
