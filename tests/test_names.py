@@ -111,6 +111,7 @@ def test_results_mean_the_same_with_and_without_names(options: dict[str, object]
     assert auto["results"] == none["results"]
     assert auto["symbols"] == none["symbols"]
     assert set(auto["defined"]) == {"a_1", "h_1", "a_2", "l"}
+    assert [name for name, entry in auto["defined"].items() if entry.get("introduced")] == ["a_1", "h_1", "a_2"]
 
 
 def test_the_authors_own_definitions_keep_todays_derivation() -> None:

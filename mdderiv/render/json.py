@@ -1,7 +1,8 @@
 """The machine-readable object of spec §7 (``mdderiv derive --format json``).
 
 Every key the spec names is always present; the extra keys (``objective``,
-``defined``, a step's ``section`` and ``rules`` ids, the check's ``sizes``)
+``defined`` — with ``introduced`` on the names mdderiv gave the layers of a deep
+composition —, a step's ``section`` and ``rules`` ids, the check's ``sizes``)
 are additions the spec allows.
 """
 
@@ -35,6 +36,8 @@ def symbol_json(info: "SymbolInfo") -> dict[str, Any]:
         entry["props"] = sorted(info.props)
     if info.index is not None:
         entry["index"] = info.index
+    if info.introduced:
+        entry["introduced"] = True  # a name mdderiv gave a layer, not the author's
     return entry
 
 
