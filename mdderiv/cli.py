@@ -18,7 +18,7 @@ from typing import Any
 
 from . import __version__
 from .errors import DeriveError
-from .options import CHOICES, Options
+from .options import SITE_WIDE, Options
 
 __all__ = ["build_parser", "main"]
 
@@ -84,6 +84,28 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INTERNAL, f"{self.prog}: error: {message}\n(try `{self.prog} --help`)\n")
 
 
+def _add_option_flags(parser: argparse.ArgumentParser, prefix: str) -> None:
+    """One flag per site-wide block option (mdderiv.options): ``--NAME CHOICE`` for a choice;
+    for a boolean, the flag that changes its default (``--no-check``, ``--solve``).  An unset
+    flag is ``None``, so only what is given overrides."""
+    for spec in SITE_WIDE:
+        if spec.is_boolean and spec.default:
+            parser.add_argument(
+                f"--no-{spec.name}", dest=spec.name, action="store_false", default=None,
+                help=f"{prefix}no {spec.meaning}",
+            )
+        elif spec.is_boolean:
+            parser.add_argument(f"--{spec.name}", action="store_true", default=None, help=prefix + spec.meaning)
+        else:
+            parser.add_argument(
+                f"--{spec.name}", choices=spec.choices, help=f"{prefix}{spec.meaning} (default: {spec.default})"
+            )
+
+
+def _given_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {spec.name: value for spec in SITE_WIDE if (value := getattr(args, spec.name)) is not None}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mdderiv",
@@ -105,18 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     derive.add_argument(
         "--format", "-f", choices=("latex", "json", "text"), default="latex", help="output (default: latex)"
     )
-    derive.add_argument("--layout", choices=CHOICES["layout"], help="gradient layout (default: denominator)")
-    derive.add_argument(
-        "--no-check", dest="check", action="store_false", default=None, help="skip the finite-difference check"
-    )
-    derive.add_argument("--solve", action="store_true", default=None, help="also solve gradient = 0")
-    derive.add_argument("--hessian", action="store_true", default=None, help="also derive the Hessian")
-    derive.add_argument("--shapes", choices=CHOICES["shapes"], help="shape annotations (default: key)")
-    derive.add_argument("--steps", choices=CHOICES["steps"], help="full or brief steps (default: full)")
-    derive.add_argument("--lang", choices=CHOICES["lang"], help="language of the step notes (default: en)")
-    derive.add_argument(
-        "--names", choices=CHOICES["names"], help="name the layers of a deep composition (default: auto)"
-    )
+    _add_option_flags(derive, "")
 
     render = sub.add_parser(
         "render",
@@ -132,8 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--watch", metavar="DIR", help="re-render changed .md files under DIR into -o OUT")
     render.add_argument("--interval", type=float, default=1.0, help="seconds between polls with --watch")
     render.add_argument("--max-cycles", type=int, default=None, help="stop --watch after this many polls")
-    render.add_argument("--lang", choices=CHOICES["lang"], help="language of the step notes")
-    render.add_argument("--layout", choices=CHOICES["layout"], help="default layout for the post's blocks")
+    _add_option_flags(render, "default for the post's blocks: ")
     return parser
 
 
@@ -208,11 +218,7 @@ def _cmd_derive(args: argparse.Namespace) -> int:
     import mdderiv
 
     name = "<stdin>" if args.file == "-" else args.file
-    options = {
-        key: value
-        for key in ("layout", "check", "solve", "hessian", "shapes", "steps", "lang", "names")
-        if (value := getattr(args, key)) is not None
-    }
+    options = _given_options(args)
     shift = 0
     try:
         body = _read_input(args.file)
@@ -239,10 +245,7 @@ def _cmd_derive(args: argparse.Namespace) -> int:
 def _cmd_render(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .markdown import blog
 
-    defaults = Options()
-    changes = {key: value for key in ("lang", "layout") if (value := getattr(args, key)) is not None}
-    if changes:
-        defaults = defaults.merged(changes)
+    defaults = Options().merged(_given_options(args))
 
     if args.watch:
         if args.post or not args.output:

@@ -133,52 +133,9 @@ def commutation_matrix(rows: int, cols: int) -> Array:
 _FLOAT = np.dtype(float)
 
 
-def _lapack_kernels() -> object | None:
-    """NumPy's own inverse/determinant kernels (what ``np.linalg.inv``/``det``
-    call), if this NumPy has them as they were when this was written; None
-    otherwise, and the public functions are used.  A private module: a NumPy
-    that moves or changes it must cost speed, never a wrong number."""
-    try:
-        from numpy.linalg import _umath_linalg as kernels
-
-        probe = np.array([[2.0, 1.0], [1.0, 1.0]])
-        inverse = kernels.inv(probe, signature="d->d")
-        determinant = kernels.det(probe, signature="d->d")
-        if np.array_equal(inverse, np.linalg.inv(probe)) and determinant == np.linalg.det(probe):
-            return kernels
-    except Exception:  # noqa: BLE001 - any change in NumPy: use its public functions
-        pass
-    return None
-
-
-_KERNELS: Any = _lapack_kernels()
-
-
-def _is_float_square(a: Array) -> bool:
-    return _KERNELS is not None and a.dtype == _FLOAT and a.ndim == 2 and a.shape[0] == a.shape[1] > 0
-
-
 def _determinant(a: Array) -> Array:
-    """``np.linalg.det(a)`` as (1, 1): its LAPACK kernel called directly for a
-    float square matrix (the wrapper's checks cost twice the kernel on the
-    check's tiny matrices; the kernel is the same, so is every bit)."""
-    if _is_float_square(a):
-        return np.array(_KERNELS.det(a, signature="d->d"), ndmin=2)
+    """``det(a)`` as a (1, 1) array."""
     return np.linalg.det(a).reshape(1, 1)
-
-
-def _quiet_inverse(a: Array) -> Array:
-    """``np.linalg.inv(a)`` where floating-point errors are ignored (the
-    check's ``np.errstate``): its LAPACK kernel called directly, which costs a
-    third of the wrapper.  A singular matrix comes out of the kernel as NaNs
-    (silently, errors being ignored): then ``np.linalg.inv`` runs, to raise its
-    LinAlgError (or to give the same NaNs, for an input with NaNs)."""
-    if _is_float_square(a):
-        inverse: Array = _KERNELS.inv(a, signature="d->d")
-        first = inverse[0, 0]
-        if first == first:
-            return inverse
-    return np.linalg.inv(a)
 
 
 #: An expression compiled for the numbers: called with the values' state.
@@ -223,15 +180,10 @@ class Compiler:
     Each node is compiled once per compiler, however many of the trees asked
     for hold it (the calculus hands the objective's subtrees on to its
     results): the memo is keyed by identity, which costs no hashing of trees,
-    and holds each node, so no identity is reused while it lives.
+    and holds each node, so no identity is reused while it lives."""
 
-    ``quiet``: every evaluation runs with NumPy's floating-point errors ignored
-    (as the check's do); an inverse then calls LAPACK's kernel directly (the
-    same results and errors; elsewhere a singular matrix would also warn)."""
-
-    def __init__(self, definitions: Mapping[str, Expr] | None = None, quiet: bool = False) -> None:
+    def __init__(self, definitions: Mapping[str, Expr] | None = None) -> None:
         self.definitions = dict(definitions or {})
-        self.quiet = quiet
         #: id(node) -> (node, its compiled form)
         self.compiled: dict[int, tuple[Expr, Compiled]] = {}
         self.shared: dict[Expr, Compiled] = {}
@@ -409,8 +361,7 @@ class Compiler:
 
     def _compile_Inverse(self, expr: Inverse) -> Compiled:
         arg = self._compile(expr.arg)
-        invert = _quiet_inverse if self.quiet else np.linalg.inv
-        return lambda ev: invert(arg(ev))
+        return lambda ev: np.linalg.inv(arg(ev))
 
     def _compile_Power(self, expr: Power) -> Compiled:
         base = self._compile(expr.base)

@@ -14,7 +14,7 @@ MAX_BODY = 100_000
 
 def run(body: str, defaults: Options, overrides: Mapping[str, Any]) -> Derivation:
     from .calculus import derive_problem
-    from .check import check_derivation
+    from .check import block_seed, check_derivation
     from .shapes import parse_problem
 
     if not isinstance(body, str):
@@ -38,7 +38,7 @@ def run(body: str, defaults: Options, overrides: Mapping[str, Any]) -> Derivatio
             "the expression is too deeply nested to derive", problem.objective.line, 1
         ) from None
     if options.check:
-        derivation.check = check_derivation(derivation)
+        derivation.check = check_derivation(derivation, block_seed(body))
     return derivation
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from ..errors import DeriveError
-from ..options import BOOLEAN, OPTION_NAMES, Options, parse_option
+from ..options import OPTIONS, Options, parse_option, takes_bare_key
 
 __all__ = [
     "STATS",
@@ -94,9 +94,9 @@ def parse_info(rest: str) -> dict[str, str]:
             (match.group(g) for g in ("dq", "sq", "bare") if match.group(g) is not None), None
         )
         if value is None:
-            if key in BOOLEAN:
+            if takes_bare_key(key):
                 value = "true"
-            elif key in OPTION_NAMES:
+            elif key in OPTIONS:
                 raise InfoError(f"option {key!r} needs a value, e.g. {key}=…", 1, column)
         try:
             parse_option(key, value, 1, column)

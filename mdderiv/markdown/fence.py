@@ -36,7 +36,7 @@ from markdown.extensions import Extension
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
-from ..options import CHOICES, Options, parse_option
+from ..options import SITE_WIDE, Options, site_defaults
 from .blocks import BlockCache, Outcome, block_key, derive_block
 
 __all__ = [
@@ -442,6 +442,10 @@ class _BlocksPostprocessor(Postprocessor):
         return _MARKER.sub(substitute, text)
 
 
+def _config_help(meaning: str, choices: tuple[str, ...]) -> str:
+    return f"{meaning}: {'|'.join(choices)}" if choices else meaning
+
+
 class MdderivExtension(Extension):
     """``derive`` fences → step-by-step derivations (Arithmatex display math).
 
@@ -453,26 +457,20 @@ class MdderivExtension(Extension):
 
     def __init__(self, **kwargs: Any) -> None:
         self.context: FenceContext | None = kwargs.pop("context", None)
-        self.config = {
-            "layout": ["denominator", "default layout: " + "|".join(CHOICES["layout"])],
-            "check": [True, "numerical check by finite differences"],
-            "solve": [False, "also solve gradient = 0 where it has a closed form"],
-            "hessian": [False, "also derive the Hessian"],
-            "shapes": ["key", "shape annotations: " + "|".join(CHOICES["shapes"])],
-            "steps": ["full", "full|brief"],
-            "lang": ["en", "words of the steps: en|zh"],
-            "names": ["auto", "name the layers of a deep composition: auto|none"],
+        self.config: dict[str, list[Any]] = {
+            spec.name: [spec.default, _config_help(spec.meaning, spec.choices)] for spec in SITE_WIDE
+        }
+        self.config.update({
             "filename": ["", "page name used in error messages"],
             "line_offset": [0, "lines before the Markdown text (front matter), for error positions"],
             "cache": [True, "remember derivations (in memory) by block text and options"],
             "cache_dir": ["", "also keep the cache in this directory"],
-        }
+        })
         super().__init__(**kwargs)
 
     def _own_context(self) -> FenceContext:
         config = self.getConfigs()
-        values = {key: config[key] for key in ("layout", "check", "solve", "hessian", "shapes", "steps", "lang", "names")}
-        defaults = Options(**{key: parse_option(key, value) for key, value in values.items()})
+        defaults = site_defaults(config)
         return FenceContext(
             defaults=defaults,
             filename=str(config["filename"]),

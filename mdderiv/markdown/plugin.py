@@ -35,7 +35,7 @@ from html import escape as html_escape
 import re
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
@@ -45,7 +45,7 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
-from ..options import CHOICES, Options
+from ..options import SITE_WIDE, OptionSpec, site_defaults
 from .blocks import STATS, BlockCache
 from .fence import MATH_HTML, BlockFailure, DeferredBlock, FenceContext, MdderivExtension, resolve_deferred
 from .prefetch import Prefetch, PrefetchResult, SourceScanner, prefetch, resolve_workers
@@ -143,17 +143,23 @@ class _Workers(c.BaseConfigOption[int | str]):
         raise c.ValidationError(f"expected 'auto' or a number of processes (0 or more), not {value!r}")
 
 
-class MdderivConfig(base.Config):
-    """``plugins: - mdderiv: {…}`` — site-wide defaults for every block option."""
+def _config_option(spec: OptionSpec) -> c.BaseConfigOption[Any]:
+    if spec.is_boolean:
+        return c.Type(bool, default=spec.default)
+    return c.Choice(spec.choices, default=spec.default)
 
-    layout = c.Choice(CHOICES["layout"], default="denominator")
-    check = c.Type(bool, default=True)
-    solve = c.Type(bool, default=False)
-    hessian = c.Type(bool, default=False)
-    shapes = c.Choice(CHOICES["shapes"], default="key")
-    steps = c.Choice(CHOICES["steps"], default="full")
-    lang = c.Choice(CHOICES["lang"], default="en")
-    names = c.Choice(CHOICES["names"], default="auto")
+
+if TYPE_CHECKING:  # mypy sees a plain Config; the entries exist at run time only
+    _BlockOptionsConfig = base.Config
+else:  # one config entry per site-wide block option, read from mdderiv.options
+    _BlockOptionsConfig = type(
+        "_BlockOptionsConfig", (base.Config,), {spec.name: _config_option(spec) for spec in SITE_WIDE}
+    )
+
+
+class MdderivConfig(_BlockOptionsConfig):
+    """``plugins: - mdderiv: {…}`` — site-wide defaults for every block option, and the plugin's own."""
+
     mathjax = c.Choice((True, False, "auto"), default="auto")
     mathjax_url = c.Type(str, default=MATHJAX_CDN)
     cache = c.Type(bool, default=True)
@@ -196,16 +202,7 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         cfg = self.config
-        self.context.defaults = Options(
-            layout=cfg.layout,
-            check=cfg.check,
-            solve=cfg.solve,
-            hessian=cfg.hessian,
-            shapes=cfg.shapes,
-            steps=cfg.steps,
-            lang=cfg.lang,
-            names=cfg.names,
-        )
+        self.context.defaults = site_defaults(cfg)
         # only a site with a search plugin (MkDocs' `search`, Material's
         # `material/search`, …) needs the derivations kept out of its index
         has_search = any(name.split("/")[-1] == "search" for name in config.plugins)
