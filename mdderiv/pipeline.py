@@ -49,13 +49,11 @@ def clear_memos() -> None:
     and for tests."""
     # `from … import` reaches the modules themselves (the package attribute
     # `mdderiv.calculus.simplify` is the function of that name)
-    from .calculus.simplify import _FOLDINGS
     from .render import latex as render_latex
     from .syntax.latex import _TOKEN_MEMO, safe_identifier
 
     _TOKEN_MEMO.clear()
     safe_identifier.cache_clear()
-    _FOLDINGS.clear()
     render_latex.text_latex.cache_clear()
     render_latex.justification_latex.cache_clear()
     render_latex._last_printer = (None, None)

@@ -15,6 +15,7 @@ from ..problem import Definition
 from ..options import Options
 from ..problem import Problem
 from .gradient import gradients
+from .memo import derivation_memo
 from .names import fits, with_layer_names
 from .secondorder import hessian, stationary_point, symmetric_gradient
 from .simplify import is_symmetric, push_transpose, simplify
@@ -56,6 +57,11 @@ def with_symmetric_definitions(problem: Problem) -> Problem:
 
 
 def derive_problem(problem: Problem, options: Options) -> Derivation:
+    with derivation_memo():  # what the passes remember lives as long as this derivation
+        return _derive(problem, options)
+
+
+def _derive(problem: Problem, options: Options) -> Derivation:
     if options.names == "auto":
         problem = with_layer_names(problem)
     problem = with_symmetric_definitions(problem)

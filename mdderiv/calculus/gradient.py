@@ -52,6 +52,11 @@ class GradientRun:
     last_read: dict[Symbol, tuple[Section, int]] = field(default_factory=dict)
     #: backprop style: each variable's gradient with the introduced names written out
     written: dict[Symbol, Expr] = field(default_factory=dict)
+    #: (variables, intermediates that depend on a variable), asked by every stage
+    active: tuple[frozenset[Symbol], frozenset[Symbol]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.active = active_symbols(self.problem)
 
     @property
     def compact(self) -> bool:
@@ -77,18 +82,13 @@ class GradientRun:
 
 def active_symbols(problem: Problem) -> tuple[frozenset[Symbol], frozenset[Symbol]]:
     """(variables, intermediates that depend on a variable)."""
-    cached = problem.__dict__.get("_active")
-    if cached is not None and cached[0] == tuple(problem.wrt):
-        return cached[1]  # type: ignore[no-any-return]
     variables = frozenset(problem.wrt)
     depends: set[Symbol] = set()
     for definition in problem.definitions[:-1]:
         used = free_symbols(definition.expr)
         if used & variables or used & depends:
             depends.add(definition.symbol)
-    result = (variables, frozenset(depends))
-    problem.__dict__["_active"] = (tuple(problem.wrt), result)
-    return result
+    return variables, frozenset(depends)
 
 
 def prepared_objective(problem: Problem, section: Section) -> Expr:
@@ -111,7 +111,7 @@ def prepared_objective(problem: Problem, section: Section) -> Expr:
 def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of: Symbol | None) -> None:
     """One stage: ``df`` through ``expr`` (the objective when ``seed`` is None,
     else a definition ``of = expr`` whose gradient placeholder is ``seed``)."""
-    variables, intermediates = active_symbols(run.problem)
+    variables, intermediates = run.active
     active = frozenset(s for s in free_symbols(expr) if s in variables or s in intermediates)
     if not active:
         return
@@ -270,7 +270,7 @@ def _differential_of(term: Expr) -> Symbol:
     """The symbol of the first differential in ``term`` (in reading order)."""
     node = term
     while type(node) is not Differential:
-        # descend into the first child holding one (cached on the nodes)
+        # descend into the first child holding one (known from construction)
         for child in node.children():
             if has_differential(child):
                 node = child
@@ -306,7 +306,7 @@ def gradients(problem: Problem, sections: list[Section]) -> tuple[dict[Symbol, E
     sections.append(first)
     sweep(run, expr, first, None, None)
 
-    _, intermediates = active_symbols(problem)
+    _, intermediates = run.active
     for definition in reversed(problem.definitions[:-1]):
         y = definition.symbol
         if y not in intermediates or y not in run.parts:

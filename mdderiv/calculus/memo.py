@@ -1,0 +1,67 @@
+"""What the calculus remembers about the nodes of one derivation.
+
+Nodes are plain immutable values and hold nothing but their fields.  The
+simplifier asks the same questions of the same subtrees many times in one
+derivation (a subtree's simplified form, its transpose pushed to the leaves, a
+product's split into number, scalars and matrices, how many transposes it
+holds), so it keeps the answers here, for the length of one derivation:
+``derive_problem`` opens a memo with :func:`derivation_memo` and drops it when
+the derivation is done.  Outside one (a test calling ``simplify`` by itself)
+nothing is remembered and every answer is worked out afresh.
+
+The tables are keyed by the node's identity (a lookup needs no hash of a new
+tree, and most trees the passes meet are new); each entry keeps its node, so
+an identity stays that node's while the memo lives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from ..expr import Expr
+
+if TYPE_CHECKING:
+    from .simplify import Split
+
+#: a node's entry: the node itself (keeping its identity taken) and the answer
+Entry = tuple[Expr, Any]
+
+
+class DerivationMemo:
+    """The simplifier's answers about the nodes of one derivation."""
+
+    __slots__ = ("passes", "pushed", "splits", "transposes", "foldings")
+
+    def __init__(self) -> None:
+        #: node → (its form after one bottom-up simplification pass, the rules it used)
+        self.passes: dict[int, tuple[Expr, tuple[Expr, tuple[str, ...]]]] = {}
+        #: node → (its transpose pushed to the leaves, the rules it used)
+        self.pushed: dict[int, tuple[Expr, tuple[Expr, tuple[str, ...]]]] = {}
+        #: product → (number, other scalar factors, matrix factors)
+        self.splits: dict[int, tuple[Expr, Split]] = {}
+        #: node → how many transposes it holds
+        self.transposes: dict[int, tuple[Expr, int]] = {}
+        #: named definitions → their folding table (built once per derivation)
+        self.foldings: dict[tuple[tuple[Expr, Expr], ...], Any] = {}
+
+
+_CURRENT: ContextVar[DerivationMemo | None] = ContextVar("mdderiv_derivation_memo", default=None)
+
+
+def current_memo() -> DerivationMemo | None:
+    """The memo of the derivation under way, or None outside one."""
+    return _CURRENT.get()
+
+
+@contextmanager
+def derivation_memo() -> Iterator[DerivationMemo]:
+    """A fresh memo for the body of the ``with`` (one derivation)."""
+    memo = DerivationMemo()
+    token = _CURRENT.set(memo)
+    try:
+        yield memo
+    finally:
+        _CURRENT.reset(token)
