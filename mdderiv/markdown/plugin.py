@@ -46,6 +46,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
 from ..options import SITE_WIDE, OptionSpec, site_defaults
+from ..memos import Remembered
 from .blocks import STATS, BlockCache
 from .fence import MATH_HTML, BlockFailure, DeferredBlock, FenceContext, MdderivExtension, resolve_deferred
 from .prefetch import Prefetch, PrefetchResult, SourceScanner, prefetch, resolve_workers
@@ -113,7 +114,7 @@ def front_matter_lines(source: str, markdown: str | None = None) -> int:
     return source[:end].count("\n") + len(rest) - len(rest.lstrip("\n"))
 
 
-_DISPLAY_NAMES: dict[tuple[str, Path], str] = {}
+_DISPLAY_NAMES: Remembered[tuple[str, Path], str] = Remembered("display names of pages", limit=20_000)
 
 
 def _display_name(path: str, config_dir: Path) -> str:
@@ -122,9 +123,7 @@ def _display_name(path: str, config_dir: Path) -> str:
     key = (path, config_dir)
     name = _DISPLAY_NAMES.get(key)
     if name is None:
-        if len(_DISPLAY_NAMES) > 20000:
-            _DISPLAY_NAMES.clear()
-        name = _DISPLAY_NAMES[key] = os.path.relpath(path, config_dir).replace(os.sep, "/")
+        name = _DISPLAY_NAMES.remember(key, os.path.relpath(path, config_dir).replace(os.sep, "/"))
     return name
 
 

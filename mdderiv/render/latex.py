@@ -48,6 +48,7 @@ from ..expr import (
     Vec,
     Zeros,
 )
+from ..memos import Remembered, remembered
 from ..rules import RULES
 from .words import WORDS, word
 
@@ -167,7 +168,7 @@ _TEXT_SPECIALS = {
 }
 
 
-@functools.lru_cache(maxsize=4096)
+@remembered(maxsize=4096)
 def text_latex(text: str) -> str:
     r"""Words as ``\text{…}``, safe for any input (a user's title): markup
     characters become math pieces between text runs, newlines spaces.
@@ -764,17 +765,19 @@ def render_expr(expr: Expr, names: Mapping[str, str] | None = None, annotate: An
     return LatexPrinter(names, annotate).doprint(expr)
 
 
-_last_printer: tuple[Mapping[str, str] | None, LatexPrinter | None] = (None, None)
+#: the printer of the names mapping being rendered (a derivation renders all its
+#: steps with one mapping: its printer remembers the subtrees the steps share)
+_PRINTERS: Remembered[int, tuple[Mapping[str, str], LatexPrinter]] = Remembered(
+    "the LaTeX printer of the names mapping last rendered", limit=1
+)
 
 
 def _shared_printer(names: Mapping[str, str]) -> LatexPrinter:
     """One memoising printer per names mapping (a derivation renders with one)."""
-    global _last_printer
-    cached_names, printer = _last_printer
-    if cached_names is not names or printer is None:
-        printer = LatexPrinter(names)
-        _last_printer = (names, printer)
-    return printer
+    entry = _PRINTERS.get(id(names))
+    if entry is None or entry[0] is not names:  # (the entry keeps its mapping: the id stays its own)
+        entry = _PRINTERS.remember(id(names), (names, LatexPrinter(names)))
+    return entry[1]
 
 
 def _words_with_math(key: str, lang: str, math: str | None) -> str:
@@ -903,7 +906,7 @@ def step_line(step: "Step", names: Mapping[str, str], lang: str, annotate: Annot
     return line + justification_latex(step.rules, step.note, lang)
 
 
-@functools.lru_cache(maxsize=4096)
+@remembered(maxsize=4096)
 def justification_latex(rules: tuple[str, ...], note: str | None, lang: str) -> str:
     r"""``&& \text{(rules; note)}`` beside a step, or nothing.  (Remembered:
     the same few rules and notes are cited in every derivation.)"""

@@ -34,6 +34,7 @@ from pylatexenc.latexwalker import (  # type: ignore[import-untyped]
 from pylatexenc.macrospec import MacroStandardArgsParser  # type: ignore[import-untyped]
 
 from ..errors import DeriveError
+from ..memos import Remembered, remembered
 from .nodes import (
     AbsNode,
     AddNode,
@@ -201,7 +202,7 @@ _UNICODE_CHARS = {"−": "-", "·": "*", "×": "*", "‖": "||"}
 _UNICODE_MACROS = {"⊙": "odot", "∘": "circ", "⊗": "otimes", "⊘": "oslash", "⋅": "cdot"}
 
 
-@functools.lru_cache(maxsize=1024)
+@remembered(maxsize=1024)
 def safe_identifier(name: str) -> str:
     """``name`` as a Python identifier: keywords get a trailing underscore."""
     if not _IDENTIFIER.fullmatch(name):
@@ -304,10 +305,7 @@ def remembered(text: str) -> Known:
     re-reads unchanged lines).  Errors are not: they carry the line."""
     known = _TOKEN_MEMO.get(text)
     if known is None:
-        known = Known()
-        if len(_TOKEN_MEMO) > 20_000:
-            _TOKEN_MEMO.clear()
-        _TOKEN_MEMO[text] = known
+        known = _TOKEN_MEMO.remember(text, Known())
     return known
 
 
@@ -321,7 +319,7 @@ def _tokens(src: Source) -> tuple[Token, ...]:
     return tokens
 
 
-_TOKEN_MEMO: dict[str, Known] = {}
+_TOKEN_MEMO: Remembered[str, Known] = Remembered("tokens, names and sets per text", limit=20_000)
 
 
 def _tokenize(src: Source) -> list[Token]:
@@ -362,40 +360,34 @@ def _finish(tokens: list[Token], src: Source) -> list[Token]:
 
 
 _LATEX_SPECIAL = re.compile(r"[\\{}%$&#~]")
-_CONTEXT_DB: list[object] = []
-
-
+@functools.cache
 def _context_db() -> object:
     """pylatexenc's default macro database without its text-mode specials
     (``--``, quotes, ``~``): math needs none of them, and skipping the specials
     test per character makes tokenizing faster."""
-    if not _CONTEXT_DB:
-        _CONTEXT_DB.append(
-            get_default_latex_context_db().filter_context(keep_which=["macros", "environments"])
-        )
-    return _CONTEXT_DB[0]
+    return get_default_latex_context_db().filter_context(keep_which=["macros", "environments"])
 
 
 #: Characters pylatexenc's token reader returns one by one as "char" tokens
 #: (the context has no specials): a run of them is lexed in one go.
 _PLAIN_RUN = re.compile(r"[^\\{}%$]+")
-_MACRO_ARITIES: dict[str, int | None] = {}
 #: Spaces (no line break: a paragraph break is a token of its own) and the
 #: brace opening a macro's argument.
 _ARGUMENT_BRACE = re.compile(r"[^\S\n]*\{")
 
 
+@functools.cache
 def _macro_arities() -> dict[str, int | None]:
     """Macro name → its number of mandatory arguments, or None when its
     arguments are not all mandatory ``{`` ones (optional, starred, verbatim)."""
-    if not _MACRO_ARITIES:
-        for spec in _context_db().iter_macro_specs():  # type: ignore[attr-defined]
-            if spec.macroname in _MACRO_ARITIES:
-                continue  # an earlier category's spec wins, as in get_macro_spec
-            parser = spec.args_parser
-            simple = type(parser) is MacroStandardArgsParser and set(parser.argspec) <= {"{"}
-            _MACRO_ARITIES[spec.macroname] = len(parser.argspec) if simple else None
-    return _MACRO_ARITIES
+    arities: dict[str, int | None] = {}
+    for spec in _context_db().iter_macro_specs():  # type: ignore[attr-defined]
+        if spec.macroname in arities:
+            continue  # an earlier category's spec wins, as in get_macro_spec
+        parser = spec.args_parser
+        simple = type(parser) is MacroStandardArgsParser and set(parser.argspec) <= {"{"}
+        arities[spec.macroname] = len(parser.argspec) if simple else None
+    return arities
 
 
 def _read_tokens(src: Source) -> list[Token] | None:
