@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from .derivation import CheckOutcome, Derivation, Result
+from .record import CheckOutcome, DerivationRecord, Result
 from .errors import DeriveError
 from .expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Dim, dim_value
 from .numeric import Compiler, Evaluator, definitions_of
@@ -153,7 +153,7 @@ def _directions(result: Result, point: Evaluator, rng: np.random.Generator) -> l
 
 
 def _claimed_and_measured(
-    result: Result, d: Derivation, point: Evaluator, rng: np.random.Generator
+    result: Result, d: DerivationRecord, point: Evaluator, rng: np.random.Generator
 ) -> tuple[list[float], list[float]]:
     """What ``result`` says the directional derivatives are, and what central
     differences measure, stacked over the random directions."""
@@ -211,7 +211,7 @@ CHECKED_KINDS = ("gradient", "derivative", "hessian", "symmetric gradient", "sta
 
 
 def _compare(
-    result: Result, d: Derivation, point: Evaluator, rng: np.random.Generator
+    result: Result, d: DerivationRecord, point: Evaluator, rng: np.random.Generator
 ) -> tuple[list[float], list[float]]:
     """(what the derivation claims, what the numbers say), both evaluated at
     ``point`` (an evaluator: what its evaluations share, they compute once)."""
@@ -226,7 +226,7 @@ def _compare(
     return _claimed_and_measured(result, d, point, rng)
 
 
-def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
+def check_derivation(d: DerivationRecord, seed: int = SEED) -> CheckOutcome:
     problem = d.problem
     rng = np.random.default_rng(seed)
     checkable = [r for r in d.results if r.kind in CHECKED_KINDS]

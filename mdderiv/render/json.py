@@ -16,7 +16,7 @@ from .latex import names_of, render_expr
 from .numpy import result_source
 
 if TYPE_CHECKING:
-    from ..derivation import Derivation, Step
+    from ..record import DerivationRecord, Step
     from ..errors import DeriveError
     from ..problem import SymbolInfo
 
@@ -45,7 +45,7 @@ def _english_rules(step: "Step") -> str:
     return ", ".join(RULES[r].en if r in RULES else r for r in step.rules)
 
 
-def steps_json(d: "Derivation") -> list[dict[str, Any]]:
+def steps_json(d: "DerivationRecord") -> list[dict[str, Any]]:
     """Every step as ``{"latex": "lhs = rhs", "rule": …}``; a continuation
     repeats the last left-hand side so each entry reads on its own."""
     names = names_of(d.problem)
@@ -72,7 +72,7 @@ def steps_json(d: "Derivation") -> list[dict[str, Any]]:
     return out
 
 
-def derivation_to_json(d: "Derivation") -> dict[str, Any]:
+def derivation_to_json(d: "DerivationRecord") -> dict[str, Any]:
     """Spec §7's object for a successful derivation (``"ok": true``)."""
     names = names_of(d.problem)
     symbols = {name: symbol_json(info) for name, info in d.problem.symbols.items() if not info.defined}

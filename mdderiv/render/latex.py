@@ -53,7 +53,7 @@ from ..rules import RULES
 from .words import WORDS, word
 
 if TYPE_CHECKING:
-    from ..derivation import Derivation, Result, Section, Step
+    from ..record import DerivationRecord, Result, Section, Step
     from ..problem import Problem
 
 #: Every macro the renderers may emit; the well-formedness tests hold them to it.
@@ -845,7 +845,7 @@ def visible_steps(section: "Section", steps: str) -> list["Step"]:
 _RELATIONS = {"=": "=", "⇒": r"\Rightarrow", "⇔": r"\Leftrightarrow", "≈": r"\approx"}
 
 
-def key_differentials(d: "Derivation") -> dict[tuple[int, int], frozenset[Expr]]:
+def key_differentials(d: "DerivationRecord") -> dict[tuple[int, int], frozenset[Expr]]:
     """For ``shapes: key``: each variable's differential is annotated once, at
     its last visible occurrence (usually the read-off ``tr(G^T dX)``).
     Keyed by (section position, visible step position)."""
@@ -875,7 +875,7 @@ def result_words(result: "Result", lang: str) -> str | None:
     return word(key, lang) if key in WORDS else None
 
 
-def result_line(d: "Derivation", result: "Result", names: Mapping[str, str]) -> str:
+def result_line(d: "DerivationRecord", result: "Result", names: Mapping[str, str]) -> str:
     """``\\boxed{∂f/∂X = …}`` and its layout (or kind)."""
     label = render_expr(result.label, names)
     value = render_expr(result.expr, names)
@@ -890,7 +890,7 @@ def result_line(d: "Derivation", result: "Result", names: Mapping[str, str]) -> 
     return line
 
 
-def check_line(d: "Derivation") -> str | None:
+def check_line(d: "DerivationRecord") -> str | None:
     """The numerical check's outcome, or None when the check was off."""
     if d.check is None:
         return None
@@ -914,7 +914,7 @@ def justification_latex(rules: tuple[str, ...], note: str | None, lang: str) -> 
     return " && " + text_latex(f"({why})") if why else ""
 
 
-def render_derivation(d: "Derivation") -> str:
+def render_derivation(d: "DerivationRecord") -> str:
     """The whole derivation as one ``\\begin{aligned} … \\end{aligned}``:
     the title, each section (heading, steps), the boxed results, the check."""
     names = names_of(d.problem)
@@ -938,6 +938,6 @@ def render_derivation(d: "Derivation") -> str:
     return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
 
 
-def render_markdown(d: "Derivation") -> str:
+def render_markdown(d: "DerivationRecord") -> str:
     """Display math for a Markdown page, with a blank line before and after."""
     return "\n$$\n" + render_derivation(d) + "\n$$\n\n"

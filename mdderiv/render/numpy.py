@@ -49,7 +49,7 @@ from ..expr import (
 )
 
 if TYPE_CHECKING:
-    from ..derivation import Derivation, Result
+    from ..record import DerivationRecord, Result
     from ..problem import Problem
 
 # Python precedence levels of what we emit (higher binds tighter).
@@ -402,7 +402,7 @@ def to_numpy(expr: Expr, problem: "Problem | None" = None) -> str:
     return NumpyPrinter(problem).doprint(expr)
 
 
-def result_source(d: "Derivation", result: "Result") -> str:
+def result_source(d: "DerivationRecord", result: "Result") -> str:
     """Spec §7 ``numpy`` of one result; a scalar result is a float."""
     source = to_numpy(result.expr, d.problem)
     if result.expr.shape == SCALAR:

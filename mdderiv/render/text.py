@@ -22,7 +22,7 @@ from .latex import (
 from .words import WORDS, word
 
 if TYPE_CHECKING:
-    from ..derivation import Derivation, Result, Section, Step
+    from ..record import DerivationRecord, Result, Section, Step
     from ..problem import Problem
 
 _GREEK = {
@@ -256,7 +256,7 @@ def _heading(section: "Section", names: Mapping[str, str], lang: str) -> str:
     return word(key, lang).replace("{x}", about).strip()
 
 
-def _result_line(d: "Derivation", result: "Result", names: Mapping[str, str]) -> str:
+def _result_line(d: "DerivationRecord", result: "Result", names: Mapping[str, str]) -> str:
     lang = d.options.lang
     line = f"▶ {render_expr_text(result.label, names)} = {render_expr_text(result.expr, names)}"
     said = result_words(result, lang)
@@ -266,7 +266,7 @@ def _result_line(d: "Derivation", result: "Result", names: Mapping[str, str]) ->
 RULE_COLUMN_MAX = 64  # rules start at most this far right; longer lines push them
 
 
-def render_derivation(d: "Derivation") -> str:
+def render_derivation(d: "DerivationRecord") -> str:
     """The derivation as lines of Unicode: headings, steps with their rules in
     brackets, each result marked with ``▶``, then the check."""
     names = text_names(d.problem)

@@ -1,0 +1,84 @@
+"""The derivation record: the steps, the results and the numerical check.
+
+The calculus fills it; the renderers (``mdderiv.render``) read it and know it
+by this module alone.  The public :class:`~mdderiv.derivation.Derivation` is
+this record with one method per output format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .expr import Expr, Shape, Symbol
+from .options import Options
+from .problem import Problem
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of the derivation: ``lhs = rhs`` justified by ``rules``.
+
+    ``lhs`` None continues the previous line (``= rhs``).  ``note`` is an
+    optional remark in words, keyed for translation (see ``render.words``).
+    """
+
+    lhs: Expr | None
+    rhs: Expr
+    rules: tuple[str, ...] = ()
+    note: str | None = None
+    relation: str = "="
+
+
+@dataclass
+class Section:
+    """A group of steps with a heading: the objective, the gradient for one
+    variable, a chain-rule stage, the stationary point …"""
+
+    kind: str  # "objective", "gradient", "chain", "derivative", "hessian", "solve", "symmetric"
+    about: Symbol | None = None
+    steps: list[Step] = field(default_factory=list)
+
+    def add(self, lhs: Expr | None, rhs: Expr, *rules: str, note: str | None = None) -> None:
+        self.steps.append(Step(lhs, rhs, tuple(rules), note))
+
+
+@dataclass(frozen=True)
+class Result:
+    """One derived result: for ``kind == "gradient"`` the matrix G with
+    ``df = tr(G^T dX)`` (its transpose when ``layout`` is numerator)."""
+
+    wrt: Symbol
+    expr: Expr
+    label: Expr  # the left-hand side as printed, e.g. the GradientName ∂f/∂X
+    kind: str = "gradient"
+    layout: str = "denominator"
+
+    @property
+    def shape(self) -> Shape:
+        return self.expr.shape
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """The finite-difference check of every result."""
+
+    passed: bool
+    max_rel_error: float
+    sizes: dict[str, int]
+    seed: int
+
+
+@dataclass
+class DerivationRecord:
+    """Everything a derivation found: the problem, the options it ran with,
+    the sections of steps, the results and (when on) the check's outcome."""
+
+    problem: Problem
+    options: Options
+    sections: list[Section]
+    results: list[Result]
+    check: CheckOutcome | None = None
+
+    @property
+    def objective(self) -> Symbol:
+        return self.problem.objective.symbol
