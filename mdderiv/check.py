@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from .record import CheckOutcome, DerivationRecord, Result
+from .record import CheckOutcome, DerivationRecord, Layout, Result, ResultKind
 from .errors import DeriveError
 from .expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Dim, dim_value
 from .numeric import Compiler, Evaluator, definitions_of
@@ -145,7 +145,7 @@ def _directions(result: Result, point: Evaluator, rng: np.random.Generator) -> l
     # one draw for all of them: the generator fills in order, so these are
     # the numbers one draw per direction gives
     drawn = rng.standard_normal((DIRECTIONS, *shape))
-    if result.kind == "symmetric gradient" or (result.kind == "hessian" and result.wrt.symmetric):
+    if result.kind == ResultKind.SYMMETRIC_GRADIENT or (result.kind == ResultKind.HESSIAN and result.wrt.symmetric):
         # a symmetric variable only moves in symmetric directions; there the
         # simplifications that used X^T = X hold
         return [(v + v.T) / 2 for v in drawn]
@@ -164,30 +164,30 @@ def _claimed_and_measured(
     variable = point.inputs[name]
     claimed: list[float] = []
     measured: list[float] = []
-    if result.kind in ("gradient", "symmetric gradient"):
-        gradient = claim.T if result.layout == "numerator" else claim
+    if result.kind in (ResultKind.GRADIENT, ResultKind.SYMMETRIC_GRADIENT):
+        gradient = claim.T if result.layout == Layout.NUMERATOR else claim
         if gradient.shape != variable.shape:
             raise _ShapeMismatch(gradient.shape, variable.shape)
-        if result.kind == "symmetric gradient":  # it must be symmetric, too
+        if result.kind == ResultKind.SYMMETRIC_GRADIENT:  # it must be symmetric, too
             claimed.extend(_vec(gradient - gradient.T))
             measured.extend([0.0] * gradient.size)
         for v in _directions(result, point, rng):
             # ndarray.sum's own reduction, without its Python wrapper
             claimed.append(float(_sum(gradient * v, axis=None)))
             measured.extend(_directional(f, point, name, v))
-    elif result.kind in ("derivative", "hessian"):
+    elif result.kind in (ResultKind.DERIVATIVE, ResultKind.HESSIAN):
         fn: Callable[[Evaluator], np.ndarray]
-        if result.kind == "hessian":
-            source = next(r for r in d.results if r.kind == "gradient" and r.wrt == result.wrt)
+        if result.kind == ResultKind.HESSIAN:
+            source = next(r for r in d.results if r.kind == ResultKind.GRADIENT and r.wrt == result.wrt)
 
             def fn(moved: Evaluator) -> np.ndarray:
                 value = moved(source.expr)
-                return value.T if source.layout == "numerator" else value
+                return value.T if source.layout == Layout.NUMERATOR else value
 
             numerator = claim
         else:
             fn = f
-            numerator = claim if result.layout == "numerator" else claim.T
+            numerator = claim if result.layout == Layout.NUMERATOR else claim.T
         size = variable.size
         if numerator.ndim != 2 or numerator.shape[1] != size:
             raise _ShapeMismatch(numerator.shape, ("·", size))
@@ -207,7 +207,7 @@ class _ShapeMismatch(Exception):
         super().__init__(f"shape {got}, expected {want}")
 
 
-CHECKED_KINDS = ("gradient", "derivative", "hessian", "symmetric gradient", "stationary point")
+CHECKED_KINDS = frozenset(ResultKind)  # every kind of result is checked
 
 
 def _compare(
@@ -215,9 +215,9 @@ def _compare(
 ) -> tuple[list[float], list[float]]:
     """(what the derivation claims, what the numbers say), both evaluated at
     ``point`` (an evaluator: what its evaluations share, they compute once)."""
-    if result.kind == "stationary point":
+    if result.kind == ResultKind.STATIONARY_POINT:
         # the gradient at the claimed point vanishes, on the gradient's own scale
-        gradient = next(r for r in d.results if r.kind == "gradient" and r.wrt == result.wrt)
+        gradient = next(r for r in d.results if r.kind == ResultKind.GRADIENT and r.wrt == result.wrt)
         solution = point(result.expr)
         at_solution = point.moved(result.wrt.name, solution)(gradient.expr)
         scale = max(1.0, float(np.max(np.abs(point(gradient.expr)))))

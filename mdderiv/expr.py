@@ -15,6 +15,7 @@ and only do the canonical, always-true tidying (flattening, dropping ``1·``).
 from __future__ import annotations
 
 import functools
+from enum import Enum
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from operator import itemgetter
@@ -315,12 +316,19 @@ class Softmax(Unary):
     shape: Shape
 
 
+class NormKind(str, Enum):
+    """Which norm: Euclidean (of a vector) or Frobenius (of a matrix)."""
+
+    EUCLIDEAN = "2"
+    FROBENIUS = "F"
+
+
 @dataclass(frozen=True, eq=False)
 class Norm(Expr):
     """``‖x‖`` (Euclidean, for vectors) or ``‖X‖_F`` (Frobenius)."""
 
     arg: Expr
-    kind: str  # "2" or "F"
+    kind: NormKind
     shape: Shape = SCALAR
 
     def children(self) -> tuple[Expr, ...]:

@@ -8,10 +8,52 @@ this record with one method per output format.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
 from .expr import Expr, Shape, Symbol
 from .options import Options
 from .problem import Problem
+
+
+class Kind(str, Enum):
+    """A kind named by a word (its value is what JSON shows and what the
+    renderers' word tables are keyed by)."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class SectionKind(Kind):
+    """What a section of steps is about (its heading says so)."""
+
+    OBJECTIVE = "objective"
+    DIFFERENTIAL = "differential"
+    CHAIN = "chain"
+    RESULT = "result"
+    DERIVATIVE = "derivative"
+    HESSIAN = "hessian"
+    SOLVE = "solve"
+    SCRATCH = "scratch"
+    SYMMETRIC = "symmetric"
+    LAYOUT = "layout"
+
+
+class ResultKind(Kind):
+    """What a boxed result is."""
+
+    GRADIENT = "gradient"
+    DERIVATIVE = "derivative"
+    HESSIAN = "hessian"
+    SYMMETRIC_GRADIENT = "symmetric gradient"
+    STATIONARY_POINT = "stationary point"
+
+
+class Layout(Kind):
+    """How a derivative is laid out: shaped like the variable (denominator)
+    or like its transpose (numerator)."""
+
+    DENOMINATOR = "denominator"
+    NUMERATOR = "numerator"
 
 
 @dataclass(frozen=True)
@@ -34,7 +76,7 @@ class Section:
     """A group of steps with a heading: the objective, the gradient for one
     variable, a chain-rule stage, the stationary point …"""
 
-    kind: str  # "objective", "gradient", "chain", "derivative", "hessian", "solve", "symmetric"
+    kind: SectionKind
     about: Symbol | None = None
     steps: list[Step] = field(default_factory=list)
 
@@ -44,14 +86,14 @@ class Section:
 
 @dataclass(frozen=True)
 class Result:
-    """One derived result: for ``kind == "gradient"`` the matrix G with
+    """One derived result: for a gradient the matrix G with
     ``df = tr(G^T dX)`` (its transpose when ``layout`` is numerator)."""
 
     wrt: Symbol
     expr: Expr
     label: Expr  # the left-hand side as printed, e.g. the GradientName ∂f/∂X
-    kind: str = "gradient"
-    layout: str = "denominator"
+    kind: ResultKind = ResultKind.GRADIENT
+    layout: Layout = Layout.DENOMINATOR
 
     @property
     def shape(self) -> Shape:

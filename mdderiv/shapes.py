@@ -34,6 +34,7 @@ from .expr import (
     Kron,
     MatMul,
     Norm,
+    NormKind,
     Number,
     Ones,
     Shape,
@@ -425,13 +426,13 @@ class Builder:
         arg = self.build(node.arg)
         rows, cols = self.u.shape(arg.shape)
         if cols == 1 or rows == 1:
-            return Norm(arg, "2")
+            return Norm(arg, NormKind.EUCLIDEAN)
         if node.sub == "2":
             raise self.error(
                 f"\\|X\\|_2 of a {self.fmt(arg.shape)} matrix (spectral norm) is not supported; use \\|X\\|_F",
                 node.pos,
             )
-        return Norm(arg, "F")
+        return Norm(arg, NormKind.FROBENIUS)
 
     def build_ConstNode(self, node: ConstNode) -> Expr:
         what = "\\mathbf{1}" if node.kind == "ones" else "\\mathbf{0}"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..derivation import Derivation, Result, Section
+from ..derivation import Derivation
+from ..record import Layout, Result, ResultKind, Section, SectionKind
 from ..expr import SYMMETRIC, Expr, GradientName, Symbol, map_tree
 from ..problem import Definition
 from ..options import Options
@@ -98,13 +99,13 @@ def _derive(problem: Problem, options: Options) -> Derivation:
     for variable, value in grads.items():
         label = GradientName(objective.symbol.name, variable)
         if options.layout == "numerator":
-            section = Section("layout", about=variable)
+            section = Section(SectionKind.LAYOUT, about=variable)
             sections.append(section)
             numerator = GradientName(objective.symbol.name, variable, numerator=True)
             rules: list[str] = []
             transposed = simplify(push_transpose(value, rules), rules)
             section.add(numerator, transposed, "layout_numerator", *rules)
-            results.append(Result(variable, transposed, numerator, "gradient", "numerator"))
+            results.append(Result(variable, transposed, numerator, ResultKind.GRADIENT, Layout.NUMERATOR))
         else:
-            results.append(Result(variable, value, label, "gradient", "denominator"))
+            results.append(Result(variable, value, label, ResultKind.GRADIENT, Layout.DENOMINATOR))
     return Derivation(problem, options, sections, results + extra)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..derivation import Section
+from ..record import Section, SectionKind
 from ..errors import DeriveError
 from ..expr import (
     Add,
@@ -299,10 +299,10 @@ def gradients(problem: Problem, sections: list[Section]) -> tuple[dict[Symbol, E
     """Run the method; return ∂f/∂X for every variable, and (when the engine
     named the layers, ``names.py``) the same with the names written out."""
     run = GradientRun(problem)
-    head = Section("objective")
+    head = Section(SectionKind.OBJECTIVE)
     sections.append(head)
     expr = prepared_objective(problem, head)
-    first = Section("differential")
+    first = Section(SectionKind.DIFFERENTIAL)
     sections.append(first)
     sweep(run, expr, first, None, None)
 
@@ -313,7 +313,7 @@ def gradients(problem: Problem, sections: list[Section]) -> tuple[dict[Symbol, E
             continue
         value = _finish(run, y)
         run.values[y] = value
-        section = Section("chain", about=y)
+        section = Section(SectionKind.CHAIN, about=y)
         sections.append(section)
         sweep(run, definition.expr, section, run.name(y), y)
 
@@ -355,7 +355,7 @@ def _finish(run: GradientRun, symbol: Symbol, sections: list[Section] | None = N
         if folded != value:
             section.add(None, folded, "norm_power")
         return folded
-    section = Section("result", about=symbol)
+    section = Section(SectionKind.RESULT, about=symbol)
     sections.append(section)
     if shown:
         section.add(run.name(symbol), folded, "norm_power")

@@ -6,7 +6,7 @@ For a vector function of a vector this is the Jacobian ``dF = J dx``
 
 from __future__ import annotations
 
-from ..derivation import Result, Section
+from ..record import Layout, Result, ResultKind, Section, SectionKind
 from ..errors import DeriveError
 from ..expr import Differential, Expr, GradientName, Symbol, Vec, add, map_tree, mul
 from ..options import Options
@@ -58,7 +58,7 @@ def derivative_matrix(expr: Expr, variable: Symbol, section: Section, lhs: Expr)
 
 def derivatives(problem: Problem, options: Options, sections: list[Section]) -> list[Result]:
     objective = problem.objective
-    head = Section("objective")
+    head = Section(SectionKind.OBJECTIVE)
     sections.append(head)
     for definition in problem.definitions[:-1]:
         head.add(definition.symbol, definition.expr, "definition")
@@ -73,17 +73,17 @@ def derivatives(problem: Problem, options: Options, sections: list[Section]) -> 
 
     results: list[Result] = []
     for variable in problem.wrt:
-        section = Section("derivative", about=variable)
+        section = Section(SectionKind.DERIVATIVE, about=variable)
         sections.append(section)
         numerator = GradientName(objective.symbol.name, variable, numerator=True)
         m = derivative_matrix(expr, variable, section, Differential(objective.symbol))
         if options.layout == "numerator":
             section.add(numerator, m, "read_off_jacobian")
-            results.append(Result(variable, m, numerator, "derivative", "numerator"))
+            results.append(Result(variable, m, numerator, ResultKind.DERIVATIVE, Layout.NUMERATOR))
         else:
             rules: list[str] = []
             value = simplify(push_transpose(m, rules), rules)
             label = GradientName(objective.symbol.name, variable)
             section.add(label, value, "read_off_derivative", *rules)
-            results.append(Result(variable, value, label, "derivative", "denominator"))
+            results.append(Result(variable, value, label, ResultKind.DERIVATIVE, Layout.DENOMINATOR))
     return results

@@ -19,6 +19,7 @@ from ..expr import (
     Expr,
     MatMul,
     Norm,
+    NormKind,
     Ones,
     Softmax,
     add,
@@ -38,7 +39,7 @@ Rewrite = tuple[Expr, list[str]]
 
 
 def _is_frobenius(node: Norm) -> bool:
-    return node.kind == "F" or node.arg.shape[1] != 1
+    return node.kind == NormKind.FROBENIUS or node.arg.shape[1] != 1
 
 
 def norm_as_power(node: Norm) -> Expr:

@@ -37,6 +37,7 @@ from ..expr import (
     Commutation,
     MatMul,
     Norm,
+    NormKind,
     Number,
     Ones,
     Power,
@@ -991,7 +992,7 @@ def fold_norms(expr: Expr, written: frozenset[Expr] = frozenset()) -> Expr:
             and right.shape[1] == 1 and right.shape[0] != 1
         )
 
-    def norm_of(base: Expr) -> tuple[Expr, str] | None:
+    def norm_of(base: Expr) -> tuple[Expr, NormKind] | None:
         """The argument and kind of the norm whose square ``base`` is."""
         frobenius = isinstance(base, Trace)
         if frobenius:
@@ -1000,9 +1001,9 @@ def fold_norms(expr: Expr, written: frozenset[Expr] = frozenset()) -> Expr:
             return None
         left, right = base.factors
         if inner_of_vector(left, right):
-            return right, "2"  # tr(u^T u) of a vector is its Euclidean norm, too
+            return right, NormKind.EUCLIDEAN  # tr(u^T u) of a vector is its Euclidean norm, too
         if frobenius and isinstance(left, Transpose) and left.arg == right:
-            return right, ("2" if right.shape[1] == 1 else "F")
+            return right, (NormKind.EUCLIDEAN if right.shape[1] == 1 else NormKind.FROBENIUS)
         return None
 
     def visit(node: Expr) -> Expr:
@@ -1023,7 +1024,7 @@ def fold_norms(expr: Expr, written: frozenset[Expr] = frozenset()) -> Expr:
                 for i in range(len(factors) - 1):
                     left, right = factors[i], factors[i + 1]
                     if inner_of_vector(left, right) and right in written:
-                        factors[i : i + 2] = [power(Norm(right, "2"), 2)]
+                        factors[i : i + 2] = [power(Norm(right, NormKind.EUCLIDEAN), 2)]
                         return visit(mul(*factors))
         return node
 

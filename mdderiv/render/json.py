@@ -62,7 +62,7 @@ def steps_json(d: "DerivationRecord") -> list[dict[str, Any]]:
                 "latex": latex,
                 "rule": _english_rules(step),
                 "rules": list(step.rules),
-                "section": section.kind,
+                "section": str(section.kind),
             }
             if section.about is not None:
                 entry["about"] = section.about.name
@@ -83,8 +83,8 @@ def derivation_to_json(d: "DerivationRecord") -> dict[str, Any]:
             "shape": shape_json(result.expr.shape),
             "latex": render_expr(result.expr, names),
             "numpy": result_source(d, result),
-            "kind": result.kind,
-            "layout": result.layout,
+            "kind": str(result.kind),
+            "layout": str(result.layout),
         }
         for result in d.results
     ]

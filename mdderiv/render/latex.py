@@ -38,6 +38,7 @@ from ..expr import (
     Kron,
     MatMul,
     Norm,
+    NormKind,
     Number,
     Ones,
     Power,
@@ -49,6 +50,7 @@ from ..expr import (
     Zeros,
 )
 from ..memos import Remembered, remembered
+from ..record import ResultKind
 from ..rules import RULES
 from .words import WORDS, word
 
@@ -678,7 +680,7 @@ class LatexPrinter:
 
     def _print_Norm(self, expr: Norm) -> str:
         out = self._wrap(self._print(expr.arg), self.NORM, self.NORM)
-        return out + "_F" if expr.kind == "F" else out
+        return out + "_F" if expr.kind == NormKind.FROBENIUS else out
 
     def _print_Diag(self, expr: Diag) -> str:
         return self._operator("diag") + self._wrap(self._print(expr.arg))
@@ -869,9 +871,9 @@ def key_differentials(d: "DerivationRecord") -> dict[tuple[int, int], frozenset[
 
 def result_words(result: "Result", lang: str) -> str | None:
     """What is said beside a boxed result: the layout, or what kind it is."""
-    if result.kind in ("gradient", "derivative"):
-        return word("layout." + result.layout, lang)
-    key = "result." + result.kind
+    if result.kind in (ResultKind.GRADIENT, ResultKind.DERIVATIVE):
+        return word("layout." + str(result.layout), lang)
+    key = "result." + str(result.kind)
     return word(key, lang) if key in WORDS else None
 
 
