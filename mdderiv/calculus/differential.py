@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Callable, Optional
 
 from ..errors import DeriveError
+from ..functions import FUNCTIONS
 from ..expr import (
     Add,
     Binary,
@@ -209,33 +210,11 @@ def _ones_like(expr: Expr) -> Expr:
 
 def elementwise_derivative(fn: str, arg: Expr) -> tuple[Expr, bool]:
     """``f'(arg)`` and whether it is to be *divided* by (log, sqrt) rather than
-    multiplied: ``d log(U) = dU ⊘ U`` reads better than ``U^{⊙-1} ⊙ dU``."""
-    if fn == "exp":
-        return elementwise("exp", arg), False
-    if fn == "log":
-        return arg, True
-    if fn == "sin":
-        return elementwise("cos", arg), False
-    if fn == "cos":
-        return neg(elementwise("sin", arg)), False
-    if fn == "tanh":
-        return elementwise("tanh_prime", arg), False
-    if fn == "sigma":
-        return elementwise("sigma_prime", arg), False
-    if fn == "sqrt":
-        return scale(2, elementwise("sqrt", arg)), True
-    if fn == "abs":
-        return elementwise("sign", arg), False
-    if fn == "sigma_prime":
-        # σ'' = σ' ⊙ (1 - 2σ)
-        factor = sub(_ones_like(arg), scale(2, elementwise("sigma", arg)))
-        return hadamard(elementwise("sigma_prime", arg), factor), False
-    if fn == "tanh_prime":
-        # (1 - tanh²)' = -2 tanh ⊙ tanh'
-        return neg(scale(2, hadamard(elementwise("tanh", arg), elementwise("tanh_prime", arg)))), False
-    if fn == "sign":
-        return Zeros(arg.shape) if not arg.is_scalar else num(0), False
-    raise DeriveError(f"the engine has no derivative for the function {fn!r}")
+    multiplied, from the function's entry in ``mdderiv.functions``."""
+    entry = FUNCTIONS.get(fn)
+    if entry is None:
+        raise DeriveError(f"the engine has no derivative for the function {fn!r}")
+    return entry.derivative(arg)
 
 
 def _one_minus_sigmoid(expr: Expr) -> Expr | None:
@@ -290,12 +269,14 @@ def _elementwise(expr: Elementwise, active: frozenset[Symbol], used: Used) -> Ma
     if d is None:
         return None
     derivative, divide = elementwise_derivative(expr.fn, expr.arg)
+    _note(used, "scalar_chain" if expr.arg.is_scalar else "elementwise_rule")
+    own_rule = FUNCTIONS[expr.fn].rule  # the derivative a reader may not know by heart
+    if own_rule is not None:
+        _note(used, own_rule)
     if expr.arg.is_scalar:
-        _note(used, "scalar_chain")
         if divide:
             return mul(power(derivative, -1), d)
         return mul(derivative, d)
-    _note(used, "elementwise_rule")
     if divide:
         return HadamardDiv(d, derivative, expr.shape)
     coefficient = Fraction(1)
