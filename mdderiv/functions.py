@@ -21,6 +21,7 @@ from typing import Literal
 import numpy as np
 
 from .expr import Expr, Ones, Zeros, add, elementwise, hadamard, neg, num, power, scale, sub
+from .rules import RuleId
 
 Array = np.ndarray
 #: ``f'(u)`` and whether the differential *divides* by it (``d log U = dU ⊘ U``
@@ -59,7 +60,7 @@ class Function:
     words: tuple[str, ...] = ()
     #: the rule that states this function's derivative, cited beside the
     #: elementwise (or scalar chain) rule; None for the ones every reader knows
-    rule: str | None = None
+    rule: RuleId | None = None
     #: True where an argument is far enough from the function's kinks or poles
     #: for central differences to be exact; None when there are none
     smooth_at: Callable[[Array], bool] | None = None

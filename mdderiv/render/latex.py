@@ -49,7 +49,7 @@ from ..expr import (
     Zeros,
 )
 from ..functions import FUNCTIONS, Function, Notation
-from ..rules import RULES
+from ..rules import RULES, RuleId
 from .words import WORDS, word
 
 if TYPE_CHECKING:
@@ -668,7 +668,9 @@ class LatexPrinter:
             return self._wrap(inner, "|", "|")
         if expr.fn == "log" and isinstance(expr.arg, Det) and not self._is_annotated(expr.arg):
             return notation.head + inner  # \log|X|
-        return notation.head + self._wrap(notation.inside.replace("{}", inner))
+        if notation.inside != "{}":
+            inner = notation.inside.replace("{}", inner)
+        return notation.head + self._wrap(inner)
 
     def _print_Softmax(self, expr: Softmax) -> str:
         return self._operator("softmax") + self._wrap(self._print(expr.arg))
@@ -799,9 +801,9 @@ def section_heading(section: "Section", names: Mapping[str, str], lang: str) -> 
     return _words_with_math(key, lang, math)
 
 
-def rule_names(rules: tuple[str, ...], lang: str) -> str:
-    """The cited rules' names in ``lang``, joined by commas (unknown ids as given)."""
-    return ", ".join([RULES[r].name(lang) if r in RULES else r for r in rules])
+def rule_names(rules: tuple[RuleId, ...], lang: str) -> str:
+    """The cited rules' names in ``lang``, joined by commas."""
+    return ", ".join([RULES[r].name(lang) for r in rules])
 
 
 def step_justification(step: "Step", lang: str) -> str:
@@ -809,7 +811,7 @@ def step_justification(step: "Step", lang: str) -> str:
     return justification(step.rules, step.note, lang)
 
 
-def justification(rules: tuple[str, ...], note: str | None, lang: str) -> str:
+def justification(rules: tuple[RuleId, ...], note: str | None, lang: str) -> str:
     """The rules' names, then the note (each only if there is one)."""
     parts = [rule_names(rules, lang)] if rules else []
     if note:
@@ -902,7 +904,7 @@ def step_line(step: "Step", names: Mapping[str, str], lang: str, annotate: Annot
 
 
 @functools.lru_cache(maxsize=4096)
-def justification_latex(rules: tuple[str, ...], note: str | None, lang: str) -> str:
+def justification_latex(rules: tuple[RuleId, ...], note: str | None, lang: str) -> str:
     r"""``&& \text{(rules; note)}`` beside a step, or nothing.  (Remembered:
     the same few rules and notes are cited in every derivation.)"""
     why = justification(rules, note, lang)
