@@ -35,6 +35,7 @@ __all__ = [
     "Block",
     "Failure",
     "RenderError",
+    "fenced_block",
     "find_blocks",
     "render_html",
     "render_text",
@@ -65,6 +66,13 @@ class Block:
     info_col: int  # 0-based column of `info` in the opening line
     prefix: str  # what precedes the fence on the opening line
     indent: int  # width of the container prefix on body lines
+
+    def locate(self, line: int, column: int, on_info_line: bool = False) -> tuple[int, int]:
+        """Post line and column (1-based) of a position in the body, or in the
+        info string after ``derive``."""
+        if on_info_line:
+            return self.start + 1, self.info_col + column
+        return self.start + 1 + line, self.indent + column
 
 
 @dataclass(frozen=True)
@@ -192,6 +200,19 @@ def find_blocks(text: str) -> list[Block]:
     return blocks
 
 
+def fenced_block(text: str) -> Block | None:
+    """The derive block when ``text`` is one whole fenced block (blank lines
+    around it allowed), as pasted from a page; None otherwise."""
+    blocks = find_blocks(text)
+    if len(blocks) != 1:
+        return None
+    block = blocks[0]
+    lines = split_lines(text)
+    if any(line.strip() for line in lines[: block.start] + lines[block.end :]):
+        return None
+    return block
+
+
 def escape_templates(text: str, flavor: str) -> str:
     """Break ``{{``, ``{%`` and ``{#`` so Liquid (Jekyll) and Nunjucks (Hexo)
     leave the math alone; a space between braces changes nothing in LaTeX."""
@@ -220,9 +241,8 @@ def _continuation(prefix: str) -> str:
 
 
 def _locate(path: str, block: Block, outcome: Outcome) -> Failure:
-    if outcome.on_info_line:
-        return Failure(path, block.start + 1, block.info_col + outcome.column, outcome.error or "")
-    return Failure(path, block.start + 1 + outcome.line, block.indent + outcome.column, outcome.error or "")
+    line, column = block.locate(outcome.line, outcome.column, outcome.on_info_line)
+    return Failure(path, line, column, outcome.error or "")
 
 
 def derive_blocks(
