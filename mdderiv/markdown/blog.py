@@ -228,11 +228,23 @@ def escape_templates(text: str, flavor: str) -> str:
     return text
 
 
-def display_math(outcome: Outcome, flavor: str) -> list[str]:
-    """The lines that replace a block: ``$$``, the LaTeX, ``$$``."""
-    latex_lines = [line for line in outcome.latex.splitlines() if line.strip()]
-    lines = ["$$", *latex_lines, "$$"]  # the title, if any, is part of the LaTeX
-    return [escape_templates(line, flavor) for line in lines]
+#: Hexo hands a raw tag to its Markdown renderer as an HTML comment placeholder
+#: and puts the text back afterwards, so hexo-renderer-marked never reads the
+#: LaTeX (it would take ``\\`` and ``_`` as Markdown); Nunjucks then prints it as it is.
+HEXO_RAW = ("{% raw %}", "{% endraw %}")
+
+
+def display_math(outcome: Outcome, flavor: str, one_line: bool = False) -> list[str]:
+    """The lines that replace a block: ``$$``, the LaTeX, ``$$`` (for Hexo
+    inside a raw tag; ``one_line`` puts it all on one line)."""
+    # a blank line would end the math in Markdown; the title, if any, is part of the LaTeX
+    latex_lines = [escape_templates(line, flavor) for line in outcome.latex.splitlines() if line.strip()]
+    if flavor != "hexo":
+        return ["$$", *latex_lines, "$$"]
+    opening, closing = HEXO_RAW
+    if one_line:
+        return [f"{opening}$$" + " ".join(latex_lines) + f"$${closing}"]
+    return [f"{opening}$$", *latex_lines, f"$${closing}"]
 
 
 def _continuation(prefix: str) -> str:
@@ -282,7 +294,10 @@ def render_text(
         last_eol = last[len(last.rstrip("\r\n")) :]
         continuation = _continuation(block.prefix)
         new: list[str] = []
-        for index, line in enumerate(display_math(outcome, flavor)):
+        # a raw tag keeps its lines verbatim, container prefixes too: in a block quote
+        # the `>` of each line would land in the math, so Hexo's goes on one line
+        one_line = flavor == "hexo" and ">" in block.prefix
+        for index, line in enumerate(display_math(outcome, flavor, one_line)):
             lead = block.prefix if index == 0 else continuation
             new.append((lead + line).rstrip() if not line else lead + line)
         replaced = [line + eol for line in new[:-1]] + [new[-1] + last_eol]
