@@ -58,7 +58,7 @@ def node_modules() -> Path:
 
 def blog(tmp_path: Path, node_modules: Path) -> Path:
     site = tmp_path / "blog"
-    shutil.copytree(HEXO / "site", site)
+    shutil.copytree(HEXO / "blog", site)
     shutil.copy(HEXO / "package.json", site / "package.json")  # Hexo loads the plugins it lists
     (site / "node_modules").symlink_to(node_modules, target_is_directory=True)
     return site
