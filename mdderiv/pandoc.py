@@ -15,28 +15,33 @@ cannot be derived is reported on stderr and shown in the document as a
 true`` in the metadata or ``MDDERIV_STRICT=1`` in the environment the filter
 exits with status 1 instead, so pandoc fails.
 
-pandoc tells a filter no positions, except with the ``sourcepos`` extension
-of its CommonMark readers (``-f commonmark_x+sourcepos``), which puts
-``data-pos="file@LINE:COL-…"`` on each block: then errors read
-``file:LINE:COL: message``; otherwise they name the block by its number and
-the position inside it.
+pandoc tells a JSON filter no positions and no file names, except with the
+``sourcepos`` extension of its CommonMark readers (``-f commonmark_x+sourcepos``),
+which puts ``data-pos="file@LINE:COL-…"`` on each block: then errors read
+``file:LINE:COL: message``.  The Lua filter shipped beside this module
+(``mdderiv-pandoc --lua`` prints its path) runs this filter with the input
+files' names (``--input FILE``), and each block's body is then found in them:
+errors read ``file:LINE:COL`` with any reader.  Otherwise errors name the
+block by its number and the position inside it.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from .errors import DeriveError
 from .markdown.blocks import BlockCache, Outcome, derive_block
 from .options import Options, site_defaults
 
-__all__ = ["FilterRun", "filter_document", "main"]
+__all__ = ["LUA_FILTER", "FilterRun", "filter_document", "main"]
 
 CLASS = "derive"
 METADATA_OPTIONS = "mdderiv"
@@ -59,6 +64,9 @@ class FilterRun:
     report: Callable[[str], None] = lambda message: print(message, file=sys.stderr)
     blocks: int = 0
     failures: list[str] = field(default_factory=list)
+    #: the input files (name, lines) when known, and where the last block was found in them
+    sources: list[tuple[str, list[str]]] = field(default_factory=list)
+    cursor: tuple[int, int] = (0, 0)
 
     def fail(self, message: str) -> None:
         self.failures.append(message)
@@ -150,10 +158,54 @@ def _where(keyvals: list[list[str]]) -> tuple[str, int, int] | None:
     return None
 
 
-def locate(outcome: Outcome, keyvals: list[list[str]], number: int) -> str:
-    """Where a failed block's error is: ``file:LINE:COL`` with sourcepos, else the
-    block's number and the position in its body."""
+_CONTAINER_PREFIX = re.compile(r"[ \t>]*")  # block quote markers and indentation
+
+
+@dataclass(frozen=True)
+class Found:
+    """A block's body found in an input file: the fence's line (1-based) and
+    what precedes each body line there (container prefixes)."""
+
+    path: str
+    fence_line: int
+    prefixes: tuple[str, ...]
+
+
+def find_body(run: FilterRun, body: str) -> Found | None:
+    """The next place, after the last block found, where ``body`` stands in the
+    input files line by line (behind block-quote markers or indentation at
+    most), right under a line naming ``derive``; None if there is none."""
+    body_lines = body.split("\n")
+    first_source, first_line = run.cursor
+    for index in range(first_source, len(run.sources)):
+        path, lines = run.sources[index]
+        start = first_line if index == first_source else 0
+        for top in range(max(start, 1), len(lines) - len(body_lines) + 1):
+            if CLASS not in lines[top - 1]:
+                continue
+            prefixes = []
+            for offset, body_line in enumerate(body_lines):
+                line = lines[top + offset]
+                prefix = line[: len(line) - len(body_line)]
+                if not line.endswith(body_line) or not _CONTAINER_PREFIX.fullmatch(prefix):
+                    break
+                prefixes.append(prefix)
+            else:
+                run.cursor = (index, top + len(body_lines))
+                return Found(path, top, tuple(prefixes))
+    return None
+
+
+def locate(outcome: Outcome, keyvals: list[list[str]], number: int, found: Found | None = None) -> str:
+    """Where a failed block's error is: ``file:LINE:COL`` with sourcepos or a
+    body found in the input files, else the block's number and the position
+    in its body."""
     where = _where(keyvals)
+    if where is None and found is not None:
+        if outcome.on_info_line:
+            return f"{found.path}:{found.fence_line}:1"
+        line = min(outcome.line, len(found.prefixes))
+        return f"{found.path}:{found.fence_line + line}:{len(found.prefixes[line - 1]) + outcome.column}"
     if where is None:
         return f"derive block {number}, line {outcome.line} of the block, column {outcome.column}"
     path, fence_line, fence_column = where
@@ -170,6 +222,7 @@ def expand_block(block: Json, run: FilterRun) -> Json:
     identifier, classes, keyvals = attr
     run.blocks += 1
     number = run.blocks
+    found = find_body(run, body) if run.sources else None  # every block: keeps the search in order
     options = {key: value for key, value in keyvals if not key.startswith("data-")}
     try:
         defaults = run.defaults.merged(options) if options else run.defaults
@@ -179,7 +232,7 @@ def expand_block(block: Json, run: FilterRun) -> Json:
         outcome = derive_block(body, "", defaults, run.cache)
     if outcome.ok:
         return display_math(outcome.latex, identifier)
-    message = f"{locate(outcome, keyvals, number)}: {outcome.error}"
+    message = f"{locate(outcome, keyvals, number, found)}: {outcome.error}"
     run.fail(message)
     return error_block(message, attr, body)
 
@@ -215,7 +268,8 @@ def _walk(node: Json, run: FilterRun) -> Json:
 
 
 def filter_document(document: Json, run: FilterRun | None = None) -> tuple[Json, FilterRun]:
-    """The document with its derive blocks expanded, and the run's record."""
+    """The document with its derive blocks expanded, and the run's record
+    (``run`` may bring the input files)."""
     meta = document.get("meta", {})
     if run is None:
         run = FilterRun()
@@ -227,12 +281,38 @@ def filter_document(document: Json, run: FilterRun | None = None) -> tuple[Json,
     return document, run
 
 
+LUA_FILTER = Path(__file__).resolve().parent / "mdderiv.lua"
+
+
+def _read_sources(paths: list[str]) -> list[tuple[str, list[str]]]:
+    sources = []
+    for path in paths:
+        try:
+            sources.append((path, Path(path).read_text(encoding="utf-8").splitlines()))
+        except (OSError, UnicodeDecodeError):
+            pass  # only costs the line numbers
+    return sources
+
+
 def main(argv: list[str] | None = None, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:
     """The ``mdderiv-pandoc`` command (pandoc passes the target format as the
     first argument; the filter writes the same math for every format)."""
+    parser = argparse.ArgumentParser(
+        prog="mdderiv-pandoc",
+        description="pandoc JSON filter: derive code blocks become display math "
+        "(pandoc --filter mdderiv-pandoc).",
+    )
+    parser.add_argument("format", nargs="?", help="the target format (pandoc passes it)")
+    parser.add_argument("--input", action="append", default=[], metavar="FILE",
+                        help="an input file of pandoc's, to find the blocks' lines in (the Lua filter passes them)")
+    parser.add_argument("--lua", action="store_true", help="print the path of the Lua filter and exit")
+    args = parser.parse_args(argv)
+    if args.lua:
+        print(LUA_FILTER)
+        return 0
     # pandoc speaks UTF-8 whatever the locale says
     document = json.loads((stdin or sys.stdin.buffer).read().decode("utf-8"))
-    result, run = filter_document(document)
+    result, run = filter_document(document, FilterRun(sources=_read_sources(args.input)))
     if run.failures and is_strict(document.get("meta", {})):
         print(f"mdderiv-pandoc: {len(run.failures)} block(s) failed (strict)", file=sys.stderr)
         return 1

@@ -191,3 +191,32 @@ def test_the_wrapped_html_math_renders_in_katex(tmp_path: Path) -> None:
     run = subprocess.run(["node", str(KATEX_DIR / "katex_check.js"), str(source)],
                          cwd=KATEX_DIR, capture_output=True, timeout=120, check=True)
     assert json.loads(run.stdout) == [{"ok": True}, {"ok": True}]
+
+
+def test_the_lua_filter_names_file_line_and_column(tmp_path: Path) -> None:
+    lua = subprocess.run([FILTER, "--lua"], capture_output=True, text=True, check=True).stdout.strip()
+    assert Path(lua).is_file()
+    # the same bad block twice, the second in a block quote: each found at its own line
+    source = tmp_path / "notes.md"
+    text = DOCUMENT + "\n> ```derive\n" + quoted(BAD) + "> ```\n"
+    source.write_text(text, encoding="utf-8")
+    second_fence = len(DOCUMENT.split("\n")) + 1  # DOCUMENT ends with a line end; then a blank line
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+    done = subprocess.run(
+        [pypandoc.get_pandoc_path(), "--lua-filter", lua, "-t", "html", "--mathjax", str(source)],
+        capture_output=True, text=True, encoding="utf-8", timeout=120, env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    error = bare_error()
+    assert done.stderr.strip().split("\n") == [
+        f"mdderiv-pandoc: {source}:{BAD_FENCE_LINE + BAD_LINE}:{error.column}: {error.message}",
+        f"mdderiv-pandoc: {source}:{second_fence + BAD_LINE}:{2 + error.column}: {error.message}",
+    ]
+    assert text.split("\n")[second_fence - 1] == "> ```derive"
+    shown = [html.unescape(math) for math in re.findall(r'<span class="math display">\\\[(.*?)\\\]</span>', done.stdout, re.S)]
+    assert [flat(math) for math in shown] == [flat(latex) for latex in expected_latex()]
+    strict = subprocess.run(
+        [pypandoc.get_pandoc_path(), "--lua-filter", lua, "-t", "html", str(source)],
+        capture_output=True, text=True, encoding="utf-8", timeout=120, env=dict(env, MDDERIV_STRICT="1"),
+    )
+    assert strict.returncode != 0 and "2 block(s) failed (strict)" in strict.stderr
