@@ -13,8 +13,7 @@ IPython asks an exception for ``_render_traceback_``, which ``DeriveError`` has.
 
 from __future__ import annotations
 
-from IPython.core.interactiveshell import InteractiveShell
-from IPython.core.magic import Magics, cell_magic, magics_class
+from typing import Any
 
 from . import derive
 from .derivation import Derivation
@@ -22,7 +21,7 @@ from .errors import DeriveError
 from .markdown.blocks import block_options
 from .options import Options
 
-__all__ = ["CellError", "DeriveMagics", "load_ipython_extension"]
+__all__ = ["CellError", "derive_cell", "load_ipython_extension"]
 
 MAGIC = "derive"
 
@@ -52,16 +51,14 @@ def derive_cell(line: str, cell: str, cell_name: str = "cell") -> Derivation:
         raise CellError(cell_name, err.message, err.line + 1, err.column) from None
 
 
-@magics_class
-class DeriveMagics(Magics):
-    @cell_magic(MAGIC)  # type: ignore[misc]
-    def derive(self, line: str, cell: str) -> Derivation:
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext mdderiv``: the ``%%derive`` cell magic (``ipython`` is the
+    running ``InteractiveShell``)."""
+
+    def derive_magic(line: str, cell: str) -> Derivation:
         """Derive the cell's block body; options on the magic line as on a
         fence's info line (``%%derive layout=numerator check=false``)."""
         # while a cell runs, execution_count is that cell's number (In[n])
-        return derive_cell(line, cell, f"In[{self.shell.execution_count}]")
+        return derive_cell(line, cell, f"In[{ipython.execution_count}]")
 
-
-def load_ipython_extension(ipython: InteractiveShell) -> None:
-    """``%load_ext mdderiv``: the ``%%derive`` cell magic."""
-    ipython.register_magics(DeriveMagics)
+    ipython.register_magic_function(derive_magic, magic_kind="cell", magic_name=MAGIC)

@@ -122,7 +122,7 @@ def display_math(latex: str, identifier: str = "") -> Json:
     """A paragraph holding the derivation as display math (an identifier, if
     the block had one, on a span around it)."""
     # a blank line would end a Markdown paragraph and is a \par (an error) in TeX math
-    math = {"t": "Math", "c": [{"t": "DisplayMath"}, "\n".join(line for line in latex.splitlines() if line.strip())]}
+    math: Json = {"t": "Math", "c": [{"t": "DisplayMath"}, "\n".join(line for line in latex.splitlines() if line.strip())]}
     if identifier:
         math = {"t": "Span", "c": [[identifier, [], []], [math]]}
     return {"t": "Para", "c": [math]}
@@ -219,7 +219,7 @@ def locate(outcome: Outcome, keyvals: list[list[str]], number: int, found: Found
 def expand_block(block: Json, run: FilterRun) -> Json:
     """A ``derive`` code block as display math, or the error div."""
     attr, body = block["c"]
-    identifier, classes, keyvals = attr
+    identifier, _classes, keyvals = attr
     run.blocks += 1
     number = run.blocks
     found = find_body(run, body) if run.sources else None  # every block: keeps the search in order
