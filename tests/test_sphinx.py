@@ -9,22 +9,15 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from support import BAD, GOOD, run
+from support import BAD, GOOD, bad_block_errors, run
 from test_browser import MATHJAX, browser  # noqa: F401 - the headless Chromium fixture
 
 import mdderiv
-from mdderiv.errors import DeriveError
 
 pytest.importorskip("sphinx")
 pytest.importorskip("myst_parser")
 
 pytestmark = pytest.mark.slow
-
-
-def _bad_error() -> DeriveError:
-    with pytest.raises(DeriveError) as caught:
-        mdderiv.derive(BAD)
-    return caught.value
 
 
 def _rst_block(body: str, indent: str = "", options: str = "") -> str:
@@ -72,16 +65,9 @@ def build(root: Path, *args: str, out: str = "_build") -> tuple[int, str]:
 
 
 def expected_warnings(root: Path, name: str) -> list[str]:
-    """``FILE:LINE:COLUMN: WARNING`` of every BAD block of a page, worked out from
-    the page's text and the engine's own error (line and column in the body)."""
-    error = _bad_error()
-    bad_line = BAD.splitlines()[error.line - 1]
-    found = []
-    for number, line in enumerate((root / name).read_text(encoding="utf-8").splitlines(), 1):
-        if line.endswith(bad_line):
-            indent = len(line) - len(bad_line)
-            found.append(f"{root / name}:{number}:{indent + error.column}: WARNING: {error.message}")
-    return found
+    """``FILE:LINE:COLUMN: WARNING: message`` of every BAD block of a page."""
+    text = (root / name).read_text(encoding="utf-8")
+    return [f"{root / name}:{line}:{column}: WARNING: {message}" for line, column, message in bad_block_errors(text)]
 
 
 def boxed(latex: str) -> str:
