@@ -9,7 +9,7 @@ from typing import Any
 from .record import CheckOutcome, DerivationRecord, Result, Section, Step
 from .render.json import derivation_to_json
 from .render.latex import render_derivation as latex_derivation
-from .render.latex import render_markdown
+from .render.latex import render_html, render_markdown
 from .render.numpy import result_source
 from .render.text import render_derivation as text_derivation
 
@@ -39,5 +39,31 @@ class Derivation(DerivationRecord):
         """The JSON object of spec §7 (``ok`` true)."""
         return derivation_to_json(self)
 
+    # Rich display in Jupyter/IPython: the frontend picks the richest it renders.
+
+    # Rich display in Jupyter/IPython: the frontend picks the richest it renders.
+
     def _repr_latex_(self) -> str:
         return "$$" + self.latex() + "$$"
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown()
+
+    def _repr_html_(self) -> str:
+        return render_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # text/plain (a terminal IPython): the Unicode derivation, not the dataclass fields
+        printer.text(self.text())
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown()
+
+    def _repr_html_(self) -> str:
+        from .render.latex import render_html
+
+        return render_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # text/plain (a terminal IPython): the Unicode derivation, not the dataclass fields
+        printer.text(self.text())

@@ -13,6 +13,7 @@ from enum import Enum
 from .expr import Expr, Shape, Symbol
 from .options import Options
 from .problem import Problem
+from .rules import RuleId
 
 
 class Kind(str, Enum):
@@ -66,7 +67,7 @@ class Step:
 
     lhs: Expr | None
     rhs: Expr
-    rules: tuple[str, ...] = ()
+    rules: tuple[RuleId, ...] = ()
     note: str | None = None
     relation: str = "="
 
@@ -80,7 +81,7 @@ class Section:
     about: Symbol | None = None
     steps: list[Step] = field(default_factory=list)
 
-    def add(self, lhs: Expr | None, rhs: Expr, *rules: str, note: str | None = None) -> None:
+    def add(self, lhs: Expr | None, rhs: Expr, *rules: RuleId, note: str | None = None) -> None:
         self.steps.append(Step(lhs, rhs, tuple(rules), note))
 
 

@@ -15,6 +15,7 @@ from ..expr import SYMMETRIC, Expr, GradientName, Symbol, map_tree
 from ..problem import Definition
 from ..options import Options
 from ..problem import Problem
+from ..rules import RuleId
 from .gradient import gradients
 from .memo import derivation_memo
 from .names import fits, with_layer_names
@@ -102,9 +103,9 @@ def _derive(problem: Problem, options: Options) -> Derivation:
             section = Section(SectionKind.LAYOUT, about=variable)
             sections.append(section)
             numerator = GradientName(objective.symbol.name, variable, numerator=True)
-            rules: list[str] = []
+            rules: list[RuleId] = []
             transposed = simplify(push_transpose(value, rules), rules)
-            section.add(numerator, transposed, "layout_numerator", *rules)
+            section.add(numerator, transposed, RuleId.LAYOUT_NUMERATOR, *rules)
             results.append(Result(variable, transposed, numerator, ResultKind.GRADIENT, Layout.NUMERATOR))
         else:
             results.append(Result(variable, value, label, ResultKind.GRADIENT, Layout.DENOMINATOR))
