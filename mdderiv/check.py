@@ -18,16 +18,16 @@ from __future__ import annotations
 
 import math
 import zlib
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
-from .record import CheckOutcome, DerivationRecord, Layout, Result, ResultKind
 from .errors import DeriveError
 from .expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Dim, Elementwise, Expr, IndexedSum, dim_value
 from .functions import FUNCTIONS
 from .numeric import Compiler, Evaluator, definitions_of
 from .problem import Problem, SymbolInfo
+from .record import CheckOutcome, DerivationRecord, Layout, Result, ResultKind
 
 #: Sizes given to dimension names, in order of first use: distinct, small.
 SIZES = (3, 4, 5, 2, 6, 7, 8, 9, 10, 11, 12, 13)

@@ -79,7 +79,7 @@ FILE:LINE:COL: message, nothing is written and the exit status is 1.
 class _Parser(argparse.ArgumentParser):
     """argparse that exits with status 2 and a hint, never a traceback."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> Any:
         self.print_usage(sys.stderr)
         self.exit(EXIT_INTERNAL, f"{self.prog}: error: {message}\n(try `{self.prog} --help`)\n")
 

@@ -15,13 +15,14 @@ and only do the canonical, always-true tidying (flattening, dropping ``1·``).
 from __future__ import annotations
 
 import functools
-from enum import Enum
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
+from enum import Enum
 from fractions import Fraction
 from operator import itemgetter
-from typing import TYPE_CHECKING, Callable, ClassVar, Iterator, Union
+from typing import TYPE_CHECKING, Any, ClassVar
 
-Dim = Union[str, int]
+Dim = str | int
 Shape = tuple[Dim, Dim]
 SCALAR: Shape = (1, 1)
 
@@ -48,7 +49,9 @@ class Expr:
     node_hash: int = field(init=False, repr=False, compare=False)
     holds_differential: bool = field(init=False, repr=False, compare=False)
     if TYPE_CHECKING:  # each subclass declares its shape as a field (a base field would come first)
-        shape: Shape
+
+        @property
+        def shape(self) -> Shape: ...
     #: the node's own field values in order, read from its ``__dict__`` in one
     #: C call (each class's getter is made when its first node is built, once
     #: the dataclass decorator has listed the fields)
@@ -86,16 +89,17 @@ class Expr:
             return False
         assert isinstance(other, Expr)
         # the hashes reject almost every unequal pair at once
-        return self.node_hash == other.node_hash and self._values(self.__dict__) == other._values(other.__dict__)
+        values = type(self)._values
+        return self.node_hash == other.node_hash and values(self.__dict__) == values(other.__dict__)
 
     @property
     def is_scalar(self) -> bool:
         return self.shape == SCALAR
 
-    def children(self) -> tuple["Expr", ...]:
+    def children(self) -> tuple[Expr, ...]:
         return ()
 
-    def walk(self) -> Iterator["Expr"]:
+    def walk(self) -> Iterator[Expr]:
         """All nodes, this one first (pre-order)."""
         stack: list[Expr] = [self]
         pop, extend = stack.pop, stack.extend
@@ -496,7 +500,7 @@ def mul(*factors: Expr) -> Expr:
     if factors and type(factors[0]) is Number:
         lead = factors[0]
         # (a shared small number is known by its identity: no Fraction comparison)
-        if id(lead) in _SHARED_NOT_0_OR_1 or (id(lead) not in _SHARED_0_OR_1 and lead.value not in (0, 1)):  # type: ignore[attr-defined]
+        if id(lead) in _SHARED_NOT_0_OR_1 or (id(lead) not in _SHARED_0_OR_1 and lead.value not in (0, 1)):
             rest = factors[1:]
     for factor in rest:
         if type(factor) in _MUL_SPECIAL:
@@ -530,12 +534,12 @@ def mul(*factors: Expr) -> Expr:
                     if any(p.shape != SCALAR for p in inner):
                         for p in parts:
                             if type(p) is Number:
-                                coefficient = _times(coefficient, p.value)  # type: ignore[attr-defined]
+                                coefficient = _times(coefficient, p.value)
                         flat.append(MatMul(tuple(inner), SCALAR) if len(inner) > 1 else inner[0])
                         continue
             for part in parts:
                 if type(part) is Number:
-                    coefficient = _times(coefficient, part.value)  # type: ignore[attr-defined]
+                    coefficient = _times(coefficient, part.value)
                 else:
                     flat.append(part)
             continue
@@ -584,7 +588,7 @@ def is_tidy(expr: Expr) -> bool:
     """Whether ``expr`` is a product ``mul`` built, which ``mul`` gives back
     equal when run on its factors (so a rewrite that changed none of them can
     return the product itself).  A mark, not a test: False means "unknown"."""
-    return type(expr) is MatMul and expr.tidy  # type: ignore[attr-defined]
+    return type(expr) is MatMul and expr.tidy
 
 
 def add(*terms: Expr) -> Expr:
@@ -594,7 +598,7 @@ def add(*terms: Expr) -> Expr:
     shape: Shape | None = None
     for term in terms:
         shape = shape or term.shape
-        parts = term.terms if type(term) is Add else (term,)  # type: ignore[attr-defined]
+        parts = term.terms if type(term) is Add else (term,)
         for part in parts:
             kind = type(part)
             if kind is Zeros:
@@ -629,9 +633,9 @@ def scale(coefficient: int | Fraction, expr: Expr) -> Expr:
 def transpose(expr: Expr) -> Expr:
     """``expr^T`` with the always-true tidying: ``(A^T)^T = A``, and scalars,
     symmetric symbols and identities are their own transpose."""
+    if type(expr) is Transpose:
+        return expr.arg
     kind = type(expr)
-    if kind is Transpose:
-        return expr.arg  # type: ignore[attr-defined]
     rows, cols = shape = expr.shape
     if shape == SCALAR and kind is not Differential:
         return expr
@@ -640,7 +644,7 @@ def transpose(expr: Expr) -> Expr:
     if kind is Symbol and expr.symmetric:  # type: ignore[attr-defined]
         return expr
     if kind is Ones or kind is Zeros:
-        return kind((cols, rows))  # type: ignore[call-arg]
+        return kind((cols, rows))
     return Transpose(expr, (cols, rows))
 
 
@@ -712,8 +716,8 @@ def substitute_dims(expr: Expr, mapping: dict[Dim, Dim]) -> Expr:
         return (mapping.get(shape[0], shape[0]), mapping.get(shape[1], shape[1]))
 
     def visit(node: Expr) -> Expr:
-        changes: dict[str, object] = {}
-        for f in fields(node):  # type: ignore[arg-type]
+        changes: dict[str, Any] = {}
+        for f in fields(node):
             if not f.init:
                 continue
             value = getattr(node, f.name)
@@ -729,11 +733,9 @@ def substitute_dims(expr: Expr, mapping: dict[Dim, Dim]) -> Expr:
                 fixed = fix_shape(value)
                 if fixed != value:
                     changes[f.name] = fixed
-            elif f.name in ("upper", "rows", "cols") and value in mapping:
+            elif f.name in ("upper", "rows", "cols") and value in mapping or f.name == "dim" and value in mapping:
                 changes[f.name] = mapping[value]
-            elif f.name == "dim" and value in mapping:
-                changes[f.name] = mapping[value]
-        return replace(node, **changes) if changes else node  # type: ignore[type-var]
+        return replace(node, **changes) if changes else node
 
     return visit(expr)
 
@@ -772,7 +774,7 @@ def rebuild(node: Expr, children: tuple[Expr, ...]) -> Expr:
     return node
 
 
-def map_tree(expr: Expr, fn) -> Expr:  # type: ignore[no-untyped-def]
+def map_tree(expr: Expr, fn: Callable[[Expr], Expr]) -> Expr:
     """Rebuild bottom-up, applying ``fn`` to each rebuilt node."""
     kids = expr.children()
     if kids and type(expr) is not Differential:

@@ -42,7 +42,7 @@ class Remembered(dict[K, V], Generic[K, V]):
         return value
 
 
-def remembered(maxsize: int) -> Callable[[F], F]:
+def memoised(maxsize: int) -> Callable[[F], F]:
     """``functools.lru_cache(maxsize)``, emptied by :func:`forget_all` too."""
 
     def decorate(function: F) -> F:

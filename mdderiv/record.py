@@ -21,7 +21,7 @@ class Kind(str, Enum):
     renderers' word tables are keyed by)."""
 
     def __str__(self) -> str:
-        return self.value
+        return str.__str__(self)  # the value, as a plain string
 
 
 class SectionKind(Kind):

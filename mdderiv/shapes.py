@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
 from dataclasses import dataclass, fields
+from typing import Any
 
 from .errors import DeriveError
-from .functions import MACROS as ELEMENTWISE_MACROS
 from .expr import (
     ONE_HOT,
     SCALAR,
@@ -56,6 +55,7 @@ from .expr import (
     substitute_dims,
     transpose,
 )
+from .functions import MACROS as ELEMENTWISE_MACROS
 from .problem import Definition, Problem, SymbolInfo
 from .syntax.block import read_lines, split_top_level
 from .syntax.declarations import Declaration, dimension_name_ok, parse_given

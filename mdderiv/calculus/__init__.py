@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..derivation import Derivation
-from ..record import Layout, Result, ResultKind, Section, SectionKind
 from ..expr import SYMMETRIC, Expr, GradientName, Symbol, map_tree
-from ..problem import Definition
 from ..options import Options
-from ..problem import Problem
+from ..problem import Definition, Problem
+from ..record import Layout, Result, ResultKind, Section, SectionKind
 from ..rules import RuleId
 from .gradient import gradients
 from .memo import derivation_memo

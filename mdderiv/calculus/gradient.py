@@ -9,9 +9,9 @@ variables it uses, and so on back to the variables.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..record import Section, SectionKind
 from ..errors import DeriveError
 from ..expr import (
     Add,
@@ -32,6 +32,7 @@ from ..expr import (
     transpose,
 )
 from ..problem import Problem
+from ..record import Section, SectionKind
 from ..rules import RuleId
 from .differential import differential
 from .rewrite import rewrites
@@ -109,6 +110,10 @@ def prepared_objective(problem: Problem, section: Section) -> Expr:
     return expr
 
 
+def _as_it_is(term: Expr) -> Expr:
+    return term
+
+
 def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of: Symbol | None) -> None:
     """One stage: ``df`` through ``expr`` (the objective when ``seed`` is None,
     else a definition ``of = expr`` whose gradient placeholder is ``seed``)."""
@@ -122,13 +127,17 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
     d_expr = differential(expr, active, used)
     if d_expr is None:
         return
+    wrap: Callable[[Expr], Expr]
     if seed is None:
         section.add(df, d_expr, *used)
-        wrap = lambda t: t  # noqa: E731 - the terms are df's own
+        wrap = _as_it_is  # the terms are df's own
     else:
         assert of is not None
         section.add(df, _tr(mul(transpose(seed), Differential(of))), RuleId.CHAIN_RULE)
-        wrap = lambda t: _tr(mul(transpose(seed), t))  # noqa: E731
+        seed_t = transpose(seed)
+
+        def wrap(t: Expr) -> Expr:
+            return _tr(mul(seed_t, t))
         if not run.compact:
             section.add(None, _tr(mul(transpose(seed), d_expr)), *used)
 
@@ -168,7 +177,7 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
         s: add(*merged) if (merged := merge_like_terms(fs)) else Zeros(fs[0].shape)
         for s, fs in by_symbol.items()
     }
-    combined = add(*(_tr(mul(l, Differential(s))) for s, l in collected.items()))
+    combined = add(*(_tr(mul(g, Differential(s))) for s, g in collected.items()))
     if combined != section.steps[-1].rhs:
         section.add(None, combined, RuleId.COLLECT)
 
@@ -219,7 +228,7 @@ def collect_scalar_transposes(terms: list[Expr]) -> list[Expr] | None:
 def _transposed_differential(term: Expr) -> bool:
     """Whether a factor of ``term`` is a transpose holding a differential
     (``(A dx)^T …``, ``dx^T …``): a candidate to be turned around."""
-    factors = term.factors if type(term) is MatMul else (term,)  # type: ignore[attr-defined]
+    factors = term.factors if type(term) is MatMul else (term,)
     return any(type(f) is Transpose and has_differential(f) for f in factors)
 
 
@@ -278,7 +287,7 @@ def _differential_of(term: Expr) -> Symbol:
                 break
         else:
             raise DeriveError("internal: a term without a differential")
-    return node.of  # type: ignore[attr-defined]
+    return node.of
 
 
 def substitute(expr: Expr, values: dict[Symbol, Expr], objective: str) -> Expr:

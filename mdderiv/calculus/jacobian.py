@@ -6,11 +6,11 @@ For a vector function of a vector this is the Jacobian ``dF = J dx``
 
 from __future__ import annotations
 
-from ..record import Layout, Result, ResultKind, Section, SectionKind
 from ..errors import DeriveError
 from ..expr import Differential, Expr, GradientName, Symbol, Vec, add, map_tree, mul
 from ..options import Options
 from ..problem import Problem
+from ..record import Layout, Result, ResultKind, Section, SectionKind
 from ..rules import RuleId
 from .differential import differential
 from .gradient import active_symbols

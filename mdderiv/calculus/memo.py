@@ -22,6 +22,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from ..expr import Expr
+from ..rules import RuleId
 
 if TYPE_CHECKING:
     from .simplify import Split
@@ -37,9 +38,9 @@ class DerivationMemo:
 
     def __init__(self) -> None:
         #: node → (its form after one bottom-up simplification pass, the rules it used)
-        self.passes: dict[int, tuple[Expr, tuple[Expr, tuple[str, ...]]]] = {}
+        self.passes: dict[int, tuple[Expr, tuple[Expr, tuple[RuleId, ...]]]] = {}
         #: node → (its transpose pushed to the leaves, the rules it used)
-        self.pushed: dict[int, tuple[Expr, tuple[Expr, tuple[str, ...]]]] = {}
+        self.pushed: dict[int, tuple[Expr, tuple[Expr, tuple[RuleId, ...]]]] = {}
         #: product → (number, other scalar factors, matrix factors)
         self.splits: dict[int, tuple[Expr, Split]] = {}
         #: node → how many transposes it holds

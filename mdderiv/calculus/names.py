@@ -93,7 +93,7 @@ class _Depths:
             if (
                 type(node) is MatMul
                 and self.seen[id(node)][0]
-                and sum(f.shape != SCALAR for f in node.factors) >= 2  # type: ignore[attr-defined]
+                and sum(f.shape != SCALAR for f in node.factors) >= 2
             ):
                 return True
             stack.extend(node.children())

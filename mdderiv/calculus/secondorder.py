@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import replace
 from fractions import Fraction
 
-from ..record import Layout, Result, ResultKind, Section, SectionKind
 from ..errors import DeriveError
 from ..expr import (
     Add,
@@ -40,6 +39,7 @@ from ..expr import (
     transpose,
 )
 from ..problem import Problem
+from ..record import Layout, Result, ResultKind, Section, SectionKind
 from ..rules import RuleId
 from .gradient import active_symbols
 from .jacobian import derivative_matrix, inline_definitions

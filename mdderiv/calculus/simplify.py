@@ -10,18 +10,18 @@ Each rewrite notes its rule id in ``used``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..problem import Problem
 
-from .memo import DerivationMemo, current_memo
 from ..expr import (
     ONE_HOT,
     SCALAR,
-    Shape,
     Add,
+    Commutation,
     Det,
     Diag,
     Differential,
@@ -34,13 +34,13 @@ from ..expr import (
     IndexedSum,
     Inverse,
     Kron,
-    Commutation,
     MatMul,
     Norm,
     NormKind,
     Number,
     Ones,
     Power,
+    Shape,
     Softmax,
     Symbol,
     Trace,
@@ -59,11 +59,12 @@ from ..expr import (
     transpose,
 )
 from ..rules import RuleId
+from .memo import DerivationMemo, current_memo
 
 Used = list[RuleId]
 
 
-def _note(used: Used | None, rule_id: str) -> None:
+def _note(used: Used | None, rule_id: RuleId) -> None:
     if used is not None and rule_id not in used:
         used.append(rule_id)
 
@@ -114,7 +115,7 @@ def _transpose_count(expr: Expr, memo: DerivationMemo | None = None) -> int:
     if memo is not None:
         entry = memo.transposes.get(id(expr))
         if entry is not None:
-            return entry[1]  # type: ignore[no-any-return]
+            return entry[1]
     count = 1 if type(expr) is Transpose else 0
     for child in expr.children():
         count += _transpose_count(child, memo)
@@ -127,9 +128,9 @@ def push_transpose(expr: Expr, used: Used | None = None, transposed: Expr | None
     """``expr^T`` with the transpose pushed towards the leaves, as far as that
     makes the expression simpler.  ``transposed``, a node ``expr^T`` the caller
     holds, is returned where the transpose stays on a leaf (not an equal copy)."""
+    if type(expr) is Transpose:
+        return expr.arg
     kind = type(expr)
-    if kind is Transpose:
-        return expr.arg  # type: ignore[attr-defined]
     rows, cols = shape = expr.shape
     if kind is Differential:
         return _on_leaf(expr, (cols, rows), transposed)
@@ -232,7 +233,7 @@ def _foresee_push(expr: Expr) -> int | None:
     if kind is MatMul:
         count = 0
         for factor in expr.factors:  # type: ignore[attr-defined]
-            if type(factor) is Zeros or (type(factor) is Number and factor.value == 0):  # type: ignore[attr-defined]
+            if type(factor) is Zeros or (type(factor) is Number and factor.value == 0):
                 return None  # mul would give a zero
             found = _foresee_push(factor)
             if found is None:
@@ -374,7 +375,7 @@ def _one_plus_exp(expr: Expr) -> Expr | None:
     ones = [t for t in expr.terms if isinstance(t, Ones) or t == num(1)]
     exps = [t for t in expr.terms if isinstance(t, Elementwise) and t.fn == "exp"]
     if len(ones) == 1 and len(exps) == 1:
-        return exps[0].arg  # type: ignore[attr-defined]
+        return exps[0].arg
     return None
 
 
@@ -523,7 +524,7 @@ def _same(factors: list[Expr], original: tuple[Expr, ...]) -> bool:
     """Whether ``factors`` are the original factors themselves, in order."""
     if len(factors) != len(original):
         return False
-    for new, old in zip(factors, original):
+    for new, old in zip(factors, original):  # noqa: SIM110 - a loop: all() of a generator is slower here
         if new is not old:
             return False
     return True
@@ -567,7 +568,7 @@ def split_term(term: Expr) -> Split:
     matrix_term = term.shape != SCALAR
     for factor in term.factors:  # type: ignore[attr-defined]
         if type(factor) is Number:
-            value = factor.value  # type: ignore[attr-defined]
+            value = factor.value
             coefficient = value if coefficient is _ONE else coefficient * value
         elif matrix_term and factor.shape == SCALAR:
             scalars.append(factor)
@@ -638,7 +639,7 @@ def _scalars_lead(term: MatMul, count: int) -> bool:
     (``split_term`` moves a term's scalars to the front; here none moves)."""
     factors = term.factors
     start = 1 if type(factors[0]) is Number else 0
-    for factor in factors[start : start + count]:
+    for factor in factors[start : start + count]:  # noqa: SIM110 - (as in _same)
         if factor.shape != SCALAR:
             return False
     return True
@@ -856,7 +857,7 @@ def _merge_diagonals(terms: list[Expr]) -> list[Expr]:
     ]
     if len(diagonals) < 2:
         return terms
-    summed = add(*(t.arg for _, t in diagonals))  # type: ignore[attr-defined]
+    summed = add(*(t.arg for _, t in diagonals))
     first = diagonals[0][0]
     merged: Expr = Diag(summed, diagonals[0][1].shape)
     if isinstance(summed, Ones):
@@ -971,7 +972,7 @@ def fold_definitions(expr: Expr, names: Sequence[tuple[Symbol, Expr]], used: Use
     return map_tree(expr, lambda node: folding.visit(node, used))
 
 
-def written_norms(problem: "Problem") -> frozenset[Expr]:
+def written_norms(problem: Problem) -> frozenset[Expr]:
     """The arguments the author wrote a norm of, ``‖u‖`` or ``‖X‖_F``."""
     # (the objective is the last definition)
     return frozenset(

@@ -11,15 +11,13 @@ The output uses only macros that MathJax 3 and KaTeX both know out of the box
 
 from __future__ import annotations
 
-import functools
-
 import re
+from collections.abc import Callable, Collection, Mapping
 from fractions import Fraction
-from typing import TYPE_CHECKING, Callable, Collection, Mapping, Union
+from typing import TYPE_CHECKING
 
 from ..expr import (
     SCALAR,
-    has_differential,
     Add,
     Binary,
     Commutation,
@@ -48,29 +46,22 @@ from ..expr import (
     Transpose,
     Vec,
     Zeros,
+    has_differential,
 )
 from ..functions import FUNCTIONS, Function, Notation
-from ..memos import Remembered, remembered
+from ..memos import Remembered, memoised
 from ..record import ResultKind
 from ..rules import RULES, RuleId
 from .words import WORDS, word
 
 if TYPE_CHECKING:
-    from ..record import DerivationRecord, Result, Section, Step
     from ..problem import Problem
+    from ..record import DerivationRecord, Result, Section, Step
 
 #: Every macro the renderers may emit (and those the functions' notations use);
 #: the well-formedness tests hold them to it.
 ALLOWED_MACROS = frozenset(
-    r"""\operatorname \mathbf \boldsymbol \underbrace \boxed \text \frac \odot \oslash
-    \otimes \sum \left \right \quad \qquad \mathrm \begin \end \partial
-    \sigma \times \cdot \| \{ \} \_ \& \# \% \$ \backslash \wedge \sim
-    \Rightarrow \Leftrightarrow
-    \approx \alpha \beta \gamma \delta \epsilon \varepsilon \zeta \eta \theta \vartheta
-    \iota \kappa \lambda \mu \nu \xi \pi \varpi \rho \varrho \varsigma \tau \upsilon
-    \phi \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Pi \Sigma \Upsilon
-    \Phi \Psi \Omega \bar \hat \tilde \vec \dot \ddot \check \breve \mathcal \mathsf
-    \mathit \top \prime \ell""".split()
+    [r"\operatorname", r"\mathbf", r"\boldsymbol", r"\underbrace", r"\boxed", r"\text", r"\frac", r"\odot", r"\oslash", r"\otimes", r"\sum", r"\left", r"\right", r"\quad", r"\qquad", r"\mathrm", r"\begin", r"\end", r"\partial", r"\sigma", r"\times", r"\cdot", r"\|", r"\{", r"\}", r"\_", r"\&", r"\#", r"\%", r"\$", r"\backslash", r"\wedge", r"\sim", r"\Rightarrow", r"\Leftrightarrow", r"\approx", r"\alpha", r"\beta", r"\gamma", r"\delta", r"\epsilon", r"\varepsilon", r"\zeta", r"\eta", r"\theta", r"\vartheta", r"\iota", r"\kappa", r"\lambda", r"\mu", r"\nu", r"\xi", r"\pi", r"\varpi", r"\rho", r"\varrho", r"\varsigma", r"\tau", r"\upsilon", r"\phi", r"\varphi", r"\chi", r"\psi", r"\omega", r"\Gamma", r"\Delta", r"\Theta", r"\Lambda", r"\Xi", r"\Pi", r"\Sigma", r"\Upsilon", r"\Phi", r"\Psi", r"\Omega", r"\bar", r"\hat", r"\tilde", r"\vec", r"\dot", r"\ddot", r"\check", r"\breve", r"\mathcal", r"\mathsf", r"\mathit", r"\top", r"\prime", r"\ell"]
 ) | frozenset(
     macro
     for function in FUNCTIONS.values()
@@ -79,7 +70,7 @@ ALLOWED_MACROS = frozenset(
 
 #: Either a predicate or a collection of nodes: which sub-expressions get an
 #: ``\underbrace{…}_{m \times n}`` shape annotation.
-Annotate = Union[Callable[[Expr], bool], Collection[Expr], None]
+Annotate = Callable[[Expr], bool] | Collection[Expr] | None
 
 
 # Nodes printed as one visual unit (a letter, a function application, a bar
@@ -176,7 +167,7 @@ _TEXT_SPECIALS = {
 }
 
 
-@remembered(maxsize=4096)
+@memoised(maxsize=4096)
 def text_latex(text: str) -> str:
     r"""Words as ``\text{…}``, safe for any input (a user's title): markup
     characters become math pieces between text runs, newlines spaces.
@@ -254,7 +245,7 @@ class LatexPrinter:
         # with ``shapes: key`` only differentials are annotated: a subtree that
         # holds none of them prints as it would plainly, so share that memo
         self.marked: frozenset[Expr] | None = None
-        self.plain: "LatexPrinter | None" = None
+        self.plain: LatexPrinter | None = None
         if isinstance(annotate, (set, frozenset)) and all(isinstance(n, Differential) for n in annotate):
             self.marked = frozenset(annotate)
             if names is not None and type(self) is LatexPrinter:
@@ -588,7 +579,7 @@ class LatexPrinter:
             out += piece
         return sign + out
 
-    def _plain_product(self, factors: "tuple[Expr, ...] | list[Expr]") -> str:
+    def _plain_product(self, factors: tuple[Expr, ...] | list[Expr]) -> str:
         """A product without numbers (LaTeX): what the general path writes, in
         one pass over the factors."""
         out = ""
@@ -750,7 +741,7 @@ def _coefficient(expr: MatMul) -> Fraction:
 # --------------------------------------------------------------------------- public API
 
 
-def names_of(problem: "Problem") -> dict[str, str]:
+def names_of(problem: Problem) -> dict[str, str]:
     """Identifier -> declared spelling, for every symbol of the problem."""
     return {name: info.latex for name, info in problem.symbols.items()}
 
@@ -797,7 +788,7 @@ def _words_with_math(key: str, lang: str, math: str | None) -> str:
     return " ".join(pieces)
 
 
-def section_heading(section: "Section", names: Mapping[str, str], lang: str) -> str:
+def section_heading(section: Section, names: Mapping[str, str], lang: str) -> str:
     """The heading of a section as LaTeX (words in ``lang``, the variable as math)."""
     key = f"section.{section.kind}"
     if key not in WORDS:
@@ -811,7 +802,7 @@ def rule_names(rules: tuple[RuleId, ...], lang: str) -> str:
     return ", ".join([RULES[r].name(lang) for r in rules])
 
 
-def step_justification(step: "Step", lang: str) -> str:
+def step_justification(step: Step, lang: str) -> str:
     """What is printed beside a step: its rules' names, then its note."""
     return justification(step.rules, step.note, lang)
 
@@ -824,19 +815,19 @@ def justification(rules: tuple[RuleId, ...], note: str | None, lang: str) -> str
     return "; ".join([p for p in parts if p])
 
 
-def visible_steps(section: "Section", steps: str) -> list["Step"]:
+def visible_steps(section: Section, steps: str) -> list[Step]:
     """The steps shown for ``options.steps``: all, or for ``brief`` the first
     and last line of each equation chain (a chain starts at a step with its own
     left-hand side), so ``df = …`` is never continued by ``= ∂f/∂X``'s value."""
     if steps != "brief":
         return list(section.steps)
-    chains: list[list["Step"]] = []
+    chains: list[list[Step]] = []
     for step in section.steps:
         if step.lhs is not None or not chains:
             chains.append([step])
         else:
             chains[-1].append(step)
-    shown: list["Step"] = []
+    shown: list[Step] = []
     for chain in chains:
         shown.append(chain[0])
         if len(chain) > 1:
@@ -847,7 +838,7 @@ def visible_steps(section: "Section", steps: str) -> list["Step"]:
 _RELATIONS = {"=": "=", "⇒": r"\Rightarrow", "⇔": r"\Leftrightarrow", "≈": r"\approx"}
 
 
-def key_differentials(d: "DerivationRecord") -> dict[tuple[int, int], frozenset[Expr]]:
+def key_differentials(d: DerivationRecord) -> dict[tuple[int, int], frozenset[Expr]]:
     """For ``shapes: key``: each variable's differential is annotated once, at
     its last visible occurrence (usually the read-off ``tr(G^T dX)``).
     Keyed by (section position, visible step position)."""
@@ -869,7 +860,7 @@ def key_differentials(d: "DerivationRecord") -> dict[tuple[int, int], frozenset[
     return marks
 
 
-def result_words(result: "Result", lang: str) -> str | None:
+def result_words(result: Result, lang: str) -> str | None:
     """What is said beside a boxed result: the layout, or what kind it is."""
     if result.kind in (ResultKind.GRADIENT, ResultKind.DERIVATIVE):
         return word("layout." + str(result.layout), lang)
@@ -877,7 +868,7 @@ def result_words(result: "Result", lang: str) -> str | None:
     return word(key, lang) if key in WORDS else None
 
 
-def result_line(d: "DerivationRecord", result: "Result", names: Mapping[str, str]) -> str:
+def result_line(d: DerivationRecord, result: Result, names: Mapping[str, str]) -> str:
     """``\\boxed{∂f/∂X = …}`` and its layout (or kind)."""
     label = render_expr(result.label, names)
     value = render_expr(result.expr, names)
@@ -892,7 +883,7 @@ def result_line(d: "DerivationRecord", result: "Result", names: Mapping[str, str
     return line
 
 
-def check_line(d: "DerivationRecord") -> str | None:
+def check_line(d: DerivationRecord) -> str | None:
     """The numerical check's outcome, or None when the check was off."""
     if d.check is None:
         return None
@@ -900,7 +891,7 @@ def check_line(d: "DerivationRecord") -> str | None:
     return f"&{text_latex(word(key, d.options.lang) + ' ')} {format_error(d.check.max_rel_error)}"
 
 
-def step_line(step: "Step", names: Mapping[str, str], lang: str, annotate: Annotate = None) -> str:
+def step_line(step: Step, names: Mapping[str, str], lang: str, annotate: Annotate = None) -> str:
     """One ``lhs &= rhs && \\text{(rules)}`` line of the aligned display."""
     relation = _RELATIONS.get(step.relation, step.relation)
     left = render_expr(step.lhs, names, annotate) if step.lhs is not None else ""
@@ -908,7 +899,7 @@ def step_line(step: "Step", names: Mapping[str, str], lang: str, annotate: Annot
     return line + justification_latex(step.rules, step.note, lang)
 
 
-@remembered(maxsize=4096)
+@memoised(maxsize=4096)
 def justification_latex(rules: tuple[RuleId, ...], note: str | None, lang: str) -> str:
     r"""``&& \text{(rules; note)}`` beside a step, or nothing.  (Remembered:
     the same few rules and notes are cited in every derivation.)"""
@@ -916,7 +907,7 @@ def justification_latex(rules: tuple[RuleId, ...], note: str | None, lang: str) 
     return " && " + text_latex(f"({why})") if why else ""
 
 
-def render_derivation(d: "DerivationRecord") -> str:
+def render_derivation(d: DerivationRecord) -> str:
     """The whole derivation as one ``\\begin{aligned} … \\end{aligned}``:
     the title, each section (heading, steps), the boxed results, the check."""
     names = names_of(d.problem)
@@ -940,13 +931,13 @@ def render_derivation(d: "DerivationRecord") -> str:
     return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
 
 
-def render_html(d: "DerivationRecord") -> str:
+def render_html(d: DerivationRecord) -> str:
     """The derivation as HTML display math (for notebooks and HTML pages)."""
     from .html import html_display
 
     return html_display(render_derivation(d))
 
 
-def render_markdown(d: "DerivationRecord") -> str:
+def render_markdown(d: DerivationRecord) -> str:
     """Display math for a Markdown page, with a blank line before and after."""
     return "\n$$\n" + render_derivation(d) + "\n$$\n\n"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import NamedTuple
 
-from pylatexenc.latexwalker import (  # type: ignore[import-untyped]
+from pylatexenc.latexwalker import (
     LatexCharsNode,
     LatexCommentNode,
     LatexEnvironmentNode,
@@ -31,12 +31,12 @@ from pylatexenc.latexwalker import (  # type: ignore[import-untyped]
     LatexWalkerParseError,
     get_default_latex_context_db,
 )
-from pylatexenc.macrospec import MacroStandardArgsParser  # type: ignore[import-untyped]
+from pylatexenc.macrospec import MacroStandardArgsParser
 
 from ..errors import DeriveError
 from ..functions import MACROS as ELEMENTWISE_MACROS
 from ..functions import WORDS as ELEMENTWISE_WORDS
-from ..memos import Remembered, remembered
+from ..memos import Remembered, memoised
 from .nodes import (
     AbsNode,
     AddNode,
@@ -204,7 +204,7 @@ _UNICODE_CHARS = {"−": "-", "·": "*", "×": "*", "‖": "||"}
 _UNICODE_MACROS = {"⊙": "odot", "∘": "circ", "⊗": "otimes", "⊘": "oslash", "⋅": "cdot"}
 
 
-@remembered(maxsize=1024)
+@memoised(maxsize=1024)
 def safe_identifier(name: str) -> str:
     """``name`` as a Python identifier: keywords get a trailing underscore."""
     if not _IDENTIFIER.fullmatch(name):
