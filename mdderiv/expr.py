@@ -62,17 +62,16 @@ class Expr:
         cls._values = functools.partial(_first_values, cls)
 
     def __post_init__(self) -> None:
-        # (a frozen dataclass sets its computed fields this way, once)
+        # (the computed fields are set here, once, as a frozen dataclass's own
+        # __init__ sets its fields: in the node's __dict__, past __setattr__)
         cls = type(self)
-        set_field = object.__setattr__
-        set_field(self, "node_hash", hash((cls, cls._values(self.__dict__))))
-        holds = cls is Differential
-        if not holds:
-            for child in self.children():
-                if child.holds_differential:
-                    holds = True
-                    break
-        set_field(self, "holds_differential", holds)
+        state = self.__dict__
+        state["node_hash"] = hash((cls, cls._values(state)))
+        for child in self.children():
+            if child.holds_differential:
+                state["holds_differential"] = True
+                return
+        state["holds_differential"] = cls is Differential
 
     def __hash__(self) -> int:
         return self.node_hash

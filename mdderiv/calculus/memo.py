@@ -16,12 +16,12 @@ an identity stays that node's while the memo lives.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from ..expr import Expr
+from ..expr import Expr, kinds
 from ..rules import RuleId
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ Entry = tuple[Expr, Any]
 class DerivationMemo:
     """The simplifier's answers about the nodes of one derivation."""
 
-    __slots__ = ("passes", "pushed", "splits", "transposes", "foldings")
+    __slots__ = ("passes", "pushed", "splits", "transposes", "foldings", "kinds")
 
     def __init__(self) -> None:
         #: node → (its form after one bottom-up simplification pass, the rules it used)
@@ -47,14 +47,27 @@ class DerivationMemo:
         self.transposes: dict[int, tuple[Expr, int]] = {}
         #: named definitions → their folding table (built once per derivation)
         self.foldings: dict[tuple[tuple[Expr, Expr], ...], Any] = {}
+        #: tree → the node classes occurring in it (several rewrites ask it of the objective)
+        self.kinds: dict[int, tuple[Expr, frozenset[type]]] = {}
 
 
 _CURRENT: ContextVar[DerivationMemo | None] = ContextVar("mdderiv_derivation_memo", default=None)
 
+#: The memo of the derivation under way, or None outside one.  (The context
+#: variable's own getter: the passes ask for it constantly, and this one is a
+#: C call.)
+current_memo: Callable[[], DerivationMemo | None] = _CURRENT.get
 
-def current_memo() -> DerivationMemo | None:
-    """The memo of the derivation under way, or None outside one."""
-    return _CURRENT.get()
+
+def node_kinds(expr: Expr) -> frozenset[type]:
+    """The node classes occurring in ``expr``, remembered for the derivation."""
+    memo = _CURRENT.get()
+    if memo is None:
+        return kinds(expr)
+    entry = memo.kinds.get(id(expr))
+    if entry is None:
+        entry = memo.kinds[id(expr)] = (expr, kinds(expr))
+    return entry[1]
 
 
 @contextmanager

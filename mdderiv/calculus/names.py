@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from .memo import node_kinds
 from ..expr import (
     SCALAR,
     Elementwise,
@@ -40,7 +41,6 @@ from ..expr import (
     MatMul,
     Softmax,
     Symbol,
-    kinds,
     map_tree,
     rebuild,
 )
@@ -104,7 +104,7 @@ def deep_layers(expr: Expr, variables: frozenset[Symbol]) -> _Depths | None:
     """The layer depths of ``expr`` when it composes deeply (the criterion of
     the module docstring), else None.  Cheap for the common case: a cached set
     of node kinds says whether any layer can occur."""
-    present = kinds(expr)
+    present = node_kinds(expr)
     if Elementwise not in present and Softmax not in present:
         return None
     if IndexedSum in present:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from .memo import node_kinds
 from ..expr import (
     Add,
     Elementwise,
@@ -24,7 +25,6 @@ from ..expr import (
     Softmax,
     add,
     elementwise,
-    kinds,
     map_tree,
     mul,
     neg,
@@ -62,7 +62,7 @@ def unfold_norms(expr: Expr) -> Expr:
 def _contains(expr: Expr, kind: type) -> bool:
     """Whether a node of ``kind`` occurs in ``expr`` (a look is cheaper than a
     rebuild that would change nothing)."""
-    return kind in kinds(expr)
+    return kind in node_kinds(expr)
 
 
 def rewrite_norms(expr: Expr) -> Rewrite | None:
