@@ -233,7 +233,7 @@ class LatexPrinter:
     def __init__(self, names: Mapping[str, str] | None = None, annotate: Annotate = None) -> None:
         self.names = dict(names or {})
         # a product's factors that need parentheses: sums, products, ⊙ ⊘ ⊗
-        self._wrapped_factors = (Add, MatMul, *self.OPS)
+        self._wrapped_factors = frozenset((Add, MatMul, *self.OPS))
         self.annotated = _predicate(annotate)
         self.annotating = annotate is not None
         # without annotations a node always prints the same: remember it (the
@@ -511,16 +511,15 @@ class LatexPrinter:
         return "".join(parts)
 
     def _print_MatMul(self, expr: MatMul) -> str:
-        # one pass: the numbers make the coefficient; 1/n, 1/(1^T exp(a)), 1/√s,
-        # 1/s^2 are written as a fraction leading the product, the way the
-        # seeds write a scalar's inverse: \frac{1}{n} X
+        # the numbers make the coefficient; 1/n, 1/(1^T exp(a)), 1/√s, 1/s^2 are
+        # written as a fraction leading the product, the way the seeds write a
+        # scalar's inverse: \frac{1}{n} X
         factors = expr.factors
-        if factors and type(self) is LatexPrinter:
-            for f in factors:
-                if type(f) is Number or type(f) is Power:
-                    break
-            else:  # the usual product: no numbers, no powers
-                return self._plain_product(factors)
+        for f in factors:
+            if type(f) is Number or type(f) is Power:
+                break
+        else:  # the usual product: no numbers, no powers
+            return self._factors(factors)
         coefficient = _ONE
         rest: list[Expr] = []
         denominators: list[Power] = []
@@ -534,68 +533,54 @@ class LatexPrinter:
                 denominators.append(f)
             else:
                 rest.append(f)
-        sign = ""
-        pieces: list[str] = []
-        if coefficient is _ONE and not denominators:  # the usual case: no numbers
-            if not rest:
-                pieces.append("1")
-            elif type(self) is LatexPrinter:  # (powers that stay factors)
-                return self._plain_product(rest)
-        else:
-            # the coefficient's whole numbers (a Fraction's denominator is
-            # positive): no Fraction arithmetic
-            numerator, denominator = coefficient.numerator, coefficient.denominator
-            sign = self.MINUS if numerator < 0 else ""
-            numerator = abs(numerator)
-            if denominators or denominator != 1:
-                below = " ".join(
-                    p for p in [str(denominator) if denominator != 1 else ""]
-                    + [self._denominator(d, len(denominators) > 1 or denominator != 1)
-                       for d in denominators] if p
-                )
-                pieces.append(self._coefficient_frac(str(numerator), below, bool(rest)))
-            elif numerator != 1 or not rest:
-                pieces.append(str(numerator))
-        last = len(rest) - 1
-        wrapped = self._wrapped_factors
-        for position, factor in enumerate(rest):
-            text = self._print(factor)
-            if (
-                isinstance(factor, wrapped)
-                or (self.INLINE_FRACTIONS and self._slashed(factor))
-                or (isinstance(factor, IndexedSum) and position < last)
-            ):
-                text = self._wrap(text)
-            pieces.append(text)
-        out = ""
-        for piece in pieces:
-            if out:
-                # two numbers side by side would read as one: 2 \cdot 3; a
-                # parenthesised factor hugs its neighbour: X^{T}(X w - y)
-                if piece[:1].isdigit():
-                    out += self.TIMES
-                elif not piece.startswith(("(", r"\left(")):
-                    out += " "
-            out += piece
-        return sign + out
+        if coefficient is _ONE and not denominators:  # (powers that stay factors)
+            return self._factors(rest) if rest else "1"
+        # the coefficient's whole numbers (a Fraction's denominator is positive):
+        # no Fraction arithmetic
+        numerator, denominator = coefficient.numerator, coefficient.denominator
+        sign = self.MINUS if numerator < 0 else ""
+        numerator = abs(numerator)
+        lead = ""
+        if denominators or denominator != 1:
+            below = " ".join(
+                p for p in [str(denominator) if denominator != 1 else ""]
+                + [self._denominator(d, len(denominators) > 1 or denominator != 1)
+                   for d in denominators] if p
+            )
+            lead = self._coefficient_frac(str(numerator), below, bool(rest))
+        elif numerator != 1 or not rest:
+            lead = str(numerator)
+        body = self._factors(rest)
+        if not lead or not body:
+            return sign + lead + body
+        return sign + lead + self._between(body) + body
 
-    def _plain_product(self, factors: tuple[Expr, ...] | list[Expr]) -> str:
-        """A product without numbers (LaTeX): what the general path writes, in
-        one pass over the factors."""
+    def _factors(self, factors: tuple[Expr, ...] | list[Expr]) -> str:
+        """Factors side by side, each in parentheses where it needs them (sums,
+        products, ⊙ ⊘ ⊗, an inline fraction, a sum over an index before others)."""
         out = ""
         last = len(factors) - 1
+        wrapped = self._wrapped_factors
+        slashed = self.INLINE_FRACTIONS
         for position, factor in enumerate(factors):
             text = self._print(factor)
             kind = type(factor)
-            if kind in _WRAPPED_FACTORS or (kind is IndexedSum and position < last):
+            if (
+                kind in wrapped
+                or (kind is IndexedSum and position < last)
+                or (slashed and self._slashed(factor))
+            ):
                 text = self._wrap(text)
-            if out:
-                if text[:1].isdigit():
-                    out += self.TIMES
-                elif not text.startswith(("(", r"\left(")):
-                    out += " "
-            out += text
+            out = out + self._between(text) + text if out else text
         return out
+
+    def _between(self, following: str) -> str:
+        """What separates a factor from the one before: two numbers side by
+        side would read as one (2 \\cdot 3); a parenthesised factor hugs its
+        neighbour (X^{T}(X w - y)); otherwise a space."""
+        if following[:1].isdigit():
+            return self.TIMES
+        return "" if following.startswith(("(", r"\left(")) else " "
 
     def _denominator(self, power: Power, among_others: bool) -> str:
         """The base of a scalar's inverse as it stands under the fraction bar."""
@@ -687,8 +672,6 @@ class LatexPrinter:
 
 
 _ONE = Fraction(1)
-#: a product's factors that LaTeX parenthesises (``LatexPrinter._wrapped_factors``)
-_WRAPPED_FACTORS = frozenset({Add, MatMul, *LatexPrinter.OPS})
 
 
 def _holders(root: Expr, marked: frozenset[Expr]) -> set[int]:
