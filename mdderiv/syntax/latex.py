@@ -235,37 +235,13 @@ class Token:
 _BRACE_MARKS = re.compile(r"\\[{}\\%]|%[^\n]*|[{}]")
 
 
-_ESCAPED_BRACE = re.compile(r"\\[{}\\%]")
-_NOT_BRACES = re.compile(r"[^{}]+")
-
-
 def check_braces(src: Source) -> None:
-    """Unbalanced or too deeply nested braces, with the position of the culprit.
+    """Unbalanced or too deeply nested braces, with the position of the culprit:
+    a stack of the open braces, walked brace by brace.
 
     Done before pylatexenc so its own recursion stays shallow and the message
     points at the brace that has no partner.
     """
-    text = src.text
-    if "%" not in text and ("\\" not in text or _ESCAPED_BRACE.search(text) is None):
-        # every brace is a brace: balanced if removing innermost pairs "{}"
-        # empties them, nested as deep as the number of rounds that takes
-        braces = _NOT_BRACES.sub("", text)
-        rounds = 0
-        while braces and rounds <= MAX_DEPTH:
-            inner = braces.replace("{}", "")
-            if inner == braces:
-                break
-            braces = inner
-            rounds += 1
-        if not braces and rounds <= MAX_DEPTH:
-            return
-        # the general loop finds the culprit
-    check_braces_by_marks(src)
-
-
-def check_braces_by_marks(src: Source) -> None:
-    """``check_braces``' general way, right for every text: a stack of the
-    open braces, walked brace by brace."""
     stack: list[int] = []
     for mark in _BRACE_MARKS.finditer(src.text):
         c = mark.group()
