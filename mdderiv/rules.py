@@ -74,6 +74,12 @@ class RuleId(StrEnum):
     MULTIPLY_SIDES = "multiply_sides"
     SOLVE_LINEAR = "solve_linear"
     SYM_GRADIENT = "sym_gradient"
+    COSH_RULE = "cosh_rule"
+    SINH_RULE = "sinh_rule"
+    TAN_RULE = "tan_rule"
+    ARCTAN_RULE = "arctan_rule"
+    SOFTPLUS_RULE = "softplus_rule"
+    RELU_RULE = "relu_rule"
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,14 @@ _RULES = [
     Rule(RuleId.ELEMENTWISE_RULE, "elementwise function rule", "逐元素函数法则", r"d\sigma(X) = \sigma'(X) \odot dX"),
     Rule(RuleId.LOG_SIGMOID_RULE, "log-sigmoid rule", "log-sigmoid 的微分",
          r"d\log\sigma(u) = (1 - \sigma(u))\,du"),
+    Rule(RuleId.COSH_RULE, "derivative of cosh", "cosh 的导数", r"d\cosh(u) = \sinh(u)\,du"),
+    Rule(RuleId.SINH_RULE, "derivative of sinh", "sinh 的导数", r"d\sinh(u) = \cosh(u)\,du"),
+    Rule(RuleId.TAN_RULE, "derivative of tan", "tan 的导数", r"d\tan(u) = \frac{du}{\cos^2(u)}"),
+    Rule(RuleId.ARCTAN_RULE, "derivative of arctan", "arctan 的导数", r"d\arctan(u) = \frac{du}{1 + u^2}"),
+    Rule(RuleId.SOFTPLUS_RULE, "softplus rule", "softplus 的微分",
+         r"d\log(1 + e^{u}) = d\operatorname{softplus}(u) = \sigma(u)\,du"),
+    Rule(RuleId.RELU_RULE, "ReLU rule", "ReLU 的微分",
+         r"d\max(0, u) = \mathbb{I}(u > 0)\,du"),
     Rule(RuleId.SCALAR_CHAIN, "chain rule for a scalar function", "标量函数的链式法则", r"d\,g(s) = g'(s)\,ds"),
     Rule(RuleId.POWER_RULE, "power rule", "幂法则", r"d(s^p) = p\,s^{p-1}\,ds"),
     Rule(RuleId.MATRIX_POWER_RULE, "matrix power rule", "矩阵幂的微分", r"d(X^k) = \sum_{j} X^{j}\,dX\,X^{k-1-j}"),

@@ -255,7 +255,20 @@ def _log_sigmoid(expr: Elementwise, active: frozenset[Symbol], used: Used) -> Ma
     return scale(coefficient, hadamard(factor, du))
 
 
+def _one_plus_exp(expr: Expr) -> Expr | None:
+    """``u`` when ``expr`` is ``1 + exp(u)`` (or ``𝟏 + exp(u)``), in either order."""
+    if isinstance(expr, Add) and len(expr.terms) == 2:
+        one, other = expr.terms if expr.terms[0] in (num(1), Ones(expr.shape)) else expr.terms[::-1]
+        if one in (num(1), Ones(expr.shape)) and isinstance(other, Elementwise) and other.fn == "exp":
+            return other.arg
+    return None
+
+
 def _elementwise(expr: Elementwise, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    if expr.fn == "log":
+        u = _one_plus_exp(expr.arg)
+        if u is not None:  # log(1 + e^u) is softplus(u): its derivative is σ(u)
+            return _elementwise(elementwise("softplus", u), active, used)
     if expr.fn == "log" and (
         (isinstance(expr.arg, Elementwise) and expr.arg.fn == "sigma") or _one_minus_sigmoid(expr.arg) is not None
     ):

@@ -35,6 +35,7 @@ from pylatexenc.macrospec import MacroStandardArgsParser  # type: ignore[import-
 
 from ..errors import DeriveError
 from ..functions import MACROS as ELEMENTWISE_MACROS
+from ..functions import MAX_WITH_ZERO
 from ..functions import WORDS as ELEMENTWISE_WORDS
 from .nodes import (
     AbsNode,
@@ -978,6 +979,8 @@ class Parser:
         if name in FUNCTION_MACROS:
             self.advance()
             return self.parse_application(FUNCTION_MACROS[name], tok)
+        if name == "max":
+            return self.parse_max_with_zero()
         if name in ("frac", "dfrac", "tfrac"):
             self.advance()
             if self.tok.kind != "open":
@@ -994,6 +997,31 @@ class Parser:
         if name in ("top", "intercal", "T"):
             raise self.error(f"\\{name} must be written as a superscript: X^\\{name}")
         raise self.error(f"unknown command \\{name}")
+
+    def parse_max_with_zero(self) -> Node:
+        """``\\max(0, u)`` or ``\\max(u, 0)``: ReLU, entry by entry (the one
+        maximum the engine derives; any other is refused)."""
+        tok = self.advance()
+        message = "\\max is read only as \\max(0, u), the elementwise ReLU"
+        if not self.tok.is_char("("):
+            raise self.error(message, tok.pos)
+        opener = self.advance()
+        saved, self.bars = self.bars, []
+        self.enter(tok.pos)
+        try:
+            first = self.parse_sum()
+            if not self.tok.is_char(","):
+                raise self.error(message, tok.pos)
+            self.advance()
+            second = self.parse_sum()
+            self.expect_close(opener, "char", ")")
+        finally:
+            self.leave()
+            self.bars = saved
+        for zero, arg in ((first, second), (second, first)):
+            if isinstance(zero, NumberNode) and zero.value == 0:
+                return ApplyNode(tok.pos, MAX_WITH_ZERO, arg)
+        raise self.error(message, tok.pos)
 
     def wrapped_word(self) -> str | None:
         """The plain letters/digits inside ``\\macro{…}`` if that is all it holds."""
