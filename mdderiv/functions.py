@@ -175,7 +175,7 @@ _FUNCTIONS = (
     ),
     Function(
         "abs", Notation("", "bars"), Notation("", "bars"), "np.abs({arg})", np.abs, _times("sign"),
-        smooth_at=_away_from_zero,
+        rule=RuleId.ABS_RULE, smooth_at=_away_from_zero,
     ),
     Function(
         "cosh", _call(r"\cosh"), _call("cosh"), "np.cosh({arg})", np.cosh, _times("sinh"),
@@ -226,6 +226,29 @@ _FUNCTIONS = (
 )
 
 FUNCTIONS: dict[str, Function] = {f.name: f for f in _FUNCTIONS}
+
+
+@dataclass(frozen=True)
+class NamedConstant:
+    """A constant an author may write without declaring it (unless a symbol of
+    the block takes its name): its name as the parser reads it, its printed
+    forms and its value."""
+
+    name: str
+    latex: str
+    text: str
+    numpy: str
+    value: float
+
+
+CONSTANTS: dict[str, NamedConstant] = {
+    c.name: c
+    for c in (
+        NamedConstant("pi", r"\pi", "π", "np.pi", float(np.pi)),
+        # e^{…} is the exponential (the parser reads it so); a bare e is the number
+        NamedConstant("e", "e", "e", "np.e", float(np.e)),
+    )
+}
 
 
 def function(name: str) -> Function:

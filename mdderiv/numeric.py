@@ -29,6 +29,7 @@ from .expr import (
     SCALAR,
     Add,
     Commutation,
+    Constant,
     Det,
     Diag,
     Differential,
@@ -55,7 +56,7 @@ from .expr import (
     Vec,
     Zeros,
 )
-from .functions import FUNCTIONS
+from .functions import CONSTANTS, FUNCTIONS
 
 if TYPE_CHECKING:
     from .problem import Problem
@@ -233,6 +234,10 @@ class Compiler:
     def _compile_Number(self, expr: Number) -> Compiled:
         return _constant(np.full((1, 1), float(expr.value)))
 
+    def _compile_Constant(self, expr: Constant) -> Compiled:
+        value = np.array([[CONSTANTS[expr.name].value]])
+        return lambda ev: value
+
     def _compile_DimValue(self, expr: DimValue) -> Compiled:
         dim = expr.dim
         return lambda ev: np.full((1, 1), float(ev.dim(dim)))
@@ -379,6 +384,8 @@ class Compiler:
     def _compile_Norm(self, expr: Norm) -> Compiled:
         # Euclidean for vectors, Frobenius for matrices: one formula for both
         arg = self._compile(expr.arg)
+        if expr.kind == "1":
+            return lambda ev: np.array([[np.abs(arg(ev)).sum()]])
         return lambda ev: _norm(arg(ev))
 
     def _compile_Diag(self, expr: Diag) -> Compiled:

@@ -1,5 +1,6 @@
 r"""The functions authors write (issue #11 §3): cosh, sinh, tan, arctan, softplus
-(as ``\log(1 + e^{u})`` and by name), ReLU as ``\max(0, u)``.  Each derives with
+(as ``\log(1 + e^{u})`` and by name), ReLU as ``\max(0, u)``, the 1-norm
+``\|\mathbf{x}\|_1``, and the constants ``\pi`` and ``e``.  Each derives with
 the check on, cites its rule (named in English and Chinese), and its result —
 the generated NumPy source and the engine's evaluator — agrees with central
 differences of the objective written here independently in NumPy."""
@@ -31,7 +32,7 @@ class Case:
     wrt: str  # the variable's name in the values
     wrt_latex: str
     numpy: Callable[[Values], float]  # the objective (a sum of one entry), written independently
-    rule: RuleId
+    rule: RuleId | None  # the rule it cites (a constant cites none)
     #: the values where the objective is smooth (an argument away from a kink)
     smooth: Callable[[Values], bool] = lambda v: True
 
@@ -90,6 +91,24 @@ CASES = {
         lambda v: np.sum(np.sum((_relu(v["W"] @ v["x"]) - v["a"]) ** 2)), RuleId.RELU_RULE,
         smooth=lambda v: bool(np.all(np.abs(v["W"] @ v["x"]) > 1e-3)),
     ),
+    "1-norm": Case(
+        r"\|W\mathbf{x} - \mathbf{a}\|^2 + \|\mathbf{x}\|_1", "x", r"\mathbf{x}",
+        lambda v: np.sum((v["W"] @ v["x"] - v["a"]) ** 2) + np.sum(np.abs(v["x"])), RuleId.NORM_L1,
+        smooth=lambda v: bool(np.all(np.abs(v["x"]) > 1e-3)),
+    ),
+    "1-norm of a residual": Case(
+        r"\|W\mathbf{x} - \mathbf{a}\|_1", "W", "W",
+        lambda v: np.sum(np.abs(v["W"] @ v["x"] - v["a"])), RuleId.ABS_RULE,
+        smooth=lambda v: bool(np.all(np.abs(v["W"] @ v["x"] - v["a"]) > 1e-3)),
+    ),
+    "pi": Case(
+        r"\sin(\pi\,\mathbf{b}^T\mathbf{x}) + \frac{1}{2\pi}\mathbf{x}^T\mathbf{x}", "x", r"\mathbf{x}",
+        lambda v: np.sum(np.sin(np.pi * v["b"].T @ v["x"]) + v["x"].T @ v["x"] / (2 * np.pi)), None,
+    ),
+    "e": Case(
+        r"\mathbf{a}^T\exp(e\,W\mathbf{x}) + e^{\mathbf{b}^T\mathbf{x}}", "x", r"\mathbf{x}",
+        lambda v: np.sum(v["a"].T @ np.exp(np.e * v["W"] @ v["x"]) + np.exp(v["b"].T @ v["x"])), None,
+    ),
 }
 
 
@@ -132,6 +151,8 @@ def test_derives_with_the_check_on_and_cites_its_rule(name: str) -> None:
     case = CASES[name]
     d = mdderiv.derive(_body(case))
     assert d.check is not None and d.check.passed
+    if case.rule is None:
+        return
     cited = {r for section in d.sections for step in section.steps for r in step.rules}
     assert case.rule in cited
     rule = RULES[case.rule]
@@ -176,3 +197,29 @@ def test_the_check_avoids_the_kink_of_relu() -> None:
     assert argument.shape == ("m", 1)
     assert not smooth_at(np.array([[0.5], [1e-5], [-2.0]]))
     assert smooth_at(np.array([[0.5], [-0.5]]))
+
+
+def test_the_1_norm_of_a_matrix_is_refused_clearly() -> None:
+    with pytest.raises(mdderiv.DeriveError, match=r"\\\|X\\\|_1 of a m×n matrix"):
+        mdderiv.derive(f"{GIVEN}\nf = \\|W\\|_1\nwrt: W")
+
+
+def test_the_check_avoids_the_kink_of_the_1_norm() -> None:
+    from mdderiv.check import kinked_arguments
+
+    d = mdderiv.derive(_body(CASES["1-norm"]), check=False)
+    arguments = [argument for argument, _ in kinked_arguments(d.problem)]
+    assert [a.shape for a in arguments] == [("n", 1)]
+
+
+def test_e_to_a_power_stays_the_exponential_and_a_declared_constant_is_a_symbol() -> None:
+    d = mdderiv.derive(f"{GIVEN}\nf = e^{{\\mathbf{{b}}^T\\mathbf{{x}}}} + e\\,\\pi\nwrt: \\mathbf{{x}}")
+    kinds = {type(node).__name__ for node in d.problem.objective.expr.walk()}
+    assert {"Elementwise", "Constant"} <= kinds
+    assert "e π" in d.text() or "π e" in d.text()
+    declared = mdderiv.derive(
+        "given: \\pi \\in \\mathbb{R}^{n},\\ e \\in \\mathbb{R},\\ \\mathbf{x} \\in \\mathbb{R}^{n}\n"
+        "f = e\\,\\pi^T\\mathbf{x}\nwrt: \\pi"
+    )
+    assert "Constant" not in {type(node).__name__ for node in declared.problem.objective.expr.walk()}
+    assert declared.numpy() == ["e * x"]

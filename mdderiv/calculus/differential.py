@@ -16,6 +16,7 @@ from ..expr import (
     Add,
     Binary,
     Commutation,
+    Constant,
     Det,
     Diag,
     Differential,
@@ -314,6 +315,8 @@ def _softmax(expr: Softmax, active: frozenset[Symbol], used: Used) -> MaybeExpr:
 def _norm(expr: Norm, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     # norms are rewritten before differentiating (see rewrite.py); this keeps
     # the rule total for callers that differentiate a raw norm
+    if expr.kind == "1":
+        return differential(mul(transpose(Ones(expr.arg.shape)), elementwise("abs", expr.arg)), active, used)
     inner = trace(mul(transpose(expr.arg), expr.arg))
     return differential(power(inner, Fraction(1, 2)), active, used)
 
@@ -348,6 +351,7 @@ _HANDLERS: dict[type, Callable[[Expr, frozenset[Symbol], Used], MaybeExpr]] = {
     Symbol: _symbol,  # type: ignore[dict-item]
     Number: _constant,
     DimValue: _constant,
+    Constant: _constant,
     Ones: _constant,
     Zeros: _constant,
     Identity: _constant,

@@ -947,8 +947,10 @@ class Parser:
     def norm_subscript(self, pos: int) -> str:
         sub_toks = [t for t in self.script_tokens() if t.kind in ("num", "letter")]
         sub = "".join(t.text for t in sub_toks)
-        if sub not in ("2", "F"):
-            raise self.error(f"unsupported norm \\|…\\|_{sub or '?'}: use \\|x\\|_2 or \\|X\\|_F", pos)
+        if sub not in ("1", "2", "F"):
+            raise self.error(
+                f"unsupported norm \\|…\\|_{sub or '?'}: use \\|x\\|_1, \\|x\\|_2 or \\|X\\|_F", pos
+            )
         return sub
 
     def parse_macro_atom(self) -> Node:
