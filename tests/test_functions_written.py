@@ -223,3 +223,27 @@ def test_e_to_a_power_stays_the_exponential_and_a_declared_constant_is_a_symbol(
     )
     assert "Constant" not in {type(node).__name__ for node in declared.problem.objective.expr.walk()}
     assert declared.numpy() == ["e * x"]
+
+
+@pytest.mark.parametrize(
+    "objective",
+    [
+        r"\|\max(0, W\mathbf{x}) - \mathbf{a}\|^2",
+        r"\mathbf{a}^T\tan(W\mathbf{x})",
+        r"\mathbf{1}^T\arctan(W\mathbf{x}) + \mathbf{1}^T\log(\mathbf{1} + e^{W\mathbf{x}})",
+        r"\mathbf{1}^T\cosh(W\mathbf{x}) + \mathbf{a}^T\sinh(W\mathbf{x}) + \pi\,\mathbf{x}^T\mathbf{x}",
+        r"\|W\mathbf{x}\|_1 + \mathbf{x}^T\mathbf{x}",
+    ],
+)
+def test_hessians_check(objective: str) -> None:
+    d = mdderiv.derive(f"{GIVEN}\nf = {objective}\nwrt: \\mathbf{{x}}\nhessian: true")
+    assert d.check is not None and d.check.passed
+    assert [r.kind for r in d.results] == ["gradient", "hessian"]
+
+
+def test_a_piecewise_linear_objective_has_no_hessian_to_show() -> None:
+    """ReLU's and |u|'s derivatives are piecewise constant: the gradient does not
+    move, and the error says so instead of blaming the objective."""
+    for objective in (r"\mathbf{1}^T \max(0, W\mathbf{x})", r"\|\mathbf{x}\|_1"):
+        with pytest.raises(mdderiv.DeriveError, match="the gradient does not depend on x: the Hessian is zero"):
+            mdderiv.derive(f"{GIVEN}\nf = {objective}\nwrt: \\mathbf{{x}}\nhessian: true")

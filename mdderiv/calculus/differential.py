@@ -284,6 +284,8 @@ def _elementwise(expr: Elementwise, active: frozenset[Symbol], used: Used) -> Ma
     if d is None:
         return None
     derivative, divide = elementwise_derivative(expr.fn, expr.arg)
+    if isinstance(derivative, Zeros) or derivative == num(0):
+        return None  # piecewise constant (sign, the indicator): no differential off its jumps
     _note(used, RuleId.SCALAR_CHAIN if expr.arg.is_scalar else RuleId.ELEMENTWISE_RULE)
     own_rule = FUNCTIONS[expr.fn].rule  # the derivative a reader may not know by heart
     if own_rule is not None:
