@@ -158,6 +158,11 @@ class TraceForm:
             # tr(R s) = s tr(R) for a scalar s
             rest = mul(*before, *after)
             return mul(*coefficients, trace(rest), self.of_matrix(carrier))
+        if carrier.is_scalar and (before or after):
+            # a scalar variable's dt between matrices: tr(B dt A) = tr(B A) dt
+            rest = mul(*before, *after)
+            _note(self.used, "scalar_commute" if rest.is_scalar else "trace_scalar_factor")
+            return mul(*coefficients, trace(rest))
 
         if after and before:
             _note(self.used, "trace_cyclic")
