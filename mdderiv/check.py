@@ -22,6 +22,7 @@ from typing import Callable
 
 import numpy as np
 
+from .budget import check_time
 from .derivation import CheckOutcome, Derivation, Result
 from .errors import DeriveError
 from .expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Dim, dim_value
@@ -248,6 +249,7 @@ def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
             worst = 0.0
             bad_point = False
             for result in checkable:
+                check_time()
                 try:
                     got, want = _compare(result, d, point, rng)
                 except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError):

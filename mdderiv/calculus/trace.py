@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from ..budget import check_time
 from ..errors import DeriveError
 from ..expr import (
     SCALAR,
@@ -51,6 +52,7 @@ def expand(expr: Expr) -> list[Expr]:
     if isinstance(expr, Add):
         return [t for term in expr.terms for t in expand(term)]
     if isinstance(expr, MatMul):
+        check_time()
         results: list[list[Expr]] = [[]]
         distributed = False
         for factor in expr.factors:
@@ -147,6 +149,7 @@ class TraceForm:
         return self.of_matrix(term)
 
     def of_matrix(self, m: Expr) -> Expr:
+        check_time()
         coefficients, before, carrier, after = split_at_differential(m)
 
         if isinstance(carrier, Trace):
