@@ -25,7 +25,8 @@ import numpy as np
 from .budget import check_time
 from .derivation import CheckOutcome, Derivation, Result
 from .errors import DeriveError
-from .expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Det, Dim, Elementwise, Expr, Power, dim_value, nodes
+from .expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Det, Dim, Elementwise, Expr, IndexedSum, Power, dim_value, nodes
+from .functions import FUNCTIONS
 from .numeric import Compiler, Evaluator, definitions_of
 from .problem import Problem, SymbolInfo
 
@@ -258,9 +259,9 @@ Guard = tuple[str, Expr, str, Callable[[np.ndarray], bool]]
 
 
 def domain_guards(problem: Problem) -> list[Guard]:
-    """Where the objective's functions are defined: the argument of a log or a
-    square root positive, the base of a fractional power positive, the
-    determinant under a log positive."""
+    """Where the objective's functions are defined (the registry's ``defined_at``:
+    the argument of a log or a square root positive), and the base of a
+    fractional power positive."""
     guards: list[Guard] = []
     seen: set[Expr] = set()
     exprs = [definition.expr for definition in problem.definitions]
@@ -269,12 +270,13 @@ def domain_guards(problem: Problem) -> list[Guard]:
             if node in seen:
                 continue
             seen.add(node)
-            if type(node) is Elementwise and node.fn in ("log", "sqrt"):
-                what = "the argument of log" if node.fn == "log" else "the argument of the square root"
-                if type(node.arg) is Det:
-                    guards.append(("the determinant", node.arg, "positive", _positive))
+            if type(node) is Elementwise and (entry := FUNCTIONS[node.fn]).defined_at is not None:
+                if type(node.arg) is Det:  # log det X: the determinant, not X, is the argument
+                    guards.append(("the determinant", node.arg, entry.domain, entry.defined_at))
                 else:
-                    guards.append((what, node.arg, "positive", _positive))
+                    head = "the square root" if entry.text.form == "root" else entry.text.head or entry.name
+                    what = f"the argument of {head}"
+                    guards.append((what, node.arg, entry.domain, entry.defined_at))
             elif type(node) is Power and node.base.is_scalar and node.exponent.denominator != 1:
                 guards.append(("the base of a fractional power", node.base, "positive", _positive))
     return guards
@@ -296,6 +298,36 @@ def _failed_guards(guards: list[Guard], point: Evaluator) -> list[int]:
     return failed
 
 
+Smoothness = Callable[[np.ndarray], bool]
+
+
+def kinked_arguments(problem: Problem) -> list[tuple[Expr, Smoothness]]:
+    """The arguments of the functions with kinks or poles (``|u|``, ReLU, tan …)
+    in the objective and its definitions, each with the test that a value is far
+    from them: central differences across a kink measure neither side, so the
+    check samples only points where every such argument is away from its kinks.
+    (Inside an indexed sum the argument depends on the index and is not tested.)"""
+    found: list[tuple[Expr, Smoothness]] = []
+    stack: list[Expr] = [definition.expr for definition in problem.definitions]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, IndexedSum):
+            continue
+        if isinstance(node, Elementwise):
+            smooth_at = FUNCTIONS[node.fn].smooth_at
+            if smooth_at is not None:
+                found.append((node.arg, smooth_at))
+        stack.extend(node.children())
+    return found
+
+
+def _smooth_here(kinked: list[tuple[Expr, Smoothness]], point: Evaluator) -> bool:
+    try:
+        return all(smooth_at(np.asarray(point(arg), dtype=float)) for arg, smooth_at in kinked)
+    except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError):
+        return False  # not defined here: not a point to check at
+
+
 def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
     problem = d.problem
     rng = np.random.default_rng(seed)
@@ -307,9 +339,10 @@ def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
     failure = ""
     guards: list[Guard] | None = None  # worked out at the first point outside the domain
     outside: dict[int, int] = {}  # guard → at how many points it did not hold
-    tried = 0
+    tried = evaluated = 0
     agreed = 0  # points in agreement found by the domain search
     worst_agreeing = 0.0
+    kinked = kinked_arguments(problem)
     for sizes, values in _points(problem, rng):
         searching = tried >= POINTS
         if tried == POINTS and not math.isinf(worst_seen):
@@ -318,6 +351,9 @@ def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
         check_time()
         with np.errstate(all="ignore"):
             point = Evaluator(values, sizes, problem, compiler, ready=True)
+            if kinked and not _smooth_here(kinked, point):
+                continue  # too near a kink for finite differences: another point
+            evaluated += 1
             worst = 0.0
             bad_point = False
             for result in checkable:
@@ -378,21 +414,22 @@ def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
             from .render.text import render_expr_text, text_names
 
             names = text_names(problem)
-            never = [guards[i] for i, count in outside.items() if count == tried]
+            never = [guards[i] for i, count in outside.items() if count == evaluated]
             if never:
                 where = " (" + "; ".join(
                     f"{what}, {render_expr_text(expr, names)}, was {condition} at none of them"
                     for what, expr, condition, _ in never[:3]
                 ) + ")"
             else:  # each held somewhere, never all together
-                where = " (at each, one of these was not positive: " + "; ".join(
-                    f"{what}, {render_expr_text(expr, names)}" for what, expr, _, _ in (guards[i] for i in sorted(outside))
+                where = " (at each, one of these did not hold: " + "; ".join(
+                    f"{what}, {render_expr_text(expr, names)}, {condition}"
+                    for what, expr, condition, _ in (guards[i] for i in sorted(outside))
                 ) + ")"
         raise DeriveError(
             "could not find a point where the objective and its derivative are defined "
-            f"for the numerical check: {tried} random points tried{where}; declare the "
-            "properties the inputs need (positive, symmetric, \\mathbb{S}_{++}) or turn "
-            "the check off with check: false",
+            f"{'(and away from kinks) ' if kinked else ''}for the numerical check: {tried} random "
+            f"points tried{where}; declare the properties the inputs need (positive, symmetric, "
+            "\\mathbb{S}_{++}) or turn the check off with check: false",
             problem.objective.line,
             1,
         )
