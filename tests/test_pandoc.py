@@ -220,3 +220,20 @@ def test_the_lua_filter_names_file_line_and_column(tmp_path: Path) -> None:
         capture_output=True, text=True, encoding="utf-8", timeout=120, env=dict(env, MDDERIV_STRICT="1"),
     )
     assert strict.returncode != 0 and "2 block(s) failed (strict)" in strict.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is missing (bash scripts/test.sh installs it)")
+def test_pdf_through_pandocs_latex_template(tmp_path: Path) -> None:
+    # every good block (top level, block quote, div) through pandoc's own template and pdflatex:
+    # a TeX error in the math would stop the run
+    source = tmp_path / "notes.md"
+    source.write_text(DOCUMENT.replace(BAD, GOOD), encoding="utf-8")
+    pdf = tmp_path / "notes.pdf"
+    done = subprocess.run(
+        [pypandoc.get_pandoc_path(), str(source), "--filter", FILTER, "--pdf-engine=pdflatex", "-o", str(pdf)],
+        capture_output=True, text=True, encoding="utf-8", timeout=300, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert pdf.read_bytes().startswith(b"%PDF")
