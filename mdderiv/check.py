@@ -24,7 +24,8 @@ import numpy as np
 
 from .derivation import CheckOutcome, Derivation, Result
 from .errors import DeriveError
-from .expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Dim, dim_value
+from .expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Dim, Elementwise, Expr, IndexedSum, dim_value
+from .functions import FUNCTIONS
 from .numeric import Compiler, Evaluator, definitions_of
 from .problem import Problem, SymbolInfo
 
@@ -226,6 +227,36 @@ def _compare(
     return _claimed_and_measured(result, d, point, rng)
 
 
+Smoothness = Callable[[np.ndarray], bool]
+
+
+def kinked_arguments(problem: Problem) -> list[tuple[Expr, Smoothness]]:
+    """The arguments of the functions with kinks or poles (``|u|``, ReLU, tan …)
+    in the objective and its definitions, each with the test that a value is far
+    from them: central differences across a kink measure neither side, so the
+    check samples only points where every such argument is away from its kinks.
+    (Inside an indexed sum the argument depends on the index and is not tested.)"""
+    found: list[tuple[Expr, Smoothness]] = []
+    stack: list[Expr] = [definition.expr for definition in problem.definitions]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, IndexedSum):
+            continue
+        if isinstance(node, Elementwise):
+            smooth_at = FUNCTIONS[node.fn].smooth_at
+            if smooth_at is not None:
+                found.append((node.arg, smooth_at))
+        stack.extend(node.children())
+    return found
+
+
+def _smooth_here(kinked: list[tuple[Expr, Smoothness]], point: Evaluator) -> bool:
+    try:
+        return all(smooth_at(np.asarray(point(arg), dtype=float)) for arg, smooth_at in kinked)
+    except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError):
+        return False  # not defined here: not a point to check at
+
+
 def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
     problem = d.problem
     rng = np.random.default_rng(seed)
@@ -235,6 +266,7 @@ def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
     compiler = Compiler(definitions_of(problem))
     worst_seen = math.inf
     failure = ""
+    kinked = kinked_arguments(problem)
     for attempt in range(POINTS):
         careful = attempt % 2 == 1
         sizes = dimension_sizes(problem, reverse=attempt >= POINTS // 2)
@@ -245,6 +277,8 @@ def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
         }
         with np.errstate(all="ignore"):
             point = Evaluator(values, sizes, problem, compiler, ready=True)
+            if kinked and not _smooth_here(kinked, point):
+                continue  # too near a kink for finite differences: another point
             worst = 0.0
             bad_point = False
             for result in checkable:
@@ -282,7 +316,7 @@ def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
     if math.isinf(worst_seen):
         raise DeriveError(
             "could not find a point where the objective and its derivative are defined "
-            "for the numerical check; declare the properties the inputs need "
+            f"{'(and away from kinks) ' if kinked else ''}for the numerical check; declare the properties the inputs need "
             "(positive, symmetric, \\mathbb{S}_{++}) or turn the check off with check: false",
             problem.objective.line,
             1,

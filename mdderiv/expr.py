@@ -224,15 +224,10 @@ class Kron(Binary):
     """Kronecker product ``A ⊗ B``."""
 
 
-#: Elementwise functions the parser knows, and the derivative names the calculus
-#: introduces (``sigma_prime`` is σ', ``sign`` the derivative of ``abs``).
-ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sigma", "sqrt", "abs")
-DERIVED_ELEMENTWISE = ("sigma_prime", "tanh_prime", "sign")
-
-
 @dataclass(frozen=True)
 class Elementwise(Expr):
-    """``f(A)`` applied entry by entry (on a scalar: the ordinary function)."""
+    """``f(A)`` applied entry by entry (on a scalar: the ordinary function);
+    ``fn`` names an entry of ``mdderiv.functions``."""
 
     fn: str
     arg: Expr

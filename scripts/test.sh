@@ -36,4 +36,9 @@ if [ ! -f tests/hexo/node_modules/hexo/bin/hexo ] || [ ! -d tests/hexo/node_modu
     (cd tests/hexo && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# mystmd (Jupyter Book 2's engine) for the MyST plugin test (only when missing).
+if [ ! -x tests/myst/node_modules/.bin/myst ]; then
+    (cd tests/myst && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 python -m pytest -q

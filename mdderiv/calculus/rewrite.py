@@ -32,9 +32,10 @@ from ..expr import (
     trace,
     transpose,
 )
+from ..rules import RuleId
 from .simplify import simplify_product
 
-Rewrite = tuple[Expr, list[str]]
+Rewrite = tuple[Expr, list[RuleId]]
 
 
 def _is_frobenius(node: Norm) -> bool:
@@ -66,19 +67,19 @@ def _contains(expr: Expr, kind: type) -> bool:
 def rewrite_norms(expr: Expr) -> Rewrite | None:
     if not _contains(expr, Norm):
         return None
-    used: list[str] = []
+    used: list[RuleId] = []
 
     def visit(node: Expr) -> Expr:
         if not isinstance(node, Norm):
             return node
-        used.append("norm_frobenius" if _is_frobenius(node) else "norm_inner")
+        used.append(RuleId.NORM_FROBENIUS if _is_frobenius(node) else RuleId.NORM_INNER)
         return norm_as_power(node)
 
     new = map_tree(expr, visit)
     if new == expr:
         return None
     if _has_fractional_norm_power(new):
-        used.append("norm_power")
+        used.append(RuleId.NORM_POWER)
     return new, list(dict.fromkeys(used))
 
 
@@ -104,13 +105,13 @@ def rewrite_log_softmax(expr: Expr) -> Rewrite | None:
     new = map_tree(expr, visit)
     if new == expr:
         return None
-    return new, ["log_softmax"]
+    return new, [RuleId.LOG_SOFTMAX]
 
 
 def distribute_products(expr: Expr) -> Rewrite | None:
     """Distribute products over the sums inside them, then tidy each product
     (this is where ``y^T 1 = 1`` applies).  Used after the log-softmax rewrite."""
-    used: list[str] = []
+    used: list[RuleId] = []
 
     def visit(node: Expr) -> Expr:
         if not isinstance(node, MatMul):
@@ -119,7 +120,7 @@ def distribute_products(expr: Expr) -> Rewrite | None:
         if not sums:
             return simplify_product(node, used)
         i = sums[0]
-        used.append("distribute")
+        used.append(RuleId.DISTRIBUTE)
         before, after = node.factors[:i], node.factors[i + 1 :]
         terms = node.factors[i].terms  # type: ignore[attr-defined]
         return add(*(visit(mul(*before, t, *after)) for t in terms))

@@ -38,6 +38,7 @@ from ..expr import (
     trace,
     transpose,
 )
+from ..rules import RuleId
 from .simplify import Used, _note, pull_out_of_sum, push_transpose, simplify_product
 
 # --------------------------------------------------------------------------- expansion
@@ -143,7 +144,7 @@ class TraceForm:
     def of_term(self, term: Expr) -> Expr:
         """``L`` for a scalar term of ``df``."""
         if not is_trace(term):
-            _note(self.used, "trace_scalar")
+            _note(self.used, RuleId.TRACE_SCALAR)
         return self.of_matrix(term)
 
     def of_matrix(self, m: Expr) -> Expr:
@@ -160,9 +161,9 @@ class TraceForm:
             return mul(*coefficients, trace(rest), self.of_matrix(carrier))
 
         if after and before:
-            _note(self.used, "trace_cyclic")
+            _note(self.used, RuleId.TRACE_CYCLIC)
         elif after:
-            _note(self.used, "trace_cyclic")
+            _note(self.used, RuleId.TRACE_CYCLIC)
         prefix = after + before  # tr(A F B) = tr(B A F)
         return self._with_prefix(coefficients, prefix, carrier)
 
@@ -176,13 +177,13 @@ class TraceForm:
         p = mul(*prefix) if prefix else None
         if isinstance(carrier, Transpose):
             # tr(P G^T) = tr(G P^T)
-            _note(self.used, "trace_transpose")
+            _note(self.used, RuleId.TRACE_TRANSPOSE)
             p_t = [transpose_keeping_sums(p)] if p is not None else []
             return self.of_matrix(mul(*coefficients, carrier.arg, *p_t))
         if isinstance(carrier, (Hadamard, HadamardDiv)):
             return self._hadamard(coefficients, p, carrier)
         if isinstance(carrier, IndexedSum):
-            _note(self.used, "trace_sum")
+            _note(self.used, RuleId.TRACE_SUM)
             body = mul(p, carrier.body) if p is not None else carrier.body
             inner = self.of_matrix(body)
             summed = IndexedSum(carrier.index, carrier.upper, inner, inner.shape)
@@ -214,7 +215,7 @@ class TraceForm:
 
     def _hadamard(self, coefficients: list[Expr], p: Expr | None, carrier: Expr) -> Expr:
         assert isinstance(carrier, (Hadamard, HadamardDiv))
-        _note(self.used, "trace_hadamard")
+        _note(self.used, RuleId.TRACE_HADAMARD)
         if isinstance(carrier, Hadamard):
             if has_differential(carrier.left):
                 other, inner = carrier.right, carrier.left

@@ -33,6 +33,7 @@ from ..expr import (
     mul,
     transpose,
 )
+from ..rules import RuleId
 from .simplify import Used, _note, push_transpose
 from .trace import TraceForm, split_at_differential
 
@@ -130,7 +131,7 @@ class VecForm:
         carrier_rows, carrier_cols = carrier.shape
         outer = kron(outer_right, a, cols if b is None else carrier_cols, rows if a is None else carrier_rows)
         if a is not None or b is not None:
-            _note(self.used, "vec_product")
+            _note(self.used, RuleId.VEC_PRODUCT)
         head = [*coefficients, outer]
 
         if isinstance(carrier, Differential):
@@ -141,7 +142,7 @@ class VecForm:
                 m, n = inner.shape
                 if m == 1 or n == 1:
                     return mul(*head)  # vec(x^T) = vec(x) for a vector
-                _note(self.used, "vec_transpose")
+                _note(self.used, RuleId.VEC_TRANSPOSE)
                 size = dim_product(m, n)
                 return mul(*head, Commutation(m, n, (size, size)))
             return mul(*head, self.of(transpose_through(inner)))
@@ -151,12 +152,12 @@ class VecForm:
                 if has_differential(carrier.left)
                 else (carrier.left, carrier.right)
             )
-            _note(self.used, "vec_hadamard")
+            _note(self.used, RuleId.VEC_HADAMARD)
             return mul(*head, diag_of_vec(other), self.of(inner))
         if isinstance(carrier, HadamardDiv):
             if has_differential(carrier.right):
                 raise DeriveError("internal: differential in a denominator")
-            _note(self.used, "vec_hadamard")
+            _note(self.used, RuleId.VEC_HADAMARD)
             return mul(*head, inverse(diag_of_vec(carrier.right)), self.of(carrier.left))
         if isinstance(carrier, Vec):
             return mul(*head, self.of(carrier.arg))
