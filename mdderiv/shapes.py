@@ -556,6 +556,46 @@ _PLAIN_FUNCTION_NAMES = (
 )
 
 
+#: Functions whose value is a scalar whatever their argument.
+_SCALAR_VALUED = frozenset({"trace", "det"})
+
+
+def written_as_scalar(node: Node) -> bool:
+    """Whether the author wrote ``node`` with a trace, determinant or norm
+    outside (possibly scaled, powered, negated, or under log/exp): then
+    every reading of it must be a scalar."""
+    for _ in range(1000):
+        if isinstance(node, (NormNode, AbsNode)):
+            return True  # |A| is a determinant or an absolute value
+        if isinstance(node, ApplyNode):
+            if node.fn in _SCALAR_VALUED:
+                return True
+            node = node.arg  # log det X, exp(tr …)
+        elif isinstance(node, (NegNode, PostfixNode)):
+            node = node.arg
+        elif isinstance(node, DivNode):
+            node = node.num
+        elif isinstance(node, ProductNode):
+            scalars = [f for f in node.factors if not _is_number(f)]
+            if len(scalars) != 1:
+                return False
+            node = scalars[0]
+        elif isinstance(node, AddNode):
+            return any(written_as_scalar(term) for _, term in node.terms)
+        else:
+            return False
+    return False
+
+
+def _is_number(node: Node) -> bool:
+    """A number as written: ``3``, ``\\frac{1}{2}``, ``-2``."""
+    if isinstance(node, NegNode):
+        return _is_number(node.arg)
+    if isinstance(node, DivNode):
+        return _is_number(node.num) and _is_number(node.den)
+    return isinstance(node, NumberNode)
+
+
 def _start(node: Node) -> int:
     """Where a term starts (a postfix or binary node's own position is its operator)."""
     for _ in range(1000):
@@ -736,6 +776,14 @@ def _parse_problem(body: str) -> Problem:
             where.error(f"{ref.latex} is a dimension name; use another name for the definition", 0)
         builder = Builder(ctx, definition.rhs)
         expr = builder.finish(builder.build(tree))
+        if expr.shape != SCALAR and written_as_scalar(tree):
+            # fail closed: a trace, determinant or norm outside can only be a scalar
+            definition.rhs.error(
+                f"{ref.latex} is written with a trace, determinant or norm outside, but was read as a "
+                f"{format_shape(expr.shape)} matrix; this is a bug in mdderiv, so nothing is derived "
+                "(add parentheses to say what the operator applies to)",
+                0,
+            )
         for fam, count in builder.family_counts.items():
             info = families[fam]
             if info.count is None:

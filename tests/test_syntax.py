@@ -458,9 +458,13 @@ def test_nested_applications_without_parentheses() -> None:
     assert isinstance(t3, ApplyNode) and isinstance(t3.arg, AbsNode)
 
 
-def test_function_argument_is_one_factor() -> None:
-    t = tree("\\operatorname{tr} X Y")  # tr(X)·Y
-    assert isinstance(t, ProductNode) and isinstance(t.factors[0], ApplyNode)
+def test_trace_without_parentheses_takes_the_whole_product() -> None:
+    t = tree("\\operatorname{tr} X Y")  # tr(XY), as textbooks read it
+    assert isinstance(t, ApplyNode) and t.fn == "trace" and isinstance(t.arg, ProductNode)
+    assert len(t.arg.factors) == 2
+
+
+def test_elementwise_function_argument_is_one_factor() -> None:
     t2 = tree("\\exp(x)^T y")  # the power applies to the application
     assert isinstance(t2, ProductNode) and isinstance(t2.factors[0], PostfixNode)
     assert isinstance(t2.factors[0].arg, ApplyNode)

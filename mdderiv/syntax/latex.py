@@ -186,6 +186,9 @@ FUNCTION_MACROS = {
     "tanh": "tanh", "det": "det", "sqrt": "sqrt", "tr": "trace", "Tr": "trace",
     "diag": "diag", "softmax": "softmax", "sigma": "sigma",
 }  # fmt: skip
+#: Operators that, written without parentheses, apply to the whole product
+#: that follows (``\\operatorname{tr} X^T A X`` is tr(XᵀAX), as in every textbook).
+BIG_OPERATORS = frozenset({"trace", "det"})
 PRODUCT_OPS = frozenset({"cdot", "times", "ast"})
 BINARY_OPS = {"odot": "hadamard", "circ": "hadamard", "otimes": "kron", "oslash": "hadamard_div"}
 OPEN_CLOSE = {"(": ")", "[": "]", "\\{": "\\}"}
@@ -634,6 +637,9 @@ class Parser:
         self.is_symbol = is_symbol
         self.depth = 0
         self.bars: list[str] = []  # open | and ‖ (innermost last): a matching bar closes
+        #: inside the unparenthesised argument of tr or det (``\\det A \\det B``:
+        #: the argument ends where the next trace or determinant starts)
+        self.operator_argument = False
 
     # -- helpers
     def peek(self, k: int = 1) -> Token:
@@ -757,7 +763,22 @@ class Parser:
                 return not (self.bars and self.bars[-1] == tok.text)
             return False
         if tok.kind == "macro":
-            return not (tok.text in PRODUCT_OPS or tok.text in BINARY_OPS)
+            if tok.text in PRODUCT_OPS or tok.text in BINARY_OPS:
+                return False
+            return not (self.operator_argument and self.starts_big_operator())
+        return False
+
+    def starts_big_operator(self) -> bool:
+        """Whether the current token starts a trace or a determinant
+        (``\\det``, ``\\operatorname{tr}``, ``\\mathrm{Tr}``, ``\\log\\det``)."""
+        tok = self.tok
+        if FUNCTION_MACROS.get(tok.text) in BIG_OPERATORS:
+            return True
+        if tok.text == "log" or tok.text == "ln":
+            following = self.peek()
+            return following.kind == "macro" and FUNCTION_MACROS.get(following.text) == "det"
+        if tok.text in OPERATOR_WRAPPERS:
+            return FUNCTIONS.get(self.wrapped_word() or "") in BIG_OPERATORS
         return False
 
     def parse_factor(self) -> Node:
@@ -901,7 +922,11 @@ class Parser:
         opener = self.advance()
         if self.tok.kind == "close":
             raise self.error("empty braces {}", opener.pos)
-        inner = self.parse_sum()
+        saved_argument, self.operator_argument = self.operator_argument, False
+        try:
+            inner = self.parse_sum()
+        finally:
+            self.operator_argument = saved_argument
         self.expect_close(opener, "close", "}")
         return inner
 
@@ -909,6 +934,7 @@ class Parser:
         opener = self.advance()
         closer = OPEN_CLOSE[opener.text]
         saved, self.bars = self.bars, []  # bars inside parentheses start afresh
+        saved_argument, self.operator_argument = self.operator_argument, False
         try:
             if self.tok.is_char(closer):
                 raise self.error(f"empty {opener.text}{closer}", opener.pos)
@@ -916,6 +942,7 @@ class Parser:
             self.expect_close(opener, "char", closer)
         finally:
             self.bars = saved
+            self.operator_argument = saved_argument
         return inner
 
     def parse_bars(self) -> Node:
@@ -1039,13 +1066,34 @@ class Parser:
                 arg = self.parse_paren()
             elif nxt.kind == "open":
                 arg = self.parse_group()
-            elif self.starts_factor():
-                arg = self.parse_factor()
-            else:
+            elif not self.starts_factor():
                 raise self.error(f"{_fmt_macro(tok)} needs an argument", tok.pos)
+            elif fn in BIG_OPERATORS:
+                arg = self.parse_operator_argument()
+            else:
+                arg = self.parse_factor()
+                if self.starts_factor() and not self.operator_argument:
+                    raise self.error(
+                        f"{_fmt_macro(tok)} without parentheses is followed by another factor, which "
+                        f"can be read two ways: write {_fmt_macro(tok)}(…) around the whole argument, "
+                        f"or ({_fmt_macro(tok)} …) around the function alone",
+                        self.tok.pos,
+                    )
         finally:
             self.leave()
         return ApplyNode(tok.pos, fn, arg)
+
+    def parse_operator_argument(self) -> Node:
+        """The argument of tr or det written without parentheses: the whole
+        product that follows, up to the next top-level ``+`` or ``-``, a
+        closing delimiter, or the next trace or determinant (``\\det A \\det B``
+        is det(A)·det(B))."""
+        saved = self.operator_argument
+        self.operator_argument = True
+        try:
+            return self.parse_binary()
+        finally:
+            self.operator_argument = saved
 
     def parse_sum_operator(self) -> Node:
         tok = self.advance()
