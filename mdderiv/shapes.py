@@ -11,6 +11,7 @@ Every problem is a :class:`~mdderiv.errors.DeriveError` with a line and column.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 from collections.abc import Callable, Iterator
 from typing import Any
 from dataclasses import dataclass, fields
@@ -33,6 +34,7 @@ from .expr import (
     IndexedSum,
     Kron,
     MatMul,
+    MatrixFunction,
     Norm,
     Number,
     Ones,
@@ -376,10 +378,13 @@ class Builder:
         if scalar:
             return power(arg, node.exponent)
         if node.exponent.denominator != 1:
-            raise self.error(
-                f"a matrix can only have integer powers; {self.fmt(arg.shape)} ^ {node.exponent} is not supported",
-                node.pos,
-            )
+            if not self.is_square_matrix(arg.shape):
+                raise self.error(
+                    f"a real power ^{node.exponent} needs a square matrix, got {self.fmt(arg.shape)}",
+                    node.pos,
+                )
+            # X^{1/2}: the matrix power (derived inside a trace)
+            return MatrixFunction("pow", arg, arg.shape, node.exponent)
         self.square(arg, f"the power ^{node.exponent}", node.pos)
         return power(arg, node.exponent)
 
@@ -407,7 +412,16 @@ class Builder:
             raise self.error(f"diag needs a vector or a square matrix, got {self.fmt(arg.shape)}", node.pos)
         if fn == "vec":
             return Vec(arg, (self.dim_product(arg.shape[0], arg.shape[1], node.pos), 1))
+        if fn in _MATRIX_READING and self.is_square_matrix(arg.shape):
+            # exp, log, √ of a square matrix mean the matrix function in mathematics
+            # (option functions: elementwise takes them entry by entry)
+            return MatrixFunction(fn, arg, arg.shape, Fraction(1, 2) if fn == "sqrt" else Fraction(1))
         return elementwise(fn, arg)
+
+    def is_square_matrix(self, shape: Shape) -> bool:
+        """Square as declared (the same dimension twice), and not 1×1."""
+        rows, cols = self.u.shape(shape)
+        return rows == cols and rows != 1 and not _is_var(rows)
 
     def build_AbsNode(self, node: AbsNode) -> Expr:
         arg = self.build(node.arg)
@@ -555,6 +569,9 @@ _PLAIN_FUNCTION_NAMES = (
     ("cos", r"\cos"),
 )
 
+
+#: Functions that, applied to a square matrix, are read as matrix functions.
+_MATRIX_READING = frozenset({"exp", "log", "sqrt"})
 
 #: Functions whose value is a scalar whatever their argument.
 _SCALAR_VALUED = frozenset({"trace", "det"})

@@ -144,3 +144,109 @@ def test_elementwise_function_without_parentheses_before_another_factor_is_refus
     with pytest.raises(mdderiv.DeriveError, match=r"two ways.*\\exp\(…\)") as caught:
         mdderiv.derive(body)
     assert caught.value.line == 2
+
+
+# ------------------------------------------------------------------ §1 functions of a square matrix
+
+
+def expm_series(a: np.ndarray, terms: int = 40) -> np.ndarray:
+    """The matrix exponential by its power series (independent of mdderiv's eigen route)."""
+    out, term = np.eye(len(a)), np.eye(len(a))
+    for k in range(1, terms):
+        term = term @ a / k
+        out = out + term
+    return out
+
+
+def spd_function(f: Callable[[np.ndarray], np.ndarray], a: np.ndarray) -> np.ndarray:
+    w, v = np.linalg.eigh((a + a.T) / 2)
+    return (v * f(w)) @ v.T
+
+
+SPD_SAMPLE = {"X": (3, 3), "A": (3, 3)}
+
+
+def spd_values(seed: int = 3) -> Values:
+    rng = np.random.default_rng(seed)
+    root = rng.standard_normal((3, 3))
+    return {"X": root @ root.T + 3 * np.eye(3), "A": rng.standard_normal((3, 3))}
+
+
+@pytest.mark.parametrize(
+    ("objective", "meant"),
+    [
+        (r"\operatorname{tr}(e^{X})", lambda v: tr(expm_series(v["X"]))),
+        (r"\operatorname{tr}\exp(X)", lambda v: tr(expm_series(v["X"]))),
+        (r"\operatorname{tr} e^{X}", lambda v: tr(expm_series(v["X"]))),
+        (r"\operatorname{tr}(\log X)", lambda v: np.log(det(v["X"]))),
+        (r"\operatorname{tr}\log X", lambda v: np.log(det(v["X"]))),
+        (r"\operatorname{tr}\sqrt{X}", lambda v: tr(spd_function(np.sqrt, v["X"]))),
+        (r"\operatorname{tr}(X^{1/2})", lambda v: tr(spd_function(np.sqrt, v["X"]))),
+        (r"\operatorname{tr} X^{3/2}", lambda v: tr(spd_function(lambda w: w**1.5, v["X"]))),
+        (r"\operatorname{tr}(X^{-1/2})", lambda v: tr(spd_function(lambda w: w**-0.5, v["X"]))),
+        (r"\operatorname{tr}(X^{3})", lambda v: tr(v["X"] @ v["X"] @ v["X"])),
+        (r"\operatorname{tr}(e^{X} + A X)", lambda v: tr(expm_series(v["X"])) + tr(v["A"] @ v["X"])),
+        (r"\operatorname{tr}(\log(X^T X))", lambda v: np.log(det(v["X"].T @ v["X"]))),
+    ],
+)
+def test_trace_of_a_matrix_function(objective: str, meant: Callable[[Values], float]) -> None:
+    body = f"given: X \\in \\mathbb{{R}}^{{n \\times n}}, A \\in \\mathbb{{R}}^{{n \\times n}}\nf = {objective}\nwrt: X"
+    d = mdderiv.derive(body)
+    assert "reading_matrix_function" in d.sections[0].steps[0].rules or "^{3}" in objective
+    values = spd_values()
+    got = np.asarray(eval(result_source(d, d.results[0]), {"np": np, **values}), dtype=float)  # our own output
+    want = numeric_gradient(meant, values, "X")
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=objective)
+
+
+def test_matrix_exponential_of_a_non_symmetric_matrix() -> None:
+    body = "given: X \\in \\mathbb{R}^{n \\times n}\nf = \\operatorname{tr}(e^{X})\nwrt: X"
+    values = sample({"X": (4, 4)}, seed=5)
+    got = derived_gradient(body, values)
+    np.testing.assert_allclose(got, expm_series(values["X"]).T, rtol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "objective",
+    [r"\operatorname{tr}(A e^{X})", r"\mathbf{1}^T \exp(X) \mathbf{1}", r"\operatorname{tr}(A \log X)", r"\det(X^{1/2})"],
+)
+def test_a_matrix_function_outside_a_trace_is_refused_naming_both_readings(objective: str) -> None:
+    body = (
+        "given: X \\in \\mathbb{R}^{n \\times n}, A \\in \\mathbb{R}^{n \\times n}\n"
+        f"f = {objective}\nwrt: X"
+    )
+    with pytest.raises(mdderiv.DeriveError, match="matrix function") as caught:
+        mdderiv.derive(body)
+    message = caught.value.message
+    assert "trace" in message and ("functions: elementwise" in message or "Hadamard" in message)
+
+
+def test_the_elementwise_reading_has_its_option_and_is_named() -> None:
+    body = (
+        "given: X \\in \\mathbb{R}^{n \\times n}, A \\in \\mathbb{R}^{n \\times n}\n"
+        "f = \\operatorname{tr}(A \\exp(X)) + \\mathbf{1}^T \\log(X \\odot X) \\mathbf{1}\nwrt: X\n"
+        "functions: elementwise"
+    )
+    values = sample({"X": (3, 3), "A": (3, 3)})
+    got = derived_gradient(body, values)
+    want = numeric_gradient(
+        lambda v: tr(v["A"] @ np.exp(v["X"])) + np.log(v["X"] ** 2).sum(), values, "X"
+    )
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    d = mdderiv.derive(body)
+    assert "reading_elementwise" in d.sections[0].steps[0].rules
+    assert "entry by entry" in d.text() and "逐元素" in mdderiv.derive(body, lang="zh").text()
+
+
+def test_sigmoid_of_a_square_matrix_is_elementwise_and_says_so() -> None:
+    body = "given: X \\in \\mathbb{R}^{n \\times n}\nf = \\operatorname{tr}(\\sigma(X))\nwrt: X"
+    d = mdderiv.derive(body)
+    assert "functions of a square matrix read entry by entry" in d.text()
+    values = sample({"X": (3, 3)})
+    want = numeric_gradient(lambda v: tr(1 / (1 + np.exp(-v["X"]))), values, "X")
+    np.testing.assert_allclose(derived_gradient(body, values), want, rtol=1e-5, atol=1e-6)
+
+
+def test_a_function_of_a_vector_names_no_reading() -> None:
+    d = mdderiv.derive("given: \\mathbf{x} \\in \\mathbb{R}^{n}\nf = \\mathbf{1}^T \\exp(\\mathbf{x})\nwrt: \\mathbf{x}")
+    assert not any(rule.startswith("reading_") for rule in d.sections[0].steps[0].rules)

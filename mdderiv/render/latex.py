@@ -29,6 +29,7 @@ from ..expr import (
     DimValue,
     Elementwise,
     Expr,
+    MatrixFunction,
     GradientName,
     Hadamard,
     HadamardDiv,
@@ -86,6 +87,7 @@ _ATOMS = (
     Trace,
     Det,
     Elementwise,
+    MatrixFunction,
     Softmax,
     Norm,
     Diag,
@@ -671,6 +673,15 @@ class LatexPrinter:
         else:
             raise ValueError(f"no LaTeX for elementwise function {expr.fn!r}")
         return head + self._wrap(inner)
+
+    def _print_MatrixFunction(self, expr: MatrixFunction) -> str:
+        # the matrix function: X^{1/2}, \exp(X), \log(X) (the words of the
+        # derivation say which reading was taken)
+        if expr.fn == "pow":
+            return self._group(self._sup(self._base(expr.arg), format_exponent(expr.exponent)))
+        if expr.fn == "sqrt":
+            return self._sqrt(self._print(expr.arg))
+        return self.FUNCTIONS[expr.fn] + self._wrap(self._print(expr.arg))
 
     def _print_Softmax(self, expr: Softmax) -> str:
         return self._operator("softmax") + self._wrap(self._print(expr.arg))
