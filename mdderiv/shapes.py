@@ -59,7 +59,7 @@ from .expr import (
 from .problem import Definition, Problem, SymbolInfo
 from .syntax.block import read_lines, split_top_level
 from .syntax.declarations import Declaration, dimension_name_ok, parse_given
-from .syntax.latex import parse_expression, parse_name, safe_identifier
+from .syntax.latex import parse_expression, parse_left_side, parse_name, safe_identifier
 from .syntax.nodes import (
     AbsNode,
     AddNode,
@@ -286,7 +286,7 @@ class Builder:
             built.append(term if sign > 0 else neg(term))
         return add(*built)
 
-    def multiply(self, left: Expr, right: Expr, pos: int) -> Shape:
+    def multiply(self, left: Expr, right: Expr, where: Node | int) -> Shape:
         """The shape of left·right, or the error naming both shapes."""
         ls, rs = self.u.shape(left.shape), self.u.shape(right.shape)
         if ls == SCALAR:
@@ -299,19 +299,26 @@ class Builder:
             return rs
         if self.u.make_scalar(rs):
             return ls
+        hint = ""
+        if ls == rs and ls[1] == 1:
+            # x y of two column vectors: neither product is what was written
+            hint = "; for the inner product write x^T y (or x \\cdot y), for the outer product x y^T"
         raise self.error(
             f"cannot multiply {format_shape(ls)} by {format_shape(rs)}: "
-            f"inner dimensions {ls[1]} and {rs[0]} differ",
-            pos,
+            f"inner dimensions {ls[1]} and {rs[0]} differ{hint}",
+            where if isinstance(where, int) else _start(where),
         )
 
     def build_ProductNode(self, node: ProductNode) -> Expr:
+        return self.product([(self.build(factor_node), factor_node) for factor_node in node.factors])
+
+    def product(self, built: list[tuple[Expr, Node]]) -> Expr:
+        """The product of built factors (each with its parse node, for errors)."""
         factors: list[Expr] = []
         acc: Expr | None = None
-        for factor_node in node.factors:
-            factor = self.build(factor_node)
+        for factor, factor_node in built:
             if acc is not None:
-                shape = self.multiply(acc, factor, _start(factor_node))
+                shape = self.multiply(acc, factor, factor_node)
                 acc = _Shaped(shape)
             else:
                 acc = factor
@@ -341,9 +348,49 @@ class Builder:
             return mul(num, Number(1 / den.value))
         return mul(num, power(den, -1))
 
+    def vector_pair(self, left: Expr, right: Expr) -> str | None:
+        """"column" or "row" when both are vectors of one shape (not 1×1), else None."""
+        ls, rs = self.u.shape(left.shape), self.u.shape(right.shape)
+        if ls == SCALAR or rs == SCALAR or ls != rs:
+            return None
+        if ls[1] == 1:
+            return "column"
+        if ls[0] == 1:
+            return "row"
+        return None
+
+    def inner_product(self, node: BinaryNode, left: Expr, right: Expr) -> Expr:
+        """⟨A, B⟩ = A : B = tr(AᵀB); for two column vectors xᵀy."""
+        if not (self.u.unify(left.shape[0], right.shape[0]) and self.u.unify(left.shape[1], right.shape[1])):
+            raise self.error(
+                f"the inner product ⟨A, B⟩ (or A : B) needs two operands of one shape, got "
+                f"{self.fmt(left.shape)} and {self.fmt(right.shape)}",
+                node.pos,
+            )
+        rows, cols = self.u.shape(left.shape)
+        if cols == 1:
+            return mul(transpose(left), right)
+        if rows == 1:
+            return mul(left, transpose(right))
+        return Trace(mul(transpose(left), right))
+
     def build_BinaryNode(self, node: BinaryNode) -> Expr:
         left = self.build(node.left)
         right = self.build(node.right)
+        if node.op == "inner":
+            return self.inner_product(node, left, right)
+        if node.op in ("dot", "cross"):
+            pair = self.vector_pair(left, right)
+            if pair is not None and node.op == "dot":
+                # x · y between two vectors is their inner product
+                return mul(transpose(left), right) if pair == "column" else mul(left, transpose(right))
+            if pair is not None:
+                raise self.error(
+                    "x \\times y between two vectors is their cross product, which mdderiv does not "
+                    "derive; for the inner product write x^T y or x \\cdot y",
+                    node.pos,
+                )
+            return self.product([(left, node.left), (right, node.right)])
         if node.op == "kron":
             shape = (
                 self.dim_product(left.shape[0], right.shape[0], node.pos),
@@ -385,6 +432,14 @@ class Builder:
                 )
             # X^{1/2}: the matrix power (derived inside a trace)
             return MatrixFunction("pow", arg, arg.shape, node.exponent)
+        rows, cols = self.u.shape(arg.shape)
+        if (cols == 1 or rows == 1) and node.exponent == 2:
+            raise self.error(
+                f"the square of a {self.fmt(arg.shape)} vector can be read two ways: write "
+                "\\mathbf{x}^T\\mathbf{x} or \\|\\mathbf{x}\\|^2 for the squared length, "
+                "\\mathbf{x} \\odot \\mathbf{x} for the entrywise square",
+                node.pos,
+            )
         self.square(arg, f"the power ^{node.exponent}", node.pos)
         return power(arg, node.exponent)
 
@@ -727,7 +782,7 @@ def _parse_problem(body: str) -> Problem:
     lhs_refs: list[NameRef] = []
     for number, definition in enumerate(lines.definitions, start=1):
         try:
-            lhs_refs.append(parse_name(definition.lhs))
+            lhs_refs.append(parse_left_side(definition.lhs))
         except DeriveError as exc:
             word = _objective_word(definition.lhs.text) if number == len(lines.definitions) else None
             if word is None:

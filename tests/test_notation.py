@@ -66,6 +66,10 @@ M4N3 = {"X": (4, 3), "A": (4, 4)}
 tr, det, inv = np.trace, np.linalg.det, np.linalg.inv
 
 
+def scalar(a: np.ndarray) -> float:
+    return float(np.asarray(a).item())
+
+
 # ------------------------------------------------------------------ §1 operators without parentheses
 
 
@@ -250,3 +254,83 @@ def test_sigmoid_of_a_square_matrix_is_elementwise_and_says_so() -> None:
 def test_a_function_of_a_vector_names_no_reading() -> None:
     d = mdderiv.derive("given: \\mathbf{x} \\in \\mathbb{R}^{n}\nf = \\mathbf{1}^T \\exp(\\mathbf{x})\nwrt: \\mathbf{x}")
     assert not any(rule.startswith("reading_") for rule in d.sections[0].steps[0].rules)
+
+
+# ------------------------------------------------------------------ §3 spellings authors use
+
+VECTORS = r"\mathbf{x}, \mathbf{y} \in \mathbb{R}^{n}, A \in \mathbb{R}^{n \times n}, X \in \mathbb{R}^{n \times n}"
+VEC3 = {"x": (3, 1), "y": (3, 1), "A": (3, 3), "X": (3, 3)}
+
+
+@pytest.mark.parametrize(
+    ("objective", "wrt", "meant"),
+    [
+        (r"\langle A, X \rangle", "X", lambda v: np.sum(v["A"] * v["X"])),
+        (r"\left\langle A, X^T X \right\rangle", "X", lambda v: np.sum(v["A"] * (v["X"].T @ v["X"]))),
+        (r"A : X", "X", lambda v: np.sum(v["A"] * v["X"])),
+        (r"A : X^T X + 1", "X", lambda v: np.sum(v["A"] * (v["X"].T @ v["X"])) + 1),
+        (r"\langle \mathbf{x}, A\mathbf{y} \rangle", "x", lambda v: scalar(v["x"].T @ v["A"] @ v["y"])),
+        (r"\mathbf{x}\cdot\mathbf{y}", "x", lambda v: scalar(v["x"].T @ v["y"])),
+        (r"\mathbf{x} \cdot A \mathbf{x}", "x", lambda v: scalar(v["x"].T @ v["A"] @ v["x"])),
+        (r"2 \cdot \mathbf{x}^T \mathbf{y}", "x", lambda v: 2 * scalar(v["x"].T @ v["y"])),
+        (r"\tfrac12 \mathbf{x}^T A \mathbf{x}", "x", lambda v: 0.5 * scalar(v["x"].T @ v["A"] @ v["x"])),
+        (r"\tfrac{1}{2} \|\mathbf{x}\|^2", "x", lambda v: 0.5 * scalar(v["x"].T @ v["x"])),
+        (r"\dfrac{1}{2} \mathbf{x}^T \mathbf{y}", "x", lambda v: 0.5 * scalar(v["x"].T @ v["y"])),
+    ],
+)
+def test_inner_products_and_fractions(objective: str, wrt: str, meant: Callable[[Values], float]) -> None:
+    name = "X" if wrt == "X" else r"\mathbf{" + wrt + "}"
+    assert_reads_as(f"given: {VECTORS}\nf = {objective}\nwrt: {name}", meant, VEC3, wrt)
+
+
+@pytest.mark.parametrize(
+    ("objective", "words"),
+    [
+        (r"\mathbf{x} \mathbf{y}", "for the inner product write x^T y"),
+        (r"|\mathbf{x}|", "for a vector length write"),
+        (r"\mathbf{x}^2", "can be read two ways"),
+        (r"\mathbf{x} \times \mathbf{y}", "cross product"),
+        (r"\mathbf{x}' \mathbf{y}", "a prime ' is ambiguous"),
+        (r"\langle A, \mathbf{x} \rangle", "needs two operands of one shape"),
+    ],
+)
+def test_ambiguous_spellings_are_refused_with_the_reason(objective: str, words: str) -> None:
+    with pytest.raises(mdderiv.DeriveError) as caught:
+        mdderiv.derive(f"given: {VECTORS}\nf = {objective}\nwrt: \\mathbf{{x}}")
+    assert words in caught.value.message
+    assert caught.value.line == 2
+
+
+@pytest.mark.parametrize("lhs", [r"J(\boldsymbol{\theta})", r"\mathcal{L}", r"L(\mathbf{x}, A)", r"\ell(\mathbf{x})"])
+def test_a_left_side_written_as_a_function(lhs: str) -> None:
+    body = f"given: {VECTORS}\n{lhs} = \\mathbf{{x}}^T A \\mathbf{{x}}\nwrt: \\mathbf{{x}}"
+    assert_reads_as(body, lambda v: scalar(v["x"].T @ v["A"] @ v["x"]), VEC3, "x")
+
+
+def test_subscripts_in_text_are_part_of_the_name() -> None:
+    body = (
+        r"given: W_{\text{enc}} \in \mathbb{R}^{m \times n}, \mathbf{x}_{\text{in}} \in \mathbb{R}^{n}, "
+        r"\mathbf{y} \in \mathbb{R}^{m}"
+        "\n"
+        r"f = \|W_{\text{enc}} \mathbf{x}_{\mathrm{in}} - \mathbf{y}\|^2"
+        "\n"
+        r"wrt: W_{\text{enc}}"
+    )
+    d = mdderiv.derive(body)
+    assert set(d.to_json()["symbols"]) == {"W_enc", "x_in", "y"}
+    assert r"W_{\text{enc}}" in d.latex()
+    values = {"W_enc": np.arange(6.0).reshape(2, 3) / 5, "x_in": np.ones((3, 1)), "y": np.array([[1.0], [-1.0]])}
+    want = numeric_gradient(
+        lambda v: float(np.sum((v["W_enc"] @ v["x_in"] - v["y"]) ** 2)), values, "W_enc"
+    )
+    np.testing.assert_allclose(derived_gradient(body, values), want, rtol=1e-6, atol=1e-8)
+
+
+def test_a_declared_primed_name_is_a_name() -> None:
+    body = (
+        r"given: \mathbf{x}, \mathbf{x}' \in \mathbb{R}^{n}, A \in \mathbb{R}^{n \times n}"
+        "\nf = \\mathbf{x}'^T A \\mathbf{x}\nwrt: \\mathbf{x}'"
+    )
+    values = sample({"x": (3, 1), "x_prime": (3, 1), "A": (3, 3)})
+    want = numeric_gradient(lambda v: scalar(v["x_prime"].T @ v["A"] @ v["x"]), values, "x_prime")
+    np.testing.assert_allclose(derived_gradient(body, values), want, rtol=1e-6, atol=1e-8)
