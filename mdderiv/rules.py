@@ -94,6 +94,10 @@ _RULES = [
          r"\frac{\partial f}{\partial X^T} = \left(\frac{\partial f}{\partial X}\right)^T"),
     # matrix-by-matrix, Hessians, stationary points
     Rule("vec_product", "vec of a product", "矩阵乘积的向量化", r"\operatorname{vec}(AXB) = (B^T \otimes A)\operatorname{vec}(X)"),
+    Rule("vec_inner", "inner product of two vecs", "向量化的内积",
+         r"\operatorname{vec}(A)^T\operatorname{vec}(B) = \operatorname{tr}(A^T B)"),
+    Rule("trace_kron", "trace of a Kronecker product", "Kronecker 积的迹",
+         r"\operatorname{tr}(A \otimes B) = \operatorname{tr}(A)\operatorname{tr}(B)"),
     Rule("vec_transpose", "commutation matrix", "交换矩阵", r"\operatorname{vec}(X^T) = K\operatorname{vec}(X)"),
     Rule("vec_hadamard", "vec of a Hadamard product", "逐元素乘法的向量化",
          r"\operatorname{vec}(A \odot X) = \operatorname{diag}(\operatorname{vec}A)\operatorname{vec}(X)"),

@@ -146,6 +146,9 @@ class Unifier:
         a, b = self.find(a), self.find(b)
         if a == b:
             return True
+        if isinstance(a, str) and isinstance(b, str) and "*" in a and "*" in b:
+            # m·n and n·m: one size (a vec against a Kronecker product)
+            return sorted(a.split("*")) == sorted(b.split("*"))
         if _is_var(a) and _is_var(b):
             assert isinstance(a, str) and isinstance(b, str)
             if a in self.soft:  # the firmer unknown stays the root
@@ -454,7 +457,12 @@ class Builder:
             return Det(arg)
         if fn == "softmax":
             if not self.u.unify(arg.shape[1], 1):
-                raise self.error(f"softmax needs a column vector, got {self.fmt(arg.shape)}", node.pos)
+                raise self.error(
+                    f"softmax needs a column vector, got {self.fmt(arg.shape)}: of a matrix it could act on "
+                    "each column or on each row, and mdderiv does not guess the axis; apply it to a "
+                    "column vector, e.g. \\operatorname{softmax}(W\\mathbf{x})",
+                    node.pos,
+                )
             return Softmax(arg, arg.shape)
         if fn == "diag":
             rows, cols = self.u.shape(arg.shape)

@@ -334,3 +334,65 @@ def test_a_declared_primed_name_is_a_name() -> None:
     values = sample({"x": (3, 1), "x_prime": (3, 1), "A": (3, 3)})
     want = numeric_gradient(lambda v: scalar(v["x_prime"].T @ v["A"] @ v["x"]), values, "x_prime")
     np.testing.assert_allclose(derived_gradient(body, values), want, rtol=1e-6, atol=1e-8)
+
+
+# ------------------------------------------------------------------ §3 vec, Kronecker, diag, softmax
+
+KRON = r"X \in \mathbb{R}^{m \times n}, A \in \mathbb{R}^{n \times n}, B \in \mathbb{R}^{m \times m}, C \in \mathbb{R}^{m \times n}"
+KRON_SHAPES = {"X": (4, 3), "A": (3, 3), "B": (4, 4), "C": (4, 3)}
+
+
+def vec(a: np.ndarray) -> np.ndarray:
+    return a.reshape(-1, 1, order="F")
+
+
+@pytest.mark.parametrize(
+    ("objective", "meant", "rule"),
+    [
+        (r"\operatorname{vec}(X)^T\operatorname{vec}(C)", lambda v: scalar(vec(v["X"]).T @ vec(v["C"])), "vec_inner"),
+        (
+            r"\operatorname{vec}(X)^T (A\otimes B)\operatorname{vec}(X)",
+            lambda v: scalar(vec(v["X"]).T @ np.kron(v["A"], v["B"]) @ vec(v["X"])),
+            "vec_product",
+        ),
+        (
+            r"\operatorname{vec}(C)^T (A\otimes B)\operatorname{vec}(X) + 1",
+            lambda v: scalar(vec(v["C"]).T @ np.kron(v["A"], v["B"]) @ vec(v["X"])) + 1,
+            "vec_inner",
+        ),
+        (r"\operatorname{tr}(A\otimes X^T B X)", lambda v: tr(np.kron(v["A"], v["X"].T @ v["B"] @ v["X"])), "trace_kron"),
+    ],
+)
+def test_vec_and_kronecker_inside_scalar_objectives(
+    objective: str, meant: Callable[[Values], float], rule: str
+) -> None:
+    body = f"given: {KRON}\nf = {objective}\nwrt: X"
+    assert_reads_as(body, meant, KRON_SHAPES, "X")
+    d = mdderiv.derive(body)
+    assert any(rule in step.rules for section in d.sections for step in section.steps)
+
+
+def test_diag_of_a_vector_inside_a_matrix_objective() -> None:
+    body = (
+        r"given: \mathbf{x} \in \mathbb{R}^{n}, A \in \mathbb{R}^{n \times n}, B \in \mathbb{R}^{n \times n}"
+        "\n"
+        r"f = \operatorname{tr}(A \operatorname{diag}(\mathbf{x}) B \operatorname{diag}(\mathbf{x}))"
+        "\nwrt: \\mathbf{x}"
+    )
+    assert_reads_as(
+        body,
+        lambda v: tr(v["A"] @ np.diagflat(v["x"]) @ v["B"] @ np.diagflat(v["x"])),
+        {"x": (3, 1), "A": (3, 3), "B": (3, 3)},
+        "x",
+    )
+
+
+def test_softmax_of_a_matrix_names_the_axis_question() -> None:
+    with pytest.raises(mdderiv.DeriveError, match="does not guess the axis") as caught:
+        mdderiv.derive("given: X \\in \\mathbb{R}^{m \\times n}\nf = \\mathbf{1}^T\\operatorname{softmax}(X)\\mathbf{1}\nwrt: X")
+    assert "column" in caught.value.message
+
+
+def test_an_exponent_with_a_dimension_is_refused_clearly() -> None:
+    with pytest.raises(mdderiv.DeriveError, match=r"dimension \(\^\{1/n\}\)"):
+        mdderiv.derive("given: X \\in \\mathbb{R}^{n \\times n}\nf = \\det(X)^{1/n}\nwrt: X")

@@ -896,8 +896,11 @@ class Parser:
             return PostfixNode(pos, op, base)
         value = _exponent_value(toks)
         if value is None:
+            hint = ""
+            if any(t.kind == "letter" for t in toks):
+                hint = "; an exponent with a symbol or a dimension (^{1/n}) is not supported"
             raise self.error(
-                "unsupported exponent: use ^T, ^{-1}, ^{-T}, or a number such as ^2 or ^{1/2}",
+                f"unsupported exponent: use ^T, ^{{-1}}, ^{{-T}}, or a number such as ^2 or ^{{1/2}}{hint}",
                 start_tok.pos,
             )
         if negative:
