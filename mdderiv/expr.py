@@ -224,15 +224,10 @@ class Kron(Binary):
     """Kronecker product ``A ⊗ B``."""
 
 
-#: Elementwise functions the parser knows, and the derivative names the calculus
-#: introduces (``sigma_prime`` is σ', ``sign`` the derivative of ``abs``).
-ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sigma", "sqrt", "abs")
-DERIVED_ELEMENTWISE = ("sigma_prime", "tanh_prime", "sign")
-
-
 @dataclass(frozen=True)
 class Elementwise(Expr):
-    """``f(A)`` applied entry by entry (on a scalar: the ordinary function)."""
+    """``f(A)`` applied entry by entry (on a scalar: the ordinary function);
+    ``fn`` names an entry of ``mdderiv.functions``."""
 
     fn: str
     arg: Expr
@@ -626,6 +621,8 @@ def inverse(expr: Expr) -> Expr:
 def trace(expr: Expr) -> Expr:
     if expr.is_scalar:
         return expr
+    if type(expr) is Identity:
+        return DimValue(expr.shape[0])  # tr(I_n) = n
     if isinstance(expr, MatMul) and isinstance(expr.factors[0], Number):
         # tr(cA) = c tr(A): a number never hides inside a trace
         return mul(expr.factors[0], Trace(mul(*expr.factors[1:])))

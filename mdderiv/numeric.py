@@ -56,6 +56,7 @@ from .expr import (
     Vec,
     Zeros,
 )
+from .functions import FUNCTIONS
 
 if TYPE_CHECKING:
     from .problem import Problem
@@ -77,31 +78,6 @@ def gradient_key(objective: str, name: str, numerator: bool = False) -> str:
 def _gradient_key_of(node: GradientName) -> str:
     key = gradient_key(node.objective, node.of.name, getattr(node, "numerator", False))
     return key + (" hessian" if getattr(node, "hessian", False) else "")
-
-
-def _sigmoid(z: Array) -> Array:
-    # tanh form: exact, and no overflow warning for large |z|
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
-
-
-def _sigmoid_prime(z: Array) -> Array:
-    s = _sigmoid(z)  # once: σ'(z) = σ(z)(1 - σ(z))
-    return s * (1.0 - s)
-
-
-_FUNCTIONS: dict[str, Callable[[Array], Array]] = {
-    "exp": np.exp,
-    "log": np.log,
-    "sin": np.sin,
-    "cos": np.cos,
-    "tanh": np.tanh,
-    "sqrt": np.sqrt,
-    "abs": np.abs,
-    "sign": np.sign,
-    "sigma": _sigmoid,
-    "sigma_prime": _sigmoid_prime,
-    "tanh_prime": lambda z: 1.0 - np.tanh(z) ** 2,
-}
 
 
 def matrix_function(fn: str, exponent: Fraction, a: Array) -> Array:
@@ -419,9 +395,10 @@ class Compiler:
         return lambda ev: np.array(arg(ev).trace(), ndmin=2)  # as (1, 1), cheaper than reshape
 
     def _compile_Elementwise(self, expr: Elementwise) -> Compiled:
-        if expr.fn not in _FUNCTIONS:
+        entry = FUNCTIONS.get(expr.fn)
+        if entry is None:
             return _raising(f"cannot evaluate the elementwise function {expr.fn!r}")
-        fn, arg = _FUNCTIONS[expr.fn], self._compile(expr.arg)
+        fn, arg = entry.evaluate, self._compile(expr.arg)
         return lambda ev: fn(arg(ev))
 
     def _compile_MatrixFunction(self, expr: MatrixFunction) -> Compiled:

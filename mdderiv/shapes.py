@@ -17,6 +17,7 @@ from typing import Any
 from dataclasses import dataclass, fields
 
 from .errors import DeriveError
+from .functions import MACROS as ELEMENTWISE_MACROS
 from .expr import (
     ONE_HOT,
     SCALAR,
@@ -617,19 +618,21 @@ _BUILDERS: dict[type, Callable[[Builder, Any], Expr]] = {
     )
 }  # fmt: skip
 
-#: Function names written as plain letters, and the macro meant (the error says so).
-_PLAIN_FUNCTION_NAMES = (
-    ("softmax", r"\operatorname{softmax}"),
-    ("diag", r"\operatorname{diag}"),
-    ("vec", r"\operatorname{vec}"),
-    ("det", r"\det"),
-    ("tr", r"\operatorname{tr}"),
-    ("Tr", r"\operatorname{tr}"),
-    ("log", r"\log"),
-    ("exp", r"\exp"),
-    ("tanh", r"\tanh"),
-    ("sin", r"\sin"),
-    ("cos", r"\cos"),
+#: Function names written as plain letters, and the macro meant (the error says so);
+#: the longer names first, so ``tanh`` is not taken for ``tan``.
+_PLAIN_FUNCTION_NAMES = tuple(
+    sorted(
+        [
+            ("softmax", r"\operatorname{softmax}"),
+            ("diag", r"\operatorname{diag}"),
+            ("vec", r"\operatorname{vec}"),
+            ("det", r"\det"),
+            ("tr", r"\operatorname{tr}"),
+            ("Tr", r"\operatorname{tr}"),
+            *((macro, "\\" + macro) for macro in ELEMENTWISE_MACROS if len(macro) > 2 and macro != "sigma"),
+        ],
+        key=lambda pair: -len(pair[0]),
+    )
 )
 
 

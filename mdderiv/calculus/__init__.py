@@ -14,6 +14,7 @@ from ..expr import SYMMETRIC, Expr, GradientName, Symbol, map_tree
 from ..problem import Definition
 from ..options import Options
 from ..problem import Problem
+from ..rules import RuleId
 from .gradient import gradients
 from .names import fits, with_layer_names
 from .readings import cite_readings, readings, with_function_reading
@@ -107,9 +108,9 @@ def _derive_scalar(problem: Problem, options: Options, sections: list[Section]) 
             section = Section("layout", about=variable)
             sections.append(section)
             numerator = GradientName(objective.symbol.name, variable, numerator=True)
-            rules: list[str] = []
+            rules: list[RuleId] = []
             transposed = simplify(push_transpose(value, rules), rules)
-            section.add(numerator, transposed, "layout_numerator", *rules)
+            section.add(numerator, transposed, RuleId.LAYOUT_NUMERATOR, *rules)
             results.append(Result(variable, transposed, numerator, "gradient", "numerator"))
         else:
             results.append(Result(variable, value, label, "gradient", "denominator"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Callable, Optional
 
+from ..budget import check_time
 from ..errors import DeriveError
 from ..expr import (
     Add,
@@ -54,8 +55,10 @@ from ..expr import (
     trace,
     transpose,
 )
+from ..functions import FUNCTIONS
+from ..rules import RuleId
 
-Used = list[str]
+Used = list[RuleId]
 MaybeExpr = Optional[Expr]
 
 
@@ -66,6 +69,7 @@ def _note(used: Used, rule_id: str) -> None:
 
 def differential(expr: Expr, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     """``d(expr)`` with only the ``active`` symbols varying."""
+    check_time()
     handler = _HANDLERS.get(type(expr))
     if handler is None:
         raise DeriveError(f"the engine has no differential rule for {type(expr).__name__}")
@@ -85,7 +89,7 @@ def _add(expr: Add, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     if not parts:
         return None
     if len(expr.terms) > 1:
-        _note(used, "sum_rule")
+        _note(used, RuleId.SUM_RULE)
     return add(*parts)
 
 
@@ -100,7 +104,7 @@ def _matmul(expr: MatMul, active: frozenset[Symbol], used: Used) -> MaybeExpr:
         return None
     non_number = [f for f in factors if not isinstance(f, Number)]
     if len(non_number) > 1:
-        _note(used, "product_rule")
+        _note(used, RuleId.PRODUCT_RULE)
     return add(*terms)
 
 
@@ -108,7 +112,7 @@ def _transpose(expr: Transpose, active: frozenset[Symbol], used: Used) -> MaybeE
     d = differential(expr.arg, active, used)
     if d is None:
         return None
-    _note(used, "transpose_rule")
+    _note(used, RuleId.TRANSPOSE_RULE)
     return transpose(d)
 
 
@@ -116,7 +120,7 @@ def _inverse(expr: Inverse, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     d = differential(expr.arg, active, used)
     if d is None:
         return None
-    _note(used, "inverse_rule")
+    _note(used, RuleId.INVERSE_RULE)
     return neg(mul(expr, d, expr))
 
 
@@ -124,7 +128,7 @@ def _det(expr: Det, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     d = differential(expr.arg, active, used)
     if d is None:
         return None
-    _note(used, "det_rule")
+    _note(used, RuleId.DET_RULE)
     return mul(expr, trace(mul(inverse(expr.arg), d)))
 
 
@@ -134,12 +138,12 @@ def _trace(expr: Trace, active: frozenset[Symbol], used: Used) -> MaybeExpr:
         return _trace_of_matrix_function(arg, active, used)
     if isinstance(arg, Add) and any(isinstance(node, MatrixFunction) for node in arg.walk()):
         # tr(A + f(X)) = tr A + tr f(X): a matrix function is derived under its own trace
-        _note(used, "trace_linear")
+        _note(used, RuleId.TRACE_LINEAR)
         return differential(add(*(trace(term) for term in arg.terms)), active, used)
     d = differential(expr.arg, active, used)
     if d is None:
         return None
-    _note(used, "trace_rule")
+    _note(used, RuleId.TRACE_RULE)
     return trace(d)
 
 
@@ -167,7 +171,7 @@ def _trace_of_matrix_function(expr: MatrixFunction, active: frozenset[Symbol], u
     d = differential(expr.arg, active, used)
     if d is None:
         return None
-    _note(used, "matrix_function_rule")
+    _note(used, RuleId.MATRIX_FUNCTION_RULE)
     return trace(mul(matrix_function_derivative(expr), d))
 
 
@@ -200,14 +204,14 @@ def _power(expr: Power, active: frozenset[Symbol], used: Used) -> MaybeExpr:
         return None
     base, p = expr.base, expr.exponent
     if base.is_scalar:
-        _note(used, "power_rule")
+        _note(used, RuleId.POWER_RULE)
         return mul(num(p), power(base, p - 1), d)
     # integer power of a square matrix
-    _note(used, "matrix_power_rule")
+    _note(used, RuleId.MATRIX_POWER_RULE)
     k = int(p)
     if k < 0:
         # X^{-k} = (X^k)^{-1}: the inverse rule on top of the positive power
-        _note(used, "inverse_rule")
+        _note(used, RuleId.INVERSE_RULE)
         positive = _power(Power(base, Fraction(-k), base.shape), active, used)
         assert positive is not None
         return neg(mul(expr, positive, expr))
@@ -239,7 +243,7 @@ def _two_sided(
 
 def _hadamard(expr: Hadamard, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     return _two_sided(
-        expr, active, used, "hadamard_rule",
+        expr, active, used, RuleId.HADAMARD_RULE,
         lambda dl: hadamard(dl, expr.right),
         lambda dr: hadamard(expr.left, dr),
     )
@@ -248,7 +252,7 @@ def _hadamard(expr: Hadamard, active: frozenset[Symbol], used: Used) -> MaybeExp
 def _hadamard_div(expr: HadamardDiv, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     square = Hadamard(expr.right, expr.right, expr.shape)
     return _two_sided(
-        expr, active, used, "hadamard_div_rule",
+        expr, active, used, RuleId.HADAMARD_DIV_RULE,
         lambda dl: HadamardDiv(dl, expr.right, expr.shape),
         lambda dr: neg(HadamardDiv(hadamard(expr.left, dr), square, expr.shape)),
     )
@@ -256,7 +260,7 @@ def _hadamard_div(expr: HadamardDiv, active: frozenset[Symbol], used: Used) -> M
 
 def _kron(expr: Kron, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     return _two_sided(
-        expr, active, used, "kron_rule",
+        expr, active, used, RuleId.KRON_RULE,
         lambda dl: Kron(dl, expr.right, expr.shape),
         lambda dr: Kron(expr.left, dr, expr.shape),
     )
@@ -268,33 +272,11 @@ def _ones_like(expr: Expr) -> Expr:
 
 def elementwise_derivative(fn: str, arg: Expr) -> tuple[Expr, bool]:
     """``f'(arg)`` and whether it is to be *divided* by (log, sqrt) rather than
-    multiplied: ``d log(U) = dU ⊘ U`` reads better than ``U^{⊙-1} ⊙ dU``."""
-    if fn == "exp":
-        return elementwise("exp", arg), False
-    if fn == "log":
-        return arg, True
-    if fn == "sin":
-        return elementwise("cos", arg), False
-    if fn == "cos":
-        return neg(elementwise("sin", arg)), False
-    if fn == "tanh":
-        return elementwise("tanh_prime", arg), False
-    if fn == "sigma":
-        return elementwise("sigma_prime", arg), False
-    if fn == "sqrt":
-        return scale(2, elementwise("sqrt", arg)), True
-    if fn == "abs":
-        return elementwise("sign", arg), False
-    if fn == "sigma_prime":
-        # σ'' = σ' ⊙ (1 - 2σ)
-        factor = sub(_ones_like(arg), scale(2, elementwise("sigma", arg)))
-        return hadamard(elementwise("sigma_prime", arg), factor), False
-    if fn == "tanh_prime":
-        # (1 - tanh²)' = -2 tanh ⊙ tanh'
-        return neg(scale(2, hadamard(elementwise("tanh", arg), elementwise("tanh_prime", arg)))), False
-    if fn == "sign":
-        return Zeros(arg.shape) if not arg.is_scalar else num(0), False
-    raise DeriveError(f"the engine has no derivative for the function {fn!r}")
+    multiplied, from the function's entry in ``mdderiv.functions``."""
+    entry = FUNCTIONS.get(fn)
+    if entry is None:
+        raise DeriveError(f"the engine has no derivative for the function {fn!r}")
+    return entry.derivative(arg)
 
 
 def _one_minus_sigmoid(expr: Expr) -> Expr | None:
@@ -325,7 +307,7 @@ def _log_sigmoid(expr: Elementwise, active: frozenset[Symbol], used: Used) -> Ma
     du = differential(u, active, used)
     if du is None:
         return None
-    _note(used, "log_sigmoid_rule")
+    _note(used, RuleId.LOG_SIGMOID_RULE)
     if u.is_scalar:
         return mul(factor, du)
     coefficient = Fraction(1)
@@ -343,18 +325,20 @@ def _elementwise(expr: Elementwise, active: frozenset[Symbol], used: Used) -> Ma
         d = differential(expr.arg.arg, active, used)
         if d is None:
             return None
-        _note(used, "logdet_rule")
+        _note(used, RuleId.LOGDET_RULE)
         return trace(mul(inverse(expr.arg.arg), d))
     d = differential(expr.arg, active, used)
     if d is None:
         return None
     derivative, divide = elementwise_derivative(expr.fn, expr.arg)
+    _note(used, RuleId.SCALAR_CHAIN if expr.arg.is_scalar else RuleId.ELEMENTWISE_RULE)
+    own_rule = FUNCTIONS[expr.fn].rule  # the derivative a reader may not know by heart
+    if own_rule is not None:
+        _note(used, own_rule)
     if expr.arg.is_scalar:
-        _note(used, "scalar_chain")
         if divide:
             return mul(power(derivative, -1), d)
         return mul(derivative, d)
-    _note(used, "elementwise_rule")
     if divide:
         return HadamardDiv(d, derivative, expr.shape)
     coefficient = Fraction(1)
@@ -369,7 +353,7 @@ def _softmax(expr: Softmax, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     d = differential(expr.arg, active, used)
     if d is None:
         return None
-    _note(used, "softmax_rule")
+    _note(used, RuleId.SOFTMAX_RULE)
     s = expr
     jac = sub(Diag(s, (s.shape[0], s.shape[0])), mul(s, transpose(s)))
     return mul(jac, d)
@@ -387,7 +371,7 @@ def _linear(expr: Expr, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     d = differential(expr.arg, active, used)
     if d is None:
         return None
-    _note(used, "linear_rule")
+    _note(used, RuleId.LINEAR_RULE)
     return type(expr)(d, expr.shape)
 
 
@@ -395,7 +379,7 @@ def _indexed_sum(expr: IndexedSum, active: frozenset[Symbol], used: Used) -> May
     d = differential(expr.body, active, used)
     if d is None:
         return None
-    _note(used, "linear_rule")
+    _note(used, RuleId.LINEAR_RULE)
     if isinstance(d, MatMul) and isinstance(d.factors[0], Number):
         # a number comes out of the sum: Σ (-a_i) = -Σ a_i
         rest = mul(*d.factors[1:])

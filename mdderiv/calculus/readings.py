@@ -16,6 +16,7 @@ from dataclasses import replace
 from ..derivation import Section
 from ..expr import Elementwise, Expr, MatrixFunction, map_tree
 from ..problem import Problem
+from ..rules import RuleId
 
 #: A matrix function spelled as the elementwise function of the same name.
 _ELEMENTWISE_OF = {"exp": "exp", "log": "log", "sqrt": "sqrt"}
@@ -42,7 +43,7 @@ def _square_matrix(expr: Expr) -> bool:
     return rows == cols and rows != 1
 
 
-def readings(problem: Problem) -> tuple[str, ...]:
+def readings(problem: Problem) -> tuple[RuleId, ...]:
     """The rules naming the readings taken where a function meets a square matrix."""
     matrix = elementwise = False
     for definition in problem.definitions:
@@ -51,20 +52,20 @@ def readings(problem: Problem) -> tuple[str, ...]:
                 matrix = True
             elif isinstance(node, Elementwise) and _square_matrix(node):
                 elementwise = True
-    found = []
+    found: list[RuleId] = []
     if matrix:
-        found.append("reading_matrix_function")
+        found.append(RuleId.READING_MATRIX_FUNCTION)
     if elementwise:
-        found.append("reading_elementwise")
+        found.append(RuleId.READING_ELEMENTWISE)
     return tuple(found)
 
 
-def cite_readings(sections: list[Section], rules: tuple[str, ...]) -> None:
+def cite_readings(sections: list[Section], rules: tuple[RuleId, ...]) -> None:
     """Add ``rules`` to the objective's line (the first line that cites it)."""
     if not rules:
         return
     for section in sections:
         for k, step in enumerate(section.steps):
-            if "objective" in step.rules or "substitute_names" in step.rules:
+            if RuleId.OBJECTIVE in step.rules or RuleId.SUBSTITUTE_NAMES in step.rules:
                 section.steps[k] = replace(step, rules=step.rules + rules)
                 return

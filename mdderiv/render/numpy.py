@@ -48,6 +48,7 @@ from ..expr import (
     Vec,
     Zeros,
 )
+from ..functions import FUNCTIONS
 
 if TYPE_CHECKING:
     from ..derivation import Derivation, Result
@@ -58,7 +59,8 @@ ADD, MUL, NEG, POW, ATOM = 10, 20, 30, 40, 50
 
 Code = tuple[str, int]  # source and its precedence
 
-_UFUNCS = {"exp", "log", "sin", "cos", "tanh", "sqrt", "abs", "sign"}
+#: the precedence of a function's NumPy code (``Function.numpy_loose``)
+_LOOSENESS = {"": ATOM, "mul": MUL, "add": ADD}
 _RESERVED = {"np", "sum", "range", "float", "lambda"}
 
 
@@ -311,21 +313,13 @@ class NumpyPrinter:
             return self._print(expr.arg)
         return (f"np.trace({self.doprint(expr.arg)})", ATOM)
 
-    def _sigma(self, arg: Code) -> str:
-        return f"1/(1 + np.exp(-{_paren(arg, POW)}))"
-
     def _print_Elementwise(self, expr: Elementwise) -> Code:
+        entry = FUNCTIONS.get(expr.fn)
+        if entry is None:
+            raise ValueError(f"no NumPy form for the elementwise function {expr.fn!r}")
         arg = self._print(expr.arg)
-        if expr.fn in _UFUNCS:
-            return (f"np.{expr.fn}({arg[0]})", ATOM)
-        if expr.fn == "sigma":
-            return (self._sigma(arg), MUL)
-        if expr.fn == "sigma_prime":
-            s = f"({self._sigma(arg)})"
-            return (f"{s} * (1 - {s})", MUL)
-        if expr.fn == "tanh_prime":
-            return (f"1 - np.tanh({arg[0]})**2", ADD)
-        raise ValueError(f"no NumPy form for the elementwise function {expr.fn!r}")
+        code = entry.numpy.format(arg=arg[0], atom=_paren(arg, POW))
+        return (code, _LOOSENESS[entry.numpy_loose])
 
     def _print_MatrixFunction(self, expr: MatrixFunction) -> Code:
         # one expression: V diag(f(λ)) V^{-1} from np.linalg.eig, its real part

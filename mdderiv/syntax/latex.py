@@ -34,6 +34,8 @@ from pylatexenc.latexwalker import (  # type: ignore[import-untyped]
 from pylatexenc.macrospec import MacroStandardArgsParser  # type: ignore[import-untyped]
 
 from ..errors import DeriveError
+from ..functions import MACROS as ELEMENTWISE_MACROS
+from ..functions import WORDS as ELEMENTWISE_WORDS
 from .nodes import (
     AbsNode,
     AddNode,
@@ -176,22 +178,22 @@ DELIMITERS = {
     "langle": "⟨", "rangle": "⟩",
 }  # fmt: skip
 #: Operator names (from ``\operatorname{…}`` or a macro) → function.
+#: The elementwise functions come from their registry (``mdderiv.functions``).
 FUNCTIONS = {
     "tr": "trace", "Tr": "trace", "trace": "trace",
     "det": "det", "diag": "diag", "Diag": "diag", "vec": "vec",
     "softmax": "softmax", "Softmax": "softmax",
-    "exp": "exp", "log": "log", "ln": "log", "sin": "sin", "cos": "cos",
-    "tanh": "tanh", "sigmoid": "sigma", "sqrt": "sqrt",
+    **ELEMENTWISE_WORDS,
 }  # fmt: skip
 #: Macros that are functions by themselves (``\sigma`` only when not a symbol).
 FUNCTION_MACROS = {
-    "exp": "exp", "log": "log", "ln": "log", "sin": "sin", "cos": "cos",
-    "tanh": "tanh", "det": "det", "sqrt": "sqrt", "tr": "trace", "Tr": "trace",
-    "diag": "diag", "softmax": "softmax", "sigma": "sigma",
+    "det": "det", "tr": "trace", "Tr": "trace", "diag": "diag", "softmax": "softmax",
+    **ELEMENTWISE_MACROS,
 }  # fmt: skip
 #: Operators that, written without parentheses, apply to the whole product
 #: that follows (``\\operatorname{tr} X^T A X`` is tr(XᵀAX), as in every textbook).
 BIG_OPERATORS = frozenset({"trace", "det"})
+_ELEMENTWISE_LIST = ", ".join(ELEMENTWISE_WORDS)
 PRODUCT_OPS = frozenset({"cdot", "times", "ast"})
 BINARY_OPS = {"odot": "hadamard", "circ": "hadamard", "otimes": "kron", "oslash": "hadamard_div"}
 OPEN_CLOSE = {"(": ")", "[": "]", "\\{": "\\}"}
@@ -1092,7 +1094,7 @@ class Parser:
         fn = FUNCTIONS.get(word)
         if fn is None:
             raise self.error(
-                f"unknown operator {word!r}; known: tr, det, diag, vec, softmax, exp, log", tok.pos
+                f"unknown operator {word!r}; known: tr, det, diag, vec, softmax, {_ELEMENTWISE_LIST}", tok.pos
             )
         self.advance()
         self.script_tokens()  # the {word} group
