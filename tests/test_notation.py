@@ -396,3 +396,47 @@ def test_softmax_of_a_matrix_names_the_axis_question() -> None:
 def test_an_exponent_with_a_dimension_is_refused_clearly() -> None:
     with pytest.raises(mdderiv.DeriveError, match=r"dimension \(\^\{1/n\}\)"):
         mdderiv.derive("given: X \\in \\mathbb{R}^{n \\times n}\nf = \\det(X)^{1/n}\nwrt: X")
+
+
+# ------------------------------------------------------------------ the documentation
+
+DOCUMENTED = [
+    r"\operatorname{tr} X^T A X",
+    r"\mathrm{tr}\, A B",
+    r"\operatorname{tr} X^{-1} A",
+    r"\det X^T X",
+    r"\log\det \Sigma",
+    r"\det A \det B",
+    r"\exp W \mathbf{x}",
+    r"functions: elementwise",
+    r"\langle A, X \rangle",
+    r"A : X",
+    r"\mathbf{x} \cdot \mathbf{y}",
+    r"\mathbf{x} \mathbf{y}",
+    r"\mathbf{x}^2",
+    r"|\mathbf{x}|",
+    r"\mathbf{x} \times \mathbf{y}",
+    r"\operatorname{vec}(X)^T \operatorname{vec}(A)",
+    r"\operatorname{vec}(X)^T (A \otimes B) \operatorname{vec}(X)",
+    r"\operatorname{tr}(A \otimes X)",
+    r"\operatorname{diag}(\mathbf{x})",
+    r"\operatorname{softmax}(X)",
+    r"\det(X)^{1/n}",
+    r"J(\boldsymbol{\theta})",
+    r"\mathcal{L}",
+    r"W_{\text{enc}}",
+    r"\mathbf{x}'",
+    r"\tfrac12",
+    r"\dfrac{1}{2}",
+]
+
+
+def test_the_notation_page_lists_every_spelling_and_is_linked() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    page = (root / "docs" / "notation.md").read_text(encoding="utf-8")
+    missing = [spelling for spelling in DOCUMENTED if f"`{spelling}" not in page and f"{spelling}`" not in page]
+    assert not missing, f"docs/notation.md does not list {missing}"
+    assert "notation.md" in (root / "mkdocs.yml").read_text(encoding="utf-8")
+    assert "docs/notation.md" in (root / "README.md").read_text(encoding="utf-8")
