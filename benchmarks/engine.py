@@ -1092,7 +1092,7 @@ def report(args, info, rows, drows, hrows, herows, backend, elapsed, trows=()) -
         w("")
     w("Reproduce: `pip install -e .[bench]` (PyTorch, CPU wheel) then `python benchmarks/engine.py` "
       "(`--quick` for a reduced run, `--no-write` to only print, `--repeats N`, `--threads N`; "
-      "`--profile L` prints a cProfile of the L-layer derivation). "
+      "`--profile L` prints a cProfile of the L-layer derivation; `--traces-only` runs only the long traces). "
       "Other processes on the machine add noise; compare rows from one run.")
     return "\n".join(L)
 
