@@ -945,6 +945,13 @@ def render_derivation(d: "Derivation") -> str:
     return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
 
 
+def render_html(d: "Derivation") -> str:
+    """The derivation as HTML display math (for notebooks and HTML pages)."""
+    from .html import html_display
+
+    return html_display(render_derivation(d))
+
+
 def render_markdown(d: "Derivation") -> str:
     """Display math for a Markdown page, with a blank line before and after."""
     return "\n$$\n" + render_derivation(d) + "\n$$\n\n"
