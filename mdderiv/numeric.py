@@ -528,7 +528,29 @@ def _chain(count: int) -> Callable[[list[Array]], Array]:
         return lambda matrices: matrices[0].dot(matrices[1])
     if count == 3:
         return lambda matrices: _chain_of_three(*matrices)
-    return np.linalg.multi_dot
+    if count <= _LONG_CHAIN:
+        return np.linalg.multi_dot
+    # multi_dot finds the cheapest order in time cubic in the factors (in Python):
+    # for a long chain of the check's small matrices that costs far more than the
+    # products, so multiply along, from the end with a vector if there is one
+    return _chain_along
+
+
+#: the longest chain ordered by multi_dot (a trace of 40 factors would spend
+#: most of its numerical check choosing an order)
+_LONG_CHAIN = 8
+
+
+def _chain_along(matrices: list[Array]) -> Array:
+    if matrices[-1].shape[1] < matrices[0].shape[0]:  # ⋯ x: from the right
+        result = matrices[-1]
+        for m in reversed(matrices[:-1]):
+            result = m.dot(result)
+        return result
+    result = matrices[0]
+    for m in matrices[1:]:
+        result = result.dot(m)
+    return result
 
 
 def _chain_of_three(a: Array, b: Array, c: Array) -> Array:
