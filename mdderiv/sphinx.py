@@ -21,8 +21,9 @@ read), so ``sphinx-build -j N`` is safe.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -51,7 +52,7 @@ def _config_name(option: str) -> str:
 
 
 def _defaults(env: BuildEnvironment) -> Options:
-    """The site-wide defaults (checked once, when the config is read)."""
+    """The site-wide defaults (their values were checked when the config was read)."""
     return site_defaults({spec.name: env.config[_config_name(spec.name)] for spec in SITE_WIDE})
 
 
@@ -115,7 +116,7 @@ class DeriveDirective(SphinxDirective):
     has_content = True
     optional_arguments = 1
     final_argument_whitespace = True
-    option_spec = {name: directives.unchanged for name in OPTION_NAMES}
+    option_spec: ClassVar[dict[str, Callable[[str], Any]]] = {name: directives.unchanged for name in OPTION_NAMES}
 
     def run(self) -> list[nodes.Node]:
         body = "\n".join(self.content)

@@ -14,7 +14,7 @@ from test_browser import MATHJAX, browser  # noqa: F401 - the headless Chromium 
 pytestmark = pytest.mark.slow
 
 
-def test_plugin_only_site_renders_page_math_from_a_local_mathjax(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+def test_plugin_only_site_renders_page_math_from_a_local_mathjax(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811 - the imported fixture
     from selenium.webdriver.support.ui import WebDriverWait
 
     # what docs/integrations.md tells an author to do: `npm install mathjax@3`, then copy

@@ -4,8 +4,8 @@ a good block, a bad block, blocks nested in an admonition and a list, ``-W`` and
 from __future__ import annotations
 
 import re
-from html import unescape
 import textwrap
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -165,7 +165,7 @@ def test_site_wide_defaults_from_conf(tmp_path: Path) -> None:
     assert mdderiv.derive(GOOD, layout="numerator", lang="zh").latex().splitlines()[1] in latex
 
 
-def test_mathjax_renders_the_derivations(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+def test_mathjax_renders_the_derivations(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811 - the imported fixture
     from selenium.webdriver.support.ui import WebDriverWait
 
 

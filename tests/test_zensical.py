@@ -114,7 +114,7 @@ document$.subscribe(() => {
 """
 
 
-def test_documented_mathjax_setup_renders_derivations_and_page_math(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+def test_documented_mathjax_setup_renders_derivations_and_page_math(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811 - the imported fixture
     from selenium.webdriver.support.ui import WebDriverWait
 
     page = (
