@@ -36,8 +36,8 @@ def make_site(root: Path, config_file: str, config: str, page: str = PAGE) -> Pa
     return root
 
 
-def build(root: Path) -> tuple[int, str]:
-    result = run("-m", "zensical", "build", cwd=root)
+def build(root: Path, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = run("-m", "zensical", "build", cwd=root, env=env)
     return result.returncode, result.stdout.decode() + result.stderr.decode()
 
 
@@ -72,12 +72,17 @@ def test_mkdocs_yml_good_bad_and_nested_blocks(tmp_path: Path) -> None:
         ("mkdocs.yml", "strict: true\n" + MKDOCS_YML.format(config="")),
         ("zensical.toml", '[project]\nsite_name = "Z"\n\n[project.markdown_extensions.mdderiv]\nstrict = true\n'),
         ("zensical.toml", '[project]\nsite_name = "Z"\nstrict = true\n\n[project.markdown_extensions.mdderiv]\n'),
+        ("mkdocs.yml", MKDOCS_YML.format(config=":\n      strict: !ENV [MDDERIV_STRICT, false]")),
     ],
-    ids=["yml-extension-strict", "yml-site-strict", "toml-extension-strict", "toml-site-strict"],
+    ids=["yml-extension-strict", "yml-site-strict", "toml-extension-strict", "toml-site-strict", "yml-env-strict"],
 )
 def test_strict_fails_the_build_naming_page_and_line(tmp_path: Path, config_file: str, config: str) -> None:
     root = make_site(tmp_path, config_file, config)
-    status, log = build(root)
+    if "!ENV" in config:  # strict only where the environment asks for it (CI), not while serving
+        status, log = build(root)
+        assert status == 0, log
+        shutil.rmtree(root / ".cache")  # Zensical would not render the unchanged page again
+    status, log = build(root, env={"MDDERIV_STRICT": "true"})
     assert status != 0
     assert "StrictFailure: mdderiv: 2 block(s) could not be derived" in log
     for error in expected_errors(root):
