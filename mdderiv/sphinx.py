@@ -208,10 +208,17 @@ def _config_inited(app: Sphinx, config: Any) -> None:
         site_defaults(values)
     except DeriveError as err:
         raise ConfigError(f"mdderiv: {err.message} (in conf.py, as mdderiv_<option>)") from None
+    # the stylesheet of the HTML builders (added here, before Sphinx compares the config
+    # with the last build's, so that it does not count as a change)
+    if str(_STATIC) not in config.html_static_path:
+        config.html_static_path = [*config.html_static_path, str(_STATIC)]
     if config.mdderiv_myst_fences and "myst_fence_as_directive" in config:
         fences = set(config.myst_fence_as_directive or ())
         fences.add("derive")
         config.myst_fence_as_directive = fences
+
+
+_STATIC = Path(__file__).resolve().parent / "static"
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
@@ -221,6 +228,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("mdderiv_cache_dir", "", "env")
     app.add_config_value("mdderiv_myst_fences", True, "env")
     app.add_directive("derive", DeriveDirective)
+    app.add_css_file("mdderiv-sphinx.css")
     app.connect("config-inited", _config_inited)
     app.connect("env-before-read-docs", lambda app, env, docnames: _env_init(app, env))
     app.connect("env-purge-doc", _env_purge_doc)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from support import BAD, GOOD, bad_block_errors, run
-from test_browser import MATHJAX, browser  # noqa: F401 - the headless Chromium fixture
+from test_browser import ARTIFACTS, MATHJAX, browser  # noqa: F401 - the headless Chromium fixture
 
 import mdderiv
 
@@ -109,8 +109,10 @@ def test_good_bad_and_nested_blocks_in_rst_and_myst(tmp_path: Path) -> None:
     assert numerator in first and denominator not in first
     page = derivations((root / "_build" / "page.html").read_text(encoding="utf-8"))
     assert numerator in page[0] and denominator in page[1]
-    # Sphinx loads MathJax on the pages with math
+    # Sphinx loads MathJax on the pages with math; wide derivations scroll
     assert "mathjax" in index.lower()
+    assert '_static/mdderiv-sphinx.css' in index
+    assert "overflow-x: auto" in (root / "_build" / "_static" / "mdderiv-sphinx.css").read_text(encoding="utf-8")
 
 
 def test_warnings_as_errors_fail_the_build(tmp_path: Path) -> None:
@@ -186,6 +188,8 @@ def test_mathjax_renders_the_derivations(tmp_path: Path, browser) -> None:  # ty
         "const done = arguments[arguments.length - 1];"
         "MathJax.startup.promise.then(() => done('ok')).catch(e => done('error: ' + e));")
     assert status == "ok"
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "sphinx-derivations.png"))
     counts = browser.execute_script("""
         const blocks = [...document.querySelectorAll('div.mdderiv-derivation')];
         return {

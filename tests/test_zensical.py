@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from support import BAD, GOOD, bad_block_errors, run
-from test_browser import MATHJAX, browser  # noqa: F401 - the headless Chromium fixture
+from test_browser import ARTIFACTS, MATHJAX, browser  # noqa: F401 - the headless Chromium fixture
 
 pytest.importorskip("zensical")
 
@@ -146,6 +146,8 @@ def test_documented_mathjax_setup_renders_derivations_and_page_math(tmp_path: Pa
         "const done = arguments[arguments.length - 1];"
         "MathJax.startup.promise.then(() => done('ok')).catch(e => done('error: ' + e));")
     assert status == "ok"
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "zensical-derivations.png"))
     counts = browser.execute_script("""
         const math = [...document.querySelectorAll('.arithmatex')];
         return {
