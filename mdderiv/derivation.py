@@ -112,5 +112,19 @@ class Derivation:
 
         return derivation_to_json(self)
 
+    # Rich display in Jupyter/IPython: the frontend picks the richest it renders.
+
     def _repr_latex_(self) -> str:
         return "$$" + self.latex() + "$$"
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown()
+
+    def _repr_html_(self) -> str:
+        from .render.latex import render_html
+
+        return render_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # text/plain (a terminal IPython): the Unicode derivation, not the dataclass fields
+        printer.text(self.text())

@@ -600,6 +600,8 @@ def inverse(expr: Expr) -> Expr:
 def trace(expr: Expr) -> Expr:
     if expr.is_scalar:
         return expr
+    if type(expr) is Identity:
+        return DimValue(expr.shape[0])  # tr(I_n) = n
     if isinstance(expr, MatMul) and isinstance(expr.factors[0], Number):
         # tr(cA) = c tr(A): a number never hides inside a trace
         return mul(expr.factors[0], Trace(mul(*expr.factors[1:])))

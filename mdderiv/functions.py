@@ -64,6 +64,11 @@ class Function:
     #: True where an argument is far enough from the function's kinks or poles
     #: for central differences to be exact; None when there are none
     smooth_at: Callable[[Array], bool] | None = None
+    #: True where an argument is inside the function's domain, and that condition
+    #: in words ("positive"); None when it is defined everywhere.  The numerical
+    #: check searches for points inside it and names the argument when it cannot.
+    defined_at: Callable[[Array], bool] | None = None
+    domain: str = ""
     numpy_loose: Literal["", "add", "mul"] = ""
     derived: bool = False
 
@@ -129,6 +134,10 @@ def _indicator(z: Array) -> Array:
 KINK_MARGIN = 1e-3
 
 
+def _positive(z: Array) -> bool:
+    return bool(np.all(z > 0))
+
+
 def _away_from_zero(z: Array) -> bool:
     return bool(np.all(np.abs(z) > KINK_MARGIN))
 
@@ -148,7 +157,7 @@ _FUNCTIONS = (
     ),
     Function(
         "log", _call(r"\log"), _call("log"), "np.log({arg})", np.log, lambda u: (u, True),
-        macros=("log", "ln"), words=("log", "ln"),
+        macros=("log", "ln"), words=("log", "ln"), defined_at=_positive, domain="positive",
     ),
     Function(
         "sin", _call(r"\sin"), _call("sin"), "np.sin({arg})", np.sin, _times("cos"),
@@ -171,7 +180,7 @@ _FUNCTIONS = (
     Function(
         "sqrt", Notation(r"\sqrt", "root"), Notation("√", "root"), "np.sqrt({arg})", np.sqrt,
         lambda u: (scale(2, elementwise("sqrt", u)), True),
-        macros=("sqrt",), words=("sqrt",),
+        macros=("sqrt",), words=("sqrt",), defined_at=_positive, domain="positive",
     ),
     Function(
         "abs", Notation("", "bars"), Notation("", "bars"), "np.abs({arg})", np.abs, _times("sign"),

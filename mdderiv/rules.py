@@ -51,10 +51,13 @@ class RuleId(StrEnum):
     TRACE_TRANSPOSE = "trace_transpose"
     TRACE_CYCLIC = "trace_cyclic"
     TRACE_HADAMARD = "trace_hadamard"
+    TRACE_SCALAR_FACTOR = "trace_scalar_factor"
+    SCALAR_COMMUTE = "scalar_commute"
     TRACE_SUM = "trace_sum"
     SCALAR_TRANSPOSE = "scalar_transpose"
     COLLECT = "collect"
     READ_OFF = "read_off"
+    READ_OFF_SCALAR = "read_off_scalar"
     TRANSPOSE_PRODUCT = "transpose_product"
     SYMMETRIC = "symmetric"
     SOFTMAX_DEFINITION = "softmax_definition"
@@ -133,11 +136,16 @@ _RULES = [
     Rule(RuleId.TRACE_CYCLIC, "cyclic property of the trace", "矩阵乘法交换", r"\operatorname{tr}(AB) = \operatorname{tr}(BA)"),
     Rule(RuleId.TRACE_HADAMARD, "trace of a Hadamard product", "矩阵乘法/逐元素乘法交换",
          r"\operatorname{tr}(A^T(B \odot C)) = \operatorname{tr}((A \odot B)^T C)"),
+    Rule(RuleId.TRACE_SCALAR_FACTOR, "a scalar factor leaves the trace", "标量因子提到迹外",
+         r"\operatorname{tr}(A\,dt\,B) = \operatorname{tr}(AB)\,dt"),
+    Rule(RuleId.SCALAR_COMMUTE, "a scalar factor commutes", "标量因子可交换", r"A\,dt\,B = AB\,dt"),
     Rule(RuleId.TRACE_SUM, "trace and sum commute", "迹与求和交换", r"\operatorname{tr}\sum_i A_i = \sum_i \operatorname{tr}A_i"),
     Rule(RuleId.SCALAR_TRANSPOSE, "a scalar equals its transpose", "标量的转置等于自身", r"a = a^T"),
     Rule(RuleId.COLLECT, "collect the terms", "合并各项", r"\operatorname{tr}(A\,dX) + \operatorname{tr}(B\,dX) = \operatorname{tr}((A+B)\,dX)"),
     Rule(RuleId.READ_OFF, "read off the gradient", "对照导数与微分的联系",
          r"df = \operatorname{tr}\left(\frac{\partial f}{\partial X}^T dX\right)"),
+    Rule(RuleId.READ_OFF_SCALAR, "read off the derivative by a scalar", "对照标量的导数",
+         r"df = f'(t)\,dt"),
     # simplification
     Rule(RuleId.TRANSPOSE_PRODUCT, "transpose of a product", "乘积的转置", r"(AB)^T = B^T A^T"),
     Rule(RuleId.SYMMETRIC, "symmetric matrix", "对称矩阵", r"M^T = M"),

@@ -22,6 +22,11 @@ if [ ! -f tests/browser/node_modules/mathjax/es5/tex-mml-chtml.js ] || [ ! -f te
     (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# A tiny Hexo blog as it ships (hexo + hexo-renderer-marked) for tests/test_hexo.py (only when missing).
+if [ ! -f tests/hexo/node_modules/hexo/bin/hexo ] || [ ! -d tests/hexo/node_modules/hexo-renderer-marked ]; then
+    (cd tests/hexo && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 # mystmd (Jupyter Book 2's engine) for the MyST plugin test (only when missing).
 if [ ! -x tests/myst/node_modules/.bin/myst ]; then
     (cd tests/myst && npm ci --no-audit --no-fund --loglevel=error)

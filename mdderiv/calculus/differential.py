@@ -11,6 +11,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Callable, Optional
 
+from ..budget import check_time
 from ..errors import DeriveError
 from ..expr import (
     Add,
@@ -67,6 +68,7 @@ def _note(used: Used, rule_id: str) -> None:
 
 def differential(expr: Expr, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     """``d(expr)`` with only the ``active`` symbols varying."""
+    check_time()
     handler = _HANDLERS.get(type(expr))
     if handler is None:
         raise DeriveError(f"the engine has no differential rule for {type(expr).__name__}")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 if TYPE_CHECKING:
     from ..problem import Problem
 
+from ..budget import check_time
 from ..expr import (
     ONE_HOT,
     SCALAR,
@@ -686,6 +687,7 @@ def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> 
     product, also give up a common number: ``(1/2)(A + A^T)``."""
     if len(terms) < 2:
         return add(*terms) if terms else num(0)
+    check_time()
     parts = [split_term(t) for t in terms]
     if nested and not all(c is _ONE or c == 1 for c, _, _ in parts):  # (all 1: nothing to give up)
         magnitudes = {abs(c) for c, _, _ in parts}
@@ -859,7 +861,10 @@ def _commutative_algebra(expr: Add, used: Used | None) -> Expr:
         return mul(num(coefficient), *scalars, *rest)
 
     try:
-        expanded = sympy.expand(to_sympy(expr))
+        written = to_sympy(expr)
+        if _expanded_size(written) > _MAX_EXPANDED:
+            return expr  # the expansion alone would take the block's whole time budget
+        expanded = sympy.expand(written)
         back.update({v: k for k, v in atoms.items()})
         result = from_sympy(expanded)
     except (ValueError, KeyError, TypeError):
@@ -868,6 +873,31 @@ def _commutative_algebra(expr: Add, used: Used | None) -> Expr:
         _note(used, RuleId.SIMPLIFY)
         return result
     return expr
+
+
+#: the most terms a sum may expand to for _commutative_algebra to try it
+_MAX_EXPANDED = 2000
+
+
+def _expanded_size(value: Any) -> int:
+    """An upper bound on the number of terms ``sympy.expand(value)`` gives."""
+    if value.is_Add:
+        return sum(_expanded_size(a) for a in value.args)
+    if value.is_Mul:
+        size = 1
+        for a in value.args:
+            size *= _expanded_size(a)
+            if size > _MAX_EXPANDED:
+                break
+        return size
+    if value.is_Pow and value.exp.is_Integer and value.exp > 0:
+        base, size = _expanded_size(value.base), 1
+        for _ in range(int(value.exp)):
+            size *= base
+            if size > _MAX_EXPANDED or base == 1:
+                break
+        return size
+    return 1
 
 
 def _merge_diagonals(terms: list[Expr]) -> list[Expr]:
@@ -1104,6 +1134,7 @@ def _simplify_pass(node: Expr, used: Used | None) -> Expr:
         for rule_id in rules:
             _note(used, rule_id)
         return result if result is not None else node
+    check_time()
     noted: list[RuleId] = []
     rebuilt = node
     new_kids = [_simplify_pass(k, noted) for k in kids]

@@ -39,6 +39,7 @@ from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
 from ..options import SITE_WIDE, Options, site_defaults
+from ..render.html import html_display
 from .blocks import BlockCache, Outcome, block_key, derive_block
 
 __all__ = [
@@ -229,15 +230,10 @@ def _formatter(src: str = "", language: str = "", options: Any = None, md: Any =
 # -- rendering ---------------------------------------------------------------------------
 
 
-def _escape(text: str) -> str:
-    # Only what HTML needs; MathJax reads the text content, so entities are fine.
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def math_html(outcome: Outcome) -> str:
     """A derivation as Arithmatex-compatible display math (the title, if
     any, is part of the LaTeX)."""
-    return f'<div class="arithmatex">\\[\n{_escape(outcome.latex)}\n\\]</div>'
+    return html_display(outcome.latex)
 
 
 #: What :func:`math_html` writes, found in a page: the LaTeX is HTML-escaped, so

@@ -641,7 +641,17 @@ class LatexPrinter:
         return self._sup(self._base(expr.arg), "-1")
 
     def _print_Power(self, expr: Power) -> str:
-        return self._sup(self._base(expr.base), format_exponent(expr.exponent))
+        base, exponent = expr.base, expr.exponent
+        if (
+            isinstance(base, Inverse)
+            and not isinstance(base.arg, Transpose)
+            and exponent.denominator == 1
+            and exponent > 0
+            and not self._is_annotated(base)
+        ):
+            # (X^{-1})^2 is written X^{-2}, as a person writes it
+            return self._sup(self._base(base.arg), format_exponent(-exponent))
+        return self._sup(self._base(base), format_exponent(exponent))
 
     # ------------------------------------------------------------------ functions
 
@@ -933,6 +943,13 @@ def render_derivation(d: "Derivation") -> str:
     if check is not None:
         lines.append(check)
     return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+
+
+def render_html(d: "Derivation") -> str:
+    """The derivation as HTML display math (for notebooks and HTML pages)."""
+    from .html import html_display
+
+    return html_display(render_derivation(d))
 
 
 def render_markdown(d: "Derivation") -> str:
