@@ -36,7 +36,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from . import __version__
 from .errors import DeriveError
-from .markdown.blocks import BlockCache, Outcome, derive_block
+from .markdown.blocks import BlockCache, Outcome, derive_block, info_line
 from .options import OPTION_NAMES, SITE_WIDE, Options, site_defaults
 
 __all__ = ["DeriveDirective", "setup"]
@@ -104,12 +104,6 @@ def _find_body(content: StringList, index: int, directive_line: int) -> tuple[st
     return str(source), first + index + 1, len(raw) - len(text)
 
 
-def _info(argument: str, options: dict[str, str]) -> str:
-    """The directive's argument and options as a fence info line."""
-    quoted = " ".join(f'{key}="{value}"' for key, value in options.items())
-    return f"{argument} {quoted}".strip()
-
-
 class DeriveDirective(SphinxDirective):
     """``.. derive::`` — one derive block; the body is the block body."""
 
@@ -121,7 +115,7 @@ class DeriveDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         body = "\n".join(self.content)
         argument = self.arguments[0] if self.arguments else ""
-        outcome = derive_block(body, _info(argument, dict(self.options)), _defaults(self.env), _cache(self.env))
+        outcome = derive_block(body, info_line(argument, dict(self.options)), _defaults(self.env), _cache(self.env))
         if outcome.ok:
             node = nodes.math_block(outcome.latex, outcome.latex, nowrap=False, number=None, label=None)
             node["docname"] = self.env.docname

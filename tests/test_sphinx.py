@@ -159,12 +159,15 @@ def test_bad_options(tmp_path: Path) -> None:
 
 
 def test_site_wide_defaults_from_conf(tmp_path: Path) -> None:
+    page = f"# x\n\n```derive\n{GOOD}\n```\n\n```{{derive}}\n:title: The \"bilinear\" form\n{GOOD}\n```\n"
     root = make_site(tmp_path / "site", conf='mdderiv_layout = "numerator"\nmdderiv_lang = "zh"\n',
-                     pages={"index.md": f"# x\n\n```derive\n{GOOD}\n```\n"})
+                     pages={"index.md": page})
     status, log = build(root, "-W")
     assert status == 0, log
-    (latex,) = derivations((root / "_build" / "index.html").read_text(encoding="utf-8"))
+    latex, titled = derivations((root / "_build" / "index.html").read_text(encoding="utf-8"))
     assert mdderiv.derive(GOOD, layout="numerator", lang="zh").latex().splitlines()[1] in latex
+    # a directive option holding quotes reaches the engine as it was written
+    assert mdderiv.derive(GOOD, layout="numerator", lang="zh", title='The "bilinear" form').latex() in titled
 
 
 def test_mathjax_renders_the_derivations(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811 - the imported fixture
