@@ -4,7 +4,6 @@ an admonition and a list, strictness, and MathJax set up as Zensical documents i
 
 from __future__ import annotations
 
-import re
 import shutil
 import textwrap
 from pathlib import Path
@@ -12,6 +11,8 @@ from pathlib import Path
 import pytest
 from support import BAD, GOOD, bad_block_errors, run
 from test_browser import ARTIFACTS, MATHJAX, browser  # noqa: F401 - the headless Chromium fixture
+
+from mdderiv.markdown.fence import MATH_HTML
 
 pytest.importorskip("zensical")
 
@@ -47,7 +48,8 @@ def expected_errors(root: Path) -> list[str]:
 
 
 def derivations(html: str) -> list[str]:
-    return re.findall(r'<div class="arithmatex">\\\[\n(.*?)\n\\\]</div>', html, re.DOTALL)
+    """The derivations in a page, in the markup the fence writes (``MATH_HTML``)."""
+    return MATH_HTML.findall(html)
 
 
 def test_mkdocs_yml_good_bad_and_nested_blocks(tmp_path: Path) -> None:
