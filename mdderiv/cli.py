@@ -96,6 +96,11 @@ def _add_option_flags(parser: argparse.ArgumentParser, prefix: str) -> None:
             )
         elif spec.is_boolean:
             parser.add_argument(f"--{spec.name}", action="store_true", default=None, help=prefix + spec.meaning)
+        elif spec.is_number:
+            parser.add_argument(
+                f"--{spec.name}", type=float, metavar="SECONDS",
+                help=f"{prefix}{spec.meaning} (default: {spec.default_text})",
+            )
         else:
             parser.add_argument(
                 f"--{spec.name}", choices=spec.choices, help=f"{prefix}{spec.meaning} (default: {spec.default})"

@@ -20,7 +20,7 @@ from typing import Literal
 
 import numpy as np
 
-from .expr import Expr, Ones, Zeros, elementwise, hadamard, neg, num, power, scale, sub
+from .expr import Expr, Ones, Zeros, add, elementwise, hadamard, neg, num, power, scale, sub
 from .rules import RuleId
 
 Array = np.ndarray
@@ -64,6 +64,11 @@ class Function:
     #: True where an argument is far enough from the function's kinks or poles
     #: for central differences to be exact; None when there are none
     smooth_at: Callable[[Array], bool] | None = None
+    #: True where an argument is inside the function's domain, and that condition
+    #: in words ("positive"); None when it is defined everywhere.  The numerical
+    #: check searches for points inside it and names the argument when it cannot.
+    defined_at: Callable[[Array], bool] | None = None
+    domain: str = ""
     numpy_loose: Literal["", "add", "mul"] = ""
     derived: bool = False
 
@@ -117,7 +122,7 @@ def _softplus(z: Array) -> Array:
     return value
 
 
-def _relu(z: Array) -> Array:
+def _relu(z: Array) -> Array:  # max(0, z)
     value: Array = np.maximum(z, 0.0)
     return value
 
@@ -129,6 +134,10 @@ def _indicator(z: Array) -> Array:
 #: Central differences step 1e-6 along directions of size ~1: an argument this
 #: far from a kink or a pole is on one smooth piece for both evaluations.
 KINK_MARGIN = 1e-3
+
+
+def _positive(z: Array) -> bool:
+    return bool(np.all(z > 0))
 
 
 def _away_from_zero(z: Array) -> bool:
@@ -150,7 +159,7 @@ _FUNCTIONS = (
     ),
     Function(
         "log", _call(r"\log"), _call("log"), "np.log({arg})", np.log, lambda u: (u, True),
-        macros=("log", "ln"), words=("log", "ln"),
+        macros=("log", "ln"), words=("log", "ln"), defined_at=_positive, domain="positive",
     ),
     Function(
         "sin", _call(r"\sin"), _call("sin"), "np.sin({arg})", np.sin, _times("cos"),
@@ -173,11 +182,38 @@ _FUNCTIONS = (
     Function(
         "sqrt", Notation(r"\sqrt", "root"), Notation("√", "root"), "np.sqrt({arg})", np.sqrt,
         lambda u: (scale(2, elementwise("sqrt", u)), True),
-        macros=("sqrt",), words=("sqrt",),
+        macros=("sqrt",), words=("sqrt",), defined_at=_positive, domain="positive",
     ),
     Function(
         "abs", Notation("", "bars"), Notation("", "bars"), "np.abs({arg})", np.abs, _times("sign"),
-        smooth_at=_away_from_zero,
+        rule=RuleId.ABS_RULE, smooth_at=_away_from_zero,
+    ),
+    Function(
+        "cosh", _call(r"\cosh"), _call("cosh"), "np.cosh({arg})", np.cosh, _times("sinh"),
+        macros=("cosh",), words=("cosh",), rule=RuleId.COSH_RULE,
+    ),
+    Function(
+        "sinh", _call(r"\sinh"), _call("sinh"), "np.sinh({arg})", np.sinh, _times("cosh"),
+        macros=("sinh",), words=("sinh",), rule=RuleId.SINH_RULE,
+    ),
+    Function(
+        "tan", _call(r"\tan"), _call("tan"), "np.tan({arg})", np.tan,
+        lambda u: (_square(elementwise("cos", u)), True),  # d tan u = du / cos²u
+        macros=("tan",), words=("tan",), rule=RuleId.TAN_RULE, smooth_at=_away_from_poles,
+    ),
+    Function(
+        "arctan", _call(r"\arctan"), _call("arctan"), "np.arctan({arg})", np.arctan,
+        lambda u: (add(_ones_like(u), _square(u)), True),  # d arctan u = du / (1 + u²)
+        macros=("arctan",), words=("arctan", "atan"), rule=RuleId.ARCTAN_RULE,
+    ),
+    Function(
+        "softplus", _call(r"\operatorname{softplus}"), _call("softplus"), "np.logaddexp(0, {arg})", _softplus,
+        _times("sigma"), words=("softplus",), rule=RuleId.SOFTPLUS_RULE,
+    ),
+    Function(
+        # written \max(0, u) (the parser reads that form) or \operatorname{ReLU}(u)
+        "relu", _call(r"\max", "0, {}"), _call("max", "0, {}"), "np.maximum({arg}, 0)", _relu,
+        _times("indicator"), words=("ReLU", "relu"), rule=RuleId.RELU_RULE, smooth_at=_away_from_zero,
     ),
     # the derivatives the calculus introduces
     Function(
@@ -193,9 +229,37 @@ _FUNCTIONS = (
         "sign", _call(r"\operatorname{sign}"), _call("sign"), "np.sign({arg})", np.sign,
         lambda u: (_zero_like(u), False), smooth_at=_away_from_zero, derived=True,
     ),
+    Function(
+        # the derivative of ReLU: 1 where u > 0, else 0
+        "indicator", _call(r"\mathbb{I}", "{} > 0"), _call("𝕀", "{} > 0"), "np.heaviside({arg}, 0.0)", _indicator,
+        lambda u: (_zero_like(u), False), smooth_at=_away_from_zero, derived=True,
+    ),
 )
 
 FUNCTIONS: dict[str, Function] = {f.name: f for f in _FUNCTIONS}
+
+
+@dataclass(frozen=True)
+class NamedConstant:
+    """A constant an author may write without declaring it (unless a symbol of
+    the block takes its name): its name as the parser reads it, its printed
+    forms and its value."""
+
+    name: str
+    latex: str
+    text: str
+    numpy: str
+    value: float
+
+
+CONSTANTS: dict[str, NamedConstant] = {
+    c.name: c
+    for c in (
+        NamedConstant("pi", r"\pi", "π", "np.pi", float(np.pi)),
+        # e^{…} is the exponential (the parser reads it so); a bare e is the number
+        NamedConstant("e", "e", "e", "np.e", float(np.e)),
+    )
+}
 
 
 def function(name: str) -> Function:
@@ -205,4 +269,6 @@ def function(name: str) -> Function:
 
 #: ``\macro`` → engine name, and ``\operatorname{word}`` → engine name, for the parser.
 MACROS: dict[str, str] = {m: f.name for f in _FUNCTIONS for m in f.macros}
+#: ``\max(0, u)`` (either order) is read as this function
+MAX_WITH_ZERO = "relu"
 WORDS: dict[str, str] = {w: f.name for f in _FUNCTIONS for w in f.words}

@@ -17,6 +17,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get install -y -qq "${missing[@]}"
 fi
 
+# pdflatex and what pandoc's default LaTeX template loads, for the pandoc filter's PDF test
+# (without recommends: the whole TeX Live is not needed).
+tex_ready() { command -v pdflatex >/dev/null 2>&1 && kpsewhich xcolor.sty >/dev/null && kpsewhich lmodern.sty >/dev/null; }
+if ! tex_ready; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends texlive-latex-base texlive-latex-recommended lmodern
+fi
+
 # Local MathJax and KaTeX copies, so the rendering tests never need a CDN (only when missing).
 if [ ! -f tests/browser/node_modules/mathjax/es5/tex-mml-chtml.js ] || [ ! -f tests/browser/node_modules/katex/dist/katex.js ]; then
     (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)

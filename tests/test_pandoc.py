@@ -220,3 +220,33 @@ def test_the_lua_filter_names_file_line_and_column(tmp_path: Path) -> None:
         capture_output=True, text=True, encoding="utf-8", timeout=120, env=dict(env, MDDERIV_STRICT="1"),
     )
     assert strict.returncode != 0 and "2 block(s) failed (strict)" in strict.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is missing (bash scripts/test.sh installs it)")
+def test_pdf_through_pandocs_latex_template(tmp_path: Path) -> None:
+    # every good block (top level, block quote, div) through pandoc's own template and pdflatex:
+    # a TeX error in the math would stop the run
+    source = tmp_path / "notes.md"
+    source.write_text(DOCUMENT.replace(BAD, GOOD), encoding="utf-8")
+    pdf = tmp_path / "notes.pdf"
+    done = subprocess.run(
+        [pypandoc.get_pandoc_path(), str(source), "--filter", FILTER, "--pdf-engine=pdflatex", "-o", str(pdf)],
+        capture_output=True, text=True, encoding="utf-8", timeout=300, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_a_defaults_file_names_the_filter_as_quarto_does(tmp_path: Path) -> None:
+    # `filters: [mdderiv-pandoc]`, found on PATH: what a Quarto document's YAML says
+    (tmp_path / "defaults.yaml").write_text("filters:\n  - mdderiv-pandoc\nhtml-math-method:\n  method: mathjax\n")
+    (tmp_path / "notes.md").write_text(DOCUMENT.replace(BAD, GOOD), encoding="utf-8")
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+    done = subprocess.run(
+        [pypandoc.get_pandoc_path(), "-d", "defaults.yaml", "notes.md", "-t", "html"],
+        capture_output=True, text=True, encoding="utf-8", timeout=120, cwd=tmp_path, env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count('<span class="math display">') == 3

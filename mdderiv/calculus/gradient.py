@@ -155,7 +155,9 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
         if collected_early is not None:
             terms = collected_early
             section.add(None, add(*terms), RuleId.SCALAR_TRANSPOSE, RuleId.COLLECT)
-    traced = [t if is_trace(t) else Trace(t) for t in terms]
+    symbols = [_differential_of(term) for term in terms]
+    # a term in the dt of a scalar variable is read off as g dt: no trace taken
+    traced = [t if is_trace(t) or s.is_scalar else Trace(t) for t, s in zip(terms, symbols)]
     wrapping: list[RuleId] = []
     if any(wrapped is not t for wrapped, t in zip(traced, terms)):  # a term that was no trace
         wrapping = [RuleId.TRACE_SCALAR] + ([RuleId.TRACE_LINEAR] if len(terms) > 1 else [])
@@ -166,18 +168,17 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
 
     tricks: list[RuleId] = []
     forms = left_forms(terms, tricks)
-    symbols = [_differential_of(term) for term in terms]
     by_symbol: dict[Symbol, list[Expr]] = {}
     for symbol, form in zip(symbols, forms):
         by_symbol.setdefault(symbol, []).append(form)
-    rotated = add(*(_tr(mul(form, Differential(symbol))) for symbol, form in zip(symbols, forms)))
+    rotated = add(*(_read_form(form, symbol) for symbol, form in zip(symbols, forms)))
     if rotated != section.steps[-1].rhs:
         section.add(None, rotated, *wrapping, *(r for r in tricks if r not in wrapping and r != RuleId.TRACE_SCALAR))
     collected: dict[Symbol, Expr] = {
         s: add(*merged) if (merged := merge_like_terms(fs)) else Zeros(fs[0].shape)
         for s, fs in by_symbol.items()
     }
-    combined = add(*(_tr(mul(g, Differential(s))) for s, g in collected.items()))
+    combined = add(*(_read_form(g, s) for s, g in collected.items()))
     if combined != section.steps[-1].rhs:
         section.add(None, combined, RuleId.COLLECT)
 
@@ -185,10 +186,11 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
         rules: list[RuleId] = []
         raw = transpose(left)
         value = distribute_transpose(simplify(raw, rules, run.folding()), rules, run.folding())
+        read_off = RuleId.READ_OFF_SCALAR if symbol.is_scalar else RuleId.READ_OFF
         if run.compact and value != raw:
-            section.add(run.name(symbol), value, RuleId.READ_OFF, *rules)
+            section.add(run.name(symbol), value, read_off, *rules)
         else:
-            section.add(run.name(symbol), raw, RuleId.READ_OFF)
+            section.add(run.name(symbol), raw, read_off)
             if value != raw:
                 section.add(None, value, *rules)
         if run.compact and symbol in variables and _used_once(run.problem, symbol):
@@ -269,6 +271,14 @@ def distribute_transpose(value: Expr, rules: list[RuleId], names: list[tuple[Sym
         spread = add(*(push_transpose(t, rules) for t in value.arg.terms))
         return simplify(spread, rules, names)
     return value
+
+
+def _read_form(left: Expr, symbol: Symbol) -> Expr:
+    """``tr(L dX)``, the form the gradient is read off from; for a scalar
+    variable the teacher's ``g dt`` (a scalar needs no trace)."""
+    if symbol.is_scalar:
+        return mul(left, Differential(symbol))
+    return _tr(mul(left, Differential(symbol)))
 
 
 def _tr(expr: Expr) -> Expr:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..problem import Problem
 
+from ..budget import check_time
 from ..expr import (
     ONE_HOT,
     SCALAR,
@@ -666,6 +667,7 @@ def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> 
     product, also give up a common number: ``(1/2)(A + A^T)``."""
     if len(terms) < 2:
         return add(*terms) if terms else num(0)
+    check_time()
     parts = [split_term(t) for t in terms]
     if nested and not all(c is _ONE or c == 1 for c, _, _ in parts):  # (all 1: nothing to give up)
         magnitudes = {abs(c) for c, _, _ in parts}
@@ -763,7 +765,13 @@ def _has_product_of_sums(expr: Add) -> bool:
                 rest = factors[1]
             # else: mul would give back a product of factors[1:], which holds
             # a sum where the term does
-        if isinstance(rest, MatMul) and any(isinstance(f, Add) for f in rest.factors):
+        if (
+            isinstance(rest, MatMul)
+            and any(isinstance(f, Add) for f in rest.factors)
+            # a product of two matrices or more is an atom of the algebra: expanding
+            # the sum would change nothing (and cost a SymPy round trip per sum)
+            and sum(1 for f in rest.factors if f.shape != SCALAR) <= 1
+        ):
             return True
         if isinstance(rest, Hadamard) and (isinstance(rest.left, Add) or isinstance(rest.right, Add)):
             return True
@@ -839,7 +847,10 @@ def _commutative_algebra(expr: Add, used: Used | None) -> Expr:
         return mul(num(coefficient), *scalars, *rest)
 
     try:
-        expanded = sympy.expand(to_sympy(expr))
+        written = to_sympy(expr)
+        if _expanded_size(written) > _MAX_EXPANDED:
+            return expr  # the expansion alone would take the block's whole time budget
+        expanded = sympy.expand(written)
         back.update({v: k for k, v in atoms.items()})
         result = from_sympy(expanded)
     except (ValueError, KeyError, TypeError):
@@ -848,6 +859,31 @@ def _commutative_algebra(expr: Add, used: Used | None) -> Expr:
         _note(used, RuleId.SIMPLIFY)
         return result
     return expr
+
+
+#: the most terms a sum may expand to for _commutative_algebra to try it
+_MAX_EXPANDED = 2000
+
+
+def _expanded_size(value: Any) -> int:
+    """An upper bound on the number of terms ``sympy.expand(value)`` gives."""
+    if value.is_Add:
+        return sum(_expanded_size(a) for a in value.args)
+    if value.is_Mul:
+        size = 1
+        for a in value.args:
+            size *= _expanded_size(a)
+            if size > _MAX_EXPANDED:
+                break
+        return size
+    if value.is_Pow and value.exp.is_Integer and value.exp > 0:
+        base, size = _expanded_size(value.base), 1
+        for _ in range(int(value.exp)):
+            size *= base
+            if size > _MAX_EXPANDED or base == 1:
+                break
+        return size
+    return 1
 
 
 def _merge_diagonals(terms: list[Expr]) -> list[Expr]:
@@ -976,7 +1012,11 @@ def written_norms(problem: Problem) -> frozenset[Expr]:
     """The arguments the author wrote a norm of, ``‖u‖`` or ``‖X‖_F``."""
     # (the objective is the last definition)
     return frozenset(
-        n.arg for d in problem.definitions if Norm in kinds(d.expr) for n in nodes(d.expr) if type(n) is Norm
+        n.arg
+        for d in problem.definitions
+        if Norm in kinds(d.expr)
+        for n in nodes(d.expr)
+        if type(n) is Norm and n.kind != "1"
     )
 
 
@@ -1079,6 +1119,7 @@ def _simplify_pass(node: Expr, used: Used | None, memo: DerivationMemo | None) -
             for rule_id in rules:
                 _note(used, rule_id)
             return result
+    check_time()
     noted: list[RuleId] = []
     rebuilt = node
     new_kids = [_simplify_pass(k, noted, memo) for k in kids]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from ..budget import check_time
 from ..errors import DeriveError
 from ..expr import (
     SCALAR,
@@ -52,6 +53,7 @@ def expand(expr: Expr) -> list[Expr]:
     if isinstance(expr, Add):
         return [t for term in expr.terms for t in expand(term)]
     if isinstance(expr, MatMul):
+        check_time()
         results: list[list[Expr]] = [[]]
         distributed = False
         for factor in expr.factors:
@@ -148,6 +150,7 @@ class TraceForm:
         return self.of_matrix(term)
 
     def of_matrix(self, m: Expr) -> Expr:
+        check_time()
         coefficients, before, carrier, after = split_at_differential(m)
 
         if isinstance(carrier, Trace):
@@ -159,6 +162,11 @@ class TraceForm:
             # tr(R s) = s tr(R) for a scalar s
             rest = mul(*before, *after)
             return mul(*coefficients, trace(rest), self.of_matrix(carrier))
+        if carrier.is_scalar and (before or after):
+            # a scalar variable's dt between matrices: tr(B dt A) = tr(B A) dt
+            rest = mul(*before, *after)
+            _note(self.used, RuleId.SCALAR_COMMUTE if rest.is_scalar else RuleId.TRACE_SCALAR_FACTOR)
+            return mul(*coefficients, trace(rest))
 
         if after and before or after:
             _note(self.used, RuleId.TRACE_CYCLIC)

@@ -9,6 +9,7 @@ Jacobian directly.
 
 from __future__ import annotations
 
+from ..budget import check_time
 from ..errors import DeriveError
 from ..expr import (
     Add,
@@ -108,6 +109,7 @@ class VecForm:
         self.used = used
 
     def of(self, term: Expr) -> Expr:
+        check_time()
         if isinstance(term, Add):
             return add(*(self.of(t) for t in term.terms))
         coefficients, before, carrier, after = split_at_differential(term)

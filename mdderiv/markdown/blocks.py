@@ -36,6 +36,7 @@ __all__ = [
     "block_options",
     "derive_block",
     "derive_many",
+    "info_line",
     "warm_up",
     "is_derive_info",
     "parse_info",
@@ -123,6 +124,8 @@ class Outcome:
     column: int = 0
     on_info_line: bool = False
     internal: bool = False
+    #: a fact about this run, not the block (its time budget ran out): never cached
+    transient: bool = False
 
     @property
     def ok(self) -> bool:
@@ -163,7 +166,9 @@ def _run_engine(body: str, options: Options) -> Outcome:
         derivation = mdderiv.derive(body, defaults=options)
         return Outcome(latex=derivation.latex())
     except DeriveError as err:
-        return Outcome(error=err.message, line=err.line, column=err.column)
+        return Outcome(
+            error=err.message, line=err.line, column=err.column, transient=getattr(err, "transient", False)
+        )
     except RecursionError:
         return Outcome(error="the block is nested too deeply to derive", line=1, column=1)
     except Exception as err:  # noqa: BLE001 - a page build must survive an engine bug
@@ -351,7 +356,7 @@ class BlockCache:
 
     def put(self, key: str, outcome: Outcome) -> None:
         # an engine crash may be fixed by the next edit of mdderiv: never keep it
-        if not self.enabled or outcome.internal:
+        if not self.enabled or outcome.internal or outcome.transient:
             return
         self._remember(key, outcome)
         if self._disk is not None:
@@ -421,6 +426,18 @@ def block_options(info: str, defaults: Options) -> Options | Outcome:
     except InfoError as err:
         return Outcome(error=err.message, line=1, column=err.column, on_info_line=True)
     return defaults.merged(info_values) if info_values else defaults
+
+
+def info_line(argument: str, options: dict[str, str]) -> str:
+    """A fence info line (after ``derive``) from a directive's argument (itself
+    info-line text) and its options (``{"layout": "numerator"}``), for the
+    integrations whose blocks are directives (Sphinx, MyST)."""
+
+    def quoted(value: str) -> str:
+        return f"'{value}'" if '"' in value and "'" not in value else f'"{value}"'
+
+    pairs = " ".join(f"{key}={quoted(str(value))}" for key, value in options.items())
+    return f"{argument} {pairs}".strip()
 
 
 def block_key(body: str, info: str, defaults: Options) -> str | None:

@@ -147,6 +147,8 @@ class _Workers(base.BaseConfigOption[int | str]):
 def _config_option(spec: OptionSpec) -> base.BaseConfigOption[Any]:
     if spec.is_boolean:
         return c.Type(bool, default=spec.default)
+    if spec.is_number:
+        return c.Type((int, float), default=spec.default)
     return c.Choice(spec.choices, default=spec.default)
 
 

@@ -21,12 +21,14 @@ from ..expr import (
     Add,
     Binary,
     Commutation,
+    Constant,
     Det,
     Diag,
     Differential,
     DimValue,
     Elementwise,
     Expr,
+    MatrixFunction,
     GradientName,
     Hadamard,
     HadamardDiv,
@@ -48,7 +50,7 @@ from ..expr import (
     Zeros,
     has_differential,
 )
-from ..functions import FUNCTIONS, Function, Notation
+from ..functions import CONSTANTS, FUNCTIONS, Function, NamedConstant, Notation
 from ..memos import Remembered, memoised
 from ..record import ResultKind
 from ..rules import RULES, RuleId
@@ -82,10 +84,12 @@ _ATOMS = (
     Zeros,
     Identity,
     DimValue,
+    Constant,
     Commutation,
     Trace,
     Det,
     Elementwise,
+    MatrixFunction,
     Softmax,
     Norm,
     Diag,
@@ -330,6 +334,10 @@ class LatexPrinter:
         return f"\\sqrt{{{inner}}}"
 
     @staticmethod
+    def _norm_subscript(kind: str) -> str:
+        return "_" + kind  # ‖X‖_F, ‖x‖_1
+
+    @staticmethod
     def _sum_head(index: str, upper: str) -> str:
         return f"\\sum_{{{index}=1}}^{{{upper}}}"
 
@@ -466,6 +474,13 @@ class LatexPrinter:
 
     def _print_Number(self, expr: Number) -> str:
         return self._fraction(expr.value)
+
+    def _print_Constant(self, expr: Constant) -> str:
+        return self._named_constant(CONSTANTS[expr.name])
+
+    @staticmethod
+    def _named_constant(constant: NamedConstant) -> str:
+        return constant.latex
 
     def _print_DimValue(self, expr: DimValue) -> str:
         return self._dimension(expr.dim)
@@ -620,7 +635,17 @@ class LatexPrinter:
         return self._sup(self._base(expr.arg), "-1")
 
     def _print_Power(self, expr: Power) -> str:
-        return self._sup(self._base(expr.base), format_exponent(expr.exponent))
+        base, exponent = expr.base, expr.exponent
+        if (
+            isinstance(base, Inverse)
+            and not isinstance(base.arg, Transpose)
+            and exponent.denominator == 1
+            and exponent > 0
+            and not self._is_annotated(base)
+        ):
+            # (X^{-1})^2 is written X^{-2}, as a person writes it
+            return self._sup(self._base(base.arg), format_exponent(-exponent))
+        return self._sup(self._base(base), format_exponent(exponent))
 
     # ------------------------------------------------------------------ functions
 
@@ -651,12 +676,21 @@ class LatexPrinter:
             inner = notation.inside.replace("{}", inner)
         return notation.head + self._wrap(inner)
 
+    def _print_MatrixFunction(self, expr: MatrixFunction) -> str:
+        # the matrix function: X^{1/2}, \exp(X), \log(X) (the words of the
+        # derivation say which reading was taken)
+        if expr.fn == "pow":
+            return self._group(self._sup(self._base(expr.arg), format_exponent(expr.exponent)))
+        if expr.fn == "sqrt":
+            return self._sqrt(self._print(expr.arg))
+        return self._notation(FUNCTIONS[expr.fn]).head + self._wrap(self._print(expr.arg))
+
     def _print_Softmax(self, expr: Softmax) -> str:
         return self._operator("softmax") + self._wrap(self._print(expr.arg))
 
     def _print_Norm(self, expr: Norm) -> str:
         out = self._wrap(self._print(expr.arg), self.NORM, self.NORM)
-        return out + "_F" if expr.kind == NormKind.FROBENIUS else out
+        return out + self._norm_subscript(expr.kind) if expr.kind != NormKind.EUCLIDEAN else out
 
     def _print_Diag(self, expr: Diag) -> str:
         return self._operator("diag") + self._wrap(self._print(expr.arg))
