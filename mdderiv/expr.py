@@ -22,6 +22,11 @@ from fractions import Fraction
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
+# Typing note: the hot paths test a node's exact class once (``kind = type(expr)``,
+# then ``kind is MatMul``); mypy does not narrow ``expr`` through the saved
+# ``kind``, so the attribute reads after such a test carry
+# ``type: ignore[attr-defined]`` (an ``isinstance`` per read would cost time).
+
 Dim = str | int
 Shape = tuple[Dim, Dim]
 SCALAR: Shape = (1, 1)

@@ -46,6 +46,12 @@ from ..expr import (
 )
 from ..problem import Definition, Problem, SymbolInfo
 
+# Typing note: the hot paths test a node's exact class once (``kind = type(expr)``,
+# then ``kind is MatMul``); mypy does not narrow ``expr`` through the saved
+# ``kind``, so the attribute reads after such a test carry
+# ``type: ignore[attr-defined]`` (an ``isinstance`` per read would cost time).
+
+
 #: the letters for (argument, value) of a layer, tried in order
 LETTERS = (("a", "h"), ("u", "v"), ("p", "q"))
 

@@ -62,6 +62,11 @@ from ..expr import (
 from ..rules import RuleId
 from .memo import DerivationMemo, current_memo
 
+# Typing note: the hot paths test a node's exact class once (``kind = type(expr)``,
+# then ``kind is MatMul``); mypy does not narrow ``expr`` through the saved
+# ``kind``, so the attribute reads after such a test carry
+# ``type: ignore[attr-defined]`` (an ``isinstance`` per read would cost time).
+
 Used = list[RuleId]
 
 

@@ -536,6 +536,7 @@ class MdderivExtension(Extension):
     def extendMarkdown(self, md: Markdown) -> None:
         context = self.context or self._own_context()
         state = _State(context)
+        # the fence's state rides on the Markdown instance it serves (documented: md.mdderiv_failures)
         md._mdderiv_state = state  # type: ignore[attr-defined]
         md.mdderiv_failures = state.failures  # type: ignore[attr-defined]
         processor = md.preprocessors["fenced_code_block"] if "fenced_code_block" in md.preprocessors else None  # noqa: SIM401 - a Registry has no get()
