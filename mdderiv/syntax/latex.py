@@ -1125,7 +1125,7 @@ class Parser:
                 arg = self.parse_operator_argument()
             else:
                 arg = self.parse_factor()
-                if self.starts_factor() and not self.operator_argument:
+                if self.starts_factor():
                     raise self.error(
                         f"{_fmt_macro(tok)} without parentheses is followed by another factor, which "
                         f"can be read two ways: write {_fmt_macro(tok)}(…) around the whole argument, "
