@@ -393,9 +393,35 @@ def test_softmax_of_a_matrix_names_the_axis_question() -> None:
     assert "column" in caught.value.message
 
 
-def test_an_exponent_with_a_dimension_is_refused_clearly() -> None:
-    with pytest.raises(mdderiv.DeriveError, match=r"dimension \(\^\{1/n\}\)"):
-        mdderiv.derive("given: X \\in \\mathbb{R}^{n \\times n}\nf = \\det(X)^{1/n}\nwrt: X")
+@pytest.mark.parametrize(
+    ("given", "objective", "wrt", "meant", "shapes"),
+    [
+        (r"X \in \mathbb{R}^{n \times n}", r"\det(X)^{1/n}", "X", lambda v: det(v["X"]) ** (1 / 3), {"X": (3, 3)}),
+        (
+            r"\mathbf{x} \in \mathbb{R}^{n}, p \in \mathbb{R}",
+            r"(\mathbf{x}^T\mathbf{x})^{p/2}",
+            "x",
+            lambda v: scalar(v["x"].T @ v["x"]) ** (v["p"].item() / 2),
+            {"x": (3, 1), "p": (1, 1)},
+        ),
+    ],
+)
+def test_an_exponent_with_a_dimension_or_a_symbol(
+    given: str, objective: str, wrt: str, meant: Callable[[Values], float], shapes: dict[str, tuple[int, int]]
+) -> None:
+    name = "X" if wrt == "X" else r"\mathbf{x}"
+    body = f"given: {given}\nf = {objective}\nwrt: {name}"
+    values = sample(shapes, seed=2, spd=("X",))
+    got = derived_gradient(body, values)
+    want = numeric_gradient(meant, values, wrt)
+    np.testing.assert_allclose(got.reshape(want.shape), want, rtol=1e-5, atol=1e-7)
+    d = mdderiv.derive(body)
+    assert "power_by_expression" in d.sections[0].steps[0].rules
+
+
+def test_a_symbolic_exponent_needs_a_scalar_base() -> None:
+    with pytest.raises(mdderiv.DeriveError, match="needs a scalar base"):
+        mdderiv.derive("given: X \\in \\mathbb{R}^{n \\times n}\nf = \\operatorname{tr}(X^{1/n})\nwrt: X")
 
 
 # ------------------------------------------------------------------ the documentation
