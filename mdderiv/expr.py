@@ -112,6 +112,15 @@ class Number(Expr):
 
 
 @dataclass(frozen=True)
+class Constant(Expr):
+    """A named mathematical constant, ``\\pi`` or ``e``: an entry of
+    ``mdderiv.functions.CONSTANTS`` (a scalar that no derivative moves)."""
+
+    name: str
+    shape: Shape = SCALAR
+
+
+@dataclass(frozen=True)
 class DimValue(Expr):
     """A dimension used as a scalar, like the ``n`` in ``\\frac{1}{n}``."""
 
@@ -265,10 +274,11 @@ class Softmax(Unary):
 
 @dataclass(frozen=True)
 class Norm(Expr):
-    """``‖x‖`` (Euclidean, for vectors) or ``‖X‖_F`` (Frobenius)."""
+    """``‖x‖`` (Euclidean, for vectors), ``‖X‖_F`` (Frobenius) or ``‖x‖_1``
+    (the sum of absolute values, for vectors)."""
 
     arg: Expr
-    kind: str  # "2" or "F"
+    kind: str  # "2", "F" or "1"
     shape: Shape = SCALAR
 
     def children(self) -> tuple[Expr, ...]:

@@ -29,6 +29,7 @@ from .expr import (
     SCALAR,
     Add,
     Commutation,
+    Constant,
     Det,
     Diag,
     Differential,
@@ -56,7 +57,7 @@ from .expr import (
     Vec,
     Zeros,
 )
-from .functions import FUNCTIONS
+from .functions import CONSTANTS, FUNCTIONS
 
 if TYPE_CHECKING:
     from .problem import Problem
@@ -268,6 +269,10 @@ class Compiler:
     def _compile_Number(self, expr: Number) -> Compiled:
         return _constant(np.full((1, 1), float(expr.value)))
 
+    def _compile_Constant(self, expr: Constant) -> Compiled:
+        value = np.array([[CONSTANTS[expr.name].value]])
+        return lambda ev: value
+
     def _compile_DimValue(self, expr: DimValue) -> Compiled:
         dim = expr.dim
         return lambda ev: np.full((1, 1), float(ev.dim(dim)))
@@ -418,6 +423,8 @@ class Compiler:
     def _compile_Norm(self, expr: Norm) -> Compiled:
         # Euclidean for vectors, Frobenius for matrices: one formula for both
         arg = self._compile(expr.arg)
+        if expr.kind == "1":
+            return lambda ev: np.array([[np.abs(arg(ev)).sum()]])
         return lambda ev: _norm(arg(ev))
 
     def _compile_Diag(self, expr: Diag) -> Compiled:
@@ -521,7 +528,29 @@ def _chain(count: int) -> Callable[[list[Array]], Array]:
         return lambda matrices: matrices[0].dot(matrices[1])
     if count == 3:
         return lambda matrices: _chain_of_three(*matrices)
-    return np.linalg.multi_dot
+    if count <= _LONG_CHAIN:
+        return np.linalg.multi_dot
+    # multi_dot finds the cheapest order in time cubic in the factors (in Python):
+    # for a long chain of the check's small matrices that costs far more than the
+    # products, so multiply along, from the end with a vector if there is one
+    return _chain_along
+
+
+#: the longest chain ordered by multi_dot (a trace of 40 factors would spend
+#: most of its numerical check choosing an order)
+_LONG_CHAIN = 8
+
+
+def _chain_along(matrices: list[Array]) -> Array:
+    if matrices[-1].shape[1] < matrices[0].shape[0]:  # ⋯ x: from the right
+        result = matrices[-1]
+        for m in reversed(matrices[:-1]):
+            result = m.dot(result)
+        return result
+    result = matrices[0]
+    for m in matrices[1:]:
+        result = result.dot(m)
+    return result
 
 
 def _chain_of_three(a: Array, b: Array, c: Array) -> Array:

@@ -83,6 +83,14 @@ class RuleId(StrEnum):
     MULTIPLY_SIDES = "multiply_sides"
     SOLVE_LINEAR = "solve_linear"
     SYM_GRADIENT = "sym_gradient"
+    COSH_RULE = "cosh_rule"
+    SINH_RULE = "sinh_rule"
+    TAN_RULE = "tan_rule"
+    ARCTAN_RULE = "arctan_rule"
+    SOFTPLUS_RULE = "softplus_rule"
+    RELU_RULE = "relu_rule"
+    NORM_L1 = "norm_l1"
+    ABS_RULE = "abs_rule"
 
 
 @dataclass(frozen=True)
@@ -106,6 +114,8 @@ _RULES = [
          r"f = g(\mathbf{a}_2)"),
     Rule(RuleId.NORM_INNER, "squared norm as inner product", "模平方写成内积", r"\|x\|^2 = x^T x"),
     Rule(RuleId.NORM_FROBENIUS, "Frobenius norm as trace", "F 范数写成迹", r"\|X\|_F^2 = \operatorname{tr}(X^T X)"),
+    Rule(RuleId.NORM_L1, "1-norm as a sum of absolute values", "1-范数写成绝对值之和",
+         r"\|x\|_1 = \mathbf{1}^T |x|"),
     Rule(RuleId.NORM_POWER, "norm as a power of the inner product", "范数写成内积的幂", r"\|x\| = (x^T x)^{1/2}"),
     Rule(RuleId.LOG_SOFTMAX, "log-softmax rewrite", "log-softmax 展开",
          r"\log\operatorname{softmax}(a) = a - \mathbf{1}\log(\mathbf{1}^T\exp(a))"),
@@ -127,6 +137,16 @@ _RULES = [
     Rule(RuleId.ELEMENTWISE_RULE, "elementwise function rule", "逐元素函数法则", r"d\sigma(X) = \sigma'(X) \odot dX"),
     Rule(RuleId.LOG_SIGMOID_RULE, "log-sigmoid rule", "log-sigmoid 的微分",
          r"d\log\sigma(u) = (1 - \sigma(u))\,du"),
+    Rule(RuleId.COSH_RULE, "derivative of cosh", "cosh 的导数", r"d\cosh(u) = \sinh(u)\,du"),
+    Rule(RuleId.SINH_RULE, "derivative of sinh", "sinh 的导数", r"d\sinh(u) = \cosh(u)\,du"),
+    Rule(RuleId.TAN_RULE, "derivative of tan", "tan 的导数", r"d\tan(u) = \frac{du}{\cos^2(u)}"),
+    Rule(RuleId.ARCTAN_RULE, "derivative of arctan", "arctan 的导数", r"d\arctan(u) = \frac{du}{1 + u^2}"),
+    Rule(RuleId.SOFTPLUS_RULE, "softplus rule", "softplus 的微分",
+         r"d\log(1 + e^{u}) = d\operatorname{softplus}(u) = \sigma(u)\,du"),
+    Rule(RuleId.RELU_RULE, "ReLU rule", "ReLU 的微分",
+         r"d\max(0, u) = \mathbb{I}(u > 0)\,du"),
+    Rule(RuleId.ABS_RULE, "derivative of the absolute value", "绝对值的导数",
+         r"d|u| = \operatorname{sign}(u)\,du"),
     Rule(RuleId.SCALAR_CHAIN, "chain rule for a scalar function", "标量函数的链式法则", r"d\,g(s) = g'(s)\,ds"),
     Rule(RuleId.POWER_RULE, "power rule", "幂法则", r"d(s^p) = p\,s^{p-1}\,ds"),
     Rule(RuleId.MATRIX_POWER_RULE, "matrix power rule", "矩阵幂的微分", r"d(X^k) = \sum_{j} X^{j}\,dX\,X^{k-1-j}"),

@@ -17,6 +17,7 @@ from typing import Any
 from dataclasses import dataclass, fields
 
 from .errors import DeriveError
+from .functions import CONSTANTS
 from .functions import MACROS as ELEMENTWISE_MACROS
 from .expr import (
     ONE_HOT,
@@ -26,6 +27,7 @@ from .expr import (
     Det,
     Diag,
     Dim,
+    Constant,
     DimValue,
     Elementwise,
     Expr,
@@ -518,6 +520,14 @@ class Builder:
     def build_NormNode(self, node: NormNode) -> Expr:
         arg = self.build(node.arg)
         rows, cols = self.u.shape(arg.shape)
+        if node.sub == "1":
+            if cols == 1 or rows == 1:
+                return Norm(arg, "1")
+            raise self.error(
+                f"\\|X\\|_1 of a {self.fmt(arg.shape)} matrix (its largest column sum) is not supported; "
+                "\\|\\mathbf{x}\\|_1 is read for vectors",
+                node.pos,
+            )
         if cols == 1 or rows == 1:
             return Norm(arg, "2")
         if node.sub == "2":
@@ -603,6 +613,8 @@ class Builder:
             return Identity((size, size))
         if ref.ident in ctx.dims:
             return DimValue(ref.ident)
+        if ref.ident in CONSTANTS and ref.ident == ref.base_ident:
+            return Constant(ref.ident)  # \pi or e, not declared as a symbol
         if any(ref.ident == index for index, _ in self.scope):
             raise self.error(f"the sum index {ref.ident} cannot be used as a value", node.pos)
         if ref.ident == ctx.current:

@@ -46,6 +46,11 @@ def _column(dim: object) -> str:
     return {"m": r"\mathbf{a}", "n": r"\mathbf{b}", "p": r"\mathbf{c}", 1: "s"}[dim]  # type: ignore[index]
 
 
+#: smooth elementwise functions (the kinked ones have tests of their own)
+FUNCTIONS = [r"\sin", r"\tanh", r"\sigma", r"\cos", r"\arctan", r"\operatorname{softplus}"]
+FUNCTIONS_WITH_THE_VARIABLE = [*FUNCTIONS, r"\exp", r"\sinh"]
+
+
 @st.composite
 def expression(draw: st.DrawFn, rows: object, cols: object, variable: str, depth: int) -> str:
     leaves = _leaves(rows, cols, variable)
@@ -72,7 +77,7 @@ def expression(draw: st.DrawFn, rows: object, cols: object, variable: str, depth
     if kind == "hadamard":
         return f"({draw(expression(rows, cols, variable, sub))}) \\odot ({draw(expression(rows, cols, variable, sub))})"
     if kind == "function":
-        fn = draw(st.sampled_from([r"\sin", r"\tanh", r"\sigma", r"\cos"]))
+        fn = draw(st.sampled_from(FUNCTIONS))
         return f"{fn}({draw(expression(rows, cols, variable, sub))})"
     if kind == "scale":
         return f"s ({draw(expression(rows, cols, variable, sub))})"
@@ -109,7 +114,7 @@ def with_variable(draw: st.DrawFn, rows: object, cols: object, variable: str, de
     if kind == "hadamard":
         return f"({draw(with_variable(rows, cols, variable, sub))}) \\odot ({draw(expression(rows, cols, variable, sub))})"
     if kind == "function":
-        fn = draw(st.sampled_from([r"\sin", r"\tanh", r"\sigma", r"\cos", r"\exp"]))
+        fn = draw(st.sampled_from(FUNCTIONS_WITH_THE_VARIABLE))
         return f"{fn}({draw(with_variable(rows, cols, variable, sub))})"
     if kind == "scale":
         return f"s ({draw(with_variable(rows, cols, variable, sub))})"

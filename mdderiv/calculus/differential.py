@@ -17,6 +17,7 @@ from ..expr import (
     Add,
     Binary,
     Commutation,
+    Constant,
     Det,
     Diag,
     Differential,
@@ -316,7 +317,20 @@ def _log_sigmoid(expr: Elementwise, active: frozenset[Symbol], used: Used) -> Ma
     return scale(coefficient, hadamard(factor, du))
 
 
+def _one_plus_exp(expr: Expr) -> Expr | None:
+    """``u`` when ``expr`` is ``1 + exp(u)`` (or ``𝟏 + exp(u)``), in either order."""
+    if isinstance(expr, Add) and len(expr.terms) == 2:
+        one, other = expr.terms if expr.terms[0] in (num(1), Ones(expr.shape)) else expr.terms[::-1]
+        if one in (num(1), Ones(expr.shape)) and isinstance(other, Elementwise) and other.fn == "exp":
+            return other.arg
+    return None
+
+
 def _elementwise(expr: Elementwise, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    if expr.fn == "log":
+        u = _one_plus_exp(expr.arg)
+        if u is not None:  # log(1 + e^u) is softplus(u): its derivative is σ(u)
+            return _elementwise(elementwise("softplus", u), active, used)
     if expr.fn == "log" and (
         (isinstance(expr.arg, Elementwise) and expr.arg.fn == "sigma") or _one_minus_sigmoid(expr.arg) is not None
     ):
@@ -331,6 +345,8 @@ def _elementwise(expr: Elementwise, active: frozenset[Symbol], used: Used) -> Ma
     if d is None:
         return None
     derivative, divide = elementwise_derivative(expr.fn, expr.arg)
+    if isinstance(derivative, Zeros) or derivative == num(0):
+        return None  # piecewise constant (sign, the indicator): no differential off its jumps
     _note(used, RuleId.SCALAR_CHAIN if expr.arg.is_scalar else RuleId.ELEMENTWISE_RULE)
     own_rule = FUNCTIONS[expr.fn].rule  # the derivative a reader may not know by heart
     if own_rule is not None:
@@ -362,6 +378,8 @@ def _softmax(expr: Softmax, active: frozenset[Symbol], used: Used) -> MaybeExpr:
 def _norm(expr: Norm, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     # norms are rewritten before differentiating (see rewrite.py); this keeps
     # the rule total for callers that differentiate a raw norm
+    if expr.kind == "1":
+        return differential(mul(transpose(Ones(expr.arg.shape)), elementwise("abs", expr.arg)), active, used)
     inner = trace(mul(transpose(expr.arg), expr.arg))
     return differential(power(inner, Fraction(1, 2)), active, used)
 
@@ -396,6 +414,7 @@ _HANDLERS: dict[type, Callable[[Expr, frozenset[Symbol], Used], MaybeExpr]] = {
     Symbol: _symbol,  # type: ignore[dict-item]
     Number: _constant,
     DimValue: _constant,
+    Constant: _constant,
     Ones: _constant,
     Zeros: _constant,
     Identity: _constant,

@@ -47,8 +47,14 @@ def _is_frobenius(node: Norm) -> bool:
 
 
 def norm_as_power(node: Norm) -> Expr:
-    """``‖u‖ = (u^T u)^{1/2}``, ``‖X‖_F = tr(X^T X)^{1/2}``: the form the rules differentiate."""
+    """``‖u‖ = (u^T u)^{1/2}``, ``‖X‖_F = tr(X^T X)^{1/2}``: the form the rules
+    differentiate; ``‖u‖_1 = 1^T |u|``, a sum of absolute values."""
     arg = node.arg
+    if node.kind == "1":
+        absolute = elementwise("abs", arg)
+        if arg.shape[1] == 1:
+            return mul(transpose(Ones(arg.shape)), absolute)
+        return mul(absolute, Ones((arg.shape[1], 1)))  # a row vector: |u| 1
     inner = mul(transpose(arg), arg)
     return power(trace(inner) if _is_frobenius(node) else inner, _HALF)
 
@@ -76,7 +82,10 @@ def rewrite_norms(expr: Expr) -> Rewrite | None:
     def visit(node: Expr) -> Expr:
         if not isinstance(node, Norm):
             return node
-        used.append(RuleId.NORM_FROBENIUS if _is_frobenius(node) else RuleId.NORM_INNER)
+        if node.kind == "1":
+            used.append(RuleId.NORM_L1)
+        else:
+            used.append(RuleId.NORM_FROBENIUS if _is_frobenius(node) else RuleId.NORM_INNER)
         return norm_as_power(node)
 
     new = map_tree(expr, visit)

@@ -21,6 +21,7 @@ from ..expr import (
     SCALAR,
     Add,
     Commutation,
+    Constant,
     Det,
     Diag,
     Differential,
@@ -48,7 +49,7 @@ from ..expr import (
     Vec,
     Zeros,
 )
-from ..functions import FUNCTIONS
+from ..functions import CONSTANTS, FUNCTIONS
 
 if TYPE_CHECKING:
     from ..derivation import Derivation, Result
@@ -160,6 +161,9 @@ class NumpyPrinter:
 
     def _print_Number(self, expr: Number) -> Code:
         return _number(expr.value)
+
+    def _print_Constant(self, expr: Constant) -> Code:
+        return (CONSTANTS[expr.name].numpy, ATOM)
 
     def _print_DimValue(self, expr: DimValue) -> Code:
         return self.dim(expr.dim)
@@ -343,6 +347,8 @@ class NumpyPrinter:
         return (f"{shifted} / {shifted}.sum()", MUL)
 
     def _print_Norm(self, expr: Norm) -> Code:
+        if expr.kind == "1":
+            return (f"np.abs({self.doprint(expr.arg)}).sum()", ATOM)
         return (f"np.linalg.norm({self.doprint(expr.arg)})", ATOM)
 
     def _print_Diag(self, expr: Diag) -> Code:

@@ -35,6 +35,7 @@ from pylatexenc.macrospec import MacroStandardArgsParser  # type: ignore[import-
 
 from ..errors import DeriveError
 from ..functions import MACROS as ELEMENTWISE_MACROS
+from ..functions import MAX_WITH_ZERO
 from ..functions import WORDS as ELEMENTWISE_WORDS
 from .nodes import (
     AbsNode,
@@ -1022,8 +1023,10 @@ class Parser:
     def norm_subscript(self, pos: int) -> str:
         sub_toks = [t for t in self.script_tokens() if t.kind in ("num", "letter")]
         sub = "".join(t.text for t in sub_toks)
-        if sub not in ("2", "F"):
-            raise self.error(f"unsupported norm \\|…\\|_{sub or '?'}: use \\|x\\|_2 or \\|X\\|_F", pos)
+        if sub not in ("1", "2", "F"):
+            raise self.error(
+                f"unsupported norm \\|…\\|_{sub or '?'}: use \\|x\\|_1, \\|x\\|_2 or \\|X\\|_F", pos
+            )
         return sub
 
     def parse_macro_atom(self) -> Node:
@@ -1054,6 +1057,8 @@ class Parser:
         if name in FUNCTION_MACROS:
             self.advance()
             return self.parse_application(FUNCTION_MACROS[name], tok)
+        if name == "max":
+            return self.parse_max_with_zero()
         if name in ("frac", "dfrac", "tfrac"):
             self.advance()
             digits = self.tok
@@ -1076,6 +1081,31 @@ class Parser:
         if name in ("top", "intercal", "T"):
             raise self.error(f"\\{name} must be written as a superscript: X^\\{name}")
         raise self.error(f"unknown command \\{name}")
+
+    def parse_max_with_zero(self) -> Node:
+        """``\\max(0, u)`` or ``\\max(u, 0)``: ReLU, entry by entry (the one
+        maximum the engine derives; any other is refused)."""
+        tok = self.advance()
+        message = "\\max is read only as \\max(0, u), the elementwise ReLU"
+        if not self.tok.is_char("("):
+            raise self.error(message, tok.pos)
+        opener = self.advance()
+        saved, self.bars = self.bars, []
+        self.enter(tok.pos)
+        try:
+            first = self.parse_sum()
+            if not self.tok.is_char(","):
+                raise self.error(message, tok.pos)
+            self.advance()
+            second = self.parse_sum()
+            self.expect_close(opener, "char", ")")
+        finally:
+            self.leave()
+            self.bars = saved
+        for zero, arg in ((first, second), (second, first)):
+            if isinstance(zero, NumberNode) and zero.value == 0:
+                return ApplyNode(tok.pos, MAX_WITH_ZERO, arg)
+        raise self.error(message, tok.pos)
 
     def wrapped_word(self) -> str | None:
         """The plain letters/digits inside ``\\macro{…}`` if that is all it holds."""
