@@ -191,6 +191,12 @@ def spd_values(seed: int = 3) -> Values:
         (r"\operatorname{tr}(X^{3})", lambda v: tr(v["X"] @ v["X"] @ v["X"])),
         (r"\operatorname{tr}(e^{X} + A X)", lambda v: tr(expm_series(v["X"])) + tr(v["A"] @ v["X"])),
         (r"\operatorname{tr}(\log(X^T X))", lambda v: np.log(det(v["X"].T @ v["X"]))),
+        (r"\operatorname{tr}(2 e^{X})", lambda v: 2 * tr(expm_series(v["X"]))),
+        (r"\operatorname{tr}(-\log X)", lambda v: -np.log(det(v["X"]))),
+        (
+            r"\operatorname{tr}(e^{X} - 3 X^{1/2})",
+            lambda v: tr(expm_series(v["X"])) - 3 * tr(spd_function(np.sqrt, v["X"])),
+        ),
     ],
 )
 def test_trace_of_a_matrix_function(objective: str, meant: Callable[[Values], float]) -> None:
