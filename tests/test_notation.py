@@ -472,3 +472,10 @@ def test_the_notation_page_lists_every_spelling_and_is_linked() -> None:
     assert not missing, f"docs/notation.md does not list {missing}"
     assert "notation.md" in (root / "mkdocs.yml").read_text(encoding="utf-8")
     assert "docs/notation.md" in (root / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_hessian_of_a_trace_of_a_matrix_function_is_refused_clearly() -> None:
+    body = "given: X \\in \\mathbb{R}^{n \\times n}\nf = \\operatorname{tr}(e^{X})\nwrt: X"
+    with pytest.raises(mdderiv.DeriveError, match="not its Hessian") as caught:
+        mdderiv.derive(body, hessian=True)
+    assert caught.value.line == 2

@@ -202,7 +202,7 @@ def _matrix_function(expr: MatrixFunction, active: frozenset[Symbol], used: Used
     raise DeriveError(
         f"a {what} of a square matrix is read as the matrix function, as in mathematics; "
         f"mdderiv derives it only as the whole argument of a trace, tr f(X) "
-        f"(d tr f(X) = tr(f'(X) dX)); {elementwise_hint}"
+        f"(d tr f(X) = tr(f'(X) dX)), and not its Hessian, which needs d f(X) itself; {elementwise_hint}"
     )
 
 
