@@ -422,6 +422,8 @@ class Builder:
         arg = self.build(node.arg)
         if node.op == "T":
             return transpose(arg)
+        if node.op == "pow_expr":
+            return self.power_by_expression(node, arg)
         scalar = self.is_scalar(arg.shape)
         if node.op in ("inv", "invT"):
             if scalar:
@@ -449,6 +451,20 @@ class Builder:
             )
         self.square(arg, f"the power ^{node.exponent}", node.pos)
         return power(arg, node.exponent)
+
+    def power_by_expression(self, node: PostfixNode, base: Expr) -> Expr:
+        """``s^{e}`` with a scalar exponent expression (``\\det(X)^{1/n}``, n a
+        dimension): a positive scalar base, written as ``exp(e log s)``."""
+        assert node.exponent_expr is not None
+        exponent = self.build(node.exponent_expr)
+        if not self.is_scalar(base.shape):
+            raise self.error(
+                f"a power with an exponent that is not a number needs a scalar base, got {self.fmt(base.shape)}",
+                node.pos,
+            )
+        if not self.is_scalar(exponent.shape):
+            raise self.error(f"the exponent must be a scalar, got {self.fmt(exponent.shape)}", node.pos)
+        return elementwise("exp", mul(exponent, elementwise("log", base)))
 
     def build_ApplyNode(self, node: ApplyNode) -> Expr:
         arg = self.build(node.arg)
