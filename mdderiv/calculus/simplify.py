@@ -1034,7 +1034,11 @@ def written_norms(problem: "Problem") -> frozenset[Expr]:
     """The arguments the author wrote a norm of, ``‖u‖`` or ``‖X‖_F``."""
     # (the objective is the last definition)
     return frozenset(
-        n.arg for d in problem.definitions if Norm in kinds(d.expr) for n in nodes(d.expr) if type(n) is Norm
+        n.arg
+        for d in problem.definitions
+        if Norm in kinds(d.expr)
+        for n in nodes(d.expr)
+        if type(n) is Norm and n.kind != "1"  # type: ignore[attr-defined]
     )
 
 
