@@ -118,3 +118,18 @@ def test_a_scalar_variable_has_its_stationary_point_and_a_matrix_function_of_it_
     d = mdderiv.derive(rf"given: A \in {R}^{{n \times n}}, t \in {R}" "\nF = (A + tI)^{-1}\nwrt: t")
     assert d.check is not None and d.check.passed
     assert render_expr(d.results[0].expr, names_of(d.problem)) == r"-{\operatorname{vec}((A + t I)^{-2})}^{T}"
+
+
+def test_no_stationary_point_through_a_rank_one_matrix() -> None:
+    """Found by the property tests: ∂f/∂X = (X x aᵀx + c²x) xᵀa xᵀ is affine in X, but
+    x aᵀx xᵀa xᵀ has rank one; (x aᵀx xᵀa xᵀ)⁻¹ does not exist, so there is no closed form
+    (it used to be written, and only the numerical check stopped it)."""
+    body = (
+        rf"given: X \in {R}^{{n \times n}}, \mathbf{{a}}, \mathbf{{x}} \in {R}^{{n}}, c \in {R}" "\n"
+        r"f = \frac{1}{2}\|X \mathbf{x}\mathbf{a}^T \mathbf{x}\|^2 + c^2 \mathbf{x}^T X \mathbf{x}\mathbf{a}^T \mathbf{x}"
+        "\nwrt: X"
+    )
+    d = mdderiv.derive(body, solve=True)
+    assert d.check is not None and d.check.passed
+    assert not [r for r in d.results if r.kind == "stationary point"]
+    assert "no closed form" in d.text()

@@ -169,7 +169,8 @@ def scalar_term(draw: st.DrawFn) -> Term:
     if kind == "trace":
         m = draw(matrix(2))
         value = lambda env: np.array([[np.trace(m.value(env))]])  # noqa: E731
-        if BARE_TRACE and m.product and draw(st.booleans()):
+        # (not before a parenthesis: \operatorname{tr} (X)^T B reads as tr(X)^T B)
+        if BARE_TRACE and m.product and not m.latex.startswith("(") and draw(st.booleans()):
             return Term(rf"\operatorname{{tr}} {m.latex}", value)
         return Term(rf"\operatorname{{tr}}({m.latex})", value)
     if kind == "logdet":
