@@ -67,9 +67,9 @@ BARE_TRACE = _unparenthesised_trace_binds_the_product()
 
 
 def _frobenius_inner_product_is_read() -> bool:
-    """Whether ``\langle A, B \rangle`` is read as tr(A^T B) (issue 11 §3); drawn once it is."""
+    r"""Whether ``\langle A, B \rangle`` is read as tr(A^T B) (issue 11 §3); drawn once it is."""
     try:
-        d = mdderiv.derive(r"given: A, B \in \mathbb{R}^{n \times n}" "\nf = \langle A, B \rangle\nwrt: B")
+        d = mdderiv.derive(r"given: A, B \in \mathbb{R}^{n \times n}" "\nf = \\langle A, B \\rangle\nwrt: B")
     except mdderiv.DeriveError:
         return False
     return d.check is not None and d.check.passed
@@ -79,10 +79,10 @@ INNER_PRODUCT = _frobenius_inner_product_is_read()
 
 
 def _matrix_functions_in_traces_are_read() -> bool:
-    """Whether ``\operatorname{tr}(e^{X})`` is the trace of the matrix exponential
+    r"""Whether ``\operatorname{tr}(e^{X})`` is the trace of the matrix exponential
     (issue 11 §1); drawn once it is."""
     try:
-        d = mdderiv.derive(r"given: X \in \mathbb{R}^{n \times n}" "\nf = \operatorname{tr}(e^{X})\nwrt: X")
+        d = mdderiv.derive(r"given: X \in \mathbb{R}^{n \times n}" "\nf = \\operatorname{tr}(e^{X})\nwrt: X")
     except mdderiv.DeriveError:
         return False
     return d.check is not None and d.check.passed
@@ -258,7 +258,7 @@ def objective(draw: st.DrawFn) -> tuple[str, Term, str]:
 
 
 def _holds(latex: str, variable: str) -> bool:
-    """Whether ``variable`` occurs in ``latex`` (t, as a word: not the t of \operatorname)."""
+    r"""Whether ``variable`` occurs in ``latex`` (t, as a word: not the t of \operatorname)."""
     if variable == "t":
         return re.search(r"(?<![A-Za-z\\])t(?![A-Za-z])", latex) is not None
     if variable == "X":
