@@ -219,6 +219,19 @@ class Builder:
     def is_scalar(self, shape: Shape) -> bool:
         return self.u.shape(shape) == SCALAR
 
+    def size_unknown(self, var: str) -> DeriveError:
+        pos, what = self.u.origin[var]
+        return self.error(f"cannot infer the size of {what}; write it, e.g. {what}_{{n}}", pos)
+
+    def unsettled(self, shape: Shape) -> str | None:
+        """An unknown size that may still make ``shape`` a square matrix (the
+        ``n`` of a bare ``I``), so that whether it is one cannot be told yet;
+        None when the shape is settled or a vector either way."""
+        rows, cols = self.u.shape(shape)
+        if 1 in (rows, cols) or (_is_var(cols) and cols in self.u.soft):
+            return None
+        return next((str(d) for d in (rows, cols) if _is_var(d)), None)
+
     def square(self, expr: Expr, what: str, pos: int) -> None:
         if not self.u.unify(expr.shape[0], expr.shape[1]):
             raise self.error(f"{what} needs a square matrix, got {self.fmt(expr.shape)}", pos)
@@ -251,8 +264,7 @@ class Builder:
         for var in found:
             root = self.u.find(var)
             if _is_var(root):
-                pos, what = self.u.origin[var]
-                raise self.error(f"cannot infer the size of {what}; write it, e.g. {what}_{{n}}", pos)
+                raise self.size_unknown(var)
             mapping[var] = root
         return substitute_dims(expr, mapping)
 
@@ -435,6 +447,8 @@ class Builder:
             return power(arg, node.exponent)
         if node.exponent.denominator != 1:
             if not self.is_square_matrix(arg.shape):
+                if (unknown := self.unsettled(arg.shape)) is not None:
+                    raise self.size_unknown(unknown)
                 raise self.error(
                     f"a real power ^{node.exponent} needs a square matrix, got {self.fmt(arg.shape)}",
                     node.pos,
@@ -495,6 +509,8 @@ class Builder:
             raise self.error(f"diag needs a vector or a square matrix, got {self.fmt(arg.shape)}", node.pos)
         if fn == "vec":
             return Vec(arg, (self.dim_product(arg.shape[0], arg.shape[1], node.pos), 1))
+        if fn in _MATRIX_READING and (unknown := self.unsettled(arg.shape)) is not None:
+            raise self.size_unknown(unknown)  # e^{\lambda I}: a matrix function or entry by entry?
         if fn in _MATRIX_READING and self.is_square_matrix(arg.shape):
             # exp, log, √ of a square matrix mean the matrix function in mathematics
             # (option functions: elementwise takes them entry by entry)

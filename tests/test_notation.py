@@ -479,3 +479,26 @@ def test_the_hessian_of_a_trace_of_a_matrix_function_is_refused_clearly() -> Non
     with pytest.raises(mdderiv.DeriveError, match="not its Hessian") as caught:
         mdderiv.derive(body, hessian=True)
     assert caught.value.line == 2
+
+
+@pytest.mark.parametrize(
+    ("objective", "column"),
+    [
+        (r"\operatorname{tr}\left(((\lambda I)(\lambda I)^T + I)^{1/2}\right)", 38),
+        (r"\operatorname{tr}(e^{\lambda I} X)", 34),  # was read entry by entry: a wrong gradient
+        (r"\operatorname{tr}((\lambda I)^{1/2} X)", 32),
+    ],
+)
+def test_a_function_of_an_unsized_identity_asks_for_its_size(objective: str, column: int) -> None:
+    body = f"given: \\lambda \\in \\mathbb{{R}}, X \\in \\mathbb{{R}}^{{n \\times n}}\nf = {objective}\nwrt: X"
+    with pytest.raises(mdderiv.DeriveError) as caught:
+        mdderiv.derive(body)
+    assert caught.value.message == "cannot infer the size of I; write it, e.g. I_{n}"
+    assert (caught.value.line, caught.value.column) == (2, column)
+
+
+def test_a_function_of_a_sized_identity_is_the_matrix_function() -> None:
+    body = "given: t \\in \\mathbb{R}, X \\in \\mathbb{R}^{n \\times n}\nf = \\operatorname{tr}(e^{t I_n} X)\nwrt: X"
+    shapes = {"X": (3, 3), "t": (1, 1)}
+    t = float(sample(shapes)["t"][0, 0])
+    assert_reads_as(body, lambda v: float(np.trace(np.exp(t) * v["X"])), shapes, "X")  # e^{tI} = e^t I
