@@ -207,6 +207,8 @@ class Builder:
         self.u = Unifier()
         self.scope: list[tuple[str, Dim]] = []  # active sums (index, upper)
         self.family_counts: dict[str, Dim] = {}
+        self.inside_elementwise = 0  # how many elementwise function arguments enclose the node built
+        self.broadcast = False  # a number was added to a vector inside one (1 + e^{Xw})
 
     # -- helpers
     def error(self, message: str, pos: int) -> DeriveError:
@@ -284,8 +286,8 @@ class Builder:
     def build_AddNode(self, node: AddNode) -> Expr:
         built: list[Expr] = []
         first: Expr | None = None
-        for sign, term_node in node.terms:
-            term = self.build(term_node)
+        terms = self.broadcast_numbers([self.build(term_node) for _, term_node in node.terms])
+        for (sign, term_node), term in zip(node.terms, terms):
             if first is None:
                 first = term
             elif not (
@@ -295,7 +297,16 @@ class Builder:
                 joiner = "from" if sign < 0 else "and"
                 left, right = (term, first) if sign < 0 else (first, term)
                 hint = ""
-                if isinstance(first, Number) or isinstance(term, Number):
+                other = term if isinstance(first, Number) else first if isinstance(term, Number) else None
+                if other is None:
+                    pass  # no number in the sum: the shapes say it all
+                elif self.is_square_matrix(other.shape):
+                    # 1 + X: the identity (log(1 + X) in matrix-function texts) or a matrix of ones
+                    hint = (
+                        "; a number plus a square matrix can be read two ways: write I + X for the "
+                        "identity, or \\mathbf{1}\\mathbf{1}^T + X for a matrix of ones"
+                    )
+                else:
                     # 1 - y for a vector y: the seeds' shorthand for a vector of ones
                     hint = "; for a vector or matrix of ones write \\mathbf{1}, e.g. \\mathbf{1} - \\mathbf{y}"
                 raise self.error(
@@ -304,6 +315,24 @@ class Builder:
                 )
             built.append(term if sign > 0 else neg(term))
         return add(*built)
+
+    def broadcast_numbers(self, terms: list[Expr]) -> list[Expr]:
+        """Inside an elementwise function, a number added to a column vector is
+        that number times a vector of ones (``\\log(1 + e^{X\\mathbf{w}})``, the
+        common spelling of softplus); the derivation says so (rule
+        ``reading_broadcast``).  Elsewhere, and next to a matrix, the sum stays an
+        error: ``1 + X`` of a square X could as well mean I + X."""
+        if not self.inside_elementwise or not any(isinstance(t, Number) for t in terms):
+            return terms
+        rows = next(
+            (r for r, c in (self.u.shape(t.shape) for t in terms) if c == 1 and r != 1 and not _is_var(r)),
+            None,
+        )
+        if rows is None:
+            return terms
+        self.broadcast = True
+        ones = Ones((rows, 1))
+        return [(ones if t.value == 1 else mul(t, ones)) if isinstance(t, Number) else t for t in terms]
 
     def multiply(self, left: Expr, right: Expr, where: Node | int) -> Shape:
         """The shape of left·right, or the error naming both shapes."""
@@ -481,8 +510,13 @@ class Builder:
         return elementwise("exp", mul(exponent, elementwise("log", base)))
 
     def build_ApplyNode(self, node: ApplyNode) -> Expr:
-        arg = self.build(node.arg)
         fn = node.fn
+        entrywise = fn not in ("trace", "det", "softmax", "diag", "vec")
+        self.inside_elementwise += entrywise
+        try:
+            arg = self.build(node.arg)
+        finally:
+            self.inside_elementwise -= entrywise
         if fn == "trace":
             self.square(arg, "trace", node.pos)
             return Trace(arg)  # kept even for a 1×1 argument: the author wrote it
@@ -892,6 +926,7 @@ def _parse_problem(body: str) -> Problem:
 
     ctx = _Context(symbols, families, dims, {})
     definitions: list[Definition] = []
+    broadcast = False
     for ref, definition, tree in zip(lhs_refs, lines.definitions, trees):
         ctx.later = {r.ident: d.line for r, d in zip(lhs_refs, lines.definitions) if d.line > definition.line}
         ctx.current = ref.ident
@@ -904,6 +939,7 @@ def _parse_problem(body: str) -> Problem:
             where.error(f"{ref.latex} is a dimension name; use another name for the definition", 0)
         builder = Builder(ctx, definition.rhs)
         expr = builder.finish(builder.build(tree))
+        broadcast = broadcast or builder.broadcast
         if expr.shape != SCALAR and written_as_scalar(tree):
             # fail closed: a trace, determinant or norm outside can only be a scalar
             definition.rhs.error(
@@ -943,6 +979,7 @@ def _parse_problem(body: str) -> Problem:
         option_lines=dict(lines.option_lines),
         wrt_line=lines.wrt.line if lines.wrt else 1,
         dims=list(dims),
+        broadcast=broadcast,
     )
 
 

@@ -502,3 +502,52 @@ def test_a_function_of_a_sized_identity_is_the_matrix_function() -> None:
     shapes = {"X": (3, 3), "t": (1, 1)}
     t = float(sample(shapes)["t"][0, 0])
     assert_reads_as(body, lambda v: float(np.trace(np.exp(t) * v["X"])), shapes, "X")  # e^{tI} = e^t I
+
+
+SOFTPLUS_GIVEN = "given: X \\in \\mathbb{R}^{m \\times n}, \\mathbf{w} \\in \\mathbb{R}^{n}, \\mathbf{y} \\in \\mathbb{R}^{m}"
+
+
+@pytest.mark.parametrize(
+    ("objective", "meant"),
+    [
+        (r"\mathbf{1}^T \log(1 + e^{X\mathbf{w}})", lambda v: np.log(1 + np.exp(v["X"] @ v["w"])).sum()),
+        (
+            r"\mathbf{1}^T\log(1 + \exp(-\mathbf{y}\odot X\mathbf{w}))",
+            lambda v: np.log(1 + np.exp(-v["y"] * (v["X"] @ v["w"]))).sum(),
+        ),
+        (r"\mathbf{1}^T \log(2 + e^{X\mathbf{w}})", lambda v: np.log(2 + np.exp(v["X"] @ v["w"])).sum()),
+        (r"\mathbf{y}^T \sigma(X\mathbf{w} - 1)", lambda v: v["y"].T @ (1 / (1 + np.exp(1 - v["X"] @ v["w"])))),
+    ],
+)
+def test_a_number_added_to_a_vector_inside_a_function_is_broadcast_and_said(
+    objective: str, meant: Callable[[Values], float]
+) -> None:
+    body = f"{SOFTPLUS_GIVEN}\nf = {objective}\nwrt: \\mathbf{{w}}"
+    assert_reads_as(body, lambda v: scalar(meant(v)), {"X": (4, 3), "w": (3, 1), "y": (4, 1)}, "w")
+    d = mdderiv.derive(body)
+    assert "reading_broadcast" in d.sections[0].steps[0].rules
+    assert "times a vector of ones" in d.text() and "全一向量" in mdderiv.derive(body, lang="zh").text()
+
+
+def test_a_vector_of_ones_written_out_names_no_broadcast() -> None:
+    d = mdderiv.derive(f"{SOFTPLUS_GIVEN}\nf = \\mathbf{{1}}^T \\log(\\mathbf{{1}} + e^{{X\\mathbf{{w}}}})\nwrt: \\mathbf{{w}}")
+    assert "reading_broadcast" not in d.sections[0].steps[0].rules
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (
+            "given: X \\in \\mathbb{R}^{n \\times n}\nf = \\operatorname{tr}\\log(1 + X)\nwrt: X",
+            "a number plus a square matrix can be read two ways: write I + X for the identity",
+        ),
+        (
+            f"{SOFTPLUS_GIVEN}\nf = (1 - \\mathbf{{y}})^T X \\mathbf{{w}}\nwrt: \\mathbf{{w}}",
+            "for a vector or matrix of ones write \\mathbf{1}",
+        ),
+    ],
+)
+def test_a_number_added_to_a_matrix_or_outside_a_function_is_refused(body: str, words: str) -> None:
+    with pytest.raises(mdderiv.DeriveError) as caught:
+        mdderiv.derive(body)
+    assert words in caught.value.message
