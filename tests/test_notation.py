@@ -551,3 +551,33 @@ def test_a_number_added_to_a_matrix_or_outside_a_function_is_refused(body: str, 
     with pytest.raises(mdderiv.DeriveError) as caught:
         mdderiv.derive(body)
     assert words in caught.value.message
+
+
+SQUARE_GIVEN = "given: X \\in \\mathbb{R}^{n \\times n}, B \\in \\mathbb{R}^{n \\times n}, c \\in \\mathbb{R}"
+
+
+@pytest.mark.parametrize(
+    ("objective", "column", "words"),
+    [
+        (r"\operatorname{tr} (X)^T c^2 B", 26, r"write \operatorname{tr}\left((…)^T …\right) around the whole product"),
+        (r"\det(X)^{T} B", 12, r"the transpose of a determinant is the number itself"),
+    ],
+)
+def test_a_transposed_trace_before_another_factor_is_refused(objective: str, column: int, words: str) -> None:
+    with pytest.raises(mdderiv.DeriveError) as caught:
+        mdderiv.derive(f"{SQUARE_GIVEN}\nf = {objective}\nwrt: X")
+    assert words in caught.value.message and "can be read two ways" in caught.value.message
+    assert (caught.value.line, caught.value.column) == (2, column)
+
+
+@pytest.mark.parametrize(
+    ("objective", "meant"),
+    [
+        (r"\operatorname{tr}\left((X)^T c^2 B\right)", lambda v: tr(v["X"].T @ v["B"]) * v["c"] ** 2),
+        (r"\operatorname{tr} X^T c^2 B", lambda v: tr(v["X"].T @ v["B"]) * v["c"] ** 2),
+        (r"\operatorname{tr}(X)^T + c", lambda v: tr(v["X"]) + v["c"]),
+    ],
+)
+def test_the_ways_to_write_a_transposed_trace(objective: str, meant: Callable[[Values], float]) -> None:
+    body = f"{SQUARE_GIVEN}\nf = {objective}\nwrt: X"
+    assert_reads_as(body, lambda v: scalar(meant(v)), {"X": (3, 3), "B": (3, 3), "c": (1, 1)}, "X")
