@@ -20,7 +20,19 @@ from typing import Literal
 
 import numpy as np
 
-from .expr import Expr, Ones, Zeros, add, elementwise, hadamard, neg, num, power, scale, sub
+from .expr import (
+    Expr,
+    Ones,
+    Zeros,
+    add,
+    elementwise,
+    hadamard,
+    neg,
+    num,
+    power,
+    scale,
+    sub,
+)
 from .rules import RuleId
 
 Array = np.ndarray
@@ -118,11 +130,13 @@ def _sigmoid_prime(z: Array) -> Array:
 
 
 def _softplus(z: Array) -> Array:
-    return np.logaddexp(0.0, z)  # log(1 + e^z) without overflow
+    value: Array = np.logaddexp(0.0, z)  # log(1 + e^z) without overflow
+    return value
 
 
 def _relu(z: Array) -> Array:  # max(0, z)
-    return np.maximum(z, 0.0)
+    value: Array = np.maximum(z, 0.0)
+    return value
 
 
 def _indicator(z: Array) -> Array:

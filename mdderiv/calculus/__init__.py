@@ -11,9 +11,8 @@ from dataclasses import replace
 
 from ..derivation import Derivation, Result, Section
 from ..expr import SYMMETRIC, Expr, GradientName, Symbol, map_tree
-from ..problem import Definition
 from ..options import Options
-from ..problem import Problem
+from ..problem import Definition, Problem
 from ..rules import RuleId
 from .gradient import gradients
 from .names import fits, with_layer_names

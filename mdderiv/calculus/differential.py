@@ -62,7 +62,7 @@ Used = list[RuleId]
 MaybeExpr = Optional[Expr]
 
 
-def _note(used: Used, rule_id: str) -> None:
+def _note(used: Used, rule_id: RuleId) -> None:
     if rule_id not in used:
         used.append(rule_id)
 
@@ -165,7 +165,7 @@ def _two_sided(
     expr: Binary,
     active: frozenset[Symbol],
     used: Used,
-    rule_id: str,
+    rule_id: RuleId,
     through_left: Callable[[Expr], Expr],
     through_right: Callable[[Expr], Expr],
 ) -> MaybeExpr:
