@@ -246,6 +246,27 @@ class Elementwise(Expr):
         return (self.arg,)
 
 
+#: Functions of a square matrix in the matrix sense (``MatrixFunction.fn``):
+#: a square matrix's exp, log and real powers mean these in mathematics.
+MATRIX_FUNCTIONS = ("exp", "log", "sqrt", "pow")
+
+
+@dataclass(frozen=True)
+class MatrixFunction(Expr):
+    """``f(A)`` of a square matrix as a matrix function (not entry by entry):
+    the matrix exponential, the principal logarithm, or the real power
+    ``A^p`` (``\\sqrt{A}`` is ``A^{1/2}``) — for a diagonalisable
+    ``A = V diag(λ) V^{-1}``, ``V diag(f(λ)) V^{-1}``."""
+
+    fn: str  # one of MATRIX_FUNCTIONS
+    arg: Expr
+    shape: Shape
+    exponent: Fraction = Fraction(1)  # the power, for "pow" (and 1/2 for "sqrt")
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.arg,)
+
+
 @dataclass(frozen=True)
 class Softmax(Unary):
     shape: Shape
@@ -718,6 +739,8 @@ def rebuild(node: Expr, children: tuple[Expr, ...]) -> Expr:
         return node
     if isinstance(node, Elementwise):
         return Elementwise(node.fn, children[0], node.shape)
+    if isinstance(node, MatrixFunction):
+        return MatrixFunction(node.fn, children[0], node.shape, node.exponent)
     if isinstance(node, Norm):
         return Norm(children[0], node.kind)
     if isinstance(node, IndexedSum):

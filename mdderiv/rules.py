@@ -44,6 +44,9 @@ class RuleId(StrEnum):
     POWER_RULE = "power_rule"
     MATRIX_POWER_RULE = "matrix_power_rule"
     SOFTMAX_RULE = "softmax_rule"
+    MATRIX_FUNCTION_RULE = "matrix_function_rule"
+    READING_MATRIX_FUNCTION = "reading_matrix_function"
+    READING_ELEMENTWISE = "reading_elementwise"
     LINEAR_RULE = "linear_rule"
     CHAIN_RULE = "chain_rule"
     TRACE_SCALAR = "trace_scalar"
@@ -67,6 +70,8 @@ class RuleId(StrEnum):
     EXPAND_NAMES = "expand_names"
     LAYOUT_NUMERATOR = "layout_numerator"
     VEC_PRODUCT = "vec_product"
+    VEC_INNER = "vec_inner"
+    TRACE_KRON = "trace_kron"
     VEC_TRANSPOSE = "vec_transpose"
     VEC_HADAMARD = "vec_hadamard"
     READ_OFF_DERIVATIVE = "read_off_derivative"
@@ -146,6 +151,13 @@ _RULES = [
     Rule(RuleId.MATRIX_POWER_RULE, "matrix power rule", "矩阵幂的微分", r"d(X^k) = \sum_{j} X^{j}\,dX\,X^{k-1-j}"),
     Rule(RuleId.SOFTMAX_RULE, "softmax rule", "softmax 的微分",
          r"d\operatorname{softmax}(a) = (\operatorname{diag}(s) - s s^T)\,da"),
+    Rule(RuleId.MATRIX_FUNCTION_RULE, "trace of a matrix function", "矩阵函数之迹的微分",
+         r"d\operatorname{tr} f(X) = \operatorname{tr}(f'(X)\,dX)"),
+    Rule(RuleId.READING_MATRIX_FUNCTION, "exp, log, √ of a square matrix read as matrix functions",
+         "方阵的 exp、log、√ 按矩阵函数理解",
+         r"e^{X} = \sum_{k \ge 0} \frac{X^k}{k!},\ \log\det X = \operatorname{tr}\log X"),
+    Rule(RuleId.READING_ELEMENTWISE, "functions of a square matrix read entry by entry", "方阵上的函数按逐元素理解",
+         r"f(X)_{ij} = f(X_{ij})"),
     Rule(RuleId.LINEAR_RULE, "linearity of diag, vec and sums", "diag、vec 与求和的线性", r"d\operatorname{vec}(X) = \operatorname{vec}(dX)"),
     Rule(RuleId.CHAIN_RULE, "composition through the differential", "复合法则",
          r"df = \operatorname{tr}\left(\frac{\partial f}{\partial Y}^T dY\right)"),
@@ -180,6 +192,10 @@ _RULES = [
          r"\frac{\partial f}{\partial X^T} = \left(\frac{\partial f}{\partial X}\right)^T"),
     # matrix-by-matrix, Hessians, stationary points
     Rule(RuleId.VEC_PRODUCT, "vec of a product", "矩阵乘积的向量化", r"\operatorname{vec}(AXB) = (B^T \otimes A)\operatorname{vec}(X)"),
+    Rule(RuleId.VEC_INNER, "inner product of two vecs", "向量化的内积",
+         r"\operatorname{vec}(A)^T\operatorname{vec}(B) = \operatorname{tr}(A^T B)"),
+    Rule(RuleId.TRACE_KRON, "trace of a Kronecker product", "Kronecker 积的迹",
+         r"\operatorname{tr}(A \otimes B) = \operatorname{tr}(A)\operatorname{tr}(B)"),
     Rule(RuleId.VEC_TRANSPOSE, "commutation matrix", "交换矩阵", r"\operatorname{vec}(X^T) = K\operatorname{vec}(X)"),
     Rule(RuleId.VEC_HADAMARD, "vec of a Hadamard product", "逐元素乘法的向量化",
          r"\operatorname{vec}(A \odot X) = \operatorname{diag}(\operatorname{vec}A)\operatorname{vec}(X)"),

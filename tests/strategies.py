@@ -143,11 +143,12 @@ def scalar_objective(draw: st.DrawFn, depth: int = 3) -> tuple[str, str]:
         e = draw(with_variable(inner, 1, variable, depth))
         body = f"\\log(1 + \\|{e}\\|^2)"
     name = VARIABLES[variable][0]
-    return f"{GIVEN}\nf = {body}\nwrt: {name}\n", name
+    # the functions drawn here act entry by entry, also on square matrices
+    return f"{GIVEN}\nf = {body}\nwrt: {name}\nfunctions: elementwise\n", name
 
 
 @st.composite
 def vector_objective(draw: st.DrawFn, depth: int = 2) -> tuple[str, str]:
     """(block body, variable) for a random vector function of the vector x."""
     e = draw(with_variable("m", 1, "x", depth))
-    return f"{GIVEN}\nF = {e}\nwrt: \\mathbf{{x}}\n", r"\mathbf{x}"
+    return f"{GIVEN}\nF = {e}\nwrt: \\mathbf{{x}}\nfunctions: elementwise\n", r"\mathbf{x}"

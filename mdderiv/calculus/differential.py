@@ -32,6 +32,7 @@ from ..expr import (
     Inverse,
     Kron,
     MatMul,
+    MatrixFunction,
     Norm,
     Number,
     Ones,
@@ -133,11 +134,69 @@ def _det(expr: Det, active: frozenset[Symbol], used: Used) -> MaybeExpr:
 
 
 def _trace(expr: Trace, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    arg = expr.arg
+    if isinstance(arg, MatrixFunction):
+        return _trace_of_matrix_function(arg, active, used)
+    if isinstance(arg, Add) and any(isinstance(node, MatrixFunction) for node in arg.walk()):
+        # tr(A + f(X)) = tr A + tr f(X): a matrix function is derived under its own trace
+        _note(used, RuleId.TRACE_LINEAR)
+        return differential(add(*(trace(term) for term in arg.terms)), active, used)
     d = differential(expr.arg, active, used)
     if d is None:
         return None
     _note(used, RuleId.TRACE_RULE)
     return trace(d)
+
+
+def matrix_function_derivative(expr: MatrixFunction) -> Expr:
+    """``f'(A)`` of a matrix function ``f(A)``, as a matrix function of ``A``."""
+    a = expr.arg
+    if expr.fn == "exp":
+        return expr
+    if expr.fn == "log":
+        return inverse(a)
+    p = expr.exponent
+    lower = p - 1
+    if lower == -1:
+        derivative = inverse(a)
+    elif lower.denominator == 1:
+        derivative = power(a, lower)
+    else:
+        derivative = MatrixFunction("pow", a, a.shape, lower)
+    return mul(num(p), derivative)
+
+
+def _trace_of_matrix_function(expr: MatrixFunction, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    """``d tr f(A) = tr(f'(A) dA)``: the power series of f, under the trace's
+    cyclic property, gives each term k·A^{k-1} dA."""
+    d = differential(expr.arg, active, used)
+    if d is None:
+        return None
+    _note(used, RuleId.MATRIX_FUNCTION_RULE)
+    return trace(mul(matrix_function_derivative(expr), d))
+
+
+_MATRIX_FUNCTION_NAMES = {"exp": "matrix exponential", "log": "matrix logarithm", "sqrt": "matrix square root"}
+_ELEMENTWISE_SPELLING = {"exp": "\\exp", "log": "\\log", "sqrt": "\\sqrt"}
+
+
+def _matrix_function(expr: MatrixFunction, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    if differential(expr.arg, active, []) is None:
+        return None
+    # outside a trace, d f(X) has no closed form in dX (X and dX need not commute)
+    what = _MATRIX_FUNCTION_NAMES.get(expr.fn, f"matrix power ^{expr.exponent}")
+    if expr.fn in _ELEMENTWISE_SPELLING:
+        elementwise_hint = (
+            f"if you mean {_ELEMENTWISE_SPELLING[expr.fn]} of each entry, add the option "
+            "'functions: elementwise' to the block"
+        )
+    else:
+        elementwise_hint = "for a power of each entry write a Hadamard product such as X \\odot X"
+    raise DeriveError(
+        f"a {what} of a square matrix is read as the matrix function, as in mathematics; "
+        f"mdderiv derives it only as the whole argument of a trace, tr f(X) "
+        f"(d tr f(X) = tr(f'(X) dX)); {elementwise_hint}"
+    )
 
 
 def _power(expr: Power, active: frozenset[Symbol], used: Used) -> MaybeExpr:
@@ -374,6 +433,7 @@ _HANDLERS: dict[type, Callable[[Expr, frozenset[Symbol], Used], MaybeExpr]] = {
     Kron: _kron,  # type: ignore[dict-item]
     Elementwise: _elementwise,  # type: ignore[dict-item]
     Softmax: _softmax,  # type: ignore[dict-item]
+    MatrixFunction: _matrix_function,  # type: ignore[dict-item]
     Norm: _norm,  # type: ignore[dict-item]
     Diag: _linear,
     Vec: _linear,

@@ -785,7 +785,13 @@ def _has_product_of_sums(expr: Add) -> bool:
                 rest = factors[1]
             # else: mul would give back a product of factors[1:], which holds
             # a sum where the term does
-        if isinstance(rest, MatMul) and any(isinstance(f, Add) for f in rest.factors):
+        if (
+            isinstance(rest, MatMul)
+            and any(isinstance(f, Add) for f in rest.factors)
+            # a product of two matrices or more is an atom of the algebra: expanding
+            # the sum would change nothing (and cost a SymPy round trip per sum)
+            and sum(1 for f in rest.factors if f.shape != SCALAR) <= 1
+        ):
             return True
         if isinstance(rest, Hadamard) and (isinstance(rest.left, Add) or isinstance(rest.right, Add)):
             return True

@@ -30,6 +30,7 @@ from ..expr import (
     DimValue,
     Elementwise,
     Expr,
+    MatrixFunction,
     GradientName,
     Hadamard,
     HadamardDiv,
@@ -94,6 +95,7 @@ _ATOMS = (
     Trace,
     Det,
     Elementwise,
+    MatrixFunction,
     Softmax,
     Norm,
     Diag,
@@ -694,6 +696,15 @@ class LatexPrinter:
         if notation.inside != "{}":
             inner = notation.inside.replace("{}", inner)
         return notation.head + self._wrap(inner)
+
+    def _print_MatrixFunction(self, expr: MatrixFunction) -> str:
+        # the matrix function: X^{1/2}, \exp(X), \log(X) (the words of the
+        # derivation say which reading was taken)
+        if expr.fn == "pow":
+            return self._group(self._sup(self._base(expr.arg), format_exponent(expr.exponent)))
+        if expr.fn == "sqrt":
+            return self._sqrt(self._print(expr.arg))
+        return self._notation(FUNCTIONS[expr.fn]).head + self._wrap(self._print(expr.arg))
 
     def _print_Softmax(self, expr: Softmax) -> str:
         return self._operator("softmax") + self._wrap(self._print(expr.arg))

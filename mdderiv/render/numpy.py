@@ -37,6 +37,7 @@ from ..expr import (
     Inverse,
     Kron,
     MatMul,
+    MatrixFunction,
     Norm,
     Number,
     Ones,
@@ -323,6 +324,22 @@ class NumpyPrinter:
         arg = self._print(expr.arg)
         code = entry.numpy.format(arg=arg[0], atom=_paren(arg, POW))
         return (code, _LOOSENESS[entry.numpy_loose])
+
+    def _print_MatrixFunction(self, expr: MatrixFunction) -> Code:
+        # one expression: V diag(f(λ)) V^{-1} from np.linalg.eig, its real part
+        arg = self.doprint(expr.arg)
+        exponent = Fraction(1, 2) if expr.fn == "sqrt" else Fraction(expr.exponent)
+        if expr.fn == "pow" and exponent.denominator == 1:
+            return (f"np.linalg.matrix_power({arg}, {exponent.numerator})", ATOM)
+        if expr.fn == "exp":
+            f = "np.exp(w)"
+        elif expr.fn == "log":
+            f = "np.log(w.astype(complex))"
+        elif expr.fn in ("sqrt", "pow"):
+            f = f"np.exp({_paren(_number(exponent), ATOM)} * np.log(w.astype(complex)))"
+        else:
+            raise ValueError(f"no NumPy form for the matrix function {expr.fn!r}")
+        return (f"(lambda w, V: ((V * {f}) @ np.linalg.inv(V)).real)(*np.linalg.eig({arg}))", ATOM)
 
     def _print_Softmax(self, expr: Softmax) -> Code:
         arg = self._print(expr.arg)
