@@ -332,6 +332,7 @@ def kinked_arguments(problem: Problem) -> list[tuple[Expr, Smoothness]]:
         node = stack.pop()
         if isinstance(node, IndexedSum):
             continue
+        smooth_at = None
         if isinstance(node, Elementwise):
             smooth_at, argument = FUNCTIONS[node.fn].smooth_at, node.arg
         elif isinstance(node, Norm) and node.kind == NormKind.L1:  # ‖u‖_1 = 1^T |u|
