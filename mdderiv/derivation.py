@@ -93,6 +93,13 @@ class Derivation:
 
         return render_derivation(self)
 
+    def html(self) -> str:
+        """The derivation as HTML structure with math inside, for pages
+        (style it with ``mdderiv/markdown/mdderiv.css``)."""
+        from .render.html import render_html
+
+        return render_html(self)
+
     def markdown(self) -> str:
         """What replaces the fence in a Markdown page: display math."""
         from .render.latex import render_markdown

@@ -92,14 +92,16 @@ def test_every_derivation_renders_without_mathjax_errors(tmp_path: Path, browser
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "browser-derivations.png"))
     counts = browser.execute_script("""
-        const blocks = [...document.querySelectorAll('div.arithmatex')];
+        const blocks = [...document.querySelectorAll('div.mdderiv-derivation')];
         return {
           blocks: blocks.length,
-          rendered: blocks.filter(b => b.querySelector('mjx-container')).length,
+          // every math piece of every derivation typeset
+          rendered: blocks.filter(b => [...b.querySelectorAll('.arithmatex')].every(
+                      m => m.querySelector('mjx-container'))).length,
           errors: document.querySelectorAll('mjx-merror').length,
           // noundefined shows an unknown macro as red text instead of an error
           undefined: [...document.querySelectorAll('mjx-mtext')]
                        .filter(e => (e.getAttribute('style') || '').includes('red')).length,
-          leftover: blocks.filter(b => b.textContent.includes('\\\\begin{aligned}')).length,
+          leftover: blocks.filter(b => b.textContent.includes('\\\\(')).length,
         };""")
     assert counts == {"blocks": expected, "rendered": expected, "errors": 0, "undefined": 0, "leftover": 0}

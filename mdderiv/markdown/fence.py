@@ -28,6 +28,7 @@ import re
 import secrets
 import types
 from collections.abc import Callable
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,8 @@ from .blocks import BlockCache, Outcome, block_key, derive_block
 
 __all__ = [
     "BlockFailure",
+    "DERIVATION_HTML",
+    "STYLESHEET",
     "DeferredBlock",
     "FenceContext",
     "MATH_HTML",
@@ -48,6 +51,8 @@ __all__ = [
     "fence_format",
     "fence_validator",
     "makeExtension",
+    "page_html",
+    "stylesheet",
     "resolve_deferred",
 ]
 
@@ -232,8 +237,30 @@ def _escape(text: str) -> str:
 
 def math_html(outcome: Outcome) -> str:
     """A derivation as Arithmatex-compatible display math (the title, if
-    any, is part of the LaTeX)."""
+    any, is part of the LaTeX): what blog posts get."""
     return f'<div class="arithmatex">\\[\n{_escape(outcome.latex)}\n\\]</div>'
+
+
+def page_html(outcome: Outcome) -> str:
+    """A derivation as pages show it: HTML structure with math inside
+    (``render.html``; styled by :data:`STYLESHEET`), or display math for an
+    outcome without it."""
+    return outcome.html or math_html(outcome)
+
+
+#: The stylesheet of the page layout (package data); the MkDocs plugin adds it
+#: to every page with a derivation, Python-Markdown users link or inline it.
+STYLESHEET = Path(__file__).with_name("mdderiv.css")
+
+
+def stylesheet() -> str:
+    """The text of :data:`STYLESHEET`."""
+    return STYLESHEET.read_text(encoding="utf-8")
+
+
+#: A derivation of :func:`page_html` found in a page: its outermost element
+#: holds no other ``<div>`` (``render.html``), so it ends at the first ``</div>``.
+DERIVATION_HTML = re.compile(r'<div class="mdderiv-derivation"[^>]*>.*?</div>', re.DOTALL)
 
 
 #: What :func:`math_html` writes, found in a page: the LaTeX is HTML-escaped, so
@@ -270,7 +297,7 @@ def _block_html(
     """The derivation (or the error box, reported) that replaces a block."""
     outcome = derive_block(pending.body, pending.info, context.defaults, context.cache)
     if outcome.ok:
-        html = math_html(outcome)
+        html = page_html(outcome)
         if context.keep_rendered:
             rendered.append((html, pending.body))
         return html, None
