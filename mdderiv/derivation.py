@@ -82,7 +82,8 @@ class Derivation:
         return self.problem.objective.symbol
 
     def latex(self) -> str:
-        """The step-by-step derivation as one LaTeX display (``aligned``)."""
+        """The step-by-step derivation as one LaTeX display (``aligned`` blocks
+        under their headings, in an ``array``)."""
         from .render.latex import render_derivation
 
         return render_derivation(self)
