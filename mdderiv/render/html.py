@@ -42,13 +42,19 @@ from .words import WORDS, word
 if TYPE_CHECKING:
     from ..derivation import Derivation, Result, Section, Step
 
-__all__ = ["render_html", "split_at_operators"]
+__all__ = ["breakable_pieces", "render_html", "split_at_operators"]
 
 # The binary operators the LaTeX printer writes with a space on each side.
 _OPERATORS = (" + ", " - ", r" \odot ", r" \oslash ", r" \otimes ")
 _OPERATOR = re.compile("|".join(re.escape(op) for op in _OPERATORS))
 # A piece longer than this (in rough glyphs) is also cut inside its parentheses.
-_LONG_PIECE = 28
+_LONG_PIECE = 16
+# \left( … \right) cannot be cut; where a piece is still too long, its pairs
+# become fixed-size delimiters (as tall as a displayed fraction), which can
+_STRETCHY = re.compile(r"\\(left|right)(?![A-Za-z])")
+# A left side longer than this (in rough glyphs) stands on a line of its own in
+# a narrow column, the relation and the right side under it.
+_WIDE_LHS = 8
 _LEADING_OPERATORS = tuple(op.strip() + " " for op in _OPERATORS)
 _MACRO = re.compile(r"\\[A-Za-z]+|[{}^_ ]")
 
@@ -58,11 +64,18 @@ def _glyphs(latex: str) -> int:
     return len(_MACRO.sub("", latex)) + latex.count("\\") // 2
 
 
-def _break_candidates(latex: str) -> list[tuple[int, int]]:
-    """``(position, depth)`` of each operator where the math may be cut: not
-    inside a brace group or a ``\\left … \\right`` pair (a piece must be valid
-    TeX on its own); depth counts the plain parentheses and norm bars around it."""
-    found: list[tuple[int, int]] = []
+_BARE_MACRO = re.compile(r"\\[A-Za-z]+$")
+_SUM_HEAD = re.compile(r"\\sum_\{[^{}]*\}\^\{[^{}]*\}$")
+_OPERATOR_CUT, _FACTOR_CUT = 0, 1  # what a cut stands before: an operator, or a factor
+
+
+def _break_candidates(latex: str) -> list[tuple[int, int, int]]:
+    """``(position, depth, kind)`` of each place where the math may be cut:
+    before a binary operator, or (kind ``_FACTOR_CUT``) between two factors of
+    a product.  Never inside a brace group or a ``\\left … \\right`` pair (a
+    piece must be valid TeX on its own); depth counts the plain parentheses and
+    norm bars around the place."""
+    found: list[tuple[int, int, int]] = []
     braces = lefts = parens = 0
     norm_open = False
     i = 0
@@ -84,10 +97,6 @@ def _break_candidates(latex: str) -> list[tuple[int, int]]:
                     parens += 1 if norm_open else -1
                 i += 2
                 continue
-            if braces == 0 and lefts == 0 and parens >= 0:
-                match = _OPERATOR.match(latex, i - 1) if i > 0 else None
-                if match is not None and match.start() == i - 1:
-                    found.append((i - 1, parens))
             i += 1
             while i < n and latex[i].isalpha():
                 i += 1
@@ -101,43 +110,55 @@ def _break_candidates(latex: str) -> list[tuple[int, int]]:
                 parens += 1
             elif c == ")":
                 parens -= 1
-            elif c in "+-" and i > 0 and latex[i - 1] == " " and latex[i + 1 : i + 2] == " ":
-                found.append((i - 1, parens))
+            elif c == " " and i > 0:
+                match = _OPERATOR.match(latex, i)
+                if match is not None:
+                    found.append((i, parens, _OPERATOR_CUT))
+                    i = match.end() - 1
+                elif _between_factors(latex, i):
+                    found.append((i, parens, _FACTOR_CUT))
         i += 1
     return found
+
+
+def _between_factors(latex: str, i: int) -> bool:
+    """Whether the space at ``i`` separates two factors of a product (not a
+    function's name from its argument, nor a sum's head from its body)."""
+    before, after = latex[:i], latex[i + 1 :]
+    if not before or before[-1] not in "})'" and not before[-1].isalnum():
+        return False
+    if _BARE_MACRO.search(before) or _SUM_HEAD.search(before):
+        return False
+    return bool(after) and after[0] not in "+-=)" and not after.startswith(r"\right")
 
 
 def split_at_operators(latex: str, long_piece: int = _LONG_PIECE) -> list[str]:
     r"""``latex`` cut before its top-level binary operators (``+``, ``-``,
     ``\odot`` …) into pieces that are each valid TeX; a piece still longer
     than ``long_piece`` glyphs is cut again at the operators one pair of
-    parentheses deeper, and so on.  Joined, the pieces are ``latex``."""
+    parentheses deeper, and so on, and at last between the factors of a
+    product.  Joined, the pieces are ``latex``."""
     candidates = _break_candidates(latex)
     if not candidates:
         return [latex]
 
-    def cut(start: int, end: int, depth: int) -> list[str]:
+    def cut(start: int, end: int) -> list[str]:
         text = latex[start:end]
-        inside = [pos for pos, d in candidates if start < pos < end]
+        inside = [(kind, depth, pos) for pos, depth, kind in candidates if start < pos < end]
         if _glyphs(text) <= long_piece or not inside:
             return [text]
-        here = [pos for pos, d in candidates if start < pos < end and d == depth]
-        if not here:
-            deeper = min(d for pos, d in candidates if start < pos < end and d > depth) if any(
-                d > depth for pos, d in candidates if start < pos < end
-            ) else None
-            return cut(start, end, deeper) if deeper is not None else [text]
+        best = min(inside)[:2]  # operators before factors, the outermost first
+        bounds = [start, *[pos for kind, depth, pos in inside if (kind, depth) == best], end]
         pieces: list[str] = []
-        bounds = [start, *here, end]
         for left, right in zip(bounds, bounds[1:]):
-            pieces.extend(cut(left, right, depth + 1))
+            pieces.extend(cut(left, right))
         return pieces
 
-    top = [pos for pos, depth in candidates if depth == 0]
+    top = [pos for pos, depth, kind in candidates if depth == 0 and kind == _OPERATOR_CUT]
     bounds = [0, *top, len(latex)]
     pieces: list[str] = []
     for left, right in zip(bounds, bounds[1:]):
-        pieces.extend(cut(left, right, 1))
+        pieces.extend(cut(left, right))
     return pieces
 
 
@@ -147,11 +168,23 @@ def _math(latex: str, display: bool = True) -> str:
     return f'<span class="arithmatex">\\({escape(style + latex, quote=False)}\\)</span>'
 
 
+def breakable_pieces(latex: str) -> list[str]:
+    """:func:`split_at_operators`, cutting inside ``\\left … \\right`` pairs too
+    (made fixed-size) where a piece would otherwise stay too long."""
+    if _glyphs(latex) <= _LONG_PIECE:  # fits anywhere: no cut needed
+        return [latex]
+    parts = split_at_operators(latex)
+    if any(_glyphs(part) > _LONG_PIECE and r"\left" in part for part in parts):
+        fixed = _STRETCHY.sub(lambda m: r"\biggl" if m.group(1) == "left" else r"\biggr", latex)
+        parts = split_at_operators(fixed)
+    return parts
+
+
 def _pieces(latex: str) -> str:
     """``latex`` as math pieces with a line-break opportunity between them; a
     piece that starts with an operator gets ``{}`` before it, so the operator
     keeps its binary spacing."""
-    parts = split_at_operators(latex)
+    parts = breakable_pieces(latex)
     out = []
     for part in parts:
         part = part.strip()
@@ -180,14 +213,16 @@ def _heading(section: "Section", names: Mapping[str, str], lang: str) -> str:
 
 def _step(step: "Step", names: Mapping[str, str], lang: str, annotate: Annotate, detail: bool) -> str:
     relation = _RELATIONS.get(step.relation, step.relation)
-    left = _math(render_expr(step.lhs, names, annotate)) if step.lhs is not None else ""
+    left = render_expr(step.lhs, names, annotate) if step.lhs is not None else ""
     right = _pieces(render_expr(step.rhs, names, annotate))
     why = justification(step.rules, step.note, lang)
     kind = "mdderiv-step mdderiv-detail" if detail else "mdderiv-step"
     if step.lhs is None:
         kind += " mdderiv-continued"
+    elif _glyphs(left) > _WIDE_LHS:
+        kind += " mdderiv-wide-lhs"  # in a narrow column it gets a line of its own
     return (
-        f'<p class="{kind}"><span class="mdderiv-lhs">{left}</span>'
+        f'<p class="{kind}"><span class="mdderiv-lhs">{_pieces(left) if left else ""}</span>'
         f'<span class="mdderiv-rel">{_math(relation)}</span>'
         f'<span class="mdderiv-rhs">{right}</span>'
         f'<span class="mdderiv-why">{escape(why)}</span></p>'
@@ -207,7 +242,7 @@ def _result(d: "Derivation", result: "Result", names: Mapping[str, str]) -> str:
     words = f' <span class="mdderiv-why">{escape(said)}</span>' if said else ""
     return (
         f'<p class="mdderiv-result"><span class="mdderiv-boxed">{_math(label)}<wbr>'
-        f'{_math("=")}<wbr>{_pieces(value)}{shape}</span>{words}</p>'
+        f'{_math("{}={}")}<wbr>{_pieces(value)}{shape}</span>{words}</p>'
     )
 
 

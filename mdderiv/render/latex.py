@@ -747,9 +747,20 @@ def _coefficient(expr: MatMul) -> Fraction:
 # --------------------------------------------------------------------------- public API
 
 
+_last_names: tuple[object, dict[str, str]] = (None, {})
+
+
 def names_of(problem: "Problem") -> dict[str, str]:
-    """Identifier -> declared spelling, for every symbol of the problem."""
-    return {name: info.latex for name, info in problem.symbols.items()}
+    """Identifier -> declared spelling, for every symbol of the problem.  The
+    same mapping for the same problem object, so the renderers of one
+    derivation (LaTeX, then HTML) share one memoising printer."""
+    global _last_names
+    known, names = _last_names
+    if known is problem and len(names) == len(problem.symbols):
+        return names
+    names = {name: info.latex for name, info in problem.symbols.items()}
+    _last_names = (problem, names)
+    return names
 
 
 def render_expr(expr: Expr, names: Mapping[str, str] | None = None, annotate: Annotate = None) -> str:
