@@ -18,12 +18,15 @@ Three parts, all in one process and one run, timed with ``time.perf_counter``
 3. **Hessians** (``hessian: true``): derive time, then evaluating the derived
    closed form (its NumPy source, ``eval``'d once into a function) against
    ``torch.func.hessian`` (eager, CPU, float64) at growing sizes.
+4. **Long traces.** ``tr(B^T X^T C X X^T X ⋯ X^T C X B)`` with 8 to 72 factors
+   (the 40-factor trace must take well under a second), against SymPy's ``.diff``.
 
 Usage::
 
     python benchmarks/engine.py            # full run, writes docs/benchmarks.md
     python benchmarks/engine.py --quick    # reduced run (< 30 s)
     python benchmarks/engine.py --no-write # print only
+    python benchmarks/engine.py --traces-only  # only the long traces (part 4), printed
 
 The Markdown goes into ``docs/benchmarks.md`` between ``<!-- engine:start -->``
 and ``<!-- engine:end -->``; the rest of that file is left as it is.
@@ -564,6 +567,85 @@ def _judge_sympy(case: Case, result: Any, vals: dict, want: np.ndarray, symmetri
     return "✓", True
 
 
+# --------------------------------------------------------------------------- part 4: long traces
+
+
+TRACE_GIVEN = r"given: X \in \mathbb{R}^{m \times n}, B \in \mathbb{R}^{n \times p}, C \in \mathbb{R}^{m \times m}"
+
+
+def trace_body(factors: int) -> str:
+    """``tr(B^T X^T C X X^T X ⋯ X^T C X B)`` with ``factors`` factors (8 + 2k): the
+    long chain of X^T X that once made the engine hang (issue 11 §4)."""
+    middle = " ".join(["X^T X"] * ((factors - 8) // 2))
+    return f"{TRACE_GIVEN}\nf = \\operatorname{{tr}}(B^T X^T C X {middle} X^T C X B)\nwrt: X"
+
+
+@dataclass
+class TraceRow:
+    factors: int
+    t_plain: float = math.nan
+    t_check: float = math.nan
+    t_sympy: float = math.nan
+    error: str = ""
+
+
+def run_part4(factor_counts: list[int], sympy_up_to: int, repeats: int,
+              log: Callable[[str], None]) -> list[TraceRow]:
+    sp = _sp()
+    m, n, p = sp.symbols("m n p", integer=True, positive=True)
+    X, B, C = sp.MatrixSymbol("X", m, n), sp.MatrixSymbol("B", n, p), sp.MatrixSymbol("C", m, m)
+    rows = []
+    for count in factor_counts:
+        row = TraceRow(count)
+        rows.append(row)
+        body = trace_body(count)
+        try:
+            # the check on: the result agrees with finite differences, or this raises
+            row.t_plain, row.t_check = timed_together(
+                [lambda: mdderiv.derive(body, check=False).latex(),
+                 lambda: mdderiv.derive(body, check=True).latex()], repeats, budget=5.0)
+        except Exception as e:  # report, keep going
+            row.error = f"{type(e).__name__}: {e}"
+        if count <= sympy_up_to:
+            k = (count - 8) // 2
+            expr = sp.Trace(sp.MatMul(B.T, X.T, C, X, *([X.T, X] * k), X.T, C, X, B))
+            start = time.perf_counter()  # once: SymPy takes seconds here
+            expr.diff(X)
+            row.t_sympy = time.perf_counter() - start
+        log(f"  {count:3d} factors  mdderiv {ms(row.t_plain):>7s} ms  +check {ms(row.t_check):>7s} ms  "
+            f"SymPy {ms(row.t_sympy):>7s} ms {row.error}")
+    return rows
+
+
+def trace_report(rows: list[TraceRow]) -> list[str]:
+    out = ["### Long traces", "",
+           "`tr(B^T X^T C X X^T X ⋯ X^T C X B)` with a growing chain of `X^T X` (X m×n), wrt X — "
+           "the objective that once made the engine hang. Body to LaTeX; *+ check* with the numerical "
+           "check on. *SymPy `.diff`*: `Trace(MatMul(…)).diff(X)` on `MatrixSymbol`s, timed once "
+           "(it takes seconds).", "",
+           "| factors | mdderiv ms | + check ms | SymPy `.diff` ms | speed-up vs `.diff` |",
+           "| ---: | ---: | ---: | ---: | ---: |"]
+    for r in rows:
+        if r.error:
+            out.append(f"| {r.factors} | error: {_cell(r.error)} | — | {ms(r.t_sympy)} | — |")
+        else:
+            out.append(f"| {r.factors} | {ms(r.t_plain)} | {ms(r.t_check)} | {ms(r.t_sympy)} | "
+                       f"{ratio(r.t_sympy, r.t_plain)} |")
+    pts = [(r.factors, r.t_plain) for r in rows if r.factors >= 16 and not math.isnan(r.t_plain)]
+    forty = next((r for r in rows if r.factors == 40), None)
+    out.append("")
+    if len(pts) >= 2:
+        k = float(np.polyfit(np.log([a for a, _ in pts]), np.log([b for _, b in pts]), 1)[0])
+        out.append(f"Fitted exponent k in time ∝ factors^k (16 factors and more): **{k:.2f}**.")
+    if forty is not None and not math.isnan(forty.t_check):
+        verdict = "met" if forty.t_check < 1.0 else "missed"
+        out.append(f"40 factors: {ms(forty.t_plain)} ms, {ms(forty.t_check)} ms with the check "
+                   f"(target under 1 s: {verdict}).")
+    out.append("Every block also has a time budget (option `timeout`, 10 s by default): a block "
+               "still deriving then is stopped with an error at its line, and the build goes on.")
+    return out
+
+
 # --------------------------------------------------------------------------- part 2: depth
 
 
@@ -871,7 +953,7 @@ def _code(text: str) -> str:
     return "`" + text.replace("`", "'") + "`"
 
 
-def report(args, info, rows, drows, hrows, herows, backend, elapsed) -> str:
+def report(args, info, rows, drows, hrows, herows, backend, elapsed, trows=()) -> str:
     L: list[str] = []
     w = L.append
     repeats = args.repeats
@@ -924,7 +1006,7 @@ def report(args, info, rows, drows, hrows, herows, backend, elapsed) -> str:
               f"{ratio(r.t_sympy_full, r.t_plain)} | {ratio(r.t_sympy_full_cold, r.t_cold)} | "
               f"{_cell(r.sympy_status)} | {_cell(r.case.note)} |")
     w("")
-    w("Median speed-up of mdderiv over SymPy (target ≥ 10×):")
+    w("Median speed-up of mdderiv over SymPy (target ≥ 15×):")
     w("")
     w("| cases | vs `.diff` | vs `.diff`, mdderiv check on | vs all | vs all, mdderiv check on | cold vs cold, all |")
     w("| --- | ---: | ---: | ---: | ---: | ---: |")
@@ -1005,9 +1087,12 @@ def report(args, info, rows, drows, hrows, herows, backend, elapsed) -> str:
     else:
         w(backend)
     w("")
+    if trows:
+        L.extend(trace_report(list(trows)))
+        w("")
     w("Reproduce: `pip install -e .[bench]` (PyTorch, CPU wheel) then `python benchmarks/engine.py` "
       "(`--quick` for a reduced run, `--no-write` to only print, `--repeats N`, `--threads N`; "
-      "`--profile L` prints a cProfile of the L-layer derivation). "
+      "`--profile L` prints a cProfile of the L-layer derivation; `--traces-only` runs only the long traces). "
       "Other processes on the machine add noise; compare rows from one run.")
     return "\n".join(L)
 
@@ -1058,9 +1143,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     parser.add_argument("--profile", type=int, metavar="L", default=None,
                         help="only profile the L-layer derivation (both forms) with cProfile and exit")
+    parser.add_argument("--traces-only", action="store_true",
+                        help="only part 4 (long traces); print its table, write nothing")
     args = parser.parse_args(argv)
     if args.profile:
         profile_depth(args.profile)
+        return 0
+    if args.traces_only:
+        mdderiv.derive(trace_body(8)).latex()  # the engine's lazy imports, once
+        rows = run_part4([8, 16, 24, 40, 56, 72], 40, args.repeats or 5,
+                         lambda s: print(s, file=sys.stderr, flush=True))
+        print("\n".join(trace_report(rows)))
         return 0
     if args.repeats is None:
         args.repeats = 3 if args.quick else 15
@@ -1084,9 +1177,12 @@ def main(argv: list[str] | None = None) -> int:
     vec_sizes = [100] if args.quick else [100, 200, 500, 1000]
     mat_sizes = [10] if args.quick else [10, 20, 30]
     hrows, herows, backend = run_part3(args.repeats, vec_sizes, mat_sizes, log)
+    log("part 4: long traces")
+    counts = [8, 24, 40] if args.quick else [8, 16, 24, 40, 56, 72]
+    trows = run_part4(counts, 8 if args.quick else 40, args.repeats, log)
     elapsed = time.perf_counter() - start
 
-    section = report(args, machine(), rows, drows, hrows, herows, backend, elapsed)
+    section = report(args, machine(), rows, drows, hrows, herows, backend, elapsed, trows)
     print(section)
     if not args.no_write:
         write_section(Path(args.out), section)

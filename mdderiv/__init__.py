@@ -27,10 +27,44 @@ def derive(block_body: str, defaults: Options | None = None, **options: Any) -> 
     ``options`` override the block's own option lines, which override
     ``defaults`` (site-wide settings).  Raises :class:`DeriveError` for bad
     input, for what the engine cannot do, and when the numerical check fails.
+
+    A block pasted with its fence (```` ```derive layout=numerator ```` …
+    ```` ``` ````) is accepted too: its info line gives options as in a page,
+    and error positions count from the fence line.
     """
     from .pipeline import run
 
+    if isinstance(block_body, str) and block_body.lstrip().startswith(("```", "~~~")):
+        return _derive_fenced(block_body, defaults or Options(), options)
     return run(block_body, defaults or Options(), options)
+
+
+def _derive_fenced(text: str, defaults: Options, options: dict[str, Any]) -> Derivation:
+    # the fence grammar of the blog renderer (a real Markdown parse), not a new one
+    from .markdown.blocks import InfoError, parse_info
+    from .markdown.blog import fenced_block
+    from .pipeline import run
+
+    block = fenced_block(text)
+    if block is None:
+        raise DeriveError(
+            "expected one ```derive fence and nothing around it, or a block body without a fence", 1, 1
+        )
+    try:
+        info_values = parse_info(block.info) if block.info.strip() else {}
+    except InfoError as err:
+        raise DeriveError(err.message, *block.locate(1, err.column, on_info_line=True)) from None
+    try:
+        return run(block.body, defaults.merged(info_values) if info_values else defaults, options)
+    except DeriveError as err:
+        raise DeriveError(err.message, *block.locate(err.line, err.column)) from None
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext mdderiv`` in Jupyter/IPython: the ``%%derive`` cell magic."""
+    from .jupyter import load_ipython_extension as load
+
+    load(ipython)
 
 
 def __getattr__(name: str) -> Any:

@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import math
 import zlib
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
+from .budget import check_time
 from .derivation import CheckOutcome, Derivation, Result
 from .errors import DeriveError
-from .expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Dim, dim_value
+from .expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Det, Dim, Elementwise, Expr, IndexedSum, Norm, Power, dim_value, nodes
+from .functions import FUNCTIONS
 from .numeric import Compiler, Evaluator, definitions_of
 from .problem import Problem, SymbolInfo
 
@@ -35,6 +37,11 @@ STEP = 1e-6
 POINTS = 4
 DIRECTIONS = 2
 SEED = 20261122
+#: further points tried when none of the first POINTS is in the objective's domain
+#: (``\log(\mathbf{b} - A\mathbf{x})`` at random b and x): each input drawn
+#: positive or not, at one of these scales, independently
+DOMAIN_POINTS = 48
+DOMAIN_SCALES = (1.0, 0.5, 0.2, 0.1, 2.0, 5.0)
 
 
 def dimension_sizes(problem: Problem, reverse: bool = False) -> dict[str, int]:
@@ -226,6 +233,104 @@ def _compare(
     return _claimed_and_measured(result, d, point, rng)
 
 
+def _points(problem: Problem, rng: np.random.Generator) -> Iterator[tuple[dict[str, int], dict[str, np.ndarray]]]:
+    """The points of the check, as (sizes, input values): first POINTS draws (plain
+    and careful in turn); then, for an objective whose domain those missed, draws
+    that search for it — each input positive or not and scaled independently, so
+    that ``b - Ax`` or ``1 - x`` is positive for a small x and a positive b."""
+    inputs = [info for info in problem.symbols.values() if not info.defined]
+    for attempt in range(POINTS):
+        careful = attempt % 2 == 1
+        sizes = dimension_sizes(problem, reverse=attempt >= POINTS // 2)
+        yield sizes, {info.name: draw(info, sizes, rng, careful) for info in inputs}
+    for attempt in range(DOMAIN_POINTS):
+        sizes = dimension_sizes(problem, reverse=attempt % 2 == 1)
+        values = {}
+        for info in inputs:
+            value = draw(info, sizes, rng, bool(rng.integers(2)))
+            if ONE_HOT not in info.props:
+                value = value * DOMAIN_SCALES[int(rng.integers(len(DOMAIN_SCALES)))]
+            values[info.name] = value
+        yield sizes, values
+
+
+#: a guard: (what it is about, the expression, the condition in words, the test)
+Guard = tuple[str, Expr, str, Callable[[np.ndarray], bool]]
+
+
+def domain_guards(problem: Problem) -> list[Guard]:
+    """Where the objective's functions are defined (the registry's ``defined_at``:
+    the argument of a log or a square root positive), and the base of a
+    fractional power positive."""
+    guards: list[Guard] = []
+    seen: set[Expr] = set()
+    exprs = [definition.expr for definition in problem.definitions]
+    for root in exprs:
+        for node in nodes(root):
+            if node in seen:
+                continue
+            seen.add(node)
+            if type(node) is Elementwise and (entry := FUNCTIONS[node.fn]).defined_at is not None:
+                if type(node.arg) is Det:  # log det X: the determinant, not X, is the argument
+                    guards.append(("the determinant", node.arg, entry.domain, entry.defined_at))
+                else:
+                    head = "the square root" if entry.text.form == "root" else entry.text.head or entry.name
+                    what = f"the argument of {head}"
+                    guards.append((what, node.arg, entry.domain, entry.defined_at))
+            elif type(node) is Power and node.base.is_scalar and node.exponent.denominator != 1:
+                guards.append(("the base of a fractional power", node.base, "positive", _positive))
+    return guards
+
+
+def _positive(value: np.ndarray) -> bool:
+    return bool(np.all(np.asarray(value) > 0))
+
+
+def _failed_guards(guards: list[Guard], point: Evaluator) -> list[int]:
+    failed = []
+    for i, (_, expr, _, holds) in enumerate(guards):
+        try:
+            ok = holds(point(expr))
+        except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError, DeriveError):
+            ok = False
+        if not ok:
+            failed.append(i)
+    return failed
+
+
+Smoothness = Callable[[np.ndarray], bool]
+
+
+def kinked_arguments(problem: Problem) -> list[tuple[Expr, Smoothness]]:
+    """The arguments of the functions with kinks or poles (``|u|``, ReLU, tan …)
+    in the objective and its definitions, each with the test that a value is far
+    from them: central differences across a kink measure neither side, so the
+    check samples only points where every such argument is away from its kinks.
+    (Inside an indexed sum the argument depends on the index and is not tested.)"""
+    found: list[tuple[Expr, Smoothness]] = []
+    stack: list[Expr] = [definition.expr for definition in problem.definitions]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, IndexedSum):
+            continue
+        smooth_at = None
+        if isinstance(node, Elementwise):
+            smooth_at = FUNCTIONS[node.fn].smooth_at
+        elif isinstance(node, Norm) and node.kind == "1":  # ‖u‖_1 = 1^T |u|
+            smooth_at = FUNCTIONS["abs"].smooth_at
+        if smooth_at is not None:
+            found.append((node.arg, smooth_at))
+        stack.extend(node.children())
+    return found
+
+
+def _smooth_here(kinked: list[tuple[Expr, Smoothness]], point: Evaluator) -> bool:
+    try:
+        return all(smooth_at(np.asarray(point(arg), dtype=float)) for arg, smooth_at in kinked)
+    except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError):
+        return False  # not defined here: not a point to check at
+
+
 def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
     problem = d.problem
     rng = np.random.default_rng(seed)
@@ -235,19 +340,27 @@ def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
     compiler = Compiler(definitions_of(problem))
     worst_seen = math.inf
     failure = ""
-    for attempt in range(POINTS):
-        careful = attempt % 2 == 1
-        sizes = dimension_sizes(problem, reverse=attempt >= POINTS // 2)
-        values = {
-            info.name: draw(info, sizes, rng, careful)
-            for info in problem.symbols.values()
-            if not info.defined
-        }
+    guards: list[Guard] | None = None  # worked out at the first point outside the domain
+    outside: dict[int, int] = {}  # guard → at how many points it did not hold
+    tried = evaluated = 0
+    agreed = 0  # points in agreement found by the domain search
+    worst_agreeing = 0.0
+    kinked = kinked_arguments(problem)
+    for sizes, values in _points(problem, rng):
+        searching = tried >= POINTS
+        if tried == POINTS and not math.isinf(worst_seen):
+            break  # the domain search is for objectives no plain point could evaluate
+        tried += 1
+        check_time()
         with np.errstate(all="ignore"):
             point = Evaluator(values, sizes, problem, compiler, ready=True)
+            if kinked and not _smooth_here(kinked, point):
+                continue  # too near a kink for finite differences: another point
+            evaluated += 1
             worst = 0.0
             bad_point = False
             for result in checkable:
+                check_time()
                 try:
                     got, want = _compare(result, d, point, rng)
                 except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError):
@@ -275,15 +388,51 @@ def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
                     failure = result.wrt.name
                 worst = max(worst, error)
             if bad_point:
+                if guards is None:
+                    guards = domain_guards(problem)
+                for i in _failed_guards(guards, point):
+                    outside[i] = outside.get(i, 0) + 1
                 continue
             worst_seen = min(worst_seen, worst)
             if worst <= TOLERANCE:
-                return CheckOutcome(True, worst, sizes, seed)
+                if not searching:
+                    return CheckOutcome(True, worst, sizes, seed)
+                # a point found by the search is at scales chosen for the domain,
+                # where small wrong terms could hide: two of them must agree
+                agreed += 1
+                worst_agreeing = max(worst_agreeing, worst)
+                if agreed == 2:
+                    return CheckOutcome(True, worst_agreeing, sizes, seed)
+    if agreed == 1:
+        raise DeriveError(
+            "the numerical check found only one point inside the objective's domain, too few "
+            "to trust; declare the properties the inputs need (positive, symmetric, "
+            "\\mathbb{S}_{++}) or turn the check off with check: false",
+            problem.objective.line,
+            1,
+        )
     if math.isinf(worst_seen):
+        where = ""
+        if guards and outside:
+            from .render.text import render_expr_text, text_names
+
+            names = text_names(problem)
+            never = [guards[i] for i, count in outside.items() if count == evaluated]
+            if never:
+                where = " (" + "; ".join(
+                    f"{what}, {render_expr_text(expr, names)}, was {condition} at none of them"
+                    for what, expr, condition, _ in never[:3]
+                ) + ")"
+            else:  # each held somewhere, never all together
+                where = " (at each, one of these did not hold: " + "; ".join(
+                    f"{what}, {render_expr_text(expr, names)}, {condition}"
+                    for what, expr, condition, _ in (guards[i] for i in sorted(outside))
+                ) + ")"
         raise DeriveError(
             "could not find a point where the objective and its derivative are defined "
-            "for the numerical check; declare the properties the inputs need "
-            "(positive, symmetric, \\mathbb{S}_{++}) or turn the check off with check: false",
+            f"{'(and away from kinks) ' if kinked else ''}for the numerical check: {tried} random "
+            f"points tried{where}; declare the properties the inputs need (positive, symmetric, "
+            "\\mathbb{S}_{++}) or turn the check off with check: false",
             problem.objective.line,
             1,
         )

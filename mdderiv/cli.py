@@ -65,13 +65,14 @@ _RENDER_EPILOG = """\
 examples:
   mdderiv render post.md                         expanded Markdown on stdout
   mdderiv render post.md -o _posts/post.md --flavor jekyll
-  mdderiv render source/_posts/post.md -o public/post.md --flavor hexo
+  mdderiv render drafts/post.md --flavor hexo -o source/_posts/post.md
   mdderiv render post.md --html -o post.html      standalone page with MathJax
   mdderiv render --watch drafts -o rendered       re-render on every save (Ctrl-C stops)
 
 Every derive block becomes $$ … $$ display math; every other byte of the file
 is kept.  jekyll/hexo flavours break `{{`, `{%` and `{#` in the math so
-Liquid/Nunjucks leave it alone.  If any block fails, the errors are printed as
+Liquid/Nunjucks leave it alone; hexo also puts it in {% raw %}…{% endraw %}, so
+Hexo's default Markdown renderer (hexo-renderer-marked) never reads it.  If any block fails, the errors are printed as
 FILE:LINE:COL: message, nothing is written and the exit status is 1.
 """
 
@@ -96,6 +97,11 @@ def _add_option_flags(parser: argparse.ArgumentParser, prefix: str) -> None:
             )
         elif spec.is_boolean:
             parser.add_argument(f"--{spec.name}", action="store_true", default=None, help=prefix + spec.meaning)
+        elif spec.is_number:
+            parser.add_argument(
+                f"--{spec.name}", type=float, metavar="SECONDS",
+                help=f"{prefix}{spec.meaning} (default: {spec.default_text})",
+            )
         else:
             parser.add_argument(
                 f"--{spec.name}", choices=spec.choices, help=f"{prefix}{spec.meaning} (default: {spec.default})"

@@ -13,6 +13,7 @@ from typing import Any
 from .expr import Expr, Shape, Symbol
 from .options import Options
 from .problem import Problem
+from .rules import RuleId
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Step:
 
     lhs: Expr | None
     rhs: Expr
-    rules: tuple[str, ...] = ()
+    rules: tuple[RuleId, ...] = ()
     note: str | None = None
     relation: str = "="
 
@@ -39,7 +40,7 @@ class Section:
     about: Symbol | None = None
     steps: list[Step] = field(default_factory=list)
 
-    def add(self, lhs: Expr | None, rhs: Expr, *rules: str, note: str | None = None) -> None:
+    def add(self, lhs: Expr | None, rhs: Expr, *rules: RuleId, note: str | None = None) -> None:
         self.steps.append(Step(lhs, rhs, tuple(rules), note))
 
 
@@ -119,5 +120,19 @@ class Derivation:
 
         return derivation_to_json(self)
 
+    # Rich display in Jupyter/IPython: the frontend picks the richest it renders.
+
     def _repr_latex_(self) -> str:
         return "$$" + self.latex() + "$$"
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown()
+
+    def _repr_html_(self) -> str:
+        from .render.latex import render_html
+
+        return render_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # text/plain (a terminal IPython): the Unicode derivation, not the dataclass fields
+        printer.text(self.text())

@@ -20,5 +20,10 @@ class DeriveError(Exception):
     def __str__(self) -> str:
         return f"{self.line}:{self.column}: {self.message}"
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython/Jupyter show this instead of a traceback: the message already
+        # says where in the block and why, the frames of mdderiv would only hide it
+        return [f"{type(self).__name__}: {self}"]
+
     def to_json(self) -> dict[str, object]:
         return {"message": self.message, "line": self.line, "column": self.column}

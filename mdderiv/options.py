@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+import math
 from typing import Any
 
 from .errors import DeriveError
@@ -30,7 +31,7 @@ class OptionSpec:
     """What one option is: its name, default, allowed values and documentation."""
 
     name: str
-    default: str | bool | None
+    default: str | bool | float | None
     choices: tuple[str, ...]  # the allowed spellings; empty for free text
     meaning: str  # one line for help texts and docs
     site_wide: bool  # can be set in site config and on the command line (not per-block only)
@@ -40,11 +41,18 @@ class OptionSpec:
         return self.choices == _BOOLEAN_VALUES
 
     @property
-    def is_text(self) -> bool:
-        return not self.choices
+    def is_number(self) -> bool:
+        """A number of seconds or the like (a float default): 0 or more."""
+        return isinstance(self.default, float)
 
-    def parse(self, value: Any, line: int = 1, column: int = 1) -> str | bool | None:
+    @property
+    def is_text(self) -> bool:
+        return not self.choices and not self.is_number
+
+    def parse(self, value: Any, line: int = 1, column: int = 1) -> str | bool | float | None:
         """``value`` (a string from a page or a Python value from config) as this option's value."""
+        if self.is_number:
+            return self._number(value, line, column)
         if self.is_text:
             return None if value is None else str(value)
         if isinstance(value, bool):
@@ -59,9 +67,33 @@ class OptionSpec:
             )
         return text == "true" if self.is_boolean else text
 
+    def _number(self, value: Any, line: int, column: int) -> float:
+        number: float | None = None
+        if not isinstance(value, bool):
+            try:
+                number = float(str(value).strip().strip("\"'"))
+            except ValueError:
+                number = None
+        if number is None or not math.isfinite(number) or number < 0:
+            raise DeriveError(
+                f"option {self.name!r} cannot be {value!r}; use a number of seconds, 0 or more",
+                line,
+                column,
+            )
+        return number
+
+    @property
+    def default_text(self) -> str:
+        """The default as the docs and help texts write it."""
+        if self.is_boolean:
+            return "true" if self.default else "false"
+        if self.is_number:
+            return f"{self.default:g}"
+        return str(self.default)
+
 
 def _option(
-    default: str | bool | None,
+    default: str | bool | float | None,
     meaning: str,
     choices: tuple[str, ...] = (),
     *,
@@ -69,10 +101,13 @@ def _option(
 ) -> Any:
     """One field of :class:`Options`: a default plus what the rest of the package needs to know.
 
-    A boolean default means the values are ``true``/``false``; a ``None`` default means free text.
+    A boolean default means the values are ``true``/``false``; a float default, a number
+    (0 or more); a ``None`` default means free text.
     """
     if isinstance(default, bool):
         choices = _BOOLEAN_VALUES
+    elif isinstance(default, float):
+        choices = ()
     elif default is not None and default not in choices:
         raise ValueError(f"default {default!r} is not among {choices!r}")
     return field(
@@ -97,7 +132,13 @@ class Options:
     steps: str = _option("full", "every step or only the main ones", ("full", "brief"))
     lang: str = _option("en", "language of the section titles and step notes", ("en", "zh"))
     names: str = _option("auto", "name the layers of a deep composition", ("auto", "none"))
+    functions: str = _option(
+        "matrix",
+        "exp, log and sqrt of a square matrix: the matrix function, or entry by entry",
+        ("matrix", "elementwise"),
+    )
     title: str | None = _option(None, "a title line at the top of the derivation", site_wide=False)
+    timeout: float = _option(10.0, "time budget of one block in seconds (0: none)")
 
     def merged(self, values: Mapping[str, Any], line: int = 1, column: int = 1) -> Options:
         """These options overridden by ``values`` (strings or Python values)."""

@@ -13,6 +13,7 @@ MAX_BODY = 100_000
 
 
 def run(body: str, defaults: Options, overrides: Mapping[str, Any]) -> Derivation:
+    from .budget import TimeBudgetExceeded, time_budget
     from .calculus import derive_problem
     from .check import block_seed, check_derivation
     from .shapes import parse_problem
@@ -27,7 +28,13 @@ def run(body: str, defaults: Options, overrides: Mapping[str, Any]) -> Derivatio
         options = options.merged({key: value}, problem.option_lines.get(key, 1), 1)
     options = options.merged(dict(overrides))
     try:
-        derivation = derive_problem(problem, options)
+        with time_budget(options.timeout):
+            derivation = derive_problem(problem, options)
+            if options.check:
+                derivation.check = check_derivation(derivation, block_seed(body))
+    except TimeBudgetExceeded as error:
+        error.line = problem.objective.line  # (the calculus knows no positions)
+        raise
     except DeriveError as error:
         if (error.line, error.column) == (1, 1):
             # the calculus knows no positions: what it cannot do is about the objective
@@ -37,8 +44,6 @@ def run(body: str, defaults: Options, overrides: Mapping[str, Any]) -> Derivatio
         raise DeriveError(
             "the expression is too deeply nested to derive", problem.objective.line, 1
         ) from None
-    if options.check:
-        derivation.check = check_derivation(derivation, block_seed(body))
     return derivation
 
 

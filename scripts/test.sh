@@ -17,9 +17,28 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get install -y -qq "${missing[@]}"
 fi
 
+# pdflatex and what pandoc's default LaTeX template loads, for the pandoc filter's PDF test
+# (without recommends: the whole TeX Live is not needed).
+tex_ready() { command -v pdflatex >/dev/null 2>&1 && kpsewhich xcolor.sty >/dev/null && kpsewhich lmodern.sty >/dev/null; }
+if ! tex_ready; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends texlive-latex-base texlive-latex-recommended lmodern
+fi
+
 # Local MathJax and KaTeX copies, so the rendering tests never need a CDN (only when missing).
 if [ ! -f tests/browser/node_modules/mathjax/es5/tex-mml-chtml.js ] || [ ! -f tests/browser/node_modules/katex/dist/katex.js ]; then
     (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# A tiny Hexo blog as it ships (hexo + hexo-renderer-marked) for tests/test_hexo.py (only when missing).
+if [ ! -f tests/hexo/node_modules/hexo/bin/hexo ] || [ ! -d tests/hexo/node_modules/hexo-renderer-marked ]; then
+    (cd tests/hexo && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# mystmd (Jupyter Book 2's engine) for the MyST plugin test (only when missing).
+if [ ! -x tests/myst/node_modules/.bin/myst ]; then
+    (cd tests/myst && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 python -m pytest -q

@@ -71,3 +71,21 @@ def run(*args: str, input: bytes | None = None, cwd: str | os.PathLike[str] | No
     return subprocess.run(
         [sys.executable, *args], input=input, capture_output=True, cwd=cwd, timeout=timeout, env=env
     )
+
+
+def bad_block_errors(page: str) -> list[tuple[int, int, str]]:
+    """``(line, column, message)`` in ``page`` of every copy of :data:`BAD` in it,
+    worked out from the page's text and the engine's own error (line and column
+    in the block body), whatever the indentation of the copy."""
+    import mdderiv
+
+    try:
+        mdderiv.derive(BAD)
+    except DeriveError as error:
+        bad_line = BAD.splitlines()[error.line - 1]
+        return [
+            (number, len(line) - len(bad_line) + error.column, error.message)
+            for number, line in enumerate(page.splitlines(), 1)
+            if line.endswith(bad_line)
+        ]
+    raise AssertionError("BAD derives")

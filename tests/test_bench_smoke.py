@@ -31,6 +31,8 @@ def test_engine_benchmark_quick_run_prints_its_tables() -> None:
     for case in ("seed: aTXb", "seed: covariance-sum", "tr(AXB)", "log\\|X\\|"):
         assert f"| {case} |" in out, case
     assert "mdderiv wrong" not in out  # every mdderiv gradient agreed with finite differences
+    assert "| factors | mdderiv ms |" in out  # the long-trace table (issue 11 §4)
+    assert "40 factors:" in out and "target under 1 s: met" in out
 
 
 @pytest.mark.slow

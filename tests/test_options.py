@@ -40,7 +40,9 @@ def option_rows(text: str) -> dict[str, tuple[str, str]]:
 
 def agrees(spec: OptionSpec, values: str, default: str) -> bool:
     shown = values.split(" — ")[0]  # the spec explains some values after a dash
-    default_text = ("true" if spec.default else "false") if spec.is_boolean else spec.default
+    default_text = spec.default_text
+    if spec.is_number:
+        return "`" not in shown and default.strip() == f"`{default_text}`"
     if spec.is_text:
         return "`" not in shown and default.strip() == "none"
     return re.findall(r"`([^`]*)`", shown) == list(spec.choices) and default.strip() == f"`{default_text}`"

@@ -48,13 +48,15 @@ DEFAULT_SITE = """\
 
 
 def test_default_theme_with_only_the_plugin(tmp_path: Path) -> None:
-    index = "# Home\n\nAuthor math $$a^2 + b^2$$ stays.\n\n" + fence(GOOD) + "\n\nAfter.\n"
+    index = "# Home\n\nAuthor math $a^2 + b^2$ renders.\n\n$$\n\\frac{a}{b}\n$$\n\n" + fence(GOOD) + "\n\nAfter.\n"
     root = make_site(tmp_path, DEFAULT_SITE, {"index.md": index, "sub/deep.md": "# Deep\n\n" + fence(GOOD2) + "\n"})
     status, log = build(root, "--strict")
     assert status == 0, log
     html = page(root, "index.html")
-    assert len(MATH.findall(html)) == 1
-    assert "Author math $$a^2 + b^2$$ stays." in html  # the author's own math untouched
+    assert len(MATH.findall(html)) == 2  # the derivation and the author's display math
+    # the author's own math, wrapped for the MathJax the plugin adds
+    assert 'Author math <span class="arithmatex">\\(a^2 + b^2\\)</span> renders.' in html
+    assert '<div class="arithmatex">\\[\n\\frac{a}{b}\n\\]</div>' in html
     assert '<script id="MathJax-script" async src="https://cdn.jsdelivr.net/npm/mathjax@3' in html
     assert 'processHtmlClass: "arithmatex"' in html
     assert len(MATH.findall(page(root, "sub/deep/index.html"))) == 1
@@ -200,10 +202,11 @@ def test_local_mathjax_url_is_relative_to_each_page(tmp_path: Path) -> None:
 
 def test_mathjax_false_adds_no_script(tmp_path: Path) -> None:
     config = "site_name: T\nplugins:\n  - mdderiv:\n      mathjax: false\n"
-    root = make_site(tmp_path, config, {"index.md": fence(GOOD) + "\n"})
+    root = make_site(tmp_path, config, {"index.md": "Own math $x^2$ left alone.\n\n" + fence(GOOD) + "\n"})
     assert build(root)[0] == 0
     html = page(root, "index.html")
     assert "MathJax" not in html and len(MATH.findall(html)) == 1
+    assert "Own math $x^2$ left alone." in html  # no arithmatex added either
 
 
 def test_bad_plugin_option_is_a_config_error(tmp_path: Path) -> None:

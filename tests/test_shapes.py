@@ -430,7 +430,7 @@ def test_positive_and_one_hot_props_reach_symbols() -> None:
         ("\\det(X)", "X", "determinant needs a square matrix, got m×n", 5),
         ("\\mathbf{1}^T\\operatorname{softmax}(X)", "X", "softmax needs a column vector, got m×n", 17),
         ("\\operatorname{tr}(X^2)", "X", "needs a square matrix, got m×n", 24),
-        ("\\operatorname{tr}(A^{1/2})", "A", "integer powers", 24),
+        ("\\operatorname{tr}(X^{1/2})", "X", "a real power ^1/2 needs a square matrix, got m×n", 24),
         ("|X|", "X", "needs a scalar", 5),
         ("\\mathbf{1}^T(X \\odot A)\\mathbf{1}", "X", "cannot take the Hadamard product of m×n and n×n", 20),
         ("\\mathbf{1}^T(X \\oslash A)\\mathbf{1}", "X", "elementwise division of m×n and n×n", 20),
@@ -517,19 +517,20 @@ def test_deep_inputs_fail_fast() -> None:
         start = time.perf_counter()
         with pytest.raises(DeriveError):
             parse_problem(f"given: X: n x n\nf = \\operatorname{{tr}} {rhs}\nwrt: X")
-        assert time.perf_counter() - start < 2
+        assert time.perf_counter() - start < 10  # catches quadratic growth, not a busy machine
 
 
 def test_ten_thousand_terms_are_fast() -> None:
     body = "given: x: n\nf = " + " + ".join(["x^T x"] * 10000) + "\nwrt: x"
     start = time.perf_counter()
     p = parse_problem(body)
-    assert time.perf_counter() - start < 2  # about 0.4 s on a laptop; generous for CI
+    # about 0.5 s alone; the bound only catches quadratic growth (minutes), not a slow machine
+    assert time.perf_counter() - start < 10
     assert isinstance(p.objective.expr, Add) and len(p.objective.expr.terms) == 10000
     body2 = "given: x: n, A: n x n\nf = x^T" + " A" * 10000 + " x\nwrt: A"
     start = time.perf_counter()
     parse_problem(body2)
-    assert time.perf_counter() - start < 2
+    assert time.perf_counter() - start < 10  # catches quadratic growth, not a busy machine
 
 
 def test_huge_body_is_refused() -> None:

@@ -14,8 +14,10 @@ from ..expr import SYMMETRIC, Expr, GradientName, Symbol, map_tree
 from ..problem import Definition
 from ..options import Options
 from ..problem import Problem
+from ..rules import RuleId
 from .gradient import gradients
 from .names import fits, with_layer_names
+from .readings import cite_readings, readings, with_function_reading
 from .secondorder import hessian, stationary_point, symmetric_gradient
 from .simplify import is_symmetric, push_transpose, simplify
 
@@ -56,6 +58,8 @@ def with_symmetric_definitions(problem: Problem) -> Problem:
 
 
 def derive_problem(problem: Problem, options: Options) -> Derivation:
+    problem = with_function_reading(problem, options.functions)
+    taken = readings(problem)
     if options.names == "auto":
         problem = with_layer_names(problem)
     problem = with_symmetric_definitions(problem)
@@ -64,7 +68,16 @@ def derive_problem(problem: Problem, options: Options) -> Derivation:
     if not objective.expr.is_scalar:
         from .jacobian import derivatives
 
-        return Derivation(problem, options, sections, derivatives(problem, options, sections))
+        found = derivatives(problem, options, sections)
+        cite_readings(sections, taken)
+        return Derivation(problem, options, sections, found)
+    derivation = _derive_scalar(problem, options, sections)
+    cite_readings(sections, taken)
+    return derivation
+
+
+def _derive_scalar(problem: Problem, options: Options, sections: list[Section]) -> Derivation:
+    objective = problem.objective
 
     named, written = gradients(problem, sections)
     grads = named
@@ -95,9 +108,9 @@ def derive_problem(problem: Problem, options: Options) -> Derivation:
             section = Section("layout", about=variable)
             sections.append(section)
             numerator = GradientName(objective.symbol.name, variable, numerator=True)
-            rules: list[str] = []
+            rules: list[RuleId] = []
             transposed = simplify(push_transpose(value, rules), rules)
-            section.add(numerator, transposed, "layout_numerator", *rules)
+            section.add(numerator, transposed, RuleId.LAYOUT_NUMERATOR, *rules)
             results.append(Result(variable, transposed, numerator, "gradient", "numerator"))
         else:
             results.append(Result(variable, value, label, "gradient", "denominator"))

@@ -11,11 +11,13 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Callable, Optional
 
+from ..budget import check_time
 from ..errors import DeriveError
 from ..expr import (
     Add,
     Binary,
     Commutation,
+    Constant,
     Det,
     Diag,
     Differential,
@@ -30,6 +32,7 @@ from ..expr import (
     Inverse,
     Kron,
     MatMul,
+    MatrixFunction,
     Norm,
     Number,
     Ones,
@@ -53,8 +56,10 @@ from ..expr import (
     trace,
     transpose,
 )
+from ..functions import FUNCTIONS
+from ..rules import RuleId
 
-Used = list[str]
+Used = list[RuleId]
 MaybeExpr = Optional[Expr]
 
 
@@ -65,6 +70,7 @@ def _note(used: Used, rule_id: str) -> None:
 
 def differential(expr: Expr, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     """``d(expr)`` with only the ``active`` symbols varying."""
+    check_time()
     handler = _HANDLERS.get(type(expr))
     if handler is None:
         raise DeriveError(f"the engine has no differential rule for {type(expr).__name__}")
@@ -84,7 +90,7 @@ def _add(expr: Add, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     if not parts:
         return None
     if len(expr.terms) > 1:
-        _note(used, "sum_rule")
+        _note(used, RuleId.SUM_RULE)
     return add(*parts)
 
 
@@ -99,7 +105,7 @@ def _matmul(expr: MatMul, active: frozenset[Symbol], used: Used) -> MaybeExpr:
         return None
     non_number = [f for f in factors if not isinstance(f, Number)]
     if len(non_number) > 1:
-        _note(used, "product_rule")
+        _note(used, RuleId.PRODUCT_RULE)
     return add(*terms)
 
 
@@ -107,7 +113,7 @@ def _transpose(expr: Transpose, active: frozenset[Symbol], used: Used) -> MaybeE
     d = differential(expr.arg, active, used)
     if d is None:
         return None
-    _note(used, "transpose_rule")
+    _note(used, RuleId.TRANSPOSE_RULE)
     return transpose(d)
 
 
@@ -115,7 +121,7 @@ def _inverse(expr: Inverse, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     d = differential(expr.arg, active, used)
     if d is None:
         return None
-    _note(used, "inverse_rule")
+    _note(used, RuleId.INVERSE_RULE)
     return neg(mul(expr, d, expr))
 
 
@@ -123,16 +129,74 @@ def _det(expr: Det, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     d = differential(expr.arg, active, used)
     if d is None:
         return None
-    _note(used, "det_rule")
+    _note(used, RuleId.DET_RULE)
     return mul(expr, trace(mul(inverse(expr.arg), d)))
 
 
 def _trace(expr: Trace, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    arg = expr.arg
+    if isinstance(arg, MatrixFunction):
+        return _trace_of_matrix_function(arg, active, used)
+    if isinstance(arg, Add) and any(isinstance(node, MatrixFunction) for node in arg.walk()):
+        # tr(A + f(X)) = tr A + tr f(X): a matrix function is derived under its own trace
+        _note(used, RuleId.TRACE_LINEAR)
+        return differential(add(*(trace(term) for term in arg.terms)), active, used)
     d = differential(expr.arg, active, used)
     if d is None:
         return None
-    _note(used, "trace_rule")
+    _note(used, RuleId.TRACE_RULE)
     return trace(d)
+
+
+def matrix_function_derivative(expr: MatrixFunction) -> Expr:
+    """``f'(A)`` of a matrix function ``f(A)``, as a matrix function of ``A``."""
+    a = expr.arg
+    if expr.fn == "exp":
+        return expr
+    if expr.fn == "log":
+        return inverse(a)
+    p = expr.exponent
+    lower = p - 1
+    if lower == -1:
+        derivative = inverse(a)
+    elif lower.denominator == 1:
+        derivative = power(a, lower)
+    else:
+        derivative = MatrixFunction("pow", a, a.shape, lower)
+    return mul(num(p), derivative)
+
+
+def _trace_of_matrix_function(expr: MatrixFunction, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    """``d tr f(A) = tr(f'(A) dA)``: the power series of f, under the trace's
+    cyclic property, gives each term k·A^{k-1} dA."""
+    d = differential(expr.arg, active, used)
+    if d is None:
+        return None
+    _note(used, RuleId.MATRIX_FUNCTION_RULE)
+    return trace(mul(matrix_function_derivative(expr), d))
+
+
+_MATRIX_FUNCTION_NAMES = {"exp": "matrix exponential", "log": "matrix logarithm", "sqrt": "matrix square root"}
+_ELEMENTWISE_SPELLING = {"exp": "\\exp", "log": "\\log", "sqrt": "\\sqrt"}
+
+
+def _matrix_function(expr: MatrixFunction, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    if differential(expr.arg, active, []) is None:
+        return None
+    # outside a trace, d f(X) has no closed form in dX (X and dX need not commute)
+    what = _MATRIX_FUNCTION_NAMES.get(expr.fn, f"matrix power ^{expr.exponent}")
+    if expr.fn in _ELEMENTWISE_SPELLING:
+        elementwise_hint = (
+            f"if you mean {_ELEMENTWISE_SPELLING[expr.fn]} of each entry, add the option "
+            "'functions: elementwise' to the block"
+        )
+    else:
+        elementwise_hint = "for a power of each entry write a Hadamard product such as X \\odot X"
+    raise DeriveError(
+        f"a {what} of a square matrix is read as the matrix function, as in mathematics; "
+        f"mdderiv derives it only as the whole argument of a trace, tr f(X) "
+        f"(d tr f(X) = tr(f'(X) dX)); {elementwise_hint}"
+    )
 
 
 def _power(expr: Power, active: frozenset[Symbol], used: Used) -> MaybeExpr:
@@ -141,14 +205,14 @@ def _power(expr: Power, active: frozenset[Symbol], used: Used) -> MaybeExpr:
         return None
     base, p = expr.base, expr.exponent
     if base.is_scalar:
-        _note(used, "power_rule")
+        _note(used, RuleId.POWER_RULE)
         return mul(num(p), power(base, p - 1), d)
     # integer power of a square matrix
-    _note(used, "matrix_power_rule")
+    _note(used, RuleId.MATRIX_POWER_RULE)
     k = int(p)
     if k < 0:
         # X^{-k} = (X^k)^{-1}: the inverse rule on top of the positive power
-        _note(used, "inverse_rule")
+        _note(used, RuleId.INVERSE_RULE)
         positive = _power(Power(base, Fraction(-k), base.shape), active, used)
         assert positive is not None
         return neg(mul(expr, positive, expr))
@@ -180,7 +244,7 @@ def _two_sided(
 
 def _hadamard(expr: Hadamard, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     return _two_sided(
-        expr, active, used, "hadamard_rule",
+        expr, active, used, RuleId.HADAMARD_RULE,
         lambda dl: hadamard(dl, expr.right),
         lambda dr: hadamard(expr.left, dr),
     )
@@ -189,7 +253,7 @@ def _hadamard(expr: Hadamard, active: frozenset[Symbol], used: Used) -> MaybeExp
 def _hadamard_div(expr: HadamardDiv, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     square = Hadamard(expr.right, expr.right, expr.shape)
     return _two_sided(
-        expr, active, used, "hadamard_div_rule",
+        expr, active, used, RuleId.HADAMARD_DIV_RULE,
         lambda dl: HadamardDiv(dl, expr.right, expr.shape),
         lambda dr: neg(HadamardDiv(hadamard(expr.left, dr), square, expr.shape)),
     )
@@ -197,7 +261,7 @@ def _hadamard_div(expr: HadamardDiv, active: frozenset[Symbol], used: Used) -> M
 
 def _kron(expr: Kron, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     return _two_sided(
-        expr, active, used, "kron_rule",
+        expr, active, used, RuleId.KRON_RULE,
         lambda dl: Kron(dl, expr.right, expr.shape),
         lambda dr: Kron(expr.left, dr, expr.shape),
     )
@@ -209,33 +273,11 @@ def _ones_like(expr: Expr) -> Expr:
 
 def elementwise_derivative(fn: str, arg: Expr) -> tuple[Expr, bool]:
     """``f'(arg)`` and whether it is to be *divided* by (log, sqrt) rather than
-    multiplied: ``d log(U) = dU ⊘ U`` reads better than ``U^{⊙-1} ⊙ dU``."""
-    if fn == "exp":
-        return elementwise("exp", arg), False
-    if fn == "log":
-        return arg, True
-    if fn == "sin":
-        return elementwise("cos", arg), False
-    if fn == "cos":
-        return neg(elementwise("sin", arg)), False
-    if fn == "tanh":
-        return elementwise("tanh_prime", arg), False
-    if fn == "sigma":
-        return elementwise("sigma_prime", arg), False
-    if fn == "sqrt":
-        return scale(2, elementwise("sqrt", arg)), True
-    if fn == "abs":
-        return elementwise("sign", arg), False
-    if fn == "sigma_prime":
-        # σ'' = σ' ⊙ (1 - 2σ)
-        factor = sub(_ones_like(arg), scale(2, elementwise("sigma", arg)))
-        return hadamard(elementwise("sigma_prime", arg), factor), False
-    if fn == "tanh_prime":
-        # (1 - tanh²)' = -2 tanh ⊙ tanh'
-        return neg(scale(2, hadamard(elementwise("tanh", arg), elementwise("tanh_prime", arg)))), False
-    if fn == "sign":
-        return Zeros(arg.shape) if not arg.is_scalar else num(0), False
-    raise DeriveError(f"the engine has no derivative for the function {fn!r}")
+    multiplied, from the function's entry in ``mdderiv.functions``."""
+    entry = FUNCTIONS.get(fn)
+    if entry is None:
+        raise DeriveError(f"the engine has no derivative for the function {fn!r}")
+    return entry.derivative(arg)
 
 
 def _one_minus_sigmoid(expr: Expr) -> Expr | None:
@@ -266,7 +308,7 @@ def _log_sigmoid(expr: Elementwise, active: frozenset[Symbol], used: Used) -> Ma
     du = differential(u, active, used)
     if du is None:
         return None
-    _note(used, "log_sigmoid_rule")
+    _note(used, RuleId.LOG_SIGMOID_RULE)
     if u.is_scalar:
         return mul(factor, du)
     coefficient = Fraction(1)
@@ -275,7 +317,20 @@ def _log_sigmoid(expr: Elementwise, active: frozenset[Symbol], used: Used) -> Ma
     return scale(coefficient, hadamard(factor, du))
 
 
+def _one_plus_exp(expr: Expr) -> Expr | None:
+    """``u`` when ``expr`` is ``1 + exp(u)`` (or ``𝟏 + exp(u)``), in either order."""
+    if isinstance(expr, Add) and len(expr.terms) == 2:
+        one, other = expr.terms if expr.terms[0] in (num(1), Ones(expr.shape)) else expr.terms[::-1]
+        if one in (num(1), Ones(expr.shape)) and isinstance(other, Elementwise) and other.fn == "exp":
+            return other.arg
+    return None
+
+
 def _elementwise(expr: Elementwise, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    if expr.fn == "log":
+        u = _one_plus_exp(expr.arg)
+        if u is not None:  # log(1 + e^u) is softplus(u): its derivative is σ(u)
+            return _elementwise(elementwise("softplus", u), active, used)
     if expr.fn == "log" and (
         (isinstance(expr.arg, Elementwise) and expr.arg.fn == "sigma") or _one_minus_sigmoid(expr.arg) is not None
     ):
@@ -284,18 +339,22 @@ def _elementwise(expr: Elementwise, active: frozenset[Symbol], used: Used) -> Ma
         d = differential(expr.arg.arg, active, used)
         if d is None:
             return None
-        _note(used, "logdet_rule")
+        _note(used, RuleId.LOGDET_RULE)
         return trace(mul(inverse(expr.arg.arg), d))
     d = differential(expr.arg, active, used)
     if d is None:
         return None
     derivative, divide = elementwise_derivative(expr.fn, expr.arg)
+    if isinstance(derivative, Zeros) or derivative == num(0):
+        return None  # piecewise constant (sign, the indicator): no differential off its jumps
+    _note(used, RuleId.SCALAR_CHAIN if expr.arg.is_scalar else RuleId.ELEMENTWISE_RULE)
+    own_rule = FUNCTIONS[expr.fn].rule  # the derivative a reader may not know by heart
+    if own_rule is not None:
+        _note(used, own_rule)
     if expr.arg.is_scalar:
-        _note(used, "scalar_chain")
         if divide:
             return mul(power(derivative, -1), d)
         return mul(derivative, d)
-    _note(used, "elementwise_rule")
     if divide:
         return HadamardDiv(d, derivative, expr.shape)
     coefficient = Fraction(1)
@@ -310,7 +369,7 @@ def _softmax(expr: Softmax, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     d = differential(expr.arg, active, used)
     if d is None:
         return None
-    _note(used, "softmax_rule")
+    _note(used, RuleId.SOFTMAX_RULE)
     s = expr
     jac = sub(Diag(s, (s.shape[0], s.shape[0])), mul(s, transpose(s)))
     return mul(jac, d)
@@ -319,6 +378,8 @@ def _softmax(expr: Softmax, active: frozenset[Symbol], used: Used) -> MaybeExpr:
 def _norm(expr: Norm, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     # norms are rewritten before differentiating (see rewrite.py); this keeps
     # the rule total for callers that differentiate a raw norm
+    if expr.kind == "1":
+        return differential(mul(transpose(Ones(expr.arg.shape)), elementwise("abs", expr.arg)), active, used)
     inner = trace(mul(transpose(expr.arg), expr.arg))
     return differential(power(inner, Fraction(1, 2)), active, used)
 
@@ -328,7 +389,7 @@ def _linear(expr: Expr, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     d = differential(expr.arg, active, used)
     if d is None:
         return None
-    _note(used, "linear_rule")
+    _note(used, RuleId.LINEAR_RULE)
     return type(expr)(d, expr.shape)
 
 
@@ -336,7 +397,7 @@ def _indexed_sum(expr: IndexedSum, active: frozenset[Symbol], used: Used) -> May
     d = differential(expr.body, active, used)
     if d is None:
         return None
-    _note(used, "linear_rule")
+    _note(used, RuleId.LINEAR_RULE)
     if isinstance(d, MatMul) and isinstance(d.factors[0], Number):
         # a number comes out of the sum: Σ (-a_i) = -Σ a_i
         rest = mul(*d.factors[1:])
@@ -353,6 +414,7 @@ _HANDLERS: dict[type, Callable[[Expr, frozenset[Symbol], Used], MaybeExpr]] = {
     Symbol: _symbol,  # type: ignore[dict-item]
     Number: _constant,
     DimValue: _constant,
+    Constant: _constant,
     Ones: _constant,
     Zeros: _constant,
     Identity: _constant,
@@ -371,6 +433,7 @@ _HANDLERS: dict[type, Callable[[Expr, frozenset[Symbol], Used], MaybeExpr]] = {
     Kron: _kron,  # type: ignore[dict-item]
     Elementwise: _elementwise,  # type: ignore[dict-item]
     Softmax: _softmax,  # type: ignore[dict-item]
+    MatrixFunction: _matrix_function,  # type: ignore[dict-item]
     Norm: _norm,  # type: ignore[dict-item]
     Diag: _linear,
     Vec: _linear,

@@ -32,6 +32,7 @@ from ..expr import (
     transpose,
 )
 from ..problem import Problem
+from ..rules import RuleId
 from .differential import differential
 from .rewrite import rewrites
 from .simplify import fold_norms, merge_like_terms, push_transpose, simplify, split_term, written_norms
@@ -96,11 +97,11 @@ def prepared_objective(problem: Problem, section: Section) -> Expr:
     expression to differentiate."""
     objective = problem.objective
     if problem.named_from is not None:
-        section.add(objective.symbol, problem.named_from, "objective")
+        section.add(objective.symbol, problem.named_from, RuleId.OBJECTIVE)
     for definition in problem.definitions[:-1]:
         introduced = problem.symbols[definition.symbol.name].introduced
-        section.add(definition.symbol, definition.expr, "name_layer" if introduced else "definition")
-    section.add(objective.symbol, objective.expr, "objective" if problem.named_from is None else "substitute_names")
+        section.add(definition.symbol, definition.expr, RuleId.NAME_LAYER if introduced else RuleId.DEFINITION)
+    section.add(objective.symbol, objective.expr, RuleId.OBJECTIVE if problem.named_from is None else RuleId.SUBSTITUTE_NAMES)
     expr = objective.expr
     for new, rules in rewrites(expr):
         section.add(None, new, *rules)
@@ -117,7 +118,7 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
         return
     f = run.objective
     df = Differential(f)
-    used: list[str] = []
+    used: list[RuleId] = []
     d_expr = differential(expr, active, used)
     if d_expr is None:
         return
@@ -126,7 +127,7 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
         wrap = lambda t: t  # noqa: E731 - the terms are df's own
     else:
         assert of is not None
-        section.add(df, _tr(mul(transpose(seed), Differential(of))), "chain_rule")
+        section.add(df, _tr(mul(transpose(seed), Differential(of))), RuleId.CHAIN_RULE)
         wrap = lambda t: _tr(mul(transpose(seed), t))  # noqa: E731
         if not run.compact:
             section.add(None, _tr(mul(transpose(seed), d_expr)), *used)
@@ -136,49 +137,51 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
     if seed is not None and run.compact:
         # the seed writes tr(G^T d(W h)) straight as tr(G^T dW h) + tr(G^T W dh)
         undistributed = _tr(mul(transpose(seed), d_expr))
-        section.add(None, distributed, *used, *(["distribute"] if distributed != undistributed else []))
+        section.add(None, distributed, *used, *([RuleId.DISTRIBUTE] if distributed != undistributed else []))
     shown = section.steps[-1].rhs
     if distributed != shown:
-        section.add(None, distributed, "distribute")
+        section.add(None, distributed, RuleId.DISTRIBUTE)
     if seed is None:
         collected_early = collect_scalar_transposes(terms)
         if collected_early is not None:
             terms = collected_early
-            section.add(None, add(*terms), "scalar_transpose", "collect")
-    traced = [t if is_trace(t) else Trace(t) for t in terms]
-    wrapping: list[str] = []
+            section.add(None, add(*terms), RuleId.SCALAR_TRANSPOSE, RuleId.COLLECT)
+    symbols = [_differential_of(term) for term in terms]
+    # a term in the dt of a scalar variable is read off as g dt: no trace taken
+    traced = [t if is_trace(t) or s.is_scalar else Trace(t) for t, s in zip(terms, symbols)]
+    wrapping: list[RuleId] = []
     if any(wrapped is not t for wrapped, t in zip(traced, terms)):  # a term that was no trace
-        wrapping = ["trace_scalar"] + (["trace_linear"] if len(terms) > 1 else [])
+        wrapping = [RuleId.TRACE_SCALAR] + ([RuleId.TRACE_LINEAR] if len(terms) > 1 else [])
         if not run.compact:
             section.add(None, add(*traced), *wrapping)
             wrapping = []
         # (backprop style: the traces are taken on the next line, which cites them)
 
-    tricks: list[str] = []
+    tricks: list[RuleId] = []
     forms = left_forms(terms, tricks)
-    symbols = [_differential_of(term) for term in terms]
     by_symbol: dict[Symbol, list[Expr]] = {}
     for symbol, form in zip(symbols, forms):
         by_symbol.setdefault(symbol, []).append(form)
-    rotated = add(*(_tr(mul(form, Differential(symbol))) for symbol, form in zip(symbols, forms)))
+    rotated = add(*(_read_form(form, symbol) for symbol, form in zip(symbols, forms)))
     if rotated != section.steps[-1].rhs:
-        section.add(None, rotated, *wrapping, *(r for r in tricks if r not in wrapping and r != "trace_scalar"))
+        section.add(None, rotated, *wrapping, *(r for r in tricks if r not in wrapping and r != RuleId.TRACE_SCALAR))
     collected: dict[Symbol, Expr] = {
         s: add(*merged) if (merged := merge_like_terms(fs)) else Zeros(fs[0].shape)
         for s, fs in by_symbol.items()
     }
-    combined = add(*(_tr(mul(l, Differential(s))) for s, l in collected.items()))
+    combined = add(*(_read_form(l, s) for s, l in collected.items()))
     if combined != section.steps[-1].rhs:
-        section.add(None, combined, "collect")
+        section.add(None, combined, RuleId.COLLECT)
 
     for symbol, left in collected.items():
-        rules: list[str] = []
+        rules: list[RuleId] = []
         raw = transpose(left)
         value = distribute_transpose(simplify(raw, rules, run.folding()), rules, run.folding())
+        read_off = RuleId.READ_OFF_SCALAR if symbol.is_scalar else RuleId.READ_OFF
         if run.compact and value != raw:
-            section.add(run.name(symbol), value, "read_off", *rules)
+            section.add(run.name(symbol), value, read_off, *rules)
         else:
-            section.add(run.name(symbol), raw, "read_off")
+            section.add(run.name(symbol), raw, read_off)
             if value != raw:
                 section.add(None, value, *rules)
         if run.compact and symbol in variables and _used_once(run.problem, symbol):
@@ -232,11 +235,11 @@ def _finish_here(run: GradientRun, variable: Symbol, value: Expr, section: Secti
     """In backprop style, a variable's gradient right under its read-off: the
     placeholders ∂f/∂Y replaced (the named form), then the names written out
     when that fits (``names.written_out``)."""
-    rules: list[str] = []
+    rules: list[RuleId] = []
     if run.values:
         named = simplify(substitute(value, run.values, run.objective.name), rules, run.folding())
         if named != value:
-            section.add(None, named, "substitute", *rules)
+            section.add(None, named, RuleId.SUBSTITUTE, *rules)
             value = named
     _write_out(run, variable, value, section)
     return value
@@ -249,16 +252,24 @@ def _write_out(run: GradientRun, variable: Symbol, value: Expr, section: Section
 
     full = run.written[variable] = written_out(value, run.problem)
     if section is not None and full != value and fits(full):
-        section.add(None, full, "expand_names")
+        section.add(None, full, RuleId.EXPAND_NAMES)
 
 
-def distribute_transpose(value: Expr, rules: list[str], names: list[tuple[Symbol, Expr]]) -> Expr:
+def distribute_transpose(value: Expr, rules: list[RuleId], names: list[tuple[Symbol, Expr]]) -> Expr:
     """A result written ``(A - B)^T`` reads better as ``A^T - B^T`` (the form
     of the Matrix Cookbook): distribute a transpose left outside a sum."""
     if isinstance(value, Transpose) and isinstance(value.arg, Add):
         spread = add(*(push_transpose(t, rules) for t in value.arg.terms))
         return simplify(spread, rules, names)
     return value
+
+
+def _read_form(left: Expr, symbol: Symbol) -> Expr:
+    """``tr(L dX)``, the form the gradient is read off from; for a scalar
+    variable the teacher's ``g dt`` (a scalar needs no trace)."""
+    if symbol.is_scalar:
+        return mul(left, Differential(symbol))
+    return _tr(mul(left, Differential(symbol)))
 
 
 def _tr(expr: Expr) -> Expr:
@@ -335,7 +346,7 @@ def _finish(run: GradientRun, symbol: Symbol, sections: list[Section] | None = N
     """The value of ∂f/∂symbol: contributions summed, placeholders replaced."""
     parts = run.parts[symbol]
     total = add(*parts) if len(parts) > 1 else parts[0]
-    rules: list[str] = []
+    rules: list[RuleId] = []
     if sections is None:
         # an intermediate's value keeps its placeholders: substituting here
         # would rebuild ever longer expressions at every layer (quadratic in
@@ -351,19 +362,19 @@ def _finish(run: GradientRun, symbol: Symbol, sections: list[Section] | None = N
     if len(parts) == 1 and len(section.steps) == length:
         # the read-off was the last line shown: continue right under it
         if not shown:
-            section.add(None, value, "substitute", *rules)
+            section.add(None, value, RuleId.SUBSTITUTE, *rules)
         if folded != value:
-            section.add(None, folded, "norm_power")
+            section.add(None, folded, RuleId.NORM_POWER)
         return folded
     section = Section("result", about=symbol)
     sections.append(section)
     if shown:
-        section.add(run.name(symbol), folded, "norm_power")
+        section.add(run.name(symbol), folded, RuleId.NORM_POWER)
         return folded
-    section.add(run.name(symbol), total, "collect" if len(parts) > 1 else "substitute")
+    section.add(run.name(symbol), total, RuleId.COLLECT if len(parts) > 1 else RuleId.SUBSTITUTE)
     if value != total:
-        section.add(None, value, "substitute", *rules)
+        section.add(None, value, RuleId.SUBSTITUTE, *rules)
     if folded != value:
-        section.add(None, folded, "norm_power")
+        section.add(None, folded, RuleId.NORM_POWER)
     return folded
 

@@ -11,6 +11,7 @@ from ..errors import DeriveError
 from ..expr import Differential, Expr, GradientName, Symbol, Vec, add, map_tree, mul
 from ..options import Options
 from ..problem import Problem
+from ..rules import RuleId
 from .differential import differential
 from .gradient import active_symbols
 from .rewrite import rewrites
@@ -31,25 +32,28 @@ def inline_definitions(problem: Problem, expr: Expr, keep: frozenset[Symbol]) ->
     return map_tree(expr, visit)
 
 
-def derivative_matrix(expr: Expr, variable: Symbol, section: Section, lhs: Expr) -> Expr:
-    """Steps from ``d(expr)`` to ``M`` with ``vec(d expr) = M vec(dX)``."""
-    used: list[str] = []
+def derivative_matrix(
+    expr: Expr, variable: Symbol, section: Section, lhs: Expr, constant: str = "the objective does not depend on {}"
+) -> Expr:
+    """Steps from ``d(expr)`` to ``M`` with ``vec(d expr) = M vec(dX)``;
+    ``constant`` is the error when ``expr`` does not depend on the variable."""
+    used: list[RuleId] = []
     d_expr = differential(expr, frozenset({variable}), used)
     if d_expr is None:
-        raise DeriveError(f"the objective does not depend on {variable.name}")
+        raise DeriveError(constant.format(variable.name))
     section.add(lhs, d_expr, *used)
     terms = expand(d_expr)
     if add(*terms) != d_expr:
-        section.add(None, add(*terms), "distribute")
-    rules: list[str] = []
+        section.add(None, add(*terms), RuleId.DISTRIBUTE)
+    rules: list[RuleId] = []
     form = VecForm(rules)
     m = add(*(form.of(t) for t in terms))
     dx = vec_of(Differential(variable))
     vectors = expr.shape[1] == 1 and variable.shape[1] == 1
     shown_lhs = None if vectors else Vec(lhs, (m.shape[0], 1))
     if mul(m, dx) != section.steps[-1].rhs or shown_lhs is not None:
-        section.add(shown_lhs, mul(m, dx), *rules, "read_off_jacobian" if vectors else "read_off_derivative")
-    simplified_rules: list[str] = []
+        section.add(shown_lhs, mul(m, dx), *rules, RuleId.READ_OFF_JACOBIAN if vectors else RuleId.READ_OFF_DERIVATIVE)
+    simplified_rules: list[RuleId] = []
     value = simplify(m, simplified_rules)
     if value != m:
         section.add(None, mul(value, dx), *simplified_rules)
@@ -61,12 +65,12 @@ def derivatives(problem: Problem, options: Options, sections: list[Section]) -> 
     head = Section("objective")
     sections.append(head)
     for definition in problem.definitions[:-1]:
-        head.add(definition.symbol, definition.expr, "definition")
-    head.add(objective.symbol, objective.expr, "objective")
+        head.add(definition.symbol, definition.expr, RuleId.DEFINITION)
+    head.add(objective.symbol, objective.expr, RuleId.OBJECTIVE)
     _, intermediates = active_symbols(problem)
     expr = inline_definitions(problem, objective.expr, intermediates)
     if expr != objective.expr:
-        head.add(None, expr, "substitute")
+        head.add(None, expr, RuleId.SUBSTITUTE)
     for new, rewrite_rules in rewrites(expr):
         head.add(None, new, *rewrite_rules)
         expr = new
@@ -78,12 +82,12 @@ def derivatives(problem: Problem, options: Options, sections: list[Section]) -> 
         numerator = GradientName(objective.symbol.name, variable, numerator=True)
         m = derivative_matrix(expr, variable, section, Differential(objective.symbol))
         if options.layout == "numerator":
-            section.add(numerator, m, "read_off_jacobian")
+            section.add(numerator, m, RuleId.READ_OFF_JACOBIAN)
             results.append(Result(variable, m, numerator, "derivative", "numerator"))
         else:
-            rules: list[str] = []
+            rules: list[RuleId] = []
             value = simplify(push_transpose(m, rules), rules)
             label = GradientName(objective.symbol.name, variable)
-            section.add(label, value, "read_off_derivative", *rules)
+            section.add(label, value, RuleId.READ_OFF_DERIVATIVE, *rules)
             results.append(Result(variable, value, label, "derivative", "denominator"))
     return results

@@ -40,6 +40,7 @@ from ..expr import (
     transpose,
 )
 from ..problem import Problem
+from ..rules import RuleId
 from .gradient import active_symbols
 from .jacobian import derivative_matrix, inline_definitions
 from .rewrite import distribute_products, unfold_norms
@@ -55,17 +56,21 @@ def hessian(problem: Problem, variable: Symbol, gradient: Expr, sections: list[S
     # norms in the gradient go back to inner products, the form the rules differentiate
     unfolded = unfold_norms(gradient)
     if unfolded != gradient:
-        section.add(label, unfolded, "norm_power")
+        section.add(label, unfolded, RuleId.NORM_POWER)
     expr = inline_definitions(problem, unfolded, intermediates)
     if expr != unfolded:
-        section.add(None if unfolded != gradient else label, expr, "substitute")
-    m = derivative_matrix(expr, variable, section, Differential(label))  # type: ignore[arg-type]
+        section.add(None if unfolded != gradient else label, expr, RuleId.SUBSTITUTE)
+    m = derivative_matrix(
+        expr, variable, section, Differential(label),  # type: ignore[arg-type]
+        "the gradient does not depend on {}: the Hessian is zero wherever it is defined; "
+        "leave out hessian: true",
+    )
     name = GradientName(objective, variable, hessian=True)
     note = "hessian_symmetric" if variable.symmetric and not variable.is_scalar else None
-    section.add(name, m, "read_off_hessian", note=note)
+    section.add(name, m, RuleId.READ_OFF_HESSIAN, note=note)
     folded = fold_norms(m, written_norms(problem))
     if folded != m:
-        section.add(None, folded, "norm_power")
+        section.add(None, folded, RuleId.NORM_POWER)
     return Result(variable, folded, name, "hessian", "denominator")
 
 
@@ -87,7 +92,7 @@ def stationary_point(
     sections.append(section)
     expr = inline_definitions(problem, gradient, intermediates)
     zero = Zeros(variable.shape)
-    section.add(expr, zero, "stationary")
+    section.add(expr, zero, RuleId.STATIONARY)
 
     solution = _solve_affine(expr, variable, section)
     if solution is None and _contains_inverse_of(expr, variable):
@@ -98,19 +103,19 @@ def stationary_point(
             y = _solve_affine(replaced, inverse_symbol, None)
             if y is not None:
                 solution = simplify(inverse(y))
-                section.add(Inverse(variable, variable.shape), y, "solve_linear")
+                section.add(Inverse(variable, variable.shape), y, RuleId.SOLVE_LINEAR)
         if solution is None:
             sides = mul(variable, expr, variable)
             distributed = distribute_products(sides)
             multiplied = simplify(distributed[0] if distributed else sides)
             if not _contains_inverse_of(multiplied, variable):
-                section.add(multiplied, zero, "multiply_sides")
+                section.add(multiplied, zero, RuleId.MULTIPLY_SIDES)
                 solution = _solve_affine(multiplied, variable, section)
     if solution is None:
         last = section.steps[-1]
         section.steps[-1] = replace(last, note="no_closed_form")
         return None
-    section.add(variable, solution, "solve_linear")
+    section.add(variable, solution, RuleId.SOLVE_LINEAR)
     return Result(variable, solution, variable, "stationary point", "denominator")
 
 
@@ -131,7 +136,7 @@ def _solve_affine(expr: Expr, variable: Symbol, section: Section | None) -> Expr
         except DeriveError:
             linear = expr
         if linear != expr:
-            section.add(linear, zero, "distribute")
+            section.add(linear, zero, RuleId.DISTRIBUTE)
     return _solve(m, constant, variable)
 
 
@@ -199,7 +204,7 @@ def _inverse_scalar(value: Expr) -> Expr:
     return power(value, Fraction(-1))
 
 
-def _transpose_all(expr: Expr, rules: list[str]) -> Expr:
+def _transpose_all(expr: Expr, rules: list[RuleId]) -> Expr:
     """G^T with the transpose pushed into sums and products too, so that like
     terms of G and G^T can meet."""
     if isinstance(expr, Add):
@@ -215,10 +220,10 @@ def symmetric_gradient(problem: Problem, variable: Symbol, gradient: Expr, secti
     objective = problem.objective.symbol.name
     label = GradientName(objective, variable)
     half = mul(num(Fraction(1, 2)), add(label, transpose(label)))
-    rules: list[str] = ["sym_gradient"]
+    rules: list[RuleId] = [RuleId.SYM_GRADIENT]
     if is_symmetric(gradient):
         value = gradient
-        rules.append("symmetric")
+        rules.append(RuleId.SYMMETRIC)
     else:
         transposed = simplify(_transpose_all(gradient, rules), rules)
         half_sum = mul(num(Fraction(1, 2)), add(gradient, transposed))

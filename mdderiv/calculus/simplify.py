@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 if TYPE_CHECKING:
     from ..problem import Problem
 
+from ..budget import check_time
 from ..expr import (
     ONE_HOT,
     SCALAR,
@@ -56,8 +57,9 @@ from ..expr import (
     rebuild,
     transpose,
 )
+from ..rules import RuleId
 
-Used = list[str]
+Used = list[RuleId]
 
 
 def _note(used: Used | None, rule_id: str) -> None:
@@ -130,7 +132,7 @@ def push_transpose(expr: Expr, used: Used | None = None, transposed: Expr | None
         return expr
     if kind is Symbol:
         if expr.symmetric:  # type: ignore[attr-defined]
-            _note(used, "symmetric")
+            _note(used, RuleId.SYMMETRIC)
             return expr
         return _on_leaf(expr, (cols, rows), transposed)
     # a compound node: its pushed form and the rules noted are kept on it (the
@@ -171,11 +173,11 @@ _TRANSPOSED = object()
 def _push_compound(expr: Expr, kind: type, used: Used) -> Expr:
     """``push_transpose`` of a node that is no leaf, no scalar, no transpose."""
     if kind is MatMul:
-        _note(used, "transpose_product")
+        _note(used, RuleId.TRANSPOSE_PRODUCT)
         return mul(*[push_transpose(f, used) for f in reversed(expr.factors)])  # type: ignore[attr-defined]
     if is_symmetric(expr) and not isinstance(expr, Differential):
         if not isinstance(expr, (Identity, Ones, Diag)):
-            _note(used, "symmetric")
+            _note(used, RuleId.SYMMETRIC)
         return expr
     if kind in _FORESEEN:
         foreseen = _foresee_push(expr)
@@ -218,7 +220,7 @@ def _push_compound(expr: Expr, kind: type, used: Used) -> Expr:
 _FORESEEN = frozenset((Add, Hadamard, Elementwise, Inverse))
 
 
-def _foresee_push(expr: Expr) -> tuple[int, list[str]] | None:
+def _foresee_push(expr: Expr) -> tuple[int, list[RuleId]] | None:
     """The transposes ``push_transpose(expr)`` would hold and the rules it would
     note, in order, without building it (the pushed form of a sum, say, is
     often built only to be dropped for ``(a - b)^T``).  None where a smart
@@ -235,7 +237,7 @@ def _foresee_push(expr: Expr) -> tuple[int, list[str]] | None:
     if shape == SCALAR:
         return _transpose_count(expr), []
     if kind is Symbol:
-        return (0, ["symmetric"]) if expr.symmetric else (1, [])  # type: ignore[attr-defined]
+        return (0, [RuleId.SYMMETRIC]) if expr.symmetric else (1, [])  # type: ignore[attr-defined]
     cached = expr.__dict__.get("_pushed")
     if cached is not None:
         kept, rules = cached
@@ -243,7 +245,7 @@ def _foresee_push(expr: Expr) -> tuple[int, list[str]] | None:
             return _transpose_count(expr) + (kept is _TRANSPOSED), list(rules)
         return _transpose_count(kept), list(rules)
     if kind is MatMul:
-        rules = ["transpose_product"]
+        rules = [RuleId.TRANSPOSE_PRODUCT]
         count = 0
         for factor in reversed(expr.factors):  # type: ignore[attr-defined]
             if type(factor) is Zeros or (type(factor) is Number and factor.value == 0):  # type: ignore[attr-defined]
@@ -257,7 +259,7 @@ def _foresee_push(expr: Expr) -> tuple[int, list[str]] | None:
     if kind not in _FORESEEN:
         return None
     if is_symmetric(expr):
-        return _transpose_count(expr), ["symmetric"]
+        return _transpose_count(expr), [RuleId.SYMMETRIC]
     rules = []
     count = 0
     for child in expr.children():
@@ -272,7 +274,7 @@ def _foresee_push(expr: Expr) -> tuple[int, list[str]] | None:
     return (count if count < plain else plain), rules
 
 
-def _extend(rules: list[str], more: list[str]) -> None:
+def _extend(rules: list[RuleId], more: list[RuleId]) -> None:
     for rule_id in more:
         if rule_id not in rules:
             rules.append(rule_id)
@@ -316,7 +318,7 @@ def _recognise_softmax(factors: list[Expr], used: Used | None) -> list[Expr]:
                 replacement = transpose(Softmax(arg, arg.shape))
             else:
                 continue
-            _note(used, "softmax_definition")
+            _note(used, RuleId.SOFTMAX_DEFINITION)
             rest = [f for i, f in enumerate(factors) if i not in (j, k)]
             rest.insert(j if j < k else j - 1, replacement)
             return _recognise_softmax(rest, used)
@@ -337,7 +339,7 @@ def _drop_one_hot_sums(factors: list[Expr], used: Used | None) -> list[Expr]:
             isinstance(a, Transpose) and _is_one_hot(a.arg) and isinstance(b, Ones) and b.shape[1] == 1
         ) or (isinstance(b, Symbol) and _is_one_hot(b) and isinstance(a, Ones) and a.shape[0] == 1)
         if pair:
-            _note(used, "one_hot")
+            _note(used, RuleId.ONE_HOT)
             rest = [f for i, f in enumerate(factors) if i not in (k, next_k)]
             return _drop_one_hot_sums(rest, used)
     return factors
@@ -379,12 +381,12 @@ def _recognise_sigmoid(factors: list[Expr], used: Used | None) -> list[Expr]:
         for j, partner in enumerate(factors):
             u = _sigmoid_argument(factor, partner) if j != k else None
             if u is not None:
-                _note(used, "sigmoid_definition")
+                _note(used, RuleId.SIGMOID_DEFINITION)
                 rest = [f for i, f in enumerate(factors) if i not in (j, k)]
                 return _recognise_sigmoid([Elementwise("sigma", u, u.shape), *rest], used)
         u = _sigmoid_argument(factor, None)
         if u is not None:
-            _note(used, "sigmoid_definition")
+            _note(used, RuleId.SIGMOID_DEFINITION)
             factors = factors[:k] + [Elementwise("sigma", u, u.shape)] + factors[k + 1 :]
             return _recognise_sigmoid(factors, used)
     return factors
@@ -439,7 +441,7 @@ def _cancel_entrywise(node: Expr, used: Used | None) -> Expr:
         for atom in below[1:]:
             denominator = hadamard(denominator, atom)
         result = HadamardDiv(numerator, denominator, shape)
-    _note(used, "simplify")
+    _note(used, RuleId.SIMPLIFY)
     return result
 
 
@@ -448,7 +450,7 @@ def _recognise_elementwise_sigmoid(node: Expr, used: Used | None) -> Expr:
     if isinstance(node, HadamardDiv):
         u = _one_plus_exp(node.right)
         if u is not None and node.left == Elementwise("exp", u, u.shape):
-            _note(used, "sigmoid_definition")
+            _note(used, RuleId.SIGMOID_DEFINITION)
             return Elementwise("sigma", u, u.shape)
         return node
     assert isinstance(node, Hadamard)
@@ -456,7 +458,7 @@ def _recognise_elementwise_sigmoid(node: Expr, used: Used | None) -> Expr:
         if isinstance(div, HadamardDiv) and isinstance(div.left, Ones):
             u = _one_plus_exp(div.right)
             if u is not None and other == Elementwise("exp", u, u.shape):
-                _note(used, "sigmoid_definition")
+                _note(used, RuleId.SIGMOID_DEFINITION)
                 return Elementwise("sigma", u, u.shape)
     return node
 
@@ -685,6 +687,7 @@ def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> 
     product, also give up a common number: ``(1/2)(A + A^T)``."""
     if len(terms) < 2:
         return add(*terms) if terms else num(0)
+    check_time()
     parts = [split_term(t) for t in terms]
     if nested and not all(c is _ONE or c == 1 for c, _, _ in parts):  # (all 1: nothing to give up)
         magnitudes = {abs(c) for c, _, _ in parts}
@@ -693,14 +696,14 @@ def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> 
             sign = -1 if all(c < 0 for c, _, _ in parts) else 1
             common = magnitude * sign
             if common != 1:
-                _note(used, "simplify")
+                _note(used, RuleId.SIMPLIFY)
                 scaled = [mul(num(c / common), *s, *m) for c, s, m in parts]
                 return mul(num(common), factor_terms(order_terms(scaled), used, nested=True))
     # a common scalar factor (not a number)
     first_scalars = parts[0][1]
     for scalar in first_scalars:
         if all(scalar in s for _, s, _ in parts[1:]):
-            _note(used, "simplify")
+            _note(used, RuleId.SIMPLIFY)
             inner_terms = []
             for c, s, m in parts:
                 rest = list(s)
@@ -712,7 +715,7 @@ def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> 
     lengths = [len(m) for _, _, m in parts]
     singles = all(n == 1 for n in lengths) and all(s or (c is not _ONE and c != 1) for c, s, _ in parts)
     if singles and len({m[0] for _, _, m in parts}) == 1:
-        _note(used, "simplify")
+        _note(used, RuleId.SIMPLIFY)
         last = parts[0][2][0]
         scalar_terms = [mul(num(c), *s) for c, s, _ in parts]
         return mul(factor_terms(order_terms(scalar_terms), used, nested=True), last)
@@ -720,12 +723,12 @@ def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> 
     if long_parts == len(parts):
         last = parts[0][2][-1]
         if all(m[-1] == last for _, _, m in parts):
-            _note(used, "simplify")
+            _note(used, RuleId.SIMPLIFY)
             inner_terms = [mul(num(c), *s, *m[:-1]) for c, s, m in parts]
             return mul(factor_terms(order_terms(inner_terms), used, nested=True), last)
         first = parts[0][2][0]
         if all(m[0] == first for _, _, m in parts):
-            _note(used, "simplify")
+            _note(used, RuleId.SIMPLIFY)
             inner_terms = [mul(num(c), *s, *m[1:]) for c, s, m in parts]
             return mul(first, factor_terms(order_terms(inner_terms), used, nested=True))
     # a common Hadamard operand: A ⊙ S + B ⊙ S = (A + B) ⊙ S
@@ -734,12 +737,12 @@ def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> 
         assert all(isinstance(h, Hadamard) for h in hadamards)
         right = hadamards[0].right  # type: ignore[attr-defined]
         if all(h.right == right for h in hadamards):  # type: ignore[attr-defined]
-            _note(used, "simplify")
+            _note(used, RuleId.SIMPLIFY)
             inner_terms = [mul(num(c), h.left) for (c, _, _), h in zip(parts, hadamards)]  # type: ignore[attr-defined]
             return hadamard(factor_terms(order_terms(inner_terms), used), right)
         left = hadamards[0].left  # type: ignore[attr-defined]
         if all(h.left == left for h in hadamards):  # type: ignore[attr-defined]
-            _note(used, "simplify")
+            _note(used, RuleId.SIMPLIFY)
             inner_terms = [mul(num(c), h.right) for (c, _, _), h in zip(parts, hadamards)]  # type: ignore[attr-defined]
             return hadamard(left, factor_terms(order_terms(inner_terms), used))
     if long_parts < 2:
@@ -751,7 +754,7 @@ def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> 
             groups.setdefault(m[-1], []).append(i)
     for last, members in groups.items():
         if len(members) >= 2 and len(members) < len(terms):
-            _note(used, "simplify")
+            _note(used, RuleId.SIMPLIFY)
             inner_terms = [mul(num(parts[i][0]), *parts[i][1], *parts[i][2][:-1]) for i in members]
             combined = mul(factor_terms(order_terms(inner_terms), used, nested=True), last)
             rest = [t for i, t in enumerate(terms) if i not in members]
@@ -763,7 +766,7 @@ def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> 
             leading.setdefault(m[0], []).append(i)
     for first, members in leading.items():
         if len(members) >= 2 and len(members) < len(terms):
-            _note(used, "simplify")
+            _note(used, RuleId.SIMPLIFY)
             inner_terms = [mul(num(parts[i][0]), *parts[i][1], *parts[i][2][1:]) for i in members]
             combined = mul(first, factor_terms(order_terms(inner_terms), used, nested=True))
             rest = [t for i, t in enumerate(terms) if i not in members]
@@ -782,7 +785,13 @@ def _has_product_of_sums(expr: Add) -> bool:
                 rest = factors[1]
             # else: mul would give back a product of factors[1:], which holds
             # a sum where the term does
-        if isinstance(rest, MatMul) and any(isinstance(f, Add) for f in rest.factors):
+        if (
+            isinstance(rest, MatMul)
+            and any(isinstance(f, Add) for f in rest.factors)
+            # a product of two matrices or more is an atom of the algebra: expanding
+            # the sum would change nothing (and cost a SymPy round trip per sum)
+            and sum(1 for f in rest.factors if f.shape != SCALAR) <= 1
+        ):
             return True
         if isinstance(rest, Hadamard) and (isinstance(rest.left, Add) or isinstance(rest.right, Add)):
             return True
@@ -858,15 +867,43 @@ def _commutative_algebra(expr: Add, used: Used | None) -> Expr:
         return mul(num(coefficient), *scalars, *rest)
 
     try:
-        expanded = sympy.expand(to_sympy(expr))
+        written = to_sympy(expr)
+        if _expanded_size(written) > _MAX_EXPANDED:
+            return expr  # the expansion alone would take the block's whole time budget
+        expanded = sympy.expand(written)
         back.update({v: k for k, v in atoms.items()})
         result = from_sympy(expanded)
     except (ValueError, KeyError, TypeError):
         return expr
     if sum(1 for _ in result.walk()) < sum(1 for _ in expr.walk()):
-        _note(used, "simplify")
+        _note(used, RuleId.SIMPLIFY)
         return result
     return expr
+
+
+#: the most terms a sum may expand to for _commutative_algebra to try it
+_MAX_EXPANDED = 2000
+
+
+def _expanded_size(value: Any) -> int:
+    """An upper bound on the number of terms ``sympy.expand(value)`` gives."""
+    if value.is_Add:
+        return sum(_expanded_size(a) for a in value.args)
+    if value.is_Mul:
+        size = 1
+        for a in value.args:
+            size *= _expanded_size(a)
+            if size > _MAX_EXPANDED:
+                break
+        return size
+    if value.is_Pow and value.exp.is_Integer and value.exp > 0:
+        base, size = _expanded_size(value.base), 1
+        for _ in range(int(value.exp)):
+            size *= base
+            if size > _MAX_EXPANDED or base == 1:
+                break
+        return size
+    return 1
 
 
 def _merge_diagonals(terms: list[Expr]) -> list[Expr]:
@@ -892,7 +929,7 @@ def simplify_sum(expr: Add, used: Used | None) -> Expr:
     expr = algebra
     terms = merge_like_terms(_merge_diagonals(list(expr.terms)))
     if len(terms) < len(expr.terms):
-        _note(used, "simplify")
+        _note(used, RuleId.SIMPLIFY)
     if not terms:
         return num(0) if expr.is_scalar else Zeros(expr.shape)
     result = factor_terms(order_terms(terms), used)
@@ -955,7 +992,7 @@ class _Folding:
     def visit(self, node: Expr, used: Used | None) -> Expr:
         symbol = self.exact.get(node)
         if symbol is not None:
-            _note(used, "substitute")
+            _note(used, RuleId.SUBSTITUTE)
             return symbol
         if isinstance(node, MatMul) and self.products:
             return self._in_product(node, used)
@@ -972,7 +1009,7 @@ class _Folding:
                 for s in d_scalars:
                     rest_scalars.remove(s)
                 new_matrices = (*matrices[:start], symbol, *matrices[stop:])
-                _note(used, "substitute")
+                _note(used, RuleId.SUBSTITUTE)
                 return mul(num(coefficient / d_coef), *rest_scalars, *new_matrices)
         return node
 
@@ -997,7 +1034,11 @@ def written_norms(problem: "Problem") -> frozenset[Expr]:
     """The arguments the author wrote a norm of, ``‖u‖`` or ``‖X‖_F``."""
     # (the objective is the last definition)
     return frozenset(
-        n.arg for d in problem.definitions if Norm in kinds(d.expr) for n in nodes(d.expr) if type(n) is Norm
+        n.arg
+        for d in problem.definitions
+        if Norm in kinds(d.expr)
+        for n in nodes(d.expr)
+        if type(n) is Norm and n.kind != "1"  # type: ignore[attr-defined]
     )
 
 
@@ -1103,7 +1144,8 @@ def _simplify_pass(node: Expr, used: Used | None) -> Expr:
         for rule_id in rules:
             _note(used, rule_id)
         return result if result is not None else node
-    noted: list[str] = []
+    check_time()
+    noted: list[RuleId] = []
     rebuilt = node
     new_kids = [_simplify_pass(k, noted) for k in kids]
     for new, old in zip(new_kids, kids):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from ..budget import check_time
 from ..errors import DeriveError
 from ..expr import (
     SCALAR,
@@ -38,6 +39,7 @@ from ..expr import (
     trace,
     transpose,
 )
+from ..rules import RuleId
 from .simplify import Used, _note, pull_out_of_sum, push_transpose, simplify_product
 
 # --------------------------------------------------------------------------- expansion
@@ -51,6 +53,7 @@ def expand(expr: Expr) -> list[Expr]:
     if isinstance(expr, Add):
         return [t for term in expr.terms for t in expand(term)]
     if isinstance(expr, MatMul):
+        check_time()
         results: list[list[Expr]] = [[]]
         distributed = False
         for factor in expr.factors:
@@ -143,10 +146,11 @@ class TraceForm:
     def of_term(self, term: Expr) -> Expr:
         """``L`` for a scalar term of ``df``."""
         if not is_trace(term):
-            _note(self.used, "trace_scalar")
+            _note(self.used, RuleId.TRACE_SCALAR)
         return self.of_matrix(term)
 
     def of_matrix(self, m: Expr) -> Expr:
+        check_time()
         coefficients, before, carrier, after = split_at_differential(m)
 
         if isinstance(carrier, Trace):
@@ -158,11 +162,16 @@ class TraceForm:
             # tr(R s) = s tr(R) for a scalar s
             rest = mul(*before, *after)
             return mul(*coefficients, trace(rest), self.of_matrix(carrier))
+        if carrier.is_scalar and (before or after):
+            # a scalar variable's dt between matrices: tr(B dt A) = tr(B A) dt
+            rest = mul(*before, *after)
+            _note(self.used, RuleId.SCALAR_COMMUTE if rest.is_scalar else RuleId.TRACE_SCALAR_FACTOR)
+            return mul(*coefficients, trace(rest))
 
         if after and before:
-            _note(self.used, "trace_cyclic")
+            _note(self.used, RuleId.TRACE_CYCLIC)
         elif after:
-            _note(self.used, "trace_cyclic")
+            _note(self.used, RuleId.TRACE_CYCLIC)
         prefix = after + before  # tr(A F B) = tr(B A F)
         return self._with_prefix(coefficients, prefix, carrier)
 
@@ -176,13 +185,13 @@ class TraceForm:
         p = mul(*prefix) if prefix else None
         if isinstance(carrier, Transpose):
             # tr(P G^T) = tr(G P^T)
-            _note(self.used, "trace_transpose")
+            _note(self.used, RuleId.TRACE_TRANSPOSE)
             p_t = [transpose_keeping_sums(p)] if p is not None else []
             return self.of_matrix(mul(*coefficients, carrier.arg, *p_t))
         if isinstance(carrier, (Hadamard, HadamardDiv)):
             return self._hadamard(coefficients, p, carrier)
         if isinstance(carrier, IndexedSum):
-            _note(self.used, "trace_sum")
+            _note(self.used, RuleId.TRACE_SUM)
             body = mul(p, carrier.body) if p is not None else carrier.body
             inner = self.of_matrix(body)
             summed = IndexedSum(carrier.index, carrier.upper, inner, inner.shape)
@@ -214,7 +223,7 @@ class TraceForm:
 
     def _hadamard(self, coefficients: list[Expr], p: Expr | None, carrier: Expr) -> Expr:
         assert isinstance(carrier, (Hadamard, HadamardDiv))
-        _note(self.used, "trace_hadamard")
+        _note(self.used, RuleId.TRACE_HADAMARD)
         if isinstance(carrier, Hadamard):
             if has_differential(carrier.left):
                 other, inner = carrier.right, carrier.left

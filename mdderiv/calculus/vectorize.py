@@ -9,6 +9,7 @@ Jacobian directly.
 
 from __future__ import annotations
 
+from ..budget import check_time
 from ..errors import DeriveError
 from ..expr import (
     Add,
@@ -33,6 +34,7 @@ from ..expr import (
     mul,
     transpose,
 )
+from ..rules import RuleId
 from .simplify import Used, _note, push_transpose
 from .trace import TraceForm, split_at_differential
 
@@ -107,6 +109,7 @@ class VecForm:
         self.used = used
 
     def of(self, term: Expr) -> Expr:
+        check_time()
         if isinstance(term, Add):
             return add(*(self.of(t) for t in term.terms))
         coefficients, before, carrier, after = split_at_differential(term)
@@ -130,7 +133,7 @@ class VecForm:
         carrier_rows, carrier_cols = carrier.shape
         outer = kron(outer_right, a, cols if b is None else carrier_cols, rows if a is None else carrier_rows)
         if a is not None or b is not None:
-            _note(self.used, "vec_product")
+            _note(self.used, RuleId.VEC_PRODUCT)
         head = [*coefficients, outer]
 
         if isinstance(carrier, Differential):
@@ -141,7 +144,7 @@ class VecForm:
                 m, n = inner.shape
                 if m == 1 or n == 1:
                     return mul(*head)  # vec(x^T) = vec(x) for a vector
-                _note(self.used, "vec_transpose")
+                _note(self.used, RuleId.VEC_TRANSPOSE)
                 size = dim_product(m, n)
                 return mul(*head, Commutation(m, n, (size, size)))
             return mul(*head, self.of(transpose_through(inner)))
@@ -151,12 +154,12 @@ class VecForm:
                 if has_differential(carrier.left)
                 else (carrier.left, carrier.right)
             )
-            _note(self.used, "vec_hadamard")
+            _note(self.used, RuleId.VEC_HADAMARD)
             return mul(*head, diag_of_vec(other), self.of(inner))
         if isinstance(carrier, HadamardDiv):
             if has_differential(carrier.right):
                 raise DeriveError("internal: differential in a denominator")
-            _note(self.used, "vec_hadamard")
+            _note(self.used, RuleId.VEC_HADAMARD)
             return mul(*head, inverse(diag_of_vec(carrier.right)), self.of(carrier.left))
         if isinstance(carrier, Vec):
             return mul(*head, self.of(carrier.arg))

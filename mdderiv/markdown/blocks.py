@@ -122,6 +122,8 @@ class Outcome:
     column: int = 0
     on_info_line: bool = False
     internal: bool = False
+    #: a fact about this run, not the block (its time budget ran out): never cached
+    transient: bool = False
     html: str = ""  # the derivation as HTML structure with math inside (pages)
 
     @property
@@ -163,7 +165,9 @@ def _run_engine(body: str, options: Options) -> Outcome:
         derivation = mdderiv.derive(body, defaults=options)
         return Outcome(latex=derivation.latex(), html=derivation.html())
     except DeriveError as err:
-        return Outcome(error=err.message, line=err.line, column=err.column)
+        return Outcome(
+            error=err.message, line=err.line, column=err.column, transient=getattr(err, "transient", False)
+        )
     except RecursionError:
         return Outcome(error="the block is nested too deeply to derive", line=1, column=1)
     except Exception as err:  # noqa: BLE001 - a page build must survive an engine bug
@@ -358,7 +362,7 @@ class BlockCache:
 
     def put(self, key: str, outcome: Outcome) -> None:
         # an engine crash may be fixed by the next edit of mdderiv: never keep it
-        if not self.enabled or outcome.internal:
+        if not self.enabled or outcome.internal or outcome.transient:
             return
         self._remember(key, outcome)
         if self._disk is not None:

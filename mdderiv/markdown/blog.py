@@ -35,6 +35,7 @@ __all__ = [
     "Block",
     "Failure",
     "RenderError",
+    "fenced_block",
     "find_blocks",
     "render_html",
     "render_text",
@@ -65,6 +66,13 @@ class Block:
     info_col: int  # 0-based column of `info` in the opening line
     prefix: str  # what precedes the fence on the opening line
     indent: int  # width of the container prefix on body lines
+
+    def locate(self, line: int, column: int, on_info_line: bool = False) -> tuple[int, int]:
+        """Post line and column (1-based) of a position in the body, or in the
+        info string after ``derive``."""
+        if on_info_line:
+            return self.start + 1, self.info_col + column
+        return self.start + 1 + line, self.indent + column
 
 
 @dataclass(frozen=True)
@@ -192,6 +200,19 @@ def find_blocks(text: str) -> list[Block]:
     return blocks
 
 
+def fenced_block(text: str) -> Block | None:
+    """The derive block when ``text`` is one whole fenced block (blank lines
+    around it allowed), as pasted from a page; None otherwise."""
+    blocks = find_blocks(text)
+    if len(blocks) != 1:
+        return None
+    block = blocks[0]
+    lines = split_lines(text)
+    if any(line.strip() for line in lines[: block.start] + lines[block.end :]):
+        return None
+    return block
+
+
 def escape_templates(text: str, flavor: str) -> str:
     """Break ``{{``, ``{%`` and ``{#`` so Liquid (Jekyll) and Nunjucks (Hexo)
     leave the math alone; a space between braces changes nothing in LaTeX."""
@@ -207,11 +228,23 @@ def escape_templates(text: str, flavor: str) -> str:
     return text
 
 
-def display_math(outcome: Outcome, flavor: str) -> list[str]:
-    """The lines that replace a block: ``$$``, the LaTeX, ``$$``."""
-    latex_lines = [line for line in outcome.latex.splitlines() if line.strip()]
-    lines = ["$$", *latex_lines, "$$"]  # the title, if any, is part of the LaTeX
-    return [escape_templates(line, flavor) for line in lines]
+#: Hexo hands a raw tag to its Markdown renderer as an HTML comment placeholder
+#: and puts the text back afterwards, so hexo-renderer-marked never reads the
+#: LaTeX (it would take ``\\`` and ``_`` as Markdown); Nunjucks then prints it as it is.
+HEXO_RAW = ("{% raw %}", "{% endraw %}")
+
+
+def display_math(outcome: Outcome, flavor: str, one_line: bool = False) -> list[str]:
+    """The lines that replace a block: ``$$``, the LaTeX, ``$$`` (for Hexo
+    inside a raw tag; ``one_line`` puts it all on one line)."""
+    # a blank line would end the math in Markdown; the title, if any, is part of the LaTeX
+    latex_lines = [escape_templates(line, flavor) for line in outcome.latex.splitlines() if line.strip()]
+    if flavor != "hexo":
+        return ["$$", *latex_lines, "$$"]
+    opening, closing = HEXO_RAW
+    if one_line:
+        return [f"{opening}$$" + " ".join(latex_lines) + f"$${closing}"]
+    return [f"{opening}$$", *latex_lines, f"$${closing}"]
 
 
 def _continuation(prefix: str) -> str:
@@ -220,9 +253,8 @@ def _continuation(prefix: str) -> str:
 
 
 def _locate(path: str, block: Block, outcome: Outcome) -> Failure:
-    if outcome.on_info_line:
-        return Failure(path, block.start + 1, block.info_col + outcome.column, outcome.error or "")
-    return Failure(path, block.start + 1 + outcome.line, block.indent + outcome.column, outcome.error or "")
+    line, column = block.locate(outcome.line, outcome.column, outcome.on_info_line)
+    return Failure(path, line, column, outcome.error or "")
 
 
 def derive_blocks(
@@ -262,7 +294,10 @@ def render_text(
         last_eol = last[len(last.rstrip("\r\n")) :]
         continuation = _continuation(block.prefix)
         new: list[str] = []
-        for index, line in enumerate(display_math(outcome, flavor)):
+        # a raw tag keeps its lines verbatim, container prefixes too: in a block quote
+        # the `>` of each line would land in the math, so Hexo's goes on one line
+        one_line = flavor == "hexo" and ">" in block.prefix
+        for index, line in enumerate(display_math(outcome, flavor, one_line)):
             lead = block.prefix if index == 0 else continuation
             new.append((lead + line).rstrip() if not line else lead + line)
         replaced = [line + eol for line in new[:-1]] + [new[-1] + last_eol]

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import re
 import secrets
 import types
 from collections.abc import Callable
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from markdown import Markdown
@@ -38,6 +39,7 @@ from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
 from ..options import SITE_WIDE, Options, site_defaults
+from ..render.html import html_display
 from .blocks import BlockCache, Outcome, block_key, derive_block
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "FenceContext",
     "MATH_HTML",
     "MdderivExtension",
+    "StrictFailure",
     "fence_format",
     "fence_validator",
     "makeExtension",
@@ -155,6 +158,7 @@ class _State:
         self.fence_start = 0
         self.fence_ws = ""
         self.removed_lines = 0  # lines dropped by preprocessors before fences (meta)
+        self.site_strict = False  # the site (Zensical's `strict`) asks blocks to fail the build
         self.lines_before = 0
         self.marker_prefix = f'<div data-mdderiv-block="{self.nonce}-'
 
@@ -230,15 +234,10 @@ def _formatter(src: str = "", language: str = "", options: Any = None, md: Any =
 # -- rendering ---------------------------------------------------------------------------
 
 
-def _escape(text: str) -> str:
-    # Only what HTML needs; MathJax reads the text content, so entities are fine.
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def math_html(outcome: Outcome) -> str:
     """A derivation as Arithmatex-compatible display math (the title, if
     any, is part of the LaTeX): what blog posts get."""
-    return f'<div class="arithmatex">\\[\n{_escape(outcome.latex)}\n\\]</div>'
+    return html_display(outcome.latex)
 
 
 def page_html(outcome: Outcome) -> str:
@@ -388,16 +387,58 @@ def _wrap_run(method: Callable[..., list[str]], state: _State) -> Callable[..., 
     return wrapper
 
 
+def _zensical_page(md: Markdown, context: FenceContext, lines: list[str]) -> bool:
+    """Name the page in error messages when Zensical renders it; whether the
+    site asks for strictness (``strict: true`` in its config).
+
+    Zensical runs Python-Markdown once per page with its ``rendering_context``
+    preprocessor, which holds the page (``page.path``, relative to
+    ``docs_dir``) and the site's config (``root_dir``, ``docs_dir``,
+    ``strict``); it has already stripped the front matter, which the error
+    lines count.
+    """
+    if "rendering_context" not in md.preprocessors:
+        return False
+    processor = md.preprocessors["rendering_context"]
+    page, config = getattr(processor, "page", None), getattr(processor, "config", None)
+    path = getattr(page, "path", None)
+    if not path or not isinstance(config, dict):
+        return False
+    root = Path(str(config.get("root_dir") or "."))
+    source = root / str(config.get("docs_dir") or "docs") / str(path)
+    context.filename = os.path.relpath(source, root).replace(os.sep, "/")
+    markdown = "\n".join(lines)
+
+    def offset() -> int:  # read only if a block of the page fails
+        from .plugin import front_matter_lines
+
+        try:
+            return front_matter_lines(source.read_text(encoding="utf-8-sig", errors="replace"), markdown)
+        except OSError:
+            return 0
+
+    context.line_offset = 0
+    context.line_offset_source = offset
+    return bool(config.get("strict"))
+
+
+class StrictFailure(Exception):
+    """Raised after a conversion with failed blocks when the extension is ``strict``."""
+
+
 class _HookPreprocessor(Preprocessor):
     """Make sure the SuperFences instance that will run knows the fence."""
 
-    def __init__(self, md: Markdown, state: _State) -> None:
+    def __init__(self, md: Markdown, state: _State, own_context: bool) -> None:
         super().__init__(md)
         self.state = state
+        self.own_context = own_context
         self._warned = False
 
     def run(self, lines: list[str]) -> list[str]:
         state = self.state
+        if self.own_context:  # not the MkDocs plugin's, which names the page itself
+            state.site_strict = _zensical_page(self.md, state.context, lines)
         state.pending.clear()
         state.resolved.clear()
         state.failures.clear()
@@ -441,13 +482,22 @@ _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
 class _BlocksPostprocessor(Postprocessor):
-    """Derive the blocks whose marker reached the page."""
+    """Derive the blocks whose marker reached the page (and, when ``strict``,
+    fail the conversion if one of them could not be derived)."""
 
-    def __init__(self, md: Markdown, state: _State) -> None:
+    def __init__(self, md: Markdown, state: _State, strict: bool = False) -> None:
         super().__init__(md)
         self.state = state
+        self.strict = strict
 
     def run(self, text: str) -> str:
+        text = self._substitute(text)
+        if (self.strict or self.state.site_strict) and self.state.failures:
+            failures = "\n".join(str(failure) for failure in self.state.failures)
+            raise StrictFailure(f"mdderiv: {len(self.state.failures)} block(s) could not be derived:\n{failures}")
+        return text
+
+    def _substitute(self, text: str) -> str:
         state = self.state
         if not state.pending or state.marker_prefix not in text:
             return text
@@ -492,6 +542,7 @@ class MdderivExtension(Extension):
             "line_offset": [0, "lines before the Markdown text (front matter), for error positions"],
             "cache": [True, "remember derivations (in memory) by block text and options"],
             "cache_dir": ["", "also keep the cache in this directory"],
+            "strict": [False, "raise StrictFailure after a conversion in which a block failed"],
         })
         super().__init__(**kwargs)
 
@@ -513,8 +564,9 @@ class MdderivExtension(Extension):
         processor = md.preprocessors["fenced_code_block"] if "fenced_code_block" in md.preprocessors else None
         if processor is None or not hasattr(getattr(processor, "extension", None), "superfences"):
             md.registerExtensions(["pymdownx.superfences"], {})
-        md.preprocessors.register(_HookPreprocessor(md, state), "mdderiv_fences", _HOOK_PRIORITY)
-        md.postprocessors.register(_BlocksPostprocessor(md, state), "mdderiv_blocks", _POST_PRIORITY)
+        md.preprocessors.register(_HookPreprocessor(md, state, self.context is None), "mdderiv_fences", _HOOK_PRIORITY)
+        strict = bool(self.getConfig("strict"))
+        md.postprocessors.register(_BlocksPostprocessor(md, state, strict), "mdderiv_blocks", _POST_PRIORITY)
 
 
 def makeExtension(**kwargs: Any) -> MdderivExtension:

@@ -10,7 +10,9 @@
   nothing, or the derivation's LaTeX (``derivation``), and puts the
   derivations back before the page is written;
 * ``on_post_page`` adds MathJax to pages with math, unless the site loads a
-  renderer itself;
+  renderer itself; when it does, ``on_config`` also adds ``pymdownx.arithmatex``
+  (generic mode) if the site lacks it, so the author's own ``$…$`` and
+  ``$$…$$`` render too;
 * ``on_files`` scans the pages for ``derive`` fences and, when at least
   :data:`~.prefetch.MIN_BLOCKS` of them are not cached, starts deriving them
   in ``workers`` processes (see :mod:`.prefetch`); ``on_post_build`` stops
@@ -165,6 +167,8 @@ class _Workers(c.BaseConfigOption[int | str]):
 def _config_option(spec: OptionSpec) -> c.BaseConfigOption[Any]:
     if spec.is_boolean:
         return c.Type(bool, default=spec.default)
+    if spec.is_number:
+        return c.Type((int, float), default=spec.default)
     return c.Choice(spec.choices, default=spec.default)
 
 
@@ -246,6 +250,11 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
             self.add_mathjax = not self._site_has_math(config)
         else:
             self.add_mathjax = bool(cfg.mathjax)
+        if self.add_mathjax and "pymdownx.arithmatex" not in names:
+            # the author's own $…$ and $$…$$ around the derivations, in the
+            # markup the MathJax set-up added here reads
+            extensions.append("pymdownx.arithmatex")
+            config.mdx_configs["pymdownx.arithmatex"] = {"generic": True}
         return config
 
     @staticmethod

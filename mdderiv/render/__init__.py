@@ -3,7 +3,8 @@
 - ``latex``: LaTeX for expressions and the aligned step-by-step display;
 - ``text``: the same in Unicode, for a terminal;
 - ``numpy``: a Python expression that evaluates a result;
-- ``json``: the machine-readable object of spec §7.
+- ``json``: the machine-readable object of spec §7;
+- ``html``: display math inside HTML (light: the integrations import it).
 
 The numeric evaluator with the same semantics as ``numpy`` is
 ``mdderiv.numeric``.
@@ -11,6 +12,16 @@ The numeric evaluator with the same semantics as ``numpy`` is
 
 from __future__ import annotations
 
-from .latex import render_derivation, render_expr, render_markdown
+from typing import Any
 
 __all__ = ["render_derivation", "render_expr", "render_markdown"]
+
+
+def __getattr__(name: str) -> Any:
+    # The LaTeX printer (and the expression nodes behind it) loads on first use:
+    # an integration that only wraps cached LaTeX in HTML never needs it.
+    if name in __all__:
+        from . import latex
+
+        return getattr(latex, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,6 +16,9 @@ lines indented — with any math renderer, whatever the column width.
 The outermost element is ``<div class="mdderiv-derivation">`` and holds no
 other ``<div>``: its end is the first ``</div>`` after it (integrations find a
 derivation in a page by that).
+
+``html_display`` is the other form, for HTML without our stylesheet (blog posts,
+notebooks): the whole LaTeX display in one ``div.arithmatex``.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from .words import WORDS, word
 if TYPE_CHECKING:
     from ..derivation import Derivation, Result, Section, Step
 
-__all__ = ["breakable_pieces", "render_html", "split_at_operators"]
+__all__ = ["breakable_pieces", "html_display", "render_html", "split_at_operators"]
 
 # The binary operators the LaTeX printer writes with a space on each side.
 _OPERATORS = (" + ", " - ", r" \odot ", r" \oslash ", r" \otimes ")
@@ -318,3 +321,11 @@ def render_html(d: "Derivation") -> str:
         out.append('<section class="mdderiv-tools">' + "".join(tools) + "</section>")
     out.append("</div>")
     return "\n".join(out)
+
+
+def html_display(latex: str) -> str:
+    """Display math as Arithmatex writes it (``\\[ … \\]`` in a
+    ``div.arithmatex``), which MathJax and KaTeX auto-render read.  Only what
+    HTML needs is escaped: they read the text content, so entities are fine."""
+    escaped = latex.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f'<div class="arithmatex">\\[\n{escaped}\n\\]</div>'

@@ -42,7 +42,7 @@ def symbol_json(info: "SymbolInfo") -> dict[str, Any]:
 
 
 def _english_rules(step: "Step") -> str:
-    return ", ".join(RULES[r].en if r in RULES else r for r in step.rules)
+    return ", ".join(RULES[r].en for r in step.rules)
 
 
 def steps_json(d: "Derivation") -> list[dict[str, Any]]:

@@ -23,12 +23,14 @@ from ..expr import (
     Add,
     Binary,
     Commutation,
+    Constant,
     Det,
     Diag,
     Differential,
     DimValue,
     Elementwise,
     Expr,
+    MatrixFunction,
     GradientName,
     Hadamard,
     HadamardDiv,
@@ -48,24 +50,30 @@ from ..expr import (
     Vec,
     Zeros,
 )
-from ..rules import RULES
+from ..functions import CONSTANTS, FUNCTIONS, Function, NamedConstant, Notation
+from ..rules import RULES, RuleId
 from .words import WORDS, word
 
 if TYPE_CHECKING:
     from ..derivation import Derivation, Result, Section, Step
     from ..problem import Problem
 
-#: Every macro the renderers may emit; the well-formedness tests hold them to it.
+#: Every macro the renderers may emit (and those the functions' notations use);
+#: the well-formedness tests hold them to it.
 ALLOWED_MACROS = frozenset(
     r"""\operatorname \mathbf \boldsymbol \underbrace \boxed \text \frac \odot \oslash
-    \otimes \sum \left \right \quad \qquad \mathrm \begin \end \partial \exp \log \sin
-    \cos \tanh \sigma \sqrt \times \cdot \| \{ \} \_ \& \# \% \$ \backslash \wedge \sim
+    \otimes \sum \left \right \quad \qquad \mathrm \begin \end \partial
+    \sigma \times \cdot \| \{ \} \_ \& \# \% \$ \backslash \wedge \sim
     \Rightarrow \Leftrightarrow
     \approx \alpha \beta \gamma \delta \epsilon \varepsilon \zeta \eta \theta \vartheta
     \iota \kappa \lambda \mu \nu \xi \pi \varpi \rho \varrho \varsigma \tau \upsilon
     \phi \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Pi \Sigma \Upsilon
     \Phi \Psi \Omega \bar \hat \tilde \vec \dot \ddot \check \breve \mathcal \mathsf
     \mathit \top \prime \ell""".split()
+) | frozenset(
+    macro
+    for function in FUNCTIONS.values()
+    for macro in re.findall(r"\\[A-Za-z]+", function.latex.head + function.latex.inside)
 )
 
 #: Either a predicate or a collection of nodes: which sub-expressions get an
@@ -82,10 +90,12 @@ _ATOMS = (
     Zeros,
     Identity,
     DimValue,
+    Constant,
     Commutation,
     Trace,
     Det,
     Elementwise,
+    MatrixFunction,
     Softmax,
     Norm,
     Diag,
@@ -230,17 +240,6 @@ class LatexPrinter:
     ONE = r"\mathbf{1}"
     INLINE_FRACTIONS = False  # \frac is a unit; the text printer's a/b is not
     ZERO = r"\mathbf{0}"
-    FUNCTIONS = {  # elementwise function -> its head before the argument
-        "exp": r"\exp",
-        "log": r"\log",
-        "sin": r"\sin",
-        "cos": r"\cos",
-        "tanh": r"\tanh",
-        "sigma": r"\sigma",
-        "sigma_prime": r"\sigma'",
-        "tanh_prime": r"\tanh'",
-    }
-
     def __init__(self, names: Mapping[str, str] | None = None, annotate: Annotate = None) -> None:
         self.names = dict(names or {})
         # a product's factors that need parentheses: sums, products, ⊙ ⊘ ⊗
@@ -339,6 +338,10 @@ class LatexPrinter:
     @staticmethod
     def _sqrt(inner: str) -> str:
         return f"\\sqrt{{{inner}}}"
+
+    @staticmethod
+    def _norm_subscript(kind: str) -> str:
+        return "_" + kind  # ‖X‖_F, ‖x‖_1
 
     @staticmethod
     def _sum_head(index: str, upper: str) -> str:
@@ -477,6 +480,13 @@ class LatexPrinter:
 
     def _print_Number(self, expr: Number) -> str:
         return self._fraction(expr.value)
+
+    def _print_Constant(self, expr: Constant) -> str:
+        return self._named_constant(CONSTANTS[expr.name])
+
+    @staticmethod
+    def _named_constant(constant: NamedConstant) -> str:
+        return constant.latex
 
     def _print_DimValue(self, expr: DimValue) -> str:
         return self._dimension(expr.dim)
@@ -646,7 +656,17 @@ class LatexPrinter:
         return self._sup(self._base(expr.arg), "-1")
 
     def _print_Power(self, expr: Power) -> str:
-        return self._sup(self._base(expr.base), format_exponent(expr.exponent))
+        base, exponent = expr.base, expr.exponent
+        if (
+            isinstance(base, Inverse)
+            and not isinstance(base.arg, Transpose)
+            and exponent.denominator == 1
+            and exponent > 0
+            and not self._is_annotated(base)
+        ):
+            # (X^{-1})^2 is written X^{-2}, as a person writes it
+            return self._sup(self._base(base.arg), format_exponent(-exponent))
+        return self._sup(self._base(base), format_exponent(exponent))
 
     # ------------------------------------------------------------------ functions
 
@@ -656,28 +676,42 @@ class LatexPrinter:
     def _print_Det(self, expr: Det) -> str:
         return self._wrap(self._print(expr.arg), "|", "|")
 
+    @staticmethod
+    def _notation(function: Function) -> Notation:
+        """How this printer writes the function (its entry in ``mdderiv.functions``)."""
+        return function.latex
+
     def _print_Elementwise(self, expr: Elementwise) -> str:
         inner = self._print(expr.arg)
-        if expr.fn == "sqrt":
+        entry = FUNCTIONS.get(expr.fn)
+        if entry is None:
+            raise ValueError(f"no form for the elementwise function {expr.fn!r}")
+        notation = self._notation(entry)
+        if notation.form == "root":
             return self._sqrt(inner)
-        if expr.fn == "abs":
+        if notation.form == "bars":
             return self._wrap(inner, "|", "|")
         if expr.fn == "log" and isinstance(expr.arg, Det) and not self._is_annotated(expr.arg):
-            return self.FUNCTIONS["log"] + inner  # \log|X|
-        if expr.fn in self.FUNCTIONS:
-            head = self.FUNCTIONS[expr.fn]
-        elif expr.fn.isidentifier() and expr.fn.isascii():  # sign, or one added later
-            head = self._operator(expr.fn.replace("_", " "))
-        else:
-            raise ValueError(f"no LaTeX for elementwise function {expr.fn!r}")
-        return head + self._wrap(inner)
+            return notation.head + inner  # \log|X|
+        if notation.inside != "{}":
+            inner = notation.inside.replace("{}", inner)
+        return notation.head + self._wrap(inner)
+
+    def _print_MatrixFunction(self, expr: MatrixFunction) -> str:
+        # the matrix function: X^{1/2}, \exp(X), \log(X) (the words of the
+        # derivation say which reading was taken)
+        if expr.fn == "pow":
+            return self._group(self._sup(self._base(expr.arg), format_exponent(expr.exponent)))
+        if expr.fn == "sqrt":
+            return self._sqrt(self._print(expr.arg))
+        return self._notation(FUNCTIONS[expr.fn]).head + self._wrap(self._print(expr.arg))
 
     def _print_Softmax(self, expr: Softmax) -> str:
         return self._operator("softmax") + self._wrap(self._print(expr.arg))
 
     def _print_Norm(self, expr: Norm) -> str:
         out = self._wrap(self._print(expr.arg), self.NORM, self.NORM)
-        return out + "_F" if expr.kind == "F" else out
+        return out + self._norm_subscript(expr.kind) if expr.kind != "2" else out
 
     def _print_Diag(self, expr: Diag) -> str:
         return self._operator("diag") + self._wrap(self._print(expr.arg))
@@ -812,9 +846,9 @@ def section_heading(section: "Section", names: Mapping[str, str], lang: str) -> 
     return _words_with_math(key, lang, math)
 
 
-def rule_names(rules: tuple[str, ...], lang: str) -> str:
-    """The cited rules' names in ``lang``, joined by commas (unknown ids as given)."""
-    return ", ".join([RULES[r].name(lang) if r in RULES else r for r in rules])
+def rule_names(rules: tuple[RuleId, ...], lang: str) -> str:
+    """The cited rules' names in ``lang``, joined by commas."""
+    return ", ".join([RULES[r].name(lang) for r in rules])
 
 
 def step_justification(step: "Step", lang: str) -> str:
@@ -822,7 +856,7 @@ def step_justification(step: "Step", lang: str) -> str:
     return justification(step.rules, step.note, lang)
 
 
-def justification(rules: tuple[str, ...], note: str | None, lang: str) -> str:
+def justification(rules: tuple[RuleId, ...], note: str | None, lang: str) -> str:
     """The rules' names, then the note (each only if there is one)."""
     parts = [rule_names(rules, lang)] if rules else []
     if note:
@@ -915,7 +949,7 @@ def step_line(step: "Step", names: Mapping[str, str], lang: str, annotate: Annot
 
 
 @functools.lru_cache(maxsize=4096)
-def justification_latex(rules: tuple[str, ...], note: str | None, lang: str) -> str:
+def justification_latex(rules: tuple[RuleId, ...], note: str | None, lang: str) -> str:
     r"""``&& \text{(rules; note)}`` beside a step, or nothing.  (Remembered:
     the same few rules and notes are cited in every derivation.)"""
     why = justification(rules, note, lang)
@@ -955,6 +989,13 @@ def render_derivation(d: "Derivation") -> str:
     if check is not None:
         rows.append(check)
     return "\\begin{array}{l}\n" + " \\\\\n".join(rows) + "\n\\end{array}"
+
+
+def render_html(d: "Derivation") -> str:
+    """The derivation as HTML display math (for notebooks and HTML pages)."""
+    from .html import html_display
+
+    return html_display(render_derivation(d))
 
 
 def render_markdown(d: "Derivation") -> str:

@@ -13,6 +13,7 @@ import unicodedata
 from typing import TYPE_CHECKING, Mapping
 
 from ..expr import Expr, Hadamard, HadamardDiv, Kron, Symbol
+from ..functions import Function, NamedConstant, Notation
 from .latex import (
     LatexPrinter,
     result_words,
@@ -156,17 +157,6 @@ class TextPrinter(LatexPrinter):
     ONE = "𝟏"
     INLINE_FRACTIONS = True
     ZERO = "𝟎"
-    FUNCTIONS = {
-        "exp": "exp",
-        "log": "log",
-        "sin": "sin",
-        "cos": "cos",
-        "tanh": "tanh",
-        "sigma": "σ",
-        "sigma_prime": "σ′",
-        "tanh_prime": "tanh′",
-    }
-
     def __init__(self, names: Mapping[str, str] | None = None) -> None:
         super().__init__(names, None)
 
@@ -196,6 +186,18 @@ class TextPrinter(LatexPrinter):
     @staticmethod
     def _operator(name: str) -> str:
         return name
+
+    @staticmethod
+    def _notation(function: Function) -> Notation:
+        return function.text
+
+    @staticmethod
+    def _named_constant(constant: NamedConstant) -> str:
+        return constant.text
+
+    @staticmethod
+    def _norm_subscript(kind: str) -> str:
+        return subscript(kind)
 
     @staticmethod
     def _sqrt(inner: str) -> str:

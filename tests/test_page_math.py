@@ -1,0 +1,57 @@
+"""A plugin-only MkDocs site (no math set up by the site) served from a local MathJax
+copy: the derivations and the author's own ``$…$`` and ``$$…$$`` render in headless
+Chromium, with no CDN in the page."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from support import GOOD, run
+from test_browser import MATHJAX, browser  # noqa: F401 - the headless Chromium fixture
+
+pytestmark = pytest.mark.slow
+
+
+def test_plugin_only_site_renders_page_math_from_a_local_mathjax(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # what docs/integrations.md tells an author to do: `npm install mathjax@3`, then copy
+    # node_modules/mathjax/es5 into the docs folder
+    shutil.copytree(MATHJAX, tmp_path / "docs" / "js" / "mathjax")
+    page = (
+        "# Math\n\nThe author's own $\\mathbf{x}^T A \\mathbf{x}$, and a display:\n\n"
+        "$$\n\\frac{\\partial f}{\\partial X} = A^T\n$$\n\n"
+        f"```derive\n{GOOD}\n```\n"
+    )
+    (tmp_path / "docs" / "sub").mkdir()
+    (tmp_path / "docs" / "sub" / "page.md").write_text(page, encoding="utf-8")
+    (tmp_path / "docs" / "index.md").write_text("# Home\n", encoding="utf-8")
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: Offline\nplugins:\n  - mdderiv:\n      mathjax_url: js/mathjax/tex-mml-chtml.js\n", encoding="utf-8"
+    )
+    result = run("-m", "mkdocs", "build", "--strict", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr.decode()
+    built = tmp_path / "site" / "sub" / "page" / "index.html"
+    html = built.read_text(encoding="utf-8")
+    assert '<script id="MathJax-script" async src="../../js/mathjax/tex-mml-chtml.js">' in html
+    assert "cdn." not in html and "unpkg" not in html
+
+    browser.get(built.as_uri())
+    WebDriverWait(browser, 60).until(
+        lambda d: d.execute_script("return !!(window.MathJax && MathJax.startup && MathJax.startup.promise)"))
+    status = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "MathJax.startup.promise.then(() => done('ok')).catch(e => done('error: ' + e));")
+    assert status == "ok"
+    counts = browser.execute_script("""
+        const math = [...document.querySelectorAll('.arithmatex')];
+        return {
+          inline: document.querySelectorAll('span.arithmatex mjx-container').length,
+          display: document.querySelectorAll('div.arithmatex mjx-container').length,
+          errors: document.querySelectorAll('mjx-merror').length,
+          leftover: math.filter(b => !b.querySelector('mjx-container')).length,
+        };""")
+    # the author's inline and display math, and the derivation
+    assert counts == {"inline": 1, "display": 2, "errors": 0, "leftover": 0}

@@ -1,0 +1,153 @@
+"""Zensical with ``markdown_extensions: [mdderiv]`` (mkdocs.yml and zensical.toml), built
+with a real ``zensical build``: a good block, a bad one named at page:line:column, blocks in
+an admonition and a list, strictness, and MathJax set up as Zensical documents it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from support import BAD, GOOD, bad_block_errors, run
+from test_browser import MATHJAX, browser  # noqa: F401 - the headless Chromium fixture
+
+pytest.importorskip("zensical")
+
+pytestmark = pytest.mark.slow
+
+PAGE = (
+    "---\ntitle: Derivations\n---\n\n# Derivations\n\n"
+    f"```derive layout=numerator\n{GOOD}\n```\n\n"
+    f"```derive\n{BAD}\n```\n\n"
+    "!!! note\n\n" + textwrap.indent(f"```derive\n{GOOD}\n```", "    ") + "\n\n"
+    "- an item\n\n" + textwrap.indent(f"```derive\n{BAD}\n```", "    ") + "\n\n"
+    "The rest of the page.\n"
+)
+
+MKDOCS_YML = "site_name: Zensical test\nmarkdown_extensions:\n  - admonition\n  - mdderiv{config}\n"
+
+
+def make_site(root: Path, config_file: str, config: str, page: str = PAGE) -> Path:
+    (root / "docs").mkdir(parents=True)
+    (root / "docs" / "index.md").write_text(page, encoding="utf-8")
+    (root / config_file).write_text(config, encoding="utf-8")
+    return root
+
+
+def build(root: Path) -> tuple[int, str]:
+    result = run("-m", "zensical", "build", cwd=root)
+    return result.returncode, result.stdout.decode() + result.stderr.decode()
+
+
+def expected_errors(root: Path) -> list[str]:
+    text = (root / "docs" / "index.md").read_text(encoding="utf-8")
+    return [f"docs/index.md:{line}:{column}: {message}" for line, column, message in bad_block_errors(text)]
+
+
+def derivations(html: str) -> list[str]:
+    return re.findall(r'<div class="arithmatex">\\\[\n(.*?)\n\\\]</div>', html, re.DOTALL)
+
+
+def test_mkdocs_yml_good_bad_and_nested_blocks(tmp_path: Path) -> None:
+    root = make_site(tmp_path, "mkdocs.yml", MKDOCS_YML.format(config=""))
+    status, log = build(root)
+    assert status == 0, log
+    errors = expected_errors(root)
+    assert len(errors) == 2
+    for error in errors:  # named with the page, the front matter counted
+        assert error in log
+    html = (root / "site" / "index.html").read_text(encoding="utf-8")
+    found = derivations(html)
+    assert len(found) == 2 and all("\\begin{aligned}" in latex for latex in found)
+    assert html.count('class="mdderiv-error') == 2
+    assert "The rest of the page." in html.split("mdderiv-error")[-1]
+
+
+@pytest.mark.parametrize(
+    ("config_file", "config"),
+    [
+        ("mkdocs.yml", MKDOCS_YML.format(config=":\n      strict: true")),
+        ("mkdocs.yml", "strict: true\n" + MKDOCS_YML.format(config="")),
+        ("zensical.toml", '[project]\nsite_name = "Z"\n\n[project.markdown_extensions.mdderiv]\nstrict = true\n'),
+        ("zensical.toml", '[project]\nsite_name = "Z"\nstrict = true\n\n[project.markdown_extensions.mdderiv]\n'),
+    ],
+    ids=["yml-extension-strict", "yml-site-strict", "toml-extension-strict", "toml-site-strict"],
+)
+def test_strict_fails_the_build_naming_page_and_line(tmp_path: Path, config_file: str, config: str) -> None:
+    root = make_site(tmp_path, config_file, config)
+    status, log = build(root)
+    assert status != 0
+    assert "StrictFailure: mdderiv: 2 block(s) could not be derived" in log
+    for error in expected_errors(root):
+        assert error in log
+
+    good_only = make_site(tmp_path / "good", config_file, config, page=f"# Good\n\n```derive\n{GOOD}\n```\n")
+    status, log = build(good_only)
+    assert status == 0, log
+    assert len(derivations((good_only / "site" / "index.html").read_text(encoding="utf-8"))) == 1
+
+
+def test_zensical_toml_expands_blocks(tmp_path: Path) -> None:
+    config = '[project]\nsite_name = "Z"\n\n[project.markdown_extensions.admonition]\n[project.markdown_extensions.mdderiv]\nlayout = "numerator"\n'
+    root = make_site(tmp_path, "zensical.toml", config, page=f"# Good\n\n```derive\n{GOOD}\n```\n")
+    status, log = build(root)
+    assert status == 0, log
+    (latex,) = derivations((root / "site" / "index.html").read_text(encoding="utf-8"))
+    assert "numerator layout" in latex
+
+
+# Zensical's own MathJax set-up (its "Math" page), with the MathJax file copied into the
+# site instead of taken from a CDN.
+MATHJAX_JS = """window.MathJax = {
+  tex: {inlineMath: [["\\\\(", "\\\\)"]], displayMath: [["\\\\[", "\\\\]"]],
+        processEscapes: true, processEnvironments: true},
+  options: {ignoreHtmlClass: ".*|", processHtmlClass: "arithmatex"}
+};
+document$.subscribe(() => {
+  MathJax.startup.output.clearCache();
+  MathJax.typesetClear();
+  MathJax.texReset();
+  MathJax.typesetPromise();
+});
+"""
+
+
+def test_documented_mathjax_setup_renders_derivations_and_page_math(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = (
+        "# Math\n\nThe author's own $\\mathbf{x}^T A \\mathbf{x}$ and\n\n$$\nf(X) = \\operatorname{tr}(X)\n$$\n\n"
+        f"```derive\n{GOOD}\n```\n\n```derive lang=zh\n{GOOD}\n```\n"
+    )
+    config = (
+        "site_name: Math\nmarkdown_extensions:\n  - pymdownx.arithmatex:\n      generic: true\n  - mdderiv\n"
+        "extra_javascript:\n  - javascripts/mathjax.js\n  - javascripts/mathjax/tex-mml-chtml.js\n"
+    )
+    root = make_site(tmp_path, "mkdocs.yml", config, page=page)
+    scripts = root / "docs" / "javascripts"
+    (scripts / "mathjax").mkdir(parents=True)
+    (scripts / "mathjax.js").write_text(MATHJAX_JS, encoding="utf-8")
+    shutil.copy(MATHJAX / "tex-mml-chtml.js", scripts / "mathjax")
+    shutil.copytree(MATHJAX / "output" / "chtml" / "fonts", scripts / "mathjax" / "output" / "chtml" / "fonts")
+    status, log = build(root)
+    assert status == 0, log
+
+    browser.get((root / "site" / "index.html").as_uri())
+    WebDriverWait(browser, 60).until(
+        lambda d: d.execute_script("return !!(window.MathJax && MathJax.startup && MathJax.startup.promise)"))
+    status = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "MathJax.startup.promise.then(() => done('ok')).catch(e => done('error: ' + e));")
+    assert status == "ok"
+    counts = browser.execute_script("""
+        const math = [...document.querySelectorAll('.arithmatex')];
+        return {
+          math: math.length,
+          rendered: math.filter(b => b.querySelector('mjx-container')).length,
+          errors: document.querySelectorAll('mjx-merror').length,
+          leftover: math.filter(b => b.textContent.includes('\\\\begin{aligned}')).length,
+        };""")
+    # two derivations, the author's inline and display math
+    assert counts == {"math": 4, "rendered": 4, "errors": 0, "leftover": 0}
