@@ -479,19 +479,23 @@ class _HookPreprocessor(Preprocessor):
 
 
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_FIRST_DERIVATION = '<div class="mdderiv-derivation"'
 
 
 class _BlocksPostprocessor(Postprocessor):
     """Derive the blocks whose marker reached the page (and, when ``strict``,
     fail the conversion if one of them could not be derived)."""
 
-    def __init__(self, md: Markdown, state: _State, strict: bool = False) -> None:
+    def __init__(self, md: Markdown, state: _State, strict: bool = False, style: bool = False) -> None:
         super().__init__(md)
         self.state = state
         self.strict = strict
+        self.style = style  # put the layout's stylesheet before the page's first derivation
 
     def run(self, text: str) -> str:
         text = self._substitute(text)
+        if self.style and _FIRST_DERIVATION in text:
+            text = text.replace(_FIRST_DERIVATION, f'<style id="mdderiv-layout">\n{stylesheet()}</style>\n{_FIRST_DERIVATION}', 1)
         if (self.strict or self.state.site_strict) and self.state.failures:
             failures = "\n".join(str(failure) for failure in self.state.failures)
             raise StrictFailure(f"mdderiv: {len(self.state.failures)} block(s) could not be derived:\n{failures}")
@@ -542,6 +546,11 @@ class MdderivExtension(Extension):
             "line_offset": [0, "lines before the Markdown text (front matter), for error positions"],
             "cache": [True, "remember derivations (in memory) by block text and options"],
             "cache_dir": ["", "also keep the cache in this directory"],
+            "stylesheet": [
+                True,
+                "put the page layout's stylesheet (a <style>) before the first derivation of each page "
+                "(under the MkDocs plugin, which puts it in the page head, never)",
+            ],
             "strict": [False, "raise StrictFailure after a conversion in which a block failed"],
         })
         super().__init__(**kwargs)
@@ -566,7 +575,9 @@ class MdderivExtension(Extension):
             md.registerExtensions(["pymdownx.superfences"], {})
         md.preprocessors.register(_HookPreprocessor(md, state, self.context is None), "mdderiv_fences", _HOOK_PRIORITY)
         strict = bool(self.getConfig("strict"))
-        md.postprocessors.register(_BlocksPostprocessor(md, state, strict), "mdderiv_blocks", _POST_PRIORITY)
+        # the MkDocs plugin (which passes its context) puts the stylesheet in the page head
+        style = self.context is None and bool(self.getConfig("stylesheet"))
+        md.postprocessors.register(_BlocksPostprocessor(md, state, strict, style), "mdderiv_blocks", _POST_PRIORITY)
 
 
 def makeExtension(**kwargs: Any) -> MdderivExtension:

@@ -67,9 +67,15 @@ def _glyphs(latex: str) -> int:
     return len(_MACRO.sub("", latex)) + latex.count("\\") // 2
 
 
-_BARE_MACRO = re.compile(r"\\[A-Za-z]+$")
-_SUM_HEAD = re.compile(r"\\sum_\{[^{}]*\}\^\{[^{}]*\}$")
+_BARE_MACRO = re.compile(r"\\[A-Za-z]+\Z")
+_SUM_HEAD = re.compile(r"\\sum_\{[^{}]*\}\^\{[^{}]*\}\Z")
 _OPERATOR_CUT, _FACTOR_CUT = 0, 1  # what a cut stands before: an operator, or a factor
+
+
+# The tokens that matter for cutting, found by one regex instead of a walk over
+# every character: \left, \right, \|, other macros (skipped whole), braces,
+# parentheses, and a space (before an operator, or between two factors).
+_TOKEN = re.compile(r"\\left(?![A-Za-z])|\\right(?![A-Za-z])|\\\||\\[A-Za-z]+|\\.|[{}()]| ")
 
 
 def _break_candidates(latex: str) -> list[tuple[int, int, int]]:
@@ -81,57 +87,48 @@ def _break_candidates(latex: str) -> list[tuple[int, int, int]]:
     found: list[tuple[int, int, int]] = []
     braces = lefts = parens = 0
     norm_open = False
-    i = 0
-    n = len(latex)
-    while i < n:
-        c = latex[i]
-        if c == "\\":
-            if latex.startswith(r"\left", i) and not latex[i + 5 : i + 6].isalpha():
-                lefts += 1
-                i += 6  # the delimiter after it is part of the pair
-                continue
-            if latex.startswith(r"\right", i) and not latex[i + 6 : i + 7].isalpha():
-                lefts -= 1
-                i += 7
-                continue
-            if latex.startswith(r"\|", i):
-                if braces == 0 and lefts == 0:
-                    norm_open = not norm_open
-                    parens += 1 if norm_open else -1
-                i += 2
-                continue
-            i += 1
-            while i < n and latex[i].isalpha():
-                i += 1
+    skip_to = -1  # a \left or \right takes the delimiter after it
+    for match in _TOKEN.finditer(latex):
+        i = match.start()
+        if i < skip_to:
             continue
-        if c == "{":
+        token = match.group()
+        if token == "{":
             braces += 1
-        elif c == "}":
+        elif token == "}":
             braces -= 1
-        elif braces == 0 and lefts == 0:
-            if c == "(":
-                parens += 1
-            elif c == ")":
-                parens -= 1
-            elif c == " " and i > 0:
-                match = _OPERATOR.match(latex, i)
-                if match is not None:
-                    found.append((i, parens, _OPERATOR_CUT))
-                    i = match.end() - 1
-                elif _between_factors(latex, i):
-                    found.append((i, parens, _FACTOR_CUT))
-        i += 1
+        elif token == r"\left" or token == r"\right":
+            lefts += 1 if token == r"\left" else -1
+            skip_to = match.end() + (2 if latex.startswith("\\", match.end()) else 1)
+        elif braces or lefts:
+            continue
+        elif token == "(":
+            parens += 1
+        elif token == ")":
+            parens -= 1
+        elif token == r"\|":
+            norm_open = not norm_open
+            parens += 1 if norm_open else -1
+        elif token == " " and i > 0:
+            operator = _OPERATOR.match(latex, i)
+            if operator is not None:
+                found.append((i, parens, _OPERATOR_CUT))
+                skip_to = operator.end() - 1  # its closing space is not a cut
+            elif _between_factors(latex, i):
+                found.append((i, parens, _FACTOR_CUT))
     return found
 
 
 def _between_factors(latex: str, i: int) -> bool:
     """Whether the space at ``i`` separates two factors of a product (not a
-    function's name from its argument, nor a sum's head from its body)."""
-    before, after = latex[:i], latex[i + 1 :]
-    if not before or before[-1] not in "})'" and not before[-1].isalnum():
+    function's name from its argument, nor a sum's head from its body).  Only
+    the text just before the space is searched (``pos``/``endpos``, no copies)."""
+    last = latex[i - 1]
+    if last not in "})'" and not last.isalnum():
         return False
-    if _BARE_MACRO.search(before) or _SUM_HEAD.search(before):
+    if _BARE_MACRO.search(latex, max(0, i - 24), i) or _SUM_HEAD.search(latex, max(0, i - 60), i):
         return False
+    after = latex[i + 1 : i + 7]
     return bool(after) and after[0] not in "+-=)" and not after.startswith(r"\right")
 
 
