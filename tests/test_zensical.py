@@ -4,6 +4,7 @@ an admonition and a list, strictness, and MathJax set up as Zensical documents i
 
 from __future__ import annotations
 
+import re
 import shutil
 import textwrap
 from pathlib import Path

@@ -165,13 +165,15 @@ def split_at_operators(latex: str, long_piece: int = _LONG_PIECE) -> list[str]:
 def _math(latex: str, display: bool = True) -> str:
     """One math piece; display style, so fractions are full size as in a display."""
     style = r"\displaystyle " if display else ""
-    return f'<span class="arithmatex">\\({escape(style + latex, quote=False)}\\)</span>'
+    if "&" in latex or "<" in latex or ">" in latex:  # (rare in LaTeX: skip the escaping otherwise)
+        latex = escape(latex, quote=False)
+    return f'<span class="arithmatex">\\({style}{latex}\\)</span>'
 
 
 def breakable_pieces(latex: str) -> list[str]:
     """:func:`split_at_operators`, cutting inside ``\\left … \\right`` pairs too
     (made fixed-size) where a piece would otherwise stay too long."""
-    if _glyphs(latex) <= _LONG_PIECE:  # fits anywhere: no cut needed
+    if len(latex) <= _LONG_PIECE or _glyphs(latex) <= _LONG_PIECE:  # fits anywhere: no cut needed
         return [latex]
     parts = split_at_operators(latex)
     if any(_glyphs(part) > _LONG_PIECE and r"\left" in part for part in parts):
