@@ -18,17 +18,17 @@ from __future__ import annotations
 
 import math
 import zlib
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
 from .budget import check_time
-from .derivation import CheckOutcome, Derivation, Result
 from .errors import DeriveError
-from .expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Det, Dim, Elementwise, Expr, IndexedSum, Norm, Power, dim_value, nodes
+from .expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Det, Dim, Elementwise, Expr, IndexedSum, Norm, NormKind, Power, dim_value, nodes
 from .functions import FUNCTIONS
 from .numeric import Compiler, Evaluator, definitions_of
 from .problem import Problem, SymbolInfo
+from .record import CheckOutcome, DerivationRecord, Layout, Result, ResultKind
 
 #: Sizes given to dimension names, in order of first use: distinct, small.
 SIZES = (3, 4, 5, 2, 6, 7, 8, 9, 10, 11, 12, 13)
@@ -152,7 +152,7 @@ def _directions(result: Result, point: Evaluator, rng: np.random.Generator) -> l
     # one draw for all of them: the generator fills in order, so these are
     # the numbers one draw per direction gives
     drawn = rng.standard_normal((DIRECTIONS, *shape))
-    if result.kind == "symmetric gradient" or (result.kind == "hessian" and result.wrt.symmetric):
+    if result.kind == ResultKind.SYMMETRIC_GRADIENT or (result.kind == ResultKind.HESSIAN and result.wrt.symmetric):
         # a symmetric variable only moves in symmetric directions; there the
         # simplifications that used X^T = X hold
         return [(v + v.T) / 2 for v in drawn]
@@ -160,7 +160,7 @@ def _directions(result: Result, point: Evaluator, rng: np.random.Generator) -> l
 
 
 def _claimed_and_measured(
-    result: Result, d: Derivation, point: Evaluator, rng: np.random.Generator
+    result: Result, d: DerivationRecord, point: Evaluator, rng: np.random.Generator
 ) -> tuple[list[float], list[float]]:
     """What ``result`` says the directional derivatives are, and what central
     differences measure, stacked over the random directions."""
@@ -171,30 +171,30 @@ def _claimed_and_measured(
     variable = point.inputs[name]
     claimed: list[float] = []
     measured: list[float] = []
-    if result.kind in ("gradient", "symmetric gradient"):
-        gradient = claim.T if result.layout == "numerator" else claim
+    if result.kind in (ResultKind.GRADIENT, ResultKind.SYMMETRIC_GRADIENT):
+        gradient = claim.T if result.layout == Layout.NUMERATOR else claim
         if gradient.shape != variable.shape:
             raise _ShapeMismatch(gradient.shape, variable.shape)
-        if result.kind == "symmetric gradient":  # it must be symmetric, too
+        if result.kind == ResultKind.SYMMETRIC_GRADIENT:  # it must be symmetric, too
             claimed.extend(_vec(gradient - gradient.T))
             measured.extend([0.0] * gradient.size)
         for v in _directions(result, point, rng):
             # ndarray.sum's own reduction, without its Python wrapper
             claimed.append(float(_sum(gradient * v, axis=None)))
             measured.extend(_directional(f, point, name, v))
-    elif result.kind in ("derivative", "hessian"):
+    elif result.kind in (ResultKind.DERIVATIVE, ResultKind.HESSIAN):
         fn: Callable[[Evaluator], np.ndarray]
-        if result.kind == "hessian":
-            source = next(r for r in d.results if r.kind == "gradient" and r.wrt == result.wrt)
+        if result.kind == ResultKind.HESSIAN:
+            source = next(r for r in d.results if r.kind == ResultKind.GRADIENT and r.wrt == result.wrt)
 
             def fn(moved: Evaluator) -> np.ndarray:
                 value = moved(source.expr)
-                return value.T if source.layout == "numerator" else value
+                return value.T if source.layout == Layout.NUMERATOR else value
 
             numerator = claim
         else:
             fn = f
-            numerator = claim if result.layout == "numerator" else claim.T
+            numerator = claim if result.layout == Layout.NUMERATOR else claim.T
         size = variable.size
         if numerator.ndim != 2 or numerator.shape[1] != size:
             raise _ShapeMismatch(numerator.shape, ("·", size))
@@ -214,17 +214,17 @@ class _ShapeMismatch(Exception):
         super().__init__(f"shape {got}, expected {want}")
 
 
-CHECKED_KINDS = ("gradient", "derivative", "hessian", "symmetric gradient", "stationary point")
+CHECKED_KINDS = frozenset(ResultKind)  # every kind of result is checked
 
 
 def _compare(
-    result: Result, d: Derivation, point: Evaluator, rng: np.random.Generator
+    result: Result, d: DerivationRecord, point: Evaluator, rng: np.random.Generator
 ) -> tuple[list[float], list[float]]:
     """(what the derivation claims, what the numbers say), both evaluated at
     ``point`` (an evaluator: what its evaluations share, they compute once)."""
-    if result.kind == "stationary point":
+    if result.kind == ResultKind.STATIONARY_POINT:
         # the gradient at the claimed point vanishes, on the gradient's own scale
-        gradient = next(r for r in d.results if r.kind == "gradient" and r.wrt == result.wrt)
+        gradient = next(r for r in d.results if r.kind == ResultKind.GRADIENT and r.wrt == result.wrt)
         solution = point(result.expr)
         at_solution = point.moved(result.wrt.name, solution)(gradient.expr)
         scale = max(1.0, float(np.max(np.abs(point(gradient.expr)))))
@@ -315,11 +315,11 @@ def kinked_arguments(problem: Problem) -> list[tuple[Expr, Smoothness]]:
             continue
         smooth_at = None
         if isinstance(node, Elementwise):
-            smooth_at = FUNCTIONS[node.fn].smooth_at
-        elif isinstance(node, Norm) and node.kind == "1":  # ‖u‖_1 = 1^T |u|
-            smooth_at = FUNCTIONS["abs"].smooth_at
+            smooth_at, argument = FUNCTIONS[node.fn].smooth_at, node.arg
+        elif isinstance(node, Norm) and node.kind == NormKind.L1:  # ‖u‖_1 = 1^T |u|
+            smooth_at, argument = FUNCTIONS["abs"].smooth_at, node.arg
         if smooth_at is not None:
-            found.append((node.arg, smooth_at))
+            found.append((argument, smooth_at))
         stack.extend(node.children())
     return found
 
@@ -331,7 +331,7 @@ def _smooth_here(kinked: list[tuple[Expr, Smoothness]], point: Evaluator) -> boo
         return False  # not defined here: not a point to check at
 
 
-def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
+def check_derivation(d: DerivationRecord, seed: int = SEED) -> CheckOutcome:
     problem = d.problem
     rng = np.random.default_rng(seed)
     checkable = [r for r in d.results if r.kind in CHECKED_KINDS]

@@ -118,11 +118,13 @@ def _sigmoid_prime(z: Array) -> Array:
 
 
 def _softplus(z: Array) -> Array:
-    return np.logaddexp(0.0, z)  # log(1 + e^z) without overflow
+    value: Array = np.logaddexp(0.0, z)  # log(1 + e^z) without overflow
+    return value
 
 
 def _relu(z: Array) -> Array:  # max(0, z)
-    return np.maximum(z, 0.0)
+    value: Array = np.maximum(z, 0.0)
+    return value
 
 
 def _indicator(z: Array) -> Array:

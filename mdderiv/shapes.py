@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 from collections.abc import Callable, Iterator
-from typing import Any
 from dataclasses import dataclass, fields
+from typing import Any
 
 from .errors import DeriveError
 from .functions import CONSTANTS
@@ -39,6 +39,7 @@ from .expr import (
     MatMul,
     MatrixFunction,
     Norm,
+    NormKind,
     Number,
     Ones,
     Shape,
@@ -506,20 +507,20 @@ class Builder:
         rows, cols = self.u.shape(arg.shape)
         if node.sub == "1":
             if cols == 1 or rows == 1:
-                return Norm(arg, "1")
+                return Norm(arg, NormKind.L1)
             raise self.error(
                 f"\\|X\\|_1 of a {self.fmt(arg.shape)} matrix (its largest column sum) is not supported; "
                 "\\|\\mathbf{x}\\|_1 is read for vectors",
                 node.pos,
             )
         if cols == 1 or rows == 1:
-            return Norm(arg, "2")
+            return Norm(arg, NormKind.EUCLIDEAN)
         if node.sub == "2":
             raise self.error(
                 f"\\|X\\|_2 of a {self.fmt(arg.shape)} matrix (spectral norm) is not supported; use \\|X\\|_F",
                 node.pos,
             )
-        return Norm(arg, "F")
+        return Norm(arg, NormKind.FROBENIUS)
 
     def build_ConstNode(self, node: ConstNode) -> Expr:
         what = "\\mathbf{1}" if node.kind == "ones" else "\\mathbf{0}"

@@ -43,7 +43,7 @@ from .latex import (
 from .words import WORDS, word
 
 if TYPE_CHECKING:
-    from ..derivation import Derivation, Result, Section, Step
+    from ..record import DerivationRecord, Result, Section, Step
 
 __all__ = ["breakable_pieces", "html_display", "render_html", "split_at_operators"]
 
@@ -231,7 +231,7 @@ def _step(step: "Step", names: Mapping[str, str], lang: str, annotate: Annotate,
     )
 
 
-def _result(d: "Derivation", result: "Result", names: Mapping[str, str]) -> str:
+def _result(d: "DerivationRecord", result: "Result", names: Mapping[str, str]) -> str:
     label = render_expr(result.label, names)
     value = render_expr(result.expr, names)
     shape = ""
@@ -248,7 +248,7 @@ def _result(d: "Derivation", result: "Result", names: Mapping[str, str]) -> str:
     )
 
 
-def _copy_menu(d: "Derivation", names: Mapping[str, str]) -> str:
+def _copy_menu(d: "DerivationRecord", names: Mapping[str, str]) -> str:
     """The results as LaTeX and as NumPy code, to select and copy."""
     from .numpy import result_source
 
@@ -267,7 +267,7 @@ def _copy_menu(d: "Derivation", names: Mapping[str, str]) -> str:
     return '<details class="mdderiv-copy">' + "".join(parts) + "</details>"
 
 
-def render_html(d: "Derivation") -> str:
+def render_html(d: "DerivationRecord") -> str:
     """The whole derivation as one ``<div class="mdderiv-derivation">``."""
     names = names_of(d.problem)
     lang = d.options.lang
