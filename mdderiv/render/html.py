@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import re
 from html import escape
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 from ..expr import SCALAR, Differential, Symbol
 from .latex import (
@@ -205,7 +206,7 @@ def _text_with_math(key: str, lang: str, math: str | None) -> str:
     return escape(before) + _math(math, display=False) + escape(after)
 
 
-def _heading(section: "Section", names: Mapping[str, str], lang: str) -> str:
+def _heading(section: Section, names: Mapping[str, str], lang: str) -> str:
     key = f"section.{section.kind}"
     if key not in WORDS:
         key = "section.other"
@@ -213,7 +214,7 @@ def _heading(section: "Section", names: Mapping[str, str], lang: str) -> str:
     return f'<p class="mdderiv-heading">{_text_with_math(key, lang, math)}</p>'
 
 
-def _step(step: "Step", names: Mapping[str, str], lang: str, annotate: Annotate, detail: bool) -> str:
+def _step(step: Step, names: Mapping[str, str], lang: str, annotate: Annotate, detail: bool) -> str:
     relation = _RELATIONS.get(step.relation, step.relation)
     left = render_expr(step.lhs, names, annotate) if step.lhs is not None else ""
     right = _pieces(render_expr(step.rhs, names, annotate))
@@ -231,7 +232,7 @@ def _step(step: "Step", names: Mapping[str, str], lang: str, annotate: Annotate,
     )
 
 
-def _result(d: "DerivationRecord", result: "Result", names: Mapping[str, str]) -> str:
+def _result(d: DerivationRecord, result: Result, names: Mapping[str, str]) -> str:
     label = render_expr(result.label, names)
     value = render_expr(result.expr, names)
     shape = ""
@@ -248,7 +249,7 @@ def _result(d: "DerivationRecord", result: "Result", names: Mapping[str, str]) -
     )
 
 
-def _copy_menu(d: "DerivationRecord", names: Mapping[str, str]) -> str:
+def _copy_menu(d: DerivationRecord, names: Mapping[str, str]) -> str:
     """The results as LaTeX and as NumPy code, to select and copy."""
     from .numpy import result_source
 
@@ -267,7 +268,7 @@ def _copy_menu(d: "DerivationRecord", names: Mapping[str, str]) -> str:
     return '<details class="mdderiv-copy">' + "".join(parts) + "</details>"
 
 
-def render_html(d: "DerivationRecord") -> str:
+def render_html(d: DerivationRecord) -> str:
     """The whole derivation as one ``<div class="mdderiv-derivation">``."""
     names = names_of(d.problem)
     lang = d.options.lang
