@@ -22,6 +22,7 @@ Three SuperFences behaviours are worked around here:
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import os
@@ -252,8 +253,9 @@ def page_html(outcome: Outcome) -> str:
 STYLESHEET = Path(__file__).with_name("mdderiv.css")
 
 
+@functools.cache
 def stylesheet() -> str:
-    """The text of :data:`STYLESHEET`."""
+    """The text of :data:`STYLESHEET` (read once per process)."""
     return STYLESHEET.read_text(encoding="utf-8")
 
 

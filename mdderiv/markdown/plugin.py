@@ -31,6 +31,7 @@ Failed blocks are logged as warnings on ``mkdocs.plugins.mdderiv``, so
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -103,6 +104,7 @@ div.arithmatex { overflow-x: auto; overflow-y: hidden; }
 _DERIVATIONS = re.compile(f"{DERIVATION_HTML.pattern}|{MATH_HTML.pattern}", re.DOTALL)
 
 
+@functools.cache
 def _layout_style() -> str:
     """The page layout's stylesheet (package data), inlined: it works the same
     under ``mkdocs serve``, in a built site and opened from disk."""
