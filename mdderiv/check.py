@@ -123,11 +123,30 @@ def _directional(
     f_plus = _vec(fn(point.moved(name, base + step)))
     f_minus = _vec(fn(point.moved(name, base - step)))
     if len(f_plus) == 1:  # a scalar objective (the usual case)
-        return [(f_plus[0] - f_minus[0]) / _TWO_STEPS]
-    return [(plus - minus) / _TWO_STEPS for plus, minus in zip(f_plus, f_minus, strict=True)]
+        measured = [(f_plus[0] - f_minus[0]) / _TWO_STEPS]
+        largest = max(abs(f_plus[0]), abs(f_minus[0]))
+    else:
+        measured = [(plus - minus) / _TWO_STEPS for plus, minus in zip(f_plus, f_minus, strict=True)]
+        largest = max(map(abs, f_plus + f_minus))
+    # the rounding of values this large, divided by the step: when it could exceed
+    # the tolerance the difference measures nothing (tr e^{(CᵀC)²} at a point where
+    # it is 1e21) — another point must be found, not a bug reported
+    if largest * _ROUNDING > TOLERANCE * max(1.0, max(map(abs, measured))):
+        raise _Unmeasurable(largest)
+    return measured
 
 
 _TWO_STEPS = 2 * STEP
+#: how far rounding in values of size 1 moves a central difference
+_ROUNDING = 4 * float(np.finfo(float).eps) / _TWO_STEPS
+
+
+class _Unmeasurable(Exception):
+    """The objective is too large at this point for central differences."""
+
+    def __init__(self, largest: float) -> None:
+        super().__init__(largest)
+        self.largest = largest
 
 
 def _vec(value: np.ndarray) -> list[float]:
@@ -313,7 +332,6 @@ def kinked_arguments(problem: Problem) -> list[tuple[Expr, Smoothness]]:
         node = stack.pop()
         if isinstance(node, IndexedSum):
             continue
-        smooth_at = None
         if isinstance(node, Elementwise):
             smooth_at, argument = FUNCTIONS[node.fn].smooth_at, node.arg
         elif isinstance(node, Norm) and node.kind == NormKind.L1:  # ‖u‖_1 = 1^T |u|
@@ -345,6 +363,7 @@ def check_derivation(d: DerivationRecord, seed: int = SEED) -> CheckOutcome:
     tried = evaluated = 0
     agreed = 0  # points in agreement found by the domain search
     worst_agreeing = 0.0
+    largest_value = 0.0  # the largest objective value too large for finite differences
     kinked = kinked_arguments(problem)
     for sizes, values in _points(problem, rng):
         searching = tried >= POINTS
@@ -364,6 +383,10 @@ def check_derivation(d: DerivationRecord, seed: int = SEED) -> CheckOutcome:
                 try:
                     got, want = _compare(result, d, point, rng)
                 except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError):
+                    bad_point = True
+                    break
+                except _Unmeasurable as large:
+                    largest_value = max(largest_value, large.largest)
                     bad_point = True
                     break
                 except _ShapeMismatch as mismatch:
@@ -428,6 +451,9 @@ def check_derivation(d: DerivationRecord, seed: int = SEED) -> CheckOutcome:
                     f"{what}, {render_expr_text(expr, names)}, {condition}"
                     for what, expr, condition, _ in (guards[i] for i in sorted(outside))
                 ) + ")"
+        if largest_value and not where:
+            where = (f" (the objective's values, up to {largest_value:.0e}, were too large for "
+                     "finite differences)") if math.isfinite(largest_value) else ""
         raise DeriveError(
             "could not find a point where the objective and its derivative are defined "
             f"{'(and away from kinks) ' if kinked else ''}for the numerical check: {tried} random "

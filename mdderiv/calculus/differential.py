@@ -137,6 +137,13 @@ def _trace(expr: Trace, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     arg = expr.arg
     if isinstance(arg, MatrixFunction):
         return _trace_of_matrix_function(arg, active, used)
+    if (
+        isinstance(arg, MatMul)
+        and isinstance(arg.factors[0], Number)
+        and any(isinstance(node, MatrixFunction) for node in arg.walk())
+    ):
+        # tr(c f(X)) = c tr f(X): the number leaves the trace first
+        return differential(trace(arg), active, used)
     if isinstance(arg, Add) and any(isinstance(node, MatrixFunction) for node in arg.walk()):
         # tr(A + f(X)) = tr A + tr f(X): a matrix function is derived under its own trace
         _note(used, RuleId.TRACE_LINEAR)
@@ -195,7 +202,7 @@ def _matrix_function(expr: MatrixFunction, active: frozenset[Symbol], used: Used
     raise DeriveError(
         f"a {what} of a square matrix is read as the matrix function, as in mathematics; "
         f"mdderiv derives it only as the whole argument of a trace, tr f(X) "
-        f"(d tr f(X) = tr(f'(X) dX)); {elementwise_hint}"
+        f"(d tr f(X) = tr(f'(X) dX)), and not its Hessian, which needs d f(X) itself; {elementwise_hint}"
     )
 
 

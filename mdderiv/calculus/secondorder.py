@@ -16,6 +16,7 @@ from fractions import Fraction
 
 from ..errors import DeriveError
 from ..expr import (
+    SCALAR,
     Add,
     Commutation,
     Differential,
@@ -27,6 +28,7 @@ from ..expr import (
     MatMul,
     Number,
     Symbol,
+    Transpose,
     Zeros,
     add,
     free_symbols,
@@ -192,8 +194,28 @@ def _solve(m: Expr, constant: Expr, variable: Symbol) -> Expr | None:
         return simplify(transpose(mul(_inverse_scalar(operand), minus_c)))
     if kind == "right":  # X B + C = 0
         b = transpose(operand)
+        if _rank_deficient(b):
+            return None
         return simplify(mul(minus_c, Inverse(b, b.shape)))
+    if _rank_deficient(operand):
+        return None
     return simplify(mul(Inverse(operand, operand.shape), minus_c))  # A X + C = 0, M x + c = 0
+
+
+def _rank_deficient(m: Expr) -> bool:
+    """Whether the square ``m`` has no inverse whatever the sizes: a product
+    through a vector (``x a^T x x^T``: rank one), or a sum of such products
+    (rank at most the number of terms).  Then ``m X + C = 0`` has no unique
+    solution, and writing ``m^{-1}`` would be wrong."""
+    if 1 in m.shape:
+        return False
+    if isinstance(m, Transpose):
+        return _rank_deficient(m.arg)
+    if isinstance(m, Add):
+        return all(_rank_deficient(t) for t in m.terms)
+    if isinstance(m, MatMul):
+        return any(f.shape != SCALAR and 1 in f.shape for f in m.factors)
+    return False
 
 
 def _inverse_scalar(value: Expr) -> Expr:

@@ -464,6 +464,8 @@ class LatexPrinter:
     def _print_GradientName(self, expr: GradientName) -> str:
         partial = self.PARTIAL
         top = self._spelling(expr.objective)
+        if getattr(expr, "hessian", False) and expr.of.is_scalar:  # ∂²f/∂t²
+            return self._frac(self._sup(partial.strip(), "2") + top, partial + self._sup(self._base(expr.of), "2"))
         if getattr(expr, "hessian", False):  # ∂²f/∂vec(X)∂vec(X)^T
             vec = self._operator("vec") + self._wrap(self._print_Symbol(expr.of))
             return self._frac(self._sup(partial.strip(), "2") + top, f"{partial}{vec} {partial}{self._sup(vec, 'T')}")

@@ -857,7 +857,8 @@ class Parser:
 
     def parse_exponent(self, base: Node, pos: int) -> Node:
         start_tok = self.tok
-        toks = [t for t in self.script_tokens() if t.kind not in ("open", "close")]
+        raw = self.script_tokens()
+        toks = [t for t in raw if t.kind not in ("open", "close")]
         negative = False
         if toks and toks[0].is_char("-"):
             negative = True
@@ -867,11 +868,14 @@ class Parser:
             return PostfixNode(pos, op, base)
         value = _exponent_value(toks)
         if value is None:
-            hint = ""
-            if any(t.kind == "letter" for t in toks):
-                hint = "; an exponent with a symbol or a dimension (^{1/n}) is not supported"
+            if any(t.kind == "letter" or (t.kind == "macro" and t.text in GREEK) for t in toks):
+                # ^{1/n}, ^{p}: a power of a scalar with an exponent that is an expression
+                end = Token("end", "", start_tok.pos, start_tok.pos)
+                exponent = Parser([*raw, end], self.src, self.is_symbol).parse()
+                return PostfixNode(pos, "pow_expr", base, None, exponent)
             raise self.error(
-                f"unsupported exponent: use ^T, ^{{-1}}, ^{{-T}}, or a number such as ^2 or ^{{1/2}}{hint}",
+                "unsupported exponent: use ^T, ^{-1}, ^{-T}, a number such as ^2 or ^{1/2}, "
+                "or a scalar expression such as ^{1/n}",
                 start_tok.pos,
             )
         if negative:
@@ -1123,7 +1127,7 @@ class Parser:
                 arg = self.parse_operator_argument()
             else:
                 arg = self.parse_factor()
-                if self.starts_factor() and not self.operator_argument:
+                if self.starts_factor():
                     raise self.error(
                         f"{_fmt_macro(tok)} without parentheses is followed by another factor, which "
                         f"can be read two ways: write {_fmt_macro(tok)}(…) around the whole argument, "
