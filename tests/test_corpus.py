@@ -1,0 +1,66 @@
+r"""The authors' corpus (issue 11): blocks copied in the spellings of ML, statistics
+and control notes, each with its own NumPy objective (``tests/corpus/authors.yaml``).
+
+For every block, derived with the check off: either every result agrees with central
+finite differences of the corpus's NumPy objective at random points of its domain
+(derived), or the engine refuses with a DeriveError that says why (refused).  A wrong
+gradient or Hessian, a scalar objective answered with the derivative of a non-scalar
+reading, and an internal error are failures, always; the ones main still has are
+``xfail(strict=True)`` with the reason (``xfail:`` in the corpus), so the test turns
+red the moment one is fixed and the mark must go.
+
+The derived fraction must not fall below what main reaches; the target of issue 11
+is 95%.  ``python benchmarks/corpus.py --details`` prints the table and every block
+that is not derived.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+from corpus_harness import Entry, Verdict, judge, load, summary
+
+ENTRIES = load()
+
+#: the derived fraction main reaches today, rounded down (issue 11's target: 0.95)
+DERIVED_AT_LEAST = 0.67
+
+
+@functools.lru_cache(maxsize=None)
+def verdict_of(entry_id: str) -> Verdict:
+    (entry,) = [e for e in ENTRIES if e.id == entry_id]
+    return judge(entry)
+
+
+def _param(entry: Entry) -> object:
+    marks = [pytest.mark.xfail(strict=True, reason=entry.xfail)] if entry.xfail else []
+    return pytest.param(entry, id=entry.id, marks=marks)
+
+
+@pytest.mark.parametrize("entry", [_param(e) for e in ENTRIES])
+def test_block_is_derived_correctly_or_refused_clearly(entry: Entry) -> None:
+    verdict = verdict_of(entry.id)
+    assert verdict.kind in ("derived", "refused"), f"{verdict.kind}: {verdict.detail}\n{entry.block}"
+    if verdict.kind == "refused":
+        # a clear refusal says what is wrong, in words, not a Python repr
+        assert "Traceback" not in verdict.detail and not verdict.detail.startswith(("'", "<")), verdict.detail
+
+
+def test_corpus_ids_and_categories_are_well_formed() -> None:
+    assert len(ENTRIES) >= 120
+    assert len({e.id for e in ENTRIES}) == len(ENTRIES)
+    assert all(e.category and e.block.count("wrt:") == 1 for e in ENTRIES)
+
+
+def test_derived_fraction_reaches_the_threshold(capsys: pytest.CaptureFixture[str]) -> None:
+    verdicts = {e.id: verdict_of(e.id) for e in ENTRIES}
+    table = summary(ENTRIES, verdicts)
+    with capsys.disabled():
+        print("\n\nauthors' corpus (issue 11)\n" + table)
+    derived = sum(v.kind == "derived" for v in verdicts.values())
+    assert derived / len(ENTRIES) >= DERIVED_AT_LEAST, table
+    # an xfail mark only where the block is still wrong or internal (strict xfail also
+    # catches this per block; here the message names them all at once)
+    stale = [e.id for e in ENTRIES if e.xfail and verdicts[e.id].kind in ("derived", "refused")]
+    assert not stale, f"fixed now, remove their xfail marks: {stale}"
