@@ -64,3 +64,17 @@ def test_derived_fraction_reaches_the_threshold(capsys: pytest.CaptureFixture[st
     # catches this per block; here the message names them all at once)
     stale = [e.id for e in ENTRIES if e.xfail and verdicts[e.id].kind in ("derived", "refused")]
     assert not stale, f"fixed now, remove their xfail marks: {stale}"
+
+
+def test_the_benchmark_script_prints_the_table_and_fails_on_a_wrong_block() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "corpus.py"
+    run = subprocess.run([sys.executable, str(script), "--details"], capture_output=True, timeout=240, check=False)
+    out = run.stdout.decode("utf-8", errors="replace")
+    assert "| category | blocks | derived | refused | wrong | internal |" in out, run.stderr[-2000:]
+    assert "derived correctly:" in out
+    bad = any(verdict_of(e.id).kind in ("wrong", "internal") for e in ENTRIES)
+    assert run.returncode == (1 if bad else 0), out[-3000:]
