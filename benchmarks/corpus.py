@@ -21,8 +21,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+# this checkout's mdderiv, its corpus and helpers (not another installed copy)
+for folder in (ROOT / "benchmarks", ROOT / "tests", ROOT):
+    sys.path.insert(0, str(folder))
 
 import corpus_harness  # noqa: E402
 from markers import write_between  # noqa: E402
