@@ -26,6 +26,7 @@ Usage::
     python benchmarks/engine.py            # full run, writes docs/benchmarks.md
     python benchmarks/engine.py --quick    # reduced run (< 30 s)
     python benchmarks/engine.py --no-write # print only
+    python benchmarks/engine.py --traces-only  # only the long traces (part 4), printed
 
 The Markdown goes into ``docs/benchmarks.md`` between ``<!-- engine:start -->``
 and ``<!-- engine:end -->``; the rest of that file is left as it is.
@@ -1091,7 +1092,7 @@ def report(args, info, rows, drows, hrows, herows, backend, elapsed, trows=()) -
         w("")
     w("Reproduce: `pip install -e .[bench]` (PyTorch, CPU wheel) then `python benchmarks/engine.py` "
       "(`--quick` for a reduced run, `--no-write` to only print, `--repeats N`, `--threads N`; "
-      "`--profile L` prints a cProfile of the L-layer derivation). "
+      "`--profile L` prints a cProfile of the L-layer derivation; `--traces-only` runs only the long traces). "
       "Other processes on the machine add noise; compare rows from one run.")
     return "\n".join(L)
 
@@ -1142,9 +1143,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     parser.add_argument("--profile", type=int, metavar="L", default=None,
                         help="only profile the L-layer derivation (both forms) with cProfile and exit")
+    parser.add_argument("--traces-only", action="store_true",
+                        help="only part 4 (long traces); print its table, write nothing")
     args = parser.parse_args(argv)
     if args.profile:
         profile_depth(args.profile)
+        return 0
+    if args.traces_only:
+        mdderiv.derive(trace_body(8)).latex()  # the engine's lazy imports, once
+        rows = run_part4([8, 16, 24, 40, 56, 72], 40, args.repeats or 5,
+                         lambda s: print(s, file=sys.stderr, flush=True))
+        print("\n".join(trace_report(rows)))
         return 0
     if args.repeats is None:
         args.repeats = 3 if args.quick else 15

@@ -25,7 +25,7 @@ import numpy as np
 from .budget import check_time
 from .derivation import CheckOutcome, Derivation, Result
 from .errors import DeriveError
-from .expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Det, Dim, Elementwise, Expr, IndexedSum, Power, dim_value, nodes
+from .expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Det, Dim, Elementwise, Expr, IndexedSum, Norm, Power, dim_value, nodes
 from .functions import FUNCTIONS
 from .numeric import Compiler, Evaluator, definitions_of
 from .problem import Problem, SymbolInfo
@@ -313,10 +313,13 @@ def kinked_arguments(problem: Problem) -> list[tuple[Expr, Smoothness]]:
         node = stack.pop()
         if isinstance(node, IndexedSum):
             continue
+        smooth_at = None
         if isinstance(node, Elementwise):
             smooth_at = FUNCTIONS[node.fn].smooth_at
-            if smooth_at is not None:
-                found.append((node.arg, smooth_at))
+        elif isinstance(node, Norm) and node.kind == "1":  # ‖u‖_1 = 1^T |u|
+            smooth_at = FUNCTIONS["abs"].smooth_at
+        if smooth_at is not None:
+            found.append((node.arg, smooth_at))
         stack.extend(node.children())
     return found
 

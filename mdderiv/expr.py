@@ -112,6 +112,15 @@ class Number(Expr):
 
 
 @dataclass(frozen=True)
+class Constant(Expr):
+    """A named mathematical constant, ``\\pi`` or ``e``: an entry of
+    ``mdderiv.functions.CONSTANTS`` (a scalar that no derivative moves)."""
+
+    name: str
+    shape: Shape = SCALAR
+
+
+@dataclass(frozen=True)
 class DimValue(Expr):
     """A dimension used as a scalar, like the ``n`` in ``\\frac{1}{n}``."""
 
@@ -237,6 +246,27 @@ class Elementwise(Expr):
         return (self.arg,)
 
 
+#: Functions of a square matrix in the matrix sense (``MatrixFunction.fn``):
+#: a square matrix's exp, log and real powers mean these in mathematics.
+MATRIX_FUNCTIONS = ("exp", "log", "sqrt", "pow")
+
+
+@dataclass(frozen=True)
+class MatrixFunction(Expr):
+    """``f(A)`` of a square matrix as a matrix function (not entry by entry):
+    the matrix exponential, the principal logarithm, or the real power
+    ``A^p`` (``\\sqrt{A}`` is ``A^{1/2}``) — for a diagonalisable
+    ``A = V diag(λ) V^{-1}``, ``V diag(f(λ)) V^{-1}``."""
+
+    fn: str  # one of MATRIX_FUNCTIONS
+    arg: Expr
+    shape: Shape
+    exponent: Fraction = Fraction(1)  # the power, for "pow" (and 1/2 for "sqrt")
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.arg,)
+
+
 @dataclass(frozen=True)
 class Softmax(Unary):
     shape: Shape
@@ -244,10 +274,11 @@ class Softmax(Unary):
 
 @dataclass(frozen=True)
 class Norm(Expr):
-    """``‖x‖`` (Euclidean, for vectors) or ``‖X‖_F`` (Frobenius)."""
+    """``‖x‖`` (Euclidean, for vectors), ``‖X‖_F`` (Frobenius) or ``‖x‖_1``
+    (the sum of absolute values, for vectors)."""
 
     arg: Expr
-    kind: str  # "2" or "F"
+    kind: str  # "2", "F" or "1"
     shape: Shape = SCALAR
 
     def children(self) -> tuple[Expr, ...]:
@@ -708,6 +739,8 @@ def rebuild(node: Expr, children: tuple[Expr, ...]) -> Expr:
         return node
     if isinstance(node, Elementwise):
         return Elementwise(node.fn, children[0], node.shape)
+    if isinstance(node, MatrixFunction):
+        return MatrixFunction(node.fn, children[0], node.shape, node.exponent)
     if isinstance(node, Norm):
         return Norm(children[0], node.kind)
     if isinstance(node, IndexedSum):

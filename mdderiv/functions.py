@@ -121,7 +121,7 @@ def _softplus(z: Array) -> Array:
     return np.logaddexp(0.0, z)  # log(1 + e^z) without overflow
 
 
-def _relu(z: Array) -> Array:
+def _relu(z: Array) -> Array:  # max(0, z)
     return np.maximum(z, 0.0)
 
 
@@ -184,7 +184,34 @@ _FUNCTIONS = (
     ),
     Function(
         "abs", Notation("", "bars"), Notation("", "bars"), "np.abs({arg})", np.abs, _times("sign"),
-        smooth_at=_away_from_zero,
+        rule=RuleId.ABS_RULE, smooth_at=_away_from_zero,
+    ),
+    Function(
+        "cosh", _call(r"\cosh"), _call("cosh"), "np.cosh({arg})", np.cosh, _times("sinh"),
+        macros=("cosh",), words=("cosh",), rule=RuleId.COSH_RULE,
+    ),
+    Function(
+        "sinh", _call(r"\sinh"), _call("sinh"), "np.sinh({arg})", np.sinh, _times("cosh"),
+        macros=("sinh",), words=("sinh",), rule=RuleId.SINH_RULE,
+    ),
+    Function(
+        "tan", _call(r"\tan"), _call("tan"), "np.tan({arg})", np.tan,
+        lambda u: (_square(elementwise("cos", u)), True),  # d tan u = du / cos²u
+        macros=("tan",), words=("tan",), rule=RuleId.TAN_RULE, smooth_at=_away_from_poles,
+    ),
+    Function(
+        "arctan", _call(r"\arctan"), _call("arctan"), "np.arctan({arg})", np.arctan,
+        lambda u: (add(_ones_like(u), _square(u)), True),  # d arctan u = du / (1 + u²)
+        macros=("arctan",), words=("arctan", "atan"), rule=RuleId.ARCTAN_RULE,
+    ),
+    Function(
+        "softplus", _call(r"\operatorname{softplus}"), _call("softplus"), "np.logaddexp(0, {arg})", _softplus,
+        _times("sigma"), words=("softplus",), rule=RuleId.SOFTPLUS_RULE,
+    ),
+    Function(
+        # written \max(0, u) (the parser reads that form) or \operatorname{ReLU}(u)
+        "relu", _call(r"\max", "0, {}"), _call("max", "0, {}"), "np.maximum({arg}, 0)", _relu,
+        _times("indicator"), words=("ReLU", "relu"), rule=RuleId.RELU_RULE, smooth_at=_away_from_zero,
     ),
     # the derivatives the calculus introduces
     Function(
@@ -200,9 +227,37 @@ _FUNCTIONS = (
         "sign", _call(r"\operatorname{sign}"), _call("sign"), "np.sign({arg})", np.sign,
         lambda u: (_zero_like(u), False), smooth_at=_away_from_zero, derived=True,
     ),
+    Function(
+        # the derivative of ReLU: 1 where u > 0, else 0
+        "indicator", _call(r"\mathbb{I}", "{} > 0"), _call("𝕀", "{} > 0"), "np.heaviside({arg}, 0.0)", _indicator,
+        lambda u: (_zero_like(u), False), smooth_at=_away_from_zero, derived=True,
+    ),
 )
 
 FUNCTIONS: dict[str, Function] = {f.name: f for f in _FUNCTIONS}
+
+
+@dataclass(frozen=True)
+class NamedConstant:
+    """A constant an author may write without declaring it (unless a symbol of
+    the block takes its name): its name as the parser reads it, its printed
+    forms and its value."""
+
+    name: str
+    latex: str
+    text: str
+    numpy: str
+    value: float
+
+
+CONSTANTS: dict[str, NamedConstant] = {
+    c.name: c
+    for c in (
+        NamedConstant("pi", r"\pi", "π", "np.pi", float(np.pi)),
+        # e^{…} is the exponential (the parser reads it so); a bare e is the number
+        NamedConstant("e", "e", "e", "np.e", float(np.e)),
+    )
+}
 
 
 def function(name: str) -> Function:
@@ -212,4 +267,6 @@ def function(name: str) -> Function:
 
 #: ``\macro`` → engine name, and ``\operatorname{word}`` → engine name, for the parser.
 MACROS: dict[str, str] = {m: f.name for f in _FUNCTIONS for m in f.macros}
+#: ``\max(0, u)`` (either order) is read as this function
+MAX_WITH_ZERO = "relu"
 WORDS: dict[str, str] = {w: f.name for f in _FUNCTIONS for w in f.words}

@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .markdown.blocks import BlockCache, Outcome, derive_block
+from .markdown.blocks import BlockCache, Outcome, derive_block, info_line
 from .options import OPTIONS
 
 __all__ = ["PLUGIN", "main", "run_directive", "write_js"]
@@ -41,13 +41,6 @@ _DIRECTIVE: dict[str, Any] = {
 
 #: the executable plugin's specification
 PLUGIN: dict[str, Any] = {"name": "mdderiv", "directives": [_DIRECTIVE]}
-
-
-def _info(data: dict[str, Any]) -> str:
-    """The directive's argument and options as a fence info line."""
-    options = data.get("options") or {}
-    quoted = " ".join(f'{key}="{value}"' for key, value in options.items())
-    return f"{data.get('arg') or ''} {quoted}".strip()
 
 
 def _start_line(node: dict[str, Any], kind: str | None = None) -> int | None:
@@ -92,7 +85,7 @@ def run_directive(data: dict[str, Any], cache: BlockCache | None = None) -> tupl
     """The nodes that replace one ``derive`` directive, and the error
     (``message``, page ``line`` and ``column``) when the block failed."""
     body = str(data.get("body") or "")
-    outcome = derive_block(body, _info(data), None, cache)
+    outcome = derive_block(body, info_line(str(data.get("arg") or ""), dict(data.get("options") or {})), None, cache)
     if outcome.ok:
         return [{"type": "math", "value": outcome.latex, "class": "mdderiv-derivation"}], None
     line, column = _position(data, body, outcome)

@@ -29,6 +29,7 @@ from .expr import (
     SCALAR,
     Add,
     Commutation,
+    Constant,
     Det,
     Diag,
     Differential,
@@ -44,6 +45,7 @@ from .expr import (
     Inverse,
     Kron,
     MatMul,
+    MatrixFunction,
     Norm,
     Number,
     Ones,
@@ -55,7 +57,7 @@ from .expr import (
     Vec,
     Zeros,
 )
-from .functions import FUNCTIONS
+from .functions import CONSTANTS, FUNCTIONS
 
 if TYPE_CHECKING:
     from .problem import Problem
@@ -77,6 +79,40 @@ def gradient_key(objective: str, name: str, numerator: bool = False) -> str:
 def _gradient_key_of(node: GradientName) -> str:
     key = gradient_key(node.objective, node.of.name, getattr(node, "numerator", False))
     return key + (" hessian" if getattr(node, "hessian", False) else "")
+
+
+def matrix_function(fn: str, exponent: Fraction, a: Array) -> Array:
+    """The matrix function ``fn`` of the square ``a`` through its eigendecomposition
+    ``a = V diag(λ) V^{-1}`` (NumPy only; the samples are diagonalisable with
+    probability one).  A ValueError where it is not real (a log or a fractional
+    power of a matrix with eigenvalues on the negative real axis): the check
+    then tries another point."""
+    if fn == "pow" and exponent.denominator == 1:
+        return np.linalg.matrix_power(a, exponent.numerator)
+    if fn == "sqrt":
+        exponent = Fraction(1, 2)
+    symmetric = np.allclose(a, a.T, rtol=0, atol=1e-14 * max(1.0, float(np.abs(a).max(initial=0))))
+    if symmetric:
+        w, v = np.linalg.eigh(a)
+        inverse_v = v.T
+    else:
+        w, v = np.linalg.eig(a)
+        inverse_v = np.linalg.inv(v)
+    if fn == "exp":
+        fw = np.exp(w)
+    elif fn in ("log", "sqrt", "pow"):
+        if np.any((np.abs(w.imag) <= 1e-12 * np.abs(w)) & (w.real <= 0)):
+            raise ValueError(f"the matrix {fn} needs no eigenvalue on the closed negative real axis")
+        w = w.astype(complex)
+        fw = np.log(w) if fn == "log" else np.exp(float(exponent) * np.log(w))
+    else:
+        raise ValueError(f"no matrix function {fn!r}")
+    value = (v * fw) @ inverse_v
+    if np.iscomplexobj(value):
+        if np.abs(value.imag).max(initial=0) > 1e-8 * max(1.0, float(np.abs(value).max(initial=0))):
+            raise ValueError(f"the matrix {fn} is not real here")
+        value = value.real
+    return np.asarray(value, dtype=float)
 
 
 def _matrix(value: object) -> Array:
@@ -233,6 +269,10 @@ class Compiler:
     def _compile_Number(self, expr: Number) -> Compiled:
         return _constant(np.full((1, 1), float(expr.value)))
 
+    def _compile_Constant(self, expr: Constant) -> Compiled:
+        value = np.array([[CONSTANTS[expr.name].value]])
+        return lambda ev: value
+
     def _compile_DimValue(self, expr: DimValue) -> Compiled:
         dim = expr.dim
         return lambda ev: np.full((1, 1), float(ev.dim(dim)))
@@ -366,6 +406,10 @@ class Compiler:
         fn, arg = entry.evaluate, self._compile(expr.arg)
         return lambda ev: fn(arg(ev))
 
+    def _compile_MatrixFunction(self, expr: MatrixFunction) -> Compiled:
+        arg, fn, exponent = self._compile(expr.arg), expr.fn, Fraction(expr.exponent)
+        return lambda ev: matrix_function(fn, exponent, arg(ev))
+
     def _compile_Softmax(self, expr: Softmax) -> Compiled:
         arg = self._compile(expr.arg)
 
@@ -379,6 +423,8 @@ class Compiler:
     def _compile_Norm(self, expr: Norm) -> Compiled:
         # Euclidean for vectors, Frobenius for matrices: one formula for both
         arg = self._compile(expr.arg)
+        if expr.kind == "1":
+            return lambda ev: np.array([[np.abs(arg(ev)).sum()]])
         return lambda ev: _norm(arg(ev))
 
     def _compile_Diag(self, expr: Diag) -> Compiled:
@@ -482,7 +528,29 @@ def _chain(count: int) -> Callable[[list[Array]], Array]:
         return lambda matrices: matrices[0].dot(matrices[1])
     if count == 3:
         return lambda matrices: _chain_of_three(*matrices)
-    return np.linalg.multi_dot
+    if count <= _LONG_CHAIN:
+        return np.linalg.multi_dot
+    # multi_dot finds the cheapest order in time cubic in the factors (in Python):
+    # for a long chain of the check's small matrices that costs far more than the
+    # products, so multiply along, from the end with a vector if there is one
+    return _chain_along
+
+
+#: the longest chain ordered by multi_dot (a trace of 40 factors would spend
+#: most of its numerical check choosing an order)
+_LONG_CHAIN = 8
+
+
+def _chain_along(matrices: list[Array]) -> Array:
+    if matrices[-1].shape[1] < matrices[0].shape[0]:  # ⋯ x: from the right
+        result = matrices[-1]
+        for m in reversed(matrices[:-1]):
+            result = m.dot(result)
+        return result
+    result = matrices[0]
+    for m in matrices[1:]:
+        result = result.dot(m)
+    return result
 
 
 def _chain_of_three(a: Array, b: Array, c: Array) -> Array:

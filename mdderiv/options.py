@@ -132,6 +132,11 @@ class Options:
     steps: str = _option("full", "every step or only the main ones", ("full", "brief"))
     lang: str = _option("en", "language of the section titles and step notes", ("en", "zh"))
     names: str = _option("auto", "name the layers of a deep composition", ("auto", "none"))
+    functions: str = _option(
+        "matrix",
+        "exp, log and sqrt of a square matrix: the matrix function, or entry by entry",
+        ("matrix", "elementwise"),
+    )
     title: str | None = _option(None, "a title line at the top of the derivation", site_wide=False)
     timeout: float = _option(10.0, "time budget of one block in seconds (0: none)")
 

@@ -44,6 +44,9 @@ class RuleId(StrEnum):
     POWER_RULE = "power_rule"
     MATRIX_POWER_RULE = "matrix_power_rule"
     SOFTMAX_RULE = "softmax_rule"
+    MATRIX_FUNCTION_RULE = "matrix_function_rule"
+    READING_MATRIX_FUNCTION = "reading_matrix_function"
+    READING_ELEMENTWISE = "reading_elementwise"
     LINEAR_RULE = "linear_rule"
     CHAIN_RULE = "chain_rule"
     TRACE_SCALAR = "trace_scalar"
@@ -67,6 +70,8 @@ class RuleId(StrEnum):
     EXPAND_NAMES = "expand_names"
     LAYOUT_NUMERATOR = "layout_numerator"
     VEC_PRODUCT = "vec_product"
+    VEC_INNER = "vec_inner"
+    TRACE_KRON = "trace_kron"
     VEC_TRANSPOSE = "vec_transpose"
     VEC_HADAMARD = "vec_hadamard"
     READ_OFF_DERIVATIVE = "read_off_derivative"
@@ -77,6 +82,14 @@ class RuleId(StrEnum):
     MULTIPLY_SIDES = "multiply_sides"
     SOLVE_LINEAR = "solve_linear"
     SYM_GRADIENT = "sym_gradient"
+    COSH_RULE = "cosh_rule"
+    SINH_RULE = "sinh_rule"
+    TAN_RULE = "tan_rule"
+    ARCTAN_RULE = "arctan_rule"
+    SOFTPLUS_RULE = "softplus_rule"
+    RELU_RULE = "relu_rule"
+    NORM_L1 = "norm_l1"
+    ABS_RULE = "abs_rule"
 
 
 @dataclass(frozen=True)
@@ -100,6 +113,8 @@ _RULES = [
          r"f = g(\mathbf{a}_2)"),
     Rule(RuleId.NORM_INNER, "squared norm as inner product", "模平方写成内积", r"\|x\|^2 = x^T x"),
     Rule(RuleId.NORM_FROBENIUS, "Frobenius norm as trace", "F 范数写成迹", r"\|X\|_F^2 = \operatorname{tr}(X^T X)"),
+    Rule(RuleId.NORM_L1, "1-norm as a sum of absolute values", "1-范数写成绝对值之和",
+         r"\|x\|_1 = \mathbf{1}^T |x|"),
     Rule(RuleId.NORM_POWER, "norm as a power of the inner product", "范数写成内积的幂", r"\|x\| = (x^T x)^{1/2}"),
     Rule(RuleId.LOG_SOFTMAX, "log-softmax rewrite", "log-softmax 展开",
          r"\log\operatorname{softmax}(a) = a - \mathbf{1}\log(\mathbf{1}^T\exp(a))"),
@@ -121,11 +136,28 @@ _RULES = [
     Rule(RuleId.ELEMENTWISE_RULE, "elementwise function rule", "逐元素函数法则", r"d\sigma(X) = \sigma'(X) \odot dX"),
     Rule(RuleId.LOG_SIGMOID_RULE, "log-sigmoid rule", "log-sigmoid 的微分",
          r"d\log\sigma(u) = (1 - \sigma(u))\,du"),
+    Rule(RuleId.COSH_RULE, "derivative of cosh", "cosh 的导数", r"d\cosh(u) = \sinh(u)\,du"),
+    Rule(RuleId.SINH_RULE, "derivative of sinh", "sinh 的导数", r"d\sinh(u) = \cosh(u)\,du"),
+    Rule(RuleId.TAN_RULE, "derivative of tan", "tan 的导数", r"d\tan(u) = \frac{du}{\cos^2(u)}"),
+    Rule(RuleId.ARCTAN_RULE, "derivative of arctan", "arctan 的导数", r"d\arctan(u) = \frac{du}{1 + u^2}"),
+    Rule(RuleId.SOFTPLUS_RULE, "softplus rule", "softplus 的微分",
+         r"d\log(1 + e^{u}) = d\operatorname{softplus}(u) = \sigma(u)\,du"),
+    Rule(RuleId.RELU_RULE, "ReLU rule", "ReLU 的微分",
+         r"d\max(0, u) = \mathbb{I}(u > 0)\,du"),
+    Rule(RuleId.ABS_RULE, "derivative of the absolute value", "绝对值的导数",
+         r"d|u| = \operatorname{sign}(u)\,du"),
     Rule(RuleId.SCALAR_CHAIN, "chain rule for a scalar function", "标量函数的链式法则", r"d\,g(s) = g'(s)\,ds"),
     Rule(RuleId.POWER_RULE, "power rule", "幂法则", r"d(s^p) = p\,s^{p-1}\,ds"),
     Rule(RuleId.MATRIX_POWER_RULE, "matrix power rule", "矩阵幂的微分", r"d(X^k) = \sum_{j} X^{j}\,dX\,X^{k-1-j}"),
     Rule(RuleId.SOFTMAX_RULE, "softmax rule", "softmax 的微分",
          r"d\operatorname{softmax}(a) = (\operatorname{diag}(s) - s s^T)\,da"),
+    Rule(RuleId.MATRIX_FUNCTION_RULE, "trace of a matrix function", "矩阵函数之迹的微分",
+         r"d\operatorname{tr} f(X) = \operatorname{tr}(f'(X)\,dX)"),
+    Rule(RuleId.READING_MATRIX_FUNCTION, "exp, log, √ of a square matrix read as matrix functions",
+         "方阵的 exp、log、√ 按矩阵函数理解",
+         r"e^{X} = \sum_{k \ge 0} \frac{X^k}{k!},\ \log\det X = \operatorname{tr}\log X"),
+    Rule(RuleId.READING_ELEMENTWISE, "functions of a square matrix read entry by entry", "方阵上的函数按逐元素理解",
+         r"f(X)_{ij} = f(X_{ij})"),
     Rule(RuleId.LINEAR_RULE, "linearity of diag, vec and sums", "diag、vec 与求和的线性", r"d\operatorname{vec}(X) = \operatorname{vec}(dX)"),
     Rule(RuleId.CHAIN_RULE, "composition through the differential", "复合法则",
          r"df = \operatorname{tr}\left(\frac{\partial f}{\partial Y}^T dY\right)"),
@@ -160,6 +192,10 @@ _RULES = [
          r"\frac{\partial f}{\partial X^T} = \left(\frac{\partial f}{\partial X}\right)^T"),
     # matrix-by-matrix, Hessians, stationary points
     Rule(RuleId.VEC_PRODUCT, "vec of a product", "矩阵乘积的向量化", r"\operatorname{vec}(AXB) = (B^T \otimes A)\operatorname{vec}(X)"),
+    Rule(RuleId.VEC_INNER, "inner product of two vecs", "向量化的内积",
+         r"\operatorname{vec}(A)^T\operatorname{vec}(B) = \operatorname{tr}(A^T B)"),
+    Rule(RuleId.TRACE_KRON, "trace of a Kronecker product", "Kronecker 积的迹",
+         r"\operatorname{tr}(A \otimes B) = \operatorname{tr}(A)\operatorname{tr}(B)"),
     Rule(RuleId.VEC_TRANSPOSE, "commutation matrix", "交换矩阵", r"\operatorname{vec}(X^T) = K\operatorname{vec}(X)"),
     Rule(RuleId.VEC_HADAMARD, "vec of a Hadamard product", "逐元素乘法的向量化",
          r"\operatorname{vec}(A \odot X) = \operatorname{diag}(\operatorname{vec}A)\operatorname{vec}(X)"),

@@ -11,11 +11,13 @@ Every problem is a :class:`~mdderiv.errors.DeriveError` with a line and column.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 from collections.abc import Callable, Iterator
 from typing import Any
 from dataclasses import dataclass, fields
 
 from .errors import DeriveError
+from .functions import CONSTANTS
 from .functions import MACROS as ELEMENTWISE_MACROS
 from .expr import (
     ONE_HOT,
@@ -25,6 +27,7 @@ from .expr import (
     Det,
     Diag,
     Dim,
+    Constant,
     DimValue,
     Elementwise,
     Expr,
@@ -34,6 +37,7 @@ from .expr import (
     IndexedSum,
     Kron,
     MatMul,
+    MatrixFunction,
     Norm,
     Number,
     Ones,
@@ -58,7 +62,7 @@ from .expr import (
 from .problem import Definition, Problem, SymbolInfo
 from .syntax.block import read_lines, split_top_level
 from .syntax.declarations import Declaration, dimension_name_ok, parse_given
-from .syntax.latex import parse_expression, parse_name, safe_identifier
+from .syntax.latex import parse_expression, parse_left_side, parse_name, safe_identifier
 from .syntax.nodes import (
     AbsNode,
     AddNode,
@@ -145,6 +149,9 @@ class Unifier:
         a, b = self.find(a), self.find(b)
         if a == b:
             return True
+        if isinstance(a, str) and isinstance(b, str) and "*" in a and "*" in b:
+            # m·n and n·m: one size (a vec against a Kronecker product)
+            return sorted(a.split("*")) == sorted(b.split("*"))
         if _is_var(a) and _is_var(b):
             assert isinstance(a, str) and isinstance(b, str)
             if a in self.soft:  # the firmer unknown stays the root
@@ -285,7 +292,7 @@ class Builder:
             built.append(term if sign > 0 else neg(term))
         return add(*built)
 
-    def multiply(self, left: Expr, right: Expr, pos: int) -> Shape:
+    def multiply(self, left: Expr, right: Expr, where: Node | int) -> Shape:
         """The shape of left·right, or the error naming both shapes."""
         ls, rs = self.u.shape(left.shape), self.u.shape(right.shape)
         if ls == SCALAR:
@@ -298,19 +305,26 @@ class Builder:
             return rs
         if self.u.make_scalar(rs):
             return ls
+        hint = ""
+        if ls == rs and ls[1] == 1:
+            # x y of two column vectors: neither product is what was written
+            hint = "; for the inner product write x^T y (or x \\cdot y), for the outer product x y^T"
         raise self.error(
             f"cannot multiply {format_shape(ls)} by {format_shape(rs)}: "
-            f"inner dimensions {ls[1]} and {rs[0]} differ",
-            pos,
+            f"inner dimensions {ls[1]} and {rs[0]} differ{hint}",
+            where if isinstance(where, int) else _start(where),
         )
 
     def build_ProductNode(self, node: ProductNode) -> Expr:
+        return self.product([(self.build(factor_node), factor_node) for factor_node in node.factors])
+
+    def product(self, built: list[tuple[Expr, Node]]) -> Expr:
+        """The product of built factors (each with its parse node, for errors)."""
         factors: list[Expr] = []
         acc: Expr | None = None
-        for factor_node in node.factors:
-            factor = self.build(factor_node)
+        for factor, factor_node in built:
             if acc is not None:
-                shape = self.multiply(acc, factor, _start(factor_node))
+                shape = self.multiply(acc, factor, factor_node)
                 acc = _Shaped(shape)
             else:
                 acc = factor
@@ -340,9 +354,49 @@ class Builder:
             return mul(num, Number(1 / den.value))
         return mul(num, power(den, -1))
 
+    def vector_pair(self, left: Expr, right: Expr) -> str | None:
+        """"column" or "row" when both are vectors of one shape (not 1×1), else None."""
+        ls, rs = self.u.shape(left.shape), self.u.shape(right.shape)
+        if ls == SCALAR or rs == SCALAR or ls != rs:
+            return None
+        if ls[1] == 1:
+            return "column"
+        if ls[0] == 1:
+            return "row"
+        return None
+
+    def inner_product(self, node: BinaryNode, left: Expr, right: Expr) -> Expr:
+        """⟨A, B⟩ = A : B = tr(AᵀB); for two column vectors xᵀy."""
+        if not (self.u.unify(left.shape[0], right.shape[0]) and self.u.unify(left.shape[1], right.shape[1])):
+            raise self.error(
+                f"the inner product ⟨A, B⟩ (or A : B) needs two operands of one shape, got "
+                f"{self.fmt(left.shape)} and {self.fmt(right.shape)}",
+                node.pos,
+            )
+        rows, cols = self.u.shape(left.shape)
+        if cols == 1:
+            return mul(transpose(left), right)
+        if rows == 1:
+            return mul(left, transpose(right))
+        return Trace(mul(transpose(left), right))
+
     def build_BinaryNode(self, node: BinaryNode) -> Expr:
         left = self.build(node.left)
         right = self.build(node.right)
+        if node.op == "inner":
+            return self.inner_product(node, left, right)
+        if node.op in ("dot", "cross"):
+            pair = self.vector_pair(left, right)
+            if pair is not None and node.op == "dot":
+                # x · y between two vectors is their inner product
+                return mul(transpose(left), right) if pair == "column" else mul(left, transpose(right))
+            if pair is not None:
+                raise self.error(
+                    "x \\times y between two vectors is their cross product, which mdderiv does not "
+                    "derive; for the inner product write x^T y or x \\cdot y",
+                    node.pos,
+                )
+            return self.product([(left, node.left), (right, node.right)])
         if node.op == "kron":
             shape = (
                 self.dim_product(left.shape[0], right.shape[0], node.pos),
@@ -377,8 +431,19 @@ class Builder:
         if scalar:
             return power(arg, node.exponent)
         if node.exponent.denominator != 1:
+            if not self.is_square_matrix(arg.shape):
+                raise self.error(
+                    f"a real power ^{node.exponent} needs a square matrix, got {self.fmt(arg.shape)}",
+                    node.pos,
+                )
+            # X^{1/2}: the matrix power (derived inside a trace)
+            return MatrixFunction("pow", arg, arg.shape, node.exponent)
+        rows, cols = self.u.shape(arg.shape)
+        if (cols == 1 or rows == 1) and node.exponent == 2:
             raise self.error(
-                f"a matrix can only have integer powers; {self.fmt(arg.shape)} ^ {node.exponent} is not supported",
+                f"the square of a {self.fmt(arg.shape)} vector can be read two ways: write "
+                "\\mathbf{x}^T\\mathbf{x} or \\|\\mathbf{x}\\|^2 for the squared length, "
+                "\\mathbf{x} \\odot \\mathbf{x} for the entrywise square",
                 node.pos,
             )
         self.square(arg, f"the power ^{node.exponent}", node.pos)
@@ -395,7 +460,12 @@ class Builder:
             return Det(arg)
         if fn == "softmax":
             if not self.u.unify(arg.shape[1], 1):
-                raise self.error(f"softmax needs a column vector, got {self.fmt(arg.shape)}", node.pos)
+                raise self.error(
+                    f"softmax needs a column vector, got {self.fmt(arg.shape)}: of a matrix it could act on "
+                    "each column or on each row, and mdderiv does not guess the axis; apply it to a "
+                    "column vector, e.g. \\operatorname{softmax}(W\\mathbf{x})",
+                    node.pos,
+                )
             return Softmax(arg, arg.shape)
         if fn == "diag":
             rows, cols = self.u.shape(arg.shape)
@@ -408,7 +478,16 @@ class Builder:
             raise self.error(f"diag needs a vector or a square matrix, got {self.fmt(arg.shape)}", node.pos)
         if fn == "vec":
             return Vec(arg, (self.dim_product(arg.shape[0], arg.shape[1], node.pos), 1))
+        if fn in _MATRIX_READING and self.is_square_matrix(arg.shape):
+            # exp, log, √ of a square matrix mean the matrix function in mathematics
+            # (option functions: elementwise takes them entry by entry)
+            return MatrixFunction(fn, arg, arg.shape, Fraction(1, 2) if fn == "sqrt" else Fraction(1))
         return elementwise(fn, arg)
+
+    def is_square_matrix(self, shape: Shape) -> bool:
+        """Square as declared (the same dimension twice), and not 1×1."""
+        rows, cols = self.u.shape(shape)
+        return rows == cols and rows != 1 and not _is_var(rows)
 
     def build_AbsNode(self, node: AbsNode) -> Expr:
         arg = self.build(node.arg)
@@ -425,6 +504,14 @@ class Builder:
     def build_NormNode(self, node: NormNode) -> Expr:
         arg = self.build(node.arg)
         rows, cols = self.u.shape(arg.shape)
+        if node.sub == "1":
+            if cols == 1 or rows == 1:
+                return Norm(arg, "1")
+            raise self.error(
+                f"\\|X\\|_1 of a {self.fmt(arg.shape)} matrix (its largest column sum) is not supported; "
+                "\\|\\mathbf{x}\\|_1 is read for vectors",
+                node.pos,
+            )
         if cols == 1 or rows == 1:
             return Norm(arg, "2")
         if node.sub == "2":
@@ -510,6 +597,8 @@ class Builder:
             return Identity((size, size))
         if ref.ident in ctx.dims:
             return DimValue(ref.ident)
+        if ref.ident in CONSTANTS and ref.ident == ref.base_ident:
+            return Constant(ref.ident)  # \pi or e, not declared as a symbol
         if any(ref.ident == index for index, _ in self.scope):
             raise self.error(f"the sum index {ref.ident} cannot be used as a value", node.pos)
         if ref.ident == ctx.current:
@@ -557,6 +646,49 @@ _PLAIN_FUNCTION_NAMES = tuple(
         key=lambda pair: -len(pair[0]),
     )
 )
+
+
+#: Functions that, applied to a square matrix, are read as matrix functions.
+_MATRIX_READING = frozenset({"exp", "log", "sqrt"})
+
+#: Functions whose value is a scalar whatever their argument.
+_SCALAR_VALUED = frozenset({"trace", "det"})
+
+
+def written_as_scalar(node: Node) -> bool:
+    """Whether the author wrote ``node`` with a trace, determinant or norm
+    outside (possibly scaled, powered, negated, or under log/exp): then
+    every reading of it must be a scalar."""
+    for _ in range(1000):
+        if isinstance(node, (NormNode, AbsNode)):
+            return True  # |A| is a determinant or an absolute value
+        if isinstance(node, ApplyNode):
+            if node.fn in _SCALAR_VALUED:
+                return True
+            node = node.arg  # log det X, exp(tr …)
+        elif isinstance(node, (NegNode, PostfixNode)):
+            node = node.arg
+        elif isinstance(node, DivNode):
+            node = node.num
+        elif isinstance(node, ProductNode):
+            scalars = [f for f in node.factors if not _is_number(f)]
+            if len(scalars) != 1:
+                return False
+            node = scalars[0]
+        elif isinstance(node, AddNode):
+            return any(written_as_scalar(term) for _, term in node.terms)
+        else:
+            return False
+    return False
+
+
+def _is_number(node: Node) -> bool:
+    """A number as written: ``3``, ``\\frac{1}{2}``, ``-2``."""
+    if isinstance(node, NegNode):
+        return _is_number(node.arg)
+    if isinstance(node, DivNode):
+        return _is_number(node.num) and _is_number(node.den)
+    return isinstance(node, NumberNode)
 
 
 def _start(node: Node) -> int:
@@ -673,7 +805,7 @@ def _parse_problem(body: str) -> Problem:
     lhs_refs: list[NameRef] = []
     for number, definition in enumerate(lines.definitions, start=1):
         try:
-            lhs_refs.append(parse_name(definition.lhs))
+            lhs_refs.append(parse_left_side(definition.lhs))
         except DeriveError as exc:
             word = _objective_word(definition.lhs.text) if number == len(lines.definitions) else None
             if word is None:
@@ -739,6 +871,14 @@ def _parse_problem(body: str) -> Problem:
             where.error(f"{ref.latex} is a dimension name; use another name for the definition", 0)
         builder = Builder(ctx, definition.rhs)
         expr = builder.finish(builder.build(tree))
+        if expr.shape != SCALAR and written_as_scalar(tree):
+            # fail closed: a trace, determinant or norm outside can only be a scalar
+            definition.rhs.error(
+                f"{ref.latex} is written with a trace, determinant or norm outside, but was read as a "
+                f"{format_shape(expr.shape)} matrix; this is a bug in mdderiv, so nothing is derived "
+                "(add parentheses to say what the operator applies to)",
+                0,
+            )
         for fam, count in builder.family_counts.items():
             info = families[fam]
             if info.count is None:

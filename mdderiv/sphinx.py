@@ -21,8 +21,9 @@ read), so ``sphinx-build -j N`` is safe.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -35,7 +36,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from . import __version__
 from .errors import DeriveError
-from .markdown.blocks import BlockCache, Outcome, derive_block
+from .markdown.blocks import BlockCache, Outcome, derive_block, info_line
 from .options import OPTION_NAMES, SITE_WIDE, Options, site_defaults
 
 __all__ = ["DeriveDirective", "setup"]
@@ -51,7 +52,7 @@ def _config_name(option: str) -> str:
 
 
 def _defaults(env: BuildEnvironment) -> Options:
-    """The site-wide defaults (checked once, when the config is read)."""
+    """The site-wide defaults (their values were checked when the config was read)."""
     return site_defaults({spec.name: env.config[_config_name(spec.name)] for spec in SITE_WIDE})
 
 
@@ -103,24 +104,18 @@ def _find_body(content: StringList, index: int, directive_line: int) -> tuple[st
     return str(source), first + index + 1, len(raw) - len(text)
 
 
-def _info(argument: str, options: dict[str, str]) -> str:
-    """The directive's argument and options as a fence info line."""
-    quoted = " ".join(f'{key}="{value}"' for key, value in options.items())
-    return f"{argument} {quoted}".strip()
-
-
 class DeriveDirective(SphinxDirective):
     """``.. derive::`` — one derive block; the body is the block body."""
 
     has_content = True
     optional_arguments = 1
     final_argument_whitespace = True
-    option_spec = {name: directives.unchanged for name in OPTION_NAMES}
+    option_spec: ClassVar[dict[str, Callable[[str], Any]]] = {name: directives.unchanged for name in OPTION_NAMES}
 
     def run(self) -> list[nodes.Node]:
         body = "\n".join(self.content)
         argument = self.arguments[0] if self.arguments else ""
-        outcome = derive_block(body, _info(argument, dict(self.options)), _defaults(self.env), _cache(self.env))
+        outcome = derive_block(body, info_line(argument, dict(self.options)), _defaults(self.env), _cache(self.env))
         if outcome.ok:
             node = nodes.math_block(outcome.latex, outcome.latex, nowrap=False, number=None, label=None)
             node["docname"] = self.env.docname
@@ -207,10 +202,17 @@ def _config_inited(app: Sphinx, config: Any) -> None:
         site_defaults(values)
     except DeriveError as err:
         raise ConfigError(f"mdderiv: {err.message} (in conf.py, as mdderiv_<option>)") from None
+    # the stylesheet of the HTML builders (added here, before Sphinx compares the config
+    # with the last build's, so that it does not count as a change)
+    if str(_STATIC) not in config.html_static_path:
+        config.html_static_path = [*config.html_static_path, str(_STATIC)]
     if config.mdderiv_myst_fences and "myst_fence_as_directive" in config:
         fences = set(config.myst_fence_as_directive or ())
         fences.add("derive")
         config.myst_fence_as_directive = fences
+
+
+_STATIC = Path(__file__).resolve().parent / "static"
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
@@ -220,6 +222,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("mdderiv_cache_dir", "", "env")
     app.add_config_value("mdderiv_myst_fences", True, "env")
     app.add_directive("derive", DeriveDirective)
+    app.add_css_file("mdderiv-sphinx.css")
     app.connect("config-inited", _config_inited)
     app.connect("env-before-read-docs", lambda app, env, docnames: _env_init(app, env))
     app.connect("env-purge-doc", _env_purge_doc)

@@ -46,6 +46,11 @@ def _column(dim: object) -> str:
     return {"m": r"\mathbf{a}", "n": r"\mathbf{b}", "p": r"\mathbf{c}", 1: "s"}[dim]  # type: ignore[index]
 
 
+#: smooth elementwise functions (the kinked ones have tests of their own)
+FUNCTIONS = [r"\sin", r"\tanh", r"\sigma", r"\cos", r"\arctan", r"\operatorname{softplus}"]
+FUNCTIONS_WITH_THE_VARIABLE = [*FUNCTIONS, r"\exp", r"\sinh"]
+
+
 @st.composite
 def expression(draw: st.DrawFn, rows: object, cols: object, variable: str, depth: int) -> str:
     leaves = _leaves(rows, cols, variable)
@@ -72,7 +77,7 @@ def expression(draw: st.DrawFn, rows: object, cols: object, variable: str, depth
     if kind == "hadamard":
         return f"({draw(expression(rows, cols, variable, sub))}) \\odot ({draw(expression(rows, cols, variable, sub))})"
     if kind == "function":
-        fn = draw(st.sampled_from([r"\sin", r"\tanh", r"\sigma", r"\cos"]))
+        fn = draw(st.sampled_from(FUNCTIONS))
         return f"{fn}({draw(expression(rows, cols, variable, sub))})"
     if kind == "scale":
         return f"s ({draw(expression(rows, cols, variable, sub))})"
@@ -109,7 +114,7 @@ def with_variable(draw: st.DrawFn, rows: object, cols: object, variable: str, de
     if kind == "hadamard":
         return f"({draw(with_variable(rows, cols, variable, sub))}) \\odot ({draw(expression(rows, cols, variable, sub))})"
     if kind == "function":
-        fn = draw(st.sampled_from([r"\sin", r"\tanh", r"\sigma", r"\cos", r"\exp"]))
+        fn = draw(st.sampled_from(FUNCTIONS_WITH_THE_VARIABLE))
         return f"{fn}({draw(with_variable(rows, cols, variable, sub))})"
     if kind == "scale":
         return f"s ({draw(with_variable(rows, cols, variable, sub))})"
@@ -138,11 +143,12 @@ def scalar_objective(draw: st.DrawFn, depth: int = 3) -> tuple[str, str]:
         e = draw(with_variable(inner, 1, variable, depth))
         body = f"\\log(1 + \\|{e}\\|^2)"
     name = VARIABLES[variable][0]
-    return f"{GIVEN}\nf = {body}\nwrt: {name}\n", name
+    # the functions drawn here act entry by entry, also on square matrices
+    return f"{GIVEN}\nf = {body}\nwrt: {name}\nfunctions: elementwise\n", name
 
 
 @st.composite
 def vector_objective(draw: st.DrawFn, depth: int = 2) -> tuple[str, str]:
     """(block body, variable) for a random vector function of the vector x."""
     e = draw(with_variable("m", 1, "x", depth))
-    return f"{GIVEN}\nF = {e}\nwrt: \\mathbf{{x}}\n", r"\mathbf{x}"
+    return f"{GIVEN}\nF = {e}\nwrt: \\mathbf{{x}}\nfunctions: elementwise\n", r"\mathbf{x}"

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from support import GOOD, run
-from test_browser import MATHJAX, browser  # noqa: F401 - the headless Chromium fixture
+from test_browser import ARTIFACTS, MATHJAX, browser  # noqa: F401 - the headless Chromium fixture
 
 pytestmark = pytest.mark.slow
 
 
-def test_plugin_only_site_renders_page_math_from_a_local_mathjax(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+def test_plugin_only_site_renders_page_math_from_a_local_mathjax(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811 - the imported fixture
     from selenium.webdriver.support.ui import WebDriverWait
 
     # what docs/integrations.md tells an author to do: `npm install mathjax@3`, then copy
@@ -45,6 +45,8 @@ def test_plugin_only_site_renders_page_math_from_a_local_mathjax(tmp_path: Path,
         "const done = arguments[arguments.length - 1];"
         "MathJax.startup.promise.then(() => done('ok')).catch(e => done('error: ' + e));")
     assert status == "ok"
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "mkdocs-page-math-offline.png"))
     counts = browser.execute_script("""
         const math = [...document.querySelectorAll('.arithmatex')];
         return {

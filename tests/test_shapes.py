@@ -430,7 +430,7 @@ def test_positive_and_one_hot_props_reach_symbols() -> None:
         ("\\det(X)", "X", "determinant needs a square matrix, got m×n", 5),
         ("\\mathbf{1}^T\\operatorname{softmax}(X)", "X", "softmax needs a column vector, got m×n", 17),
         ("\\operatorname{tr}(X^2)", "X", "needs a square matrix, got m×n", 24),
-        ("\\operatorname{tr}(A^{1/2})", "A", "integer powers", 24),
+        ("\\operatorname{tr}(X^{1/2})", "X", "a real power ^1/2 needs a square matrix, got m×n", 24),
         ("|X|", "X", "needs a scalar", 5),
         ("\\mathbf{1}^T(X \\odot A)\\mathbf{1}", "X", "cannot take the Hadamard product of m×n and n×n", 20),
         ("\\mathbf{1}^T(X \\oslash A)\\mathbf{1}", "X", "elementwise division of m×n and n×n", 20),

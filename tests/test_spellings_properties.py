@@ -66,6 +66,18 @@ def _unparenthesised_trace_binds_the_product() -> bool:
 BARE_TRACE = _unparenthesised_trace_binds_the_product()
 
 
+def _frobenius_inner_product_is_read() -> bool:
+    """Whether ``\langle A, B \rangle`` is read as tr(A^T B) (issue 11 §3); drawn once it is."""
+    try:
+        d = mdderiv.derive(r"given: A, B \in \mathbb{R}^{n \times n}" "\nf = \langle A, B \rangle\nwrt: B")
+    except mdderiv.DeriveError:
+        return False
+    return d.check is not None and d.check.passed
+
+
+INNER_PRODUCT = _frobenius_inner_product_is_read()
+
+
 def leaf(latex: str) -> Term:
     return Term(latex, lambda env: env[latex])
 
@@ -142,7 +154,11 @@ def _transposed(term: Term) -> str:
 
 @st.composite
 def scalar_term(draw: st.DrawFn) -> Term:
-    kind = draw(st.sampled_from(["inner", "quadratic", "trace", "trace", "logdet", "norm", "frobenius"]))
+    kinds = ["inner", "quadratic", "trace", "trace", "logdet", "norm", "frobenius"]
+    kind = draw(st.sampled_from(kinds + (["angle"] if INNER_PRODUCT else [])))
+    if kind == "angle":
+        p, q = draw(matrix(1)), draw(matrix(1))
+        return Term(rf"\langle {p.latex}, {q.latex} \rangle", lambda env: np.array([[np.sum(p.value(env) * q.value(env))]]))
     if kind == "inner":
         u, v = draw(vector(2)), draw(vector(2))
         return Term(f"{_transposed(u)} {_wrap(v)}", lambda env: u.value(env).T @ v.value(env))

@@ -4,13 +4,13 @@ a good block, a bad block, blocks nested in an admonition and a list, ``-W`` and
 from __future__ import annotations
 
 import re
-from html import unescape
 import textwrap
+from html import unescape
 from pathlib import Path
 
 import pytest
 from support import BAD, GOOD, bad_block_errors, run
-from test_browser import MATHJAX, browser  # noqa: F401 - the headless Chromium fixture
+from test_browser import ARTIFACTS, MATHJAX, browser  # noqa: F401 - the headless Chromium fixture
 
 import mdderiv
 
@@ -109,8 +109,10 @@ def test_good_bad_and_nested_blocks_in_rst_and_myst(tmp_path: Path) -> None:
     assert numerator in first and denominator not in first
     page = derivations((root / "_build" / "page.html").read_text(encoding="utf-8"))
     assert numerator in page[0] and denominator in page[1]
-    # Sphinx loads MathJax on the pages with math
+    # Sphinx loads MathJax on the pages with math; wide derivations scroll
     assert "mathjax" in index.lower()
+    assert '_static/mdderiv-sphinx.css' in index
+    assert "overflow-x: auto" in (root / "_build" / "_static" / "mdderiv-sphinx.css").read_text(encoding="utf-8")
 
 
 def test_warnings_as_errors_fail_the_build(tmp_path: Path) -> None:
@@ -157,15 +159,18 @@ def test_bad_options(tmp_path: Path) -> None:
 
 
 def test_site_wide_defaults_from_conf(tmp_path: Path) -> None:
+    page = f"# x\n\n```derive\n{GOOD}\n```\n\n```{{derive}}\n:title: The \"bilinear\" form\n{GOOD}\n```\n"
     root = make_site(tmp_path / "site", conf='mdderiv_layout = "numerator"\nmdderiv_lang = "zh"\n',
-                     pages={"index.md": f"# x\n\n```derive\n{GOOD}\n```\n"})
+                     pages={"index.md": page})
     status, log = build(root, "-W")
     assert status == 0, log
-    (latex,) = derivations((root / "_build" / "index.html").read_text(encoding="utf-8"))
+    latex, titled = derivations((root / "_build" / "index.html").read_text(encoding="utf-8"))
     assert mdderiv.derive(GOOD, layout="numerator", lang="zh").latex().splitlines()[1] in latex
+    # a directive option holding quotes reaches the engine as it was written
+    assert mdderiv.derive(GOOD, layout="numerator", lang="zh", title='The "bilinear" form').latex() in titled
 
 
-def test_mathjax_renders_the_derivations(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+def test_mathjax_renders_the_derivations(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811 - the imported fixture
     from selenium.webdriver.support.ui import WebDriverWait
 
 
@@ -186,6 +191,8 @@ def test_mathjax_renders_the_derivations(tmp_path: Path, browser) -> None:  # ty
         "const done = arguments[arguments.length - 1];"
         "MathJax.startup.promise.then(() => done('ok')).catch(e => done('error: ' + e));")
     assert status == "ok"
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "sphinx-derivations.png"))
     counts = browser.execute_script("""
         const blocks = [...document.querySelectorAll('div.mdderiv-derivation')];
         return {

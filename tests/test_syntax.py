@@ -374,7 +374,7 @@ def test_sum_difference_and_unary_minus() -> None:
     t2 = tree("a - -b")
     assert isinstance(t2, AddNode) and [s for s, _ in t2.terms] == [1, 1]
     t3 = tree("a \\cdot -b")
-    assert isinstance(t3, ProductNode) and isinstance(t3.factors[1], NegNode)
+    assert isinstance(t3, BinaryNode) and t3.op == "dot" and isinstance(t3.right, NegNode)
 
 
 def test_numbers_and_fractions() -> None:
@@ -458,9 +458,13 @@ def test_nested_applications_without_parentheses() -> None:
     assert isinstance(t3, ApplyNode) and isinstance(t3.arg, AbsNode)
 
 
-def test_function_argument_is_one_factor() -> None:
-    t = tree("\\operatorname{tr} X Y")  # tr(X)·Y
-    assert isinstance(t, ProductNode) and isinstance(t.factors[0], ApplyNode)
+def test_trace_without_parentheses_takes_the_whole_product() -> None:
+    t = tree("\\operatorname{tr} X Y")  # tr(XY), as textbooks read it
+    assert isinstance(t, ApplyNode) and t.fn == "trace" and isinstance(t.arg, ProductNode)
+    assert len(t.arg.factors) == 2
+
+
+def test_elementwise_function_argument_is_one_factor() -> None:
     t2 = tree("\\exp(x)^T y")  # the power applies to the application
     assert isinstance(t2, ProductNode) and isinstance(t2.factors[0], PostfixNode)
     assert isinstance(t2.factors[0].arg, ApplyNode)
@@ -624,8 +628,10 @@ def test_e_to_the_power_is_exp() -> None:
 
 
 def test_pasted_unicode_operators() -> None:
-    t0 = tree("a · b × c")
-    assert isinstance(t0, ProductNode) and [f.ref.ident for f in t0.factors] == ["a", "b", "c"]  # type: ignore[attr-defined]
+    t0 = tree("a · b × c")  # as \cdot and \times: a dot product and a cross product between vectors
+    assert isinstance(t0, BinaryNode) and t0.op == "cross"
+    assert isinstance(t0.left, BinaryNode) and t0.left.op == "dot"
+    assert tree("a \\cdot b").op == "dot" and tree("a \\times b").op == "cross"  # type: ignore[attr-defined]
     for text, op in (
         ("A ⊙ B", "hadamard"),
         ("A ⊗ B", "kron"),

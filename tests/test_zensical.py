@@ -4,14 +4,15 @@ an admonition and a list, strictness, and MathJax set up as Zensical documents i
 
 from __future__ import annotations
 
-import re
 import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
 from support import BAD, GOOD, bad_block_errors, run
-from test_browser import MATHJAX, browser  # noqa: F401 - the headless Chromium fixture
+from test_browser import ARTIFACTS, MATHJAX, browser  # noqa: F401 - the headless Chromium fixture
+
+from mdderiv.markdown.fence import MATH_HTML
 
 pytest.importorskip("zensical")
 
@@ -36,8 +37,8 @@ def make_site(root: Path, config_file: str, config: str, page: str = PAGE) -> Pa
     return root
 
 
-def build(root: Path) -> tuple[int, str]:
-    result = run("-m", "zensical", "build", cwd=root)
+def build(root: Path, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = run("-m", "zensical", "build", cwd=root, env=env)
     return result.returncode, result.stdout.decode() + result.stderr.decode()
 
 
@@ -47,7 +48,8 @@ def expected_errors(root: Path) -> list[str]:
 
 
 def derivations(html: str) -> list[str]:
-    return re.findall(r'<div class="arithmatex">\\\[\n(.*?)\n\\\]</div>', html, re.DOTALL)
+    """The derivations in a page, in the markup the fence writes (``MATH_HTML``)."""
+    return MATH_HTML.findall(html)
 
 
 def test_mkdocs_yml_good_bad_and_nested_blocks(tmp_path: Path) -> None:
@@ -72,12 +74,17 @@ def test_mkdocs_yml_good_bad_and_nested_blocks(tmp_path: Path) -> None:
         ("mkdocs.yml", "strict: true\n" + MKDOCS_YML.format(config="")),
         ("zensical.toml", '[project]\nsite_name = "Z"\n\n[project.markdown_extensions.mdderiv]\nstrict = true\n'),
         ("zensical.toml", '[project]\nsite_name = "Z"\nstrict = true\n\n[project.markdown_extensions.mdderiv]\n'),
+        ("mkdocs.yml", MKDOCS_YML.format(config=":\n      strict: !ENV [MDDERIV_STRICT, false]")),
     ],
-    ids=["yml-extension-strict", "yml-site-strict", "toml-extension-strict", "toml-site-strict"],
+    ids=["yml-extension-strict", "yml-site-strict", "toml-extension-strict", "toml-site-strict", "yml-env-strict"],
 )
 def test_strict_fails_the_build_naming_page_and_line(tmp_path: Path, config_file: str, config: str) -> None:
     root = make_site(tmp_path, config_file, config)
-    status, log = build(root)
+    if "!ENV" in config:  # strict only where the environment asks for it (CI), not while serving
+        status, log = build(root)
+        assert status == 0, log
+        shutil.rmtree(root / ".cache")  # Zensical would not render the unchanged page again
+    status, log = build(root, env={"MDDERIV_STRICT": "true"})
     assert status != 0
     assert "StrictFailure: mdderiv: 2 block(s) could not be derived" in log
     for error in expected_errors(root):
@@ -114,7 +121,7 @@ document$.subscribe(() => {
 """
 
 
-def test_documented_mathjax_setup_renders_derivations_and_page_math(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+def test_documented_mathjax_setup_renders_derivations_and_page_math(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811 - the imported fixture
     from selenium.webdriver.support.ui import WebDriverWait
 
     page = (
@@ -141,6 +148,8 @@ def test_documented_mathjax_setup_renders_derivations_and_page_math(tmp_path: Pa
         "const done = arguments[arguments.length - 1];"
         "MathJax.startup.promise.then(() => done('ok')).catch(e => done('error: ' + e));")
     assert status == "ok"
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "zensical-derivations.png"))
     counts = browser.execute_script("""
         const math = [...document.querySelectorAll('.arithmatex')];
         return {

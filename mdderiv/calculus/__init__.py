@@ -17,6 +17,7 @@ from ..problem import Problem
 from ..rules import RuleId
 from .gradient import gradients
 from .names import fits, with_layer_names
+from .readings import cite_readings, readings, with_function_reading
 from .secondorder import hessian, stationary_point, symmetric_gradient
 from .simplify import is_symmetric, push_transpose, simplify
 
@@ -57,6 +58,8 @@ def with_symmetric_definitions(problem: Problem) -> Problem:
 
 
 def derive_problem(problem: Problem, options: Options) -> Derivation:
+    problem = with_function_reading(problem, options.functions)
+    taken = readings(problem)
     if options.names == "auto":
         problem = with_layer_names(problem)
     problem = with_symmetric_definitions(problem)
@@ -65,7 +68,16 @@ def derive_problem(problem: Problem, options: Options) -> Derivation:
     if not objective.expr.is_scalar:
         from .jacobian import derivatives
 
-        return Derivation(problem, options, sections, derivatives(problem, options, sections))
+        found = derivatives(problem, options, sections)
+        cite_readings(sections, taken)
+        return Derivation(problem, options, sections, found)
+    derivation = _derive_scalar(problem, options, sections)
+    cite_readings(sections, taken)
+    return derivation
+
+
+def _derive_scalar(problem: Problem, options: Options, sections: list[Section]) -> Derivation:
+    objective = problem.objective
 
     named, written = gradients(problem, sections)
     grads = named

@@ -17,6 +17,7 @@ from ..expr import (
     Add,
     Binary,
     Commutation,
+    Constant,
     Det,
     Diag,
     Differential,
@@ -31,6 +32,7 @@ from ..expr import (
     Inverse,
     Kron,
     MatMul,
+    MatrixFunction,
     Norm,
     Number,
     Ones,
@@ -132,11 +134,69 @@ def _det(expr: Det, active: frozenset[Symbol], used: Used) -> MaybeExpr:
 
 
 def _trace(expr: Trace, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    arg = expr.arg
+    if isinstance(arg, MatrixFunction):
+        return _trace_of_matrix_function(arg, active, used)
+    if isinstance(arg, Add) and any(isinstance(node, MatrixFunction) for node in arg.walk()):
+        # tr(A + f(X)) = tr A + tr f(X): a matrix function is derived under its own trace
+        _note(used, RuleId.TRACE_LINEAR)
+        return differential(add(*(trace(term) for term in arg.terms)), active, used)
     d = differential(expr.arg, active, used)
     if d is None:
         return None
     _note(used, RuleId.TRACE_RULE)
     return trace(d)
+
+
+def matrix_function_derivative(expr: MatrixFunction) -> Expr:
+    """``f'(A)`` of a matrix function ``f(A)``, as a matrix function of ``A``."""
+    a = expr.arg
+    if expr.fn == "exp":
+        return expr
+    if expr.fn == "log":
+        return inverse(a)
+    p = expr.exponent
+    lower = p - 1
+    if lower == -1:
+        derivative = inverse(a)
+    elif lower.denominator == 1:
+        derivative = power(a, lower)
+    else:
+        derivative = MatrixFunction("pow", a, a.shape, lower)
+    return mul(num(p), derivative)
+
+
+def _trace_of_matrix_function(expr: MatrixFunction, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    """``d tr f(A) = tr(f'(A) dA)``: the power series of f, under the trace's
+    cyclic property, gives each term k·A^{k-1} dA."""
+    d = differential(expr.arg, active, used)
+    if d is None:
+        return None
+    _note(used, RuleId.MATRIX_FUNCTION_RULE)
+    return trace(mul(matrix_function_derivative(expr), d))
+
+
+_MATRIX_FUNCTION_NAMES = {"exp": "matrix exponential", "log": "matrix logarithm", "sqrt": "matrix square root"}
+_ELEMENTWISE_SPELLING = {"exp": "\\exp", "log": "\\log", "sqrt": "\\sqrt"}
+
+
+def _matrix_function(expr: MatrixFunction, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    if differential(expr.arg, active, []) is None:
+        return None
+    # outside a trace, d f(X) has no closed form in dX (X and dX need not commute)
+    what = _MATRIX_FUNCTION_NAMES.get(expr.fn, f"matrix power ^{expr.exponent}")
+    if expr.fn in _ELEMENTWISE_SPELLING:
+        elementwise_hint = (
+            f"if you mean {_ELEMENTWISE_SPELLING[expr.fn]} of each entry, add the option "
+            "'functions: elementwise' to the block"
+        )
+    else:
+        elementwise_hint = "for a power of each entry write a Hadamard product such as X \\odot X"
+    raise DeriveError(
+        f"a {what} of a square matrix is read as the matrix function, as in mathematics; "
+        f"mdderiv derives it only as the whole argument of a trace, tr f(X) "
+        f"(d tr f(X) = tr(f'(X) dX)); {elementwise_hint}"
+    )
 
 
 def _power(expr: Power, active: frozenset[Symbol], used: Used) -> MaybeExpr:
@@ -257,7 +317,20 @@ def _log_sigmoid(expr: Elementwise, active: frozenset[Symbol], used: Used) -> Ma
     return scale(coefficient, hadamard(factor, du))
 
 
+def _one_plus_exp(expr: Expr) -> Expr | None:
+    """``u`` when ``expr`` is ``1 + exp(u)`` (or ``𝟏 + exp(u)``), in either order."""
+    if isinstance(expr, Add) and len(expr.terms) == 2:
+        one, other = expr.terms if expr.terms[0] in (num(1), Ones(expr.shape)) else expr.terms[::-1]
+        if one in (num(1), Ones(expr.shape)) and isinstance(other, Elementwise) and other.fn == "exp":
+            return other.arg
+    return None
+
+
 def _elementwise(expr: Elementwise, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+    if expr.fn == "log":
+        u = _one_plus_exp(expr.arg)
+        if u is not None:  # log(1 + e^u) is softplus(u): its derivative is σ(u)
+            return _elementwise(elementwise("softplus", u), active, used)
     if expr.fn == "log" and (
         (isinstance(expr.arg, Elementwise) and expr.arg.fn == "sigma") or _one_minus_sigmoid(expr.arg) is not None
     ):
@@ -272,6 +345,8 @@ def _elementwise(expr: Elementwise, active: frozenset[Symbol], used: Used) -> Ma
     if d is None:
         return None
     derivative, divide = elementwise_derivative(expr.fn, expr.arg)
+    if isinstance(derivative, Zeros) or derivative == num(0):
+        return None  # piecewise constant (sign, the indicator): no differential off its jumps
     _note(used, RuleId.SCALAR_CHAIN if expr.arg.is_scalar else RuleId.ELEMENTWISE_RULE)
     own_rule = FUNCTIONS[expr.fn].rule  # the derivative a reader may not know by heart
     if own_rule is not None:
@@ -303,6 +378,8 @@ def _softmax(expr: Softmax, active: frozenset[Symbol], used: Used) -> MaybeExpr:
 def _norm(expr: Norm, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     # norms are rewritten before differentiating (see rewrite.py); this keeps
     # the rule total for callers that differentiate a raw norm
+    if expr.kind == "1":
+        return differential(mul(transpose(Ones(expr.arg.shape)), elementwise("abs", expr.arg)), active, used)
     inner = trace(mul(transpose(expr.arg), expr.arg))
     return differential(power(inner, Fraction(1, 2)), active, used)
 
@@ -337,6 +414,7 @@ _HANDLERS: dict[type, Callable[[Expr, frozenset[Symbol], Used], MaybeExpr]] = {
     Symbol: _symbol,  # type: ignore[dict-item]
     Number: _constant,
     DimValue: _constant,
+    Constant: _constant,
     Ones: _constant,
     Zeros: _constant,
     Identity: _constant,
@@ -355,6 +433,7 @@ _HANDLERS: dict[type, Callable[[Expr, frozenset[Symbol], Used], MaybeExpr]] = {
     Kron: _kron,  # type: ignore[dict-item]
     Elementwise: _elementwise,  # type: ignore[dict-item]
     Softmax: _softmax,  # type: ignore[dict-item]
+    MatrixFunction: _matrix_function,  # type: ignore[dict-item]
     Norm: _norm,  # type: ignore[dict-item]
     Diag: _linear,
     Vec: _linear,

@@ -32,12 +32,15 @@ def inline_definitions(problem: Problem, expr: Expr, keep: frozenset[Symbol]) ->
     return map_tree(expr, visit)
 
 
-def derivative_matrix(expr: Expr, variable: Symbol, section: Section, lhs: Expr) -> Expr:
-    """Steps from ``d(expr)`` to ``M`` with ``vec(d expr) = M vec(dX)``."""
+def derivative_matrix(
+    expr: Expr, variable: Symbol, section: Section, lhs: Expr, constant: str = "the objective does not depend on {}"
+) -> Expr:
+    """Steps from ``d(expr)`` to ``M`` with ``vec(d expr) = M vec(dX)``;
+    ``constant`` is the error when ``expr`` does not depend on the variable."""
     used: list[RuleId] = []
     d_expr = differential(expr, frozenset({variable}), used)
     if d_expr is None:
-        raise DeriveError(f"the objective does not depend on {variable.name}")
+        raise DeriveError(constant.format(variable.name))
     section.add(lhs, d_expr, *used)
     terms = expand(d_expr)
     if add(*terms) != d_expr:

@@ -17,7 +17,11 @@ from ..expr import (
     Add,
     Elementwise,
     Expr,
+    Kron,
     MatMul,
+    Trace,
+    Transpose,
+    Vec,
     Norm,
     Ones,
     Softmax,
@@ -43,8 +47,14 @@ def _is_frobenius(node: Norm) -> bool:
 
 
 def norm_as_power(node: Norm) -> Expr:
-    """``‖u‖ = (u^T u)^{1/2}``, ``‖X‖_F = tr(X^T X)^{1/2}``: the form the rules differentiate."""
+    """``‖u‖ = (u^T u)^{1/2}``, ``‖X‖_F = tr(X^T X)^{1/2}``: the form the rules
+    differentiate; ``‖u‖_1 = 1^T |u|``, a sum of absolute values."""
     arg = node.arg
+    if node.kind == "1":
+        absolute = elementwise("abs", arg)
+        if arg.shape[1] == 1:
+            return mul(transpose(Ones(arg.shape)), absolute)
+        return mul(absolute, Ones((arg.shape[1], 1)))  # a row vector: |u| 1
     inner = mul(transpose(arg), arg)
     return power(trace(inner) if _is_frobenius(node) else inner, _HALF)
 
@@ -72,7 +82,10 @@ def rewrite_norms(expr: Expr) -> Rewrite | None:
     def visit(node: Expr) -> Expr:
         if not isinstance(node, Norm):
             return node
-        used.append(RuleId.NORM_FROBENIUS if _is_frobenius(node) else RuleId.NORM_INNER)
+        if node.kind == "1":
+            used.append(RuleId.NORM_L1)
+        else:
+            used.append(RuleId.NORM_FROBENIUS if _is_frobenius(node) else RuleId.NORM_INNER)
         return norm_as_power(node)
 
     new = map_tree(expr, visit)
@@ -131,8 +144,52 @@ def distribute_products(expr: Expr) -> Rewrite | None:
     return new, list(dict.fromkeys(used))
 
 
+def _vec_inner(factors: tuple[Expr, ...], used: list[RuleId]) -> list[Expr] | None:
+    """The factors with ``vec(P)^T (A ⊗ B) vec(Q)`` → ``tr(P^T B Q A^T)`` and
+    ``vec(P)^T vec(Q)`` → ``tr(P^T Q)`` applied once, or None."""
+    for i, first in enumerate(factors):
+        if not (isinstance(first, Transpose) and isinstance(first.arg, Vec)):
+            continue
+        p = first.arg.arg
+        rest = factors[i + 1 :]
+        if rest and isinstance(rest[0], Vec):
+            used.append(RuleId.VEC_INNER)
+            return [*factors[:i], trace(mul(transpose(p), rest[0].arg)), *rest[1:]]
+        if len(rest) >= 2 and isinstance(rest[0], Kron) and isinstance(rest[1], Vec):
+            a, b, q = rest[0].left, rest[0].right, rest[1].arg
+            if q.shape == (b.shape[1], a.shape[1]):  # (A ⊗ B) vec(Q) = vec(B Q A^T)
+                used.extend([RuleId.VEC_PRODUCT, RuleId.VEC_INNER])
+                return [*factors[:i], trace(mul(transpose(p), b, q, transpose(a))), *rest[2:]]
+    return None
+
+
+def rewrite_vec_kron(expr: Expr) -> Rewrite | None:
+    """vec and Kronecker products inside a scalar objective, back to traces:
+    ``vec(P)^T vec(Q) = tr(P^T Q)``, ``(A ⊗ B) vec(Q) = vec(B Q A^T)``,
+    ``tr(A ⊗ B) = tr A · tr B`` — the forms the trace method differentiates."""
+    present = kinds(expr)
+    if Vec not in present and Kron not in present:
+        return None
+    used: list[RuleId] = []
+
+    def visit(node: Expr) -> Expr:
+        if isinstance(node, Trace) and isinstance(node.arg, Kron):
+            used.append(RuleId.TRACE_KRON)
+            return mul(trace(node.arg.left), trace(node.arg.right))
+        if isinstance(node, MatMul):
+            factors = _vec_inner(node.factors, used)
+            if factors is not None:
+                return mul(*factors)
+        return node
+
+    new = map_tree(expr, visit)
+    if new == expr:
+        return None
+    return new, list(dict.fromkeys(used))
+
+
 #: (rewrite, applies only after a previous rewrite of the list changed something)
-PIPELINE = (rewrite_norms, rewrite_log_softmax)
+PIPELINE = (rewrite_norms, rewrite_vec_kron, rewrite_log_softmax)
 
 
 def rewrites(expr: Expr) -> list[Rewrite]:

@@ -60,7 +60,11 @@ def hessian(problem: Problem, variable: Symbol, gradient: Expr, sections: list[S
     expr = inline_definitions(problem, unfolded, intermediates)
     if expr != unfolded:
         section.add(None if unfolded != gradient else label, expr, RuleId.SUBSTITUTE)
-    m = derivative_matrix(expr, variable, section, Differential(label))  # type: ignore[arg-type]
+    m = derivative_matrix(
+        expr, variable, section, Differential(label),  # type: ignore[arg-type]
+        "the gradient does not depend on {}: the Hessian is zero wherever it is defined; "
+        "leave out hessian: true",
+    )
     name = GradientName(objective, variable, hessian=True)
     note = "hessian_symmetric" if variable.symmetric and not variable.is_scalar else None
     section.add(name, m, RuleId.READ_OFF_HESSIAN, note=note)

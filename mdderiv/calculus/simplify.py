@@ -785,7 +785,13 @@ def _has_product_of_sums(expr: Add) -> bool:
                 rest = factors[1]
             # else: mul would give back a product of factors[1:], which holds
             # a sum where the term does
-        if isinstance(rest, MatMul) and any(isinstance(f, Add) for f in rest.factors):
+        if (
+            isinstance(rest, MatMul)
+            and any(isinstance(f, Add) for f in rest.factors)
+            # a product of two matrices or more is an atom of the algebra: expanding
+            # the sum would change nothing (and cost a SymPy round trip per sum)
+            and sum(1 for f in rest.factors if f.shape != SCALAR) <= 1
+        ):
             return True
         if isinstance(rest, Hadamard) and (isinstance(rest.left, Add) or isinstance(rest.right, Add)):
             return True
@@ -1028,7 +1034,11 @@ def written_norms(problem: "Problem") -> frozenset[Expr]:
     """The arguments the author wrote a norm of, ``‖u‖`` or ``‖X‖_F``."""
     # (the objective is the last definition)
     return frozenset(
-        n.arg for d in problem.definitions if Norm in kinds(d.expr) for n in nodes(d.expr) if type(n) is Norm
+        n.arg
+        for d in problem.definitions
+        if Norm in kinds(d.expr)
+        for n in nodes(d.expr)
+        if type(n) is Norm and n.kind != "1"  # type: ignore[attr-defined]
     )
 
 

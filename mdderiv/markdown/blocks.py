@@ -35,6 +35,7 @@ __all__ = [
     "block_options",
     "derive_block",
     "derive_many",
+    "info_line",
     "warm_up",
     "is_derive_info",
     "parse_info",
@@ -431,6 +432,18 @@ def block_options(info: str, defaults: Options) -> Options | Outcome:
     except InfoError as err:
         return Outcome(error=err.message, line=1, column=err.column, on_info_line=True)
     return defaults.merged(info_values) if info_values else defaults
+
+
+def info_line(argument: str, options: dict[str, str]) -> str:
+    """A fence info line (after ``derive``) from a directive's argument (itself
+    info-line text) and its options (``{"layout": "numerator"}``), for the
+    integrations whose blocks are directives (Sphinx, MyST)."""
+
+    def quoted(value: str) -> str:
+        return f"'{value}'" if '"' in value and "'" not in value else f'"{value}"'
+
+    pairs = " ".join(f"{key}={quoted(str(value))}" for key, value in options.items())
+    return f"{argument} {pairs}".strip()
 
 
 def block_key(body: str, info: str, defaults: Options) -> str | None:

@@ -23,12 +23,14 @@ from ..expr import (
     Add,
     Binary,
     Commutation,
+    Constant,
     Det,
     Diag,
     Differential,
     DimValue,
     Elementwise,
     Expr,
+    MatrixFunction,
     GradientName,
     Hadamard,
     HadamardDiv,
@@ -48,7 +50,7 @@ from ..expr import (
     Vec,
     Zeros,
 )
-from ..functions import FUNCTIONS, Function, Notation
+from ..functions import CONSTANTS, FUNCTIONS, Function, NamedConstant, Notation
 from ..rules import RULES, RuleId
 from .words import WORDS, word
 
@@ -88,10 +90,12 @@ _ATOMS = (
     Zeros,
     Identity,
     DimValue,
+    Constant,
     Commutation,
     Trace,
     Det,
     Elementwise,
+    MatrixFunction,
     Softmax,
     Norm,
     Diag,
@@ -336,6 +340,10 @@ class LatexPrinter:
         return f"\\sqrt{{{inner}}}"
 
     @staticmethod
+    def _norm_subscript(kind: str) -> str:
+        return "_" + kind  # ‖X‖_F, ‖x‖_1
+
+    @staticmethod
     def _sum_head(index: str, upper: str) -> str:
         return f"\\sum_{{{index}=1}}^{{{upper}}}"
 
@@ -472,6 +480,13 @@ class LatexPrinter:
 
     def _print_Number(self, expr: Number) -> str:
         return self._fraction(expr.value)
+
+    def _print_Constant(self, expr: Constant) -> str:
+        return self._named_constant(CONSTANTS[expr.name])
+
+    @staticmethod
+    def _named_constant(constant: NamedConstant) -> str:
+        return constant.latex
 
     def _print_DimValue(self, expr: DimValue) -> str:
         return self._dimension(expr.dim)
@@ -682,12 +697,21 @@ class LatexPrinter:
             inner = notation.inside.replace("{}", inner)
         return notation.head + self._wrap(inner)
 
+    def _print_MatrixFunction(self, expr: MatrixFunction) -> str:
+        # the matrix function: X^{1/2}, \exp(X), \log(X) (the words of the
+        # derivation say which reading was taken)
+        if expr.fn == "pow":
+            return self._group(self._sup(self._base(expr.arg), format_exponent(expr.exponent)))
+        if expr.fn == "sqrt":
+            return self._sqrt(self._print(expr.arg))
+        return self._notation(FUNCTIONS[expr.fn]).head + self._wrap(self._print(expr.arg))
+
     def _print_Softmax(self, expr: Softmax) -> str:
         return self._operator("softmax") + self._wrap(self._print(expr.arg))
 
     def _print_Norm(self, expr: Norm) -> str:
         out = self._wrap(self._print(expr.arg), self.NORM, self.NORM)
-        return out + "_F" if expr.kind == "F" else out
+        return out + self._norm_subscript(expr.kind) if expr.kind != "2" else out
 
     def _print_Diag(self, expr: Diag) -> str:
         return self._operator("diag") + self._wrap(self._print(expr.arg))

@@ -21,6 +21,7 @@ from ..expr import (
     SCALAR,
     Add,
     Commutation,
+    Constant,
     Det,
     Diag,
     Differential,
@@ -36,6 +37,7 @@ from ..expr import (
     Inverse,
     Kron,
     MatMul,
+    MatrixFunction,
     Norm,
     Number,
     Ones,
@@ -47,7 +49,7 @@ from ..expr import (
     Vec,
     Zeros,
 )
-from ..functions import FUNCTIONS
+from ..functions import CONSTANTS, FUNCTIONS
 
 if TYPE_CHECKING:
     from ..derivation import Derivation, Result
@@ -159,6 +161,9 @@ class NumpyPrinter:
 
     def _print_Number(self, expr: Number) -> Code:
         return _number(expr.value)
+
+    def _print_Constant(self, expr: Constant) -> Code:
+        return (CONSTANTS[expr.name].numpy, ATOM)
 
     def _print_DimValue(self, expr: DimValue) -> Code:
         return self.dim(expr.dim)
@@ -320,12 +325,30 @@ class NumpyPrinter:
         code = entry.numpy.format(arg=arg[0], atom=_paren(arg, POW))
         return (code, _LOOSENESS[entry.numpy_loose])
 
+    def _print_MatrixFunction(self, expr: MatrixFunction) -> Code:
+        # one expression: V diag(f(λ)) V^{-1} from np.linalg.eig, its real part
+        arg = self.doprint(expr.arg)
+        exponent = Fraction(1, 2) if expr.fn == "sqrt" else Fraction(expr.exponent)
+        if expr.fn == "pow" and exponent.denominator == 1:
+            return (f"np.linalg.matrix_power({arg}, {exponent.numerator})", ATOM)
+        if expr.fn == "exp":
+            f = "np.exp(w)"
+        elif expr.fn == "log":
+            f = "np.log(w.astype(complex))"
+        elif expr.fn in ("sqrt", "pow"):
+            f = f"np.exp({_paren(_number(exponent), ATOM)} * np.log(w.astype(complex)))"
+        else:
+            raise ValueError(f"no NumPy form for the matrix function {expr.fn!r}")
+        return (f"(lambda w, V: ((V * {f}) @ np.linalg.inv(V)).real)(*np.linalg.eig({arg}))", ATOM)
+
     def _print_Softmax(self, expr: Softmax) -> Code:
         arg = self._print(expr.arg)
         shifted = f"np.exp({_paren(arg, ADD)} - {_paren(arg, ATOM)}.max())"
         return (f"{shifted} / {shifted}.sum()", MUL)
 
     def _print_Norm(self, expr: Norm) -> Code:
+        if expr.kind == "1":
+            return (f"np.abs({self.doprint(expr.arg)}).sum()", ATOM)
         return (f"np.linalg.norm({self.doprint(expr.arg)})", ATOM)
 
     def _print_Diag(self, expr: Diag) -> Code:

@@ -13,7 +13,7 @@ import unicodedata
 from typing import TYPE_CHECKING, Mapping
 
 from ..expr import Expr, Hadamard, HadamardDiv, Kron, Symbol
-from ..functions import Function, Notation
+from ..functions import Function, NamedConstant, Notation
 from .latex import (
     LatexPrinter,
     result_words,
@@ -190,6 +190,14 @@ class TextPrinter(LatexPrinter):
     @staticmethod
     def _notation(function: Function) -> Notation:
         return function.text
+
+    @staticmethod
+    def _named_constant(constant: NamedConstant) -> str:
+        return constant.text
+
+    @staticmethod
+    def _norm_subscript(kind: str) -> str:
+        return subscript(kind)
 
     @staticmethod
     def _sqrt(inner: str) -> str:

@@ -35,6 +35,7 @@ from pylatexenc.macrospec import MacroStandardArgsParser  # type: ignore[import-
 
 from ..errors import DeriveError
 from ..functions import MACROS as ELEMENTWISE_MACROS
+from ..functions import MAX_WITH_ZERO
 from ..functions import WORDS as ELEMENTWISE_WORDS
 from .nodes import (
     AbsNode,
@@ -123,6 +124,8 @@ FONTS = frozenset(
 )
 #: Wrappers whose multi-letter content is an operator name (``\mathrm{tr}``).
 OPERATOR_WRAPPERS = frozenset(["operatorname", "mathrm", "text", "textrm", "textnormal", "mathop"])
+#: Wrappers a subscript may put around a word (``W_{\\text{enc}}``, ``x_{\\mathrm{in}}``).
+_TEXT_WRAPPERS = frozenset({"text", "textrm", "textnormal", "mathrm", "mathit", "mathsf", "textit", "operatorname"})
 ACCENTS = {
     "bar": "bar", "overline": "bar", "hat": "hat", "widehat": "hat",
     "tilde": "tilde", "widetilde": "tilde",
@@ -173,6 +176,7 @@ DELIMITERS = {
     "vert": "|", "lvert": "|", "rvert": "|",
     "{": "\\{", "}": "\\}", "lbrace": "\\{", "rbrace": "\\}",
     "lbrack": "[", "rbrack": "]", "lparen": "(", "rparen": ")",
+    "langle": "⟨", "rangle": "⟩",
 }  # fmt: skip
 #: Operator names (from ``\operatorname{…}`` or a macro) → function.
 #: The elementwise functions come from their registry (``mdderiv.functions``).
@@ -187,10 +191,16 @@ FUNCTION_MACROS = {
     "det": "det", "tr": "trace", "Tr": "trace", "diag": "diag", "softmax": "softmax",
     **ELEMENTWISE_MACROS,
 }  # fmt: skip
+#: Operators that, written without parentheses, apply to the whole product
+#: that follows (``\\operatorname{tr} X^T A X`` is tr(XᵀAX), as in every textbook).
+BIG_OPERATORS = frozenset({"trace", "det"})
 _ELEMENTWISE_LIST = ", ".join(ELEMENTWISE_WORDS)
 PRODUCT_OPS = frozenset({"cdot", "times", "ast"})
 BINARY_OPS = {"odot": "hadamard", "circ": "hadamard", "otimes": "kron", "oslash": "hadamard_div"}
 OPEN_CLOSE = {"(": ")", "[": "]", "\\{": "\\}"}
+#: Binary operators between products that mean an inner product: ``A : X``
+#: (double-dot, Frobenius) — ``\\langle A, X \\rangle`` is read in parse_angle.
+INNER_OPS = frozenset({":"})
 TRANSPOSE_MACROS = frozenset({"top", "intercal", "mathsf", "mathrm", "text", "textsf", "mathit"})
 
 _SIGNS = ("+", "-")
@@ -199,8 +209,8 @@ _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 _DIGITS = frozenset("0123456789")
 _ASCII_LETTERS = frozenset(string.ascii_letters)
 #: Unicode operators an author may paste, as the characters or macros they mean.
-_UNICODE_CHARS = {"−": "-", "·": "*", "×": "*", "‖": "||"}
-_UNICODE_MACROS = {"⊙": "odot", "∘": "circ", "⊗": "otimes", "⊘": "oslash", "⋅": "cdot"}
+_UNICODE_CHARS = {"−": "-", "‖": "||", "〈": "⟨", "〉": "⟩"}
+_UNICODE_MACROS = {"⊙": "odot", "∘": "circ", "⊗": "otimes", "⊘": "oslash", "⋅": "cdot", "·": "cdot", "×": "times"}
 
 
 @functools.lru_cache(maxsize=1024)
@@ -636,6 +646,9 @@ class Parser:
         self.is_symbol = is_symbol
         self.depth = 0
         self.bars: list[str] = []  # open | and ‖ (innermost last): a matching bar closes
+        #: inside the unparenthesised argument of tr or det (``\\det A \\det B``:
+        #: the argument ends where the next trace or determinant starts)
+        self.operator_argument = False
 
     # -- helpers
     def peek(self, k: int = 1) -> Token:
@@ -712,13 +725,15 @@ class Parser:
 
     def parse_binary(self) -> Node:
         left = self.parse_product()
-        while self.tok.kind == "macro" and self.tok.text in BINARY_OPS:
+        while (self.tok.kind == "macro" and self.tok.text in BINARY_OPS) or (
+            self.tok.kind == "char" and self.tok.text in INNER_OPS
+        ):
             op = self.advance()
             if self.starts_factor() or self.tok.is_char("-"):
                 right = self.parse_product()
             else:
-                raise self.error(f"\\{op.text} needs something on its right")
-            left = BinaryNode(op.pos, BINARY_OPS[op.text], left, right)
+                raise self.error(f"{_fmt_macro(op)} needs something on its right")
+            left = BinaryNode(op.pos, "inner" if op.kind == "char" else BINARY_OPS[op.text], left, right)
         return left
 
     def parse_product(self) -> Node:
@@ -730,7 +745,19 @@ class Parser:
         while True:
             tok = self.tok
             kind = tok.kind
-            if (kind == "char" and tok.text == "*") or (kind == "macro" and tok.text in PRODUCT_OPS):
+            if kind == "macro" and tok.text in ("cdot", "times"):
+                # x · y between two vectors is their inner product; x × y a cross product
+                self.advance()
+                left = factors[0] if len(factors) == 1 else ProductNode(start, tuple(factors))
+                # the right side is the product that follows (x · A x is x · (Ax)); for
+                # matrices and scalars the grouping changes nothing
+                right_start = self.tok.pos
+                right = [self.parse_factor()]
+                while self.starts_factor() and not isinstance(right[-1], SumNode):
+                    right.append(self.parse_factor())
+                right_node = right[0] if len(right) == 1 else ProductNode(right_start, tuple(right))
+                factors = [BinaryNode(tok.pos, "dot" if tok.text == "cdot" else "cross", left, right_node)]
+            elif (kind == "char" and tok.text == "*") or (kind == "macro" and tok.text in PRODUCT_OPS):
                 self.advance()
                 factors.append(self.parse_factor())
             elif kind == "char" and tok.text == "/":
@@ -753,13 +780,28 @@ class Parser:
         if tok.kind in ("num", "letter", "open"):
             return True
         if tok.kind == "char":
-            if tok.text in ("(", "[", "\\{"):
+            if tok.text in ("(", "[", "\\{", "⟨"):
                 return True
             if tok.text in ("|", "||"):
                 return not (self.bars and self.bars[-1] == tok.text)
             return False
         if tok.kind == "macro":
-            return not (tok.text in PRODUCT_OPS or tok.text in BINARY_OPS)
+            if tok.text in PRODUCT_OPS or tok.text in BINARY_OPS:
+                return False
+            return not (self.operator_argument and self.starts_big_operator())
+        return False
+
+    def starts_big_operator(self) -> bool:
+        """Whether the current token starts a trace or a determinant
+        (``\\det``, ``\\operatorname{tr}``, ``\\mathrm{Tr}``, ``\\log\\det``)."""
+        tok = self.tok
+        if FUNCTION_MACROS.get(tok.text) in BIG_OPERATORS:
+            return True
+        if tok.text == "log" or tok.text == "ln":
+            following = self.peek()
+            return following.kind == "macro" and FUNCTION_MACROS.get(following.text) == "det"
+        if tok.text in OPERATOR_WRAPPERS:
+            return FUNCTIONS.get(self.wrapped_word() or "") in BIG_OPERATORS
         return False
 
     def parse_factor(self) -> Node:
@@ -796,7 +838,10 @@ class Parser:
                 else:
                     atom = self.parse_exponent(atom, tok.pos)
             elif tok.text == "'":
-                raise self.error("write a transpose as ^T (a prime ' is ambiguous)")
+                raise self.error(
+                    "a prime ' is ambiguous (a transpose, a derivative or another name): write a "
+                    "transpose as ^T; to use a primed name such as x' of its own, declare it in given:"
+                )
             elif (
                 tok.text == "_"
                 and isinstance(atom, PostfixNode)
@@ -854,8 +899,11 @@ class Parser:
             return PostfixNode(pos, op, base)
         value = _exponent_value(toks)
         if value is None:
+            hint = ""
+            if any(t.kind == "letter" for t in toks):
+                hint = "; an exponent with a symbol or a dimension (^{1/n}) is not supported"
             raise self.error(
-                "unsupported exponent: use ^T, ^{-1}, ^{-T}, or a number such as ^2 or ^{1/2}",
+                f"unsupported exponent: use ^T, ^{{-1}}, ^{{-T}}, or a number such as ^2 or ^{{1/2}}{hint}",
                 start_tok.pos,
             )
         if negative:
@@ -894,6 +942,8 @@ class Parser:
                 return self.parse_paren()
             if tok.text in ("|", "||"):
                 return self.parse_bars()
+            if tok.text == "⟨":
+                return self.parse_angle()
             raise self.error(f"unexpected {tok.text!r}")
         if tok.kind == "macro":
             return self.parse_macro_atom()
@@ -903,7 +953,11 @@ class Parser:
         opener = self.advance()
         if self.tok.kind == "close":
             raise self.error("empty braces {}", opener.pos)
-        inner = self.parse_sum()
+        saved_argument, self.operator_argument = self.operator_argument, False
+        try:
+            inner = self.parse_sum()
+        finally:
+            self.operator_argument = saved_argument
         self.expect_close(opener, "close", "}")
         return inner
 
@@ -911,6 +965,7 @@ class Parser:
         opener = self.advance()
         closer = OPEN_CLOSE[opener.text]
         saved, self.bars = self.bars, []  # bars inside parentheses start afresh
+        saved_argument, self.operator_argument = self.operator_argument, False
         try:
             if self.tok.is_char(closer):
                 raise self.error(f"empty {opener.text}{closer}", opener.pos)
@@ -918,7 +973,25 @@ class Parser:
             self.expect_close(opener, "char", closer)
         finally:
             self.bars = saved
+            self.operator_argument = saved_argument
         return inner
+
+    def parse_angle(self) -> Node:
+        """``\\langle A, B \\rangle``: the inner product (Frobenius for matrices)."""
+        opener = self.advance()
+        saved, self.bars = self.bars, []
+        saved_argument, self.operator_argument = self.operator_argument, False
+        try:
+            left = self.parse_sum()
+            if not self.tok.is_char(","):
+                raise self.error(f"\\langle A, B \\rangle needs a comma between its two arguments, found {self.describe(self.tok)}")
+            self.advance()
+            right = self.parse_sum()
+            self.expect_close(opener, "char", "⟩")
+        finally:
+            self.bars = saved
+            self.operator_argument = saved_argument
+        return BinaryNode(opener.pos, "inner", left, right)
 
     def parse_bars(self) -> Node:
         opener = self.advance()
@@ -946,8 +1019,10 @@ class Parser:
     def norm_subscript(self, pos: int) -> str:
         sub_toks = [t for t in self.script_tokens() if t.kind in ("num", "letter")]
         sub = "".join(t.text for t in sub_toks)
-        if sub not in ("2", "F"):
-            raise self.error(f"unsupported norm \\|…\\|_{sub or '?'}: use \\|x\\|_2 or \\|X\\|_F", pos)
+        if sub not in ("1", "2", "F"):
+            raise self.error(
+                f"unsupported norm \\|…\\|_{sub or '?'}: use \\|x\\|_1, \\|x\\|_2 or \\|X\\|_F", pos
+            )
         return sub
 
     def parse_macro_atom(self) -> Node:
@@ -978,8 +1053,16 @@ class Parser:
         if name in FUNCTION_MACROS:
             self.advance()
             return self.parse_application(FUNCTION_MACROS[name], tok)
+        if name == "max":
+            return self.parse_max_with_zero()
         if name in ("frac", "dfrac", "tfrac"):
             self.advance()
+            digits = self.tok
+            if digits.kind == "num" and len(digits.text) == 2 and digits.text.isdigit():
+                # \tfrac12 (TeX reads two one-digit arguments)
+                self.advance()
+                num_node = NumberNode(digits.pos, Fraction(int(digits.text[0])))
+                return DivNode(tok.pos, num_node, NumberNode(digits.pos + 1, Fraction(int(digits.text[1]))))
             if self.tok.kind != "open":
                 raise self.error("\\frac needs two arguments: \\frac{p}{q}", tok.pos)
             num = self.parse_group()
@@ -994,6 +1077,31 @@ class Parser:
         if name in ("top", "intercal", "T"):
             raise self.error(f"\\{name} must be written as a superscript: X^\\{name}")
         raise self.error(f"unknown command \\{name}")
+
+    def parse_max_with_zero(self) -> Node:
+        """``\\max(0, u)`` or ``\\max(u, 0)``: ReLU, entry by entry (the one
+        maximum the engine derives; any other is refused)."""
+        tok = self.advance()
+        message = "\\max is read only as \\max(0, u), the elementwise ReLU"
+        if not self.tok.is_char("("):
+            raise self.error(message, tok.pos)
+        opener = self.advance()
+        saved, self.bars = self.bars, []
+        self.enter(tok.pos)
+        try:
+            first = self.parse_sum()
+            if not self.tok.is_char(","):
+                raise self.error(message, tok.pos)
+            self.advance()
+            second = self.parse_sum()
+            self.expect_close(opener, "char", ")")
+        finally:
+            self.leave()
+            self.bars = saved
+        for zero, arg in ((first, second), (second, first)):
+            if isinstance(zero, NumberNode) and zero.value == 0:
+                return ApplyNode(tok.pos, MAX_WITH_ZERO, arg)
+        raise self.error(message, tok.pos)
 
     def wrapped_word(self) -> str | None:
         """The plain letters/digits inside ``\\macro{…}`` if that is all it holds."""
@@ -1041,13 +1149,34 @@ class Parser:
                 arg = self.parse_paren()
             elif nxt.kind == "open":
                 arg = self.parse_group()
-            elif self.starts_factor():
-                arg = self.parse_factor()
-            else:
+            elif not self.starts_factor():
                 raise self.error(f"{_fmt_macro(tok)} needs an argument", tok.pos)
+            elif fn in BIG_OPERATORS:
+                arg = self.parse_operator_argument()
+            else:
+                arg = self.parse_factor()
+                if self.starts_factor() and not self.operator_argument:
+                    raise self.error(
+                        f"{_fmt_macro(tok)} without parentheses is followed by another factor, which "
+                        f"can be read two ways: write {_fmt_macro(tok)}(…) around the whole argument, "
+                        f"or ({_fmt_macro(tok)} …) around the function alone",
+                        self.tok.pos,
+                    )
         finally:
             self.leave()
         return ApplyNode(tok.pos, fn, arg)
+
+    def parse_operator_argument(self) -> Node:
+        """The argument of tr or det written without parentheses: the whole
+        product that follows, up to the next top-level ``+`` or ``-``, a
+        closing delimiter, or the next trace or determinant (``\\det A \\det B``
+        is det(A)·det(B))."""
+        saved = self.operator_argument
+        self.operator_argument = True
+        try:
+            return self.parse_binary()
+        finally:
+            self.operator_argument = saved
 
     def parse_sum_operator(self) -> Node:
         tok = self.advance()
@@ -1151,6 +1280,8 @@ class Parser:
         core = self.name_core()
         if self.tok.is_char("_"):
             core = self.subscripted(core)
+        if self.tok.is_char("'"):
+            core = self.primed(core)
         end = self.toks[self.i - 1].end
         return NameRef(
             safe_identifier(core.ident),
@@ -1161,6 +1292,20 @@ class Parser:
             start.pos,
             end,
         )
+
+    def primed(self, core: _Core) -> _Core:
+        """``x'`` as a name of its own, when it is one (declared, or being
+        declared); otherwise the prime is left for parse_postfix to refuse."""
+        primes = 0
+        while self.peek(primes).is_char("'"):
+            primes += 1
+        ident = core.ident + "_prime" * primes
+        if not self.is_symbol(ident):
+            return core
+        for _ in range(primes):
+            self.advance()
+        latex = core.latex + "'" * primes
+        return _Core(ident, latex, None, ident, latex)  # a name of its own, never a family member
 
     def subscripted(self, core: _Core) -> _Core:
         """``core`` followed by ``_sub`` (the ``_`` is the current token)."""
@@ -1228,13 +1373,28 @@ class Parser:
         toks = self.script_tokens()
         ident_parts: list[str] = []
         latex_parts: list[str] = []
-        for t in toks:
+        wrapper_open = False  # inside W_{\\text{enc}}: the word is part of the name
+        for k, t in enumerate(toks):
             if t.kind == "letter" or (t.kind == "num" and t.text.isdigit()):
                 ident_parts.append(t.text)
                 latex_parts.append(t.text)
             elif t.kind == "macro" and t.text in GREEK:
                 ident_parts.append(t.text)
                 latex_parts.append("\\" + t.text + " ")
+            elif (
+                t.kind == "macro"
+                and t.text in _TEXT_WRAPPERS
+                and not wrapper_open
+                and k + 1 < len(toks)
+                and toks[k + 1].kind == "open"
+            ):
+                latex_parts.append("\\" + t.text)
+            elif t.kind == "open" and k > 0 and toks[k - 1].kind == "macro" and not wrapper_open:
+                wrapper_open = True
+                latex_parts.append("{")
+            elif t.kind == "close" and wrapper_open:
+                wrapper_open = False
+                latex_parts.append("}")
             else:
                 raise self.error("a subscript of a name must be letters or digits (W_1, W_{12}, x_i)", pos)
         if not ident_parts:
@@ -1291,3 +1451,32 @@ def _read_name(tokens: list[Token], src: Source) -> NameRef:
     if parser.tok.kind != "end":
         raise parser.error(f"expected one symbol name, found {parser.describe(parser.tok)} after it")
     return ref
+
+
+def parse_left_side(src: Source) -> NameRef:
+    """The name a definition defines: one symbol name, or one written as a
+    function of its arguments (``J(\\boldsymbol{\\theta})``, ``L(W_1, W_2)``),
+    which names the same thing (the arguments are for the reader)."""
+    try:
+        return parse_name(src)
+    except DeriveError as error:
+        tokens = list(_tokens(src))
+        parser = Parser(tokens, src, lambda _name: True)
+        if parser.tok.kind == "end":
+            raise
+        ref = parser.parse_name()
+        opener = parser.tok
+        if not opener.is_char("(", "["):
+            raise error from None
+        closer = OPEN_CLOSE[opener.text]
+        parser.advance()
+        while True:
+            parser.parse_name()
+            if parser.tok.is_char(",", ";"):
+                parser.advance()
+                continue
+            break
+        parser.expect_close(opener, "char", closer)
+        if parser.tok.kind != "end":
+            raise parser.error(f"expected '=' after {ref.latex}(…), found {parser.describe(parser.tok)}")
+        return ref

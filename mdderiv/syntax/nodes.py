@@ -99,7 +99,7 @@ class DivNode(Node):
 
 @dataclass(frozen=True)
 class BinaryNode(Node):
-    op: str  # "hadamard", "kron", "hadamard_div"
+    op: str  # "hadamard", "kron", "hadamard_div", "inner" (⟨A, B⟩, A : B), "dot" (·), "cross" (×)
     left: Node
     right: Node
 

@@ -1,0 +1,71 @@
+"""Which reading of the author's notation was taken, said in the derivation.
+
+A function meeting a square matrix can mean two things: ``e^{X}``, ``\\log X``,
+``\\sqrt{X}``, ``X^{1/2}`` are matrix functions in mathematics, and ``\\sigma(X)``
+or ``\\tanh(X)`` act entry by entry in every machine-learning text.  The shape
+stage reads exp, log and √ of a square matrix as the matrix function; the
+block option ``functions: elementwise`` takes them entry by entry instead.
+Either way the objective's line cites the reading taken (rules
+``reading_matrix_function`` and ``reading_elementwise``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..derivation import Section
+from ..expr import Elementwise, Expr, MatrixFunction, map_tree
+from ..problem import Problem
+from ..rules import RuleId
+
+#: A matrix function spelled as the elementwise function of the same name.
+_ELEMENTWISE_OF = {"exp": "exp", "log": "log", "sqrt": "sqrt"}
+
+
+def with_function_reading(problem: Problem, functions: str) -> Problem:
+    """The problem with exp, log and √ of square matrices taken entry by entry
+    when ``functions`` is ``elementwise`` (real powers ``X^{1/2}`` stay matrix
+    powers: that spelling is never entrywise)."""
+    if functions != "elementwise":
+        return problem
+
+    def visit(node: Expr) -> Expr:
+        if isinstance(node, MatrixFunction) and node.fn in _ELEMENTWISE_OF:
+            return Elementwise(_ELEMENTWISE_OF[node.fn], node.arg, node.shape)
+        return node
+
+    definitions = [replace(d, expr=map_tree(d.expr, visit)) for d in problem.definitions]
+    return replace(problem, definitions=definitions)
+
+
+def _square_matrix(expr: Expr) -> bool:
+    rows, cols = expr.shape
+    return rows == cols and rows != 1
+
+
+def readings(problem: Problem) -> tuple[RuleId, ...]:
+    """The rules naming the readings taken where a function meets a square matrix."""
+    matrix = elementwise = False
+    for definition in problem.definitions:
+        for node in definition.expr.walk():
+            if isinstance(node, MatrixFunction):
+                matrix = True
+            elif isinstance(node, Elementwise) and _square_matrix(node):
+                elementwise = True
+    found: list[RuleId] = []
+    if matrix:
+        found.append(RuleId.READING_MATRIX_FUNCTION)
+    if elementwise:
+        found.append(RuleId.READING_ELEMENTWISE)
+    return tuple(found)
+
+
+def cite_readings(sections: list[Section], rules: tuple[RuleId, ...]) -> None:
+    """Add ``rules`` to the objective's line (the first line that cites it)."""
+    if not rules:
+        return
+    for section in sections:
+        for k, step in enumerate(section.steps):
+            if RuleId.OBJECTIVE in step.rules or RuleId.SUBSTITUTE_NAMES in step.rules:
+                section.steps[k] = replace(step, rules=step.rules + rules)
+                return

@@ -1,0 +1,442 @@
+"""How mdderiv reads authors' notation (issue 11, docs/notation.md): every
+reading is compared with an independent NumPy evaluation of what the author
+meant, so a misreading fails even when the engine's own check would pass."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+import mdderiv
+from mdderiv.render.numpy import result_source
+from mdderiv.shapes import written_as_scalar
+from mdderiv.syntax.latex import parse_expression
+from mdderiv.syntax.nodes import Source
+
+Values = dict[str, np.ndarray]
+
+
+def sample(shapes: dict[str, tuple[int, int]], seed: int = 0, spd: tuple[str, ...] = ()) -> Values:
+    rng = np.random.default_rng(seed)
+    values: Values = {}
+    for name, shape in shapes.items():
+        if name in spd:
+            root = rng.standard_normal(shape)
+            values[name] = root @ root.T + shape[0] * np.eye(shape[0])
+        else:
+            values[name] = rng.standard_normal(shape)
+    return values
+
+
+def numeric_gradient(f: Callable[[Values], float], values: Values, wrt: str, h: float = 1e-6) -> np.ndarray:
+    """Central differences of the author's objective, evaluated independently."""
+    x = values[wrt]
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        plus, minus = dict(values), dict(values)
+        step = np.zeros_like(x)
+        step[index] = h
+        plus[wrt], minus[wrt] = x + step, x - step
+        grad[index] = (f(plus) - f(minus)) / (2 * h)
+    return grad
+
+
+def derived_gradient(body: str, values: Values) -> np.ndarray:
+    d = mdderiv.derive(body)
+    result = d.results[0]
+    assert result.kind == "gradient", f"{body!r} was not read as a scalar objective"
+    return np.asarray(eval(result_source(d, result), {"np": np, **values}), dtype=float)  # our own output
+
+
+def assert_reads_as(
+    body: str, meant: Callable[[Values], float], shapes: dict[str, tuple[int, int]], wrt: str, spd: tuple[str, ...] = ()
+) -> None:
+    values = sample(shapes, spd=spd)
+    got = derived_gradient(body, values)
+    want = numeric_gradient(meant, values, wrt)
+    np.testing.assert_allclose(got.reshape(want.shape), want, rtol=1e-5, atol=1e-6, err_msg=body)
+
+
+SQUARE = r"X \in \mathbb{R}^{n \times n}, A \in \mathbb{R}^{n \times n}, B \in \mathbb{R}^{n \times n}"
+RECT = r"X \in \mathbb{R}^{m \times n}, A \in \mathbb{R}^{m \times m}"
+N3 = {"X": (3, 3), "A": (3, 3), "B": (3, 3)}
+M4N3 = {"X": (4, 3), "A": (4, 4)}
+tr, det, inv = np.trace, np.linalg.det, np.linalg.inv
+
+
+def scalar(a: np.ndarray) -> float:
+    return float(np.asarray(a).item())
+
+
+# ------------------------------------------------------------------ §1 operators without parentheses
+
+
+@pytest.mark.parametrize(
+    ("given", "objective", "meant", "shapes"),
+    [
+        (SQUARE, r"\operatorname{tr} X^T A X", lambda v: tr(v["X"].T @ v["A"] @ v["X"]), N3),
+        (RECT, r"\operatorname{tr} X^T A X", lambda v: tr(v["X"].T @ v["A"] @ v["X"]), M4N3),
+        (SQUARE, r"\mathrm{tr}\, A X", lambda v: tr(v["A"] @ v["X"]), N3),
+        (SQUARE, r"\mathrm{Tr}\, A X B", lambda v: tr(v["A"] @ v["X"] @ v["B"]), N3),
+        (SQUARE, r"\operatorname{tr} X^{-1} A", lambda v: tr(inv(v["X"]) @ v["A"]), N3),
+        (SQUARE, r"\det X^T X", lambda v: det(v["X"].T @ v["X"]), N3),
+        (RECT, r"\det X^T X", lambda v: det(v["X"].T @ v["X"]), M4N3),
+        (SQUARE, r"\log\det X^T X", lambda v: np.log(det(v["X"].T @ v["X"])), N3),
+        (
+            SQUARE,
+            r"\log\det X^T X + \operatorname{tr} A X",
+            lambda v: np.log(det(v["X"].T @ v["X"])) + tr(v["A"] @ v["X"]),
+            N3,
+        ),
+        (SQUARE, r"\det A \det X", lambda v: det(v["A"]) * det(v["X"]), N3),
+        (SQUARE, r"\operatorname{tr} A X \operatorname{tr} B X", lambda v: tr(v["A"] @ v["X"]) * tr(v["B"] @ v["X"]), N3),
+        (SQUARE, r"2\operatorname{tr} A X - \operatorname{tr} X", lambda v: 2 * tr(v["A"] @ v["X"]) - tr(v["X"]), N3),
+        (SQUARE, r"\operatorname{tr}(A) \operatorname{tr} X", lambda v: tr(v["A"]) * tr(v["X"]), N3),
+        (SQUARE, r"(\operatorname{tr} A X)^2", lambda v: tr(v["A"] @ v["X"]) ** 2, N3),
+    ],
+)
+def test_trace_and_det_without_parentheses_take_the_product(
+    given: str, objective: str, meant: Callable[[Values], float], shapes: dict[str, tuple[int, int]]
+) -> None:
+    assert_reads_as(f"given: {given}\nf = {objective}\nwrt: X", meant, shapes, "X")
+
+
+def test_log_det_of_a_covariance_without_parentheses() -> None:
+    body = (
+        r"given: \Sigma \in \mathbb{S}_{++}^{n}, S \in \mathbb{S}^{n}"
+        "\n"
+        r"f = \log\det \Sigma + \operatorname{tr} \Sigma^{-1} S"
+        "\nwrt: \\Sigma"
+    )
+    values = sample({"Sigma": (3, 3), "S": (3, 3)}, spd=("Sigma",))
+    values["S"] = values["S"] + values["S"].T
+    got = derived_gradient(body, values)
+    # the symmetric gradient of log det Σ + tr Σ⁻¹S (Σ symmetric): Σ⁻¹ - Σ⁻¹SΣ⁻¹
+    Si = inv(values["Sigma"])
+    want = Si - Si @ values["S"] @ Si
+    np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("text", "scalar"),
+    [
+        (r"\operatorname{tr} X^T A X", True),
+        (r"\det X^T X", True),
+        (r"-\frac{1}{2}\log\det X + 3", True),
+        (r"\|X\|_F^2", True),
+        (r"|X|", True),
+        (r"\operatorname{tr}(A) X", False),
+        (r"A X", False),
+        (r"2 \exp(\operatorname{tr} X)", True),
+    ],
+)
+def test_written_as_scalar(text: str, scalar: bool) -> None:
+    tree = parse_expression(Source(text, 1, 0), lambda name: True)
+    assert written_as_scalar(tree) is scalar
+
+
+def test_trace_with_parentheses_is_the_parenthesised_argument() -> None:
+    # tr(A) X is a scalar times a matrix: a matrix objective, as written
+    d = mdderiv.derive(f"given: {SQUARE}\nF = \\operatorname{{tr}}(A) X\nwrt: X")
+    assert d.results[0].kind == "derivative"
+
+
+def test_elementwise_function_without_parentheses_before_another_factor_is_refused() -> None:
+    body = r"given: W \in \mathbb{R}^{n \times n}, \mathbf{x} \in \mathbb{R}^{n}" "\nf = \\mathbf{1}^T \\exp W \\mathbf{x}\nwrt: W"
+    with pytest.raises(mdderiv.DeriveError, match=r"two ways.*\\exp\(…\)") as caught:
+        mdderiv.derive(body)
+    assert caught.value.line == 2
+
+
+# ------------------------------------------------------------------ §1 functions of a square matrix
+
+
+def expm_series(a: np.ndarray, terms: int = 40) -> np.ndarray:
+    """The matrix exponential by its power series (independent of mdderiv's eigen route)."""
+    out, term = np.eye(len(a)), np.eye(len(a))
+    for k in range(1, terms):
+        term = term @ a / k
+        out = out + term
+    return out
+
+
+def spd_function(f: Callable[[np.ndarray], np.ndarray], a: np.ndarray) -> np.ndarray:
+    w, v = np.linalg.eigh((a + a.T) / 2)
+    return (v * f(w)) @ v.T
+
+
+SPD_SAMPLE = {"X": (3, 3), "A": (3, 3)}
+
+
+def spd_values(seed: int = 3) -> Values:
+    rng = np.random.default_rng(seed)
+    root = rng.standard_normal((3, 3))
+    return {"X": root @ root.T + 3 * np.eye(3), "A": rng.standard_normal((3, 3))}
+
+
+@pytest.mark.parametrize(
+    ("objective", "meant"),
+    [
+        (r"\operatorname{tr}(e^{X})", lambda v: tr(expm_series(v["X"]))),
+        (r"\operatorname{tr}\exp(X)", lambda v: tr(expm_series(v["X"]))),
+        (r"\operatorname{tr} e^{X}", lambda v: tr(expm_series(v["X"]))),
+        (r"\operatorname{tr}(\log X)", lambda v: np.log(det(v["X"]))),
+        (r"\operatorname{tr}\log X", lambda v: np.log(det(v["X"]))),
+        (r"\operatorname{tr}\sqrt{X}", lambda v: tr(spd_function(np.sqrt, v["X"]))),
+        (r"\operatorname{tr}(X^{1/2})", lambda v: tr(spd_function(np.sqrt, v["X"]))),
+        (r"\operatorname{tr} X^{3/2}", lambda v: tr(spd_function(lambda w: w**1.5, v["X"]))),
+        (r"\operatorname{tr}(X^{-1/2})", lambda v: tr(spd_function(lambda w: w**-0.5, v["X"]))),
+        (r"\operatorname{tr}(X^{3})", lambda v: tr(v["X"] @ v["X"] @ v["X"])),
+        (r"\operatorname{tr}(e^{X} + A X)", lambda v: tr(expm_series(v["X"])) + tr(v["A"] @ v["X"])),
+        (r"\operatorname{tr}(\log(X^T X))", lambda v: np.log(det(v["X"].T @ v["X"]))),
+    ],
+)
+def test_trace_of_a_matrix_function(objective: str, meant: Callable[[Values], float]) -> None:
+    body = f"given: X \\in \\mathbb{{R}}^{{n \\times n}}, A \\in \\mathbb{{R}}^{{n \\times n}}\nf = {objective}\nwrt: X"
+    d = mdderiv.derive(body)
+    assert "reading_matrix_function" in d.sections[0].steps[0].rules or "^{3}" in objective
+    values = spd_values()
+    got = np.asarray(eval(result_source(d, d.results[0]), {"np": np, **values}), dtype=float)  # our own output
+    want = numeric_gradient(meant, values, "X")
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=objective)
+
+
+def test_matrix_exponential_of_a_non_symmetric_matrix() -> None:
+    body = "given: X \\in \\mathbb{R}^{n \\times n}\nf = \\operatorname{tr}(e^{X})\nwrt: X"
+    values = sample({"X": (4, 4)}, seed=5)
+    got = derived_gradient(body, values)
+    np.testing.assert_allclose(got, expm_series(values["X"]).T, rtol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "objective",
+    [r"\operatorname{tr}(A e^{X})", r"\mathbf{1}^T \exp(X) \mathbf{1}", r"\operatorname{tr}(A \log X)", r"\det(X^{1/2})"],
+)
+def test_a_matrix_function_outside_a_trace_is_refused_naming_both_readings(objective: str) -> None:
+    body = (
+        "given: X \\in \\mathbb{R}^{n \\times n}, A \\in \\mathbb{R}^{n \\times n}\n"
+        f"f = {objective}\nwrt: X"
+    )
+    with pytest.raises(mdderiv.DeriveError, match="matrix function") as caught:
+        mdderiv.derive(body)
+    message = caught.value.message
+    assert "trace" in message and ("functions: elementwise" in message or "Hadamard" in message)
+
+
+def test_the_elementwise_reading_has_its_option_and_is_named() -> None:
+    body = (
+        "given: X \\in \\mathbb{R}^{n \\times n}, A \\in \\mathbb{R}^{n \\times n}\n"
+        "f = \\operatorname{tr}(A \\exp(X)) + \\mathbf{1}^T \\log(X \\odot X) \\mathbf{1}\nwrt: X\n"
+        "functions: elementwise"
+    )
+    values = sample({"X": (3, 3), "A": (3, 3)})
+    got = derived_gradient(body, values)
+    want = numeric_gradient(
+        lambda v: tr(v["A"] @ np.exp(v["X"])) + np.log(v["X"] ** 2).sum(), values, "X"
+    )
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    d = mdderiv.derive(body)
+    assert "reading_elementwise" in d.sections[0].steps[0].rules
+    assert "entry by entry" in d.text() and "逐元素" in mdderiv.derive(body, lang="zh").text()
+
+
+def test_sigmoid_of_a_square_matrix_is_elementwise_and_says_so() -> None:
+    body = "given: X \\in \\mathbb{R}^{n \\times n}\nf = \\operatorname{tr}(\\sigma(X))\nwrt: X"
+    d = mdderiv.derive(body)
+    assert "functions of a square matrix read entry by entry" in d.text()
+    values = sample({"X": (3, 3)})
+    want = numeric_gradient(lambda v: tr(1 / (1 + np.exp(-v["X"]))), values, "X")
+    np.testing.assert_allclose(derived_gradient(body, values), want, rtol=1e-5, atol=1e-6)
+
+
+def test_a_function_of_a_vector_names_no_reading() -> None:
+    d = mdderiv.derive("given: \\mathbf{x} \\in \\mathbb{R}^{n}\nf = \\mathbf{1}^T \\exp(\\mathbf{x})\nwrt: \\mathbf{x}")
+    assert not any(rule.startswith("reading_") for rule in d.sections[0].steps[0].rules)
+
+
+# ------------------------------------------------------------------ §3 spellings authors use
+
+VECTORS = r"\mathbf{x}, \mathbf{y} \in \mathbb{R}^{n}, A \in \mathbb{R}^{n \times n}, X \in \mathbb{R}^{n \times n}"
+VEC3 = {"x": (3, 1), "y": (3, 1), "A": (3, 3), "X": (3, 3)}
+
+
+@pytest.mark.parametrize(
+    ("objective", "wrt", "meant"),
+    [
+        (r"\langle A, X \rangle", "X", lambda v: np.sum(v["A"] * v["X"])),
+        (r"\left\langle A, X^T X \right\rangle", "X", lambda v: np.sum(v["A"] * (v["X"].T @ v["X"]))),
+        (r"A : X", "X", lambda v: np.sum(v["A"] * v["X"])),
+        (r"A : X^T X + 1", "X", lambda v: np.sum(v["A"] * (v["X"].T @ v["X"])) + 1),
+        (r"\langle \mathbf{x}, A\mathbf{y} \rangle", "x", lambda v: scalar(v["x"].T @ v["A"] @ v["y"])),
+        (r"\mathbf{x}\cdot\mathbf{y}", "x", lambda v: scalar(v["x"].T @ v["y"])),
+        (r"\mathbf{x} \cdot A \mathbf{x}", "x", lambda v: scalar(v["x"].T @ v["A"] @ v["x"])),
+        (r"2 \cdot \mathbf{x}^T \mathbf{y}", "x", lambda v: 2 * scalar(v["x"].T @ v["y"])),
+        (r"\tfrac12 \mathbf{x}^T A \mathbf{x}", "x", lambda v: 0.5 * scalar(v["x"].T @ v["A"] @ v["x"])),
+        (r"\tfrac{1}{2} \|\mathbf{x}\|^2", "x", lambda v: 0.5 * scalar(v["x"].T @ v["x"])),
+        (r"\dfrac{1}{2} \mathbf{x}^T \mathbf{y}", "x", lambda v: 0.5 * scalar(v["x"].T @ v["y"])),
+    ],
+)
+def test_inner_products_and_fractions(objective: str, wrt: str, meant: Callable[[Values], float]) -> None:
+    name = "X" if wrt == "X" else r"\mathbf{" + wrt + "}"
+    assert_reads_as(f"given: {VECTORS}\nf = {objective}\nwrt: {name}", meant, VEC3, wrt)
+
+
+@pytest.mark.parametrize(
+    ("objective", "words"),
+    [
+        (r"\mathbf{x} \mathbf{y}", "for the inner product write x^T y"),
+        (r"|\mathbf{x}|", "for a vector length write"),
+        (r"\mathbf{x}^2", "can be read two ways"),
+        (r"\mathbf{x} \times \mathbf{y}", "cross product"),
+        (r"\mathbf{x}' \mathbf{y}", "a prime ' is ambiguous"),
+        (r"\langle A, \mathbf{x} \rangle", "needs two operands of one shape"),
+    ],
+)
+def test_ambiguous_spellings_are_refused_with_the_reason(objective: str, words: str) -> None:
+    with pytest.raises(mdderiv.DeriveError) as caught:
+        mdderiv.derive(f"given: {VECTORS}\nf = {objective}\nwrt: \\mathbf{{x}}")
+    assert words in caught.value.message
+    assert caught.value.line == 2
+
+
+@pytest.mark.parametrize("lhs", [r"J(\boldsymbol{\theta})", r"\mathcal{L}", r"L(\mathbf{x}, A)", r"\ell(\mathbf{x})"])
+def test_a_left_side_written_as_a_function(lhs: str) -> None:
+    body = f"given: {VECTORS}\n{lhs} = \\mathbf{{x}}^T A \\mathbf{{x}}\nwrt: \\mathbf{{x}}"
+    assert_reads_as(body, lambda v: scalar(v["x"].T @ v["A"] @ v["x"]), VEC3, "x")
+
+
+def test_subscripts_in_text_are_part_of_the_name() -> None:
+    body = (
+        r"given: W_{\text{enc}} \in \mathbb{R}^{m \times n}, \mathbf{x}_{\text{in}} \in \mathbb{R}^{n}, "
+        r"\mathbf{y} \in \mathbb{R}^{m}"
+        "\n"
+        r"f = \|W_{\text{enc}} \mathbf{x}_{\mathrm{in}} - \mathbf{y}\|^2"
+        "\n"
+        r"wrt: W_{\text{enc}}"
+    )
+    d = mdderiv.derive(body)
+    assert set(d.to_json()["symbols"]) == {"W_enc", "x_in", "y"}
+    assert r"W_{\text{enc}}" in d.latex()
+    values = {"W_enc": np.arange(6.0).reshape(2, 3) / 5, "x_in": np.ones((3, 1)), "y": np.array([[1.0], [-1.0]])}
+    want = numeric_gradient(
+        lambda v: float(np.sum((v["W_enc"] @ v["x_in"] - v["y"]) ** 2)), values, "W_enc"
+    )
+    np.testing.assert_allclose(derived_gradient(body, values), want, rtol=1e-6, atol=1e-8)
+
+
+def test_a_declared_primed_name_is_a_name() -> None:
+    body = (
+        r"given: \mathbf{x}, \mathbf{x}' \in \mathbb{R}^{n}, A \in \mathbb{R}^{n \times n}"
+        "\nf = \\mathbf{x}'^T A \\mathbf{x}\nwrt: \\mathbf{x}'"
+    )
+    values = sample({"x": (3, 1), "x_prime": (3, 1), "A": (3, 3)})
+    want = numeric_gradient(lambda v: scalar(v["x_prime"].T @ v["A"] @ v["x"]), values, "x_prime")
+    np.testing.assert_allclose(derived_gradient(body, values), want, rtol=1e-6, atol=1e-8)
+
+
+# ------------------------------------------------------------------ §3 vec, Kronecker, diag, softmax
+
+KRON = r"X \in \mathbb{R}^{m \times n}, A \in \mathbb{R}^{n \times n}, B \in \mathbb{R}^{m \times m}, C \in \mathbb{R}^{m \times n}"
+KRON_SHAPES = {"X": (4, 3), "A": (3, 3), "B": (4, 4), "C": (4, 3)}
+
+
+def vec(a: np.ndarray) -> np.ndarray:
+    return a.reshape(-1, 1, order="F")
+
+
+@pytest.mark.parametrize(
+    ("objective", "meant", "rule"),
+    [
+        (r"\operatorname{vec}(X)^T\operatorname{vec}(C)", lambda v: scalar(vec(v["X"]).T @ vec(v["C"])), "vec_inner"),
+        (
+            r"\operatorname{vec}(X)^T (A\otimes B)\operatorname{vec}(X)",
+            lambda v: scalar(vec(v["X"]).T @ np.kron(v["A"], v["B"]) @ vec(v["X"])),
+            "vec_product",
+        ),
+        (
+            r"\operatorname{vec}(C)^T (A\otimes B)\operatorname{vec}(X) + 1",
+            lambda v: scalar(vec(v["C"]).T @ np.kron(v["A"], v["B"]) @ vec(v["X"])) + 1,
+            "vec_inner",
+        ),
+        (r"\operatorname{tr}(A\otimes X^T B X)", lambda v: tr(np.kron(v["A"], v["X"].T @ v["B"] @ v["X"])), "trace_kron"),
+    ],
+)
+def test_vec_and_kronecker_inside_scalar_objectives(
+    objective: str, meant: Callable[[Values], float], rule: str
+) -> None:
+    body = f"given: {KRON}\nf = {objective}\nwrt: X"
+    assert_reads_as(body, meant, KRON_SHAPES, "X")
+    d = mdderiv.derive(body)
+    assert any(rule in step.rules for section in d.sections for step in section.steps)
+
+
+def test_diag_of_a_vector_inside_a_matrix_objective() -> None:
+    body = (
+        r"given: \mathbf{x} \in \mathbb{R}^{n}, A \in \mathbb{R}^{n \times n}, B \in \mathbb{R}^{n \times n}"
+        "\n"
+        r"f = \operatorname{tr}(A \operatorname{diag}(\mathbf{x}) B \operatorname{diag}(\mathbf{x}))"
+        "\nwrt: \\mathbf{x}"
+    )
+    assert_reads_as(
+        body,
+        lambda v: tr(v["A"] @ np.diagflat(v["x"]) @ v["B"] @ np.diagflat(v["x"])),
+        {"x": (3, 1), "A": (3, 3), "B": (3, 3)},
+        "x",
+    )
+
+
+def test_softmax_of_a_matrix_names_the_axis_question() -> None:
+    with pytest.raises(mdderiv.DeriveError, match="does not guess the axis") as caught:
+        mdderiv.derive("given: X \\in \\mathbb{R}^{m \\times n}\nf = \\mathbf{1}^T\\operatorname{softmax}(X)\\mathbf{1}\nwrt: X")
+    assert "column" in caught.value.message
+
+
+def test_an_exponent_with_a_dimension_is_refused_clearly() -> None:
+    with pytest.raises(mdderiv.DeriveError, match=r"dimension \(\^\{1/n\}\)"):
+        mdderiv.derive("given: X \\in \\mathbb{R}^{n \\times n}\nf = \\det(X)^{1/n}\nwrt: X")
+
+
+# ------------------------------------------------------------------ the documentation
+
+DOCUMENTED = [
+    r"\operatorname{tr} X^T A X",
+    r"\mathrm{tr}\, A B",
+    r"\operatorname{tr} X^{-1} A",
+    r"\det X^T X",
+    r"\log\det \Sigma",
+    r"\det A \det B",
+    r"\exp W \mathbf{x}",
+    r"functions: elementwise",
+    r"\langle A, X \rangle",
+    r"A : X",
+    r"\mathbf{x} \cdot \mathbf{y}",
+    r"\mathbf{x} \mathbf{y}",
+    r"\mathbf{x}^2",
+    r"|\mathbf{x}|",
+    r"\mathbf{x} \times \mathbf{y}",
+    r"\operatorname{vec}(X)^T \operatorname{vec}(A)",
+    r"\operatorname{vec}(X)^T (A \otimes B) \operatorname{vec}(X)",
+    r"\operatorname{tr}(A \otimes X)",
+    r"\operatorname{diag}(\mathbf{x})",
+    r"\operatorname{softmax}(X)",
+    r"\det(X)^{1/n}",
+    r"J(\boldsymbol{\theta})",
+    r"\mathcal{L}",
+    r"W_{\text{enc}}",
+    r"\mathbf{x}'",
+    r"\tfrac12",
+    r"\dfrac{1}{2}",
+]
+
+
+def test_the_notation_page_lists_every_spelling_and_is_linked() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    page = (root / "docs" / "notation.md").read_text(encoding="utf-8")
+    missing = [spelling for spelling in DOCUMENTED if f"`{spelling}" not in page and f"{spelling}`" not in page]
+    assert not missing, f"docs/notation.md does not list {missing}"
+    assert "notation.md" in (root / "mkdocs.yml").read_text(encoding="utf-8")
+    assert "docs/notation.md" in (root / "README.md").read_text(encoding="utf-8")
