@@ -23,8 +23,9 @@ from corpus_harness import Entry, Verdict, judge, load, summary
 
 ENTRIES = load()
 
-#: the derived fraction main reaches today, rounded down (issue 11's target: 0.95)
-DERIVED_AT_LEAST = 0.94
+#: the derived fraction of all blocks that main reaches today, rounded down (issue 11's
+#: target: 0.95); the blocks marked ``ambiguous`` count here too, a refusal being right there
+DERIVED_AT_LEAST = 0.90
 
 
 @functools.lru_cache(maxsize=None)
