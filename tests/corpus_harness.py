@@ -32,6 +32,7 @@ calls itself internal, or any other exception).  The last two are never acceptab
 from __future__ import annotations
 
 import math
+import re
 import time
 import zlib
 from collections.abc import Callable
@@ -272,11 +273,27 @@ def judge(entry: Entry, points: int = 2) -> Verdict:
         sources = d.numpy()
     except Exception as error:  # noqa: BLE001
         return Verdict("internal", f"no NumPy source: {type(error).__name__}: {error}", seconds)
+    missing = _missing_results(entry, d)
+    if missing:
+        return Verdict("wrong", missing, seconds)
     for point in range(points):
         problem = _compare(entry, d, sources, point)
         if problem is not None:
             return Verdict("wrong", problem, seconds)
     return Verdict("derived", "", seconds)
+
+
+def _missing_results(entry: Entry, d: Any) -> str | None:
+    """Every variable asked for has its gradient (and its Hessian with ``hessian: true``)."""
+    asked = [symbol.name for symbol in d.problem.wrt]
+    kinds = {(r.wrt.name, r.kind) for r in d.results}
+    wanted = ["gradient"] + (["hessian"] if re.search(r"^\s*hessian:\s*true\s*$", entry.block, re.M) else [])
+    for name in asked:
+        if not any((name, k) in kinds for k in ("gradient", "symmetric gradient")):
+            return f"no gradient for {name}; results: {sorted(kinds)}"
+        if "hessian" in wanted and (name, "hessian") not in kinds:
+            return f"hessian: true, but no Hessian for {name}; results: {sorted(kinds)}"
+    return None
 
 
 def _compare(entry: Entry, d: Any, sources: list[str], point: int) -> str | None:

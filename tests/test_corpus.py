@@ -79,3 +79,17 @@ def test_the_benchmark_script_prints_the_table_and_fails_on_a_wrong_block() -> N
     assert "derived correctly:" in out
     bad = any(verdict_of(e.id).kind in ("wrong", "internal") for e in ENTRIES)
     assert run.returncode == (1 if bad else 0), out[-3000:]
+
+
+def test_the_harness_tells_a_wrong_gradient() -> None:
+    """Guard against a vacuous comparison: an objective whose NumPy differs from the
+    block's is judged wrong (a plain and a symmetric variable, with and without the
+    Hessian); the same blocks with their own NumPy are derived."""
+    block = "given: A \\in \\mathbb{R}^{n \\times n}, \\mathbf{x} \\in \\mathbb{R}^{n}\nf = \\mathbf{x}^T A \\mathbf{x}\nwrt: \\mathbf{x}"
+    assert judge(Entry("self-right", "self", block, "x.T @ A @ x")).kind == "derived"
+    assert judge(Entry("self-wrong", "self", block, "3 * x.T @ A @ x")).kind == "wrong"
+    assert judge(Entry("self-hessian", "self", block + "\nhessian: true", "x.T @ A @ x")).kind == "derived"
+    assert judge(Entry("self-hessian-wrong", "self", block + "\nhessian: true", "x.T @ A @ x + (x.T @ x)**2")).kind == "wrong"
+    symmetric = "given: X \\in \\mathbb{S}^{n}, A \\in \\mathbb{R}^{n \\times n}\nf = \\operatorname{tr}(A X)\nwrt: X"
+    assert judge(Entry("self-sym", "self", symmetric, "tr(A @ X)")).kind == "derived"
+    assert judge(Entry("self-sym-wrong", "self", symmetric, "tr(A @ X.T @ X)")).kind == "wrong"
