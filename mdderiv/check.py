@@ -18,17 +18,17 @@ from __future__ import annotations
 
 import math
 import zlib
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
 from .budget import check_time
-from .derivation import CheckOutcome, Derivation, Result
 from .errors import DeriveError
-from .expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Det, Dim, Elementwise, Expr, IndexedSum, Norm, Power, dim_value, nodes
+from .expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Det, Dim, Elementwise, Expr, IndexedSum, Norm, NormKind, Power, dim_value, nodes
 from .functions import FUNCTIONS
 from .numeric import Compiler, Evaluator, definitions_of
 from .problem import Problem, SymbolInfo
+from .record import CheckOutcome, DerivationRecord, Layout, Result, ResultKind
 
 #: Sizes given to dimension names, in order of first use: distinct, small.
 SIZES = (3, 4, 5, 2, 6, 7, 8, 9, 10, 11, 12, 13)
@@ -123,11 +123,30 @@ def _directional(
     f_plus = _vec(fn(point.moved(name, base + step)))
     f_minus = _vec(fn(point.moved(name, base - step)))
     if len(f_plus) == 1:  # a scalar objective (the usual case)
-        return [(f_plus[0] - f_minus[0]) / _TWO_STEPS]
-    return [(plus - minus) / _TWO_STEPS for plus, minus in zip(f_plus, f_minus, strict=True)]
+        measured = [(f_plus[0] - f_minus[0]) / _TWO_STEPS]
+        largest = max(abs(f_plus[0]), abs(f_minus[0]))
+    else:
+        measured = [(plus - minus) / _TWO_STEPS for plus, minus in zip(f_plus, f_minus, strict=True)]
+        largest = max(map(abs, f_plus + f_minus))
+    # the rounding of values this large, divided by the step: when it could exceed
+    # the tolerance the difference measures nothing (tr e^{(CᵀC)²} at a point where
+    # it is 1e21) — another point must be found, not a bug reported
+    if largest * _ROUNDING > TOLERANCE * max(1.0, max(map(abs, measured))):
+        raise _Unmeasurable(largest)
+    return measured
 
 
 _TWO_STEPS = 2 * STEP
+#: how far rounding in values of size 1 moves a central difference
+_ROUNDING = 4 * float(np.finfo(float).eps) / _TWO_STEPS
+
+
+class _Unmeasurable(Exception):
+    """The objective is too large at this point for central differences."""
+
+    def __init__(self, largest: float) -> None:
+        super().__init__(largest)
+        self.largest = largest
 
 
 def _vec(value: np.ndarray) -> list[float]:
@@ -152,7 +171,7 @@ def _directions(result: Result, point: Evaluator, rng: np.random.Generator) -> l
     # one draw for all of them: the generator fills in order, so these are
     # the numbers one draw per direction gives
     drawn = rng.standard_normal((DIRECTIONS, *shape))
-    if result.kind == "symmetric gradient" or (result.kind == "hessian" and result.wrt.symmetric):
+    if result.kind == ResultKind.SYMMETRIC_GRADIENT or (result.kind == ResultKind.HESSIAN and result.wrt.symmetric):
         # a symmetric variable only moves in symmetric directions; there the
         # simplifications that used X^T = X hold
         return [(v + v.T) / 2 for v in drawn]
@@ -160,7 +179,7 @@ def _directions(result: Result, point: Evaluator, rng: np.random.Generator) -> l
 
 
 def _claimed_and_measured(
-    result: Result, d: Derivation, point: Evaluator, rng: np.random.Generator
+    result: Result, d: DerivationRecord, point: Evaluator, rng: np.random.Generator
 ) -> tuple[list[float], list[float]]:
     """What ``result`` says the directional derivatives are, and what central
     differences measure, stacked over the random directions."""
@@ -171,30 +190,30 @@ def _claimed_and_measured(
     variable = point.inputs[name]
     claimed: list[float] = []
     measured: list[float] = []
-    if result.kind in ("gradient", "symmetric gradient"):
-        gradient = claim.T if result.layout == "numerator" else claim
+    if result.kind in (ResultKind.GRADIENT, ResultKind.SYMMETRIC_GRADIENT):
+        gradient = claim.T if result.layout == Layout.NUMERATOR else claim
         if gradient.shape != variable.shape:
             raise _ShapeMismatch(gradient.shape, variable.shape)
-        if result.kind == "symmetric gradient":  # it must be symmetric, too
+        if result.kind == ResultKind.SYMMETRIC_GRADIENT:  # it must be symmetric, too
             claimed.extend(_vec(gradient - gradient.T))
             measured.extend([0.0] * gradient.size)
         for v in _directions(result, point, rng):
             # ndarray.sum's own reduction, without its Python wrapper
             claimed.append(float(_sum(gradient * v, axis=None)))
             measured.extend(_directional(f, point, name, v))
-    elif result.kind in ("derivative", "hessian"):
+    elif result.kind in (ResultKind.DERIVATIVE, ResultKind.HESSIAN):
         fn: Callable[[Evaluator], np.ndarray]
-        if result.kind == "hessian":
-            source = next(r for r in d.results if r.kind == "gradient" and r.wrt == result.wrt)
+        if result.kind == ResultKind.HESSIAN:
+            source = next(r for r in d.results if r.kind == ResultKind.GRADIENT and r.wrt == result.wrt)
 
             def fn(moved: Evaluator) -> np.ndarray:
                 value = moved(source.expr)
-                return value.T if source.layout == "numerator" else value
+                return value.T if source.layout == Layout.NUMERATOR else value
 
             numerator = claim
         else:
             fn = f
-            numerator = claim if result.layout == "numerator" else claim.T
+            numerator = claim if result.layout == Layout.NUMERATOR else claim.T
         size = variable.size
         if numerator.ndim != 2 or numerator.shape[1] != size:
             raise _ShapeMismatch(numerator.shape, ("·", size))
@@ -214,17 +233,17 @@ class _ShapeMismatch(Exception):
         super().__init__(f"shape {got}, expected {want}")
 
 
-CHECKED_KINDS = ("gradient", "derivative", "hessian", "symmetric gradient", "stationary point")
+CHECKED_KINDS = frozenset(ResultKind)  # every kind of result is checked
 
 
 def _compare(
-    result: Result, d: Derivation, point: Evaluator, rng: np.random.Generator
+    result: Result, d: DerivationRecord, point: Evaluator, rng: np.random.Generator
 ) -> tuple[list[float], list[float]]:
     """(what the derivation claims, what the numbers say), both evaluated at
     ``point`` (an evaluator: what its evaluations share, they compute once)."""
-    if result.kind == "stationary point":
+    if result.kind == ResultKind.STATIONARY_POINT:
         # the gradient at the claimed point vanishes, on the gradient's own scale
-        gradient = next(r for r in d.results if r.kind == "gradient" and r.wrt == result.wrt)
+        gradient = next(r for r in d.results if r.kind == ResultKind.GRADIENT and r.wrt == result.wrt)
         solution = point(result.expr)
         at_solution = point.moved(result.wrt.name, solution)(gradient.expr)
         scale = max(1.0, float(np.max(np.abs(point(gradient.expr)))))
@@ -313,13 +332,12 @@ def kinked_arguments(problem: Problem) -> list[tuple[Expr, Smoothness]]:
         node = stack.pop()
         if isinstance(node, IndexedSum):
             continue
-        smooth_at = None
         if isinstance(node, Elementwise):
-            smooth_at = FUNCTIONS[node.fn].smooth_at
-        elif isinstance(node, Norm) and node.kind == "1":  # ‖u‖_1 = 1^T |u|
-            smooth_at = FUNCTIONS["abs"].smooth_at
+            smooth_at, argument = FUNCTIONS[node.fn].smooth_at, node.arg
+        elif isinstance(node, Norm) and node.kind == NormKind.L1:  # ‖u‖_1 = 1^T |u|
+            smooth_at, argument = FUNCTIONS["abs"].smooth_at, node.arg
         if smooth_at is not None:
-            found.append((node.arg, smooth_at))
+            found.append((argument, smooth_at))
         stack.extend(node.children())
     return found
 
@@ -331,7 +349,7 @@ def _smooth_here(kinked: list[tuple[Expr, Smoothness]], point: Evaluator) -> boo
         return False  # not defined here: not a point to check at
 
 
-def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
+def check_derivation(d: DerivationRecord, seed: int = SEED) -> CheckOutcome:
     problem = d.problem
     rng = np.random.default_rng(seed)
     checkable = [r for r in d.results if r.kind in CHECKED_KINDS]
@@ -345,6 +363,7 @@ def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
     tried = evaluated = 0
     agreed = 0  # points in agreement found by the domain search
     worst_agreeing = 0.0
+    largest_value = 0.0  # the largest objective value too large for finite differences
     kinked = kinked_arguments(problem)
     for sizes, values in _points(problem, rng):
         searching = tried >= POINTS
@@ -364,6 +383,10 @@ def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
                 try:
                     got, want = _compare(result, d, point, rng)
                 except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError):
+                    bad_point = True
+                    break
+                except _Unmeasurable as large:
+                    largest_value = max(largest_value, large.largest)
                     bad_point = True
                     break
                 except _ShapeMismatch as mismatch:
@@ -428,6 +451,9 @@ def check_derivation(d: Derivation, seed: int = SEED) -> CheckOutcome:
                     f"{what}, {render_expr_text(expr, names)}, {condition}"
                     for what, expr, condition, _ in (guards[i] for i in sorted(outside))
                 ) + ")"
+        if largest_value and not where:
+            where = (f" (the objective's values, up to {largest_value:.0e}, were too large for "
+                     "finite differences)") if math.isfinite(largest_value) else ""
         raise DeriveError(
             "could not find a point where the objective and its derivative are defined "
             f"{'(and away from kinks) ' if kinked else ''}for the numerical check: {tried} random "

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -80,7 +79,7 @@ FILE:LINE:COL: message, nothing is written and the exit status is 1.
 class _Parser(argparse.ArgumentParser):
     """argparse that exits with status 2 and a hint, never a traceback."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> Any:
         self.print_usage(sys.stderr)
         self.exit(EXIT_INTERNAL, f"{self.prog}: error: {message}\n(try `{self.prog} --help`)\n")
 
@@ -176,37 +175,6 @@ def _read_input(name: str) -> str:
         raise DeriveError(f"the input is not UTF-8 text (byte {err.start})", 1, 1) from None
 
 
-_FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})[ \t]*derive(?P<info>(?:[ \t{].*)?)$")
-
-
-def _unfence(text: str) -> tuple[str, Options | None, int]:
-    """A FILE that holds a whole fenced block (```` ```derive ```` … ```` ``` ````)
-    is read as its body and info-line options; returns the body, the options and
-    how many lines were dropped before it."""
-    from .markdown.blocks import InfoError, parse_info
-
-    lines = text.split("\n")
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is None:
-        return text, None, 0
-    match = _FENCE.match(lines[first].rstrip("\r"))
-    if match is None:
-        return text, None, 0
-    fence = match.group("fence")
-    end = len(lines)
-    for index in range(first + 1, len(lines)):
-        stripped = lines[index].strip()
-        if stripped.startswith(fence[0] * len(fence)) and not stripped.strip(fence[0]):
-            end = index
-            break
-    try:
-        defaults = Options().merged(parse_info(match.group("info")))
-    except InfoError as err:
-        err.line, err.column = first + 1, match.start("info") + err.column
-        raise
-    return "\n".join(lines[first + 1 : end]), defaults, first + 1
-
-
 def _error_object(err: DeriveError) -> dict[str, Any]:
     """``{"ok": false, "error": {...}}`` (spec §7), from the renderer when it is there."""
     try:
@@ -225,11 +193,10 @@ def _cmd_derive(args: argparse.Namespace) -> int:
 
     name = "<stdin>" if args.file == "-" else args.file
     options = _given_options(args)
-    shift = 0
     try:
-        body = _read_input(args.file)
-        body, defaults, shift = _unfence(body)
-        derivation = mdderiv.derive(body, defaults, **options)
+        # a FILE holding a whole fence (```derive … ```) is read by derive() itself:
+        # its info line gives options, and error positions count from the fence line
+        derivation = mdderiv.derive(_read_input(args.file), **options)
         if args.format == "json":
             output = json.dumps(derivation.to_json(), ensure_ascii=False, indent=2)
         elif args.format == "text":
@@ -237,8 +204,6 @@ def _cmd_derive(args: argparse.Namespace) -> int:
         else:
             output = derivation.latex()
     except DeriveError as err:
-        if shift and not getattr(err, "on_info_line", False):
-            err.line += shift  # positions in the file as the user sees it
         if args.format == "json":
             _write(json.dumps(_error_object(err), ensure_ascii=False, indent=2))
         else:

@@ -14,12 +14,20 @@ and only do the canonical, always-true tidying (flattening, dropping ``1·``).
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, field
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, fields
+from enum import Enum
 from fractions import Fraction
 from operator import itemgetter
-from typing import Callable, Iterator, Union
+from typing import TYPE_CHECKING, Any, ClassVar
 
-Dim = Union[str, int]
+# Typing note: the hot paths test a node's exact class once (``kind = type(expr)``,
+# then ``kind is MatMul``); mypy does not narrow ``expr`` through the saved
+# ``kind``, so the attribute reads after such a test carry
+# ``type: ignore[attr-defined]`` (an ``isinstance`` per read would cost time).
+
+Dim = str | int
 Shape = tuple[Dim, Dim]
 SCALAR: Shape = (1, 1)
 
@@ -30,19 +38,72 @@ ONE_HOT = "one-hot"
 POSITIVE = "positive"
 
 
+@dataclass(frozen=True, eq=False)
 class Expr:
-    """Base of every node. Subclasses are frozen dataclasses with a ``shape``."""
+    """Base of every node. Subclasses are frozen dataclasses with a ``shape``.
 
-    shape: Shape
+    Two facts about a node are worked out once, when it is built, from its
+    children's (which are already known), and kept as fields that take no part
+    in comparisons: its hash (trees are hashed and compared constantly, and a
+    dataclass hash would walk the whole subtree each time) and whether a
+    differential ``dX`` occurs in it (asked of every subtree by the calculus).
+    Nothing else is ever stored on a node: a pass that wants to remember
+    something about nodes keeps its own memo (see ``calculus/memo.py``).
+    """
+
+    node_hash: int = field(init=False, repr=False, compare=False)
+    holds_differential: bool = field(init=False, repr=False, compare=False)
+    if TYPE_CHECKING:  # each subclass declares its shape as a field (a base field would come first)
+
+        @property
+        def shape(self) -> Shape: ...
+    #: the node's own field values in order, read from its ``__dict__`` in one
+    #: C call (each class's getter is made when its first node is built, once
+    #: the dataclass decorator has listed the fields)
+    _values: ClassVar[Callable[[dict[str, object]], object]]
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._values = functools.partial(_first_values, cls)
+
+    def __post_init__(self) -> None:
+        # (the computed fields are set here, once, as a frozen dataclass's own
+        # __init__ sets its fields: in the node's __dict__, past __setattr__)
+        cls = type(self)
+        state = self.__dict__
+        state["node_hash"] = hash((cls, cls._values(state)))
+        for child in self.children():
+            if child.holds_differential:
+                state["holds_differential"] = True
+                return
+        state["holds_differential"] = cls is Differential
+
+    def __hash__(self) -> int:
+        return self.node_hash
+
+    def __reduce__(self) -> tuple[Callable[..., Expr], tuple[type[Expr], dict[str, object]]]:
+        # pickled and copied through the constructor: the computed fields are
+        # worked out again (a hash is only good in the process that made it)
+        return _rebuilt, (type(self), {f.name: getattr(self, f.name) for f in fields(self) if f.init})
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if type(self) is not type(other):
+            return False
+        assert isinstance(other, Expr)
+        # the hashes reject almost every unequal pair at once
+        values = type(self)._values
+        return self.node_hash == other.node_hash and values(self.__dict__) == values(other.__dict__)
 
     @property
     def is_scalar(self) -> bool:
         return self.shape == SCALAR
 
-    def children(self) -> tuple["Expr", ...]:
+    def children(self) -> tuple[Expr, ...]:
         return ()
 
-    def walk(self) -> Iterator["Expr"]:
+    def walk(self) -> Iterator[Expr]:
         """All nodes, this one first (pre-order)."""
         stack: list[Expr] = [self]
         pop, extend = stack.pop, stack.extend
@@ -54,10 +115,20 @@ class Expr:
                 extend(reversed(children))
 
 
+def _first_values(cls: type[Expr], state: dict[str, object]) -> object:
+    """A node class's field values, the first time: make its getter."""
+    cls._values = itemgetter(*[f.name for f in fields(cls) if f.compare])
+    return cls._values(state)
+
+
+def _rebuilt(cls: type[Expr], values: dict[str, object]) -> Expr:
+    return cls(**values)
+
+
 # --------------------------------------------------------------------------- leaves
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Symbol(Expr):
     """A declared symbol (``X``), an intermediate name (``Y`` in ``Y = σ(WX)``)
     or a member ``x_i`` of an indexed family (then ``index`` is ``"i"``)."""
@@ -72,7 +143,7 @@ class Symbol(Expr):
         return SYMMETRIC in self.props or SPD in self.props
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Differential(Expr):
     """``dX`` for a symbol X."""
 
@@ -80,13 +151,14 @@ class Differential(Expr):
     shape: Shape = field(init=False)
 
     def __post_init__(self) -> None:
-        self.__dict__["shape"] = self.of.shape  # (the field's only write)
+        object.__setattr__(self, "shape", self.of.shape)
+        super().__post_init__()
 
     def children(self) -> tuple[Expr, ...]:
         return (self.of,)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class GradientName(Expr):
     """The placeholder ``∂f/∂Y`` used while the chain rule runs through Y."""
 
@@ -102,16 +174,17 @@ class GradientName(Expr):
             shape: Shape = (size, size)
         else:
             shape = self.of.shape[::-1] if self.numerator else self.of.shape
-        self.__dict__["shape"] = shape  # (the field's only write)
+        object.__setattr__(self, "shape", shape)
+        super().__post_init__()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Number(Expr):
     value: Fraction
     shape: Shape = SCALAR
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Constant(Expr):
     """A named mathematical constant, ``\\pi`` or ``e``: an entry of
     ``mdderiv.functions.CONSTANTS`` (a scalar that no derivative moves)."""
@@ -120,7 +193,7 @@ class Constant(Expr):
     shape: Shape = SCALAR
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DimValue(Expr):
     """A dimension used as a scalar, like the ``n`` in ``\\frac{1}{n}``."""
 
@@ -128,19 +201,19 @@ class DimValue(Expr):
     shape: Shape = SCALAR
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Ones(Expr):
     """The all-ones matrix or vector ``\\mathbf{1}``."""
 
     shape: Shape
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Zeros(Expr):
     shape: Shape
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Identity(Expr):
     shape: Shape
 
@@ -148,7 +221,7 @@ class Identity(Expr):
 # --------------------------------------------------------------------------- operators
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Add(Expr):
     terms: tuple[Expr, ...]
     shape: Shape
@@ -157,18 +230,22 @@ class Add(Expr):
         return self.terms
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MatMul(Expr):
     """A product in order. Scalar (1×1) factors may stand anywhere."""
 
     factors: tuple[Expr, ...]
     shape: Shape
+    #: built by ``mul``, which gives an equal product back when run on the
+    #: factors (so a rewrite that changed none of them can return the product
+    #: itself); False means "unknown"
+    tidy: bool = field(default=False, compare=False, repr=False)
 
     def children(self) -> tuple[Expr, ...]:
         return self.factors
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Unary(Expr):
     arg: Expr
 
@@ -176,27 +253,27 @@ class Unary(Expr):
         return (self.arg,)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Transpose(Unary):
     shape: Shape
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Inverse(Unary):
     shape: Shape
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Det(Unary):
     shape: Shape = SCALAR
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Trace(Unary):
     shape: Shape = SCALAR
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Power(Expr):
     """A real power of a scalar, or an integer power of a square matrix."""
 
@@ -208,7 +285,7 @@ class Power(Expr):
         return (self.base,)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Binary(Expr):
     left: Expr
     right: Expr
@@ -218,22 +295,22 @@ class Binary(Expr):
         return (self.left, self.right)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Hadamard(Binary):
     """Elementwise product ``A ⊙ B``."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class HadamardDiv(Binary):
     """Elementwise division ``A ⊘ B``."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Kron(Binary):
     """Kronecker product ``A ⊗ B``."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Elementwise(Expr):
     """``f(A)`` applied entry by entry (on a scalar: the ordinary function);
     ``fn`` names an entry of ``mdderiv.functions``."""
@@ -251,7 +328,7 @@ class Elementwise(Expr):
 MATRIX_FUNCTIONS = ("exp", "log", "sqrt", "pow")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MatrixFunction(Expr):
     """``f(A)`` of a square matrix as a matrix function (not entry by entry):
     the matrix exponential, the principal logarithm, or the real power
@@ -267,25 +344,34 @@ class MatrixFunction(Expr):
         return (self.arg,)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Softmax(Unary):
     shape: Shape
 
 
-@dataclass(frozen=True)
+class NormKind(str, Enum):
+    """Which norm: Euclidean (of a vector), Frobenius (of a matrix), or the
+    sum of absolute values (``‖u‖_1``)."""
+
+    EUCLIDEAN = "2"
+    FROBENIUS = "F"
+    L1 = "1"
+
+
+@dataclass(frozen=True, eq=False)
 class Norm(Expr):
     """``‖x‖`` (Euclidean, for vectors), ``‖X‖_F`` (Frobenius) or ``‖x‖_1``
     (the sum of absolute values, for vectors)."""
 
     arg: Expr
-    kind: str  # "2", "F" or "1"
+    kind: NormKind
     shape: Shape = SCALAR
 
     def children(self) -> tuple[Expr, ...]:
         return (self.arg,)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Diag(Unary):
     """``diag(v)``: a vector to a diagonal matrix, or a square matrix to the
     vector of its diagonal (which one follows from the argument's shape)."""
@@ -293,14 +379,14 @@ class Diag(Unary):
     shape: Shape
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Vec(Unary):
     """Stack the columns into one column."""
 
     shape: Shape
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Commutation(Expr):
     """The commutation matrix K with ``K vec(X) = vec(X^T)`` for X of shape
     ``(rows, cols)``; K is (rows·cols)×(rows·cols)."""
@@ -310,7 +396,7 @@ class Commutation(Expr):
     shape: Shape
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IndexedSum(Expr):
     """``\\sum_{index=1}^{upper} body``."""
 
@@ -357,36 +443,24 @@ _SHARED_NOT_0_OR_1 = frozenset(id(n) for k, n in _SMALL_NUMBERS.items() if k not
 
 
 def has_differential(expr: Expr) -> bool:
-    """Whether a ``dX`` occurs below (cached on the node: asked very often)."""
-    state = expr.__dict__
-    cached = state.get("_has_d")
-    if cached is None:
-        cached = type(expr) is Differential
-        if not cached:
-            for child in expr.children():
-                if has_differential(child):
-                    cached = True
-                    break
-        state["_has_d"] = cached  # frozen for users, not for this cache
-    return cached
+    """Whether a ``dX`` occurs in ``expr`` (known from its construction)."""
+    return expr.holds_differential
 
 
-def differentials(expr: Expr) -> frozenset["Differential"]:
-    """The differentials occurring below (cached on the node)."""
-    state = expr.__dict__
-    cached = state.get("_diffs")
-    if cached is None:
-        if type(expr) is Differential:
-            cached = frozenset((expr,))
-        elif not has_differential(expr):
-            cached = _NO_DIFFERENTIALS
+def differentials(expr: Expr) -> frozenset[Differential]:
+    """The differentials occurring in ``expr`` (the subtrees without one are
+    not entered)."""
+    if not expr.holds_differential:
+        return _NO_DIFFERENTIALS
+    found: set[Differential] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if type(node) is Differential:
+            found.add(node)
         else:
-            below = [differentials(c) for c in expr.children()]
-            found = [d for d in below if d]
-            # one child holding them all (the usual case): share its set
-            cached = found[0] if len(found) == 1 else frozenset().union(*found)
-        state["_diffs"] = cached
-    return cached
+            stack.extend(child for child in node.children() if child.holds_differential)
+    return frozenset(found)
 
 
 _NO_DIFFERENTIALS: frozenset[Differential] = frozenset()
@@ -404,13 +478,8 @@ def nodes(expr: Expr) -> list[Expr]:
 
 
 def kinds(expr: Expr) -> frozenset[type]:
-    """The node classes occurring in ``expr`` (cached on the node: asked of
-    the objective by several rewrites, most of which find nothing to do)."""
-    state = expr.__dict__
-    cached = state.get("_kinds")
-    if cached is None:
-        cached = state["_kinds"] = frozenset([type(node) for node in nodes(expr)])  # frozen for users, not for this cache
-    return cached  # type: ignore[no-any-return]
+    """The node classes occurring in ``expr``."""
+    return frozenset([type(node) for node in nodes(expr)])
 
 
 def free_symbols(expr: Expr) -> set[Symbol]:
@@ -468,7 +537,7 @@ def mul(*factors: Expr) -> Expr:
     if factors and type(factors[0]) is Number:
         lead = factors[0]
         # (a shared small number is known by its identity: no Fraction comparison)
-        if id(lead) in _SHARED_NOT_0_OR_1 or (id(lead) not in _SHARED_0_OR_1 and lead.value not in (0, 1)):  # type: ignore[attr-defined]
+        if id(lead) in _SHARED_NOT_0_OR_1 or (id(lead) not in _SHARED_0_OR_1 and lead.value not in (0, 1)):
             rest = factors[1:]
     for factor in rest:
         if type(factor) in _MUL_SPECIAL:
@@ -480,9 +549,7 @@ def mul(*factors: Expr) -> Expr:
             last = f_shape
     else:
         if len(factors) > 1:
-            product = MatMul(factors, (first[0], last[1]) if first is not None else SCALAR)
-            product.__dict__["_tidy"] = True  # frozen for users, not for this mark
-            return product
+            return MatMul(factors, (first[0], last[1]) if first is not None else SCALAR, tidy=True)
         return factors[0] if factors else _number(1)
     flat: list[Expr] = []
     coefficient: Fraction | int = 1  # an int until a number shows up: cheaper
@@ -504,12 +571,12 @@ def mul(*factors: Expr) -> Expr:
                     if any(p.shape != SCALAR for p in inner):
                         for p in parts:
                             if type(p) is Number:
-                                coefficient = _times(coefficient, p.value)  # type: ignore[attr-defined]
+                                coefficient = _times(coefficient, p.value)
                         flat.append(MatMul(tuple(inner), SCALAR) if len(inner) > 1 else inner[0])
                         continue
             for part in parts:
                 if type(part) is Number:
-                    coefficient = _times(coefficient, part.value)  # type: ignore[attr-defined]
+                    coefficient = _times(coefficient, part.value)
                 else:
                     flat.append(part)
             continue
@@ -547,9 +614,7 @@ def mul(*factors: Expr) -> Expr:
         return _number(coefficient)
     if len(flat) == 1:
         return flat[0]
-    product = MatMul(tuple(flat), shape)
-    product.__dict__["_tidy"] = True  # frozen for users, not for this mark
-    return product
+    return MatMul(tuple(flat), shape, tidy=True)
 
 
 #: the factors ``mul`` folds, flattens or drops
@@ -560,7 +625,7 @@ def is_tidy(expr: Expr) -> bool:
     """Whether ``expr`` is a product ``mul`` built, which ``mul`` gives back
     equal when run on its factors (so a rewrite that changed none of them can
     return the product itself).  A mark, not a test: False means "unknown"."""
-    return expr.__dict__.get("_tidy", False)  # type: ignore[no-any-return]
+    return type(expr) is MatMul and expr.tidy
 
 
 def add(*terms: Expr) -> Expr:
@@ -570,7 +635,7 @@ def add(*terms: Expr) -> Expr:
     shape: Shape | None = None
     for term in terms:
         shape = shape or term.shape
-        parts = term.terms if type(term) is Add else (term,)  # type: ignore[attr-defined]
+        parts = term.terms if type(term) is Add else (term,)
         for part in parts:
             kind = type(part)
             if kind is Zeros:
@@ -605,9 +670,9 @@ def scale(coefficient: int | Fraction, expr: Expr) -> Expr:
 def transpose(expr: Expr) -> Expr:
     """``expr^T`` with the always-true tidying: ``(A^T)^T = A``, and scalars,
     symmetric symbols and identities are their own transpose."""
+    if type(expr) is Transpose:
+        return expr.arg
     kind = type(expr)
-    if kind is Transpose:
-        return expr.arg  # type: ignore[attr-defined]
     rows, cols = shape = expr.shape
     if shape == SCALAR and kind is not Differential:
         return expr
@@ -616,7 +681,7 @@ def transpose(expr: Expr) -> Expr:
     if kind is Symbol and expr.symmetric:  # type: ignore[attr-defined]
         return expr
     if kind is Ones or kind is Zeros:
-        return kind((cols, rows))  # type: ignore[call-arg]
+        return kind((cols, rows))
     return Transpose(expr, (cols, rows))
 
 
@@ -690,8 +755,8 @@ def substitute_dims(expr: Expr, mapping: dict[Dim, Dim]) -> Expr:
         return (mapping.get(shape[0], shape[0]), mapping.get(shape[1], shape[1]))
 
     def visit(node: Expr) -> Expr:
-        changes: dict[str, object] = {}
-        for f in fields(node):  # type: ignore[arg-type]
+        changes: dict[str, Any] = {}
+        for f in fields(node):
             if not f.init:
                 continue
             value = getattr(node, f.name)
@@ -707,11 +772,9 @@ def substitute_dims(expr: Expr, mapping: dict[Dim, Dim]) -> Expr:
                 fixed = fix_shape(value)
                 if fixed != value:
                     changes[f.name] = fixed
-            elif f.name in ("upper", "rows", "cols") and value in mapping:
+            elif f.name in ("upper", "rows", "cols") and value in mapping or f.name == "dim" and value in mapping:
                 changes[f.name] = mapping[value]
-            elif f.name == "dim" and value in mapping:
-                changes[f.name] = mapping[value]
-        return replace(node, **changes) if changes else node  # type: ignore[type-var]
+        return replace(node, **changes) if changes else node
 
     return visit(expr)
 
@@ -752,7 +815,7 @@ def rebuild(node: Expr, children: tuple[Expr, ...]) -> Expr:
     return node
 
 
-def map_tree(expr: Expr, fn) -> Expr:  # type: ignore[no-untyped-def]
+def map_tree(expr: Expr, fn: Callable[[Expr], Expr]) -> Expr:
     """Rebuild bottom-up, applying ``fn`` to each rebuilt node."""
     kids = expr.children()
     if kids and type(expr) is not Differential:
@@ -763,114 +826,3 @@ def map_tree(expr: Expr, fn) -> Expr:  # type: ignore[no-untyped-def]
                 expr = rebuild(expr, tuple(new_kids))
                 break
     return fn(expr)
-
-
-# --------------------------------------------------------------------------- hashing
-# Trees are compared and hashed constantly (merging like terms, folding
-# definitions, caches).  A dataclass hash walks the whole subtree every time;
-# nodes are immutable, so each computes its hash once and keeps it, and
-# equality checks the cached hashes before walking.
-
-
-def _node_hash(self: Expr) -> int:
-    state = self.__dict__
-    cached = state.get("_hash")
-    if cached is None:
-        cls = type(self)
-        name, values = _HASH_PARTS.get(cls) or _hash_parts(cls)
-        cached = hash((name, values(state)))
-        state["_hash"] = cached  # frozen for users, not for this cache
-    return cached
-
-
-def _node_eq(self: Expr, other: object) -> bool:
-    if self is other:
-        return True
-    cls = type(self)
-    if cls is not type(other):
-        return False
-    mine_state, their_state = self.__dict__, other.__dict__
-    # hashes known on both sides reject at once; a fresh tree is not hashed
-    # just to be compared (most comparisons differ near the top)
-    mine_hash = mine_state.get("_hash")
-    if mine_hash is not None:
-        their_hash = their_state.get("_hash")
-        if their_hash is not None and mine_hash != their_hash:
-            return False
-    for name in _FIELDS.get(cls) or _fields(cls):
-        mine, theirs = mine_state[name], their_state[name]
-        if mine is theirs:
-            continue
-        if mine != theirs:
-            return False
-        # equal but distinct: let ``other`` share this node's child, so the next
-        # comparison of the two is an identity check (equal values, so no one
-        # can tell the difference) — it keeps repeated deep comparisons linear
-        their_state[name] = mine
-    return True
-
-
-#: each node class's dataclass fields, in order (hashing and equality read them)
-_FIELDS: dict[type, tuple[str, ...]] = {}
-#: each node class's name and a getter of its field values from the node's state
-_HASH_PARTS: dict[type, tuple[str, Callable[[dict[str, object]], object]]] = {}
-
-
-def _fields(cls: type) -> tuple[str, ...]:
-    fields = _FIELDS.get(cls)
-    if fields is None:  # first use of this node class
-        fields = _FIELDS[cls] = tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
-    return fields
-
-
-def _hash_parts(cls: type) -> tuple[str, Callable[[dict[str, object]], object]]:
-    # itemgetter reads the fields in C (one field: the value itself, hashed alike)
-    parts = _HASH_PARTS[cls] = (cls.__name__, itemgetter(*_fields(cls)))
-    return parts
-
-
-def _install_hashing(base: type) -> None:
-    cls: type
-    for cls in base.__subclasses__():
-        if "__dataclass_fields__" in cls.__dict__:
-            cls.__hash__ = _node_hash  # type: ignore[assignment]
-            cls.__eq__ = _node_eq  # type: ignore[assignment]
-            cls.__init__ = _direct_init(cls)  # type: ignore[misc]
-        _install_hashing(cls)
-
-
-# --------------------------------------------------------------------------- construction
-# Building nodes is the engine's commonest operation (some sixty per derivation).
-# A frozen dataclass's own ``__init__`` stores each field through
-# ``object.__setattr__``; a node's fields live in its ``__dict__`` (as its caches
-# do), so this one writes them there directly — same signature, same defaults,
-# same ``__post_init__``, and the node stays frozen for everyone else.
-
-
-def _direct_init(cls: type) -> Callable[..., None]:
-    fields = cls.__dataclass_fields__.values()  # type: ignore[attr-defined]
-    params, stores = [], []
-    defaults: dict[str, object] = {}
-    for f in fields:
-        if not f.init:
-            continue
-        if f.default is not MISSING:
-            defaults[f.name] = f.default
-            params.append(f"{f.name}=_defaults[{f.name!r}]")
-        else:
-            params.append(f.name)
-        stores.append(f"    _state[{f.name!r}] = {f.name}")
-    if hasattr(cls, "__post_init__"):
-        stores.append("    self.__post_init__()")
-    source = (
-        f"def __init__(self, {', '.join(params)}):\n"
-        "    _state = self.__dict__\n" + "\n".join(stores) + "\n"
-    )
-    namespace: dict[str, object] = {"_defaults": defaults}
-    exec(source, namespace)  # as dataclasses builds its own __init__
-    init = namespace["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
-    return init  # type: ignore[return-value]
-
-
-_install_hashing(Expr)

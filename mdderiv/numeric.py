@@ -20,8 +20,9 @@ once per call (and per value of the sum indices they depend on).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -147,7 +148,8 @@ _FLOAT = np.dtype(float)
 
 def _determinant(a: Array) -> Array:
     """``det(a)`` as a (1, 1) array."""
-    return np.linalg.det(a).reshape(1, 1)
+    determinant: Array = np.linalg.det(a)
+    return determinant.reshape(1, 1)
 
 
 #: An expression compiled for the numbers: called with the values' state.
@@ -158,7 +160,7 @@ def _raising(message: str) -> Compiled:
     """A node that cannot be evaluated fails when it is reached, not when it is
     compiled (an empty sum never reaches its body)."""
 
-    def fail(ev: "Evaluator") -> Array:
+    def fail(ev: Evaluator) -> Array:
         raise ValueError(message)
 
     return fail
@@ -169,7 +171,7 @@ def _constant(value: Array) -> Compiled:
     return lambda ev: value
 
 
-def definitions_of(problem: "Problem | None") -> dict[str, Expr]:
+def definitions_of(problem: Problem | None) -> dict[str, Expr]:
     """The intermediate symbols' definitions, by name."""
     if problem is None:
         return {}
@@ -415,8 +417,9 @@ class Compiler:
 
         def softmax(ev: Evaluator) -> Array:
             a = arg(ev)
-            e = np.exp(a - a.max())
-            return e / e.sum()
+            e: Array = np.exp(a - a.max())
+            normalised: Array = e / e.sum()
+            return normalised
 
         return softmax
 
@@ -511,7 +514,9 @@ def _member(key: str, index: str | None) -> Compiled:
     def member(ev: Evaluator) -> Array:
         if index not in ev.env:
             raise ValueError(f"{key}_{index} outside a sum over {index}")
-        return ev.input(key, family=True)[ev.env[index]]
+        members: Array = ev.input(key, family=True)
+        this_one: Array = members[ev.env[index]]
+        return this_one
 
     return member
 
@@ -558,8 +563,10 @@ def _chain_of_three(a: Array, b: Array, c: Array) -> Array:
     a0, a1b0 = a.shape
     b1c0, c1 = c.shape
     if a0 * b1c0 * (a1b0 + c1) < a1b0 * c1 * (a0 + b1c0):
-        return a.dot(b).dot(c)
-    return a.dot(b.dot(c))
+        product: Array = a.dot(b).dot(c)
+    else:
+        product = a.dot(b.dot(c))
+    return product
 
 
 class Evaluator:
@@ -572,7 +579,7 @@ class Evaluator:
         self,
         values: Mapping[str, object],
         dims: Mapping[str, int] | None = None,
-        problem: "Problem | None" = None,
+        problem: Problem | None = None,
         compiler: Compiler | None = None,
         ready: bool = False,
     ) -> None:
@@ -592,7 +599,7 @@ class Evaluator:
     def __call__(self, expr: Expr) -> Array:
         return self.compiler(expr)(self)
 
-    def moved(self, name: str, value: Array) -> "Evaluator":
+    def moved(self, name: str, value: Array) -> Evaluator:
         """A ready evaluator at this one's values but ``value`` (in its form
         already) for ``name``, with nothing remembered yet: the check's moved
         points (set up without ``__init__``'s defaults and conversions)."""
@@ -649,7 +656,7 @@ def evaluate(
     expr: Expr,
     values: Mapping[str, object],
     dims: Mapping[str, int] | None = None,
-    problem: "Problem | None" = None,
+    problem: Problem | None = None,
     compiler: Compiler | None = None,
 ) -> Array:
     """``expr`` at ``values`` as a 2-D float array (scalars ``(1, 1)``).

@@ -27,6 +27,8 @@ block by its number and the position inside it.
 
 from __future__ import annotations
 
+import contextlib
+
 import argparse
 import json
 import os
@@ -287,10 +289,8 @@ LUA_FILTER = Path(__file__).resolve().parent / "mdderiv.lua"
 def _read_sources(paths: list[str]) -> list[tuple[str, list[str]]]:
     sources = []
     for path in paths:
-        try:
+        with contextlib.suppress(OSError, UnicodeDecodeError):  # (only costs the line numbers)
             sources.append((path, Path(path).read_text(encoding="utf-8").splitlines()))
-        except (OSError, UnicodeDecodeError):
-            pass  # only costs the line numbers
     return sources
 
 

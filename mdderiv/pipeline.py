@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .derivation import Derivation
 from .errors import DeriveError
@@ -48,19 +49,9 @@ def run(body: str, defaults: Options, overrides: Mapping[str, Any]) -> Derivatio
 
 
 def clear_memos() -> None:
-    """Forget what the engine remembers between blocks (tokens, names and sets
-    per text, definition foldings, LaTeX per rule text and justification):
+    """Forget what the engine remembers between blocks (``mdderiv.memos``):
     for benchmarks that must measure a process that has derived nothing yet,
     and for tests."""
-    # `from … import` reaches the modules themselves (the package attribute
-    # `mdderiv.calculus.simplify` is the function of that name)
-    from .calculus.simplify import _FOLDINGS
-    from .render import latex as render_latex
-    from .syntax.latex import _TOKEN_MEMO, safe_identifier
+    from .memos import forget_all
 
-    _TOKEN_MEMO.clear()
-    safe_identifier.cache_clear()
-    _FOLDINGS.clear()
-    render_latex.text_latex.cache_clear()
-    render_latex.justification_latex.cache_clear()
-    render_latex._last_printer = (None, None)
+    forget_all()

@@ -47,6 +47,7 @@ class RuleId(StrEnum):
     MATRIX_FUNCTION_RULE = "matrix_function_rule"
     READING_MATRIX_FUNCTION = "reading_matrix_function"
     READING_ELEMENTWISE = "reading_elementwise"
+    POWER_BY_EXPRESSION = "power_by_expression"
     LINEAR_RULE = "linear_rule"
     CHAIN_RULE = "chain_rule"
     TRACE_SCALAR = "trace_scalar"
@@ -158,6 +159,8 @@ _RULES = [
          r"e^{X} = \sum_{k \ge 0} \frac{X^k}{k!},\ \log\det X = \operatorname{tr}\log X"),
     Rule(RuleId.READING_ELEMENTWISE, "functions of a square matrix read entry by entry", "方阵上的函数按逐元素理解",
          r"f(X)_{ij} = f(X_{ij})"),
+    Rule(RuleId.POWER_BY_EXPRESSION, "a power with a symbol in the exponent, by exp and log",
+         "指数含符号的幂写成 exp 与 log", r"s^{e} = \exp(e \log s),\ s > 0"),
     Rule(RuleId.LINEAR_RULE, "linearity of diag, vec and sums", "diag、vec 与求和的线性", r"d\operatorname{vec}(X) = \operatorname{vec}(dX)"),
     Rule(RuleId.CHAIN_RULE, "composition through the differential", "复合法则",
          r"df = \operatorname{tr}\left(\frac{\partial f}{\partial Y}^T dY\right)"),

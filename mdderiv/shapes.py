@@ -11,23 +11,21 @@ Every problem is a :class:`~mdderiv.errors.DeriveError` with a line and column.
 from __future__ import annotations
 
 import re
-from fractions import Fraction
 from collections.abc import Callable, Iterator
-from typing import Any
 from dataclasses import dataclass, fields
+from fractions import Fraction
+from typing import Any
 
 from .errors import DeriveError
-from .functions import CONSTANTS
-from .functions import MACROS as ELEMENTWISE_MACROS
 from .expr import (
     ONE_HOT,
     SCALAR,
     SPD,
     SYMMETRIC,
+    Constant,
     Det,
     Diag,
     Dim,
-    Constant,
     DimValue,
     Elementwise,
     Expr,
@@ -39,6 +37,7 @@ from .expr import (
     MatMul,
     MatrixFunction,
     Norm,
+    NormKind,
     Number,
     Ones,
     Shape,
@@ -59,6 +58,8 @@ from .expr import (
     substitute_dims,
     transpose,
 )
+from .functions import CONSTANTS, FUNCTIONS
+from .functions import MACROS as ELEMENTWISE_MACROS
 from .problem import Definition, Problem, SymbolInfo
 from .syntax.block import read_lines, split_top_level
 from .syntax.declarations import Declaration, dimension_name_ok, parse_given
@@ -421,6 +422,8 @@ class Builder:
         arg = self.build(node.arg)
         if node.op == "T":
             return transpose(arg)
+        if node.op == "pow_expr":
+            return self.power_by_expression(node, arg)
         scalar = self.is_scalar(arg.shape)
         if node.op in ("inv", "invT"):
             if scalar:
@@ -448,6 +451,20 @@ class Builder:
             )
         self.square(arg, f"the power ^{node.exponent}", node.pos)
         return power(arg, node.exponent)
+
+    def power_by_expression(self, node: PostfixNode, base: Expr) -> Expr:
+        """``s^{e}`` with a scalar exponent expression (``\\det(X)^{1/n}``, n a
+        dimension): a positive scalar base, written as ``exp(e log s)``."""
+        assert node.exponent_expr is not None
+        exponent = self.build(node.exponent_expr)
+        if not self.is_scalar(base.shape):
+            raise self.error(
+                f"a power with an exponent that is not a number needs a scalar base, got {self.fmt(base.shape)}",
+                node.pos,
+            )
+        if not self.is_scalar(exponent.shape):
+            raise self.error(f"the exponent must be a scalar, got {self.fmt(exponent.shape)}", node.pos)
+        return elementwise("exp", mul(exponent, elementwise("log", base)))
 
     def build_ApplyNode(self, node: ApplyNode) -> Expr:
         arg = self.build(node.arg)
@@ -506,20 +523,20 @@ class Builder:
         rows, cols = self.u.shape(arg.shape)
         if node.sub == "1":
             if cols == 1 or rows == 1:
-                return Norm(arg, "1")
+                return Norm(arg, NormKind.L1)
             raise self.error(
                 f"\\|X\\|_1 of a {self.fmt(arg.shape)} matrix (its largest column sum) is not supported; "
                 "\\|\\mathbf{x}\\|_1 is read for vectors",
                 node.pos,
             )
         if cols == 1 or rows == 1:
-            return Norm(arg, "2")
+            return Norm(arg, NormKind.EUCLIDEAN)
         if node.sub == "2":
             raise self.error(
                 f"\\|X\\|_2 of a {self.fmt(arg.shape)} matrix (spectral norm) is not supported; use \\|X\\|_F",
                 node.pos,
             )
-        return Norm(arg, "F")
+        return Norm(arg, NormKind.FROBENIUS)
 
     def build_ConstNode(self, node: ConstNode) -> Expr:
         what = "\\mathbf{1}" if node.kind == "ones" else "\\mathbf{0}"
@@ -649,7 +666,7 @@ _PLAIN_FUNCTION_NAMES = tuple(
 
 
 #: Functions that, applied to a square matrix, are read as matrix functions.
-_MATRIX_READING = frozenset({"exp", "log", "sqrt"})
+_MATRIX_READING = frozenset(f.name for f in FUNCTIONS.values() if f.matrix_function)
 
 #: Functions whose value is a scalar whatever their argument.
 _SCALAR_VALUED = frozenset({"trace", "det"})

@@ -41,4 +41,8 @@ if [ ! -x tests/myst/node_modules/.bin/myst ]; then
     (cd tests/myst && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# Lint and types first (the rule set is in pyproject.toml): quick, and they fail loudly.
+python -m ruff check mdderiv
+python -m mypy mdderiv
+
 python -m pytest -q

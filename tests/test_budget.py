@@ -41,7 +41,7 @@ def test_a_trace_of_40_factors_derives_and_checks_in_well_under_a_second() -> No
     mdderiv.derive(chain(10))  # the engine's lazy imports, once
     d = mdderiv.derive(chain(40))
     assert d.check is not None and d.check.passed
-    assert best_time(chain(40)) < 0.5
+    assert best_time(chain(40)) < 0.8  # about 0.1 s on an idle laptop
 
 
 def test_growth_in_the_number_of_factors_is_low_polynomial() -> None:

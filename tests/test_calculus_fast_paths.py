@@ -126,10 +126,15 @@ def test_merge_like_terms_returns_written_terms_themselves() -> None:
     assert merge_like_terms(moved)[0] is not moved[0]
 
 
-def test_split_term_is_cached_and_equal_to_a_fresh_split() -> None:
+def test_split_term_is_remembered_for_the_derivation_and_equal_to_a_fresh_split() -> None:
+    from mdderiv.calculus.memo import derivation_memo
+
     term = mul(num(-3), s, A, x)
-    first = split_term(term)
-    assert split_term(term) is first
+    with derivation_memo():
+        first = split_term(term)
+        assert split_term(term) is first
+    assert split_term(term) is not first  # the memo went with its derivation
+    assert split_term(term) == first
     assert first == (Fraction(-3), (s,), (A, x))
     assert split_term(MatMul(term.factors, term.shape)) == first  # type: ignore[attr-defined]
 
@@ -212,7 +217,7 @@ def test_nodes_lists_what_walk_yields() -> None:
 
 
 def test_foreseen_push_matches_the_pushed_form_built() -> None:
-    """_foresee_push gives the transposes and the rules of the candidate that
+    """_foresee_push gives the transposes of the candidate that
     push_transpose used to build for every sum, Hadamard product, elementwise
     function and inverse (then compared with expr^T)."""
     from mdderiv.calculus.simplify import _foresee_push, _transpose_count, is_symmetric, push_transpose
@@ -239,7 +244,7 @@ def test_foreseen_push_matches_the_pushed_form_built() -> None:
     ]
     for expr in samples:
         if is_symmetric(expr):  # given back as it is, noted as symmetric
-            assert _foresee_push(expr) == (_transpose_count(expr), ["symmetric"])
+            assert _foresee_push(expr) == _transpose_count(expr)
             continue
         noted: list[str] = []
         children = [push_transpose(c, noted) for c in expr.children()]
@@ -255,7 +260,7 @@ def test_foreseen_push_matches_the_pushed_form_built() -> None:
         foreseen = _foresee_push(expr)
         if foreseen is None:  # a part a constructor drops: left to the long way
             continue
-        assert foreseen == (min(_transpose_count(built), plain), noted), expr
+        assert foreseen == min(_transpose_count(built), plain), expr
 
 
 def _kept_samples() -> list[Expr]:
@@ -270,19 +275,55 @@ def _kept_samples() -> list[Expr]:
 
 
 def test_kept_pushes_and_passes_give_what_a_fresh_tree_gives() -> None:
-    """push_transpose and the simplifier's pass keep their results on the node
-    (the node itself, or the node transposed, as a mark): asking again gives
-    an equal result and the same rules, as a fresh equal tree does."""
+    """push_transpose and the simplifier's pass remember their results for the
+    derivation: asking again gives an equal result and the same rules, as a
+    fresh equal tree does (and as no memo at all does)."""
+    from mdderiv.calculus.memo import derivation_memo
     from mdderiv.calculus.simplify import push_transpose, simplify
 
     kept_trees = _kept_samples()
-    for _ in range(3):  # the first time computes, the next ones read what was kept
-        fresh_trees = _kept_samples()
-        for kept, fresh in zip(kept_trees, fresh_trees):
-            rules: list[str] = []
-            fresh_rules: list[str] = []
-            assert push_transpose(kept, rules) == push_transpose(fresh, fresh_rules)
-            assert rules == fresh_rules
-            rules, fresh_rules = [], []
-            assert simplify(kept, rules) == simplify(fresh, fresh_rules)
-            assert rules == fresh_rules
+    with derivation_memo() as memo:
+        for _ in range(3):  # the first time computes, the next ones read what was kept
+            fresh_trees = _kept_samples()
+            for kept, fresh in zip(kept_trees, fresh_trees):
+                rules: list[str] = []
+                fresh_rules: list[str] = []
+                assert push_transpose(kept, rules) == push_transpose(fresh, fresh_rules)
+                assert rules == fresh_rules
+                rules, fresh_rules = [], []
+                assert simplify(kept, rules) == simplify(fresh, fresh_rules)
+                assert rules == fresh_rules
+        assert memo.pushed and memo.passes
+    for kept in kept_trees:
+        rules, alone = [], []
+        with derivation_memo():
+            remembered = simplify(kept, rules)
+        assert simplify(kept, alone) == remembered and alone == rules
+
+
+def test_nodes_are_plain_values_with_their_facts_known_from_construction() -> None:
+    """A node holds its fields and two facts worked out when it is built (its
+    hash, whether a differential occurs in it); nothing is added later, and a
+    copy or a pickle is built again through the constructor."""
+    import copy
+    import pickle
+    from dataclasses import FrozenInstanceError, fields
+
+    import pytest
+
+    dx = Differential(x)
+    expr = add(trace(mul(transpose(x), A, dx)), mul(s, transpose(y), A, x))
+    before = {id(node): dict(vars(node)) for node in expr.walk()}
+    from mdderiv.calculus.memo import derivation_memo
+    from mdderiv.calculus.simplify import push_transpose, simplify
+
+    with derivation_memo():
+        simplify(expr, [])
+        push_transpose(expr, [])
+    assert {id(node): dict(vars(node)) for node in expr.walk()} == before  # nothing written on the nodes
+    assert set(vars(expr)) == {f.name for f in fields(expr)}
+    with pytest.raises(FrozenInstanceError):
+        expr.shape = (2, 2)  # type: ignore[misc]
+    assert expr.holds_differential and not mul(s, transpose(y), A, x).holds_differential
+    for again in (copy.deepcopy(expr), pickle.loads(pickle.dumps(expr))):
+        assert again == expr and hash(again) == hash(expr) and again is not expr

@@ -80,3 +80,19 @@ def test_a_wrong_result_found_inside_the_domain_is_still_refused(wrong: str) -> 
     d.results[0] = replace(result, expr=bad)
     with pytest.raises(DeriveError, match="the numerical check failed|only one point"):
         check_derivation(d)
+
+
+def test_a_point_where_the_objective_is_too_large_for_finite_differences_is_not_a_failure() -> None:
+    """Found by the property tests: tr(e^{(CᵀC)²/2}) is about 1e21 at the usual points, where
+    central differences measure only rounding; the check moves on to points where they
+    measure something, instead of calling a correct result a bug."""
+    given = (
+        rf"given: X \in {R}^{{n \times n}}, C \in {R}^{{m \times n}}, \mathbf{{x}} \in {R}^{{n}}, "
+        rf"\lambda, \beta \in {R}"
+    )
+    objective = r"\operatorname{tr}(e^{\frac{1}{2}(C^T C C^T C)}) + \lambda \mathbf{x}^T \beta X \mathbf{x}"
+    d = mdderiv.derive(body(objective, given, r"\beta"))
+    assert d.check is not None and d.check.passed
+    assert render_expr(d.results[0].expr, names_of(d.problem)) == r"\lambda \mathbf{x}^{T} X \mathbf{x}"
+    with pytest.raises(DeriveError, match=r"too large for finite differences"):
+        mdderiv.derive(body(r"\exp(50) + \mathbf{x}^T\mathbf{x}", given, r"\mathbf{x}"))

@@ -35,6 +35,13 @@ BLOCKS = [
     ("given: W: p x m, X: m x n, M: p x p symmetric\nY = \\sigma(WX)\nf = \\operatorname{tr}(Y^T M Y)\nwrt: X", {"steps": "brief"}),
     ("given: X: n x n, A: n x n\nF = |X| X^{-1} + A \\odot X\nwrt: X", {"layout": "numerator"}),
     ("given: X: n x n symmetric, A: n x n\nf = \\operatorname{tr}(A X) + \\sqrt{\\operatorname{tr}(X^T X)}\nwrt: X", {"hessian": True}),
+    (  # every function of the registry (mdderiv/functions.py) and its derivatives, and the constants
+        "given: W: m x n, x: n, a: m\n"
+        "f = \\mathbf{1}^T\\max(0, Wx) + a^T\\tan(Wx) + \\mathbf{1}^T\\arctan(Wx) + \\mathbf{1}^T\\cosh(Wx)"
+        " + a^T\\sinh(Wx) + \\mathbf{1}^T\\operatorname{softplus}(Wx) + a^T\\sigma(Wx) + a^T\\tanh(Wx)"
+        " + \\|x\\|_1 + |a^T W x| + \\pi e\\, x^T x\nwrt: x",
+        {"hessian": True},
+    ),
 ]
 
 

@@ -191,6 +191,12 @@ def spd_values(seed: int = 3) -> Values:
         (r"\operatorname{tr}(X^{3})", lambda v: tr(v["X"] @ v["X"] @ v["X"])),
         (r"\operatorname{tr}(e^{X} + A X)", lambda v: tr(expm_series(v["X"])) + tr(v["A"] @ v["X"])),
         (r"\operatorname{tr}(\log(X^T X))", lambda v: np.log(det(v["X"].T @ v["X"]))),
+        (r"\operatorname{tr}(2 e^{X})", lambda v: 2 * tr(expm_series(v["X"]))),
+        (r"\operatorname{tr}(-\log X)", lambda v: -np.log(det(v["X"]))),
+        (
+            r"\operatorname{tr}(e^{X} - 3 X^{1/2})",
+            lambda v: tr(expm_series(v["X"])) - 3 * tr(spd_function(np.sqrt, v["X"])),
+        ),
     ],
 )
 def test_trace_of_a_matrix_function(objective: str, meant: Callable[[Values], float]) -> None:
@@ -393,9 +399,35 @@ def test_softmax_of_a_matrix_names_the_axis_question() -> None:
     assert "column" in caught.value.message
 
 
-def test_an_exponent_with_a_dimension_is_refused_clearly() -> None:
-    with pytest.raises(mdderiv.DeriveError, match=r"dimension \(\^\{1/n\}\)"):
-        mdderiv.derive("given: X \\in \\mathbb{R}^{n \\times n}\nf = \\det(X)^{1/n}\nwrt: X")
+@pytest.mark.parametrize(
+    ("given", "objective", "wrt", "meant", "shapes"),
+    [
+        (r"X \in \mathbb{R}^{n \times n}", r"\det(X)^{1/n}", "X", lambda v: det(v["X"]) ** (1 / 3), {"X": (3, 3)}),
+        (
+            r"\mathbf{x} \in \mathbb{R}^{n}, p \in \mathbb{R}",
+            r"(\mathbf{x}^T\mathbf{x})^{p/2}",
+            "x",
+            lambda v: scalar(v["x"].T @ v["x"]) ** (v["p"].item() / 2),
+            {"x": (3, 1), "p": (1, 1)},
+        ),
+    ],
+)
+def test_an_exponent_with_a_dimension_or_a_symbol(
+    given: str, objective: str, wrt: str, meant: Callable[[Values], float], shapes: dict[str, tuple[int, int]]
+) -> None:
+    name = "X" if wrt == "X" else r"\mathbf{x}"
+    body = f"given: {given}\nf = {objective}\nwrt: {name}"
+    values = sample(shapes, seed=2, spd=("X",))
+    got = derived_gradient(body, values)
+    want = numeric_gradient(meant, values, wrt)
+    np.testing.assert_allclose(got.reshape(want.shape), want, rtol=1e-5, atol=1e-7)
+    d = mdderiv.derive(body)
+    assert "power_by_expression" in d.sections[0].steps[0].rules
+
+
+def test_a_symbolic_exponent_needs_a_scalar_base() -> None:
+    with pytest.raises(mdderiv.DeriveError, match="needs a scalar base"):
+        mdderiv.derive("given: X \\in \\mathbb{R}^{n \\times n}\nf = \\operatorname{tr}(X^{1/n})\nwrt: X")
 
 
 # ------------------------------------------------------------------ the documentation
@@ -440,3 +472,10 @@ def test_the_notation_page_lists_every_spelling_and_is_linked() -> None:
     assert not missing, f"docs/notation.md does not list {missing}"
     assert "notation.md" in (root / "mkdocs.yml").read_text(encoding="utf-8")
     assert "docs/notation.md" in (root / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_hessian_of_a_trace_of_a_matrix_function_is_refused_clearly() -> None:
+    body = "given: X \\in \\mathbb{R}^{n \\times n}\nf = \\operatorname{tr}(e^{X})\nwrt: X"
+    with pytest.raises(mdderiv.DeriveError, match="not its Hessian") as caught:
+        mdderiv.derive(body, hessian=True)
+    assert caught.value.line == 2

@@ -1,8 +1,6 @@
-"""The parse stage's shortcuts give what the general paths give (errors included)."""
+"""The parse stage's brace check and top-level split, and what is remembered per text."""
 
 from __future__ import annotations
-
-import itertools
 
 import pytest
 
@@ -14,7 +12,6 @@ from mdderiv.syntax.declarations import SEPARATORS
 from mdderiv.syntax.nodes import Source
 
 WRT_SEPARATORS = (",", ";", "\\,", "\\;", "\\quad", "\\ ")
-PIECES = ["{", "}", "\\", "%", ",", ";", ":", " ", "x", "\\quad", "\\quadx", "\\,", "\\:", "\\{", "\\\\"]
 
 
 def _outcome(fn, *args):
@@ -27,32 +24,42 @@ def _outcome(fn, *args):
     return result
 
 
-def _texts():
-    for n in range(4):
-        for combo in itertools.product(PIECES, repeat=n):
-            yield "".join(combo)
-    yield "X \\in \\mathbb{R}^{m \\times n},\\ \\mathbf{y} \\in \\mathbb{R}^{m}\\quad c \\in \\mathbb{R}"
+def test_check_braces_finds_the_brace_without_a_partner():
+    def check(text):
+        return _outcome(latex.check_braces, Source(text, 2, 7))
 
-
-def test_check_braces_matches_its_loop():
-    for text in _texts():
-        src = Source(text, 2, 7)
-        assert _outcome(latex.check_braces, src) == _outcome(latex.check_braces_by_marks, src), text
+    assert check("\\frac{a}{b^{2}}") is None
+    assert check("\\{ x \\} + \\\\ {y}") is None  # escaped braces are not braces
+    assert check("{x} % } a comment") is None
+    assert check("a}b")[:2] == ("error", "unbalanced '}': there is no '{' before it")
+    assert check("a}b")[3] == 7 + 1 + 1
+    assert check("{a{b}")[:2] == ("error", "unbalanced '{': it is never closed with '}'")
+    assert check("{a{b}")[3] == 7 + 0 + 1  # the brace left open
 
 
 @pytest.mark.parametrize("depth", [99, 100, 101])
 def test_check_braces_depth_limit(depth):
-    for text in ("{" * depth + "}" * depth, "x{" * depth + "}" * depth, "{" * depth + "}" * (depth - 1)):
-        src = Source(text, 1, 0)
-        assert _outcome(latex.check_braces, src) == _outcome(latex.check_braces_by_marks, src)
+    for text in ("{" * depth + "}" * depth, "x{" * depth + "}" * depth):
+        outcome = _outcome(latex.check_braces, Source(text, 1, 0))
+        if depth <= latex.MAX_DEPTH:
+            assert outcome is None
+        else:
+            assert outcome[0] == "error" and "nested too deeply" in outcome[1]
 
 
-def test_split_top_level_matches_its_loop():
-    for text in _texts():
-        src = Source(text, 2, 7)
-        for separators in (SEPARATORS, WRT_SEPARATORS):
-            got = _outcome(block.split_top_level, src, separators)
-            assert got == _outcome(block.split_by_marks, src, separators), text
+def test_split_top_level_splits_outside_braces_only():
+    def split(text, separators=SEPARATORS):
+        return _outcome(block.split_top_level, Source(text, 2, 7), separators)
+
+    assert split("X \\in \\mathbb{R}^{m, n},\\ y \\in \\mathbb{R}^{m}\\quad c") == [
+        ("X \\in \\mathbb{R}^{m, n}", 2, 7),
+        ("y \\in \\mathbb{R}^{m}", 2, 7 + 26),
+        ("c", 2, 7 + 52),
+    ]
+    assert split("a \\quadx, b") == [("a \\quadx", 2, 7), ("b", 2, 7 + 10)]  # \\quadx is not \\quad
+    assert split("\\{a, b\\}") == [("\\{a", 2, 7), ("b\\}", 2, 7 + 5)]  # escaped braces do not nest
+    assert split("x; y", WRT_SEPARATORS) == [("x", 2, 7), ("y", 2, 7 + 3)]
+    assert split(" , ") == []
 
 
 def test_remembered_set_keeps_errors_and_properties_apart():

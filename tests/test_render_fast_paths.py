@@ -1,5 +1,4 @@
-"""The LaTeX printer's shortcuts write what the general path writes: a product
-without numbers in one pass, coefficients from their whole numbers."""
+"""Products as the printers write them (one product path for every printer)."""
 
 from __future__ import annotations
 
@@ -15,29 +14,25 @@ x = Symbol("x", ("n", 1))
 s = Symbol("s", (1, 1))
 
 
-class _General(LatexPrinter):
-    """The same printer, but not the exact class: every shortcut is skipped."""
-
-
-def _both(expr: object) -> tuple[str, str]:
-    return LatexPrinter().doprint(expr), _General().doprint(expr)  # type: ignore[arg-type]
-
-
-def test_plain_products_print_as_the_general_path() -> None:
+def test_products_print_as_a_reader_writes_them() -> None:
+    """One product printer for LaTeX and text: parentheses where a factor
+    needs them, a coefficient (a fraction) in front, \\cdot between numbers."""
     diff = Add((MatMul((A, x), ("m", 1)), MatMul((Number(Fraction(-1)), Symbol("y", ("m", 1))), ("m", 1))), ("m", 1))
     cases = [
-        MatMul((A, B), ("m", "m")),
-        MatMul((transpose(x), B, diff), (1, 1)),
-        MatMul((diff, transpose(x)), ("m", "n")),
-        MatMul((DimValue(3), A), ("m", "n")),  # a factor printed as a digit: \cdot
-        MatMul((Power(s, Fraction(-1), (1, 1)), A), ("m", "n")),
-        MatMul((Number(Fraction(-3, 2)), A, x), ("m", 1)),
-        MatMul((Number(Fraction(5)), A, x), ("m", 1)),
-        Add((MatMul((Number(Fraction(-1, 2)), A, x), ("m", 1)), MatMul((A, x), ("m", 1))), ("m", 1)),
+        (MatMul((A, B), ("m", "m")), "A B", "A B"),
+        (MatMul((transpose(x), B, diff), (1, 1)), "x^{T} B(A x - y)", "xᵀ B(A x − y)"),
+        (MatMul((diff, transpose(x)), ("m", "n")), "(A x - y) x^{T}", "(A x − y) xᵀ"),
+        (MatMul((DimValue(3), A), ("m", "n")), "3 A", "3 A"),
+        (MatMul((Power(s, Fraction(-1), (1, 1)), A), ("m", "n")), r"\frac{1}{s} A", "(1/s) A"),
+        (MatMul((Number(Fraction(-3, 2)), A, x), ("m", 1)), r"-\frac{3}{2} A x", "−(3/2) A x"),
+        (MatMul((Number(Fraction(5)), A, x), ("m", 1)), "5 A x", "5 A x"),
+        (MatMul((Number(Fraction(2)), DimValue(3)), (1, 1)), r"2 \cdot 3", "2·3"),
+        (MatMul((Number(Fraction(-1)), s), (1, 1)), "-s", "−s"),
+        (MatMul((Power(s, Fraction(2), (1, 1)), A), ("m", "n")), "s^{2} A", "s² A"),
     ]
-    for expr in cases:
-        fast, general = _both(expr)
-        assert fast == general, expr
+    for expr, latex, text in cases:
+        assert LatexPrinter().doprint(expr) == latex
+        assert TextPrinter().doprint(expr) == text
     assert render_expr(MatMul((Number(Fraction(-3, 2)), A, x), ("m", 1))) == r"-\frac{3}{2} A x"
 
 

@@ -86,3 +86,50 @@ def test_a_scalar_between_vectors_commutes_without_a_trace() -> None:
     text = d.text()
     assert "df = aᵀ dz x" in text and "= aᵀ x dz" in text
     assert "tr(" not in text
+
+
+@pytest.mark.parametrize(
+    ("given", "objective", "wrt", "hessian"),
+    [
+        (rf"\mathbf{{x}}, \mathbf{{y}} \in {R}^{{n}}, t \in {R}", r"\|\mathbf{y} - t\mathbf{x}\|^2", "t",
+         r"2 \mathbf{x}^{T} \mathbf{x}"),
+        (rf"A \in {R}^{{n \times n}}, \mathbf{{x}} \in {R}^{{n}}, \lambda \in {R}",
+         r"\mathbf{x}^T (A + \lambda I)^{-1} \mathbf{x}", r"\lambda", r"2 \mathbf{x}^{T}(A + \lambda I)^{-3} \mathbf{x}"),
+        (rf"K \in {R}^{{n \times n}}, \beta \in {R}", r"\log\det(K + \beta I)", r"\beta",
+         r"-\operatorname{tr}((K + \beta I)^{-2})"),
+    ],
+)
+def test_the_second_derivative_by_a_scalar(given: str, objective: str, wrt: str, hessian: str) -> None:
+    """vec(A dt B) = vec(AB) dt: a scalar's dt never becomes a Kronecker factor, and
+    the Hessian of a scalar variable is written ∂²f/∂t²."""
+    d = mdderiv.derive(f"given: {given}\nf = {objective}\nwrt: {wrt}", hessian=True)
+    assert d.check is not None and d.check.passed
+    (result,) = [r for r in d.results if r.kind == "hessian"]
+    assert render_expr(result.expr, names_of(d.problem)) == hessian
+    assert r"\frac{\partial^{2}f}{\partial " in d.latex() and r"^{2}}" in d.latex()
+    assert r"\operatorname{vec}" not in d.latex()
+
+
+def test_a_scalar_variable_has_its_stationary_point_and_a_matrix_function_of_it_its_derivative() -> None:
+    d = mdderiv.derive(rf"given: \mathbf{{x}}, \mathbf{{y}} \in {R}^{{n}}, t \in {R}" "\nf = \\|\\mathbf{y} - t\\mathbf{x}\\|^2\nwrt: t", solve=True)
+    assert d.check is not None and d.check.passed
+    (point,) = [r for r in d.results if r.kind == "stationary point"]
+    assert render_expr(point.expr, names_of(d.problem)) == r"\frac{1}{\mathbf{x}^{T} \mathbf{x}} \mathbf{y}^{T} \mathbf{x}"
+    d = mdderiv.derive(rf"given: A \in {R}^{{n \times n}}, t \in {R}" "\nF = (A + tI)^{-1}\nwrt: t")
+    assert d.check is not None and d.check.passed
+    assert render_expr(d.results[0].expr, names_of(d.problem)) == r"-{\operatorname{vec}((A + t I)^{-2})}^{T}"
+
+
+def test_no_stationary_point_through_a_rank_one_matrix() -> None:
+    """Found by the property tests: ∂f/∂X = (X x aᵀx + c²x) xᵀa xᵀ is affine in X, but
+    x aᵀx xᵀa xᵀ has rank one; (x aᵀx xᵀa xᵀ)⁻¹ does not exist, so there is no closed form
+    (it used to be written, and only the numerical check stopped it)."""
+    body = (
+        rf"given: X \in {R}^{{n \times n}}, \mathbf{{a}}, \mathbf{{x}} \in {R}^{{n}}, c \in {R}" "\n"
+        r"f = \frac{1}{2}\|X \mathbf{x}\mathbf{a}^T \mathbf{x}\|^2 + c^2 \mathbf{x}^T X \mathbf{x}\mathbf{a}^T \mathbf{x}"
+        "\nwrt: X"
+    )
+    d = mdderiv.derive(body, solve=True)
+    assert d.check is not None and d.check.passed
+    assert not [r for r in d.results if r.kind == "stationary point"]
+    assert "no closed form" in d.text()

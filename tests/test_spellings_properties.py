@@ -67,15 +67,52 @@ BARE_TRACE = _unparenthesised_trace_binds_the_product()
 
 
 def _frobenius_inner_product_is_read() -> bool:
-    """Whether ``\langle A, B \rangle`` is read as tr(A^T B) (issue 11 §3); drawn once it is."""
+    r"""Whether ``\langle A, B \rangle`` is read as tr(A^T B) (issue 11 §3); drawn once it is."""
     try:
-        d = mdderiv.derive(r"given: A, B \in \mathbb{R}^{n \times n}" "\nf = \langle A, B \rangle\nwrt: B")
+        d = mdderiv.derive(r"given: A, B \in \mathbb{R}^{n \times n}" "\nf = \\langle A, B \\rangle\nwrt: B")
     except mdderiv.DeriveError:
         return False
     return d.check is not None and d.check.passed
 
 
 INNER_PRODUCT = _frobenius_inner_product_is_read()
+
+
+def _matrix_functions_in_traces_are_read() -> bool:
+    r"""Whether ``\operatorname{tr}(e^{X})`` is the trace of the matrix exponential
+    (issue 11 §1); drawn once it is."""
+    try:
+        d = mdderiv.derive(r"given: X \in \mathbb{R}^{n \times n}" "\nf = \\operatorname{tr}(e^{X})\nwrt: X")
+    except mdderiv.DeriveError:
+        return False
+    return d.check is not None and d.check.passed
+
+
+MATRIX_FUNCTIONS = _matrix_functions_in_traces_are_read()
+
+
+def expm(a: np.ndarray) -> np.ndarray:
+    """The matrix exponential by scaling and squaring a Taylor series (written
+    here: the test shares no numerics with mdderiv)."""
+    squarings = max(0, int(np.ceil(np.log2(max(np.abs(a).sum(axis=1).max(), 1e-300)))) + 1)
+    scaled = a / 2**squarings
+    term, total = np.eye(len(a)), np.eye(len(a))
+    for k in range(1, 25):
+        term = term @ scaled / k
+        total = total + term
+    for _ in range(squarings):
+        total = total @ total
+    return total
+
+
+def spd_function(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    """``fn`` of a symmetric positive definite matrix, through its eigenvalues."""
+
+    def apply(s: np.ndarray) -> np.ndarray:
+        w, v = np.linalg.eigh((s + s.T) / 2)
+        return (v * fn(w)) @ v.T
+
+    return apply
 
 
 def leaf(latex: str) -> Term:
@@ -155,7 +192,11 @@ def _transposed(term: Term) -> str:
 @st.composite
 def scalar_term(draw: st.DrawFn) -> Term:
     kinds = ["inner", "quadratic", "trace", "trace", "logdet", "norm", "frobenius"]
-    kind = draw(st.sampled_from(kinds + (["angle"] if INNER_PRODUCT else [])))
+    kind = draw(st.sampled_from(
+        kinds + (["angle"] if INNER_PRODUCT else []) + (["function", "function"] if MATRIX_FUNCTIONS else [])
+    ))
+    if kind == "function":
+        return draw(matrix_function_trace())
     if kind == "angle":
         p, q = draw(matrix(1)), draw(matrix(1))
         return Term(rf"\langle {p.latex}, {q.latex} \rangle", lambda env: np.array([[np.sum(p.value(env) * q.value(env))]]))
@@ -169,7 +210,8 @@ def scalar_term(draw: st.DrawFn) -> Term:
     if kind == "trace":
         m = draw(matrix(2))
         value = lambda env: np.array([[np.trace(m.value(env))]])  # noqa: E731
-        if BARE_TRACE and m.product and draw(st.booleans()):
+        # (not before a parenthesis: \operatorname{tr} (X)^T B reads as tr(X)^T B)
+        if BARE_TRACE and m.product and not m.latex.startswith("(") and draw(st.booleans()):
             return Term(rf"\operatorname{{tr}} {m.latex}", value)
         return Term(rf"\operatorname{{tr}}({m.latex})", value)
     if kind == "logdet":
@@ -216,12 +258,38 @@ def objective(draw: st.DrawFn) -> tuple[str, Term, str]:
 
 
 def _holds(latex: str, variable: str) -> bool:
-    """Whether ``variable`` occurs in ``latex`` (t, as a word: not the t of \operatorname)."""
+    r"""Whether ``variable`` occurs in ``latex`` (t, as a word: not the t of \operatorname)."""
     if variable == "t":
         return re.search(r"(?<![A-Za-z\\])t(?![A-Za-z])", latex) is not None
     if variable == "X":
         return re.search(r"(?<![A-Za-z\\])X", latex) is not None
     return variable in latex
+
+
+@st.composite
+def matrix_function_trace(draw: st.DrawFn) -> Term:
+    r"""``tr f(M)`` of a matrix function, spelled as authors do: ``\operatorname{tr}(e^{M})``,
+    ``\operatorname{tr}\exp(M)``, and log, square root and ``^{1/2}`` of a positive
+    definite ``G G^T + I``."""
+    g = draw(matrix(1))
+    fn = draw(st.sampled_from(["e", "exp", "log", "sqrt", "half"]))
+    if fn in ("e", "exp"):
+        m = g  # halved: e^{M/2} stays well inside floating point
+        value = lambda env: np.array([[np.trace(expm(0.5 * m.value(env)))]])  # noqa: E731
+        inner = rf"\frac{{1}}{{2}}({m.latex})"
+        written = rf"\operatorname{{tr}}(e^{{{inner}}})" if fn == "e" else rf"\operatorname{{tr}}\exp({inner})"
+        return Term(written, value)
+    spd = f"({g.latex})({g.latex})^T + I"
+
+    def of_spd(env: Env, f: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        value = g.value(env)
+        return np.array([[np.trace(spd_function(f)(value @ value.T + np.eye(N)))]])
+
+    if fn == "log":
+        return Term(rf"\operatorname{{tr}}\log({spd})", lambda env: of_spd(env, np.log))
+    if fn == "sqrt":
+        return Term(rf"\operatorname{{tr}}\sqrt{{{spd}}}", lambda env: of_spd(env, np.sqrt))
+    return Term(rf"\operatorname{{tr}}(({spd})^{{1/2}})", lambda env: of_spd(env, np.sqrt))
 
 
 def _finite_differences(f: Callable[[Env], float], env: Env, name: str) -> np.ndarray:
@@ -236,7 +304,7 @@ def _finite_differences(f: Callable[[Env], float], env: Env, name: str) -> np.nd
     return grad
 
 
-HONEST = ("does not depend on", "cannot infer the size of")
+HONEST = ("does not depend on", "cannot infer the size of", "got ?×?")  # (?×?: an unsized I under ^{1/2})
 
 SETTINGS = settings(
     max_examples=60,

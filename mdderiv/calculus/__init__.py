@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..derivation import Derivation, Result, Section
+from ..derivation import Derivation
 from ..expr import SYMMETRIC, Expr, GradientName, Symbol, map_tree
-from ..problem import Definition
 from ..options import Options
-from ..problem import Problem
+from ..problem import Definition, Problem
+from ..record import Layout, Result, ResultKind, Section, SectionKind
 from ..rules import RuleId
 from .gradient import gradients
+from .memo import derivation_memo
 from .names import fits, with_layer_names
 from .readings import cite_readings, readings, with_function_reading
 from .secondorder import hessian, stationary_point, symmetric_gradient
@@ -58,6 +59,11 @@ def with_symmetric_definitions(problem: Problem) -> Problem:
 
 
 def derive_problem(problem: Problem, options: Options) -> Derivation:
+    with derivation_memo():  # what the passes remember lives as long as this derivation
+        return _derive(problem, options)
+
+
+def _derive(problem: Problem, options: Options) -> Derivation:
     problem = with_function_reading(problem, options.functions)
     taken = readings(problem)
     if options.names == "auto":
@@ -105,13 +111,13 @@ def _derive_scalar(problem: Problem, options: Options, sections: list[Section]) 
     for variable, value in grads.items():
         label = GradientName(objective.symbol.name, variable)
         if options.layout == "numerator":
-            section = Section("layout", about=variable)
+            section = Section(SectionKind.LAYOUT, about=variable)
             sections.append(section)
             numerator = GradientName(objective.symbol.name, variable, numerator=True)
             rules: list[RuleId] = []
             transposed = simplify(push_transpose(value, rules), rules)
             section.add(numerator, transposed, RuleId.LAYOUT_NUMERATOR, *rules)
-            results.append(Result(variable, transposed, numerator, "gradient", "numerator"))
+            results.append(Result(variable, transposed, numerator, ResultKind.GRADIENT, Layout.NUMERATOR))
         else:
-            results.append(Result(variable, value, label, "gradient", "denominator"))
+            results.append(Result(variable, value, label, ResultKind.GRADIENT, Layout.DENOMINATOR))
     return Derivation(problem, options, sections, results + extra)

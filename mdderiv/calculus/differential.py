@@ -8,8 +8,8 @@ of the rules it used are appended to ``used``, so the step can cite them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Callable, Optional
 
 from ..budget import check_time
 from ..errors import DeriveError
@@ -60,10 +60,10 @@ from ..functions import FUNCTIONS
 from ..rules import RuleId
 
 Used = list[RuleId]
-MaybeExpr = Optional[Expr]
+MaybeExpr = Expr | None
 
 
-def _note(used: Used, rule_id: str) -> None:
+def _note(used: Used, rule_id: RuleId) -> None:
     if rule_id not in used:
         used.append(rule_id)
 
@@ -137,6 +137,13 @@ def _trace(expr: Trace, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     arg = expr.arg
     if isinstance(arg, MatrixFunction):
         return _trace_of_matrix_function(arg, active, used)
+    if (
+        isinstance(arg, MatMul)
+        and isinstance(arg.factors[0], Number)
+        and any(isinstance(node, MatrixFunction) for node in arg.walk())
+    ):
+        # tr(c f(X)) = c tr f(X): the number leaves the trace first
+        return differential(trace(arg), active, used)
     if isinstance(arg, Add) and any(isinstance(node, MatrixFunction) for node in arg.walk()):
         # tr(A + f(X)) = tr A + tr f(X): a matrix function is derived under its own trace
         _note(used, RuleId.TRACE_LINEAR)
@@ -195,7 +202,7 @@ def _matrix_function(expr: MatrixFunction, active: frozenset[Symbol], used: Used
     raise DeriveError(
         f"a {what} of a square matrix is read as the matrix function, as in mathematics; "
         f"mdderiv derives it only as the whole argument of a trace, tr f(X) "
-        f"(d tr f(X) = tr(f'(X) dX)); {elementwise_hint}"
+        f"(d tr f(X) = tr(f'(X) dX)), and not its Hessian, which needs d f(X) itself; {elementwise_hint}"
     )
 
 
@@ -224,7 +231,7 @@ def _two_sided(
     expr: Binary,
     active: frozenset[Symbol],
     used: Used,
-    rule_id: str,
+    rule_id: RuleId,
     through_left: Callable[[Expr], Expr],
     through_right: Callable[[Expr], Expr],
 ) -> MaybeExpr:
@@ -410,8 +417,9 @@ def _differential(expr: Differential, active: frozenset[Symbol], used: Used) -> 
     return None
 
 
-_HANDLERS: dict[type, Callable[[Expr, frozenset[Symbol], Used], MaybeExpr]] = {
-    Symbol: _symbol,  # type: ignore[dict-item]
+#: (each handler takes its own node class, so the table's values are typed by their result)
+_HANDLERS: dict[type, Callable[..., MaybeExpr]] = {
+    Symbol: _symbol,
     Number: _constant,
     DimValue: _constant,
     Constant: _constant,
@@ -420,24 +428,24 @@ _HANDLERS: dict[type, Callable[[Expr, frozenset[Symbol], Used], MaybeExpr]] = {
     Identity: _constant,
     Commutation: _constant,
     GradientName: _constant,
-    Differential: _differential,  # type: ignore[dict-item]
-    Add: _add,  # type: ignore[dict-item]
-    MatMul: _matmul,  # type: ignore[dict-item]
-    Transpose: _transpose,  # type: ignore[dict-item]
-    Inverse: _inverse,  # type: ignore[dict-item]
-    Det: _det,  # type: ignore[dict-item]
-    Trace: _trace,  # type: ignore[dict-item]
-    Power: _power,  # type: ignore[dict-item]
-    Hadamard: _hadamard,  # type: ignore[dict-item]
-    HadamardDiv: _hadamard_div,  # type: ignore[dict-item]
-    Kron: _kron,  # type: ignore[dict-item]
-    Elementwise: _elementwise,  # type: ignore[dict-item]
-    Softmax: _softmax,  # type: ignore[dict-item]
-    MatrixFunction: _matrix_function,  # type: ignore[dict-item]
-    Norm: _norm,  # type: ignore[dict-item]
+    Differential: _differential,
+    Add: _add,
+    MatMul: _matmul,
+    Transpose: _transpose,
+    Inverse: _inverse,
+    Det: _det,
+    Trace: _trace,
+    Power: _power,
+    Hadamard: _hadamard,
+    HadamardDiv: _hadamard_div,
+    Kron: _kron,
+    Elementwise: _elementwise,
+    Softmax: _softmax,
+    MatrixFunction: _matrix_function,
+    Norm: _norm,
     Diag: _linear,
     Vec: _linear,
-    IndexedSum: _indexed_sum,  # type: ignore[dict-item]
+    IndexedSum: _indexed_sum,
 }
 
 __all__ = ["differential", "elementwise_derivative"]

@@ -9,9 +9,9 @@ variables it uses, and so on back to the variables.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..derivation import Section
 from ..errors import DeriveError
 from ..expr import (
     Add,
@@ -32,6 +32,7 @@ from ..expr import (
     transpose,
 )
 from ..problem import Problem
+from ..record import Section, SectionKind
 from ..rules import RuleId
 from .differential import differential
 from .rewrite import rewrites
@@ -53,6 +54,11 @@ class GradientRun:
     last_read: dict[Symbol, tuple[Section, int]] = field(default_factory=dict)
     #: backprop style: each variable's gradient with the introduced names written out
     written: dict[Symbol, Expr] = field(default_factory=dict)
+    #: (variables, intermediates that depend on a variable), asked by every stage
+    active: tuple[frozenset[Symbol], frozenset[Symbol]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.active = active_symbols(self.problem)
 
     @property
     def compact(self) -> bool:
@@ -78,18 +84,13 @@ class GradientRun:
 
 def active_symbols(problem: Problem) -> tuple[frozenset[Symbol], frozenset[Symbol]]:
     """(variables, intermediates that depend on a variable)."""
-    cached = problem.__dict__.get("_active")
-    if cached is not None and cached[0] == tuple(problem.wrt):
-        return cached[1]  # type: ignore[no-any-return]
     variables = frozenset(problem.wrt)
     depends: set[Symbol] = set()
     for definition in problem.definitions[:-1]:
         used = free_symbols(definition.expr)
         if used & variables or used & depends:
             depends.add(definition.symbol)
-    result = (variables, frozenset(depends))
-    problem.__dict__["_active"] = (tuple(problem.wrt), result)
-    return result
+    return variables, frozenset(depends)
 
 
 def prepared_objective(problem: Problem, section: Section) -> Expr:
@@ -109,10 +110,14 @@ def prepared_objective(problem: Problem, section: Section) -> Expr:
     return expr
 
 
+def _as_it_is(term: Expr) -> Expr:
+    return term
+
+
 def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of: Symbol | None) -> None:
     """One stage: ``df`` through ``expr`` (the objective when ``seed`` is None,
     else a definition ``of = expr`` whose gradient placeholder is ``seed``)."""
-    variables, intermediates = active_symbols(run.problem)
+    variables, intermediates = run.active
     active = frozenset(s for s in free_symbols(expr) if s in variables or s in intermediates)
     if not active:
         return
@@ -122,13 +127,17 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
     d_expr = differential(expr, active, used)
     if d_expr is None:
         return
+    wrap: Callable[[Expr], Expr]
     if seed is None:
         section.add(df, d_expr, *used)
-        wrap = lambda t: t  # noqa: E731 - the terms are df's own
+        wrap = _as_it_is  # the terms are df's own
     else:
         assert of is not None
         section.add(df, _tr(mul(transpose(seed), Differential(of))), RuleId.CHAIN_RULE)
-        wrap = lambda t: _tr(mul(transpose(seed), t))  # noqa: E731
+        seed_t = transpose(seed)
+
+        def wrap(t: Expr) -> Expr:
+            return _tr(mul(seed_t, t))
         if not run.compact:
             section.add(None, _tr(mul(transpose(seed), d_expr)), *used)
 
@@ -169,7 +178,7 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
         s: add(*merged) if (merged := merge_like_terms(fs)) else Zeros(fs[0].shape)
         for s, fs in by_symbol.items()
     }
-    combined = add(*(_read_form(l, s) for s, l in collected.items()))
+    combined = add(*(_read_form(g, s) for s, g in collected.items()))
     if combined != section.steps[-1].rhs:
         section.add(None, combined, RuleId.COLLECT)
 
@@ -221,7 +230,7 @@ def collect_scalar_transposes(terms: list[Expr]) -> list[Expr] | None:
 def _transposed_differential(term: Expr) -> bool:
     """Whether a factor of ``term`` is a transpose holding a differential
     (``(A dx)^T …``, ``dx^T …``): a candidate to be turned around."""
-    factors = term.factors if type(term) is MatMul else (term,)  # type: ignore[attr-defined]
+    factors = term.factors if type(term) is MatMul else (term,)
     return any(type(f) is Transpose and has_differential(f) for f in factors)
 
 
@@ -281,14 +290,14 @@ def _differential_of(term: Expr) -> Symbol:
     """The symbol of the first differential in ``term`` (in reading order)."""
     node = term
     while type(node) is not Differential:
-        # descend into the first child holding one (cached on the nodes)
+        # descend into the first child holding one (known from construction)
         for child in node.children():
             if has_differential(child):
                 node = child
                 break
         else:
             raise DeriveError("internal: a term without a differential")
-    return node.of  # type: ignore[attr-defined]
+    return node.of
 
 
 def substitute(expr: Expr, values: dict[Symbol, Expr], objective: str) -> Expr:
@@ -310,21 +319,21 @@ def gradients(problem: Problem, sections: list[Section]) -> tuple[dict[Symbol, E
     """Run the method; return ∂f/∂X for every variable, and (when the engine
     named the layers, ``names.py``) the same with the names written out."""
     run = GradientRun(problem)
-    head = Section("objective")
+    head = Section(SectionKind.OBJECTIVE)
     sections.append(head)
     expr = prepared_objective(problem, head)
-    first = Section("differential")
+    first = Section(SectionKind.DIFFERENTIAL)
     sections.append(first)
     sweep(run, expr, first, None, None)
 
-    _, intermediates = active_symbols(problem)
+    _, intermediates = run.active
     for definition in reversed(problem.definitions[:-1]):
         y = definition.symbol
         if y not in intermediates or y not in run.parts:
             continue
         value = _finish(run, y)
         run.values[y] = value
-        section = Section("chain", about=y)
+        section = Section(SectionKind.CHAIN, about=y)
         sections.append(section)
         sweep(run, definition.expr, section, run.name(y), y)
 
@@ -366,7 +375,7 @@ def _finish(run: GradientRun, symbol: Symbol, sections: list[Section] | None = N
         if folded != value:
             section.add(None, folded, RuleId.NORM_POWER)
         return folded
-    section = Section("result", about=symbol)
+    section = Section(SectionKind.RESULT, about=symbol)
     sections.append(section)
     if shown:
         section.add(run.name(symbol), folded, RuleId.NORM_POWER)

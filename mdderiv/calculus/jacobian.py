@@ -6,11 +6,11 @@ For a vector function of a vector this is the Jacobian ``dF = J dx``
 
 from __future__ import annotations
 
-from ..derivation import Result, Section
 from ..errors import DeriveError
 from ..expr import Differential, Expr, GradientName, Symbol, Vec, add, map_tree, mul
 from ..options import Options
 from ..problem import Problem
+from ..record import Layout, Result, ResultKind, Section, SectionKind
 from ..rules import RuleId
 from .differential import differential
 from .gradient import active_symbols
@@ -62,7 +62,7 @@ def derivative_matrix(
 
 def derivatives(problem: Problem, options: Options, sections: list[Section]) -> list[Result]:
     objective = problem.objective
-    head = Section("objective")
+    head = Section(SectionKind.OBJECTIVE)
     sections.append(head)
     for definition in problem.definitions[:-1]:
         head.add(definition.symbol, definition.expr, RuleId.DEFINITION)
@@ -77,17 +77,17 @@ def derivatives(problem: Problem, options: Options, sections: list[Section]) -> 
 
     results: list[Result] = []
     for variable in problem.wrt:
-        section = Section("derivative", about=variable)
+        section = Section(SectionKind.DERIVATIVE, about=variable)
         sections.append(section)
         numerator = GradientName(objective.symbol.name, variable, numerator=True)
         m = derivative_matrix(expr, variable, section, Differential(objective.symbol))
         if options.layout == "numerator":
             section.add(numerator, m, RuleId.READ_OFF_JACOBIAN)
-            results.append(Result(variable, m, numerator, "derivative", "numerator"))
+            results.append(Result(variable, m, numerator, ResultKind.DERIVATIVE, Layout.NUMERATOR))
         else:
             rules: list[RuleId] = []
             value = simplify(push_transpose(m, rules), rules)
             label = GradientName(objective.symbol.name, variable)
             section.add(label, value, RuleId.READ_OFF_DERIVATIVE, *rules)
-            results.append(Result(variable, value, label, "derivative", "denominator"))
+            results.append(Result(variable, value, label, ResultKind.DERIVATIVE, Layout.DENOMINATOR))
     return results

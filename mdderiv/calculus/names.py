@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from .memo import node_kinds
 from ..expr import (
     SCALAR,
     Elementwise,
@@ -40,11 +41,16 @@ from ..expr import (
     MatMul,
     Softmax,
     Symbol,
-    kinds,
     map_tree,
     rebuild,
 )
 from ..problem import Definition, Problem, SymbolInfo
+
+# Typing note: the hot paths test a node's exact class once (``kind = type(expr)``,
+# then ``kind is MatMul``); mypy does not narrow ``expr`` through the saved
+# ``kind``, so the attribute reads after such a test carry
+# ``type: ignore[attr-defined]`` (an ``isinstance`` per read would cost time).
+
 
 #: the letters for (argument, value) of a layer, tried in order
 LETTERS = (("a", "h"), ("u", "v"), ("p", "q"))
@@ -93,7 +99,7 @@ class _Depths:
             if (
                 type(node) is MatMul
                 and self.seen[id(node)][0]
-                and sum(f.shape != SCALAR for f in node.factors) >= 2  # type: ignore[attr-defined]
+                and sum(f.shape != SCALAR for f in node.factors) >= 2
             ):
                 return True
             stack.extend(node.children())
@@ -104,7 +110,7 @@ def deep_layers(expr: Expr, variables: frozenset[Symbol]) -> _Depths | None:
     """The layer depths of ``expr`` when it composes deeply (the criterion of
     the module docstring), else None.  Cheap for the common case: a cached set
     of node kinds says whether any layer can occur."""
-    present = kinds(expr)
+    present = node_kinds(expr)
     if Elementwise not in present and Softmax not in present:
         return None
     if IndexedSum in present:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..derivation import Section
-from ..expr import Elementwise, Expr, MatrixFunction, map_tree
+from ..expr import Elementwise, Expr, MatMul, MatrixFunction, map_tree
 from ..problem import Problem
 from ..rules import RuleId
 
@@ -43,16 +43,28 @@ def _square_matrix(expr: Expr) -> bool:
     return rows == cols and rows != 1
 
 
+def _is_power_by_expression(arg: Expr) -> bool:
+    """``e log s``: how the shape stage writes ``s^{e}`` for an exponent that is
+    an expression (``\\det(X)^{1/n}``)."""
+    return isinstance(arg, MatMul) and any(
+        isinstance(f, Elementwise) and f.fn == "log" for f in arg.factors
+    )
+
+
 def readings(problem: Problem) -> tuple[RuleId, ...]:
     """The rules naming the readings taken where a function meets a square matrix."""
-    matrix = elementwise = False
+    matrix = elementwise = power = False
     for definition in problem.definitions:
         for node in definition.expr.walk():
             if isinstance(node, MatrixFunction):
                 matrix = True
             elif isinstance(node, Elementwise) and _square_matrix(node):
                 elementwise = True
+            elif isinstance(node, Elementwise) and node.fn == "exp" and _is_power_by_expression(node.arg):
+                power = True
     found: list[RuleId] = []
+    if power:
+        found.append(RuleId.POWER_BY_EXPRESSION)
     if matrix:
         found.append(RuleId.READING_MATRIX_FUNCTION)
     if elementwise:

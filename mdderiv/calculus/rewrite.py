@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from .memo import node_kinds
 from ..expr import (
     Add,
     Elementwise,
@@ -23,11 +24,11 @@ from ..expr import (
     Transpose,
     Vec,
     Norm,
+    NormKind,
     Ones,
     Softmax,
     add,
     elementwise,
-    kinds,
     map_tree,
     mul,
     neg,
@@ -43,7 +44,7 @@ Rewrite = tuple[Expr, list[RuleId]]
 
 
 def _is_frobenius(node: Norm) -> bool:
-    return node.kind == "F" or node.arg.shape[1] != 1
+    return node.kind == NormKind.FROBENIUS or node.arg.shape[1] != 1
 
 
 def norm_as_power(node: Norm) -> Expr:
@@ -71,7 +72,7 @@ def unfold_norms(expr: Expr) -> Expr:
 def _contains(expr: Expr, kind: type) -> bool:
     """Whether a node of ``kind`` occurs in ``expr`` (a look is cheaper than a
     rebuild that would change nothing)."""
-    return kind in kinds(expr)
+    return kind in node_kinds(expr)
 
 
 def rewrite_norms(expr: Expr) -> Rewrite | None:
@@ -167,7 +168,7 @@ def rewrite_vec_kron(expr: Expr) -> Rewrite | None:
     """vec and Kronecker products inside a scalar objective, back to traces:
     ``vec(P)^T vec(Q) = tr(P^T Q)``, ``(A ⊗ B) vec(Q) = vec(B Q A^T)``,
     ``tr(A ⊗ B) = tr A · tr B`` — the forms the trace method differentiates."""
-    present = kinds(expr)
+    present = node_kinds(expr)
     if Vec not in present and Kron not in present:
         return None
     used: list[RuleId] = []

@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import replace
 from fractions import Fraction
 
-from ..derivation import Result, Section
 from ..errors import DeriveError
 from ..expr import (
+    SCALAR,
     Add,
     Commutation,
     Differential,
@@ -28,6 +28,7 @@ from ..expr import (
     MatMul,
     Number,
     Symbol,
+    Transpose,
     Zeros,
     add,
     free_symbols,
@@ -40,6 +41,7 @@ from ..expr import (
     transpose,
 )
 from ..problem import Problem
+from ..record import Layout, Result, ResultKind, Section, SectionKind
 from ..rules import RuleId
 from .gradient import active_symbols
 from .jacobian import derivative_matrix, inline_definitions
@@ -50,7 +52,7 @@ from .simplify import factor_terms, fold_norms, is_symmetric, push_transpose, si
 def hessian(problem: Problem, variable: Symbol, gradient: Expr, sections: list[Section]) -> Result:
     _, intermediates = active_symbols(problem)
     objective = problem.objective.symbol.name
-    section = Section("hessian", about=variable)
+    section = Section(SectionKind.HESSIAN, about=variable)
     sections.append(section)
     label = GradientName(objective, variable)
     # norms in the gradient go back to inner products, the form the rules differentiate
@@ -71,7 +73,7 @@ def hessian(problem: Problem, variable: Symbol, gradient: Expr, sections: list[S
     folded = fold_norms(m, written_norms(problem))
     if folded != m:
         section.add(None, folded, RuleId.NORM_POWER)
-    return Result(variable, folded, name, "hessian", "denominator")
+    return Result(variable, folded, name, ResultKind.HESSIAN, Layout.DENOMINATOR)
 
 
 def _contains_inverse_of(expr: Expr, variable: Symbol) -> bool:
@@ -88,7 +90,7 @@ def stationary_point(
     """Solve ``gradient = 0`` where it is affine in the variable, or in its
     inverse, or becomes affine after multiplying both sides by the variable."""
     _, intermediates = active_symbols(problem)
-    section = Section("solve", about=variable)
+    section = Section(SectionKind.SOLVE, about=variable)
     sections.append(section)
     expr = inline_definitions(problem, gradient, intermediates)
     zero = Zeros(variable.shape)
@@ -116,12 +118,12 @@ def stationary_point(
         section.steps[-1] = replace(last, note="no_closed_form")
         return None
     section.add(variable, solution, RuleId.SOLVE_LINEAR)
-    return Result(variable, solution, variable, "stationary point", "denominator")
+    return Result(variable, solution, variable, ResultKind.STATIONARY_POINT, Layout.DENOMINATOR)
 
 
 def _solve_affine(expr: Expr, variable: Symbol, section: Section | None) -> Expr | None:
     """X with ``expr(X) = 0`` when ``expr`` is affine in X: ``M vec(X) + C``."""
-    scratch = Section("scratch")
+    scratch = Section(SectionKind.SCRATCH)
     try:
         m = derivative_matrix(expr, variable, scratch, Differential(variable))
     except DeriveError:
@@ -192,8 +194,28 @@ def _solve(m: Expr, constant: Expr, variable: Symbol) -> Expr | None:
         return simplify(transpose(mul(_inverse_scalar(operand), minus_c)))
     if kind == "right":  # X B + C = 0
         b = transpose(operand)
+        if _rank_deficient(b):
+            return None
         return simplify(mul(minus_c, Inverse(b, b.shape)))
+    if _rank_deficient(operand):
+        return None
     return simplify(mul(Inverse(operand, operand.shape), minus_c))  # A X + C = 0, M x + c = 0
+
+
+def _rank_deficient(m: Expr) -> bool:
+    """Whether the square ``m`` has no inverse whatever the sizes: a product
+    through a vector (``x a^T x x^T``: rank one), or a sum of such products
+    (rank at most the number of terms).  Then ``m X + C = 0`` has no unique
+    solution, and writing ``m^{-1}`` would be wrong."""
+    if 1 in m.shape:
+        return False
+    if isinstance(m, Transpose):
+        return _rank_deficient(m.arg)
+    if isinstance(m, Add):
+        return all(_rank_deficient(t) for t in m.terms)
+    if isinstance(m, MatMul):
+        return any(f.shape != SCALAR and 1 in f.shape for f in m.factors)
+    return False
 
 
 def _inverse_scalar(value: Expr) -> Expr:
@@ -215,7 +237,7 @@ def _transpose_all(expr: Expr, rules: list[RuleId]) -> Expr:
 
 
 def symmetric_gradient(problem: Problem, variable: Symbol, gradient: Expr, sections: list[Section]) -> Result:
-    section = Section("symmetric", about=variable)
+    section = Section(SectionKind.SYMMETRIC, about=variable)
     sections.append(section)
     objective = problem.objective.symbol.name
     label = GradientName(objective, variable)
@@ -232,4 +254,4 @@ def symmetric_gradient(problem: Problem, variable: Symbol, gradient: Expr, secti
         if isinstance(value, Add):  # (1/2)A + (1/2)A^T = (1/2)(A + A^T)
             value = factor_terms(list(value.terms), rules, nested=True)
     section.add(half, value, *rules, note="sym_note")
-    return Result(variable, value, label, "symmetric gradient", "denominator")
+    return Result(variable, value, label, ResultKind.SYMMETRIC_GRADIENT, Layout.DENOMINATOR)

@@ -10,8 +10,9 @@ Each rewrite notes its rule id in ``used``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..problem import Problem
@@ -20,8 +21,8 @@ from ..budget import check_time
 from ..expr import (
     ONE_HOT,
     SCALAR,
-    Shape,
     Add,
+    Commutation,
     Det,
     Diag,
     Differential,
@@ -34,12 +35,13 @@ from ..expr import (
     IndexedSum,
     Inverse,
     Kron,
-    Commutation,
     MatMul,
     Norm,
+    NormKind,
     Number,
     Ones,
     Power,
+    Shape,
     Softmax,
     Symbol,
     Trace,
@@ -58,11 +60,17 @@ from ..expr import (
     transpose,
 )
 from ..rules import RuleId
+from .memo import DerivationMemo, current_memo
+
+# Typing note: the hot paths test a node's exact class once (``kind = type(expr)``,
+# then ``kind is MatMul``); mypy does not narrow ``expr`` through the saved
+# ``kind``, so the attribute reads after such a test carry
+# ``type: ignore[attr-defined]`` (an ``isinstance`` per read would cost time).
 
 Used = list[RuleId]
 
 
-def _note(used: Used | None, rule_id: str) -> None:
+def _note(used: Used | None, rule_id: RuleId) -> None:
     if used is not None and rule_id not in used:
         used.append(rule_id)
 
@@ -106,25 +114,29 @@ def is_symmetric(expr: Expr) -> bool:
 # --------------------------------------------------------------------------- transposes
 
 
-def _transpose_count(expr: Expr) -> int:
-    """How many transposes a tree holds (cached on the node)."""
-    state = expr.__dict__
-    cached = state.get("_transposes")
-    if cached is None:
-        cached = 1 if type(expr) is Transpose else 0
-        for child in expr.children():
-            cached += _transpose_count(child)
-        state["_transposes"] = cached  # frozen for users, not for this cache
-    return cached
+def _transpose_count(expr: Expr, memo: DerivationMemo | None = None) -> int:
+    """How many transposes a tree holds (remembered for the derivation)."""
+    if memo is None:
+        memo = current_memo()
+    if memo is not None:
+        entry = memo.transposes.get(id(expr))
+        if entry is not None:
+            return entry[1]
+    count = 1 if type(expr) is Transpose else 0
+    for child in expr.children():
+        count += _transpose_count(child, memo)
+    if memo is not None:
+        memo.transposes[id(expr)] = (expr, count)
+    return count
 
 
 def push_transpose(expr: Expr, used: Used | None = None, transposed: Expr | None = None) -> Expr:
     """``expr^T`` with the transpose pushed towards the leaves, as far as that
     makes the expression simpler.  ``transposed``, a node ``expr^T`` the caller
     holds, is returned where the transpose stays on a leaf (not an equal copy)."""
+    if type(expr) is Transpose:
+        return expr.arg
     kind = type(expr)
-    if kind is Transpose:
-        return expr.arg  # type: ignore[attr-defined]
     rows, cols = shape = expr.shape
     if kind is Differential:
         return _on_leaf(expr, (cols, rows), transposed)
@@ -135,39 +147,21 @@ def push_transpose(expr: Expr, used: Used | None = None, transposed: Expr | None
             _note(used, RuleId.SYMMETRIC)
             return expr
         return _on_leaf(expr, (cols, rows), transposed)
-    # a compound node: its pushed form and the rules noted are kept on it (the
+    # a compound node: its pushed form and the rules noted are remembered (the
     # same subtree is pushed again in later steps, by is_symmetric, in candidates)
-    # (a form holding expr itself is kept as a mark: a node referring to itself
-    # would live on until the garbage collector finds the cycle)
-    state = expr.__dict__
-    cached = state.get("_pushed")
-    if cached is None:
+    memo = current_memo()
+    entry = memo.pushed.get(id(expr)) if memo is not None else None
+    if entry is not None:
+        result, rules = entry[1]
+    else:
         noted: Used = []
         result = _push_compound(expr, kind, noted)
-        kept: object = result
-        if result is expr:
-            kept = _ITSELF
-        elif type(result) is Transpose and result.arg is expr:  # type: ignore[attr-defined]
-            kept = _TRANSPOSED
-        state["_pushed"] = (kept, tuple(noted))  # frozen for users, not for this cache
-    else:
-        kept, rules = cached
-        for rule_id in rules:
-            _note(used, rule_id)
-        if kept is _ITSELF:
-            return expr
-        if kept is _TRANSPOSED:
-            return Transpose(expr, (cols, rows))
-        return kept  # type: ignore[return-value]
-    for rule_id in noted:
+        rules = tuple(noted)
+        if memo is not None:
+            memo.pushed[id(expr)] = (expr, (result, rules))
+    for rule_id in rules:
         _note(used, rule_id)
     return result
-
-
-#: what a node's kept pushed form stands for when it is the node itself or the
-#: node transposed (kept as such, a node would refer to itself)
-_ITSELF = object()
-_TRANSPOSED = object()
 
 
 def _push_compound(expr: Expr, kind: type, used: Used) -> Expr:
@@ -181,7 +175,7 @@ def _push_compound(expr: Expr, kind: type, used: Used) -> Expr:
         return expr
     if kind in _FORESEEN:
         foreseen = _foresee_push(expr)
-        if foreseen is not None and foreseen[0] >= _transpose_count(expr) + 1:
+        if foreseen is not None and foreseen >= _transpose_count(expr) + 1:
             # the pushed form would hold no fewer transposes than expr^T: keep
             # expr^T (the rules the pushed form would have used are not used)
             return transpose(expr)
@@ -220,47 +214,42 @@ def _push_compound(expr: Expr, kind: type, used: Used) -> Expr:
 _FORESEEN = frozenset((Add, Hadamard, Elementwise, Inverse))
 
 
-def _foresee_push(expr: Expr) -> tuple[int, list[RuleId]] | None:
-    """The transposes ``push_transpose(expr)`` would hold and the rules it would
-    note, in order, without building it (the pushed form of a sum, say, is
-    often built only to be dropped for ``(a - b)^T``).  None where a smart
-    constructor could drop a part of it (a zero), or for a kind not followed."""
+def _foresee_push(expr: Expr) -> int | None:
+    """The transposes ``push_transpose(expr)`` would hold, without building it
+    (the pushed form of a sum, say, is often built only to be dropped for
+    ``(a - b)^T``).  None where a smart constructor could drop a part of it (a
+    zero), or for a kind not followed."""
     kind = type(expr)
     if kind is Transpose:
         arg = expr.arg  # type: ignore[attr-defined]
         if type(arg) is Zeros or type(arg) is Ones or type(arg) is Identity:
             return None
-        return _transpose_count(arg), []
+        return _transpose_count(arg)
     shape = expr.shape
     if kind is Differential:
-        return 1, []
+        return 1
     if shape == SCALAR:
-        return _transpose_count(expr), []
+        return _transpose_count(expr)
     if kind is Symbol:
-        return (0, [RuleId.SYMMETRIC]) if expr.symmetric else (1, [])  # type: ignore[attr-defined]
-    cached = expr.__dict__.get("_pushed")
-    if cached is not None:
-        kept, rules = cached
-        if kept is _ITSELF or kept is _TRANSPOSED:
-            return _transpose_count(expr) + (kept is _TRANSPOSED), list(rules)
-        return _transpose_count(kept), list(rules)
+        return 0 if expr.symmetric else 1  # type: ignore[attr-defined]
+    memo = current_memo()
+    entry = memo.pushed.get(id(expr)) if memo is not None else None
+    if entry is not None:
+        return _transpose_count(entry[1][0], memo)
     if kind is MatMul:
-        rules = [RuleId.TRANSPOSE_PRODUCT]
         count = 0
-        for factor in reversed(expr.factors):  # type: ignore[attr-defined]
-            if type(factor) is Zeros or (type(factor) is Number and factor.value == 0):  # type: ignore[attr-defined]
+        for factor in expr.factors:  # type: ignore[attr-defined]
+            if type(factor) is Zeros or (type(factor) is Number and factor.value == 0):
                 return None  # mul would give a zero
             found = _foresee_push(factor)
             if found is None:
                 return None
-            count += found[0]
-            _extend(rules, found[1])
-        return count, rules
+            count += found
+        return count
     if kind not in _FORESEEN:
         return None
     if is_symmetric(expr):
-        return _transpose_count(expr), [RuleId.SYMMETRIC]
-    rules = []
+        return _transpose_count(expr)
     count = 0
     for child in expr.children():
         if type(child) is Zeros or type(child) is Ones or type(child) is Identity:
@@ -268,16 +257,9 @@ def _foresee_push(expr: Expr) -> tuple[int, list[RuleId]] | None:
         found = _foresee_push(child)
         if found is None:
             return None
-        count += found[0]
-        _extend(rules, found[1])
-    plain = _transpose_count(expr) + 1
-    return (count if count < plain else plain), rules
-
-
-def _extend(rules: list[RuleId], more: list[RuleId]) -> None:
-    for rule_id in more:
-        if rule_id not in rules:
-            rules.append(rule_id)
+        count += found
+    # expr^T itself when the pushed form would hold no fewer transposes
+    return min(count, _transpose_count(expr) + 1)
 
 
 def _on_leaf(leaf: Expr, shape: Shape, transposed: Expr | None) -> Expr:
@@ -399,7 +381,7 @@ def _one_plus_exp(expr: Expr) -> Expr | None:
     ones = [t for t in expr.terms if isinstance(t, Ones) or t == num(1)]
     exps = [t for t in expr.terms if isinstance(t, Elementwise) and t.fn == "exp"]
     if len(ones) == 1 and len(exps) == 1:
-        return exps[0].arg  # type: ignore[attr-defined]
+        return exps[0].arg
     return None
 
 
@@ -548,7 +530,7 @@ def _same(factors: list[Expr], original: tuple[Expr, ...]) -> bool:
     """Whether ``factors`` are the original factors themselves, in order."""
     if len(factors) != len(original):
         return False
-    for new, old in zip(factors, original):
+    for new, old in zip(factors, original):  # noqa: SIM110 - a loop: all() of a generator is slower here
         if new is not old:
             return False
     return True
@@ -574,30 +556,33 @@ Split = tuple[Fraction, tuple[Expr, ...], tuple[Expr, ...]]
 
 def split_term(term: Expr) -> Split:
     """A term as (number, other scalar factors, matrix factors in order).
-    A product's split is cached on it: merging, ordering and factoring a sum
-    each ask for the same terms' splits."""
+    A product's split is remembered for the derivation: merging, ordering and
+    factoring a sum each ask for the same terms' splits."""
     kind = type(term)
     if kind is not MatMul:  # (the usual term: one factor)
         if kind is Number:
             return term.value, (), ()  # type: ignore[attr-defined]
         return _ONE, (), (term,)
-    state = term.__dict__
-    cached: Split | None = state.get("_split")
-    if cached is not None:
-        return cached
+    memo = current_memo()
+    if memo is not None:
+        entry = memo.splits.get(id(term))
+        if entry is not None:
+            return entry[1]
     coefficient = _ONE
     scalars: list[Expr] = []
     matrices: list[Expr] = []
     matrix_term = term.shape != SCALAR
     for factor in term.factors:  # type: ignore[attr-defined]
         if type(factor) is Number:
-            value = factor.value  # type: ignore[attr-defined]
+            value = factor.value
             coefficient = value if coefficient is _ONE else coefficient * value
         elif matrix_term and factor.shape == SCALAR:
             scalars.append(factor)
         else:
             matrices.append(factor)
-    split = state["_split"] = (coefficient, tuple(scalars), tuple(matrices))  # frozen for users, not for this cache
+    split = (coefficient, tuple(scalars), tuple(matrices))
+    if memo is not None:
+        memo.splits[id(term)] = (term, split)
     return split
 
 
@@ -660,7 +645,7 @@ def _scalars_lead(term: MatMul, count: int) -> bool:
     (``split_term`` moves a term's scalars to the front; here none moves)."""
     factors = term.factors
     start = 1 if type(factors[0]) is Number else 0
-    for factor in factors[start : start + count]:
+    for factor in factors[start : start + count]:  # noqa: SIM110 - (as in _same)
         if factor.shape != SCALAR:
             return False
     return True
@@ -913,7 +898,7 @@ def _merge_diagonals(terms: list[Expr]) -> list[Expr]:
     ]
     if len(diagonals) < 2:
         return terms
-    summed = add(*(t.arg for _, t in diagonals))  # type: ignore[attr-defined]
+    summed = add(*(t.arg for _, t in diagonals))
     first = diagonals[0][0]
     merged: Expr = Diag(summed, diagonals[0][1].shape)
     if isinstance(summed, Ones):
@@ -1014,23 +999,21 @@ class _Folding:
         return node
 
 
-_FOLDINGS: dict[tuple[tuple[Symbol, Expr], ...], _Folding] = {}
-
-
 def fold_definitions(expr: Expr, names: Sequence[tuple[Symbol, Expr]], used: Used | None) -> Expr:
     """Replace sub-expressions equal to a named definition by the name."""
     if not names:
         return expr
+    memo = current_memo()
     key = tuple(names)
-    folding = _FOLDINGS.get(key)
+    folding: _Folding | None = memo.foldings.get(key) if memo is not None else None
     if folding is None:
-        if len(_FOLDINGS) > 1000:
-            _FOLDINGS.clear()
-        folding = _FOLDINGS[key] = _Folding(names)
+        folding = _Folding(names)
+        if memo is not None:
+            memo.foldings[key] = folding
     return map_tree(expr, lambda node: folding.visit(node, used))
 
 
-def written_norms(problem: "Problem") -> frozenset[Expr]:
+def written_norms(problem: Problem) -> frozenset[Expr]:
     """The arguments the author wrote a norm of, ``‖u‖`` or ``‖X‖_F``."""
     # (the objective is the last definition)
     return frozenset(
@@ -1038,7 +1021,7 @@ def written_norms(problem: "Problem") -> frozenset[Expr]:
         for d in problem.definitions
         if Norm in kinds(d.expr)
         for n in nodes(d.expr)
-        if type(n) is Norm and n.kind != "1"  # type: ignore[attr-defined]
+        if type(n) is Norm and n.kind != "1"
     )
 
 
@@ -1056,7 +1039,7 @@ def fold_norms(expr: Expr, written: frozenset[Expr] = frozenset()) -> Expr:
             and right.shape[1] == 1 and right.shape[0] != 1
         )
 
-    def norm_of(base: Expr) -> tuple[Expr, str] | None:
+    def norm_of(base: Expr) -> tuple[Expr, NormKind] | None:
         """The argument and kind of the norm whose square ``base`` is."""
         frobenius = isinstance(base, Trace)
         if frobenius:
@@ -1065,9 +1048,9 @@ def fold_norms(expr: Expr, written: frozenset[Expr] = frozenset()) -> Expr:
             return None
         left, right = base.factors
         if inner_of_vector(left, right):
-            return right, "2"  # tr(u^T u) of a vector is its Euclidean norm, too
+            return right, NormKind.EUCLIDEAN  # tr(u^T u) of a vector is its Euclidean norm, too
         if frobenius and isinstance(left, Transpose) and left.arg == right:
-            return right, ("2" if right.shape[1] == 1 else "F")
+            return right, (NormKind.EUCLIDEAN if right.shape[1] == 1 else NormKind.FROBENIUS)
         return None
 
     def visit(node: Expr) -> Expr:
@@ -1088,7 +1071,7 @@ def fold_norms(expr: Expr, written: frozenset[Expr] = frozenset()) -> Expr:
                 for i in range(len(factors) - 1):
                     left, right = factors[i], factors[i + 1]
                     if inner_of_vector(left, right) and right in written:
-                        factors[i : i + 2] = [power(Norm(right, "2"), 2)]
+                        factors[i : i + 2] = [power(Norm(right, NormKind.EUCLIDEAN), 2)]
                         return visit(mul(*factors))
         return node
 
@@ -1117,8 +1100,9 @@ def simplify(
     max_rounds: int = 8,
 ) -> Expr:
     """Rewrite to a fixpoint (bounded: every rewrite shrinks or reorders)."""
+    memo = current_memo()
     for _ in range(max_rounds):
-        new = _simplify_pass(expr, used)
+        new = _simplify_pass(expr, used, memo)
         new = fold_definitions(new, names, used)
         if new == expr:
             return new
@@ -1126,28 +1110,24 @@ def simplify(
     return expr
 
 
-#: Each node keeps (its simplified form after one bottom-up pass, the rules that
-#: used) in its state, under "_pass": nodes are immutable and the pass depends
-#: on nothing else.  Kept on the node, not in a table keyed by equality, so a
-#: lookup needs no hash of a new tree (most nodes the pass meets are new, and
-#: one derivation's nodes are not met by the next one); it goes with the node.
-
-
-def _simplify_pass(node: Expr, used: Used | None) -> Expr:
+def _simplify_pass(node: Expr, used: Used | None, memo: DerivationMemo | None) -> Expr:
+    """One bottom-up pass; each node's result (and the rules it used) is
+    remembered for the derivation: nodes are immutable and the pass depends on
+    nothing else, and the same subtrees come back round after round."""
     kids = node.children()
     if not kids or type(node) is Differential:
         return node  # a leaf: no rule rewrites one (so it needs no memo either)
-    state = node.__dict__
-    hit = state.get("_pass")
-    if hit is not None:
-        result, rules = hit
-        for rule_id in rules:
-            _note(used, rule_id)
-        return result if result is not None else node
+    if memo is not None:
+        entry = memo.passes.get(id(node))
+        if entry is not None:
+            result, rules = entry[1]
+            for rule_id in rules:
+                _note(used, rule_id)
+            return result
     check_time()
     noted: list[RuleId] = []
     rebuilt = node
-    new_kids = [_simplify_pass(k, noted) for k in kids]
+    new_kids = [_simplify_pass(k, noted, memo) for k in kids]
     for new, old in zip(new_kids, kids):
         if new is not old:
             rebuilt = rebuild(node, tuple(new_kids))
@@ -1157,9 +1137,8 @@ def _simplify_pass(node: Expr, used: Used | None) -> Expr:
         # most rules leave a node as it was but build it anew: keep the old
         # node, so that the parent need not be rebuilt and compares by identity
         result = rebuilt
-    # (the node itself kept as None: a node referring to itself would live on
-    # until the garbage collector finds the cycle)
-    state["_pass"] = (result if result is not node else None, tuple(noted))  # frozen for users, not for this cache
+    if memo is not None:
+        memo.passes[id(node)] = (node, (result, tuple(noted)))
     for rule_id in noted:
         _note(used, rule_id)
     return result

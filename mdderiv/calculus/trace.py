@@ -31,8 +31,8 @@ from ..expr import (
     Transpose,
     Vec,
     add,
-    has_differential,
     hadamard,
+    has_differential,
     is_tidy,
     mul,
     num,
@@ -83,7 +83,7 @@ def expand(expr: Expr) -> list[Expr]:
             _scaled(lambda t: HadamardDiv(t, expr.right, expr.shape), t) for t in expand(expr.left)
         ]
     if isinstance(expr, Kron):
-        return [Kron(l, r, expr.shape) for l in expand(expr.left) for r in expand(expr.right)]
+        return [Kron(a, b, expr.shape) for a in expand(expr.left) for b in expand(expr.right)]
     if isinstance(expr, (Diag, Vec)):
         return [type(expr)(t, expr.shape) for t in expand(expr.arg)]
     if isinstance(expr, IndexedSum):
@@ -115,7 +115,7 @@ def split_at_differential(term: Expr) -> tuple[list[Expr], list[Expr], Expr, lis
     """A product linear in one differential, as (scalar coefficients, the
     matrix factors before the one holding the differential, that factor, the
     matrix factors after it).  Scalars commute, so they are set aside."""
-    factors = term.factors if type(term) is MatMul else (term,)  # type: ignore[attr-defined]
+    factors = term.factors if type(term) is MatMul else (term,)
     coefficients: list[Expr] = []
     before: list[Expr] = []
     after: list[Expr] = []
@@ -168,9 +168,7 @@ class TraceForm:
             _note(self.used, RuleId.SCALAR_COMMUTE if rest.is_scalar else RuleId.TRACE_SCALAR_FACTOR)
             return mul(*coefficients, trace(rest))
 
-        if after and before:
-            _note(self.used, RuleId.TRACE_CYCLIC)
-        elif after:
+        if after and before or after:
             _note(self.used, RuleId.TRACE_CYCLIC)
         prefix = after + before  # tr(A F B) = tr(B A F)
         return self._with_prefix(coefficients, prefix, carrier)

@@ -43,6 +43,8 @@ def vec_of(expr: Expr) -> Expr:
     """``vec(expr)``; a column vector is its own vec."""
     if expr.shape[1] == 1:
         return expr
+    if expr.shape[0] == 1:  # a row: vec(x^T) = x
+        return push_transpose(expr)
     return Vec(expr, (dim_product(expr.shape[0], expr.shape[1]), 1))
 
 
@@ -127,6 +129,10 @@ class VecForm:
         if isinstance(carrier, Trace):
             left = TraceForm(self.used).of_matrix(carrier.arg)
             return mul(*coefficients, transpose(vec_of(push_transpose(left))))
+        if isinstance(carrier, Differential) and carrier.is_scalar and (before or after):
+            # a scalar variable's dt: vec(A dt B) = vec(AB) dt
+            _note(self.used, RuleId.SCALAR_COMMUTE)
+            return mul(*coefficients, vec_of(mul(*before, *after)))
 
         # vec(A C B) = (B^T ⊗ A) vec(C)
         outer_right = push_transpose(b) if b is not None else None

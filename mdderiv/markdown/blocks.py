@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from ..errors import DeriveError
+from ..memos import Remembered
 from ..options import OPTIONS, Options, parse_option, takes_bare_key
 
 __all__ = [
@@ -269,14 +270,9 @@ def _line(key: str, outcome: Outcome) -> str:
     return json.dumps([key, outcome.to_json()], ensure_ascii=False) + "\n"
 
 
-_flush_registered = False
-
-
+@functools.cache  # (once per process)
 def _register_flush() -> None:
-    global _flush_registered
-    if not _flush_registered:
-        _flush_registered = True
-        atexit.register(BlockCache.flush_all)
+    atexit.register(BlockCache.flush_all)
 
 
 class Waiting(Protocol):
@@ -332,9 +328,7 @@ class BlockCache:
                 {"version": __version__, "engine": engine_fingerprint(), "options": asdict(options)},
                 sort_keys=True,
             )
-            if len(_KEY_PREFIXES) > 256:
-                _KEY_PREFIXES.clear()
-            _KEY_PREFIXES[options] = prefix
+            _KEY_PREFIXES.remember(options, prefix)
         return hashlib.sha256(f"{prefix}\0{body}".encode()).hexdigest()
 
     def get(self, key: str) -> Outcome | None:
@@ -419,7 +413,7 @@ class BlockCache:
             cls._disks.clear()
 
 
-_KEY_PREFIXES: dict[Options, str] = {}
+_KEY_PREFIXES: Remembered[Options, str] = Remembered("cache-key prefixes per options", limit=256)
 
 
 def block_options(info: str, defaults: Options) -> Options | Outcome:
@@ -485,18 +479,13 @@ def derive_block(
 
 
 _WARM_UP_BLOCK = "given: A \\in \\mathbb{R}^{m \\times n}, \\mathbf{x} \\in \\mathbb{R}^{n}\nf = \\|A\\mathbf{x}\\|^2\nwrt: \\mathbf{x}"
-_warmed_up = False
-
-
+@functools.cache  # (once per process)
 def warm_up() -> None:
     """Derive one small block, once per process, so the engine's lazy imports
     (NumPy, the calculus, the printers) and its tables are in place — before
     worker processes are forked, which then inherit them instead of each
     paying for them."""
-    global _warmed_up
-    if not _warmed_up:
-        _warmed_up = True
-        _run_engine(_WARM_UP_BLOCK, Options())
+    _run_engine(_WARM_UP_BLOCK, Options())
 
 
 def derive_many(items: list[tuple[str, Options]]) -> list[tuple[Any, ...]]:

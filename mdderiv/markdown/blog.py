@@ -13,6 +13,7 @@ front matter, Liquid tags, CRLF line ends — is kept as it was.
 
 from __future__ import annotations
 
+import contextlib
 import html as html_lib
 import os
 import re
@@ -401,10 +402,8 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
             handle.write(data)
         os.replace(tmp, target)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 

@@ -423,7 +423,10 @@ class _HookPreprocessor(Preprocessor):
         for name in ("fenced_code_block", "fenced_raw_block"):
             if name not in self.md.preprocessors:
                 continue
-            processor = self.md.preprocessors[name]
+            # SuperFences' own preprocessor, whose header and nesting methods are
+            # wrapped below (see the module docstring): typed as what it is, not
+            # as Python-Markdown's Preprocessor, which has none of them
+            processor: Any = self.md.preprocessors[name]
             extension = getattr(processor, "extension", None)
             if extension is None or not hasattr(extension, "superfences"):
                 continue
@@ -533,9 +536,10 @@ class MdderivExtension(Extension):
     def extendMarkdown(self, md: Markdown) -> None:
         context = self.context or self._own_context()
         state = _State(context)
+        # the fence's state rides on the Markdown instance it serves (documented: md.mdderiv_failures)
         md._mdderiv_state = state  # type: ignore[attr-defined]
         md.mdderiv_failures = state.failures  # type: ignore[attr-defined]
-        processor = md.preprocessors["fenced_code_block"] if "fenced_code_block" in md.preprocessors else None
+        processor = md.preprocessors["fenced_code_block"] if "fenced_code_block" in md.preprocessors else None  # noqa: SIM401 - a Registry has no get()
         if processor is None or not hasattr(getattr(processor, "extension", None), "superfences"):
             md.registerExtensions(["pymdownx.superfences"], {})
         md.preprocessors.register(_HookPreprocessor(md, state, self.context is None), "mdderiv_fences", _HOOK_PRIORITY)

@@ -33,9 +33,9 @@ from __future__ import annotations
 
 import logging
 import os
-from html import escape as html_escape
 import re
 from functools import partial
+from html import escape as html_escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +47,7 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
+from ..memos import Remembered
 from ..options import SITE_WIDE, OptionSpec, site_defaults
 from .blocks import STATS, BlockCache
 from .fence import MATH_HTML, BlockFailure, DeferredBlock, FenceContext, MdderivExtension, resolve_deferred
@@ -115,7 +116,7 @@ def front_matter_lines(source: str, markdown: str | None = None) -> int:
     return source[:end].count("\n") + len(rest) - len(rest.lstrip("\n"))
 
 
-_DISPLAY_NAMES: dict[tuple[str, Path], str] = {}
+_DISPLAY_NAMES: Remembered[tuple[str, Path], str] = Remembered("display names of pages", limit=20_000)
 
 
 def _display_name(path: str, config_dir: Path) -> str:
@@ -124,13 +125,11 @@ def _display_name(path: str, config_dir: Path) -> str:
     key = (path, config_dir)
     name = _DISPLAY_NAMES.get(key)
     if name is None:
-        if len(_DISPLAY_NAMES) > 20000:
-            _DISPLAY_NAMES.clear()
-        name = _DISPLAY_NAMES[key] = os.path.relpath(path, config_dir).replace(os.sep, "/")
+        name = _DISPLAY_NAMES.remember(key, os.path.relpath(path, config_dir).replace(os.sep, "/"))
     return name
 
 
-class _Workers(c.BaseConfigOption[int | str]):
+class _Workers(base.BaseConfigOption[int | str]):
     """``auto`` or a number of processes (0: derive during rendering only)."""
 
     def __init__(self, default: int | str = "auto") -> None:
@@ -142,10 +141,10 @@ class _Workers(c.BaseConfigOption[int | str]):
             return "auto"
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             return value
-        raise c.ValidationError(f"expected 'auto' or a number of processes (0 or more), not {value!r}")
+        raise base.ValidationError(f"expected 'auto' or a number of processes (0 or more), not {value!r}")
 
 
-def _config_option(spec: OptionSpec) -> c.BaseConfigOption[Any]:
+def _config_option(spec: OptionSpec) -> base.BaseConfigOption[Any]:
     if spec.is_boolean:
         return c.Type(bool, default=spec.default)
     if spec.is_number:
@@ -161,7 +160,7 @@ else:  # one config entry per site-wide block option, read from mdderiv.options
     )
 
 
-class MdderivConfig(_BlockOptionsConfig):
+class MdderivConfig(_BlockOptionsConfig):  # type: ignore[no-untyped-call]  # (MkDocs' Config.__init_subclass__ is unannotated)
     """``plugins: - mdderiv: {…}`` — site-wide defaults for every block option, and the plugin's own."""
 
     mathjax = c.Choice((True, False, "auto"), default="auto")
@@ -180,7 +179,7 @@ def _names(extensions: list[Any]) -> list[str]:
     return [ext if isinstance(ext, str) else type(ext).__module__ for ext in extensions]
 
 
-class MdderivPlugin(BasePlugin[MdderivConfig]):
+class MdderivPlugin(BasePlugin[MdderivConfig]):  # type: ignore[no-untyped-call]  # (as above)
     """Expand ``derive`` fences in every page of a MkDocs site."""
 
     def __init__(self) -> None:
@@ -216,7 +215,8 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):
         cache_dir = (config_dir / cfg.cache_dir) if cfg.cache and cfg.cache_dir else None
         self.context.cache = BlockCache(enabled=cfg.cache, directory=cache_dir)
 
-        extensions = config.markdown_extensions
+        # (MkDocs types the list as names; Python-Markdown takes extension instances too)
+        extensions: list[Any] = config.markdown_extensions
         names = _names(extensions)
         # A plain "mdderiv" entry would load a second, context-less copy of the fence.
         for index in reversed(range(len(extensions))):

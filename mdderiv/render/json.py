@@ -16,9 +16,9 @@ from .latex import names_of, render_expr
 from .numpy import result_source
 
 if TYPE_CHECKING:
-    from ..derivation import Derivation, Step
     from ..errors import DeriveError
     from ..problem import SymbolInfo
+    from ..record import DerivationRecord, Step
 
 
 def shape_json(shape: Shape) -> list[Any]:
@@ -26,7 +26,7 @@ def shape_json(shape: Shape) -> list[Any]:
     return [] if shape == SCALAR else [shape[0], shape[1]]
 
 
-def symbol_json(info: "SymbolInfo") -> dict[str, Any]:
+def symbol_json(info: SymbolInfo) -> dict[str, Any]:
     """One ``symbols`` entry: declared spelling and shape (a family's count first)."""
     shape = shape_json(info.shape)
     if info.count is not None:
@@ -41,11 +41,11 @@ def symbol_json(info: "SymbolInfo") -> dict[str, Any]:
     return entry
 
 
-def _english_rules(step: "Step") -> str:
+def _english_rules(step: Step) -> str:
     return ", ".join(RULES[r].en for r in step.rules)
 
 
-def steps_json(d: "Derivation") -> list[dict[str, Any]]:
+def steps_json(d: DerivationRecord) -> list[dict[str, Any]]:
     """Every step as ``{"latex": "lhs = rhs", "rule": …}``; a continuation
     repeats the last left-hand side so each entry reads on its own."""
     names = names_of(d.problem)
@@ -62,7 +62,7 @@ def steps_json(d: "Derivation") -> list[dict[str, Any]]:
                 "latex": latex,
                 "rule": _english_rules(step),
                 "rules": list(step.rules),
-                "section": section.kind,
+                "section": str(section.kind),
             }
             if section.about is not None:
                 entry["about"] = section.about.name
@@ -72,7 +72,7 @@ def steps_json(d: "Derivation") -> list[dict[str, Any]]:
     return out
 
 
-def derivation_to_json(d: "Derivation") -> dict[str, Any]:
+def derivation_to_json(d: DerivationRecord) -> dict[str, Any]:
     """Spec §7's object for a successful derivation (``"ok": true``)."""
     names = names_of(d.problem)
     symbols = {name: symbol_json(info) for name, info in d.problem.symbols.items() if not info.defined}
@@ -83,8 +83,8 @@ def derivation_to_json(d: "Derivation") -> dict[str, Any]:
             "shape": shape_json(result.expr.shape),
             "latex": render_expr(result.expr, names),
             "numpy": result_source(d, result),
-            "kind": result.kind,
-            "layout": result.layout,
+            "kind": str(result.kind),
+            "layout": str(result.layout),
         }
         for result in d.results
     ]
@@ -107,6 +107,6 @@ def derivation_to_json(d: "Derivation") -> dict[str, Any]:
     }
 
 
-def error_to_json(err: "DeriveError") -> dict[str, Any]:
+def error_to_json(err: DeriveError) -> dict[str, Any]:
     """Spec §7's object for bad input: ``{"ok": false, "error": {…}}``."""
     return {"ok": False, "error": err.to_json()}

@@ -11,15 +11,13 @@ The output uses only macros that MathJax 3 and KaTeX both know out of the box
 
 from __future__ import annotations
 
-import functools
-
 import re
+from collections.abc import Callable, Collection, Mapping
 from fractions import Fraction
-from typing import TYPE_CHECKING, Callable, Collection, Mapping, Union
+from typing import TYPE_CHECKING
 
 from ..expr import (
     SCALAR,
-    has_differential,
     Add,
     Binary,
     Commutation,
@@ -40,6 +38,7 @@ from ..expr import (
     Kron,
     MatMul,
     Norm,
+    NormKind,
     Number,
     Ones,
     Power,
@@ -49,27 +48,22 @@ from ..expr import (
     Transpose,
     Vec,
     Zeros,
+    has_differential,
 )
 from ..functions import CONSTANTS, FUNCTIONS, Function, NamedConstant, Notation
+from ..memos import Remembered, memoised
+from ..record import ResultKind
 from ..rules import RULES, RuleId
 from .words import WORDS, word
 
 if TYPE_CHECKING:
-    from ..derivation import Derivation, Result, Section, Step
     from ..problem import Problem
+    from ..record import DerivationRecord, Result, Section, Step
 
 #: Every macro the renderers may emit (and those the functions' notations use);
 #: the well-formedness tests hold them to it.
 ALLOWED_MACROS = frozenset(
-    r"""\operatorname \mathbf \boldsymbol \underbrace \boxed \text \frac \odot \oslash
-    \otimes \sum \left \right \quad \qquad \mathrm \begin \end \partial
-    \sigma \times \cdot \| \{ \} \_ \& \# \% \$ \backslash \wedge \sim
-    \Rightarrow \Leftrightarrow
-    \approx \alpha \beta \gamma \delta \epsilon \varepsilon \zeta \eta \theta \vartheta
-    \iota \kappa \lambda \mu \nu \xi \pi \varpi \rho \varrho \varsigma \tau \upsilon
-    \phi \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Pi \Sigma \Upsilon
-    \Phi \Psi \Omega \bar \hat \tilde \vec \dot \ddot \check \breve \mathcal \mathsf
-    \mathit \top \prime \ell""".split()
+    [r"\operatorname", r"\mathbf", r"\boldsymbol", r"\underbrace", r"\boxed", r"\text", r"\frac", r"\odot", r"\oslash", r"\otimes", r"\sum", r"\left", r"\right", r"\quad", r"\qquad", r"\mathrm", r"\begin", r"\end", r"\partial", r"\sigma", r"\times", r"\cdot", r"\|", r"\{", r"\}", r"\_", r"\&", r"\#", r"\%", r"\$", r"\backslash", r"\wedge", r"\sim", r"\Rightarrow", r"\Leftrightarrow", r"\approx", r"\alpha", r"\beta", r"\gamma", r"\delta", r"\epsilon", r"\varepsilon", r"\zeta", r"\eta", r"\theta", r"\vartheta", r"\iota", r"\kappa", r"\lambda", r"\mu", r"\nu", r"\xi", r"\pi", r"\varpi", r"\rho", r"\varrho", r"\varsigma", r"\tau", r"\upsilon", r"\phi", r"\varphi", r"\chi", r"\psi", r"\omega", r"\Gamma", r"\Delta", r"\Theta", r"\Lambda", r"\Xi", r"\Pi", r"\Sigma", r"\Upsilon", r"\Phi", r"\Psi", r"\Omega", r"\bar", r"\hat", r"\tilde", r"\vec", r"\dot", r"\ddot", r"\check", r"\breve", r"\mathcal", r"\mathsf", r"\mathit", r"\top", r"\prime", r"\ell"]
 ) | frozenset(
     macro
     for function in FUNCTIONS.values()
@@ -78,7 +72,7 @@ ALLOWED_MACROS = frozenset(
 
 #: Either a predicate or a collection of nodes: which sub-expressions get an
 #: ``\underbrace{…}_{m \times n}`` shape annotation.
-Annotate = Union[Callable[[Expr], bool], Collection[Expr], None]
+Annotate = Callable[[Expr], bool] | Collection[Expr] | None
 
 
 # Nodes printed as one visual unit (a letter, a function application, a bar
@@ -177,7 +171,7 @@ _TEXT_SPECIALS = {
 }
 
 
-@functools.lru_cache(maxsize=4096)
+@memoised(maxsize=4096)
 def text_latex(text: str) -> str:
     r"""Words as ``\text{…}``, safe for any input (a user's title): markup
     characters become math pieces between text runs, newlines spaces.
@@ -243,7 +237,7 @@ class LatexPrinter:
     def __init__(self, names: Mapping[str, str] | None = None, annotate: Annotate = None) -> None:
         self.names = dict(names or {})
         # a product's factors that need parentheses: sums, products, ⊙ ⊘ ⊗
-        self._wrapped_factors = (Add, MatMul, *self.OPS)
+        self._wrapped_factors = frozenset((Add, MatMul, *self.OPS))
         self.annotated = _predicate(annotate)
         self.annotating = annotate is not None
         # without annotations a node always prints the same: remember it (the
@@ -255,7 +249,7 @@ class LatexPrinter:
         # with ``shapes: key`` only differentials are annotated: a subtree that
         # holds none of them prints as it would plainly, so share that memo
         self.marked: frozenset[Expr] | None = None
-        self.plain: "LatexPrinter | None" = None
+        self.plain: LatexPrinter | None = None
         if isinstance(annotate, (set, frozenset)) and all(isinstance(n, Differential) for n in annotate):
             self.marked = frozenset(annotate)
             if names is not None and type(self) is LatexPrinter:
@@ -470,6 +464,8 @@ class LatexPrinter:
     def _print_GradientName(self, expr: GradientName) -> str:
         partial = self.PARTIAL
         top = self._spelling(expr.objective)
+        if getattr(expr, "hessian", False) and expr.of.is_scalar:  # ∂²f/∂t²
+            return self._frac(self._sup(partial.strip(), "2") + top, partial + self._sup(self._base(expr.of), "2"))
         if getattr(expr, "hessian", False):  # ∂²f/∂vec(X)∂vec(X)^T
             vec = self._operator("vec") + self._wrap(self._print_Symbol(expr.of))
             return self._frac(self._sup(partial.strip(), "2") + top, f"{partial}{vec} {partial}{self._sup(vec, 'T')}")
@@ -532,16 +528,15 @@ class LatexPrinter:
         return "".join(parts)
 
     def _print_MatMul(self, expr: MatMul) -> str:
-        # one pass: the numbers make the coefficient; 1/n, 1/(1^T exp(a)), 1/√s,
-        # 1/s^2 are written as a fraction leading the product, the way the
-        # seeds write a scalar's inverse: \frac{1}{n} X
+        # the numbers make the coefficient; 1/n, 1/(1^T exp(a)), 1/√s, 1/s^2 are
+        # written as a fraction leading the product, the way the seeds write a
+        # scalar's inverse: \frac{1}{n} X
         factors = expr.factors
-        if factors and type(self) is LatexPrinter:
-            for f in factors:
-                if type(f) is Number or type(f) is Power:
-                    break
-            else:  # the usual product: no numbers, no powers
-                return self._plain_product(factors)
+        for f in factors:
+            if type(f) is Number or type(f) is Power:
+                break
+        else:  # the usual product: no numbers, no powers
+            return self._factors(factors)
         coefficient = _ONE
         rest: list[Expr] = []
         denominators: list[Power] = []
@@ -555,68 +550,54 @@ class LatexPrinter:
                 denominators.append(f)
             else:
                 rest.append(f)
-        sign = ""
-        pieces: list[str] = []
-        if coefficient is _ONE and not denominators:  # the usual case: no numbers
-            if not rest:
-                pieces.append("1")
-            elif type(self) is LatexPrinter:  # (powers that stay factors)
-                return self._plain_product(rest)
-        else:
-            # the coefficient's whole numbers (a Fraction's denominator is
-            # positive): no Fraction arithmetic
-            numerator, denominator = coefficient.numerator, coefficient.denominator
-            sign = self.MINUS if numerator < 0 else ""
-            numerator = abs(numerator)
-            if denominators or denominator != 1:
-                below = " ".join(
-                    p for p in [str(denominator) if denominator != 1 else ""]
-                    + [self._denominator(d, len(denominators) > 1 or denominator != 1)
-                       for d in denominators] if p
-                )
-                pieces.append(self._coefficient_frac(str(numerator), below, bool(rest)))
-            elif numerator != 1 or not rest:
-                pieces.append(str(numerator))
-        last = len(rest) - 1
-        wrapped = self._wrapped_factors
-        for position, factor in enumerate(rest):
-            text = self._print(factor)
-            if (
-                isinstance(factor, wrapped)
-                or (self.INLINE_FRACTIONS and self._slashed(factor))
-                or (isinstance(factor, IndexedSum) and position < last)
-            ):
-                text = self._wrap(text)
-            pieces.append(text)
-        out = ""
-        for piece in pieces:
-            if out:
-                # two numbers side by side would read as one: 2 \cdot 3; a
-                # parenthesised factor hugs its neighbour: X^{T}(X w - y)
-                if piece[:1].isdigit():
-                    out += self.TIMES
-                elif not piece.startswith(("(", r"\left(")):
-                    out += " "
-            out += piece
-        return sign + out
+        if coefficient is _ONE and not denominators:  # (powers that stay factors)
+            return self._factors(rest) if rest else "1"
+        # the coefficient's whole numbers (a Fraction's denominator is positive):
+        # no Fraction arithmetic
+        numerator, denominator = coefficient.numerator, coefficient.denominator
+        sign = self.MINUS if numerator < 0 else ""
+        numerator = abs(numerator)
+        lead = ""
+        if denominators or denominator != 1:
+            below = " ".join(
+                p for p in [str(denominator) if denominator != 1 else ""]
+                + [self._denominator(d, len(denominators) > 1 or denominator != 1)
+                   for d in denominators] if p
+            )
+            lead = self._coefficient_frac(str(numerator), below, bool(rest))
+        elif numerator != 1 or not rest:
+            lead = str(numerator)
+        body = self._factors(rest)
+        if not lead or not body:
+            return sign + lead + body
+        return sign + lead + self._between(body) + body
 
-    def _plain_product(self, factors: "tuple[Expr, ...] | list[Expr]") -> str:
-        """A product without numbers (LaTeX): what the general path writes, in
-        one pass over the factors."""
+    def _factors(self, factors: tuple[Expr, ...] | list[Expr]) -> str:
+        """Factors side by side, each in parentheses where it needs them (sums,
+        products, ⊙ ⊘ ⊗, an inline fraction, a sum over an index before others)."""
         out = ""
         last = len(factors) - 1
+        wrapped = self._wrapped_factors
+        slashed = self.INLINE_FRACTIONS
         for position, factor in enumerate(factors):
             text = self._print(factor)
             kind = type(factor)
-            if kind in _WRAPPED_FACTORS or (kind is IndexedSum and position < last):
+            if (
+                kind in wrapped
+                or (kind is IndexedSum and position < last)
+                or (slashed and self._slashed(factor))
+            ):
                 text = self._wrap(text)
-            if out:
-                if text[:1].isdigit():
-                    out += self.TIMES
-                elif not text.startswith(("(", r"\left(")):
-                    out += " "
-            out += text
+            out = out + self._between(text) + text if out else text
         return out
+
+    def _between(self, following: str) -> str:
+        """What separates a factor from the one before: two numbers side by
+        side would read as one (2 \\cdot 3); a parenthesised factor hugs its
+        neighbour (X^{T}(X w - y)); otherwise a space."""
+        if following[:1].isdigit():
+            return self.TIMES
+        return "" if following.startswith(("(", r"\left(")) else " "
 
     def _denominator(self, power: Power, among_others: bool) -> str:
         """The base of a scalar's inverse as it stands under the fraction bar."""
@@ -711,7 +692,7 @@ class LatexPrinter:
 
     def _print_Norm(self, expr: Norm) -> str:
         out = self._wrap(self._print(expr.arg), self.NORM, self.NORM)
-        return out + self._norm_subscript(expr.kind) if expr.kind != "2" else out
+        return out + self._norm_subscript(expr.kind) if expr.kind != NormKind.EUCLIDEAN else out
 
     def _print_Diag(self, expr: Diag) -> str:
         return self._operator("diag") + self._wrap(self._print(expr.arg))
@@ -727,8 +708,6 @@ class LatexPrinter:
 
 
 _ONE = Fraction(1)
-#: a product's factors that LaTeX parenthesises (``LatexPrinter._wrapped_factors``)
-_WRAPPED_FACTORS = frozenset({Add, MatMul, *LatexPrinter.OPS})
 
 
 def _holders(root: Expr, marked: frozenset[Expr]) -> set[int]:
@@ -781,7 +760,7 @@ def _coefficient(expr: MatMul) -> Fraction:
 # --------------------------------------------------------------------------- public API
 
 
-def names_of(problem: "Problem") -> dict[str, str]:
+def names_of(problem: Problem) -> dict[str, str]:
     """Identifier -> declared spelling, for every symbol of the problem."""
     return {name: info.latex for name, info in problem.symbols.items()}
 
@@ -798,17 +777,19 @@ def render_expr(expr: Expr, names: Mapping[str, str] | None = None, annotate: An
     return LatexPrinter(names, annotate).doprint(expr)
 
 
-_last_printer: tuple[Mapping[str, str] | None, LatexPrinter | None] = (None, None)
+#: the printer of the names mapping being rendered (a derivation renders all its
+#: steps with one mapping: its printer remembers the subtrees the steps share)
+_PRINTERS: Remembered[int, tuple[Mapping[str, str], LatexPrinter]] = Remembered(
+    "the LaTeX printer of the names mapping last rendered", limit=1
+)
 
 
 def _shared_printer(names: Mapping[str, str]) -> LatexPrinter:
     """One memoising printer per names mapping (a derivation renders with one)."""
-    global _last_printer
-    cached_names, printer = _last_printer
-    if cached_names is not names or printer is None:
-        printer = LatexPrinter(names)
-        _last_printer = (names, printer)
-    return printer
+    entry = _PRINTERS.get(id(names))
+    if entry is None or entry[0] is not names:  # (the entry keeps its mapping: the id stays its own)
+        entry = _PRINTERS.remember(id(names), (names, LatexPrinter(names)))
+    return entry[1]
 
 
 def _words_with_math(key: str, lang: str, math: str | None) -> str:
@@ -826,7 +807,7 @@ def _words_with_math(key: str, lang: str, math: str | None) -> str:
     return " ".join(pieces)
 
 
-def section_heading(section: "Section", names: Mapping[str, str], lang: str) -> str:
+def section_heading(section: Section, names: Mapping[str, str], lang: str) -> str:
     """The heading of a section as LaTeX (words in ``lang``, the variable as math)."""
     key = f"section.{section.kind}"
     if key not in WORDS:
@@ -840,7 +821,7 @@ def rule_names(rules: tuple[RuleId, ...], lang: str) -> str:
     return ", ".join([RULES[r].name(lang) for r in rules])
 
 
-def step_justification(step: "Step", lang: str) -> str:
+def step_justification(step: Step, lang: str) -> str:
     """What is printed beside a step: its rules' names, then its note."""
     return justification(step.rules, step.note, lang)
 
@@ -853,19 +834,19 @@ def justification(rules: tuple[RuleId, ...], note: str | None, lang: str) -> str
     return "; ".join([p for p in parts if p])
 
 
-def visible_steps(section: "Section", steps: str) -> list["Step"]:
+def visible_steps(section: Section, steps: str) -> list[Step]:
     """The steps shown for ``options.steps``: all, or for ``brief`` the first
     and last line of each equation chain (a chain starts at a step with its own
     left-hand side), so ``df = …`` is never continued by ``= ∂f/∂X``'s value."""
     if steps != "brief":
         return list(section.steps)
-    chains: list[list["Step"]] = []
+    chains: list[list[Step]] = []
     for step in section.steps:
         if step.lhs is not None or not chains:
             chains.append([step])
         else:
             chains[-1].append(step)
-    shown: list["Step"] = []
+    shown: list[Step] = []
     for chain in chains:
         shown.append(chain[0])
         if len(chain) > 1:
@@ -876,7 +857,7 @@ def visible_steps(section: "Section", steps: str) -> list["Step"]:
 _RELATIONS = {"=": "=", "⇒": r"\Rightarrow", "⇔": r"\Leftrightarrow", "≈": r"\approx"}
 
 
-def key_differentials(d: "Derivation") -> dict[tuple[int, int], frozenset[Expr]]:
+def key_differentials(d: DerivationRecord) -> dict[tuple[int, int], frozenset[Expr]]:
     """For ``shapes: key``: each variable's differential is annotated once, at
     its last visible occurrence (usually the read-off ``tr(G^T dX)``).
     Keyed by (section position, visible step position)."""
@@ -898,15 +879,15 @@ def key_differentials(d: "Derivation") -> dict[tuple[int, int], frozenset[Expr]]
     return marks
 
 
-def result_words(result: "Result", lang: str) -> str | None:
+def result_words(result: Result, lang: str) -> str | None:
     """What is said beside a boxed result: the layout, or what kind it is."""
-    if result.kind in ("gradient", "derivative"):
-        return word("layout." + result.layout, lang)
-    key = "result." + result.kind
+    if result.kind in (ResultKind.GRADIENT, ResultKind.DERIVATIVE):
+        return word("layout." + str(result.layout), lang)
+    key = "result." + str(result.kind)
     return word(key, lang) if key in WORDS else None
 
 
-def result_line(d: "Derivation", result: "Result", names: Mapping[str, str]) -> str:
+def result_line(d: DerivationRecord, result: Result, names: Mapping[str, str]) -> str:
     """``\\boxed{∂f/∂X = …}`` and its layout (or kind)."""
     label = render_expr(result.label, names)
     value = render_expr(result.expr, names)
@@ -921,7 +902,7 @@ def result_line(d: "Derivation", result: "Result", names: Mapping[str, str]) -> 
     return line
 
 
-def check_line(d: "Derivation") -> str | None:
+def check_line(d: DerivationRecord) -> str | None:
     """The numerical check's outcome, or None when the check was off."""
     if d.check is None:
         return None
@@ -929,7 +910,7 @@ def check_line(d: "Derivation") -> str | None:
     return f"&{text_latex(word(key, d.options.lang) + ' ')} {format_error(d.check.max_rel_error)}"
 
 
-def step_line(step: "Step", names: Mapping[str, str], lang: str, annotate: Annotate = None) -> str:
+def step_line(step: Step, names: Mapping[str, str], lang: str, annotate: Annotate = None) -> str:
     """One ``lhs &= rhs && \\text{(rules)}`` line of the aligned display."""
     relation = _RELATIONS.get(step.relation, step.relation)
     left = render_expr(step.lhs, names, annotate) if step.lhs is not None else ""
@@ -937,7 +918,7 @@ def step_line(step: "Step", names: Mapping[str, str], lang: str, annotate: Annot
     return line + justification_latex(step.rules, step.note, lang)
 
 
-@functools.lru_cache(maxsize=4096)
+@memoised(maxsize=4096)
 def justification_latex(rules: tuple[RuleId, ...], note: str | None, lang: str) -> str:
     r"""``&& \text{(rules; note)}`` beside a step, or nothing.  (Remembered:
     the same few rules and notes are cited in every derivation.)"""
@@ -945,7 +926,7 @@ def justification_latex(rules: tuple[RuleId, ...], note: str | None, lang: str) 
     return " && " + text_latex(f"({why})") if why else ""
 
 
-def render_derivation(d: "Derivation") -> str:
+def render_derivation(d: DerivationRecord) -> str:
     """The whole derivation as one ``\\begin{aligned} … \\end{aligned}``:
     the title, each section (heading, steps), the boxed results, the check."""
     names = names_of(d.problem)
@@ -969,13 +950,13 @@ def render_derivation(d: "Derivation") -> str:
     return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
 
 
-def render_html(d: "Derivation") -> str:
+def render_html(d: DerivationRecord) -> str:
     """The derivation as HTML display math (for notebooks and HTML pages)."""
     from .html import html_display
 
     return html_display(render_derivation(d))
 
 
-def render_markdown(d: "Derivation") -> str:
+def render_markdown(d: DerivationRecord) -> str:
     """Display math for a Markdown page, with a blank line before and after."""
     return "\n$$\n" + render_derivation(d) + "\n$$\n\n"

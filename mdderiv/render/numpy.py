@@ -52,8 +52,8 @@ from ..expr import (
 from ..functions import CONSTANTS, FUNCTIONS
 
 if TYPE_CHECKING:
-    from ..derivation import Derivation, Result
     from ..problem import Problem
+    from ..record import DerivationRecord, Result
 
 # Python precedence levels of what we emit (higher binds tighter).
 ADD, MUL, NEG, POW, ATOM = 10, 20, 30, 40, 50
@@ -87,7 +87,7 @@ def _paren(code: Code, at_least: int) -> str:
 class NumpyPrinter:
     """A visitor from ``Expr`` to NumPy source, for one problem."""
 
-    def __init__(self, problem: "Problem | None") -> None:
+    def __init__(self, problem: Problem | None) -> None:
         self.problem = problem
         self.definitions: dict[str, Expr] = {}
         if problem is not None:
@@ -410,7 +410,7 @@ def _negated(expr: Expr) -> Expr:
     return factors[0] if len(factors) == 1 else MatMul(factors, expr.shape)
 
 
-def to_numpy(expr: Expr, problem: "Problem | None" = None) -> str:
+def to_numpy(expr: Expr, problem: Problem | None = None) -> str:
     """One Python expression (in ``np`` and the identifiers) evaluating ``expr``.
 
     Defined (intermediate) symbols are inlined from ``problem.definitions``.
@@ -419,7 +419,7 @@ def to_numpy(expr: Expr, problem: "Problem | None" = None) -> str:
     return NumpyPrinter(problem).doprint(expr)
 
 
-def result_source(d: "Derivation", result: "Result") -> str:
+def result_source(d: DerivationRecord, result: Result) -> str:
     """Spec §7 ``numpy`` of one result; a scalar result is a float."""
     source = to_numpy(result.expr, d.problem)
     if result.expr.shape == SCALAR:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import TYPE_CHECKING, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ..expr import Expr, Hadamard, HadamardDiv, Kron, Symbol
 from ..functions import Function, NamedConstant, Notation
@@ -23,8 +24,8 @@ from .latex import (
 from .words import WORDS, word
 
 if TYPE_CHECKING:
-    from ..derivation import Derivation, Result, Section, Step
     from ..problem import Problem
+    from ..record import DerivationRecord, Result, Section, Step
 
 _GREEK = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ϵ", "varepsilon": "ε",
@@ -121,7 +122,7 @@ def latex_to_unicode(latex: str) -> str:
     return unicodedata.normalize("NFC", sequence())  # ŷ as one character where one exists
 
 
-def text_names(problem: "Problem") -> dict[str, str]:
+def text_names(problem: Problem) -> dict[str, str]:
     """Identifier → Unicode spelling, for every symbol of the problem."""
     return {name: latex_to_unicode(info.latex) or name for name, info in problem.symbols.items()}
 
@@ -250,7 +251,7 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - _width(text))
 
 
-def _heading(section: "Section", names: Mapping[str, str], lang: str) -> str:
+def _heading(section: Section, names: Mapping[str, str], lang: str) -> str:
     key = f"section.{section.kind}"
     if key not in WORDS:
         key = "section.other"
@@ -258,7 +259,7 @@ def _heading(section: "Section", names: Mapping[str, str], lang: str) -> str:
     return word(key, lang).replace("{x}", about).strip()
 
 
-def _result_line(d: "Derivation", result: "Result", names: Mapping[str, str]) -> str:
+def _result_line(d: DerivationRecord, result: Result, names: Mapping[str, str]) -> str:
     lang = d.options.lang
     line = f"▶ {render_expr_text(result.label, names)} = {render_expr_text(result.expr, names)}"
     said = result_words(result, lang)
@@ -268,7 +269,7 @@ def _result_line(d: "Derivation", result: "Result", names: Mapping[str, str]) ->
 RULE_COLUMN_MAX = 64  # rules start at most this far right; longer lines push them
 
 
-def render_derivation(d: "Derivation") -> str:
+def render_derivation(d: DerivationRecord) -> str:
     """The derivation as lines of Unicode: headings, steps with their rules in
     brackets, each result marked with ``▶``, then the check."""
     names = text_names(d.problem)
@@ -295,7 +296,7 @@ def render_derivation(d: "Derivation") -> str:
     return "\n".join(lines)
 
 
-def _step_row(step: "Step", names: Mapping[str, str], lang: str, lhs_width: int) -> tuple[str, str]:
+def _step_row(step: Step, names: Mapping[str, str], lang: str, lhs_width: int) -> tuple[str, str]:
     relation = {"\\Rightarrow": "⇒", "\\Leftrightarrow": "⇔", "\\approx": "≈"}.get(step.relation, step.relation)
     rhs = render_expr_text(step.rhs, names)
     if step.lhs is None:  # continue under the previous line's relation

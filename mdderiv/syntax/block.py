@@ -124,30 +124,8 @@ def read_lines(body: str) -> BlockLines:
 
 def split_top_level(src: Source, separators: tuple[str, ...]) -> list[Source]:
     """Split at separators outside braces (``,`` and spacing macros such as
-    ``\\quad``), keeping each part's column; empty parts are dropped."""
-    text = src.text
-    if "\\" in text and _ESCAPED.search(text) is not None:
-        return split_by_marks(src, separators)
-    # every brace is a brace: look only at separators, the depth between them
-    # counted in one go (most marks are braces and other macros)
-    parts: list[Source] = []
-    depth = start = last = 0
-    for mark in _separator_marks(separators).finditer(text):
-        if mark.group() not in separators:  # a spacing macro that does not separate
-            continue
-        at = mark.start()
-        depth += text.count("{", last, at) - text.count("}", last, at)
-        last = at
-        if depth == 0:
-            _append_part(parts, src, start, at)
-            start = mark.end()
-    _append_part(parts, src, start, len(text))
-    return parts
-
-
-def split_by_marks(src: Source, separators: tuple[str, ...]) -> list[Source]:
-    """``split_top_level``'s general way, right for every text (escaped braces
-    included): the depth followed brace by brace."""
+    ``\\quad``), keeping each part's column; empty parts are dropped.  The
+    depth is followed brace by brace (escaped braces are macros, not braces)."""
     parts: list[Source] = []
     depth = start = 0
     for mark in _split_marks(separators).finditer(src.text):
@@ -169,21 +147,6 @@ def _split_marks(separators: tuple[str, ...]) -> re.Pattern[str]:
     backslash), a brace, a one-character separator."""
     singles = "".join(re.escape(s) for s in separators if len(s) == 1)
     return re.compile(r"\\(?:[A-Za-z]+|.)?|[{}" + singles + "]")
-
-
-#: A backslash before a brace or another backslash: braces are then not all braces.
-_ESCAPED = re.compile(r"\\[{}\\]")
-
-
-@functools.lru_cache(maxsize=8)
-def _separator_marks(separators: tuple[str, ...]) -> re.Pattern[str]:
-    """The separators split_top_level may split at: its word macros
-    (``\\quad``, not ``\\quadx``), any other macro (``\\,``, and ``\\:`` that
-    hides its ``:``), a one-character separator."""
-    words = "|".join(re.escape(s[1:]) for s in separators if s[:1] == "\\" and s[1:].isalpha())
-    singles = "".join(re.escape(s) for s in separators if len(s) == 1)
-    word_macros = r"\\(?:" + words + r")(?![A-Za-z])|" if words else ""
-    return re.compile(word_macros + r"\\[^A-Za-z\n]|[" + singles + "]")
 
 
 def _append_part(parts: list[Source], src: Source, start: int, end: int) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import NamedTuple
 
-from pylatexenc.latexwalker import (  # type: ignore[import-untyped]
+from pylatexenc.latexwalker import (
     LatexCharsNode,
     LatexCommentNode,
     LatexEnvironmentNode,
@@ -31,12 +31,13 @@ from pylatexenc.latexwalker import (  # type: ignore[import-untyped]
     LatexWalkerParseError,
     get_default_latex_context_db,
 )
-from pylatexenc.macrospec import MacroStandardArgsParser  # type: ignore[import-untyped]
+from pylatexenc.macrospec import MacroStandardArgsParser
 
 from ..errors import DeriveError
 from ..functions import MACROS as ELEMENTWISE_MACROS
 from ..functions import MAX_WITH_ZERO
 from ..functions import WORDS as ELEMENTWISE_WORDS
+from ..memos import Remembered, memoised
 from .nodes import (
     AbsNode,
     AddNode,
@@ -213,7 +214,7 @@ _UNICODE_CHARS = {"−": "-", "‖": "||", "〈": "⟨", "〉": "⟩"}
 _UNICODE_MACROS = {"⊙": "odot", "∘": "circ", "⊗": "otimes", "⊘": "oslash", "⋅": "cdot", "·": "cdot", "×": "times"}
 
 
-@functools.lru_cache(maxsize=1024)
+@memoised(maxsize=1024)
 def safe_identifier(name: str) -> str:
     """``name`` as a Python identifier: keywords get a trailing underscore."""
     if not _IDENTIFIER.fullmatch(name):
@@ -244,37 +245,13 @@ class Token:
 _BRACE_MARKS = re.compile(r"\\[{}\\%]|%[^\n]*|[{}]")
 
 
-_ESCAPED_BRACE = re.compile(r"\\[{}\\%]")
-_NOT_BRACES = re.compile(r"[^{}]+")
-
-
 def check_braces(src: Source) -> None:
-    """Unbalanced or too deeply nested braces, with the position of the culprit.
+    """Unbalanced or too deeply nested braces, with the position of the culprit:
+    a stack of the open braces, walked brace by brace.
 
     Done before pylatexenc so its own recursion stays shallow and the message
     points at the brace that has no partner.
     """
-    text = src.text
-    if "%" not in text and ("\\" not in text or _ESCAPED_BRACE.search(text) is None):
-        # every brace is a brace: balanced if removing innermost pairs "{}"
-        # empties them, nested as deep as the number of rounds that takes
-        braces = _NOT_BRACES.sub("", text)
-        rounds = 0
-        while braces and rounds <= MAX_DEPTH:
-            inner = braces.replace("{}", "")
-            if inner == braces:
-                break
-            braces = inner
-            rounds += 1
-        if not braces and rounds <= MAX_DEPTH:
-            return
-        # the general loop finds the culprit
-    check_braces_by_marks(src)
-
-
-def check_braces_by_marks(src: Source) -> None:
-    """``check_braces``' general way, right for every text: a stack of the
-    open braces, walked brace by brace."""
     stack: list[int] = []
     for mark in _BRACE_MARKS.finditer(src.text):
         c = mark.group()
@@ -316,10 +293,7 @@ def remembered(text: str) -> Known:
     re-reads unchanged lines).  Errors are not: they carry the line."""
     known = _TOKEN_MEMO.get(text)
     if known is None:
-        known = Known()
-        if len(_TOKEN_MEMO) > 20_000:
-            _TOKEN_MEMO.clear()
-        _TOKEN_MEMO[text] = known
+        known = _TOKEN_MEMO.remember(text, Known())
     return known
 
 
@@ -333,7 +307,7 @@ def _tokens(src: Source) -> tuple[Token, ...]:
     return tokens
 
 
-_TOKEN_MEMO: dict[str, Known] = {}
+_TOKEN_MEMO: Remembered[str, Known] = Remembered("tokens, names and sets per text", limit=20_000)
 
 
 def _tokenize(src: Source) -> list[Token]:
@@ -374,40 +348,34 @@ def _finish(tokens: list[Token], src: Source) -> list[Token]:
 
 
 _LATEX_SPECIAL = re.compile(r"[\\{}%$&#~]")
-_CONTEXT_DB: list[object] = []
-
-
+@functools.cache
 def _context_db() -> object:
     """pylatexenc's default macro database without its text-mode specials
     (``--``, quotes, ``~``): math needs none of them, and skipping the specials
     test per character makes tokenizing faster."""
-    if not _CONTEXT_DB:
-        _CONTEXT_DB.append(
-            get_default_latex_context_db().filter_context(keep_which=["macros", "environments"])
-        )
-    return _CONTEXT_DB[0]
+    return get_default_latex_context_db().filter_context(keep_which=["macros", "environments"])
 
 
 #: Characters pylatexenc's token reader returns one by one as "char" tokens
 #: (the context has no specials): a run of them is lexed in one go.
 _PLAIN_RUN = re.compile(r"[^\\{}%$]+")
-_MACRO_ARITIES: dict[str, int | None] = {}
 #: Spaces (no line break: a paragraph break is a token of its own) and the
 #: brace opening a macro's argument.
 _ARGUMENT_BRACE = re.compile(r"[^\S\n]*\{")
 
 
+@functools.cache
 def _macro_arities() -> dict[str, int | None]:
     """Macro name → its number of mandatory arguments, or None when its
     arguments are not all mandatory ``{`` ones (optional, starred, verbatim)."""
-    if not _MACRO_ARITIES:
-        for spec in _context_db().iter_macro_specs():  # type: ignore[attr-defined]
-            if spec.macroname in _MACRO_ARITIES:
-                continue  # an earlier category's spec wins, as in get_macro_spec
-            parser = spec.args_parser
-            simple = type(parser) is MacroStandardArgsParser and set(parser.argspec) <= {"{"}
-            _MACRO_ARITIES[spec.macroname] = len(parser.argspec) if simple else None
-    return _MACRO_ARITIES
+    arities: dict[str, int | None] = {}
+    for spec in _context_db().iter_macro_specs():  # type: ignore[attr-defined]
+        if spec.macroname in arities:
+            continue  # an earlier category's spec wins, as in get_macro_spec
+        parser = spec.args_parser
+        simple = type(parser) is MacroStandardArgsParser and set(parser.argspec) <= {"{"}
+        arities[spec.macroname] = len(parser.argspec) if simple else None
+    return arities
 
 
 def _read_tokens(src: Source) -> list[Token] | None:
@@ -889,7 +857,8 @@ class Parser:
 
     def parse_exponent(self, base: Node, pos: int) -> Node:
         start_tok = self.tok
-        toks = [t for t in self.script_tokens() if t.kind not in ("open", "close")]
+        raw = self.script_tokens()
+        toks = [t for t in raw if t.kind not in ("open", "close")]
         negative = False
         if toks and toks[0].is_char("-"):
             negative = True
@@ -899,11 +868,14 @@ class Parser:
             return PostfixNode(pos, op, base)
         value = _exponent_value(toks)
         if value is None:
-            hint = ""
-            if any(t.kind == "letter" for t in toks):
-                hint = "; an exponent with a symbol or a dimension (^{1/n}) is not supported"
+            if any(t.kind == "letter" or (t.kind == "macro" and t.text in GREEK) for t in toks):
+                # ^{1/n}, ^{p}: a power of a scalar with an exponent that is an expression
+                end = Token("end", "", start_tok.pos, start_tok.pos)
+                exponent = Parser([*raw, end], self.src, self.is_symbol).parse()
+                return PostfixNode(pos, "pow_expr", base, None, exponent)
             raise self.error(
-                f"unsupported exponent: use ^T, ^{{-1}}, ^{{-T}}, or a number such as ^2 or ^{{1/2}}{hint}",
+                "unsupported exponent: use ^T, ^{-1}, ^{-T}, a number such as ^2 or ^{1/2}, "
+                "or a scalar expression such as ^{1/n}",
                 start_tok.pos,
             )
         if negative:
@@ -1155,7 +1127,7 @@ class Parser:
                 arg = self.parse_operator_argument()
             else:
                 arg = self.parse_factor()
-                if self.starts_factor() and not self.operator_argument:
+                if self.starts_factor():
                     raise self.error(
                         f"{_fmt_macro(tok)} without parentheses is followed by another factor, which "
                         f"can be read two ways: write {_fmt_macro(tok)}(…) around the whole argument, "
@@ -1478,5 +1450,5 @@ def parse_left_side(src: Source) -> NameRef:
             break
         parser.expect_close(opener, "char", closer)
         if parser.tok.kind != "end":
-            raise parser.error(f"expected '=' after {ref.latex}(…), found {parser.describe(parser.tok)}")
+            raise parser.error(f"expected '=' after {ref.latex}(…), found {parser.describe(parser.tok)}") from None
         return ref

@@ -106,9 +106,10 @@ class BinaryNode(Node):
 
 @dataclass(frozen=True)
 class PostfixNode(Node):
-    op: str  # "T", "inv", "invT", "pow"
+    op: str  # "T", "inv", "invT", "pow", "pow_expr" (an exponent that is an expression)
     arg: Node
     exponent: Fraction | None = None
+    exponent_expr: Node | None = None  # for "pow_expr": ^{1/n}, ^{p}
 
 
 @dataclass(frozen=True)

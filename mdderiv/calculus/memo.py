@@ -1,0 +1,81 @@
+"""What the calculus remembers about the nodes of one derivation.
+
+Nodes are plain immutable values and hold nothing but their fields.  The
+simplifier asks the same questions of the same subtrees many times in one
+derivation (a subtree's simplified form, its transpose pushed to the leaves, a
+product's split into number, scalars and matrices, how many transposes it
+holds), so it keeps the answers here, for the length of one derivation:
+``derive_problem`` opens a memo with :func:`derivation_memo` and drops it when
+the derivation is done.  Outside one (a test calling ``simplify`` by itself)
+nothing is remembered and every answer is worked out afresh.
+
+The tables are keyed by the node's identity (a lookup needs no hash of a new
+tree, and most trees the passes meet are new); each entry keeps its node, so
+an identity stays that node's while the memo lives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from ..expr import Expr, kinds
+from ..rules import RuleId
+
+if TYPE_CHECKING:
+    from .simplify import Split
+
+#: a node's entry: the node itself (keeping its identity taken) and the answer
+Entry = tuple[Expr, Any]
+
+
+class DerivationMemo:
+    """The simplifier's answers about the nodes of one derivation."""
+
+    __slots__ = ("passes", "pushed", "splits", "transposes", "foldings", "kinds")
+
+    def __init__(self) -> None:
+        #: node → (its form after one bottom-up simplification pass, the rules it used)
+        self.passes: dict[int, tuple[Expr, tuple[Expr, tuple[RuleId, ...]]]] = {}
+        #: node → (its transpose pushed to the leaves, the rules it used)
+        self.pushed: dict[int, tuple[Expr, tuple[Expr, tuple[RuleId, ...]]]] = {}
+        #: product → (number, other scalar factors, matrix factors)
+        self.splits: dict[int, tuple[Expr, Split]] = {}
+        #: node → how many transposes it holds
+        self.transposes: dict[int, tuple[Expr, int]] = {}
+        #: named definitions → their folding table (built once per derivation)
+        self.foldings: dict[tuple[tuple[Expr, Expr], ...], Any] = {}
+        #: tree → the node classes occurring in it (several rewrites ask it of the objective)
+        self.kinds: dict[int, tuple[Expr, frozenset[type]]] = {}
+
+
+_CURRENT: ContextVar[DerivationMemo | None] = ContextVar("mdderiv_derivation_memo", default=None)
+
+#: The memo of the derivation under way, or None outside one.  (The context
+#: variable's own getter: the passes ask for it constantly, and this one is a
+#: C call.)
+current_memo: Callable[[], DerivationMemo | None] = _CURRENT.get
+
+
+def node_kinds(expr: Expr) -> frozenset[type]:
+    """The node classes occurring in ``expr``, remembered for the derivation."""
+    memo = _CURRENT.get()
+    if memo is None:
+        return kinds(expr)
+    entry = memo.kinds.get(id(expr))
+    if entry is None:
+        entry = memo.kinds[id(expr)] = (expr, kinds(expr))
+    return entry[1]
+
+
+@contextmanager
+def derivation_memo() -> Iterator[DerivationMemo]:
+    """A fresh memo for the body of the ``with`` (one derivation)."""
+    memo = DerivationMemo()
+    token = _CURRENT.set(memo)
+    try:
+        yield memo
+    finally:
+        _CURRENT.reset(token)
