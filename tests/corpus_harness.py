@@ -159,6 +159,9 @@ class Verdict:
     kind: str  # "derived", "refused", "wrong", "internal"
     detail: str
     seconds: float = 0.0
+    #: a derived block derived again with the numerical check on (as pages do):
+    #: "passed", or "refused: message", or "internal: message"
+    checked: str = ""
 
 
 def _sample(shape: tuple[int, int], kind: str, rng: np.random.Generator) -> np.ndarray:
@@ -280,7 +283,18 @@ def judge(entry: Entry, points: int = 2) -> Verdict:
         problem = _compare(entry, d, sources, point)
         if problem is not None:
             return Verdict("wrong", problem, seconds)
-    return Verdict("derived", "", seconds)
+    return Verdict("derived", "", seconds, checked=_with_the_check(entry))
+
+
+def _with_the_check(entry: Entry) -> str:
+    """The block derived as a page derives it, the numerical check on."""
+    try:
+        mdderiv.derive(entry.block)
+    except mdderiv.DeriveError as error:
+        return ("internal: " if _is_internal(error.message) else "refused: ") + error.message
+    except Exception as error:  # noqa: BLE001
+        return f"internal: {type(error).__name__}: {error}"
+    return "passed"
 
 
 def _missing_results(entry: Entry, d: Any) -> str | None:
@@ -374,9 +388,11 @@ def summary(entries: list[Entry], verdicts: dict[str, Verdict]) -> str:
         for key in total:
             total[key] += row[key]
     count = sum(total.values())
+    checked = sum(verdicts[e.id].checked == "passed" for e in entries)
     lines.append(f"| **all** | {count} | {total['derived']} | {total['refused']} | {total['wrong']} | {total['internal']} |")
     lines.append("")
     lines.append(f"derived correctly: {_rate(total['derived'], count)}")
+    lines.append(f"of these, derived with the numerical check on as well: {checked}/{total['derived']}")
     plain = [e for e in entries if not e.ambiguous]
     plain_derived = sum(verdicts[e.id].kind == "derived" for e in plain)
     lines.append(f"derived correctly, leaving out the {count - len(plain)} blocks whose notation has two "
