@@ -48,9 +48,6 @@ def test_block_is_derived_correctly_or_refused_clearly(entry: Entry) -> None:
         assert "Traceback" not in verdict.detail and not verdict.detail.startswith(("'", "<")), verdict.detail
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "main ff36e5a (Merge registry) dropped `smooth_at = None` from mdderiv/check.py "
-    "kinked_arguments: every block derived with the check on stops with UnboundLocalError"))
 def test_every_derived_block_passes_the_numerical_check_too() -> None:
     """As a page derives it (check on), a block whose result is right must not be
     refused by the check, nor stop with an internal error."""
