@@ -317,21 +317,25 @@ class Builder:
         return add(*built)
 
     def broadcast_numbers(self, terms: list[Expr]) -> list[Expr]:
-        """Inside an elementwise function, a number added to a column vector is
-        that number times a vector of ones (``\\log(1 + e^{X\\mathbf{w}})``, the
+        """Inside an elementwise function, a number added to a vector or a
+        non-square matrix is that number times all ones (``\\log(1 + e^{X\\mathbf{w}})``, the
         common spelling of softplus); the derivation says so (rule
-        ``reading_broadcast``).  Elsewhere, and next to a matrix, the sum stays an
-        error: ``1 + X`` of a square X could as well mean I + X."""
+        ``reading_broadcast``).  Elsewhere the sum stays an
+        error, and so it does next to a square matrix: ``1 + X`` could as well mean I + X."""
         if not self.inside_elementwise or not any(isinstance(t, Number) for t in terms):
             return terms
-        rows = next(
-            (r for r, c in (self.u.shape(t.shape) for t in terms) if c == 1 and r != 1 and not _is_var(r)),
+        shape = next(
+            (
+                (r, c)
+                for r, c in (self.u.shape(t.shape) for t in terms)
+                if r != c and not _is_var(r) and not _is_var(c)  # a vector, or a matrix that has no I
+            ),
             None,
         )
-        if rows is None:
+        if shape is None:
             return terms
         self.broadcast = True
-        ones = Ones((rows, 1))
+        ones = Ones(shape)
         return [(ones if t.value == 1 else mul(t, ones)) if isinstance(t, Number) else t for t in terms]
 
     def multiply(self, left: Expr, right: Expr, where: Node | int) -> Shape:

@@ -517,16 +517,22 @@ SOFTPLUS_GIVEN = "given: X \\in \\mathbb{R}^{m \\times n}, \\mathbf{w} \\in \\ma
         ),
         (r"\mathbf{1}^T \log(2 + e^{X\mathbf{w}})", lambda v: np.log(2 + np.exp(v["X"] @ v["w"])).sum()),
         (r"\mathbf{y}^T \sigma(X\mathbf{w} - 1)", lambda v: v["y"].T @ (1 / (1 + np.exp(1 - v["X"] @ v["w"])))),
+        (  # a 4×3 matrix: a matrix of ones (no identity could be meant)
+            r"\mathbf{1}^T\log(1 + e^{X W})\mathbf{1}",
+            lambda v: np.log(1 + np.exp(v["X"] @ v["W"])).sum(),
+        ),
     ],
 )
 def test_a_number_added_to_a_vector_inside_a_function_is_broadcast_and_said(
     objective: str, meant: Callable[[Values], float]
 ) -> None:
-    body = f"{SOFTPLUS_GIVEN}\nf = {objective}\nwrt: \\mathbf{{w}}"
-    assert_reads_as(body, lambda v: scalar(meant(v)), {"X": (4, 3), "w": (3, 1), "y": (4, 1)}, "w")
+    wrt = "\\mathbf{w}" if "mathbf{w}" in objective else "W"
+    body = f"{SOFTPLUS_GIVEN}, W \\in \\mathbb{{R}}^{{n \\times n}}\nf = {objective}\nwrt: {wrt}"
+    shapes = {"X": (4, 3), "w": (3, 1), "y": (4, 1), "W": (3, 3)}
+    assert_reads_as(body, lambda v: scalar(meant(v)), shapes, "w" if "mathbf{w}" in objective else "W")
     d = mdderiv.derive(body)
     assert "reading_broadcast" in d.sections[0].steps[0].rules
-    assert "times a vector of ones" in d.text() and "全一向量" in mdderiv.derive(body, lang="zh").text()
+    assert "read as that number times all ones" in d.text() and "全一向量" in mdderiv.derive(body, lang="zh").text()
 
 
 def test_a_vector_of_ones_written_out_names_no_broadcast() -> None:
