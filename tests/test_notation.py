@@ -587,3 +587,22 @@ def test_a_transposed_trace_before_another_factor_is_refused(objective: str, col
 def test_the_ways_to_write_a_transposed_trace(objective: str, meant: Callable[[Values], float]) -> None:
     body = f"{SQUARE_GIVEN}\nf = {objective}\nwrt: X"
     assert_reads_as(body, lambda v: scalar(meant(v)), {"X": (3, 3), "B": (3, 3), "c": (1, 1)}, "X")
+
+
+@pytest.mark.parametrize(
+    ("objective", "meant"),
+    [
+        (r"\langle A, X \rangle_F", lambda v: np.sum(v["A"] * v["X"])),
+        (r"\langle A, X \rangle_{\mathrm{F}}^2", lambda v: np.sum(v["A"] * v["X"]) ** 2),
+    ],
+)
+def test_the_frobenius_inner_product_with_its_subscript(objective: str, meant: Callable[[Values], float]) -> None:
+    body = f"given: A, X \\in \\mathbb{{R}}^{{m \\times n}}\nf = {objective}\nwrt: X"
+    assert_reads_as(body, meant, {"A": (3, 2), "X": (3, 2)}, "X")
+
+
+def test_another_subscript_on_an_inner_product_is_refused() -> None:
+    with pytest.raises(mdderiv.DeriveError) as caught:
+        mdderiv.derive("given: A, X \\in \\mathbb{R}^{m \\times n}\nf = \\langle A, X \\rangle_2\nwrt: X")
+    assert caught.value.message == "the subscript of \\langle A, B \\rangle can only be F (Frobenius)"
+    assert (caught.value.line, caught.value.column) == (2, 25)  # at the _

@@ -986,6 +986,11 @@ class Parser:
         finally:
             self.bars = saved
             self.operator_argument = saved_argument
+        if self.tok.is_char("_"):  # \langle A, X \rangle_F: the Frobenius inner product, named
+            sub = self.advance()
+            letters = [t.text for t in self.script_tokens() if t.kind == "letter"]
+            if letters != ["F"]:
+                raise self.error("the subscript of \\langle A, B \\rangle can only be F (Frobenius)", sub.pos)
         return BinaryNode(opener.pos, "inner", left, right)
 
     def parse_bars(self) -> Node:
