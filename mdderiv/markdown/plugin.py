@@ -1,8 +1,8 @@
 """The MkDocs plugin: ``plugins: [mdderiv]`` is all a site needs.
 
-* ``on_config`` adds the ``mdderiv`` Markdown extension (and
-  ``pymdownx.superfences`` when missing) and decides whether pages need a
-  math renderer;
+* ``on_config`` adds the ``mdderiv`` Markdown extension and the ``derive``
+  entry of ``pymdownx.superfences``' ``custom_fences`` config (loading
+  SuperFences when missing) and decides whether pages need a math renderer;
 * ``on_page_markdown`` tells the fence which page it is in and how many
   front-matter lines MkDocs stripped, so errors read ``docs/page.md:LINE:COL``;
 * ``on_page_context`` shows the search plugin (MkDocs' or Material's) each
@@ -50,7 +50,15 @@ from mkdocs.utils import get_relative_url
 from ..memos import Remembered
 from ..options import SITE_WIDE, OptionSpec, site_defaults
 from .blocks import STATS, BlockCache
-from .fence import MATH_HTML, BlockFailure, DeferredBlock, FenceContext, MdderivExtension, resolve_deferred
+from .fence import (
+    MATH_HTML,
+    BlockFailure,
+    DeferredBlock,
+    FenceContext,
+    MdderivExtension,
+    resolve_deferred,
+    superfences_config,
+)
 from .prefetch import Prefetch, PrefetchResult, SourceScanner, prefetch, resolve_workers
 
 __all__ = ["MATHJAX_CDN", "MdderivConfig", "MdderivPlugin", "front_matter_lines"]
@@ -225,6 +233,9 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):  # type: ignore[no-untyped-call]
         config.mdx_configs.pop("mdderiv", None)
         if "pymdownx.superfences" not in names:
             extensions.append("pymdownx.superfences")
+        # the derive fence is an entry of SuperFences' own custom_fences config
+        superfences = config.mdx_configs.get("pymdownx.superfences") or {}
+        config.mdx_configs["pymdownx.superfences"] = superfences_config(superfences)
         extensions.append(MdderivExtension(context=self.context))
 
         if cfg.mathjax == "auto":
