@@ -244,3 +244,17 @@ def test_error_position_in_a_block_quote(spy: Spy) -> None:
     md.convert("Text.\n\n> quote\n>\n> ```derive\n> ok\n>   BAD\n> ```\n")
     [failure] = md.mdderiv_failures
     assert (failure.line, failure.column) == (7, 2 + 3)
+
+
+def test_odd_lines_starting_with_backticks_stay_text(md: markdown.Markdown, spy: Spy) -> None:
+    # inline code at the start of a line (as in the docs) is no fence: only derive headers are read leniently
+    source = "```` ```{derive} layout=numerator ````) is inline.\n\n## Next\n\n" + fence("f = after", " layout=numerator") + "\n"
+    out = md.convert(source)
+    assert '<h2 id="next">Next</h2>' in out and spy.bodies == ["f = after"]
+
+
+def test_braced_options_without_a_space(md: markdown.Markdown) -> None:
+    # the grammar the blog reader and derive() accept: one grammar everywhere
+    out = md.convert(fence(GOOD, "{layout=numerator check=false}"))
+    expected = mdderiv.derive(GOOD, layout="numerator", check=False).latex()
+    assert MATH.findall(out) == [html.escape(expected, quote=False)]

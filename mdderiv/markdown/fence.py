@@ -5,14 +5,16 @@ sure the SuperFences that handles fences has the ``derive`` entry of its
 documented ``custom_fences`` config (:func:`custom_fence`), loading
 ``pymdownx.superfences`` with it if need be.  Everything goes through
 SuperFences' documented API (a ``custom_fences`` entry with a ``format`` and a
-``validator``, and ``relaxed_headers`` so that an info line with unquoted
-values, ``derive layout=numerator``, is still a fence); Python-Markdown's
-public extension API does the rest:
+``validator``); Python-Markdown's public extension API does the rest:
 
 * a preprocessor before SuperFences records each derive fence's line, indent
   and info string with the one shared scanner (:mod:`.scan`); the formatter
   takes the recorded fences in document order, matching them by body, so an
   error names ``page.md:LINE:COL``;
+* SuperFences drops a fence whose info line has unquoted values
+  (``derive layout=numerator``) unless ``relaxed_headers`` is on, which would
+  turn odd lines of any page into fences; so that preprocessor quotes the
+  values of ``derive`` headers only (the block keeps the recorded info string);
 * exceptions from a formatter are swallowed by SuperFences: errors become a
   visible error box and are reported by mdderiv itself;
 * the greedy pass formats fences that later turn out to sit in an indented
@@ -42,7 +44,7 @@ from pymdownx.superfences import SuperFencesBlockPreprocessor, SuperFencesCodeEx
 from ..options import SITE_WIDE, Options, site_defaults
 from ..render.html import html_display
 from .blocks import BlockCache, Outcome, block_key, derive_block
-from .scan import FENCE_NAME, FoundFence, derive_fences
+from .scan import FENCE_NAME, FoundFence, derive_fences, strict_header
 
 __all__ = [
     "BlockFailure",
@@ -237,13 +239,15 @@ def custom_fence() -> dict[str, Any]:
     return {"name": FENCE_NAME, "class": FENCE_NAME, "format": _format, "validator": fence_validator}
 
 
+def _has_entry(config: dict[str, Any]) -> bool:
+    return any(entry.get("name") == FENCE_NAME for entry in config.get("custom_fences") or [])
+
+
 def superfences_config(config: dict[str, Any]) -> dict[str, Any]:
-    """A SuperFences config with the ``derive`` entry added (if missing) and
-    ``relaxed_headers`` on, so that unquoted option values keep the fence."""
-    fences = list(config.get("custom_fences") or [])
-    if not any(entry.get("name") == FENCE_NAME for entry in fences):
-        fences.append(custom_fence())
-    return {**config, "custom_fences": fences, "relaxed_headers": True}
+    """A SuperFences config with the ``derive`` entry added (if missing)."""
+    if _has_entry(config):
+        return config
+    return {**config, "custom_fences": [*(config.get("custom_fences") or []), custom_fence()]}
 
 
 def _active_superfences(md: Markdown) -> SuperFencesCodeExtension | None:
@@ -258,8 +262,7 @@ def _ensure_superfences(md: Markdown) -> bool:
     config of the one it replaces (the author's own custom fences)."""
     active = _active_superfences(md)
     config: dict[str, Any] = active.getConfigs() if active is not None else {}
-    has_entry = any(entry.get("name") == FENCE_NAME for entry in config.get("custom_fences") or [])
-    if has_entry and config.get("relaxed_headers"):
+    if _has_entry(config):
         return False
     md.registerExtensions(["pymdownx.superfences"], {"pymdownx.superfences": superfences_config(config)})
     return True
@@ -415,6 +418,10 @@ class _FencePreprocessor(Preprocessor):
         state.failures.clear()
         state.next_fence = 0
         state.fences = list(derive_fences(lines)) if any(FENCE_NAME in line for line in lines) else []
+        for found in state.fences:  # unquoted option values: a header SuperFences reads
+            header = strict_header(lines[found.line], found)
+            if header is not None:
+                lines[found.line] = header
         # a SuperFences listed after mdderiv replaced the one mdderiv loaded: load it
         # again with the derive entry and let it handle this page's fences now (the
         # replaced one, still in this conversion's list, then finds none left)

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 
 from pymdownx.superfences import RE_NESTED_FENCE_START
 
-__all__ = ["FENCE_NAME", "FoundFence", "Header", "derive_fences", "derive_header"]
+__all__ = ["FENCE_NAME", "FoundFence", "Header", "derive_fences", "derive_header", "strict_header"]
 
 FENCE_NAME = "derive"
 _FENCE_HEADER: re.Pattern[str] = RE_NESTED_FENCE_START
 # what may stand before a fence on its line: block-quote markers and indentation
 # (SuperFences' container prefix), and, for the blog's CommonMark reading, list markers
 _PREFIX = re.compile(r"[ \t>]*")
+_UNQUOTED = re.compile(r"(?<=[ \t])([a-zA-Z][a-zA-Z0-9_]*)=([^\s\"']+)")
 _LIST_PREFIX = re.compile(r"[ \t>*+\-0-9.)]*?(?=`{3}|~{3})")
 
 
@@ -48,11 +49,23 @@ class FoundFence:
     body: str  # the lines between the fences, prefix removed
 
 
-def _header(line: str, start: int) -> tuple[re.Match[str], bool] | None:
+# ``derive{…}`` with no space: SuperFences reads no language there (CommonMark neither),
+# but the blog reader always took it for a derive fence; it is one here everywhere
+_BRACED = re.compile(r"[ \t]*\.?" + FENCE_NAME + r"(?=\{)")
+
+
+def _header(line: str, start: int) -> tuple[re.Match[str], bool, int] | None:
+    """SuperFences' match of a fence header at ``start``, whether it opens a
+    derive fence, and where its info string starts."""
     match = _FENCE_HEADER.match(line, start)
     if match is None:
         return None
-    return match, match.group("lang") == FENCE_NAME
+    if match.group("lang") == FENCE_NAME:
+        return match, True, match.end("lang")
+    braced = _BRACED.match(line, match.end("fence"))
+    if braced is not None:
+        return match, True, braced.end()
+    return match, False, -1
 
 
 def derive_header(line: str, list_markers: bool = False) -> Header | None:
@@ -64,8 +77,8 @@ def derive_header(line: str, list_markers: bool = False) -> Header | None:
     found = _header(line, prefix.end())
     if found is None or not found[1]:
         return None
-    match = found[0]
-    return Header(line[: prefix.end()], match.group("fence"), line[match.end("lang") :], match.end("lang"))
+    match, _, info_col = found
+    return Header(line[: prefix.end()], match.group("fence"), line[info_col:], info_col)
 
 
 def _prefix_width(line: str) -> int:
@@ -88,7 +101,9 @@ def derive_fences(lines: list[str]) -> Iterator[FoundFence]:
         found = _header(line, indent)
         if found is None:
             continue
-        match, is_derive = found
+        match, is_derive, info_col = found
+        if match.group("unrecognized") and not is_derive:
+            continue  # SuperFences (without relaxed_headers) does not take it as a fence
         opening, quoted = index - 1, ">" in line[:indent]
         end = re.compile(re.escape(match.group("fence")) + r"[ \t]*$")
         body: list[str] = []
@@ -111,7 +126,23 @@ def derive_fences(lines: list[str]) -> Iterator[FoundFence]:
                 line=opening,
                 indent=indent,
                 quoted=quoted,
-                info=line[match.end("lang") :],
-                info_col=match.end("lang"),
+                info=line[info_col:],
+                info_col=info_col,
                 body="\n".join(body),
             )
+
+
+def strict_header(line: str, found: FoundFence) -> str | None:
+    """``line``, the opening line of ``found``, as SuperFences reads it without
+    ``relaxed_headers``: unquoted option values quoted (``layout=numerator`` →
+    ``layout="numerator"``), or the info string dropped if that is not enough;
+    None when SuperFences already reads the line as it is.  (The info string
+    the block is derived with is ``found.info``, recorded before.)"""
+    match = _FENCE_HEADER.match(line, found.indent)
+    if match is None or not match.group("unrecognized"):
+        return None
+    head = line[: found.info_col]
+    space = " " if found.info.startswith("{") else ""  # derive{…}
+    quoted = head + space + _UNQUOTED.sub(r'\1="\2"', found.info)
+    again = _FENCE_HEADER.match(quoted, found.indent)
+    return quoted if again is not None and not again.group("unrecognized") else head
