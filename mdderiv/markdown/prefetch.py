@@ -211,6 +211,7 @@ class Prefetch:
             begin += step
         try:
             self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init)
+            self.result.workers = workers  # started: a worker may die before the last submit
             for chunk in chunks:
                 future = self.executor.submit(derive_many, [todo[key] for key in chunk])
                 batch = _Batch(self, future, chunk)
@@ -221,7 +222,6 @@ class Prefetch:
             self.result.failed = f"{type(err).__name__}: {err}"
             self.finish()
             return
-        self.result.workers = workers
 
     def finish(self) -> None:
         """Stop the workers (batches nobody asked for are dropped) and forget
