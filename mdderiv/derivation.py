@@ -9,6 +9,7 @@ from typing import Any
 from .record import CheckOutcome, DerivationRecord, Result, Section, Step
 from .render.json import derivation_to_json
 from .render.latex import render_derivation as latex_derivation
+from .render.html import render_html as html_layout
 from .render.latex import render_html, render_markdown
 from .render.numpy import result_source
 from .render.text import render_derivation as text_derivation
@@ -20,12 +21,18 @@ class Derivation(DerivationRecord):
     """A derivation: its steps and results, and its outputs."""
 
     def latex(self) -> str:
-        """The step-by-step derivation as one LaTeX display (``aligned``)."""
+        """The step-by-step derivation as one LaTeX display (``aligned`` blocks
+        under their headings, in an ``array``)."""
         return latex_derivation(self)
 
     def text(self) -> str:
         """The derivation in Unicode, for a terminal."""
         return text_derivation(self)
+
+    def html(self) -> str:
+        """The derivation as HTML structure with math inside, for pages
+        (style it with ``mdderiv/markdown/mdderiv.css``)."""
+        return html_layout(self)
 
     def markdown(self) -> str:
         """What replaces the fence in a Markdown page: display math."""

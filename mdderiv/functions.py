@@ -20,7 +20,19 @@ from typing import Literal
 
 import numpy as np
 
-from .expr import Expr, Ones, Zeros, add, elementwise, hadamard, neg, num, power, scale, sub
+from .expr import (
+    Expr,
+    Ones,
+    Zeros,
+    add,
+    elementwise,
+    hadamard,
+    neg,
+    num,
+    power,
+    scale,
+    sub,
+)
 from .rules import RuleId
 
 Array = np.ndarray
@@ -71,6 +83,9 @@ class Function:
     domain: str = ""
     numpy_loose: Literal["", "add", "mul"] = ""
     derived: bool = False
+    #: of a square matrix, read as the matrix function (``MatrixFunction``, exp,
+    #: log and √ as in mathematics) unless the block asks for entries
+    matrix_function: bool = False
 
 
 # ----------------------------------------------------------------- derivatives
@@ -155,11 +170,12 @@ def _call(head: str, inside: str = "{}") -> Notation:
 _FUNCTIONS = (
     Function(
         "exp", _call(r"\exp"), _call("exp"), "np.exp({arg})", np.exp, _times("exp"),
-        macros=("exp",), words=("exp",),
+        macros=("exp",), words=("exp",), matrix_function=True,
     ),
     Function(
         "log", _call(r"\log"), _call("log"), "np.log({arg})", np.log, lambda u: (u, True),
         macros=("log", "ln"), words=("log", "ln"), defined_at=_positive, domain="positive",
+        matrix_function=True,
     ),
     Function(
         "sin", _call(r"\sin"), _call("sin"), "np.sin({arg})", np.sin, _times("cos"),
@@ -183,6 +199,7 @@ _FUNCTIONS = (
         "sqrt", Notation(r"\sqrt", "root"), Notation("√", "root"), "np.sqrt({arg})", np.sqrt,
         lambda u: (scale(2, elementwise("sqrt", u)), True),
         macros=("sqrt",), words=("sqrt",), defined_at=_positive, domain="positive",
+        matrix_function=True,
     ),
     Function(
         "abs", Notation("", "bars"), Notation("", "bars"), "np.abs({arg})", np.abs, _times("sign"),

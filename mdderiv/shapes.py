@@ -11,23 +11,21 @@ Every problem is a :class:`~mdderiv.errors.DeriveError` with a line and column.
 from __future__ import annotations
 
 import re
-from fractions import Fraction
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
+from fractions import Fraction
 from typing import Any
 
 from .errors import DeriveError
-from .functions import CONSTANTS
-from .functions import MACROS as ELEMENTWISE_MACROS
 from .expr import (
     ONE_HOT,
     SCALAR,
     SPD,
     SYMMETRIC,
+    Constant,
     Det,
     Diag,
     Dim,
-    Constant,
     DimValue,
     Elementwise,
     Expr,
@@ -60,6 +58,8 @@ from .expr import (
     substitute_dims,
     transpose,
 )
+from .functions import CONSTANTS, FUNCTIONS
+from .functions import MACROS as ELEMENTWISE_MACROS
 from .problem import Definition, Problem, SymbolInfo
 from .syntax.block import read_lines, split_top_level
 from .syntax.declarations import Declaration, dimension_name_ok, parse_given
@@ -666,7 +666,7 @@ _PLAIN_FUNCTION_NAMES = tuple(
 
 
 #: Functions that, applied to a square matrix, are read as matrix functions.
-_MATRIX_READING = frozenset({"exp", "log", "sqrt"})
+_MATRIX_READING = frozenset(f.name for f in FUNCTIONS.values() if f.matrix_function)
 
 #: Functions whose value is a scalar whatever their argument.
 _SCALAR_VALUED = frozenset({"trace", "det"})

@@ -48,6 +48,10 @@ class FakeDerivation:
     def markdown(self) -> str:
         return "$$\n" + self.latex() + "\n$$"
 
+    def html(self) -> str:
+        latex = self.latex().replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return f'<div class="mdderiv-derivation"><span class="arithmatex">\\({latex}\\)</span></div>'
+
     def text(self) -> str:
         return self.latex()
 

@@ -85,13 +85,13 @@ def test_examples_pages_hold_rendered_derivations(
     root, _ = site
     html = (root / built).read_text(encoding="utf-8")
     assert 'class="arithmatex"' in html
-    assert "\\boxed" in html
+    assert 'class="mdderiv-boxed"' in html
     assert words in html  # the step notes, in the page's language
     assert ERROR_BOX not in html
     # every live block became one derivation; the blocks shown as source stayed code
     expected = live_blocks((DOCS / source).read_text(encoding="utf-8"))
     assert expected >= 15
-    assert html.count("\\begin{aligned}") == expected
+    assert html.count('<div class="mdderiv-derivation"') == expected
     assert "```derive" in html  # the Block tabs show the source as code
 
 

@@ -16,7 +16,8 @@ from support import BAD, BAD_LINE, GOOD, GOOD2, fake_derive
 import mdderiv
 from mdderiv.markdown.fence import MdderivExtension, custom_fence
 
-MATH = re.compile(r'<div class="arithmatex">\\\[\n(.*?)\n\\\]</div>', re.DOTALL)
+# a derivation in a page: its outermost element holds no other <div> (render.html)
+MATH = re.compile(r'<div class="mdderiv-derivation"[^>]*>.*?</div>', re.DOTALL)
 
 
 def make_md(*extensions: Any, **config: Any) -> markdown.Markdown:
@@ -55,14 +56,13 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> Spy:
 # -- with the real engine ------------------------------------------------------------------
 
 
-def test_block_becomes_escaped_display_math(md: markdown.Markdown) -> None:
+def test_block_becomes_the_page_layout_with_escaped_math(md: markdown.Markdown) -> None:
     out = md.convert("# Title\n\n" + fence(GOOD) + "\n\nAfter.\n")
     found = MATH.findall(out)
     assert len(found) == 1
-    expected = mdderiv.derive(GOOD).latex()
-    assert found[0] == expected.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    assert "&amp;" in found[0]  # aligned uses & and it must be escaped
-    assert re.search(r"&(?!amp;|lt;|gt;)", found[0]) is None
+    assert found[0] == mdderiv.derive(GOOD).html()
+    assert found[0].count('class="mdderiv-step') >= 3 and "\\begin{aligned}" not in found[0]
+    assert re.search(r"&(?!amp;|lt;|gt;|#x27;|quot;)", found[0]) is None
     assert '<h1 id="title">Title</h1>' in out and "<p>After.</p>" in out
     assert md.mdderiv_failures == []
 
@@ -71,8 +71,8 @@ def test_block_becomes_escaped_display_math(md: markdown.Markdown) -> None:
                                   " layout='numerator' check=false", " {layout=numerator check=false}"])
 def test_info_line_options_quoted_or_not(md: markdown.Markdown, info: str) -> None:
     out = md.convert(fence(GOOD, info))
-    expected = mdderiv.derive(GOOD, layout="numerator", check=False).latex()
-    assert MATH.findall(out) == [html.escape(expected, quote=False)]
+    expected = mdderiv.derive(GOOD, layout="numerator", check=False).html()
+    assert MATH.findall(out) == [expected] and "numerator layout" in expected
 
 
 def test_bad_block_shows_an_error_box_and_keeps_the_page(md: markdown.Markdown,

@@ -12,7 +12,10 @@ from support import BAD, BAD_LINE, GOOD, GOOD2, run
 
 pytestmark = pytest.mark.slow
 
-MATH = re.compile(r'<div class="arithmatex">\\\[\n(.*?)\n\\\]</div>', re.DOTALL)
+# a derivation in a page: its outermost element holds no other <div> (render.html)
+MATH = re.compile(r'<div class="mdderiv-derivation"[^>]*>.*?</div>', re.DOTALL)
+# the author's own display math (Arithmatex, generic mode)
+AUTHOR_MATH = re.compile(r'<div class="arithmatex">\\\[\n(.*?)\n\\\]</div>', re.DOTALL)
 FRONT = "---\ntitle: A page\ntags: [x]\n---\n\n"  # 4 lines MkDocs strips, then a blank one
 
 
@@ -50,7 +53,7 @@ def test_default_theme_with_only_the_plugin(tmp_path: Path) -> None:
     status, log = build(root, "--strict")
     assert status == 0, log
     html = page(root, "index.html")
-    assert len(MATH.findall(html)) == 2  # the derivation and the author's display math
+    assert len(MATH.findall(html)) == 1 and len(AUTHOR_MATH.findall(html)) == 1  # the derivation, the author's display math
     # the author's own math, wrapped for the MathJax the plugin adds
     assert 'Author math <span class="arithmatex">\\(a^2 + b^2\\)</span> renders.' in html
     assert '<div class="arithmatex">\\[\n\\frac{a}{b}\n\\]</div>' in html
@@ -96,15 +99,15 @@ def test_material_with_admonitions_tabs_details_and_arithmatex(tmp_path: Path) -
     assert status == 0, log
     html = page(root, "index.html")
     found = MATH.findall(html)
-    assert len(found) == 4  # the author's block (arithmatex) and three derivations
-    assert "a^2 + b^2" in found[0]
-    assert re.search(r'class="admonition note".*?arithmatex', html, re.DOTALL)
-    assert re.search(r'class="tabbed-block".*?arithmatex', html, re.DOTALL)
-    assert re.search(r"<details class=\"tip\">.*?arithmatex.*?</details>", html, re.DOTALL)
+    assert len(found) == 3  # three derivations, and the author's block (arithmatex)
+    assert ["a^2 + b^2"] == AUTHOR_MATH.findall(html)
+    assert re.search(r'class="admonition note".*?mdderiv-derivation', html, re.DOTALL)
+    assert re.search(r'class="tabbed-block".*?mdderiv-derivation', html, re.DOTALL)
+    assert re.search(r"<details class=\"tip\">.*?mdderiv-derivation.*?</details>", html, re.DOTALL)
     # the site loads MathJax itself: the plugin adds nothing
     assert "MathJax-script" not in html
     # site-wide layout: numerator, overridden by the info line of the last block
-    assert "numerator layout" in found[1] and "denominator layout" in found[3]
+    assert "numerator layout" in found[0] and "denominator layout" in found[2]
 
 
 def test_strict_build_fails_with_page_line_counting_front_matter(tmp_path: Path) -> None:
@@ -229,7 +232,7 @@ def test_search_indexes_the_block_text_not_the_derivation(tmp_path: Path, theme:
     text = _search_text(root)
     assert "Before." in text and "After." in text
     assert "wrt:" in text  # the author's block, as written
-    assert "aligned" not in text and "underbrace" not in text
+    assert "\\partial" not in text and "mdderiv" not in text and "underbrace" not in text
     html = page(root, "index.html")
     assert len(MATH.findall(html)) == 1 and "data-mdderiv-search" not in html
 
@@ -242,7 +245,7 @@ def test_search_index_setting(tmp_path: Path, setting: str, block_text: bool, la
     text = _search_text(root)
     assert "After." in text
     assert ("wrt:" in text) is block_text
-    assert ("aligned" in text) is latex
+    assert ("\\partial" in text) is latex  # the derivation's math
     assert len(MATH.findall(page(root, "index.html"))) == 1
 
 
@@ -290,11 +293,11 @@ def test_search_stand_ins_leave_the_authors_math_and_cover_repeated_derivations(
     status, log = build(root, "--strict")
     assert status == 0, log
     html = page(root, "index.html")
-    derivations = [math for math in MATH.findall(html) if "aligned" in math]
+    derivations = MATH.findall(html)
     assert len(derivations) == 2 and derivations[0] == derivations[1]
-    assert "E = mc^2" in MATH.findall(html)  # the author's own math has the same form
+    assert AUTHOR_MATH.findall(html) == ["E = mc^2"]  # the author's own math, untouched
     assert "E = mc^2" in html and "data-mdderiv-search" not in html
     index = _search_text(root)
     assert "E = mc^2" in index and "\\alpha" in index  # the author's math, as before
     assert "first copy" in index and "second copy" in index
-    assert "aligned" not in index
+    assert "\\partial" not in index

@@ -28,7 +28,8 @@ from mdderiv.markdown.prefetch import (
     resolve_workers,
 )
 
-MATH = re.compile(r'<div class="arithmatex">\\\[\n(.*?)\n\\\]</div>', re.DOTALL)
+# a derivation in a page: its outermost element holds no other <div> (render.html)
+MATH = re.compile(r'<div class="mdderiv-derivation"[^>]*>.*?</div>', re.DOTALL)
 FRONT = "---\ntitle: A page\n---\n\n"
 # tests that replace the engine need workers forked from this process (they inherit the stand-in)
 needs_fork = pytest.mark.skipif(not _context()[1], reason="workers are not forked on this platform")
@@ -323,7 +324,7 @@ def test_a_block_still_deriving_is_left_as_a_placeholder_and_resolved_the_same()
     converted = markdown.markdown(page, extensions=[MdderivExtension(context=context)])
 
     assert len(context.deferred) == 2 and not reported  # nothing waited for, nothing reported yet
-    assert converted.count("data-mdderiv-deferred=") == 2 and "arithmatex" not in converted
+    assert converted.count("data-mdderiv-deferred=") == 2 and "mdderiv-derivation" not in converted
     assert not any(wait.waited for wait in waits.values())
 
     rendered: list[tuple[str, str]] = []
@@ -349,7 +350,7 @@ def test_a_block_that_has_arrived_is_put_in_at_once() -> None:
     cache.pending[key] = wait
     context = FenceContext(cache=cache, defer=True)
     converted = markdown.markdown(fence(GOOD), extensions=[MdderivExtension(context=context)])
-    assert context.deferred == [] and 'class="arithmatex"' in converted
+    assert context.deferred == [] and 'class="mdderiv-derivation"' in converted
 
 
 def _always_deriving(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -341,22 +341,25 @@ def make_derivation(**options: object) -> Derivation:
 
 def test_render_derivation_structure() -> None:
     out = render_derivation(make_derivation())
-    assert out.startswith("\\begin{aligned}\n") and out.endswith("\n\\end{aligned}")
-    lines = out.split(" \\\\\n")
-    assert lines[0] == "\\begin{aligned}\n&\\text{Objective}"
-    assert lines[1] == r"f &= \mathbf{a}^{T} X \mathbf{b} && \text{(objective)}"
-    assert lines[2] == r"&\text{Gradient with respect to } X"
-    assert lines[3] == r"df &= \mathbf{a}^{T} dX \mathbf{b} && \text{(product rule, constants have zero differential)}"
-    assert lines[4] == r"&= \operatorname{tr}(\mathbf{a}^{T} dX \mathbf{b}) && \text{(a scalar is its own trace)}"
-    assert lines[5] == (
+    # headings and the check line are rows of an array, outside the alignments:
+    # the justification column of each aligned block is pushed by its steps only
+    assert out.startswith("\\begin{array}{l}\n") and out.endswith("\n\\end{array}")
+    rows = out.split(" \\\\\n")
+    assert rows[0] == "\\begin{array}{l}\n\\text{Objective}"
+    assert rows[1] == "\\begin{aligned}\n" + r"f &= \mathbf{a}^{T} X \mathbf{b} && \text{(objective)}" + "\n\\end{aligned}"
+    assert rows[2] == r"\text{Gradient with respect to } X"
+    assert rows[3] == "\\begin{aligned}\n" + r"df &= \mathbf{a}^{T} dX \mathbf{b} && \text{(product rule, constants have zero differential)}"
+    assert rows[4] == r"&= \operatorname{tr}(\mathbf{a}^{T} dX \mathbf{b}) && \text{(a scalar is its own trace)}"
+    assert rows[5] == (
         r"&= \operatorname{tr}\left(\mathbf{b} \mathbf{a}^{T} \underbrace{dX}_{m \times n}\right)"
-        r" && \text{(cyclic property of the trace; a scalar equals its trace)}"
+        r" && \text{(cyclic property of the trace; a scalar equals its trace)}" + "\n\\end{aligned}"
     )
-    assert lines[6] == (
+    assert rows[6] == (
+        "\\begin{aligned}\n"
         r"&\boxed{\frac{\partial f}{\partial X} = \underbrace{\mathbf{a} \mathbf{b}^{T}}_{m \times n}}"
-        r" && \text{denominator layout}"
+        r" && \text{denominator layout}" + "\n\\end{aligned}"
     )
-    assert lines[7] == "&\\text{checked numerically: max relative error } 3.1\\times10^{-10}\n\\end{aligned}"
+    assert rows[7] == "\\text{checked numerically: max relative error } 3.1\\times10^{-10}\n\\end{array}"
     assert_well_formed(out)
 
 
@@ -367,7 +370,7 @@ def test_render_derivation_options() -> None:
     assert r"\text{分母布局}" in out
     assert r"\underbrace" not in out
     assert "a scalar is its own trace" not in out and "标量套上迹" not in out  # brief: middle step dropped
-    assert r"&\text{Bilinear }\{\text{form}\}\text{ }\&\text{ more} \\" in out
+    assert "\n" + r"\text{Bilinear }\{\text{form}\}\text{ }\&\text{ more} \\" in out
     assert "数值验证通过" in out
     assert_well_formed(out)
 
@@ -383,5 +386,5 @@ def test_render_derivation_without_check_and_all_shapes() -> None:
 
 def test_render_markdown_is_display_math() -> None:
     out = render_markdown(make_derivation())
-    assert out.startswith("\n$$\n\\begin{aligned}")
-    assert out.endswith("\\end{aligned}\n$$\n\n")
+    assert out.startswith("\n$$\n\\begin{array}{l}")
+    assert out.endswith("\\end{array}\n$$\n\n")

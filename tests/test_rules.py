@@ -45,9 +45,13 @@ def _cited_arguments(call: ast.Call) -> list[ast.expr]:
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
     if name in CITING_CALLS:
         return list(call.args[CITING_CALLS[name] :])
-    if name == "append" and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-        if func.value.id in RULE_LISTS:
-            return list(call.args)
+    if (
+        name == "append"
+        and isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id in RULE_LISTS
+    ):
+        return list(call.args)
     return []
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from support import BAD, GOOD, bad_block_errors, run
-from test_browser import ARTIFACTS, MATHJAX, browser  # noqa: F401 - the headless Chromium fixture
+from conftest import MATHJAX  # (the headless Chromium fixture `browser` is in conftest.py)
+from test_browser import ARTIFACTS
 
 import mdderiv
 

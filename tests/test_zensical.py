@@ -4,15 +4,15 @@ an admonition and a list, strictness, and MathJax set up as Zensical documents i
 
 from __future__ import annotations
 
+import re
 import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
 from support import BAD, GOOD, bad_block_errors, run
-from test_browser import ARTIFACTS, MATHJAX, browser  # noqa: F401 - the headless Chromium fixture
-
-from mdderiv.markdown.fence import MATH_HTML
+from conftest import MATHJAX  # (the headless Chromium fixture `browser` is in conftest.py)
+from test_browser import ARTIFACTS
 
 pytest.importorskip("zensical")
 
@@ -48,8 +48,8 @@ def expected_errors(root: Path) -> list[str]:
 
 
 def derivations(html: str) -> list[str]:
-    """The derivations in a page, in the markup the fence writes (``MATH_HTML``)."""
-    return MATH_HTML.findall(html)
+    """The derivations of a page (the outermost element holds no other <div>)."""
+    return re.findall(r'<div class="mdderiv-derivation"[^>]*>.*?</div>', html, re.DOTALL)
 
 
 def test_mkdocs_yml_good_bad_and_nested_blocks(tmp_path: Path) -> None:
@@ -62,7 +62,8 @@ def test_mkdocs_yml_good_bad_and_nested_blocks(tmp_path: Path) -> None:
         assert error in log
     html = (root / "site" / "index.html").read_text(encoding="utf-8")
     found = derivations(html)
-    assert len(found) == 2 and all("\\begin{aligned}" in latex for latex in found)
+    assert len(found) == 2 and all('class="mdderiv-step' in derivation for derivation in found)
+    assert html.count('<style id="mdderiv-layout">') == 1  # no plugin here: the extension adds the layout's CSS
     assert html.count('class="mdderiv-error') == 2
     assert "The rest of the page." in html.split("mdderiv-error")[-1]
 
@@ -152,11 +153,13 @@ def test_documented_mathjax_setup_renders_derivations_and_page_math(tmp_path: Pa
     browser.save_screenshot(str(ARTIFACTS / "zensical-derivations.png"))
     counts = browser.execute_script("""
         const math = [...document.querySelectorAll('.arithmatex')];
+        const derivations = [...document.querySelectorAll('.mdderiv-derivation')];
         return {
-          math: math.length,
-          rendered: math.filter(b => b.querySelector('mjx-container')).length,
+          authors: math.filter(m => !m.closest('.mdderiv-derivation')).length,
+          derivations: derivations.length,
+          rendered: math.filter(b => b.querySelector('mjx-container')).length == math.length,
           errors: document.querySelectorAll('mjx-merror').length,
-          leftover: math.filter(b => b.textContent.includes('\\\\begin{aligned}')).length,
+          leftover: math.filter(b => b.textContent.includes('\\\\(')).length,
         };""")
-    # two derivations, the author's inline and display math
-    assert counts == {"math": 4, "rendered": 4, "errors": 0, "leftover": 0}
+    # two derivations (every piece typeset), the author's inline and display math
+    assert counts == {"authors": 2, "derivations": 2, "rendered": True, "errors": 0, "leftover": 0}

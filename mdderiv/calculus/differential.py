@@ -34,6 +34,7 @@ from ..expr import (
     MatMul,
     MatrixFunction,
     Norm,
+    NormKind,
     Number,
     Ones,
     Power,
@@ -385,7 +386,7 @@ def _softmax(expr: Softmax, active: frozenset[Symbol], used: Used) -> MaybeExpr:
 def _norm(expr: Norm, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     # norms are rewritten before differentiating (see rewrite.py); this keeps
     # the rule total for callers that differentiate a raw norm
-    if expr.kind == "1":
+    if expr.kind == NormKind.L1:
         return differential(mul(transpose(Ones(expr.arg.shape)), elementwise("abs", expr.arg)), active, used)
     inner = trace(mul(transpose(expr.arg), expr.arg))
     return differential(power(inner, Fraction(1, 2)), active, used)

@@ -51,7 +51,7 @@ def norm_as_power(node: Norm) -> Expr:
     """``‖u‖ = (u^T u)^{1/2}``, ``‖X‖_F = tr(X^T X)^{1/2}``: the form the rules
     differentiate; ``‖u‖_1 = 1^T |u|``, a sum of absolute values."""
     arg = node.arg
-    if node.kind == "1":
+    if node.kind == NormKind.L1:
         absolute = elementwise("abs", arg)
         if arg.shape[1] == 1:
             return mul(transpose(Ones(arg.shape)), absolute)
@@ -83,7 +83,7 @@ def rewrite_norms(expr: Expr) -> Rewrite | None:
     def visit(node: Expr) -> Expr:
         if not isinstance(node, Norm):
             return node
-        if node.kind == "1":
+        if node.kind == NormKind.L1:
             used.append(RuleId.NORM_L1)
         else:
             used.append(RuleId.NORM_FROBENIUS if _is_frobenius(node) else RuleId.NORM_INNER)

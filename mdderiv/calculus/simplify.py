@@ -1021,7 +1021,7 @@ def written_norms(problem: Problem) -> frozenset[Expr]:
         for d in problem.definitions
         if Norm in kinds(d.expr)
         for n in nodes(d.expr)
-        if type(n) is Norm and n.kind != "1"
+        if type(n) is Norm and n.kind != NormKind.L1
     )
 
 

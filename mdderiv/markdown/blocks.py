@@ -126,6 +126,7 @@ class Outcome:
     internal: bool = False
     #: a fact about this run, not the block (its time budget ran out): never cached
     transient: bool = False
+    html: str = ""  # the derivation as HTML structure with math inside (pages)
 
     @property
     def ok(self) -> bool:
@@ -157,14 +158,14 @@ STATS = DeriveStats()
 def _run_engine(body: str, options: Options) -> Outcome:
     """Call the engine; turn every failure into an :class:`Outcome`.
 
-    Only the LaTeX is kept: it is all any integration shows (the Markdown
-    rendering would cost a third more per block and nothing reads it).
+    The LaTeX (blog posts, ``--format latex``) and the HTML (pages) are kept;
+    the Markdown rendering would cost more per block and nothing reads it.
     """
     import mdderiv  # late: tests monkeypatch mdderiv.derive
 
     try:
         derivation = mdderiv.derive(body, defaults=options)
-        return Outcome(latex=derivation.latex())
+        return Outcome(latex=derivation.latex(), html=derivation.html())
     except DeriveError as err:
         return Outcome(
             error=err.message, line=err.line, column=err.column, transient=getattr(err, "transient", False)

@@ -25,6 +25,7 @@ SuperFences' documented API (a ``custom_fences`` entry with a ``format`` and a
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import os
@@ -48,6 +49,8 @@ from .scan import FENCE_NAME, FoundFence, derive_fences, strict_header
 
 __all__ = [
     "BlockFailure",
+    "DERIVATION_HTML",
+    "STYLESHEET",
     "DeferredBlock",
     "FenceContext",
     "MATH_HTML",
@@ -57,6 +60,8 @@ __all__ = [
     "fence_format",
     "fence_validator",
     "makeExtension",
+    "page_html",
+    "stylesheet",
     "resolve_deferred",
     "superfences_config",
 ]
@@ -273,8 +278,31 @@ def _ensure_superfences(md: Markdown) -> bool:
 
 def math_html(outcome: Outcome) -> str:
     """A derivation as Arithmatex-compatible display math (the title, if
-    any, is part of the LaTeX)."""
+    any, is part of the LaTeX): what blog posts get."""
     return html_display(outcome.latex)
+
+
+def page_html(outcome: Outcome) -> str:
+    """A derivation as pages show it: HTML structure with math inside
+    (``render.html``; styled by :data:`STYLESHEET`), or display math for an
+    outcome without it."""
+    return outcome.html or math_html(outcome)
+
+
+#: The stylesheet of the page layout (package data); the MkDocs plugin adds it
+#: to every page with a derivation, Python-Markdown users link or inline it.
+STYLESHEET = Path(__file__).with_name("mdderiv.css")
+
+
+@functools.cache
+def stylesheet() -> str:
+    """The text of :data:`STYLESHEET` (read once per process)."""
+    return STYLESHEET.read_text(encoding="utf-8")
+
+
+#: A derivation of :func:`page_html` found in a page: its outermost element
+#: holds no other ``<div>`` (``render.html``), so it ends at the first ``</div>``.
+DERIVATION_HTML = re.compile(r'<div class="mdderiv-derivation"[^>]*>.*?</div>', re.DOTALL)
 
 
 #: What :func:`math_html` writes, found in a page: the LaTeX is HTML-escaped, so
@@ -311,7 +339,7 @@ def _block_html(
     """The derivation (or the error box, reported) that replaces a block."""
     outcome = derive_block(pending.body, pending.info, context.defaults, context.cache)
     if outcome.ok:
-        html = math_html(outcome)
+        html = page_html(outcome)
         if context.keep_rendered:
             rendered.append((html, pending.body))
         return html, None
@@ -438,19 +466,23 @@ class _FencePreprocessor(Preprocessor):
 
 
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_FIRST_DERIVATION = '<div class="mdderiv-derivation"'
 
 
 class _BlocksPostprocessor(Postprocessor):
     """Derive the blocks whose marker reached the page (and, when ``strict``,
     fail the conversion if one of them could not be derived)."""
 
-    def __init__(self, md: Markdown, state: _State, strict: bool = False) -> None:
+    def __init__(self, md: Markdown, state: _State, strict: bool = False, style: bool = False) -> None:
         super().__init__(md)
         self.state = state
         self.strict = strict
+        self.style = style  # put the layout's stylesheet before the page's first derivation
 
     def run(self, text: str) -> str:
         text = self._substitute(text)
+        if self.style and _FIRST_DERIVATION in text:
+            text = text.replace(_FIRST_DERIVATION, f'<style id="mdderiv-layout">\n{stylesheet()}</style>\n{_FIRST_DERIVATION}', 1)
         if (self.strict or self.state.site_strict) and self.state.failures:
             failures = "\n".join(str(failure) for failure in self.state.failures)
             raise StrictFailure(f"mdderiv: {len(self.state.failures)} block(s) could not be derived:\n{failures}")
@@ -501,6 +533,11 @@ class MdderivExtension(Extension):
             "line_offset": [0, "lines before the Markdown text (front matter), for error positions"],
             "cache": [True, "remember derivations (in memory) by block text and options"],
             "cache_dir": ["", "also keep the cache in this directory"],
+            "stylesheet": [
+                True,
+                "put the page layout's stylesheet (a <style>) before the first derivation of each page "
+                "(under the MkDocs plugin, which puts it in the page head, never)",
+            ],
             "strict": [False, "raise StrictFailure after a conversion in which a block failed"],
         })
         super().__init__(**kwargs)
@@ -523,7 +560,9 @@ class MdderivExtension(Extension):
         _ensure_superfences(md)
         md.preprocessors.register(_FencePreprocessor(md, state, self.context is None), "mdderiv_fences", _HOOK_PRIORITY)
         strict = bool(self.getConfig("strict"))
-        md.postprocessors.register(_BlocksPostprocessor(md, state, strict), "mdderiv_blocks", _POST_PRIORITY)
+        # the MkDocs plugin (which passes its context) puts the stylesheet in the page head
+        style = self.context is None and bool(self.getConfig("stylesheet"))
+        md.postprocessors.register(_BlocksPostprocessor(md, state, strict, style), "mdderiv_blocks", _POST_PRIORITY)
 
 
 def makeExtension(**kwargs: Any) -> MdderivExtension:

@@ -31,6 +31,7 @@ Failed blocks are logged as warnings on ``mkdocs.plugins.mdderiv``, so
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -51,12 +52,14 @@ from ..memos import Remembered
 from ..options import SITE_WIDE, OptionSpec, site_defaults
 from .blocks import STATS, BlockCache
 from .fence import (
+    DERIVATION_HTML,
     MATH_HTML,
     BlockFailure,
     DeferredBlock,
     FenceContext,
     MdderivExtension,
     resolve_deferred,
+    stylesheet,
     superfences_config,
 )
 from .prefetch import Prefetch, PrefetchResult, SourceScanner, prefetch, resolve_workers
@@ -91,11 +94,22 @@ if (window.document$ && window.document$.subscribe) {
 # Wide derivations scroll instead of spilling over the sidebar; the error box is
 # visible on themes without admonition styles.
 STYLE = """<style>
-.arithmatex { overflow-x: auto; overflow-y: hidden; }
+div.arithmatex { overflow-x: auto; overflow-y: hidden; }
 .mdderiv-error { border-left: .3rem solid #d32f2f; background: #fdecea; padding: .4rem .8rem; margin: 1em 0; }
 .mdderiv-error pre { background: transparent; }
 </style>
 """
+
+
+#: a derivation in a page: the page layout, or display math (an outcome cached without it)
+_DERIVATIONS = re.compile(f"{DERIVATION_HTML.pattern}|{MATH_HTML.pattern}", re.DOTALL)
+
+
+@functools.cache
+def _layout_style() -> str:
+    """The page layout's stylesheet (package data), inlined: it works the same
+    under ``mkdocs serve``, in a built site and opened from disk."""
+    return f'<style id="mdderiv-layout">\n{stylesheet()}</style>\n'
 
 
 def _insert_head(output: str, html: str) -> str:
@@ -367,7 +381,7 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):  # type: ignore[no-untyped-call]
             return replacement
 
         # one pass over the page, whatever the order the derivations were put in
-        lean = MATH_HTML.sub(stand_in, content)
+        lean = _DERIVATIONS.sub(stand_in, content)
         self._hidden = (page, content, lean, stand_ins)
         page.content = lean
         return context
@@ -396,8 +410,11 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):  # type: ignore[no-untyped-call]
         has_math = 'class="arithmatex"' in output
         if not has_math and "mdderiv-error" not in output:
             return output
+        style = STYLE
+        if 'class="mdderiv-derivation"' in output:
+            style += _layout_style()
         if not has_math or not self.add_mathjax or "MathJax-script" in output:
-            return _insert_head(output, STYLE)
+            return _insert_head(output, style)
         url = self.config.mathjax_url
         if not re.match(r"^([a-z][a-z0-9+.-]*:|/)", url, re.IGNORECASE):
             # a path inside the built site: relative to this page
@@ -406,7 +423,7 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):  # type: ignore[no-untyped-call]
             MATHJAX_CONFIG
             + f'\n<script id="MathJax-script" async src="{url}"></script>\n'
         )
-        output = _insert_head(output, STYLE + scripts)
+        output = _insert_head(output, style + scripts)
         if "</body>" in output:
             head, _, tail = output.rpartition("</body>")
             output = head + MATHJAX_RETYPESET + "\n</body>" + tail

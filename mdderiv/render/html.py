@@ -1,8 +1,326 @@
-"""Display math inside HTML: one form for every integration that writes HTML."""
+r"""A derivation as HTML structure with math inside, for pages.
+
+One visitor per output, like ``render.latex``: the expressions are printed by
+the LaTeX printer, and this module lays the derivation out around them — one
+row per step (left side, relation, right side, justification as words),
+headings, the boxed results and the check line as HTML.  The stylesheet
+``mdderiv/markdown/mdderiv.css`` turns the rows into a grid whose
+justification moves under its step in a narrow column.
+
+Every math piece is a ``<span class="arithmatex">\(…\)</span>`` (what
+MathJax set up for Arithmatex and KaTeX's auto-render both read).  A long right
+side is cut at its top-level ``+``, ``-``, ``⊙`` … into pieces with a line-break
+opportunity between them, so the browser wraps it like a textbook, continuation
+lines indented — with any math renderer, whatever the column width.
+
+The outermost element is ``<div class="mdderiv-derivation">`` and holds no
+other ``<div>``: its end is the first ``</div>`` after it (integrations find a
+derivation in a page by that).
+
+``html_display`` is the other form, for HTML without our stylesheet (blog posts,
+notebooks): the whole LaTeX display in one ``div.arithmatex``.
+"""
 
 from __future__ import annotations
 
-__all__ = ["html_display"]
+import re
+from html import escape
+from typing import TYPE_CHECKING
+from collections.abc import Mapping
+
+from ..expr import SCALAR, Differential, Symbol
+from .latex import (
+    _RELATIONS,
+    Annotate,
+    _shared_printer,
+    format_error,
+    justification,
+    key_differentials,
+    names_of,
+    render_expr,
+    result_words,
+    visible_steps,
+)
+from .words import WORDS, word
+
+if TYPE_CHECKING:
+    from ..record import DerivationRecord, Result, Section, Step
+
+__all__ = ["breakable_pieces", "html_display", "render_html", "split_at_operators"]
+
+# The binary operators the LaTeX printer writes with a space on each side.
+_OPERATORS = (" + ", " - ", r" \odot ", r" \oslash ", r" \otimes ")
+_OPERATOR = re.compile("|".join(re.escape(op) for op in _OPERATORS))
+# A piece longer than this (in rough glyphs) is also cut inside its parentheses.
+_LONG_PIECE = 16
+# \left( … \right) cannot be cut; where a piece is still too long, its pairs
+# become fixed-size delimiters (as tall as a displayed fraction), which can
+_STRETCHY = re.compile(r"\\(left|right)(?![A-Za-z])")
+# A left side longer than this (in rough glyphs) stands on a line of its own in
+# a narrow column, the relation and the right side under it.
+_WIDE_LHS = 8
+_LEADING_OPERATORS = tuple(op.strip() + " " for op in _OPERATORS)
+_MACRO = re.compile(r"\\[A-Za-z]+|[{}^_ ]")
+
+
+def _glyphs(latex: str) -> int:
+    """Roughly how many glyphs ``latex`` shows (a macro counts as one)."""
+    return len(_MACRO.sub("", latex)) + latex.count("\\") // 2
+
+
+_BARE_MACRO = re.compile(r"\\[A-Za-z]+\Z")
+_SUM_HEAD = re.compile(r"\\sum_\{[^{}]*\}\^\{[^{}]*\}\Z")
+_OPERATOR_CUT, _FACTOR_CUT = 0, 1  # what a cut stands before: an operator, or a factor
+
+
+# The tokens that matter for cutting, found by one regex instead of a walk over
+# every character: \left, \right, \|, other macros (skipped whole), braces,
+# parentheses, and a space (before an operator, or between two factors).
+_TOKEN = re.compile(r"\\left(?![A-Za-z])|\\right(?![A-Za-z])|\\\||\\[A-Za-z]+|\\.|[{}()]| ")
+
+
+def _break_candidates(latex: str) -> list[tuple[int, int, int]]:
+    """``(position, depth, kind)`` of each place where the math may be cut:
+    before a binary operator, or (kind ``_FACTOR_CUT``) between two factors of
+    a product.  Never inside a brace group or a ``\\left … \\right`` pair (a
+    piece must be valid TeX on its own); depth counts the plain parentheses and
+    norm bars around the place."""
+    found: list[tuple[int, int, int]] = []
+    braces = lefts = parens = 0
+    norm_open = False
+    skip_to = -1  # a \left or \right takes the delimiter after it
+    for match in _TOKEN.finditer(latex):
+        i = match.start()
+        if i < skip_to:
+            continue
+        token = match.group()
+        if token == "{":
+            braces += 1
+        elif token == "}":
+            braces -= 1
+        elif token == r"\left" or token == r"\right":
+            lefts += 1 if token == r"\left" else -1
+            skip_to = match.end() + (2 if latex.startswith("\\", match.end()) else 1)
+        elif braces or lefts:
+            continue
+        elif token == "(":
+            parens += 1
+        elif token == ")":
+            parens -= 1
+        elif token == r"\|":
+            norm_open = not norm_open
+            parens += 1 if norm_open else -1
+        elif token == " " and i > 0:
+            operator = _OPERATOR.match(latex, i)
+            if operator is not None:
+                found.append((i, parens, _OPERATOR_CUT))
+                skip_to = operator.end() - 1  # its closing space is not a cut
+            elif _between_factors(latex, i):
+                found.append((i, parens, _FACTOR_CUT))
+    return found
+
+
+def _between_factors(latex: str, i: int) -> bool:
+    """Whether the space at ``i`` separates two factors of a product (not a
+    function's name from its argument, nor a sum's head from its body).  Only
+    the text just before the space is searched (``pos``/``endpos``, no copies)."""
+    last = latex[i - 1]
+    if last not in "})'" and not last.isalnum():
+        return False
+    if _BARE_MACRO.search(latex, max(0, i - 24), i) or _SUM_HEAD.search(latex, max(0, i - 60), i):
+        return False
+    after = latex[i + 1 : i + 7]
+    return bool(after) and after[0] not in "+-=)" and not after.startswith(r"\right")
+
+
+def split_at_operators(latex: str, long_piece: int = _LONG_PIECE) -> list[str]:
+    r"""``latex`` cut before its top-level binary operators (``+``, ``-``,
+    ``\odot`` …) into pieces that are each valid TeX; a piece still longer
+    than ``long_piece`` glyphs is cut again at the operators one pair of
+    parentheses deeper, and so on, and at last between the factors of a
+    product.  Joined, the pieces are ``latex``."""
+    candidates = _break_candidates(latex)
+    if not candidates:
+        return [latex]
+
+    def cut(start: int, end: int) -> list[str]:
+        text = latex[start:end]
+        inside = [(kind, depth, pos) for pos, depth, kind in candidates if start < pos < end]
+        if _glyphs(text) <= long_piece or not inside:
+            return [text]
+        best = min(inside)[:2]  # operators before factors, the outermost first
+        bounds = [start, *[pos for kind, depth, pos in inside if (kind, depth) == best], end]
+        pieces: list[str] = []
+        for left, right in zip(bounds, bounds[1:]):
+            pieces.extend(cut(left, right))
+        return pieces
+
+    top = [pos for pos, depth, kind in candidates if depth == 0 and kind == _OPERATOR_CUT]
+    bounds = [0, *top, len(latex)]
+    pieces: list[str] = []
+    for left, right in zip(bounds, bounds[1:]):
+        pieces.extend(cut(left, right))
+    return pieces
+
+
+def _math(latex: str, display: bool = True) -> str:
+    """One math piece; display style, so fractions are full size as in a display."""
+    style = r"\displaystyle " if display else ""
+    if "&" in latex or "<" in latex or ">" in latex:  # (rare in LaTeX: skip the escaping otherwise)
+        latex = escape(latex, quote=False)
+    return f'<span class="arithmatex">\\({style}{latex}\\)</span>'
+
+
+def breakable_pieces(latex: str) -> list[str]:
+    """:func:`split_at_operators`, cutting inside ``\\left … \\right`` pairs too
+    (made fixed-size) where a piece would otherwise stay too long."""
+    if len(latex) <= _LONG_PIECE or _glyphs(latex) <= _LONG_PIECE:  # fits anywhere: no cut needed
+        return [latex]
+    parts = split_at_operators(latex)
+    if any(_glyphs(part) > _LONG_PIECE and r"\left" in part for part in parts):
+        fixed = _STRETCHY.sub(lambda m: r"\biggl" if m.group(1) == "left" else r"\biggr", latex)
+        parts = split_at_operators(fixed)
+    return parts
+
+
+def _pieces(latex: str) -> str:
+    """``latex`` as math pieces with a line-break opportunity between them; a
+    piece that starts with an operator gets ``{}`` before it, so the operator
+    keeps its binary spacing."""
+    parts = breakable_pieces(latex)
+    out = []
+    for part in parts:
+        part = part.strip()
+        if part.startswith(_LEADING_OPERATORS):
+            part = "{}" + part
+        out.append(_math(part))
+    return "<wbr>".join(out)
+
+
+def _text_with_math(key: str, lang: str, math: str | None) -> str:
+    """A ``{x}`` template as HTML words around a math piece."""
+    template = word(key, lang)
+    before, found, after = template.partition("{x}")
+    if not found or math is None:
+        return escape(template.replace("{x}", "").strip())
+    return escape(before) + _math(math, display=False) + escape(after)
+
+
+def _heading(section: Section, names: Mapping[str, str], lang: str) -> str:
+    key = f"section.{section.kind}"
+    if key not in WORDS:
+        key = "section.other"
+    math = render_expr(section.about, names) if section.about is not None else None
+    return f'<p class="mdderiv-heading">{_text_with_math(key, lang, math)}</p>'
+
+
+def _step(step: Step, names: Mapping[str, str], lang: str, annotate: Annotate, detail: bool) -> str:
+    relation = _RELATIONS.get(step.relation, step.relation)
+    left = render_expr(step.lhs, names, annotate) if step.lhs is not None else ""
+    right = _pieces(render_expr(step.rhs, names, annotate))
+    why = justification(step.rules, step.note, lang)
+    kind = "mdderiv-step mdderiv-detail" if detail else "mdderiv-step"
+    if step.lhs is None:
+        kind += " mdderiv-continued"
+    elif _glyphs(left) > _WIDE_LHS:
+        kind += " mdderiv-wide-lhs"  # in a narrow column it gets a line of its own
+    return (
+        f'<p class="{kind}"><span class="mdderiv-lhs">{_pieces(left) if left else ""}</span>'
+        f'<span class="mdderiv-rel">{_math(relation)}</span>'
+        f'<span class="mdderiv-rhs">{right}</span>'
+        f'<span class="mdderiv-why">{escape(why)}</span></p>'
+    )
+
+
+def _result(d: DerivationRecord, result: Result, names: Mapping[str, str]) -> str:
+    label = render_expr(result.label, names)
+    value = render_expr(result.expr, names)
+    shape = ""
+    if d.options.shapes != "none" and result.expr.shape != SCALAR:
+        rows = _shared_printer(names)._dimension(result.expr.shape[0])
+        cols = _shared_printer(names)._dimension(result.expr.shape[1])
+        size = _math(rows + r" \times " + cols, display=False)
+        shape = f' <span class="mdderiv-shape">{size}</span>'
+    said = result_words(result, d.options.lang)
+    words = f' <span class="mdderiv-why">{escape(said)}</span>' if said else ""
+    return (
+        f'<p class="mdderiv-result"><span class="mdderiv-boxed">{_math(label)}<wbr>'
+        f'{_math("{}={}")}<wbr>{_pieces(value)}{shape}</span>{words}</p>'
+    )
+
+
+def _copy_menu(d: DerivationRecord, names: Mapping[str, str]) -> str:
+    """The results as LaTeX and as NumPy code, to select and copy."""
+    from .numpy import result_source
+
+    latex = "\n".join(
+        f"{render_expr(r.label, names)} = {render_expr(r.expr, names)}" for r in d.results
+    )
+    try:
+        numpy = "\n".join(result_source(d, r) for r in d.results)
+    except (TypeError, ValueError, NotImplementedError):  # a result NumPy cannot write
+        numpy = ""
+    lang = d.options.lang
+    parts = [f'<summary>{escape(word("html.copy", lang))}</summary>']
+    parts.append(f'<p class="mdderiv-label">LaTeX</p><pre><code>{escape(latex)}</code></pre>')
+    if numpy:
+        parts.append(f'<p class="mdderiv-label">NumPy</p><pre><code>{escape(numpy)}</code></pre>')
+    return '<details class="mdderiv-copy">' + "".join(parts) + "</details>"
+
+
+def render_html(d: DerivationRecord) -> str:
+    """The whole derivation as one ``<div class="mdderiv-derivation">``."""
+    names = names_of(d.problem)
+    lang = d.options.lang
+    shapes = d.options.shapes
+    marks = key_differentials(d) if shapes == "key" else {}
+    out = [f'<div class="mdderiv-derivation" lang="{escape(lang)}">']
+    if d.options.title:
+        out.append(f'<p class="mdderiv-title">{escape(d.options.title)}</p>')
+    has_details = False
+    for s_pos, section in enumerate(d.sections):
+        shown = visible_steps(section, d.options.steps)
+        brief = visible_steps(section, "brief")
+        out.append('<section class="mdderiv-section">')
+        out.append(_heading(section, names, lang))
+        # every step is written; the ones the brief view leaves out are marked
+        position = {id(step): t_pos for t_pos, step in enumerate(shown)}
+        in_brief = {id(step) for step in brief}
+        for step in section.steps:
+            t_pos = position.get(id(step))
+            if t_pos is None and d.options.steps == "brief":
+                t_pos = -1
+            annotate: Annotate = marks.get((s_pos, t_pos)) if t_pos is not None else None
+            if shapes == "all":
+                annotate = lambda node: isinstance(node, (Symbol, Differential))  # noqa: E731
+            detail = id(step) not in in_brief
+            has_details = has_details or detail
+            out.append(_step(step, names, lang, annotate, detail))
+        out.append("</section>")
+    if d.results:
+        out.append('<section class="mdderiv-results">')
+        out.extend(_result(d, result, names) for result in d.results)
+        out.append("</section>")
+    if d.check is not None:
+        key = "check.passed" if d.check.passed else "check.failed"
+        state = "passed" if d.check.passed else "failed"
+        out.append(
+            f'<p class="mdderiv-check mdderiv-check-{state}">{escape(word(key, lang))} '
+            f"{_math(format_error(d.check.max_rel_error), display=False)}</p>"
+        )
+    tools = []
+    if has_details:
+        checked = "" if d.options.steps == "brief" else " checked"
+        tools.append(
+            f'<label class="mdderiv-toggle"><input type="checkbox" class="mdderiv-all"{checked}> '
+            f'{escape(word("html.all_steps", lang))}</label>'
+        )
+    if d.results:
+        tools.append(_copy_menu(d, names))
+    if tools:
+        out.append('<section class="mdderiv-tools">' + "".join(tools) + "</section>")
+    out.append("</div>")
+    return "\n".join(out)
 
 
 def html_display(latex: str) -> str:

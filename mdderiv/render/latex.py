@@ -760,9 +760,20 @@ def _coefficient(expr: MatMul) -> Fraction:
 # --------------------------------------------------------------------------- public API
 
 
+_last_names: tuple[object, dict[str, str]] = (None, {})
+
+
 def names_of(problem: Problem) -> dict[str, str]:
-    """Identifier -> declared spelling, for every symbol of the problem."""
-    return {name: info.latex for name, info in problem.symbols.items()}
+    """Identifier -> declared spelling, for every symbol of the problem.  The
+    same mapping for the same problem object, so the renderers of one
+    derivation (LaTeX, then HTML) share one memoising printer."""
+    global _last_names
+    known, names = _last_names
+    if known is problem and len(names) == len(problem.symbols):
+        return names
+    names = {name: info.latex for name, info in problem.symbols.items()}
+    _last_names = (problem, names)
+    return names
 
 
 def render_expr(expr: Expr, names: Mapping[str, str] | None = None, annotate: Annotate = None) -> str:
@@ -907,7 +918,7 @@ def check_line(d: DerivationRecord) -> str | None:
     if d.check is None:
         return None
     key = "check.passed" if d.check.passed else "check.failed"
-    return f"&{text_latex(word(key, d.options.lang) + ' ')} {format_error(d.check.max_rel_error)}"
+    return f"{text_latex(word(key, d.options.lang) + ' ')} {format_error(d.check.max_rel_error)}"
 
 
 def step_line(step: Step, names: Mapping[str, str], lang: str, annotate: Annotate = None) -> str:
@@ -926,28 +937,39 @@ def justification_latex(rules: tuple[RuleId, ...], note: str | None, lang: str) 
     return " && " + text_latex(f"({why})") if why else ""
 
 
+def _aligned(lines: list[str]) -> str:
+    return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+
+
 def render_derivation(d: DerivationRecord) -> str:
-    """The whole derivation as one ``\\begin{aligned} … \\end{aligned}``:
-    the title, each section (heading, steps), the boxed results, the check."""
+    """The whole derivation as one display: ``\\begin{array}{l}`` whose rows
+    are the title, each section's heading and its steps in an ``aligned``
+    block, the boxed results (an ``aligned`` block) and the check line.
+    Headings and the check line sit outside the alignments, so a long
+    heading never pushes the justification column to the right."""
     names = names_of(d.problem)
     lang = d.options.lang
     shapes = d.options.shapes
     marks = key_differentials(d) if shapes == "key" else {}
-    lines: list[str] = []
+    rows: list[str] = []
     if d.options.title:
-        lines.append("&" + text_latex(d.options.title))
+        rows.append(text_latex(d.options.title))
     for s_pos, section in enumerate(d.sections):
-        lines.append("&" + section_heading(section, names, lang))
+        rows.append(section_heading(section, names, lang))
+        lines: list[str] = []
         for t_pos, step in enumerate(visible_steps(section, d.options.steps)):
             annotate: Annotate = marks.get((s_pos, t_pos))
             if shapes == "all":
                 annotate = lambda node: isinstance(node, (Symbol, Differential))  # noqa: E731
             lines.append(step_line(step, names, lang, annotate))
-    lines.extend(result_line(d, result, names) for result in d.results)
+        if lines:
+            rows.append(_aligned(lines))
+    if d.results:
+        rows.append(_aligned([result_line(d, result, names) for result in d.results]))
     check = check_line(d)
     if check is not None:
-        lines.append(check)
-    return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+        rows.append(check)
+    return "\\begin{array}{l}\n" + " \\\\\n".join(rows) + "\n\\end{array}"
 
 
 def render_html(d: DerivationRecord) -> str:

@@ -31,6 +31,9 @@ WORDS: dict[str, dict[str, str]] = {
     # the numerical check
     "check.passed": {"en": "checked numerically: max relative error", "zh": "数值验证通过：最大相对误差"},
     "check.failed": {"en": "numerical check FAILED: max relative error", "zh": "数值验证失败：最大相对误差"},
+    # the page layout's controls (render.html)
+    "html.all_steps": {"en": "all steps", "zh": "显示全部步骤"},
+    "html.copy": {"en": "Copy the result (LaTeX, NumPy)", "zh": "复制结果（LaTeX、NumPy）"},
     # notes the calculus may attach to a step
     "note.symmetric": {"en": "the matrix is symmetric", "zh": "矩阵对称"},
     "note.one_hot": {"en": "y is one-hot", "zh": "y 是 one-hot 向量"},
