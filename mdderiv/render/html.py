@@ -90,10 +90,12 @@ def _break_candidates(latex: str) -> list[tuple[int, int, int]]:
     norm_open = False
     skip_to = -1  # a \left or \right takes the delimiter after it
     for match in _TOKEN.finditer(latex):
+        token = match.group()
+        if len(token) > 2 and token != r"\left" and token != r"\right":
+            continue  # any other macro: skipped whole, it is never a cut
         i = match.start()
         if i < skip_to:
             continue
-        token = match.group()
         if token == "{":
             braces += 1
         elif token == "}":
