@@ -46,6 +46,9 @@ class Problem:
     #: the objective as the author wrote it, when the engine named its layers
     #: (``calculus/names.py``); the definitions then start with those names
     named_from: Expr | None = None
+    #: a number added to a vector inside an elementwise function was read as that
+    #: number times a vector of ones (``shapes.Builder.broadcast_numbers``)
+    broadcast: bool = False
 
     @property
     def objective(self) -> Definition:

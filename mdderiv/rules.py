@@ -47,6 +47,7 @@ class RuleId(StrEnum):
     MATRIX_FUNCTION_RULE = "matrix_function_rule"
     READING_MATRIX_FUNCTION = "reading_matrix_function"
     READING_ELEMENTWISE = "reading_elementwise"
+    READING_BROADCAST = "reading_broadcast"
     POWER_BY_EXPRESSION = "power_by_expression"
     LINEAR_RULE = "linear_rule"
     CHAIN_RULE = "chain_rule"
@@ -159,6 +160,8 @@ _RULES = [
          r"e^{X} = \sum_{k \ge 0} \frac{X^k}{k!},\ \log\det X = \operatorname{tr}\log X"),
     Rule(RuleId.READING_ELEMENTWISE, "functions of a square matrix read entry by entry", "方阵上的函数按逐元素理解",
          r"f(X)_{ij} = f(X_{ij})"),
+    Rule(RuleId.READING_BROADCAST, "a number added to a vector or non-square matrix inside a function read as that number times all ones",
+         "函数内与向量或非方阵相加的数按该数乘全一向量（矩阵）理解（广播）", r"1 + \mathbf{v} = \mathbf{1} + \mathbf{v}"),
     Rule(RuleId.POWER_BY_EXPRESSION, "a power with a symbol in the exponent, by exp and log",
          "指数含符号的幂写成 exp 与 log", r"s^{e} = \exp(e \log s),\ s > 0"),
     Rule(RuleId.LINEAR_RULE, "linearity of diag, vec and sums", "diag、vec 与求和的线性", r"d\operatorname{vec}(X) = \operatorname{vec}(dX)"),

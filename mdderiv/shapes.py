@@ -207,6 +207,8 @@ class Builder:
         self.u = Unifier()
         self.scope: list[tuple[str, Dim]] = []  # active sums (index, upper)
         self.family_counts: dict[str, Dim] = {}
+        self.inside_elementwise = 0  # how many elementwise function arguments enclose the node built
+        self.broadcast = False  # a number was added to a vector inside one (1 + e^{Xw})
 
     # -- helpers
     def error(self, message: str, pos: int) -> DeriveError:
@@ -218,6 +220,19 @@ class Builder:
 
     def is_scalar(self, shape: Shape) -> bool:
         return self.u.shape(shape) == SCALAR
+
+    def size_unknown(self, var: str) -> DeriveError:
+        pos, what = self.u.origin[var]
+        return self.error(f"cannot infer the size of {what}; write it, e.g. {what}_{{n}}", pos)
+
+    def unsettled(self, shape: Shape) -> str | None:
+        """An unknown size that may still make ``shape`` a square matrix (the
+        ``n`` of a bare ``I``), so that whether it is one cannot be told yet;
+        None when the shape is settled or a vector either way."""
+        rows, cols = self.u.shape(shape)
+        if 1 in (rows, cols) or (_is_var(cols) and cols in self.u.soft):
+            return None
+        return next((str(d) for d in (rows, cols) if _is_var(d)), None)
 
     def square(self, expr: Expr, what: str, pos: int) -> None:
         if not self.u.unify(expr.shape[0], expr.shape[1]):
@@ -251,8 +266,7 @@ class Builder:
         for var in found:
             root = self.u.find(var)
             if _is_var(root):
-                pos, what = self.u.origin[var]
-                raise self.error(f"cannot infer the size of {what}; write it, e.g. {what}_{{n}}", pos)
+                raise self.size_unknown(var)
             mapping[var] = root
         return substitute_dims(expr, mapping)
 
@@ -272,8 +286,8 @@ class Builder:
     def build_AddNode(self, node: AddNode) -> Expr:
         built: list[Expr] = []
         first: Expr | None = None
-        for sign, term_node in node.terms:
-            term = self.build(term_node)
+        terms = self.broadcast_numbers([self.build(term_node) for _, term_node in node.terms])
+        for (sign, term_node), term in zip(node.terms, terms):
             if first is None:
                 first = term
             elif not (
@@ -283,7 +297,16 @@ class Builder:
                 joiner = "from" if sign < 0 else "and"
                 left, right = (term, first) if sign < 0 else (first, term)
                 hint = ""
-                if isinstance(first, Number) or isinstance(term, Number):
+                other = term if isinstance(first, Number) else first if isinstance(term, Number) else None
+                if other is None:
+                    pass  # no number in the sum: the shapes say it all
+                elif self.is_square_matrix(other.shape):
+                    # 1 + X: the identity (log(1 + X) in matrix-function texts) or a matrix of ones
+                    hint = (
+                        "; a number plus a square matrix can be read two ways: write I + X for the "
+                        "identity, or \\mathbf{1}\\mathbf{1}^T + X for a matrix of ones"
+                    )
+                else:
                     # 1 - y for a vector y: the seeds' shorthand for a vector of ones
                     hint = "; for a vector or matrix of ones write \\mathbf{1}, e.g. \\mathbf{1} - \\mathbf{y}"
                 raise self.error(
@@ -292,6 +315,28 @@ class Builder:
                 )
             built.append(term if sign > 0 else neg(term))
         return add(*built)
+
+    def broadcast_numbers(self, terms: list[Expr]) -> list[Expr]:
+        """Inside an elementwise function, a number added to a vector or a
+        non-square matrix is that number times all ones (``\\log(1 + e^{X\\mathbf{w}})``, the
+        common spelling of softplus); the derivation says so (rule
+        ``reading_broadcast``).  Elsewhere the sum stays an
+        error, and so it does next to a square matrix: ``1 + X`` could as well mean I + X."""
+        if not self.inside_elementwise or not any(isinstance(t, Number) for t in terms):
+            return terms
+        shape = next(
+            (
+                (r, c)
+                for r, c in (self.u.shape(t.shape) for t in terms)
+                if r != c and not _is_var(r) and not _is_var(c)  # a vector, or a matrix that has no I
+            ),
+            None,
+        )
+        if shape is None:
+            return terms
+        self.broadcast = True
+        ones = Ones(shape)
+        return [(ones if t.value == 1 else mul(t, ones)) if isinstance(t, Number) else t for t in terms]
 
     def multiply(self, left: Expr, right: Expr, where: Node | int) -> Shape:
         """The shape of left·right, or the error naming both shapes."""
@@ -435,6 +480,8 @@ class Builder:
             return power(arg, node.exponent)
         if node.exponent.denominator != 1:
             if not self.is_square_matrix(arg.shape):
+                if (unknown := self.unsettled(arg.shape)) is not None:
+                    raise self.size_unknown(unknown)
                 raise self.error(
                     f"a real power ^{node.exponent} needs a square matrix, got {self.fmt(arg.shape)}",
                     node.pos,
@@ -467,8 +514,13 @@ class Builder:
         return elementwise("exp", mul(exponent, elementwise("log", base)))
 
     def build_ApplyNode(self, node: ApplyNode) -> Expr:
-        arg = self.build(node.arg)
         fn = node.fn
+        entrywise = fn not in ("trace", "det", "softmax", "diag", "vec")
+        self.inside_elementwise += entrywise
+        try:
+            arg = self.build(node.arg)
+        finally:
+            self.inside_elementwise -= entrywise
         if fn == "trace":
             self.square(arg, "trace", node.pos)
             return Trace(arg)  # kept even for a 1×1 argument: the author wrote it
@@ -495,6 +547,8 @@ class Builder:
             raise self.error(f"diag needs a vector or a square matrix, got {self.fmt(arg.shape)}", node.pos)
         if fn == "vec":
             return Vec(arg, (self.dim_product(arg.shape[0], arg.shape[1], node.pos), 1))
+        if fn in _MATRIX_READING and (unknown := self.unsettled(arg.shape)) is not None:
+            raise self.size_unknown(unknown)  # e^{\lambda I}: a matrix function or entry by entry?
         if fn in _MATRIX_READING and self.is_square_matrix(arg.shape):
             # exp, log, √ of a square matrix mean the matrix function in mathematics
             # (option functions: elementwise takes them entry by entry)
@@ -876,6 +930,7 @@ def _parse_problem(body: str) -> Problem:
 
     ctx = _Context(symbols, families, dims, {})
     definitions: list[Definition] = []
+    broadcast = False
     for ref, definition, tree in zip(lhs_refs, lines.definitions, trees):
         ctx.later = {r.ident: d.line for r, d in zip(lhs_refs, lines.definitions) if d.line > definition.line}
         ctx.current = ref.ident
@@ -888,6 +943,7 @@ def _parse_problem(body: str) -> Problem:
             where.error(f"{ref.latex} is a dimension name; use another name for the definition", 0)
         builder = Builder(ctx, definition.rhs)
         expr = builder.finish(builder.build(tree))
+        broadcast = broadcast or builder.broadcast
         if expr.shape != SCALAR and written_as_scalar(tree):
             # fail closed: a trace, determinant or norm outside can only be a scalar
             definition.rhs.error(
@@ -927,6 +983,7 @@ def _parse_problem(body: str) -> Problem:
         option_lines=dict(lines.option_lines),
         wrt_line=lines.wrt.line if lines.wrt else 1,
         dims=list(dims),
+        broadcast=broadcast,
     )
 
 

@@ -10,10 +10,11 @@ from typing import Any
 
 import markdown
 import pytest
+from pymdownx.superfences import SuperFencesCodeExtension
 from support import BAD, BAD_LINE, GOOD, GOOD2, fake_derive
 
 import mdderiv
-from mdderiv.markdown.fence import MdderivExtension
+from mdderiv.markdown.fence import MdderivExtension, custom_fence
 
 # a derivation in a page: its outermost element holds no other <div> (render.html)
 MATH = re.compile(r'<div class="mdderiv-derivation"[^>]*>.*?</div>', re.DOTALL)
@@ -217,3 +218,43 @@ def test_cache_derives_each_block_once(spy: Spy) -> None:
     md2 = make_md("mdderiv", cache=False)
     md2.convert(fence("f = same"))
     assert spy.bodies == ["f = same", "f = same"]
+
+
+def test_the_fence_is_a_documented_custom_fences_entry(spy: Spy) -> None:
+    # SuperFences alone, configured by hand as the docs show: no mdderiv extension
+    config = {"pymdownx.superfences": {"custom_fences": [custom_fence()]}}
+    md = markdown.Markdown(extensions=["pymdownx.superfences"], extension_configs=config)
+    out = md.convert("Text.\n\n" + fence("f = byhand", ' layout="numerator"') + "\n")
+    assert spy.bodies == ["f = byhand"] and len(MATH.findall(out)) == 1
+
+
+@pytest.mark.parametrize("order", [["mdderiv", "pymdownx.superfences"], ["pymdownx.superfences", "mdderiv"]])
+def test_superfences_is_configured_not_patched(order: list[str], spy: Spy) -> None:
+    md = make_md(*order)
+    md.convert(fence("f = one"))
+    processor = md.preprocessors["fenced_code_block"]
+    patched = {"parse_options", "handle_attrs", "handle_unrecognized", "process_nested_block", "run"}
+    assert patched.isdisjoint(vars(processor))  # no method replaced on the instance
+    [*_, active] = [ext for ext in md.registeredExtensions if isinstance(ext, SuperFencesCodeExtension)]
+    assert any(entry["name"] == "derive" for entry in active.getConfigs()["custom_fences"])
+
+
+def test_error_position_in_a_block_quote(spy: Spy) -> None:
+    md = make_md("mdderiv")
+    md.convert("Text.\n\n> quote\n>\n> ```derive\n> ok\n>   BAD\n> ```\n")
+    [failure] = md.mdderiv_failures
+    assert (failure.line, failure.column) == (7, 2 + 3)
+
+
+def test_odd_lines_starting_with_backticks_stay_text(md: markdown.Markdown, spy: Spy) -> None:
+    # inline code at the start of a line (as in the docs) is no fence: only derive headers are read leniently
+    source = "```` ```{derive} layout=numerator ````) is inline.\n\n## Next\n\n" + fence("f = after", " layout=numerator") + "\n"
+    out = md.convert(source)
+    assert '<h2 id="next">Next</h2>' in out and spy.bodies == ["f = after"]
+
+
+def test_braced_options_without_a_space(md: markdown.Markdown) -> None:
+    # the grammar the blog reader and derive() accept: one grammar everywhere
+    out = md.convert(fence(GOOD, "{layout=numerator check=false}"))
+    expected = mdderiv.derive(GOOD, layout="numerator", check=False).html()
+    assert MATH.findall(out) == [expected] and "numerator layout" in expected

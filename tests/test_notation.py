@@ -479,3 +479,130 @@ def test_the_hessian_of_a_trace_of_a_matrix_function_is_refused_clearly() -> Non
     with pytest.raises(mdderiv.DeriveError, match="not its Hessian") as caught:
         mdderiv.derive(body, hessian=True)
     assert caught.value.line == 2
+
+
+@pytest.mark.parametrize(
+    ("objective", "column"),
+    [
+        (r"\operatorname{tr}\left(((\lambda I)(\lambda I)^T + I)^{1/2}\right)", 38),
+        (r"\operatorname{tr}(e^{\lambda I} X)", 34),  # was read entry by entry: a wrong gradient
+        (r"\operatorname{tr}((\lambda I)^{1/2} X)", 32),
+    ],
+)
+def test_a_function_of_an_unsized_identity_asks_for_its_size(objective: str, column: int) -> None:
+    body = f"given: \\lambda \\in \\mathbb{{R}}, X \\in \\mathbb{{R}}^{{n \\times n}}\nf = {objective}\nwrt: X"
+    with pytest.raises(mdderiv.DeriveError) as caught:
+        mdderiv.derive(body)
+    assert caught.value.message == "cannot infer the size of I; write it, e.g. I_{n}"
+    assert (caught.value.line, caught.value.column) == (2, column)
+
+
+def test_a_function_of_a_sized_identity_is_the_matrix_function() -> None:
+    body = "given: t \\in \\mathbb{R}, X \\in \\mathbb{R}^{n \\times n}\nf = \\operatorname{tr}(e^{t I_n} X)\nwrt: X"
+    shapes = {"X": (3, 3), "t": (1, 1)}
+    t = float(sample(shapes)["t"][0, 0])
+    assert_reads_as(body, lambda v: float(np.trace(np.exp(t) * v["X"])), shapes, "X")  # e^{tI} = e^t I
+
+
+SOFTPLUS_GIVEN = "given: X \\in \\mathbb{R}^{m \\times n}, \\mathbf{w} \\in \\mathbb{R}^{n}, \\mathbf{y} \\in \\mathbb{R}^{m}"
+
+
+@pytest.mark.parametrize(
+    ("objective", "meant"),
+    [
+        (r"\mathbf{1}^T \log(1 + e^{X\mathbf{w}})", lambda v: np.log(1 + np.exp(v["X"] @ v["w"])).sum()),
+        (
+            r"\mathbf{1}^T\log(1 + \exp(-\mathbf{y}\odot X\mathbf{w}))",
+            lambda v: np.log(1 + np.exp(-v["y"] * (v["X"] @ v["w"]))).sum(),
+        ),
+        (r"\mathbf{1}^T \log(2 + e^{X\mathbf{w}})", lambda v: np.log(2 + np.exp(v["X"] @ v["w"])).sum()),
+        (r"\mathbf{y}^T \sigma(X\mathbf{w} - 1)", lambda v: v["y"].T @ (1 / (1 + np.exp(1 - v["X"] @ v["w"])))),
+        (  # a 4×3 matrix: a matrix of ones (no identity could be meant)
+            r"\mathbf{1}^T\log(1 + e^{X W})\mathbf{1}",
+            lambda v: np.log(1 + np.exp(v["X"] @ v["W"])).sum(),
+        ),
+    ],
+)
+def test_a_number_added_to_a_vector_inside_a_function_is_broadcast_and_said(
+    objective: str, meant: Callable[[Values], float]
+) -> None:
+    wrt = "\\mathbf{w}" if "mathbf{w}" in objective else "W"
+    body = f"{SOFTPLUS_GIVEN}, W \\in \\mathbb{{R}}^{{n \\times n}}\nf = {objective}\nwrt: {wrt}"
+    shapes = {"X": (4, 3), "w": (3, 1), "y": (4, 1), "W": (3, 3)}
+    assert_reads_as(body, lambda v: scalar(meant(v)), shapes, "w" if "mathbf{w}" in objective else "W")
+    d = mdderiv.derive(body)
+    assert "reading_broadcast" in d.sections[0].steps[0].rules
+    assert "read as that number times all ones" in d.text() and "全一向量" in mdderiv.derive(body, lang="zh").text()
+
+
+def test_a_vector_of_ones_written_out_names_no_broadcast() -> None:
+    d = mdderiv.derive(f"{SOFTPLUS_GIVEN}\nf = \\mathbf{{1}}^T \\log(\\mathbf{{1}} + e^{{X\\mathbf{{w}}}})\nwrt: \\mathbf{{w}}")
+    assert "reading_broadcast" not in d.sections[0].steps[0].rules
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (
+            "given: X \\in \\mathbb{R}^{n \\times n}\nf = \\operatorname{tr}\\log(1 + X)\nwrt: X",
+            "a number plus a square matrix can be read two ways: write I + X for the identity",
+        ),
+        (
+            f"{SOFTPLUS_GIVEN}\nf = (1 - \\mathbf{{y}})^T X \\mathbf{{w}}\nwrt: \\mathbf{{w}}",
+            "for a vector or matrix of ones write \\mathbf{1}",
+        ),
+    ],
+)
+def test_a_number_added_to_a_matrix_or_outside_a_function_is_refused(body: str, words: str) -> None:
+    with pytest.raises(mdderiv.DeriveError) as caught:
+        mdderiv.derive(body)
+    assert words in caught.value.message
+
+
+SQUARE_GIVEN = "given: X \\in \\mathbb{R}^{n \\times n}, B \\in \\mathbb{R}^{n \\times n}, c \\in \\mathbb{R}"
+
+
+@pytest.mark.parametrize(
+    ("objective", "column", "words"),
+    [
+        (r"\operatorname{tr} (X)^T c^2 B", 26, r"write \operatorname{tr}\left((…)^T …\right) around the whole product"),
+        (r"\det(X)^{T} B", 12, r"the transpose of a determinant is the number itself"),
+    ],
+)
+def test_a_transposed_trace_before_another_factor_is_refused(objective: str, column: int, words: str) -> None:
+    with pytest.raises(mdderiv.DeriveError) as caught:
+        mdderiv.derive(f"{SQUARE_GIVEN}\nf = {objective}\nwrt: X")
+    assert words in caught.value.message and "can be read two ways" in caught.value.message
+    assert (caught.value.line, caught.value.column) == (2, column)
+
+
+@pytest.mark.parametrize(
+    ("objective", "meant"),
+    [
+        (r"\operatorname{tr}\left((X)^T c^2 B\right)", lambda v: tr(v["X"].T @ v["B"]) * v["c"] ** 2),
+        (r"\operatorname{tr} X^T c^2 B", lambda v: tr(v["X"].T @ v["B"]) * v["c"] ** 2),
+        (r"\operatorname{tr}(X)^T + c", lambda v: tr(v["X"]) + v["c"]),
+    ],
+)
+def test_the_ways_to_write_a_transposed_trace(objective: str, meant: Callable[[Values], float]) -> None:
+    body = f"{SQUARE_GIVEN}\nf = {objective}\nwrt: X"
+    assert_reads_as(body, lambda v: scalar(meant(v)), {"X": (3, 3), "B": (3, 3), "c": (1, 1)}, "X")
+
+
+@pytest.mark.parametrize(
+    ("objective", "meant"),
+    [
+        (r"\langle A, X \rangle_F", lambda v: np.sum(v["A"] * v["X"])),
+        (r"\langle A, X \rangle_{\mathrm{F}}^2", lambda v: np.sum(v["A"] * v["X"]) ** 2),
+    ],
+)
+def test_the_frobenius_inner_product_with_its_subscript(objective: str, meant: Callable[[Values], float]) -> None:
+    body = f"given: A, X \\in \\mathbb{{R}}^{{m \\times n}}\nf = {objective}\nwrt: X"
+    assert_reads_as(body, meant, {"A": (3, 2), "X": (3, 2)}, "X")
+
+
+def test_another_subscript_on_an_inner_product_is_refused() -> None:
+    with pytest.raises(mdderiv.DeriveError) as caught:
+        mdderiv.derive("given: A, X \\in \\mathbb{R}^{m \\times n}\nf = \\langle A, X \\rangle_2\nwrt: X")
+    assert caught.value.message == "the subscript of \\langle A, B \\rangle can only be F (Frobenius)"
+    assert (caught.value.line, caught.value.column) == (2, 25)  # at the _

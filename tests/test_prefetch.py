@@ -117,8 +117,10 @@ def test_scan_finds_what_superfences_hands_to_the_fence(monkeypatch: pytest.Monk
 
     def spy(src: str = "", language: str = "", class_name: str = "", options: Any = None,
             md: Any = None, **kwargs: Any) -> str:
-        seen.append((src, str((options or {}).get("info", ""))))
-        return original(src, language, class_name, options, md, **kwargs)
+        out = original(src, language, class_name, options, md, **kwargs)
+        # the body as SuperFences hands it over, the info string as the fence read it for that body
+        seen.append((src, md.mdderiv_state.pending[-1].info))
+        return out
 
     monkeypatch.setattr(fence_module, "fence_format", spy)
     monkeypatch.setattr(mdderiv, "derive", fake_derive)

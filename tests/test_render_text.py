@@ -94,7 +94,9 @@ def test_latex_spellings_to_unicode() -> None:
     assert latex_to_unicode(r"\hat{y}") == "ŷ"
     assert latex_to_unicode(r"\boldsymbol{\mu}") == "μ"
     assert latex_to_unicode(r"\bm{\theta}_k") == "θₖ"
-    assert subscript("b") == "_b" and subscript("bc") == "_(bc)"
+    assert subscript("b") == "_b" and subscript("bc") == "_bc" and subscript("b+c") == "_(b+c)"
+    assert latex_to_unicode(r"W_{\text{enc}}") == "W_enc"
+    assert latex_to_unicode(r"\mathbf{x}_{\text{in}}") == "xᵢₙ"
     assert superscript("2") == "²"
 
 

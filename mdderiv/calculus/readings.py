@@ -52,7 +52,8 @@ def _is_power_by_expression(arg: Expr) -> bool:
 
 
 def readings(problem: Problem) -> tuple[RuleId, ...]:
-    """The rules naming the readings taken where a function meets a square matrix."""
+    """The rules naming the readings taken where a function meets a square matrix
+    or a number is added to a vector inside a function."""
     matrix = elementwise = power = False
     for definition in problem.definitions:
         for node in definition.expr.walk():
@@ -63,6 +64,8 @@ def readings(problem: Problem) -> tuple[RuleId, ...]:
             elif isinstance(node, Elementwise) and node.fn == "exp" and _is_power_by_expression(node.arg):
                 power = True
     found: list[RuleId] = []
+    if problem.broadcast:
+        found.append(RuleId.READING_BROADCAST)
     if power:
         found.append(RuleId.POWER_BY_EXPRESSION)
     if matrix:

@@ -30,6 +30,7 @@ import mistune
 from ..options import Options
 from .blocks import BlockCache, Outcome, derive_block
 from .fence import math_html
+from .scan import Header, derive_header
 
 __all__ = [
     "FLAVORS",
@@ -46,11 +47,6 @@ __all__ = [
 
 FLAVORS = ("plain", "jekyll", "hexo")
 
-# A line that may open a derive fence: container prefix (block quote markers,
-# list markers, indentation), a fence, then the info string `derive …`.
-_CANDIDATE = re.compile(
-    r"^(?P<prefix>[ \t>*+\-0-9.)]*?)(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>derive)(?P<rest>(?:[ \t{].*)?)$"
-)
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r|$)")
 _FRONT_OPEN = re.compile(r"^\ufeff?(---|;;;)[ \t]*(\r\n|\n|\r)?$")
 _TEMPLATE_OPENERS = ("{{", "{%", "{#")
@@ -132,20 +128,20 @@ def _anchor(nonce: str, index: int) -> str:
     return f"mdderiv-anchor-{nonce}-{index}"
 
 
-def _anchored(lines: list[str], first: int) -> tuple[str, dict[int, re.Match[str]], str]:
+def _anchored(lines: list[str], first: int) -> tuple[str, dict[int, Header], str]:
     """The post with anchors on candidate lines, front matter blanked (so line
     numbers stay), line ends normalised for mistune."""
     nonce = secrets.token_hex(4)
     out: list[str] = []
-    candidates: dict[int, re.Match[str]] = {}
+    candidates: dict[int, Header] = {}
     for index, line in enumerate(lines):
         content = line.rstrip("\r\n")
         if index < first:
             out.append("\n")
             continue
-        match = _CANDIDATE.match(content)
-        if match:
-            candidates[index] = match
+        header = derive_header(content, list_markers=True)
+        if header:
+            candidates[index] = header
             content = f"{content} {_anchor(nonce, index)}"
         out.append(content + "\n")
     return "".join(out), candidates, nonce
@@ -174,25 +170,25 @@ def find_blocks(text: str) -> list[Block]:
         if not found or found.group(1) != nonce:
             continue
         start = int(found.group(2))
-        match = candidates.get(start)
-        if match is None:
+        header = candidates.get(start)
+        if header is None:
             continue
         raw: str = token.get("raw", "")
         body_lines = raw.count("\n") + (1 if raw and not raw.endswith("\n") else 0)
         end = start + 1 + body_lines
-        marker = token.get("marker") or match.group("fence")
+        marker = token.get("marker") or header.fence
         if end < len(lines):
             closing = lines[end].rstrip("\r\n").lstrip(" \t>")
             if re.fullmatch(re.escape(marker[0]) + f"{{{len(marker)},}}[ \t]*", closing):
                 end += 1  # the closing fence belongs to the block
-        prefix = match.group("prefix")
+        prefix = header.prefix
         blocks.append(
             Block(
                 start=start,
                 end=end,
                 body=raw.removesuffix("\n"),
-                info=match.group("rest"),
-                info_col=match.start("rest"),
+                info=header.info,
+                info_col=header.info_col,
                 prefix=prefix,
                 indent=len(prefix.expandtabs(4)),
             )

@@ -1,19 +1,22 @@
 """The ``derive`` fence for Python-Markdown, as a SuperFences custom fence.
 
-``markdown.Markdown(extensions=["mdderiv"])`` is enough: the extension loads
-``pymdownx.superfences`` if it is missing and adds the ``derive`` fence to
-whichever SuperFences instance ends up handling fences, whatever the order of
-the extensions (it does so just before fences are searched, in a small
-preprocessor, because a SuperFences listed *after* mdderiv replaces the
-instance that was there when mdderiv loaded).
+``markdown.Markdown(extensions=["mdderiv"])`` is enough: the extension makes
+sure the SuperFences that handles fences has the ``derive`` entry of its
+documented ``custom_fences`` config (:func:`custom_fence`), loading
+``pymdownx.superfences`` with it if need be.  Everything goes through
+SuperFences' documented API (a ``custom_fences`` entry with a ``format`` and a
+``validator``); Python-Markdown's public extension API does the rest:
 
-Three SuperFences behaviours are worked around here:
-
-* an info line with unquoted values (``derive layout=numerator``) does not
-  match SuperFences' option syntax and the fence would be dropped silently:
-  for ``derive`` fences the unrecognised-header path is taken over;
-* exceptions from a formatter are swallowed: errors become a visible error box
-  and are reported (``page.md:LINE:COL: message``) by mdderiv itself;
+* a preprocessor before SuperFences records each derive fence's line, indent
+  and info string with the one shared scanner (:mod:`.scan`); the formatter
+  takes the recorded fences in document order, matching them by body, so an
+  error names ``page.md:LINE:COL``;
+* SuperFences drops a fence whose info line has unquoted values
+  (``derive layout=numerator``) unless ``relaxed_headers`` is on, which would
+  turn odd lines of any page into fences; so that preprocessor quotes the
+  values of ``derive`` headers only (the block keeps the recorded info string);
+* exceptions from a formatter are swallowed by SuperFences: errors become a
+  visible error box and are reported by mdderiv itself;
 * the greedy pass formats fences that later turn out to sit in an indented
   code block.  So the formatter only leaves a marker; a postprocessor derives
   the blocks whose marker survived into the page, and fences that were
@@ -28,7 +31,6 @@ import logging
 import os
 import re
 import secrets
-import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,10 +40,12 @@ from markdown import Markdown
 from markdown.extensions import Extension
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
+from pymdownx.superfences import SuperFencesBlockPreprocessor, SuperFencesCodeExtension
 
 from ..options import SITE_WIDE, Options, site_defaults
 from ..render.html import html_display
 from .blocks import BlockCache, Outcome, block_key, derive_block
+from .scan import FENCE_NAME, FoundFence, derive_fences, strict_header
 
 __all__ = [
     "BlockFailure",
@@ -52,17 +56,18 @@ __all__ = [
     "MATH_HTML",
     "MdderivExtension",
     "StrictFailure",
+    "custom_fence",
     "fence_format",
     "fence_validator",
     "makeExtension",
     "page_html",
     "stylesheet",
     "resolve_deferred",
+    "superfences_config",
 ]
 
 log = logging.getLogger("mdderiv")
 
-FENCE_NAME = "derive"
 _HOOK_PRIORITY = 29  # after normalize_whitespace (30), before meta (27) and fences (25)
 _POST_PRIORITY = 25  # after raw_html (30) has put the markers in, before amp_substitute (20)
 
@@ -155,28 +160,33 @@ class _State:
         self.pending: list[_Pending] = []
         self.resolved: dict[int, str] = {}
         self.failures: list[BlockFailure] = []
-        self.fence_match: re.Match[str] | None = None
-        self.fence_start = 0
-        self.fence_ws = ""
-        self.removed_lines = 0  # lines dropped by preprocessors before fences (meta)
+        self.fences: list[FoundFence] = []  # recorded before SuperFences runs
+        self.next_fence = 0  # the first recorded fence not yet formatted
         self.site_strict = False  # the site (Zensical's `strict`) asks blocks to fail the build
-        self.lines_before = 0
         self.marker_prefix = f'<div data-mdderiv-block="{self.nonce}-'
 
     def marker(self, index: int) -> str:
         return f'{self.marker_prefix}{index}"></div>'
+
+    def take_fence(self, body: str) -> FoundFence | None:
+        """The next recorded fence with this body (SuperFences formats fences
+        in document order; fences it skips, e.g. in raw HTML, are passed over)."""
+        for index in range(self.next_fence, len(self.fences)):
+            if self.fences[index].body == body:
+                self.next_fence = index + 1
+                return self.fences[index]
+        return None
 
 
 # one pattern for every page (compiling one per page costs more than the page's blocks
 # when they come from the cache); the nonce is checked in the match
 _MARKER = re.compile(r'<div data-mdderiv-block="([0-9a-f]+)-(\d+)"></div>')
 
-
 def _state(md: Markdown) -> _State:
-    state = getattr(md, "_mdderiv_state", None)
+    state: _State | None = getattr(md, "mdderiv_state", None)
     if state is None:  # the fence used via custom_fences without the extension
         state = _State(FenceContext())
-        md._mdderiv_state = state  # type: ignore[attr-defined]
+        md.mdderiv_state = state  # type: ignore[attr-defined]  # our own attribute on the instance
     return state
 
 
@@ -189,16 +199,12 @@ def fence_validator(
     """Accept every ``derive`` fence; option errors are shown by the formatter.
 
     Returning False would make SuperFences render the block as plain code
-    without a word, so a bad option is kept for the error box instead.
+    without a word, so a bad option is kept for the error box instead.  The
+    info string itself comes from the recorded fence; ``inputs`` (what
+    SuperFences parsed of it) are kept for the fence used without the
+    extension.
     """
-    state = _state(md)
-    match = state.fence_match
-    if match is not None and match.group("lang") == language:
-        options["info"] = match.string[match.end("lang") :]
-        options["info_col"] = match.end("lang")
-    else:  # called without our header hook (e.g. listed in custom_fences by hand)
-        options["info"] = " ".join(f'{key}="{value}"' for key, value in inputs.items())
-        options["info_col"] = 0
+    options["inputs"] = dict(inputs)
     return True
 
 
@@ -212,24 +218,59 @@ def fence_format(
 ) -> str:
     """SuperFences formatter: a marker resolved by the postprocessor, or the
     derivation itself when the extension's postprocessor is not there."""
-    options = options or {}
     assert md is not None
     state = _state(md)
-    pending = _Pending(
-        body=src,
-        info=str(options.get("info", "")),
-        info_col=int(options.get("info_col", 0)),
-        fence_line=state.fence_start + 1 + state.removed_lines,
-        indent=len(state.fence_ws),
-    )
+    found = state.take_fence(src)
+    if found is not None:
+        pending = _Pending(src, found.info, found.info_col, found.line + 1, found.indent)
+    else:  # not recorded (the fence used via custom_fences without the extension)
+        inputs: dict[str, str] = (options or {}).get("inputs", {})
+        info = "".join(f' {key}="{value}"' for key, value in inputs.items())
+        pending = _Pending(src, info, 0, 0, 0)
     if "mdderiv_blocks" not in md.postprocessors:
         return _render(state, pending)
     state.pending.append(pending)
     return state.marker(len(state.pending) - 1)
 
 
-def _formatter(src: str = "", language: str = "", options: Any = None, md: Any = None, **kwargs: Any) -> str:
-    return fence_format(src, language, FENCE_NAME, options, md, **kwargs)
+def _format(
+    src: str = "", language: str = "", class_name: str = "", options: Any = None, md: Any = None, **kwargs: Any
+) -> str:
+    return fence_format(src, language, class_name, options, md, **kwargs)
+
+
+def custom_fence() -> dict[str, Any]:
+    """The ``derive`` entry of SuperFences' ``custom_fences`` config."""
+    return {"name": FENCE_NAME, "class": FENCE_NAME, "format": _format, "validator": fence_validator}
+
+
+def _has_entry(config: dict[str, Any]) -> bool:
+    return any(entry.get("name") == FENCE_NAME for entry in config.get("custom_fences") or [])
+
+
+def superfences_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A SuperFences config with the ``derive`` entry added (if missing)."""
+    if _has_entry(config):
+        return config
+    return {**config, "custom_fences": [*(config.get("custom_fences") or []), custom_fence()]}
+
+
+def _active_superfences(md: Markdown) -> SuperFencesCodeExtension | None:
+    """The SuperFences whose preprocessor handles fences: the last one loaded."""
+    found = [ext for ext in md.registeredExtensions if isinstance(ext, SuperFencesCodeExtension)]
+    return found[-1] if found else None
+
+
+def _ensure_superfences(md: Markdown) -> bool:
+    """Load SuperFences with the ``derive`` entry unless the one in place has
+    it; whether it was (re)loaded.  A SuperFences loaded again keeps the
+    config of the one it replaces (the author's own custom fences)."""
+    active = _active_superfences(md)
+    config: dict[str, Any] = active.getConfigs() if active is not None else {}
+    if _has_entry(config):
+        return False
+    md.registerExtensions(["pymdownx.superfences"], {"pymdownx.superfences": superfences_config(config)})
+    return True
 
 
 # -- rendering ---------------------------------------------------------------------------
@@ -349,48 +390,6 @@ def resolve_deferred(
 # -- processors ------------------------------------------------------------------------------
 
 
-def _wrap_header(method: Callable[..., bool], state: _State, is_unrecognized: bool) -> Callable[..., bool]:
-    """Wrap a SuperFences header method: remember the fence's match, and take
-    over unrecognised ``derive`` headers (unquoted option values)."""
-
-    def wrapper(self: Any, m: re.Match[str]) -> bool:
-        state.fence_match = m
-        if is_unrecognized and m.group("lang") == FENCE_NAME:
-            self.lang = FENCE_NAME
-            self.options, self.attrs, self.formatter = {}, {}, None
-            for entry in reversed(self.extension.superfences):
-                if entry["name"] == FENCE_NAME:
-                    options: dict[str, Any] = {}
-                    if entry["validator"](FENCE_NAME, {}, options, {}, self.md):
-                        self.formatter = entry["formatter"]
-                        self.options = options
-                        return True
-            return False
-        return method(m)
-
-    return wrapper
-
-
-def _wrap_nested(method: Callable[..., None], state: _State) -> Callable[..., None]:
-    """Remember where the fence starts before the formatter is called."""
-
-    def wrapper(self: Any, ws: str, content: str, start: int, end: int) -> None:
-        state.fence_start = start
-        state.fence_ws = self.ws or ""
-        method(ws, content, start, end)
-
-    return wrapper
-
-
-def _wrap_run(method: Callable[..., list[str]], state: _State) -> Callable[..., list[str]]:
-    def wrapper(self: Any, lines: list[str]) -> list[str]:
-        # meta-data style preprocessors drop lines from the top; count them
-        state.removed_lines = max(0, state.lines_before - len(lines))
-        return method(lines)
-
-    return wrapper
-
-
 def _zensical_page(md: Markdown, context: FenceContext, lines: list[str]) -> bool:
     """Name the page in error messages when Zensical renders it; whether the
     site asks for strictness (``strict: true`` in its config).
@@ -430,8 +429,9 @@ class StrictFailure(Exception):
     """Raised after a conversion with failed blocks when the extension is ``strict``."""
 
 
-class _HookPreprocessor(Preprocessor):
-    """Make sure the SuperFences instance that will run knows the fence."""
+class _FencePreprocessor(Preprocessor):
+    """Before SuperFences: make sure it knows the fence, and record where each
+    derive fence is (line, indent, info string) for error positions."""
 
     def __init__(self, md: Markdown, state: _State, own_context: bool) -> None:
         super().__init__(md)
@@ -446,37 +446,19 @@ class _HookPreprocessor(Preprocessor):
         state.pending.clear()
         state.resolved.clear()
         state.failures.clear()
-        state.fence_match = None
-        state.lines_before = len(lines)
-        state.removed_lines = 0
-        found = False
-        for name in ("fenced_code_block", "fenced_raw_block"):
-            if name not in self.md.preprocessors:
-                continue
-            # SuperFences' own preprocessor, whose header and nesting methods are
-            # wrapped below (see the module docstring): typed as what it is, not
-            # as Python-Markdown's Preprocessor, which has none of them
-            processor: Any = self.md.preprocessors[name]
-            extension = getattr(processor, "extension", None)
-            if extension is None or not hasattr(extension, "superfences"):
-                continue
-            found = True
-            if not any(entry["name"] == FENCE_NAME for entry in extension.superfences):
-                extension.extend_super_fences(FENCE_NAME, _formatter, fence_validator, None)
-            if not getattr(processor, "_mdderiv_patched", False):
-                for attr, unrecognized in (
-                    ("parse_options", False),
-                    ("handle_attrs", False),
-                    ("handle_unrecognized", True),
-                ):
-                    original = getattr(processor, attr)
-                    setattr(processor, attr, types.MethodType(_wrap_header(original, state, unrecognized), processor))
-                processor.process_nested_block = types.MethodType(
-                    _wrap_nested(processor.process_nested_block, state), processor
-                )
-                processor.run = types.MethodType(_wrap_run(processor.run, state), processor)
-                processor._mdderiv_patched = True
-        if not found and not self._warned:
+        state.next_fence = 0
+        state.fences = list(derive_fences(lines)) if any(FENCE_NAME in line for line in lines) else []
+        for found in state.fences:  # unquoted option values: a header SuperFences reads
+            header = strict_header(lines[found.line], found)
+            if header is not None:
+                lines[found.line] = header
+        # a SuperFences listed after mdderiv replaced the one mdderiv loaded: load it
+        # again with the derive entry and let it handle this page's fences now (the
+        # replaced one, still in this conversion's list, then finds none left)
+        if _ensure_superfences(self.md):
+            lines = self.md.preprocessors["fenced_code_block"].run(lines)
+        fences = self.md.preprocessors["fenced_code_block"] if "fenced_code_block" in self.md.preprocessors else None  # noqa: SIM401 - a Registry has no get()
+        if not isinstance(fences, SuperFencesBlockPreprocessor) and not self._warned:
             self._warned = True
             log.warning(
                 "mdderiv: pymdownx.superfences is not handling fences (is 'fenced_code' loaded "
@@ -575,13 +557,10 @@ class MdderivExtension(Extension):
     def extendMarkdown(self, md: Markdown) -> None:
         context = self.context or self._own_context()
         state = _State(context)
-        # the fence's state rides on the Markdown instance it serves (documented: md.mdderiv_failures)
-        md._mdderiv_state = state  # type: ignore[attr-defined]
-        md.mdderiv_failures = state.failures  # type: ignore[attr-defined]
-        processor = md.preprocessors["fenced_code_block"] if "fenced_code_block" in md.preprocessors else None  # noqa: SIM401 - a Registry has no get()
-        if processor is None or not hasattr(getattr(processor, "extension", None), "superfences"):
-            md.registerExtensions(["pymdownx.superfences"], {})
-        md.preprocessors.register(_HookPreprocessor(md, state, self.context is None), "mdderiv_fences", _HOOK_PRIORITY)
+        md.mdderiv_state = state  # type: ignore[attr-defined]  # our own attribute on the instance
+        md.mdderiv_failures = state.failures  # type: ignore[attr-defined]  # documented
+        _ensure_superfences(md)
+        md.preprocessors.register(_FencePreprocessor(md, state, self.context is None), "mdderiv_fences", _HOOK_PRIORITY)
         strict = bool(self.getConfig("strict"))
         # the MkDocs plugin (which passes its context) puts the stylesheet in the page head
         style = self.context is None and bool(self.getConfig("stylesheet"))

@@ -1,8 +1,8 @@
 """The MkDocs plugin: ``plugins: [mdderiv]`` is all a site needs.
 
-* ``on_config`` adds the ``mdderiv`` Markdown extension (and
-  ``pymdownx.superfences`` when missing) and decides whether pages need a
-  math renderer;
+* ``on_config`` adds the ``mdderiv`` Markdown extension and the ``derive``
+  entry of ``pymdownx.superfences``' ``custom_fences`` config (loading
+  SuperFences when missing) and decides whether pages need a math renderer;
 * ``on_page_markdown`` tells the fence which page it is in and how many
   front-matter lines MkDocs stripped, so errors read ``docs/page.md:LINE:COL``;
 * ``on_page_context`` shows the search plugin (MkDocs' or Material's) each
@@ -60,6 +60,7 @@ from .fence import (
     MdderivExtension,
     resolve_deferred,
     stylesheet,
+    superfences_config,
 )
 from .prefetch import Prefetch, PrefetchResult, SourceScanner, prefetch, resolve_workers
 
@@ -251,6 +252,9 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):  # type: ignore[no-untyped-call]
         config.mdx_configs.pop("mdderiv", None)
         if "pymdownx.superfences" not in names:
             extensions.append("pymdownx.superfences")
+        # the derive fence is an entry of SuperFences' own custom_fences config
+        superfences = config.mdx_configs.get("pymdownx.superfences") or {}
+        config.mdx_configs["pymdownx.superfences"] = superfences_config(superfences)
         extensions.append(MdderivExtension(context=self.context))
 
         if cfg.mathjax == "auto":

@@ -38,6 +38,7 @@ from typing import Any, ClassVar
 
 from ..options import Options
 from .blocks import BlockCache, block_options, derive_many, outcome_from_tuple, warm_up
+from .scan import FENCE_NAME, derive_fences
 
 __all__ = ["MIN_BLOCKS", "Prefetch", "PrefetchResult", "SourceScanner", "candidates", "find_candidates", "prefetch", "resolve_workers"]
 
@@ -46,14 +47,7 @@ MIN_BLOCKS = 20  # fewer uncached blocks than this are derived during rendering
 # where workers must start a fresh interpreter and import mdderiv (no `fork`), the
 # pool pays only for many blocks
 MIN_BLOCKS_SLOW_START = 300
-FENCE_NAME = "derive"
 _TAB_LENGTH = 4  # Python-Markdown's default, which MkDocs keeps
-
-try:  # the header SuperFences itself matches, so the scan agrees with it
-    from pymdownx.superfences import RE_NESTED_FENCE_START as _FENCE_START
-except ImportError:  # pragma: no cover - pymdownx is a dependency
-    _FENCE_START = re.compile(r"(?P<fence>~{3,}|`{3,})(?:[ \t]*\.?(?P<lang>[\w#.+-]+)(?=[\t ]|$))?[^\n]*$")
-
 
 def resolve_workers(setting: int | str) -> int:
     """Worker processes for ``workers: auto|N``: ``auto`` is the number of
@@ -75,10 +69,6 @@ def _normalize(text: str) -> list[str]:
     return text.split("\n")
 
 
-def _leading_ws(line: str) -> int:
-    return len(line) - len(line.lstrip(" "))
-
-
 def find_candidates(text: str) -> Iterable[tuple[str, str]]:
     """``(body, info)`` of every fence in ``text`` that SuperFences would
     hand to the ``derive`` formatter, give or take fences that later turn out
@@ -86,41 +76,9 @@ def find_candidates(text: str) -> Iterable[tuple[str, str]]:
     during rendering)."""
     if FENCE_NAME not in text:
         return
-    lines = _normalize(text)
-    index, count = 0, len(lines)
-    while index < count:
-        line = lines[index]
-        index += 1
-        if "```" not in line and "~~~" not in line:
-            continue
-        indent = _leading_ws(line)
-        if line[indent : indent + 1] == ">":
-            continue
-        match = _FENCE_START.match(line, indent)
-        if match is None:
-            continue
-        is_derive = match.group("lang") == FENCE_NAME
-        if match.groupdict().get("unrecognized") and not is_derive:
-            continue  # SuperFences does not take such a header as a fence
-        fence = match.group("fence")
-        end = re.compile(re.escape(fence) + r"[ \t]*$")
-        body: list[str] = []
-        closed = False
-        while index < count:
-            inner = lines[index]
-            index += 1
-            if not inner.strip():
-                body.append(inner[indent:])
-                continue
-            if _leading_ws(inner) < indent:
-                break  # not indented enough: SuperFences abandons the fence here
-            content = inner[indent:]
-            if end.match(content):
-                closed = True
-                break
-            body.append(content)
-        if closed and is_derive:
-            yield "\n".join(body), line[match.end("lang") :]
+    for found in derive_fences(_normalize(text)):
+        if not found.quoted:
+            yield found.body, found.info
 
 
 @dataclass
@@ -253,6 +211,7 @@ class Prefetch:
             begin += step
         try:
             self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init)
+            self.result.workers = workers  # started: a worker may die before the last submit
             for chunk in chunks:
                 future = self.executor.submit(derive_many, [todo[key] for key in chunk])
                 batch = _Batch(self, future, chunk)
@@ -263,7 +222,6 @@ class Prefetch:
             self.result.failed = f"{type(err).__name__}: {err}"
             self.finish()
             return
-        self.result.workers = workers
 
     def finish(self) -> None:
         """Stop the workers (batches nobody asked for are dropped) and forget

@@ -47,11 +47,12 @@ _SUP = dict(zip("0123456789+-=()inT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽�
 
 
 def subscript(text: str) -> str:
-    """``text`` in subscript characters, or ``_text`` / ``_(text)`` when some
-    character has none."""
+    """``text`` in subscript characters, or ``_text`` when some character has
+    none (``W_enc``: a word reads as one label), ``_(text)`` when it is not one
+    word (``x_(i+1)``)."""
     if text and all(c in _SUB for c in text):
         return "".join(_SUB[c] for c in text)
-    return "_" + text if len(text) == 1 else f"_({text})"
+    return "_" + text if text.isalnum() else f"_({text})"
 
 
 def superscript(text: str) -> str:

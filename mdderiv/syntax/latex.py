@@ -804,7 +804,8 @@ class Parser:
                 if isinstance(atom, NameNode) and atom.ref.ident == "e" and not self.is_symbol("e"):
                     atom = self.parse_exp_power(atom)  # e^{x} is exp(x) unless e is declared
                 else:
-                    atom = self.parse_exponent(atom, tok.pos)
+                    base, atom = atom, self.parse_exponent(atom, tok.pos)
+                    self.refuse_transposed_operator(base, atom)
             elif tok.text == "'":
                 raise self.error(
                     "a prime ' is ambiguous (a transpose, a derivative or another name): write a "
@@ -826,6 +827,28 @@ class Parser:
                 raise self.error("a subscript is only allowed on a name or a norm")
             else:
                 return atom
+
+    def refuse_transposed_operator(self, base: Node, powered: Node) -> None:
+        """``\\operatorname{tr}(X)^T c^2 B``: the transpose of a trace or a
+        determinant (a number) is the number itself, so the ``^T`` says the
+        parentheses group only what is transposed, and the trace may be meant of
+        the whole product that follows; with another factor after it, refused."""
+        if not (
+            isinstance(base, ApplyNode)
+            and base.fn in BIG_OPERATORS
+            and isinstance(powered, PostfixNode)
+            and powered.op in ("T", "invT")
+            and self.starts_factor()
+        ):
+            return
+        name, what = ("\\operatorname{tr}", "trace") if base.fn == "trace" else ("\\det", "determinant")
+        raise self.error(
+            f"{name}(…)^T followed by another factor can be read two ways: the transpose of a {what} "
+            "is the number itself, so the ^T suggests the parentheses group only the transposed "
+            f"matrix; write {name}\\left((…)^T …\\right) around the whole product for the {what} of "
+            f"the product, or {name}(…) without ^T for the number times what follows",
+            powered.pos,
+        )
 
     # -- exponents
     def script_tokens(self) -> list[Token]:
@@ -963,6 +986,11 @@ class Parser:
         finally:
             self.bars = saved
             self.operator_argument = saved_argument
+        if self.tok.is_char("_"):  # \langle A, X \rangle_F: the Frobenius inner product, named
+            sub = self.advance()
+            letters = [t.text for t in self.script_tokens() if t.kind == "letter"]
+            if letters != ["F"]:
+                raise self.error("the subscript of \\langle A, B \\rangle can only be F (Frobenius)", sub.pos)
         return BinaryNode(opener.pos, "inner", left, right)
 
     def parse_bars(self) -> Node:
