@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING
 from collections.abc import Mapping
 
 from ..expr import SCALAR, Differential, Symbol
+from ..memos import memoised
+from ..rules import RuleId
 from .latex import (
     _RELATIONS,
     Annotate,
@@ -223,11 +225,18 @@ def _heading(section: Section, names: Mapping[str, str], lang: str) -> str:
     return f'<p class="mdderiv-heading">{_text_with_math(key, lang, math)}</p>'
 
 
+@memoised(maxsize=4096)
+def _justification_html(rules: tuple[RuleId, ...], note: str | None, lang: str) -> str:
+    """The words beside a step, escaped.  (Remembered: the same few rules and
+    notes are cited in every derivation.)"""
+    return escape(justification(rules, note, lang))
+
+
 def _step(step: Step, names: Mapping[str, str], lang: str, annotate: Annotate, detail: bool) -> str:
     relation = _RELATIONS.get(step.relation, step.relation)
     left = render_expr(step.lhs, names, annotate) if step.lhs is not None else ""
     right = _pieces(render_expr(step.rhs, names, annotate))
-    why = justification(step.rules, step.note, lang)
+    why = _justification_html(step.rules, step.note, lang)
     kind = "mdderiv-step mdderiv-detail" if detail else "mdderiv-step"
     if step.lhs is None:
         kind += " mdderiv-continued"
@@ -237,7 +246,7 @@ def _step(step: Step, names: Mapping[str, str], lang: str, annotate: Annotate, d
         f'<p class="{kind}"><span class="mdderiv-lhs">{_pieces(left) if left else ""}</span>'
         f'<span class="mdderiv-rel">{_math(relation)}</span>'
         f'<span class="mdderiv-rhs">{right}</span>'
-        f'<span class="mdderiv-why">{escape(why)}</span></p>'
+        f'<span class="mdderiv-why">{why}</span></p>'
     )
 
 
