@@ -302,7 +302,9 @@ def stylesheet() -> str:
 
 #: A derivation of :func:`page_html` found in a page: its outermost element
 #: holds no other ``<div>`` (``render.html``), so it ends at the first ``</div>``.
-DERIVATION_HTML = re.compile(r'<div class="mdderiv-derivation"[^>]*>.*?</div>', re.DOTALL)
+#: (Written as runs of non-``<`` text, not a lazy ``.*?``: the engine then skips
+#: the derivation's text in bulk instead of trying ``</div>`` at every character.)
+DERIVATION_HTML = re.compile(r'<div class="mdderiv-derivation"[^>]*>[^<]*(?:<(?!/div>)[^<]*)*</div>')
 
 
 #: What :func:`math_html` writes, found in a page: the LaTeX is HTML-escaped, so

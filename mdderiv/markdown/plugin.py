@@ -101,8 +101,13 @@ div.arithmatex { overflow-x: auto; overflow-y: hidden; }
 """
 
 
-#: a derivation in a page: the page layout, or display math (an outcome cached without it)
-_DERIVATIONS = re.compile(f"{DERIVATION_HTML.pattern}|{MATH_HTML.pattern}", re.DOTALL)
+#: a derivation in a page: the page layout, or display math (an outcome cached without it);
+#: their shared ``<div class="`` is matched once, so the engine tries one literal per ``<``
+_PREFIX = '<div class="'
+assert DERIVATION_HTML.pattern.startswith(_PREFIX) and MATH_HTML.pattern.startswith(_PREFIX)
+_DERIVATIONS = re.compile(
+    f"{_PREFIX}(?:{DERIVATION_HTML.pattern[len(_PREFIX):]}|{MATH_HTML.pattern[len(_PREFIX):]})"
+)
 
 
 @functools.cache

@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING
 from collections.abc import Mapping
 
 from ..expr import SCALAR, Differential, Symbol
+from ..memos import memoised
+from ..rules import RuleId
 from .latex import (
     _RELATIONS,
     Annotate,
@@ -60,12 +62,19 @@ _STRETCHY = re.compile(r"\\(left|right)(?![A-Za-z])")
 # a narrow column, the relation and the right side under it.
 _WIDE_LHS = 8
 _LEADING_OPERATORS = tuple(op.strip() + " " for op in _OPERATORS)
-_MACRO = re.compile(r"\\[A-Za-z]+|[{}^_ ]")
+_MACRO_NAME = re.compile(r"\\[A-Za-z]+")
 
 
 def _glyphs(latex: str) -> int:
-    """Roughly how many glyphs ``latex`` shows (a macro counts as one)."""
-    return len(_MACRO.sub("", latex)) + latex.count("\\") // 2
+    """Roughly how many glyphs ``latex`` shows: its characters less braces,
+    ``^``, ``_``, spaces and macro names, plus one per two backslashes (a
+    macro counts as about one).  Counted, not by deleting them from a copy:
+    this runs on every piece of every step."""
+    hidden = latex.count(" ") + latex.count("{") + latex.count("}") + latex.count("^") + latex.count("_")
+    if "\\" not in latex:
+        return len(latex) - hidden
+    hidden += sum(map(len, _MACRO_NAME.findall(latex)))
+    return len(latex) - hidden + latex.count("\\") // 2
 
 
 _BARE_MACRO = re.compile(r"\\[A-Za-z]+\Z")
@@ -90,10 +99,12 @@ def _break_candidates(latex: str) -> list[tuple[int, int, int]]:
     norm_open = False
     skip_to = -1  # a \left or \right takes the delimiter after it
     for match in _TOKEN.finditer(latex):
+        token = match.group()
+        if len(token) > 2 and token != r"\left" and token != r"\right":
+            continue  # any other macro: skipped whole, it is never a cut
         i = match.start()
         if i < skip_to:
             continue
-        token = match.group()
         if token == "{":
             braces += 1
         elif token == "}":
@@ -214,11 +225,18 @@ def _heading(section: Section, names: Mapping[str, str], lang: str) -> str:
     return f'<p class="mdderiv-heading">{_text_with_math(key, lang, math)}</p>'
 
 
+@memoised(maxsize=4096)
+def _justification_html(rules: tuple[RuleId, ...], note: str | None, lang: str) -> str:
+    """The words beside a step, escaped.  (Remembered: the same few rules and
+    notes are cited in every derivation.)"""
+    return escape(justification(rules, note, lang))
+
+
 def _step(step: Step, names: Mapping[str, str], lang: str, annotate: Annotate, detail: bool) -> str:
     relation = _RELATIONS.get(step.relation, step.relation)
     left = render_expr(step.lhs, names, annotate) if step.lhs is not None else ""
     right = _pieces(render_expr(step.rhs, names, annotate))
-    why = justification(step.rules, step.note, lang)
+    why = _justification_html(step.rules, step.note, lang)
     kind = "mdderiv-step mdderiv-detail" if detail else "mdderiv-step"
     if step.lhs is None:
         kind += " mdderiv-continued"
@@ -228,7 +246,7 @@ def _step(step: Step, names: Mapping[str, str], lang: str, annotate: Annotate, d
         f'<p class="{kind}"><span class="mdderiv-lhs">{_pieces(left) if left else ""}</span>'
         f'<span class="mdderiv-rel">{_math(relation)}</span>'
         f'<span class="mdderiv-rhs">{right}</span>'
-        f'<span class="mdderiv-why">{escape(why)}</span></p>'
+        f'<span class="mdderiv-why">{why}</span></p>'
     )
 
 
