@@ -92,6 +92,8 @@ class RuleId(StrEnum):
     RELU_RULE = "relu_rule"
     NORM_L1 = "norm_l1"
     ABS_RULE = "abs_rule"
+    LOGDET_EXP = "logdet_exp"
+    DET_EXP = "det_exp"
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,10 @@ _RULES = [
          r"\operatorname{vec}(A)^T\operatorname{vec}(B) = \operatorname{tr}(A^T B)"),
     Rule(RuleId.TRACE_KRON, "trace of a Kronecker product", "Kronecker 积的迹",
          r"\operatorname{tr}(A \otimes B) = \operatorname{tr}(A)\operatorname{tr}(B)"),
+    Rule(RuleId.LOGDET_EXP, "log-determinant of a matrix exponential", "矩阵指数的对数行列式",
+         r"\log\det e^{X} = \operatorname{tr}X"),
+    Rule(RuleId.DET_EXP, "determinant of a matrix exponential", "矩阵指数的行列式",
+         r"\det e^{X} = e^{\operatorname{tr}X}"),
     Rule(RuleId.VEC_TRANSPOSE, "commutation matrix", "交换矩阵", r"\operatorname{vec}(X^T) = K\operatorname{vec}(X)"),
     Rule(RuleId.VEC_HADAMARD, "vec of a Hadamard product", "逐元素乘法的向量化",
          r"\operatorname{vec}(A \odot X) = \operatorname{diag}(\operatorname{vec}A)\operatorname{vec}(X)"),

@@ -606,3 +606,26 @@ def test_another_subscript_on_an_inner_product_is_refused() -> None:
         mdderiv.derive("given: A, X \\in \\mathbb{R}^{m \\times n}\nf = \\langle A, X \\rangle_2\nwrt: X")
     assert caught.value.message == "the subscript of \\langle A, B \\rangle can only be F (Frobenius)"
     assert (caught.value.line, caught.value.column) == (2, 25)  # at the _
+
+
+@pytest.mark.parametrize(
+    ("objective", "meant", "rule"),
+    [
+        (r"\log\det e^{X}", lambda v: np.log(det(expm_series(v["X"]))), "logdet_exp"),
+        (r"\log\det(\exp(X))", lambda v: np.log(det(expm_series(v["X"]))), "logdet_exp"),
+        (r"\det(e^{X})", lambda v: det(expm_series(v["X"])), "det_exp"),
+        (r"2\det e^{X} + \operatorname{tr}(A X)", lambda v: 2 * det(expm_series(v["X"])) + tr(v["A"] @ v["X"]), "det_exp"),
+    ],
+)
+def test_the_determinant_of_a_matrix_exponential_by_its_identity(
+    objective: str, meant: Callable[[Values], float], rule: str
+) -> None:
+    body = f"given: X \\in \\mathbb{{R}}^{{n \\times n}}, A \\in \\mathbb{{R}}^{{n \\times n}}\nf = {objective}\nwrt: X"
+    d = mdderiv.derive(body)  # the numerical check is on by default
+    assert d.check is not None and d.check.passed
+    assert rule in [r for step in d.sections[0].steps for r in step.rules]
+    values = sample({"X": (3, 3), "A": (3, 3)}, seed=7)
+    values["X"] = values["X"] / 2  # keeps det e^X = e^{tr X} of moderate size
+    got = np.asarray(eval(result_source(d, d.results[0]), {"np": np, **values}), dtype=float)  # our own output
+    want = numeric_gradient(meant, values, "X")
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=objective)
