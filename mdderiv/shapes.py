@@ -209,6 +209,7 @@ class Builder:
         self.family_counts: dict[str, Dim] = {}
         self.inside_elementwise = 0  # how many elementwise function arguments enclose the node built
         self.broadcast = False  # a number was added to a vector inside one (1 + e^{Xw})
+        self.dims_as_numbers = False  # a dimension name was used as a number (\frac{n}{2})
 
     # -- helpers
     def error(self, message: str, pos: int) -> DeriveError:
@@ -667,6 +668,7 @@ class Builder:
             size = self.size_dim(size, node.pos)
             return Identity((size, size))
         if ref.ident in ctx.dims:
+            self.dims_as_numbers = True
             return DimValue(ref.ident)
         if ref.ident in CONSTANTS and ref.ident == ref.base_ident:
             return Constant(ref.ident)  # \pi or e, not declared as a symbol
@@ -687,9 +689,20 @@ class Builder:
                     node.pos,
                 )
         raise self.error(
-            f"undeclared symbol {ref.latex}; declare it with given: {ref.latex} \\in \\mathbb{{R}}^{{m \\times n}}",
+            f"undeclared symbol {ref.latex}; declare it with given: {ref.latex} \\in {_space_suggested(ref)}",
             node.pos,
         )
+
+
+def _space_suggested(ref: NameRef) -> str:
+    """The declaration an undeclared name's spelling suggests: a bold name is a
+    vector, a capital (Latin or Greek) a matrix, anything else a number."""
+    if ref.base_latex.startswith(("\\mathbf", "\\boldsymbol", "\\bm")):
+        return "\\mathbb{R}^{n}"
+    letters = ref.base_latex.lstrip("\\")
+    if letters[:1].isupper():
+        return "\\mathbb{R}^{m \\times n}"
+    return "\\mathbb{R}"
 
 
 #: The builder's method for each parse-tree class (looked up once, not by name per node).
@@ -930,7 +943,7 @@ def _parse_problem(body: str) -> Problem:
 
     ctx = _Context(symbols, families, dims, {})
     definitions: list[Definition] = []
-    broadcast = False
+    broadcast = dims_as_numbers = False
     for ref, definition, tree in zip(lhs_refs, lines.definitions, trees):
         ctx.later = {r.ident: d.line for r, d in zip(lhs_refs, lines.definitions) if d.line > definition.line}
         ctx.current = ref.ident
@@ -944,6 +957,7 @@ def _parse_problem(body: str) -> Problem:
         builder = Builder(ctx, definition.rhs)
         expr = builder.finish(builder.build(tree))
         broadcast = broadcast or builder.broadcast
+        dims_as_numbers = dims_as_numbers or builder.dims_as_numbers
         if expr.shape != SCALAR and written_as_scalar(tree):
             # fail closed: a trace, determinant or norm outside can only be a scalar
             definition.rhs.error(
@@ -984,6 +998,7 @@ def _parse_problem(body: str) -> Problem:
         wrt_line=lines.wrt.line if lines.wrt else 1,
         dims=list(dims),
         broadcast=broadcast,
+        dims_as_numbers=dims_as_numbers,
     )
 
 

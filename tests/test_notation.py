@@ -629,3 +629,49 @@ def test_the_determinant_of_a_matrix_exponential_by_its_identity(
     got = np.asarray(eval(result_source(d, d.results[0]), {"np": np, **values}), dtype=float)  # our own output
     want = numeric_gradient(meant, values, "X")
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=objective)
+
+
+@pytest.mark.parametrize(
+    ("objective", "meant"),
+    [
+        (
+            r"-\frac{nd}{2}\log(2\pi) - \frac{n}{2}\log\det\Sigma - \frac{1}{2}\operatorname{tr}(Y\Sigma^{-1}Y^T)",
+            lambda v, n, d: -n * d / 2 * np.log(2 * np.pi) - n / 2 * np.log(det(v["Sigma"]))
+            - 0.5 * tr(v["Y"] @ inv(v["Sigma"]) @ v["Y"].T),
+        ),
+        (r"\frac{n}{2}\log\det\Sigma + d\operatorname{tr}\Sigma", lambda v, n, d: n / 2 * np.log(det(v["Sigma"])) + d * tr(v["Sigma"])),
+    ],
+)
+def test_a_dimension_name_used_as_a_number_is_that_size(
+    objective: str, meant: Callable[[Values, int, int], float]
+) -> None:
+    body = f"given: Y \\in \\mathbb{{R}}^{{n \\times d}}, \\Sigma \\in \\mathbb{{S}}_{{++}}^{{d}}\n\\ell = {objective}\nwrt: \\Sigma"
+    d = mdderiv.derive(body)  # the numerical check (on by default) samples n and d
+    assert d.check is not None and d.check.passed
+    assert "reading_dimension" in d.sections[0].steps[0].rules  # the derivation says so
+    values = sample({"Y": (5, 3), "Sigma": (3, 3)}, seed=2, spd=("Sigma",))
+    got = np.asarray(eval(result_source(d, d.results[0]), {"np": np, **values}), dtype=float)  # our own output
+    want = numeric_gradient(lambda v: meant(v, 5, 3), values, "Sigma")
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=objective)
+
+
+def test_no_reading_of_a_dimension_is_said_where_none_is_used() -> None:
+    d = mdderiv.derive("given: \\Sigma \\in \\mathbb{S}_{++}^{d}\nf = \\log\\det\\Sigma\nwrt: \\Sigma")
+    assert "reading_dimension" not in d.sections[0].steps[0].rules
+
+
+@pytest.mark.parametrize(
+    ("written", "suggested"),
+    [
+        ("n", r"given: n \in \mathbb{R}"),
+        (r"\lambda", r"given: \lambda \in \mathbb{R}"),
+        (r"\mathbf{v}", r"given: \mathbf{v} \in \mathbb{R}^{n}"),
+        ("B", r"given: B \in \mathbb{R}^{m \times n}"),
+        (r"\Lambda", r"given: \Lambda \in \mathbb{R}^{m \times n}"),
+    ],
+)
+def test_the_declaration_suggested_for_an_undeclared_name_fits_its_spelling(written: str, suggested: str) -> None:
+    # n is no dimension here (Σ is d×d): the error stays, with a hint that fits a number
+    with pytest.raises(mdderiv.DeriveError) as caught:
+        mdderiv.derive(f"given: \\Sigma \\in \\mathbb{{S}}_{{++}}^{{d}}\nf = {written} \\cdot \\log\\det\\Sigma\nwrt: \\Sigma")
+    assert caught.value.message == f"undeclared symbol {written}; declare it with {suggested}"
