@@ -52,6 +52,9 @@ class Problem:
     #: a dimension name was written as a number (``\frac{n}{2}\log\det\Sigma``):
     #: read as that size, which the numerical check samples
     dims_as_numbers: bool = False
+    #: a dimension name made of dimension names (``\mathbb{R}^{mn}``) was read as
+    #: their product ``m*n`` (``shapes._dimension_products``)
+    dims_as_products: bool = False
 
     @property
     def objective(self) -> Definition:

@@ -49,6 +49,7 @@ class RuleId(StrEnum):
     READING_ELEMENTWISE = "reading_elementwise"
     READING_BROADCAST = "reading_broadcast"
     READING_DIMENSION = "reading_dimension"
+    READING_DIMENSION_PRODUCT = "reading_dimension_product"
     POWER_BY_EXPRESSION = "power_by_expression"
     LINEAR_RULE = "linear_rule"
     CHAIN_RULE = "chain_rule"
@@ -167,6 +168,8 @@ _RULES = [
          "函数内与向量或非方阵相加的数按该数乘全一向量（矩阵）理解（广播）", r"1 + \mathbf{v} = \mathbf{1} + \mathbf{v}"),
     Rule(RuleId.READING_DIMENSION, "a dimension name used as a number read as that size",
          "作为数使用的维度名按该维度的大小理解", r"\Sigma \in \mathbb{R}^{n \times n}:\ \tfrac{n}{2} = \tfrac{1}{2}\cdot n"),
+    Rule(RuleId.READING_DIMENSION_PRODUCT, "a dimension name made of dimension names read as their product",
+         "由维度名拼成的维度名按它们的乘积理解", r"\mathbb{R}^{mn} = \mathbb{R}^{m \cdot n}"),
     Rule(RuleId.POWER_BY_EXPRESSION, "a power with a symbol in the exponent, by exp and log",
          "指数含符号的幂写成 exp 与 log", r"s^{e} = \exp(e \log s),\ s > 0"),
     Rule(RuleId.LINEAR_RULE, "linearity of diag, vec and sums", "diag、vec 与求和的线性", r"d\operatorname{vec}(X) = \operatorname{vec}(dX)"),

@@ -871,12 +871,36 @@ def _objective_word(text: str) -> str | None:
     return m.group(1) or m.group(2)
 
 
+def _dimension_products(table: dict[str, Declaration]) -> dict[str, Dim]:
+    """``\\mathbb{R}^{mn}`` beside dimensions ``m`` and ``n`` written alone: the
+    name ``mn`` is their product ``m*n`` (the length of ``vec X`` for an m×n ``X``).
+    Read so only when every letter is a dimension of its own and no other
+    dimension name of several letters could split it another way."""
+    names = {d for decl in table.values() if decl.shape for d in decl.shape if isinstance(d, str)}
+    singles = {d for d in names if len(d) == 1}
+    products: dict[str, Dim] = {}
+    for name in names:
+        if len(name) < 2 or not (name.isascii() and name.isalpha()) or not set(name) <= singles:
+            continue
+        if any(other != name and len(other) > 1 and other in name for other in names):
+            continue  # mnk beside nk: m·nk or m·n·k
+        product: Dim = name[0]
+        for letter in name[1:]:
+            product = dim_product(product, letter)
+        products[name] = product
+    return products
+
+
 def _parse_problem(body: str) -> Problem:
     lines = read_lines(body)
     decls: list[Declaration] = []
     for given in lines.given:
         decls.extend(parse_given(given))
     table, _ = _declare(decls)
+    products = _dimension_products(table)
+    for decl in table.values():
+        assert decl.shape is not None
+        decl.shape = (products.get(decl.shape[0], decl.shape[0]), products.get(decl.shape[1], decl.shape[1]))  # type: ignore[arg-type]
 
     dims: dict[str, None] = {}
     for decl in table.values():
@@ -999,6 +1023,7 @@ def _parse_problem(body: str) -> Problem:
         dims=list(dims),
         broadcast=broadcast,
         dims_as_numbers=dims_as_numbers,
+        dims_as_products=bool(products),
     )
 
 

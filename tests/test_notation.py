@@ -675,3 +675,34 @@ def test_the_declaration_suggested_for_an_undeclared_name_fits_its_spelling(writ
     with pytest.raises(mdderiv.DeriveError) as caught:
         mdderiv.derive(f"given: \\Sigma \\in \\mathbb{{S}}_{{++}}^{{d}}\nf = {written} \\cdot \\log\\det\\Sigma\nwrt: \\Sigma")
     assert caught.value.message == f"undeclared symbol {written}; declare it with {suggested}"
+
+
+def kron_quadratic(v: Values) -> float:
+    return scalar(v["c"].T @ np.kron(v["A"], v["B"]) @ v["c"])
+
+
+def test_a_dimension_name_made_of_dimension_names_is_their_product() -> None:
+    body = (
+        "given: A \\in \\mathbb{R}^{m \\times m}, B \\in \\mathbb{R}^{n \\times n}, \\mathbf{c} \\in \\mathbb{R}^{mn}\n"
+        "f = \\mathbf{c}^T (A \\otimes B) \\mathbf{c}\nwrt: \\mathbf{c}"
+    )
+    d = mdderiv.derive(body)  # the numerical check samples c with m·n entries
+    assert d.check is not None and d.check.passed
+    assert "reading_dimension_product" in d.sections[0].steps[0].rules  # the derivation says so
+    values = sample({"A": (3, 3), "B": (2, 2), "c": (6, 1)}, seed=4)
+    got = np.asarray(eval(result_source(d, d.results[0]), {"np": np, **values}), dtype=float)  # our own output
+    np.testing.assert_allclose(got, numeric_gradient(kron_quadratic, values, "c"), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        # k is no dimension of its own: mk stays a name, and m·n cannot be subtracted from it
+        r"A \in \mathbb{R}^{m \times m}, B \in \mathbb{R}^{n \times n}, \mathbf{c} \in \mathbb{R}^{mk}",
+        # mnk beside a dimension nk: m·nk or m·n·k? no reading is taken
+        r"A \in \mathbb{R}^{m \times m}, B \in \mathbb{R}^{nk \times n}, \mathbf{c} \in \mathbb{R}^{mnk}, D \in \mathbb{R}^{k}",
+    ],
+)
+def test_a_dimension_name_that_is_no_product_of_dimensions_stays_a_name(given: str) -> None:
+    with pytest.raises(mdderiv.DeriveError, match="cannot multiply|cannot subtract|inner dimensions"):
+        mdderiv.derive(f"given: {given}\nf = \\mathbf{{c}}^T (A \\otimes B) \\mathbf{{c}}\nwrt: \\mathbf{{c}}")

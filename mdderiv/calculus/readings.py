@@ -67,6 +67,8 @@ def readings(problem: Problem) -> tuple[RuleId, ...]:
     found: list[RuleId] = []
     if problem.dims_as_numbers:
         found.append(RuleId.READING_DIMENSION)
+    if problem.dims_as_products:
+        found.append(RuleId.READING_DIMENSION_PRODUCT)
     if problem.broadcast:
         found.append(RuleId.READING_BROADCAST)
     if power:
