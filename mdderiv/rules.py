@@ -207,7 +207,8 @@ _RULES = [
     # matrix-by-matrix, Hessians, stationary points
     Rule(RuleId.VEC_PRODUCT, "vec of a product", "矩阵乘积的向量化", r"\operatorname{vec}(AXB) = (B^T \otimes A)\operatorname{vec}(X)"),
     Rule(RuleId.VEC_INNER, "inner product of two vecs", "向量化的内积",
-         r"\operatorname{vec}(A)^T\operatorname{vec}(B) = \operatorname{tr}(A^T B)"),
+         r"\operatorname{vec}(A)^T\operatorname{vec}(B) = \operatorname{tr}(A^T B),\ "
+         r"\mathbf{p}^T\operatorname{vec}(B) = \operatorname{tr}(\operatorname{vec}^{-1}(\mathbf{p})^T B)"),
     Rule(RuleId.TRACE_KRON, "trace of a Kronecker product", "Kronecker 积的迹",
          r"\operatorname{tr}(A \otimes B) = \operatorname{tr}(A)\operatorname{tr}(B)"),
     Rule(RuleId.LOGDET_EXP, "log-determinant of a matrix exponential", "矩阵指数的对数行列式",

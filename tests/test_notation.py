@@ -706,3 +706,33 @@ def test_a_dimension_name_made_of_dimension_names_is_their_product() -> None:
 def test_a_dimension_name_that_is_no_product_of_dimensions_stays_a_name(given: str) -> None:
     with pytest.raises(mdderiv.DeriveError, match="cannot multiply|cannot subtract|inner dimensions"):
         mdderiv.derive(f"given: {given}\nf = \\mathbf{{c}}^T (A \\otimes B) \\mathbf{{c}}\nwrt: \\mathbf{{c}}")
+
+
+def unvec_numpy(c: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    return c.reshape((rows, cols), order="F")
+
+
+@pytest.mark.parametrize(
+    ("objective", "meant"),
+    [
+        (r"\|\operatorname{vec}(X) - \mathbf{c}\|^2", lambda v: float(np.sum((v["X"].reshape(-1, 1, order="F") - v["c"]) ** 2))),
+        (r"\mathbf{c}^T \operatorname{vec}(A X B)", lambda v: scalar(v["c"].T @ (v["A"] @ v["X"] @ v["B"]).reshape(-1, 1, order="F"))),
+        (
+            r"\mathbf{c}^T \operatorname{vec}(X \odot X) + \mathbf{c}^T\mathbf{c}",
+            lambda v: scalar(v["c"].T @ (v["X"] * v["X"]).reshape(-1, 1, order="F") + v["c"].T @ v["c"]),
+        ),
+    ],
+)
+def test_the_gradient_through_vec_is_read_off_by_vec_inverse(objective: str, meant: Callable[[Values], float]) -> None:
+    body = (
+        "given: X \\in \\mathbb{R}^{m \\times n}, \\mathbf{c} \\in \\mathbb{R}^{mn}, A \\in \\mathbb{R}^{m \\times m}, "
+        f"B \\in \\mathbb{{R}}^{{n \\times n}}\nf = {objective}\nwrt: X"
+    )
+    d = mdderiv.derive(body)  # the numerical check is on by default
+    assert d.check is not None and d.check.passed
+    assert r"\operatorname{vec}^{-1}" in d.latex()
+    values = sample({"X": (3, 2), "c": (6, 1), "A": (3, 3), "B": (2, 2)}, seed=6)
+    got = np.asarray(eval(result_source(d, d.results[0]), {"np": np, **values}), dtype=float)  # our own output
+    np.testing.assert_allclose(got, numeric_gradient(meant, values, "X"), rtol=1e-5, atol=1e-6, err_msg=objective)
+    if objective.startswith(r"\|"):
+        np.testing.assert_allclose(got, 2 * (values["X"] - unvec_numpy(values["c"], 3, 2)))
