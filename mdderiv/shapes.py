@@ -928,7 +928,8 @@ def _parse_problem(body: str) -> Problem:
             lhs_refs.append(NameRef(ident, latex, ident, latex, None, 0, len(definition.lhs.text)))
     known_names = set(table) | {ref.ident for ref in lhs_refs}
     trees = [
-        parse_expression(definition.rhs, lambda name: name in known_names) for definition in lines.definitions
+        parse_expression(definition.rhs, lambda name: name in known_names, lambda name: name in dims)
+        for definition in lines.definitions
     ]
 
     # Indexed families: x_i whose subscript is some sum's index.

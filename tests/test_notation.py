@@ -736,3 +736,26 @@ def test_the_gradient_through_vec_is_read_off_by_vec_inverse(objective: str, mea
     np.testing.assert_allclose(got, numeric_gradient(meant, values, "X"), rtol=1e-5, atol=1e-6, err_msg=objective)
     if objective.startswith(r"\|"):
         np.testing.assert_allclose(got, 2 * (values["X"] - unvec_numpy(values["c"], 3, 2)))
+
+
+def test_a_name_of_several_letters_from_an_ascii_declaration() -> None:
+    body = "given: X: m x n, w: n, y: m, lam: scalar\nf = \\|X w - y\\|^2 + lam \\|w\\|^2\nwrt: w"
+    d = mdderiv.derive(body)  # the numerical check is on by default
+    assert d.check is not None and d.check.passed
+    assert r"\mathit{lam}" in d.latex()
+    values = sample({"X": (4, 3), "w": (3, 1), "y": (4, 1), "lam": (1, 1)}, seed=8)
+    got = derived_gradient(body, values)
+
+    def meant(v: Values) -> float:
+        return float(np.sum((v["X"] @ v["w"] - v["y"]) ** 2) + v["lam"].item() * np.sum(v["w"] ** 2))
+
+    np.testing.assert_allclose(got, numeric_gradient(meant, values, "w"), rtol=1e-5, atol=1e-6)
+
+
+def test_a_name_of_several_letters_that_is_also_a_product_is_refused() -> None:
+    # l and a are declared and m is a dimension: lam could be l·a·m
+    body = "given: X: m x n, w: n, y: m, lam: scalar, l: scalar, a: scalar\nf = \\|X w - y\\|^2 + lam \\|w\\|^2\nwrt: w"
+    with pytest.raises(mdderiv.DeriveError) as caught:
+        mdderiv.derive(body)
+    assert caught.value.message == "lam can be the name lam or the product of l a m; rename one of them"
+    assert (caught.value.line, caught.value.column) == (2, 21)
