@@ -63,7 +63,7 @@ from .functions import MACROS as ELEMENTWISE_MACROS
 from .problem import Definition, Problem, SymbolInfo
 from .syntax.block import read_lines, split_top_level
 from .syntax.declarations import Declaration, dimension_name_ok, parse_given
-from .syntax.latex import parse_expression, parse_left_side, parse_name, safe_identifier
+from .syntax.latex import parse_expression, parse_left_side, parse_name, safe_identifier, word_name
 from .syntax.nodes import (
     AbsNode,
     AddNode,
@@ -1048,7 +1048,8 @@ def _wrt(
                     stack.append(defined[node.name].expr)
     out: list[Symbol] = []
     for part in split_top_level(src, (",", ";", "\\,", "\\;", "\\quad", "\\ ")):
-        ref = parse_name(part)
+        word = word_name(part)  # wrt: lam, a name of several letters declared so
+        ref = word if word is not None and word.ident in symbols else parse_name(part)
         info = symbols.get(ref.ident)
         if info is None and ref.ident in families:
             info = families[ref.ident]

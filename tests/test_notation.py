@@ -759,3 +759,15 @@ def test_a_name_of_several_letters_that_is_also_a_product_is_refused() -> None:
         mdderiv.derive(body)
     assert caught.value.message == "lam can be the name lam or the product of l a m; rename one of them"
     assert (caught.value.line, caught.value.column) == (2, 21)
+
+
+def test_a_name_of_several_letters_can_be_the_variable() -> None:
+    body = "given: X: m x n, w: n, y: m, lam: scalar\nf = \\|X w - y\\|^2 + lam \\|w\\|^2\nwrt: lam"
+    values = sample({"X": (4, 3), "w": (3, 1), "y": (4, 1), "lam": (1, 1)}, seed=9)
+    got = derived_gradient(body, values)
+    np.testing.assert_allclose(got.reshape(-1), [np.sum(values["w"] ** 2)], rtol=1e-10)
+
+
+def test_a_latex_declaration_keeps_reading_letters_as_letters() -> None:
+    with pytest.raises(mdderiv.DeriveError, match="expected one symbol name"):
+        mdderiv.derive("given: lam \\in \\mathbb{R}, \\mathbf{w} \\in \\mathbb{R}^{n}\nf = lam \\mathbf{w}^T\\mathbf{w}\nwrt: \\mathbf{w}")

@@ -1327,11 +1327,13 @@ class Parser:
         run = [self.tok]
         while (nxt := self.peek(len(run))).kind == "letter" and nxt.pos == run[-1].end and len(run) < 32:
             run.append(nxt)
+        if self.naming:
+            return None  # a declaration's word is read by word_name
         for length in range(len(run), 1, -1):
             word = "".join(t.text for t in run[:length])
             if not self.is_symbol(word):
                 continue
-            if not self.naming and all(self.is_symbol(t.text) or self.is_dimension(t.text) for t in run[:length]):
+            if all(self.is_symbol(t.text) or self.is_dimension(t.text) for t in run[:length]):
                 raise self.error(
                     f"{word} can be the name {word} or the product of "
                     f"{' '.join(t.text for t in run[:length])}; rename one of them"
@@ -1487,6 +1489,20 @@ def _read_name(tokens: list[Token], src: Source) -> NameRef:
     if parser.tok.kind != "end":
         raise parser.error(f"expected one symbol name, found {parser.describe(parser.tok)} after it")
     return ref
+
+
+_WORD = re.compile(r"[A-Za-z]{2,32}")
+
+
+def word_name(src: Source) -> NameRef | None:
+    """A name of several plain letters (``lam`` in ``lam: scalar``), as ASCII
+    declarations and ``wrt:`` write it; None for any other spelling."""
+    word = src.text.strip()
+    if not _WORD.fullmatch(word):
+        return None
+    latex = f"\\mathit{{{word}}}"
+    start = src.text.index(word)
+    return NameRef(word, latex, word, latex, None, start, start + len(word))
 
 
 def parse_left_side(src: Source) -> NameRef:
