@@ -324,8 +324,9 @@ class Elementwise(Expr):
 
 
 #: Functions of a square matrix in the matrix sense (``MatrixFunction.fn``):
-#: a square matrix's exp, log and real powers mean these in mathematics.
-MATRIX_FUNCTIONS = ("exp", "log", "sqrt", "pow")
+#: a square matrix's exp, log, real powers, sin, cos, sinh and cosh mean these in
+#: mathematics (their power series; each one's derivative is in the family).
+MATRIX_FUNCTIONS = ("exp", "log", "sqrt", "pow", "sin", "cos", "sinh", "cosh")
 
 
 @dataclass(frozen=True, eq=False)

@@ -84,6 +84,7 @@ class Function:
     numpy_loose: Literal["", "add", "mul"] = ""
     derived: bool = False
     #: of a square matrix, read as the matrix function (``MatrixFunction``, exp,
+    #: sin, cos, sinh, cosh by their power series,
     #: log and √ as in mathematics) unless the block asks for entries
     matrix_function: bool = False
 
@@ -179,12 +180,12 @@ _FUNCTIONS = (
     ),
     Function(
         "sin", _call(r"\sin"), _call("sin"), "np.sin({arg})", np.sin, _times("cos"),
-        macros=("sin",), words=("sin",),
+        macros=("sin",), words=("sin",), matrix_function=True,
     ),
     Function(
         "cos", _call(r"\cos"), _call("cos"), "np.cos({arg})", np.cos,
         lambda u: (neg(elementwise("sin", u)), False),
-        macros=("cos",), words=("cos",),
+        macros=("cos",), words=("cos",), matrix_function=True,
     ),
     Function(
         "tanh", _call(r"\tanh"), _call("tanh"), "np.tanh({arg})", np.tanh, _times("tanh_prime"),
@@ -207,11 +208,11 @@ _FUNCTIONS = (
     ),
     Function(
         "cosh", _call(r"\cosh"), _call("cosh"), "np.cosh({arg})", np.cosh, _times("sinh"),
-        macros=("cosh",), words=("cosh",), rule=RuleId.COSH_RULE,
+        macros=("cosh",), words=("cosh",), rule=RuleId.COSH_RULE, matrix_function=True,
     ),
     Function(
         "sinh", _call(r"\sinh"), _call("sinh"), "np.sinh({arg})", np.sinh, _times("cosh"),
-        macros=("sinh",), words=("sinh",), rule=RuleId.SINH_RULE,
+        macros=("sinh",), words=("sinh",), rule=RuleId.SINH_RULE, matrix_function=True,
     ),
     Function(
         "tan", _call(r"\tan"), _call("tan"), "np.tan({arg})", np.tan,

@@ -209,6 +209,48 @@ def test_trace_of_a_matrix_function(objective: str, meant: Callable[[Values], fl
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=objective)
 
 
+def _sinm(a: np.ndarray) -> np.ndarray:
+    return np.asarray(expm_series(1j * a, 60).imag)  # e^{iA} = cos A + i sin A for a real A
+
+
+def _cosm(a: np.ndarray) -> np.ndarray:
+    return np.asarray(expm_series(1j * a, 60).real)
+
+
+@pytest.mark.parametrize(
+    ("objective", "meant"),
+    [
+        (r"\operatorname{tr}\sin X", lambda v: tr(_sinm(v["X"]))),
+        (r"\operatorname{tr}(\cos(X))", lambda v: tr(_cosm(v["X"]))),
+        (r"\operatorname{tr}\sinh X", lambda v: tr(expm_series(v["X"]) - expm_series(-v["X"])) / 2),
+        (r"\operatorname{tr}(\cosh X + A X)", lambda v: tr(expm_series(v["X"]) + expm_series(-v["X"])) / 2 + tr(v["A"] @ v["X"])),
+        (r"\operatorname{tr}(3\cos X)", lambda v: 3 * tr(_cosm(v["X"]))),
+    ],
+)
+def test_sin_cos_sinh_cosh_of_a_square_matrix_are_matrix_functions(
+    objective: str, meant: Callable[[Values], float]
+) -> None:
+    """As in mathematics (their power series), not entry by entry: on a non-symmetric
+    sample the two readings differ everywhere off the diagonal."""
+    body = f"given: X \\in \\mathbb{{R}}^{{n \\times n}}, A \\in \\mathbb{{R}}^{{n \\times n}}\nf = {objective}\nwrt: X"
+    d = mdderiv.derive(body)
+    assert "reading_matrix_function" in d.sections[0].steps[0].rules
+    values = sample({"X": (3, 3), "A": (3, 3)}, seed=7)
+    got = np.asarray(eval(result_source(d, d.results[0]), {"np": np, **values}), dtype=float)  # our own output
+    want = numeric_gradient(meant, values, "X")
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=objective)
+
+
+def test_sin_of_a_square_matrix_outside_a_trace_is_refused_and_has_its_elementwise_spelling() -> None:
+    body = "given: X \\in \\mathbb{R}^{n \\times n}, A \\in \\mathbb{R}^{n \\times n}\nf = \\operatorname{tr}(A \\sin X)\nwrt: X"
+    with pytest.raises(mdderiv.DeriveError, match="matrix sine") as caught:
+        mdderiv.derive(body)
+    assert "functions: elementwise" in caught.value.message
+    values = sample({"X": (3, 3), "A": (3, 3)}, seed=2)
+    got = derived_gradient(body + "\nfunctions: elementwise", values)
+    np.testing.assert_allclose(got, values["A"].T * np.cos(values["X"]), rtol=1e-8)
+
+
 def test_matrix_exponential_of_a_non_symmetric_matrix() -> None:
     body = "given: X \\in \\mathbb{R}^{n \\times n}\nf = \\operatorname{tr}(e^{X})\nwrt: X"
     values = sample({"X": (4, 4)}, seed=5)

@@ -157,11 +157,17 @@ def _trace(expr: Trace, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     return trace(d)
 
 
+_DERIVATIVE_IN_FAMILY = {"sin": (1, "cos"), "cos": (-1, "sin"), "sinh": (1, "cosh"), "cosh": (1, "sinh")}
+
+
 def matrix_function_derivative(expr: MatrixFunction) -> Expr:
     """``f'(A)`` of a matrix function ``f(A)``, as a matrix function of ``A``."""
     a = expr.arg
     if expr.fn == "exp":
         return expr
+    if expr.fn in _DERIVATIVE_IN_FAMILY:  # sin' = cos, cos' = -sin, sinh' = cosh, cosh' = sinh
+        sign, fn = _DERIVATIVE_IN_FAMILY[expr.fn]
+        return mul(num(sign), MatrixFunction(fn, a, a.shape))
     if expr.fn == "log":
         return inverse(a)
     p = expr.exponent
@@ -185,8 +191,11 @@ def _trace_of_matrix_function(expr: MatrixFunction, active: frozenset[Symbol], u
     return trace(mul(matrix_function_derivative(expr), d))
 
 
-_MATRIX_FUNCTION_NAMES = {"exp": "matrix exponential", "log": "matrix logarithm", "sqrt": "matrix square root"}
-_ELEMENTWISE_SPELLING = {"exp": "\\exp", "log": "\\log", "sqrt": "\\sqrt"}
+_MATRIX_FUNCTION_NAMES = {
+    "exp": "matrix exponential", "log": "matrix logarithm", "sqrt": "matrix square root",
+    "sin": "matrix sine", "cos": "matrix cosine", "sinh": "matrix sinh", "cosh": "matrix cosh",
+}
+_ELEMENTWISE_SPELLING = {fn: "\\" + fn for fn in ("exp", "log", "sqrt", "sin", "cos", "sinh", "cosh")}
 
 
 def _matrix_function(expr: MatrixFunction, active: frozenset[Symbol], used: Used) -> MaybeExpr:

@@ -19,7 +19,7 @@ from ..problem import Problem
 from ..rules import RuleId
 
 #: A matrix function spelled as the elementwise function of the same name.
-_ELEMENTWISE_OF = {"exp": "exp", "log": "log", "sqrt": "sqrt"}
+_ELEMENTWISE_OF = {fn: fn for fn in ("exp", "log", "sqrt", "sin", "cos", "sinh", "cosh")}
 
 
 def with_function_reading(problem: Problem, functions: str) -> Problem:

@@ -332,8 +332,8 @@ class NumpyPrinter:
         exponent = Fraction(1, 2) if expr.fn == "sqrt" else Fraction(expr.exponent)
         if expr.fn == "pow" and exponent.denominator == 1:
             return (f"np.linalg.matrix_power({arg}, {exponent.numerator})", ATOM)
-        if expr.fn == "exp":
-            f = "np.exp(w)"
+        if expr.fn in ("exp", "sin", "cos", "sinh", "cosh"):
+            f = f"np.{expr.fn}(w)"
         elif expr.fn == "log":
             f = "np.log(w.astype(complex))"
         elif expr.fn in ("sqrt", "pow"):
