@@ -64,15 +64,17 @@ THREADS = _threads(sys.argv[1:])
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = str(THREADS)
 
-import numpy as np
+# Imported only now: the BLAS thread count above must be set before NumPy loads,
+# and mdderiv found from a checkout that is not installed.
+import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
-import mdderiv
-from mdderiv.pipeline import clear_memos
-from markers import write_between
+import mdderiv  # noqa: E402
+from markers import write_between  # noqa: E402
+from mdderiv.pipeline import clear_memos  # noqa: E402
 
 START, END = "<!-- engine:start -->", "<!-- engine:end -->"
 LOAD: list[str] = []  # the load average when the run started
@@ -602,8 +604,8 @@ def run_part4(factor_counts: list[int], sympy_up_to: int, repeats: int,
         try:
             # the check on: the result agrees with finite differences, or this raises
             row.t_plain, row.t_check = timed_together(
-                [lambda: mdderiv.derive(body, check=False).latex(),
-                 lambda: mdderiv.derive(body, check=True).latex()], repeats, budget=5.0)
+                [lambda body=body: mdderiv.derive(body, check=False).latex(),
+                 lambda body=body: mdderiv.derive(body, check=True).latex()], repeats, budget=5.0)
         except Exception as e:  # report, keep going
             row.error = f"{type(e).__name__}: {e}"
         if count <= sympy_up_to:
@@ -650,24 +652,32 @@ def trace_report(rows: list[TraceRow]) -> list[str]:
 
 
 def depth_body(L: int, form: str) -> str:
-    decl = [r"W_{1} \in \mathbb{R}^{%s \times d}" % ("h" if L > 1 else "c")]
-    decl += [r"W_{%d} \in \mathbb{R}^{h \times h}" % k for k in range(2, L)]
+    # LaTeX braces read better beside "+" than doubled inside f-strings
+    def W(k: int) -> str:
+        return "W_{" + str(k) + "}"
+
+    def real(rows: str, cols: str) -> str:
+        return r"\in \mathbb{R}^{" + rows + r" \times " + cols + "}"
+
+    decl = [W(1) + " " + real("h" if L > 1 else "c", "d")]
+    decl += [W(k) + " " + real("h", "h") for k in range(2, L)]
     if L > 1:
-        decl.append(r"W_{%d} \in \mathbb{R}^{c \times h}" % L)
+        decl.append(W(L) + " " + real("c", "h"))
     decl += [r"\mathbf{x} \in \mathbb{R}^{d}", r"\mathbf{y} \in \mathbb{R}^{c}"]
     lines = ["given: " + ", ".join(decl), r"given: \mathbf{y} \text{ one-hot}"]
     if form == "definitions":
         prev = r"\mathbf{x}"
         for k in range(1, L):
-            lines.append(r"\mathbf{a}_{%d} = \sigma(W_{%d} %s)" % (k, k, prev))
-            prev = r"\mathbf{a}_{%d}" % k
+            layer = r"\mathbf{a}_{" + str(k) + "}"
+            lines.append(layer + r" = \sigma(" + W(k) + " " + prev + ")")
+            prev = layer
         inner = prev
     else:
         inner = r"\mathbf{x}"
         for k in range(1, L):
-            inner = r"\sigma(W_{%d} %s)" % (k, inner)
-    lines.append(r"l = -\mathbf{y}^T \log \operatorname{softmax}(W_{%d} %s)" % (L, inner))
-    lines.append("wrt: W_{1}" if L == 1 else "wrt: W_{1}, W_{%d}" % L)
+            inner = r"\sigma(" + W(k) + " " + inner + ")"
+    lines.append(r"l = -\mathbf{y}^T \log \operatorname{softmax}(" + W(L) + " " + inner + ")")
+    lines.append("wrt: " + W(1) if L == 1 else "wrt: " + W(1) + ", " + W(L))
     return "\n".join(lines)
 
 
@@ -708,7 +718,7 @@ def run_part2(depths: list[int], repeats: int, log: Callable[[str], None]) -> li
 
 
 def fit_exponent(rows: list[DepthRow], form: str, min_L: int) -> float:
-    pts = [(r.L, r.t_plain) for r in rows if r.form == form and r.L >= min_L and not math.isnan(r.t_plain)]
+    pts = [(r.L, r.t_plain) for r in rows if r.form == form and min_L <= r.L and not math.isnan(r.t_plain)]
     if len(pts) < 2:
         return math.nan
     x = np.log([p[0] for p in pts])

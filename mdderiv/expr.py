@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
-from enum import Enum
+from enum import StrEnum
 from fractions import Fraction
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -350,7 +350,7 @@ class Softmax(Unary):
     shape: Shape
 
 
-class NormKind(str, Enum):
+class NormKind(StrEnum):
     """Which norm: Euclidean (of a vector), Frobenius (of a matrix), or the
     sum of absolute values (``‖u‖_1``)."""
 

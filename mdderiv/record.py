@@ -8,7 +8,7 @@ this record with one method per output format.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from .expr import Expr, Shape, Symbol
 from .options import Options
@@ -16,12 +16,9 @@ from .problem import Problem
 from .rules import RuleId
 
 
-class Kind(str, Enum):
-    """A kind named by a word (its value is what JSON shows and what the
-    renderers' word tables are keyed by)."""
-
-    def __str__(self) -> str:
-        return str.__str__(self)  # the value, as a plain string
+class Kind(StrEnum):
+    """A kind named by a word (its value, which ``str`` gives, is what JSON shows
+    and what the renderers' word tables are keyed by)."""
 
 
 class SectionKind(Kind):

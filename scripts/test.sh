@@ -42,7 +42,7 @@ if [ ! -x tests/myst/node_modules/.bin/myst ]; then
 fi
 
 # Lint and types first (the rule set is in pyproject.toml): quick, and they fail loudly.
-python -m ruff check mdderiv
+python -m ruff check mdderiv tests benchmarks
 python -m mypy mdderiv
 
 python -m pytest -q

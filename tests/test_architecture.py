@@ -5,6 +5,7 @@ know the derivation record alone (not the public Derivation, which imports them)
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "mdderiv"
@@ -51,3 +52,41 @@ def test_the_engine_knows_nothing_of_markdown_or_renderers() -> None:
 def test_integrations_contain_no_calculus() -> None:
     for path, imported in _layer("markdown").items():
         assert not any(name.startswith(("mdderiv.calculus", "mdderiv.expr")) for name in imported), path
+
+
+# docs/architecture.md is the newcomer's map: it names only modules that exist, and every one that does.
+ROOT = PACKAGE.parent
+_MENTION = re.compile(r"`([\w./-]+\.py)`")
+
+
+def _mentioned_modules(page: str, inside_package: bool = True) -> set[Path]:
+    """The Python files a page names in backticks: paths from the repository root
+    (``mdderiv/…``, ``tests/…``) or, with ``inside_package``, paths inside the
+    package (``calculus/trace.py``; the README's ``conf.py`` is a Sphinx site's)."""
+    found: set[Path] = set()
+    for name in _MENTION.findall(page):
+        if name.split("/", 1)[0] in {"mdderiv", "tests", "benchmarks", "scripts"}:
+            found.add(ROOT / name)
+        elif inside_package:
+            found.add(PACKAGE / name)
+    return found
+
+
+def test_every_module_the_architecture_page_names_exists() -> None:
+    for page, inside_package in ((ROOT / "docs" / "architecture.md", True), (ROOT / "README.md", False)):
+        named = _mentioned_modules(page.read_text("utf-8"), inside_package)
+        missing = sorted(str(path.relative_to(ROOT)) for path in named if not path.is_file())
+        assert not missing, f"{page.name} names files that do not exist: {missing}"
+
+
+def test_the_architecture_page_names_every_module() -> None:
+    page = (ROOT / "docs" / "architecture.md").read_text("utf-8")
+    mentioned = _mentioned_modules(page)
+    unnamed = [
+        str(path.relative_to(ROOT))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        # a subpackage's __init__ is named by its folder
+        if path not in mentioned
+        and not (path.name == "__init__.py" and f"`{path.parent.relative_to(ROOT)}/`" in page)
+    ]
+    assert not unnamed, f"docs/architecture.md does not say where these modules sit: {unnamed}"

@@ -28,7 +28,7 @@ ENTRIES = load()
 DERIVED_AT_LEAST = 0.94
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def verdict_of(entry_id: str) -> Verdict:
     (entry,) = [e for e in ENTRIES if e.id == entry_id]
     return judge(entry)

@@ -23,7 +23,6 @@ import functools
 import http.server
 import json
 import re
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -210,7 +209,7 @@ def _check_widths(browser: Any, label: str) -> list[str]:
             "const done = arguments[arguments.length - 1];"
             "requestAnimationFrame(() => requestAnimationFrame(() => done()));")
         found = browser.execute_script(MEASURE)
-        assert found["derivations"] > 0, url
+        assert found["derivations"] > 0, label
         if found["problems"]:
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             name = re.sub(r"[^A-Za-z0-9]+", "-", f"{label}-{width}").strip("-")

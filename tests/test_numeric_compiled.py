@@ -96,7 +96,6 @@ def test_ready_values_are_used_and_left_alone() -> None:
 
 
 def test_the_check_draws_the_same_points_every_time() -> None:
-    import mdderiv
 
     body = "given: A \\in \\mathbb{R}^{m \\times n}, x \\in \\mathbb{R}^{n}\nf = \\|A x\\|^2\nwrt: x"
     first = mdderiv.derive(body).check
@@ -129,7 +128,6 @@ def test_inverse_and_determinant_are_numpys_and_a_singular_matrix_raises() -> No
 
 
 def test_the_check_seeds_its_own_generator_from_the_block() -> None:
-    import mdderiv
     from mdderiv.check import block_seed
 
     body = "given: A \\in \\mathbb{R}^{m \\times n}, x \\in \\mathbb{R}^{n}\nf = \\|A x\\|^2\nwrt: x"

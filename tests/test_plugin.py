@@ -100,7 +100,7 @@ def test_material_with_admonitions_tabs_details_and_arithmatex(tmp_path: Path) -
     html = page(root, "index.html")
     found = MATH.findall(html)
     assert len(found) == 3  # three derivations, and the author's block (arithmatex)
-    assert ["a^2 + b^2"] == AUTHOR_MATH.findall(html)
+    assert AUTHOR_MATH.findall(html) == ["a^2 + b^2"]
     assert re.search(r'class="admonition note".*?mdderiv-derivation', html, re.DOTALL)
     assert re.search(r'class="tabbed-block".*?mdderiv-derivation', html, re.DOTALL)
     assert re.search(r"<details class=\"tip\">.*?mdderiv-derivation.*?</details>", html, re.DOTALL)

@@ -15,8 +15,9 @@ import re
 import string
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from fractions import Fraction
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from pylatexenc.latexwalker import (
     LatexCharsNode,
@@ -225,19 +226,48 @@ def safe_identifier(name: str) -> str:
 # --------------------------------------------------------------------------- tokens
 
 
+class TokenKind(StrEnum):
+    """What the parser sees in a token (pylatexenc's token kinds are its own)."""
+
+    NUM = "num"  # digits, with their value
+    LETTER = "letter"
+    MACRO = "macro"  # the name without its backslash
+    OPEN = "open"  # a group's {, also made for a one-token argument (\frac12)
+    CLOSE = "close"
+    CHAR = "char"  # any other character: operators, brackets, ', …
+    END = "end"  # after the last token
+
+
+# The members under short names, which the parser compares for every token: a module
+# global is read about five times faster than an enum attribute (``TokenKind.MACRO``).
+NUM: Final = TokenKind.NUM
+LETTER: Final = TokenKind.LETTER
+MACRO: Final = TokenKind.MACRO
+OPEN: Final = TokenKind.OPEN
+CLOSE: Final = TokenKind.CLOSE
+CHAR: Final = TokenKind.CHAR
+END: Final = TokenKind.END
+
+# Sets of kinds, built once (a tuple of globals would be built at every test).
+_BRACES: Final = frozenset({OPEN, CLOSE})
+_NAME_PARTS: Final = frozenset({LETTER, NUM})  # what a subscript word is made of
+_ATOM_STARTS: Final = frozenset({NUM, LETTER, OPEN})
+_SCRIPT_ENDS: Final = frozenset({END, CLOSE})  # where a bare ^ or _ has no argument
+
+
 @dataclass(slots=True)
 class Token:
-    kind: str  # "num", "letter", "macro", "open", "close", "char", "end"
+    kind: TokenKind
     text: str
     pos: int
     end: int
     value: Fraction | None = None
 
     def is_char(self, *texts: str) -> bool:
-        return self.kind == "char" and self.text in texts
+        return self.kind == CHAR and self.text in texts
 
     def is_macro(self, *names: str) -> bool:
-        return self.kind == "macro" and self.text in names
+        return self.kind == MACRO and self.text in names
 
 
 #: What check_braces looks at: an escaped \{, \}, \\ or \% (not a brace,
@@ -343,7 +373,7 @@ def _walk_tokens(src: Source) -> list[Token]:
 
 def _finish(tokens: list[Token], src: Source) -> list[Token]:
     tokens = _delimiters(tokens, src)
-    tokens.append(Token("end", "", len(src.text), len(src.text)))
+    tokens.append(Token(END, "", len(src.text), len(src.text)))
     return tokens
 
 
@@ -409,14 +439,14 @@ def _read_tokens(src: Source) -> list[Token] | None:
             if pos == len(text):
                 return None if after_group else lexer.tokens
             if text[pos] == "{":
-                emit(Token("open", "{", pos, pos + 1))
+                emit(Token(OPEN, "{", pos, pos + 1))
                 after_group.append(0)
                 pos += 1
                 continue
             if text[pos] == "}":
                 if not after_group:
                     return None
-                emit(Token("close", "}", pos, pos + 1))
+                emit(Token(CLOSE, "}", pos, pos + 1))
                 wanted = after_group.pop()
                 pos += 1
                 continue
@@ -428,7 +458,7 @@ def _read_tokens(src: Source) -> list[Token] | None:
                 at = brace.end() - 1
                 after_group.append(wanted - 1)
                 wanted = 0
-                emit(Token("open", "{", at, at + 1))
+                emit(Token(OPEN, "{", at, at + 1))
                 pos = at + 1
                 continue
         try:
@@ -441,7 +471,7 @@ def _read_tokens(src: Source) -> list[Token] | None:
         if kind == "brace_open" and wanted:  # a macro's argument in braces
             after_group.append(wanted - 1)
             wanted = 0
-            emit(Token("open", "{", tok.pos, tok.pos + 1))
+            emit(Token(OPEN, "{", tok.pos, tok.pos + 1))
             pos = tok.pos + 1
         elif kind == "comment" and not wanted:
             pos = tok.pos + tok.len
@@ -451,19 +481,19 @@ def _read_tokens(src: Source) -> list[Token] | None:
             if arity is None or (arity and name in IGNORED):
                 return None
             if name not in IGNORED:
-                emit(Token("macro", name, tok.pos, tok.pos + 1 + len(name)))
+                emit(Token(MACRO, name, tok.pos, tok.pos + 1 + len(name)))
             wanted = arity
             pos = tok.pos + tok.len
         elif kind in ("char", "macro") and wanted and tok.arg not in ("begin", "end"):
             # a one-token argument (\frac12, \bar x): made an explicit group
             wanted -= 1
             end = tok.pos + tok.len
-            emit(Token("open", "{", tok.pos, tok.pos))
+            emit(Token(OPEN, "{", tok.pos, tok.pos))
             if kind == "char":
                 lexer.chars(tok.pos, end)
             elif tok.arg not in IGNORED:  # a macro argument comes without its own arguments
-                emit(Token("macro", tok.arg, tok.pos, tok.pos + 1 + len(tok.arg)))
-            emit(Token("close", "}", end, end))
+                emit(Token(MACRO, tok.arg, tok.pos, tok.pos + 1 + len(tok.arg)))
+            emit(Token(CLOSE, "}", end, end))
             pos = end
         else:
             return None
@@ -488,13 +518,13 @@ class _Lexer:
         elif isinstance(node, LatexGroupNode):
             start, end = node.pos, node.pos + node.len
             if node.delimiters and node.delimiters[0] == "[":  # a macro's optional argument
-                self.tokens.append(Token("char", "[", start, start + 1))
+                self.tokens.append(Token(CHAR, "[", start, start + 1))
                 self.nodes(node.nodelist)
-                self.tokens.append(Token("char", "]", end - 1, end))
+                self.tokens.append(Token(CHAR, "]", end - 1, end))
             else:
-                self.tokens.append(Token("open", "{", start, start + 1))
+                self.tokens.append(Token(OPEN, "{", start, start + 1))
                 self.nodes(node.nodelist)
-                self.tokens.append(Token("close", "}", end - 1, end))
+                self.tokens.append(Token(CLOSE, "}", end - 1, end))
         elif isinstance(node, LatexMacroNode):
             name = node.macroname
             if name == "sqrt" and node.nodeargd and node.nodeargd.argnlist and node.nodeargd.argnlist[0]:
@@ -502,7 +532,7 @@ class _Lexer:
             if name in IGNORED:
                 return
             end = node.pos + 1 + len(name)
-            self.tokens.append(Token("macro", name, node.pos, end))
+            self.tokens.append(Token(MACRO, name, node.pos, end))
             argd = node.nodeargd
             for arg in argd.argnlist if argd is not None and argd.argnlist else ():
                 if arg is None:
@@ -510,9 +540,9 @@ class _Lexer:
                 if isinstance(arg, LatexGroupNode):
                     self.node(arg)
                 else:  # a one-token argument (\frac12): make it an explicit group
-                    self.tokens.append(Token("open", "{", arg.pos, arg.pos))
+                    self.tokens.append(Token(OPEN, "{", arg.pos, arg.pos))
                     self.node(arg)
-                    self.tokens.append(Token("close", "}", arg.pos + arg.len, arg.pos + arg.len))
+                    self.tokens.append(Token(CLOSE, "}", arg.pos + arg.len, arg.pos + arg.len))
         elif isinstance(node, LatexMathNode):
             self.src.error("'$' cannot appear inside a derive block's math", node.pos)
         elif isinstance(node, LatexEnvironmentNode):
@@ -527,7 +557,7 @@ class _Lexer:
         while i < end:
             c = text[i]
             if c in _ASCII_LETTERS:
-                tokens.append(Token("letter", c, i, i + 1))
+                tokens.append(Token(LETTER, c, i, i + 1))
                 i += 1
                 continue
             if c.isspace() or c == "~":
@@ -539,14 +569,14 @@ class _Lexer:
                 if not (scripted and c == "."):  # (a scripted "." is a character)
                     # TeX: ^23 is ^{2}3
                     number = c if scripted else _NUMBER.match(text, i, end).group()  # type: ignore[union-attr]
-                    tokens.append(Token("num", number, i, i + len(number), _number_value(number)))
+                    tokens.append(Token(NUM, number, i, i + len(number), _number_value(number)))
                     i += len(number)
                     continue
             macro = _UNICODE_MACROS.get(c)
             if macro is not None:
-                tokens.append(Token("macro", macro, i, i + 1))
+                tokens.append(Token(MACRO, macro, i, i + 1))
             else:
-                tokens.append(Token("char", _UNICODE_CHARS.get(c, c), i, i + 1))
+                tokens.append(Token(CHAR, _UNICODE_CHARS.get(c, c), i, i + 1))
             i += 1
 
 
@@ -558,7 +588,7 @@ def _number_value(number: str) -> Fraction:
 def _delimiters(tokens: list[Token], src: Source) -> list[Token]:
     """Resolve ``\\left( … \\right)`` and delimiter macros to plain delimiters."""
     for tok in tokens:
-        if tok.kind == "macro" and (tok.text in SIZERS or tok.text in DELIMITERS):
+        if tok.kind == MACRO and (tok.text in SIZERS or tok.text in DELIMITERS):
             break
     else:
         return tokens  # nothing to resolve: no new list
@@ -566,19 +596,19 @@ def _delimiters(tokens: list[Token], src: Source) -> list[Token]:
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        if tok.kind == "macro" and tok.text in SIZERS:
+        if tok.kind == MACRO and tok.text in SIZERS:
             nxt = tokens[i + 1] if i + 1 < len(tokens) else None
             if nxt is not None and nxt.is_char("."):  # \left. and \right. are invisible
                 i += 2
                 continue
             if nxt is None or not (
-                nxt.is_char("(", ")", "[", "]", "|", "/") or (nxt.kind == "macro" and nxt.text in DELIMITERS)
+                nxt.is_char("(", ")", "[", "]", "|", "/") or (nxt.kind == MACRO and nxt.text in DELIMITERS)
             ):
                 src.error(f"\\{tok.text} must be followed by a delimiter such as ( or [", tok.pos)
             i += 1
             continue
-        if tok.kind == "macro" and tok.text in DELIMITERS:
-            out.append(Token("char", DELIMITERS[tok.text], tok.pos, tok.end))
+        if tok.kind == MACRO and tok.text in DELIMITERS:
+            out.append(Token(CHAR, DELIMITERS[tok.text], tok.pos, tok.end))
         else:
             out.append(tok)
         i += 1
@@ -600,7 +630,7 @@ class _Core(NamedTuple):
 
 
 def _fmt_macro(tok: Token) -> str:
-    return "\\" + tok.text if tok.kind == "macro" else tok.text
+    return "\\" + tok.text if tok.kind == MACRO else tok.text
 
 
 class Parser:
@@ -626,7 +656,7 @@ class Parser:
 
     def advance(self) -> Token:
         tok = self.tok
-        if tok.kind != "end":
+        if tok.kind != END:
             self.i += 1
             self.tok = self.toks[self.i]
         return tok
@@ -636,11 +666,11 @@ class Parser:
         return DeriveError(message, line, column)
 
     def describe(self, tok: Token) -> str:
-        if tok.kind == "end":
+        if tok.kind == END:
             return "the end of the expression"
-        if tok.kind == "open":
+        if tok.kind == OPEN:
             return "'{'"
-        if tok.kind == "close":
+        if tok.kind == CLOSE:
             return "'}'"
         return repr(_fmt_macro(tok))
 
@@ -652,12 +682,12 @@ class Parser:
     def leave(self) -> None:
         self.depth -= 1
 
-    def expect_close(self, opener: Token, closer_kind: str, closer_text: str) -> None:
+    def expect_close(self, opener: Token, closer_kind: TokenKind, closer_text: str) -> None:
         tok = self.tok
         if tok.kind == closer_kind and tok.text == closer_text:
             self.advance()
             return
-        if tok.kind == "end":
+        if tok.kind == END:
             raise self.error(
                 f"unbalanced {opener.text!r}: it is never closed with {closer_text!r}", opener.pos
             )
@@ -665,11 +695,11 @@ class Parser:
 
     # -- entry points
     def parse(self) -> Node:
-        if self.tok.kind == "end":
+        if self.tok.kind == END:
             raise self.error("the expression is empty")
         node = self.parse_sum()
-        if self.tok.kind != "end":
-            tok = self.tok
+        tok = self.tok  # (a fresh name: mypy would keep the narrowing from before parse_sum)
+        if tok.kind != END:
             if tok.is_char(")", "]", "\\}", "|", "||"):
                 raise self.error(f"unbalanced {tok.text!r}: nothing opens it")
             raise self.error(f"unexpected {self.describe(tok)}")
@@ -681,10 +711,10 @@ class Parser:
         start = tok.pos
         terms: list[tuple[int, Node]] = []
         sign = 1
-        if tok.kind == "char" and tok.text in _SIGNS:
+        if tok.kind == CHAR and tok.text in _SIGNS:
             sign = -1 if self.advance().text == "-" else 1
         terms.append((sign, self.parse_binary()))
-        while (tok := self.tok).kind == "char" and tok.text in _SIGNS:
+        while (tok := self.tok).kind == CHAR and tok.text in _SIGNS:
             sign = -1 if self.advance().text == "-" else 1
             if self.tok.is_char("+", "-") and self.advance().text == "-":  # a - -b
                 sign = -sign
@@ -695,27 +725,27 @@ class Parser:
 
     def parse_binary(self) -> Node:
         left = self.parse_product()
-        while (self.tok.kind == "macro" and self.tok.text in BINARY_OPS) or (
-            self.tok.kind == "char" and self.tok.text in INNER_OPS
+        while (self.tok.kind == MACRO and self.tok.text in BINARY_OPS) or (
+            self.tok.kind == CHAR and self.tok.text in INNER_OPS
         ):
             op = self.advance()
             if self.starts_factor() or self.tok.is_char("-"):
                 right = self.parse_product()
             else:
                 raise self.error(f"{_fmt_macro(op)} needs something on its right")
-            left = BinaryNode(op.pos, "inner" if op.kind == "char" else BINARY_OPS[op.text], left, right)
+            left = BinaryNode(op.pos, "inner" if op.kind == CHAR else BINARY_OPS[op.text], left, right)
         return left
 
     def parse_product(self) -> Node:
         tok = self.tok
         start = tok.pos
-        if not (self.starts_factor() or (tok.kind == "char" and tok.text == "-")):
+        if not (self.starts_factor() or (tok.kind == CHAR and tok.text == "-")):
             raise self.error(f"expected a term, found {self.describe(tok)}")
         factors = [self.parse_factor()]
         while True:
             tok = self.tok
             kind = tok.kind
-            if kind == "macro" and tok.text in ("cdot", "times"):
+            if kind == MACRO and tok.text in ("cdot", "times"):
                 # x · y between two vectors is their inner product; x × y a cross product
                 self.advance()
                 left = factors[0] if len(factors) == 1 else ProductNode(start, tuple(factors))
@@ -727,10 +757,10 @@ class Parser:
                     right.append(self.parse_factor())
                 right_node = right[0] if len(right) == 1 else ProductNode(right_start, tuple(right))
                 factors = [BinaryNode(tok.pos, "dot" if tok.text == "cdot" else "cross", left, right_node)]
-            elif (kind == "char" and tok.text == "*") or (kind == "macro" and tok.text in PRODUCT_OPS):
+            elif (kind == CHAR and tok.text == "*") or (kind == MACRO and tok.text in PRODUCT_OPS):
                 self.advance()
                 factors.append(self.parse_factor())
-            elif kind == "char" and tok.text == "/":
+            elif kind == CHAR and tok.text == "/":
                 self.advance()
                 den = self.parse_factor()
                 num = factors[0] if len(factors) == 1 else ProductNode(start, tuple(factors))
@@ -747,15 +777,15 @@ class Parser:
 
     def starts_factor(self) -> bool:
         tok = self.tok
-        if tok.kind in ("num", "letter", "open"):
+        if tok.kind in _ATOM_STARTS:
             return True
-        if tok.kind == "char":
+        if tok.kind == CHAR:
             if tok.text in ("(", "[", "\\{", "⟨"):
                 return True
             if tok.text in ("|", "||"):
                 return not (self.bars and self.bars[-1] == tok.text)
             return False
-        if tok.kind == "macro":
+        if tok.kind == MACRO:
             if tok.text in PRODUCT_OPS or tok.text in BINARY_OPS:
                 return False
             return not (self.operator_argument and self.starts_big_operator())
@@ -769,7 +799,7 @@ class Parser:
             return True
         if tok.text == "log" or tok.text == "ln":
             following = self.peek()
-            return following.kind == "macro" and FUNCTION_MACROS.get(following.text) == "det"
+            return following.kind == MACRO and FUNCTION_MACROS.get(following.text) == "det"
         if tok.text in OPERATOR_WRAPPERS:
             return FUNCTIONS.get(self.wrapped_word() or "") in BIG_OPERATORS
         return False
@@ -778,7 +808,7 @@ class Parser:
         tok = self.tok
         self.enter(tok.pos)
         try:
-            if tok.kind == "char":
+            if tok.kind == CHAR:
                 if tok.text == "-":
                     self.advance()
                     return NegNode(tok.pos, self.parse_factor())
@@ -796,7 +826,7 @@ class Parser:
         seen_sup = False
         while True:
             tok = self.tok
-            if tok.kind != "char":
+            if tok.kind != CHAR:
                 return atom
             if tok.text == "^":
                 if seen_sup:
@@ -856,26 +886,26 @@ class Parser:
     def script_tokens(self) -> list[Token]:
         """The tokens of one script argument (a group's content, or one token)."""
         tok = self.tok
-        if tok.kind == "open":
+        if tok.kind == OPEN:
             depth = 0
             start = self.i
             while True:
                 t = self.advance()
-                if t.kind == "open":
+                if t.kind == OPEN:
                     depth += 1
-                elif t.kind == "close":
+                elif t.kind == CLOSE:
                     depth -= 1
                     if depth == 0:
                         return self.toks[start + 1 : self.i - 1]
-                elif t.kind == "end":  # cannot happen: braces were checked
+                elif t.kind == END:  # cannot happen: braces were checked
                     raise self.error("unbalanced '{'", tok.pos)
-        if tok.kind == "macro" and self.peek().kind == "open":  # ^\mathsf{T}, ^\frac12
+        if tok.kind == MACRO and self.peek().kind == OPEN:  # ^\mathsf{T}, ^\frac12
             start = self.i
             self.advance()
-            while self.tok.kind == "open":
+            while self.tok.kind == OPEN:
                 self.script_tokens()
             return self.toks[start : self.i]
-        if tok.kind in ("end", "close") or tok.is_char("^", "_"):
+        if tok.kind in _SCRIPT_ENDS or tok.is_char("^", "_"):
             raise self.error("a superscript or subscript needs an argument")
         self.advance()
         return [tok]
@@ -883,7 +913,7 @@ class Parser:
     def parse_exponent(self, base: Node, pos: int) -> Node:
         start_tok = self.tok
         raw = self.script_tokens()
-        toks = [t for t in raw if t.kind not in ("open", "close")]
+        toks = [t for t in raw if t.kind not in _BRACES]
         negative = False
         if toks and toks[0].is_char("-"):
             negative = True
@@ -893,9 +923,9 @@ class Parser:
             return PostfixNode(pos, op, base)
         value = _exponent_value(toks)
         if value is None:
-            if any(t.kind == "letter" or (t.kind == "macro" and t.text in GREEK) for t in toks):
+            if any(t.kind == LETTER or (t.kind == MACRO and t.text in GREEK) for t in toks):
                 # ^{1/n}, ^{p}: a power of a scalar with an exponent that is an expression
-                end = Token("end", "", start_tok.pos, start_tok.pos)
+                end = Token(END, "", start_tok.pos, start_tok.pos)
                 inner = Parser([*raw, end], self.src, self.is_symbol)
                 inner.is_dimension = self.is_dimension
                 exponent = inner.parse()
@@ -915,9 +945,9 @@ class Parser:
         """The exponent of ``e^{…}`` as the argument of exp."""
         self.enter(e.pos)
         try:
-            if self.tok.kind == "open":
+            if self.tok.kind == OPEN:
                 arg = self.parse_group()
-            elif self.tok.kind in ("letter", "num") or (self.tok.kind == "macro" and self.tok.text in GREEK):
+            elif self.tok.kind in _NAME_PARTS or (self.tok.kind == MACRO and self.tok.text in GREEK):
                 arg = self.parse_atom()
             else:
                 raise self.error("write the exponent of e in braces: e^{…}")
@@ -928,15 +958,15 @@ class Parser:
     # -- atoms
     def parse_atom(self) -> Node:
         tok = self.tok
-        if tok.kind == "num":
+        if tok.kind == NUM:
             self.advance()
             assert tok.value is not None
             return NumberNode(tok.pos, tok.value)
-        if tok.kind == "letter":
+        if tok.kind == LETTER:
             return self.name_or_const()
-        if tok.kind == "open":
+        if tok.kind == OPEN:
             return self.parse_group()
-        if tok.kind == "char":
+        if tok.kind == CHAR:
             if tok.text in OPEN_CLOSE:
                 return self.parse_paren()
             if tok.text in ("|", "||"):
@@ -944,20 +974,20 @@ class Parser:
             if tok.text == "⟨":
                 return self.parse_angle()
             raise self.error(f"unexpected {tok.text!r}")
-        if tok.kind == "macro":
+        if tok.kind == MACRO:
             return self.parse_macro_atom()
         raise self.error(f"expected a term, found {self.describe(tok)}")
 
     def parse_group(self) -> Node:
         opener = self.advance()
-        if self.tok.kind == "close":
+        if self.tok.kind == CLOSE:
             raise self.error("empty braces {}", opener.pos)
         saved_argument, self.operator_argument = self.operator_argument, False
         try:
             inner = self.parse_sum()
         finally:
             self.operator_argument = saved_argument
-        self.expect_close(opener, "close", "}")
+        self.expect_close(opener, CLOSE, "}")
         return inner
 
     def parse_paren(self) -> Node:
@@ -969,7 +999,7 @@ class Parser:
             if self.tok.is_char(closer):
                 raise self.error(f"empty {opener.text}{closer}", opener.pos)
             inner = self.parse_sum()
-            self.expect_close(opener, "char", closer)
+            self.expect_close(opener, CHAR, closer)
         finally:
             self.bars = saved
             self.operator_argument = saved_argument
@@ -986,13 +1016,13 @@ class Parser:
                 raise self.error(f"\\langle A, B \\rangle needs a comma between its two arguments, found {self.describe(self.tok)}")
             self.advance()
             right = self.parse_sum()
-            self.expect_close(opener, "char", "⟩")
+            self.expect_close(opener, CHAR, "⟩")
         finally:
             self.bars = saved
             self.operator_argument = saved_argument
         if self.tok.is_char("_"):  # \langle A, X \rangle_F: the Frobenius inner product, named
             sub = self.advance()
-            letters = [t.text for t in self.script_tokens() if t.kind == "letter"]
+            letters = [t.text for t in self.script_tokens() if t.kind == LETTER]
             if letters != ["F"]:
                 raise self.error("the subscript of \\langle A, B \\rangle can only be F (Frobenius)", sub.pos)
         return BinaryNode(opener.pos, "inner", left, right)
@@ -1006,7 +1036,7 @@ class Parser:
             inner = self.parse_sum()
             tok = self.tok
             if not tok.is_char(opener.text):
-                if tok.kind == "end":
+                if tok.kind == END:
                     raise self.error(f"unbalanced {opener.text!r}: it is never closed", opener.pos)
                 raise self.error(f"expected {opener.text!r}, found {self.describe(tok)}")
             self.advance()
@@ -1021,7 +1051,7 @@ class Parser:
         return NormNode(opener.pos, inner, sub)
 
     def norm_subscript(self, pos: int) -> str:
-        sub_toks = [t for t in self.script_tokens() if t.kind in ("num", "letter")]
+        sub_toks = [t for t in self.script_tokens() if t.kind in _NAME_PARTS]
         sub = "".join(t.text for t in sub_toks)
         if sub not in ("1", "2", "F"):
             raise self.error(
@@ -1062,15 +1092,15 @@ class Parser:
         if name in ("frac", "dfrac", "tfrac"):
             self.advance()
             digits = self.tok
-            if digits.kind == "num" and len(digits.text) == 2 and digits.text.isdigit():
+            if digits.kind == NUM and len(digits.text) == 2 and digits.text.isdigit():
                 # \tfrac12 (TeX reads two one-digit arguments)
                 self.advance()
                 num_node = NumberNode(digits.pos, Fraction(int(digits.text[0])))
                 return DivNode(tok.pos, num_node, NumberNode(digits.pos + 1, Fraction(int(digits.text[1]))))
-            if self.tok.kind != "open":
+            if self.tok.kind != OPEN:
                 raise self.error("\\frac needs two arguments: \\frac{p}{q}", tok.pos)
             num = self.parse_group()
-            if self.tok.kind != "open":
+            if self.tok.kind != OPEN:
                 raise self.error("\\frac needs two arguments: \\frac{p}{q}", tok.pos)
             den = self.parse_group()
             return DivNode(tok.pos, num, den)
@@ -1098,7 +1128,7 @@ class Parser:
                 raise self.error(message, tok.pos)
             self.advance()
             second = self.parse_sum()
-            self.expect_close(opener, "char", ")")
+            self.expect_close(opener, CHAR, ")")
         finally:
             self.leave()
             self.bars = saved
@@ -1109,18 +1139,18 @@ class Parser:
 
     def wrapped_word(self) -> str | None:
         """The plain letters/digits inside ``\\macro{…}`` if that is all it holds."""
-        if self.peek().kind != "open":
+        if self.peek().kind != OPEN:
             return None
         toks = self.toks
         j = self.i + 2
         word = []
         while True:
             t = toks[j]
-            if not (t.kind == "letter" or t.kind == "num" or (t.kind == "char" and t.text == "-")):
+            if not (t.kind == LETTER or t.kind == NUM or (t.kind == CHAR and t.text == "-")):
                 break
             word.append(t.text)
             j += 1
-        if t.kind != "close" or not word:
+        if t.kind != CLOSE or not word:
             return None
         return "".join(word)
 
@@ -1151,7 +1181,7 @@ class Parser:
             nxt = self.tok
             if nxt.is_char(*OPEN_CLOSE):
                 arg = self.parse_paren()
-            elif nxt.kind == "open":
+            elif nxt.kind == OPEN:
                 arg = self.parse_group()
             elif not self.starts_factor():
                 raise self.error(f"{_fmt_macro(tok)} needs an argument", tok.pos)
@@ -1212,12 +1242,12 @@ class Parser:
 
     def sum_lower(self) -> str:
         pos = self.tok.pos
-        toks = [t for t in self.script_tokens() if t.kind not in ("open", "close")]
+        toks = [t for t in self.script_tokens() if t.kind not in _BRACES]
         if (
             len(toks) == 3
-            and toks[0].kind == "letter"
+            and toks[0].kind == LETTER
             and toks[1].is_char("=")
-            and toks[2].kind == "num"
+            and toks[2].kind == NUM
             and toks[2].value == 1
         ):
             return toks[0].text
@@ -1225,12 +1255,12 @@ class Parser:
 
     def sum_upper(self) -> Dim:
         pos = self.tok.pos
-        toks = [t for t in self.script_tokens() if t.kind not in ("open", "close")]
-        if len(toks) == 1 and toks[0].kind == "num" and toks[0].value is not None:
+        toks = [t for t in self.script_tokens() if t.kind not in _BRACES]
+        if len(toks) == 1 and toks[0].kind == NUM and toks[0].value is not None:
             value = toks[0].value
             if value.denominator == 1 and value > 0:
                 return int(value)
-        if toks and all(t.kind in ("letter", "num") for t in toks) and toks[0].kind == "letter":
+        if toks and all(t.kind in _NAME_PARTS for t in toks) and toks[0].kind == LETTER:
             return "".join(t.text for t in toks)
         raise self.error("the sum's upper limit must be a dimension such as n, or a positive integer", pos)
 
@@ -1253,20 +1283,20 @@ class Parser:
 
     def size_script(self) -> tuple[Dim, ...]:
         pos = self.tok.pos
-        toks = [t for t in self.script_tokens() if t.kind not in ("open", "close")]
+        toks = [t for t in self.script_tokens() if t.kind not in _BRACES]
         dims: list[Dim] = []
         part: list[Token] = []
-        for t in toks + [Token("char", ",", pos, pos)]:
+        for t in toks + [Token(CHAR, ",", pos, pos)]:
             if t.is_char(",", "×", "*") or t.is_macro("times"):
                 if (
                     len(part) == 1
-                    and part[0].kind == "num"
+                    and part[0].kind == NUM
                     and part[0].value is not None
                     and part[0].value.denominator == 1
                     and part[0].value > 0
                 ):
                     dims.append(int(part[0].value))
-                elif part and all(p.kind in ("letter", "num") for p in part) and part[0].kind == "letter":
+                elif part and all(p.kind in _NAME_PARTS for p in part) and part[0].kind == LETTER:
                     dims.append("".join(p.text for p in part))
                 else:
                     raise self.error("a size must read like n or m \\times n", pos)
@@ -1325,7 +1355,7 @@ class Parser:
         name (the longest such); refused when each letter is a name as well, where
         ``ab`` could also be the product ``a b``.  Consumes the word's tokens."""
         run = [self.tok]
-        while (nxt := self.peek(len(run))).kind == "letter" and nxt.pos == run[-1].end and len(run) < 32:
+        while (nxt := self.peek(len(run))).kind == LETTER and nxt.pos == run[-1].end and len(run) < 32:
             run.append(nxt)
         if self.naming:
             return None  # a declaration's word is read by word_name
@@ -1346,23 +1376,23 @@ class Parser:
     def name_core(self) -> _Core:
         """A name without its outer subscript (``\\mathbf{x_i}`` keeps its inner one)."""
         tok = self.tok
-        if tok.kind == "letter":
+        if tok.kind == LETTER:
             word = self.declared_word()
             if word is not None:
                 latex = f"\\mathit{{{word}}}"
                 return _Core(word, latex, None, word, latex)
             self.advance()
             return _Core(tok.text, tok.text, None, tok.text, tok.text)
-        if tok.kind == "macro" and tok.text in GREEK:
+        if tok.kind == MACRO and tok.text in GREEK:
             self.advance()
             return _Core(tok.text, "\\" + tok.text, None, tok.text, "\\" + tok.text)
-        if not (tok.kind == "macro" and (tok.text in FONTS or tok.text in ACCENTS)):
+        if not (tok.kind == MACRO and (tok.text in FONTS or tok.text in ACCENTS)):
             raise self.error(f"expected a symbol name, found {self.describe(tok)}")
         toks, i = self.toks, self.i
         if (
-            toks[i + 1].kind == "open"
-            and toks[i + 2].kind == "letter"
-            and toks[i + 3].kind == "close"
+            toks[i + 1].kind == OPEN
+            and toks[i + 2].kind == LETTER
+            and toks[i + 3].kind == CLOSE
             and self.depth < MAX_DEPTH
         ):
             # the usual \mathbf{x}, \bar{x}: read at once (what the general path gives)
@@ -1374,7 +1404,7 @@ class Parser:
             ident = letter if accent is None else f"{letter}_{accent}"
             return _Core(ident, latex, None, ident, latex)
         self.advance()
-        if self.tok.kind == "open":
+        if self.tok.kind == OPEN:
             opener = self.advance()
             self.enter(opener.pos)
             try:
@@ -1383,10 +1413,11 @@ class Parser:
                     inner = self.subscripted(inner)
             finally:
                 self.leave()
-            if self.tok.kind != "close":
-                raise self.error(f"\\{tok.text}{{…}} must hold one symbol, found {self.describe(self.tok)}")
+            closer = self.tok  # (a fresh name: mypy would keep the narrowing from before name_core)
+            if closer.kind != CLOSE:
+                raise self.error(f"\\{tok.text}{{…}} must hold one symbol, found {self.describe(closer)}")
             self.advance()
-        elif self.tok.kind == "letter" or (self.tok.kind == "macro" and self.tok.text in GREEK):
+        elif self.tok.kind == LETTER or (self.tok.kind == MACRO and self.tok.text in GREEK):
             inner = self.name_core()  # \bm a: a one-token argument without braces
         else:
             raise self.error(f"\\{tok.text} needs an argument in braces")
@@ -1407,24 +1438,24 @@ class Parser:
         latex_parts: list[str] = []
         wrapper_open = False  # inside W_{\\text{enc}}: the word is part of the name
         for k, t in enumerate(toks):
-            if t.kind == "letter" or (t.kind == "num" and t.text.isdigit()):
+            if t.kind == LETTER or (t.kind == NUM and t.text.isdigit()):
                 ident_parts.append(t.text)
                 latex_parts.append(t.text)
-            elif t.kind == "macro" and t.text in GREEK:
+            elif t.kind == MACRO and t.text in GREEK:
                 ident_parts.append(t.text)
                 latex_parts.append("\\" + t.text + " ")
             elif (
-                t.kind == "macro"
+                t.kind == MACRO
                 and t.text in _TEXT_WRAPPERS
                 and not wrapper_open
                 and k + 1 < len(toks)
-                and toks[k + 1].kind == "open"
+                and toks[k + 1].kind == OPEN
             ):
                 latex_parts.append("\\" + t.text)
-            elif t.kind == "open" and k > 0 and toks[k - 1].kind == "macro" and not wrapper_open:
+            elif t.kind == OPEN and k > 0 and toks[k - 1].kind == MACRO and not wrapper_open:
                 wrapper_open = True
                 latex_parts.append("{")
-            elif t.kind == "close" and wrapper_open:
+            elif t.kind == CLOSE and wrapper_open:
                 wrapper_open = False
                 latex_parts.append("}")
             else:
@@ -1437,24 +1468,24 @@ class Parser:
 def _is_transpose(toks: list[Token]) -> bool:
     if len(toks) == 1:
         t = toks[0]
-        return (t.kind == "letter" and t.text == "T") or t.is_macro("top", "intercal", "T")
+        return (t.kind == LETTER and t.text == "T") or t.is_macro("top", "intercal", "T")
     # \mathsf{T}, \mathrm{T}, \text{T}
     return (
         len(toks) == 2
         and toks[0].is_macro(*TRANSPOSE_MACROS)
-        and toks[1].kind == "letter"
+        and toks[1].kind == LETTER
         and toks[1].text == "T"
     )
 
 
 def _exponent_value(toks: list[Token]) -> Fraction | None:
-    if len(toks) == 1 and toks[0].kind == "num":
+    if len(toks) == 1 and toks[0].kind == NUM:
         return toks[0].value
-    if len(toks) != 3 or not (toks[1].kind == toks[2].kind == "num" or toks[0].kind == toks[2].kind == "num"):
+    if len(toks) != 3 or not (toks[1].kind == toks[2].kind == NUM or toks[0].kind == toks[2].kind == NUM):
         return None
-    if toks[0].kind == "num" and toks[1].is_char("/"):  # ^{1/2}
+    if toks[0].kind == NUM and toks[1].is_char("/"):  # ^{1/2}
         p, q = toks[0].value, toks[2].value
-    elif toks[0].is_macro("frac", "dfrac", "tfrac") and toks[1].kind == "num":  # ^{\\frac12}
+    elif toks[0].is_macro("frac", "dfrac", "tfrac") and toks[1].kind == NUM:  # ^{\\frac12}
         p, q = toks[1].value, toks[2].value
     else:
         return None
@@ -1483,11 +1514,12 @@ def parse_name(src: Source) -> NameRef:
 def _read_name(tokens: list[Token], src: Source) -> NameRef:
     parser = Parser(tokens, src, lambda _name: True)
     parser.naming = True
-    if parser.tok.kind == "end":
+    if parser.tok.kind == END:
         src.error("expected a symbol name", 0)
     ref = parser.parse_name()
-    if parser.tok.kind != "end":
-        raise parser.error(f"expected one symbol name, found {parser.describe(parser.tok)} after it")
+    after = parser.tok  # (a fresh name: mypy would keep the narrowing from before parse_name)
+    if after.kind != END:
+        raise parser.error(f"expected one symbol name, found {parser.describe(after)} after it")
     return ref
 
 
@@ -1515,7 +1547,7 @@ def parse_left_side(src: Source) -> NameRef:
         tokens = list(_tokens(src))
         parser = Parser(tokens, src, lambda _name: True)
         parser.naming = True
-        if parser.tok.kind == "end":
+        if parser.tok.kind == END:
             raise
         ref = parser.parse_name()
         opener = parser.tok
@@ -1529,7 +1561,8 @@ def parse_left_side(src: Source) -> NameRef:
                 parser.advance()
                 continue
             break
-        parser.expect_close(opener, "char", closer)
-        if parser.tok.kind != "end":
-            raise parser.error(f"expected '=' after {ref.latex}(…), found {parser.describe(parser.tok)}") from None
+        parser.expect_close(opener, CHAR, closer)
+        after = parser.tok  # (a fresh name: mypy would keep the narrowing from before parse_name)
+        if after.kind != END:
+            raise parser.error(f"expected '=' after {ref.latex}(…), found {parser.describe(after)}") from None
         return ref
