@@ -388,6 +388,26 @@ class Vec(Unary):
 
 
 @dataclass(frozen=True, eq=False)
+class Unvec(Unary):
+    """``vec^{-1}(v)``: a column of ``rows·cols`` entries back to the
+    ``rows × cols`` matrix whose columns it stacks (``unvec(vec X) = X``)."""
+
+    shape: Shape
+
+
+def unvec(expr: Expr, shape: Shape) -> Expr:
+    """``vec^{-1}`` into ``shape``, through sums and numbers, and
+    ``vec^{-1}(vec X) = X``."""
+    if isinstance(expr, Vec) and expr.arg.shape == shape:
+        return expr.arg
+    if isinstance(expr, Add):
+        return add(*(unvec(t, shape) for t in expr.terms))
+    if isinstance(expr, MatMul) and len(expr.factors) == 2 and isinstance(expr.factors[0], Number):
+        return mul(expr.factors[0], unvec(expr.factors[1], shape))
+    return Unvec(expr, shape)
+
+
+@dataclass(frozen=True, eq=False)
 class Commutation(Expr):
     """The commutation matrix K with ``K vec(X) = vec(X^T)`` for X of shape
     ``(rows, cols)``; K is (rows·cols)×(rows·cols)."""

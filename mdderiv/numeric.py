@@ -55,6 +55,7 @@ from .expr import (
     Symbol,
     Trace,
     Transpose,
+    Unvec,
     Vec,
     Zeros,
 )
@@ -443,6 +444,10 @@ class Compiler:
     def _compile_Vec(self, expr: Vec) -> Compiled:
         arg = self._compile(expr.arg)
         return lambda ev: arg(ev).reshape(-1, 1, order="F")
+
+    def _compile_Unvec(self, expr: Unvec) -> Compiled:
+        arg, (rows, cols) = self._compile(expr.arg), expr.shape
+        return lambda ev: arg(ev).reshape((ev.dim(rows), ev.dim(cols)), order="F")
 
     def _compile_IndexedSum(self, expr: IndexedSum) -> Compiled:
         body, index, shape = self._compile(expr.body), expr.index, expr.shape

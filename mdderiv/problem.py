@@ -49,6 +49,12 @@ class Problem:
     #: a number added to a vector inside an elementwise function was read as that
     #: number times a vector of ones (``shapes.Builder.broadcast_numbers``)
     broadcast: bool = False
+    #: a dimension name was written as a number (``\frac{n}{2}\log\det\Sigma``):
+    #: read as that size, which the numerical check samples
+    dims_as_numbers: bool = False
+    #: a dimension name made of dimension names (``\mathbb{R}^{mn}``) was read as
+    #: their product ``m*n`` (``shapes._dimension_products``)
+    dims_as_products: bool = False
 
     @property
     def objective(self) -> Definition:

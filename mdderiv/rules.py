@@ -48,6 +48,8 @@ class RuleId(StrEnum):
     READING_MATRIX_FUNCTION = "reading_matrix_function"
     READING_ELEMENTWISE = "reading_elementwise"
     READING_BROADCAST = "reading_broadcast"
+    READING_DIMENSION = "reading_dimension"
+    READING_DIMENSION_PRODUCT = "reading_dimension_product"
     POWER_BY_EXPRESSION = "power_by_expression"
     LINEAR_RULE = "linear_rule"
     CHAIN_RULE = "chain_rule"
@@ -92,6 +94,8 @@ class RuleId(StrEnum):
     RELU_RULE = "relu_rule"
     NORM_L1 = "norm_l1"
     ABS_RULE = "abs_rule"
+    LOGDET_EXP = "logdet_exp"
+    DET_EXP = "det_exp"
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,10 @@ _RULES = [
          r"f(X)_{ij} = f(X_{ij})"),
     Rule(RuleId.READING_BROADCAST, "a number added to a vector or non-square matrix inside a function read as that number times all ones",
          "函数内与向量或非方阵相加的数按该数乘全一向量（矩阵）理解（广播）", r"1 + \mathbf{v} = \mathbf{1} + \mathbf{v}"),
+    Rule(RuleId.READING_DIMENSION, "a dimension name used as a number read as that size",
+         "作为数使用的维度名按该维度的大小理解", r"\Sigma \in \mathbb{R}^{n \times n}:\ \tfrac{n}{2} = \tfrac{1}{2}\cdot n"),
+    Rule(RuleId.READING_DIMENSION_PRODUCT, "a dimension name made of dimension names read as their product",
+         "由维度名拼成的维度名按它们的乘积理解", r"\mathbb{R}^{mn} = \mathbb{R}^{m \cdot n}"),
     Rule(RuleId.POWER_BY_EXPRESSION, "a power with a symbol in the exponent, by exp and log",
          "指数含符号的幂写成 exp 与 log", r"s^{e} = \exp(e \log s),\ s > 0"),
     Rule(RuleId.LINEAR_RULE, "linearity of diag, vec and sums", "diag、vec 与求和的线性", r"d\operatorname{vec}(X) = \operatorname{vec}(dX)"),
@@ -199,9 +207,14 @@ _RULES = [
     # matrix-by-matrix, Hessians, stationary points
     Rule(RuleId.VEC_PRODUCT, "vec of a product", "矩阵乘积的向量化", r"\operatorname{vec}(AXB) = (B^T \otimes A)\operatorname{vec}(X)"),
     Rule(RuleId.VEC_INNER, "inner product of two vecs", "向量化的内积",
-         r"\operatorname{vec}(A)^T\operatorname{vec}(B) = \operatorname{tr}(A^T B)"),
+         r"\operatorname{vec}(A)^T\operatorname{vec}(B) = \operatorname{tr}(A^T B),\ "
+         r"\mathbf{p}^T\operatorname{vec}(B) = \operatorname{tr}(\operatorname{vec}^{-1}(\mathbf{p})^T B)"),
     Rule(RuleId.TRACE_KRON, "trace of a Kronecker product", "Kronecker 积的迹",
          r"\operatorname{tr}(A \otimes B) = \operatorname{tr}(A)\operatorname{tr}(B)"),
+    Rule(RuleId.LOGDET_EXP, "log-determinant of a matrix exponential", "矩阵指数的对数行列式",
+         r"\log\det e^{X} = \operatorname{tr}X"),
+    Rule(RuleId.DET_EXP, "determinant of a matrix exponential", "矩阵指数的行列式",
+         r"\det e^{X} = e^{\operatorname{tr}X}"),
     Rule(RuleId.VEC_TRANSPOSE, "commutation matrix", "交换矩阵", r"\operatorname{vec}(X^T) = K\operatorname{vec}(X)"),
     Rule(RuleId.VEC_HADAMARD, "vec of a Hadamard product", "逐元素乘法的向量化",
          r"\operatorname{vec}(A \odot X) = \operatorname{diag}(\operatorname{vec}A)\operatorname{vec}(X)"),

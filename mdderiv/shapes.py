@@ -63,7 +63,7 @@ from .functions import MACROS as ELEMENTWISE_MACROS
 from .problem import Definition, Problem, SymbolInfo
 from .syntax.block import read_lines, split_top_level
 from .syntax.declarations import Declaration, dimension_name_ok, parse_given
-from .syntax.latex import parse_expression, parse_left_side, parse_name, safe_identifier
+from .syntax.latex import parse_expression, parse_left_side, parse_name, safe_identifier, word_name
 from .syntax.nodes import (
     AbsNode,
     AddNode,
@@ -209,6 +209,7 @@ class Builder:
         self.family_counts: dict[str, Dim] = {}
         self.inside_elementwise = 0  # how many elementwise function arguments enclose the node built
         self.broadcast = False  # a number was added to a vector inside one (1 + e^{Xw})
+        self.dims_as_numbers = False  # a dimension name was used as a number (\frac{n}{2})
 
     # -- helpers
     def error(self, message: str, pos: int) -> DeriveError:
@@ -667,6 +668,7 @@ class Builder:
             size = self.size_dim(size, node.pos)
             return Identity((size, size))
         if ref.ident in ctx.dims:
+            self.dims_as_numbers = True
             return DimValue(ref.ident)
         if ref.ident in CONSTANTS and ref.ident == ref.base_ident:
             return Constant(ref.ident)  # \pi or e, not declared as a symbol
@@ -687,9 +689,20 @@ class Builder:
                     node.pos,
                 )
         raise self.error(
-            f"undeclared symbol {ref.latex}; declare it with given: {ref.latex} \\in \\mathbb{{R}}^{{m \\times n}}",
+            f"undeclared symbol {ref.latex}; declare it with given: {ref.latex} \\in {_space_suggested(ref)}",
             node.pos,
         )
+
+
+def _space_suggested(ref: NameRef) -> str:
+    """The declaration an undeclared name's spelling suggests: a bold name is a
+    vector, a capital (Latin or Greek) a matrix, anything else a number."""
+    if ref.base_latex.startswith(("\\mathbf", "\\boldsymbol", "\\bm")):
+        return "\\mathbb{R}^{n}"
+    letters = ref.base_latex.lstrip("\\")
+    if letters[:1].isupper():
+        return "\\mathbb{R}^{m \\times n}"
+    return "\\mathbb{R}"
 
 
 #: The builder's method for each parse-tree class (looked up once, not by name per node).
@@ -858,12 +871,36 @@ def _objective_word(text: str) -> str | None:
     return m.group(1) or m.group(2)
 
 
+def _dimension_products(table: dict[str, Declaration]) -> dict[str, Dim]:
+    """``\\mathbb{R}^{mn}`` beside dimensions ``m`` and ``n`` written alone: the
+    name ``mn`` is their product ``m*n`` (the length of ``vec X`` for an m×n ``X``).
+    Read so only when every letter is a dimension of its own and no other
+    dimension name of several letters could split it another way."""
+    names = {d for decl in table.values() if decl.shape for d in decl.shape if isinstance(d, str)}
+    singles = {d for d in names if len(d) == 1}
+    products: dict[str, Dim] = {}
+    for name in names:
+        if len(name) < 2 or not (name.isascii() and name.isalpha()) or not set(name) <= singles:
+            continue
+        if any(other != name and len(other) > 1 and other in name for other in names):
+            continue  # mnk beside nk: m·nk or m·n·k
+        product: Dim = name[0]
+        for letter in name[1:]:
+            product = dim_product(product, letter)
+        products[name] = product
+    return products
+
+
 def _parse_problem(body: str) -> Problem:
     lines = read_lines(body)
     decls: list[Declaration] = []
     for given in lines.given:
         decls.extend(parse_given(given))
     table, _ = _declare(decls)
+    products = _dimension_products(table)
+    for decl in table.values():
+        assert decl.shape is not None
+        decl.shape = (products.get(decl.shape[0], decl.shape[0]), products.get(decl.shape[1], decl.shape[1]))  # type: ignore[arg-type]
 
     dims: dict[str, None] = {}
     for decl in table.values():
@@ -891,7 +928,8 @@ def _parse_problem(body: str) -> Problem:
             lhs_refs.append(NameRef(ident, latex, ident, latex, None, 0, len(definition.lhs.text)))
     known_names = set(table) | {ref.ident for ref in lhs_refs}
     trees = [
-        parse_expression(definition.rhs, lambda name: name in known_names) for definition in lines.definitions
+        parse_expression(definition.rhs, lambda name: name in known_names, lambda name: name in dims)
+        for definition in lines.definitions
     ]
 
     # Indexed families: x_i whose subscript is some sum's index.
@@ -930,7 +968,7 @@ def _parse_problem(body: str) -> Problem:
 
     ctx = _Context(symbols, families, dims, {})
     definitions: list[Definition] = []
-    broadcast = False
+    broadcast = dims_as_numbers = False
     for ref, definition, tree in zip(lhs_refs, lines.definitions, trees):
         ctx.later = {r.ident: d.line for r, d in zip(lhs_refs, lines.definitions) if d.line > definition.line}
         ctx.current = ref.ident
@@ -944,6 +982,7 @@ def _parse_problem(body: str) -> Problem:
         builder = Builder(ctx, definition.rhs)
         expr = builder.finish(builder.build(tree))
         broadcast = broadcast or builder.broadcast
+        dims_as_numbers = dims_as_numbers or builder.dims_as_numbers
         if expr.shape != SCALAR and written_as_scalar(tree):
             # fail closed: a trace, determinant or norm outside can only be a scalar
             definition.rhs.error(
@@ -984,6 +1023,8 @@ def _parse_problem(body: str) -> Problem:
         wrt_line=lines.wrt.line if lines.wrt else 1,
         dims=list(dims),
         broadcast=broadcast,
+        dims_as_numbers=dims_as_numbers,
+        dims_as_products=bool(products),
     )
 
 
@@ -1007,7 +1048,8 @@ def _wrt(
                     stack.append(defined[node.name].expr)
     out: list[Symbol] = []
     for part in split_top_level(src, (",", ";", "\\,", "\\;", "\\quad", "\\ ")):
-        ref = parse_name(part)
+        word = word_name(part)  # wrt: lam, a name of several letters declared so
+        ref = word if word is not None and word.ident in symbols else parse_name(part)
         info = symbols.get(ref.ident)
         if info is None and ref.ident in families:
             info = families[ref.ident]

@@ -44,6 +44,7 @@ import numpy as np
 import yaml
 
 import mdderiv
+from mdderiv.expr import dim_value
 
 CORPUS = Path(__file__).resolve().parent / "corpus" / "authors.yaml"
 
@@ -312,7 +313,8 @@ def _missing_results(entry: Entry, d: Any) -> str | None:
 
 def _compare(entry: Entry, d: Any, sources: list[str], point: int) -> str | None:
     problem = d.problem
-    dims = {dim: SIZES[i % len(SIZES)] for i, dim in enumerate(d for d in problem.dims if isinstance(d, str))}
+    names = [d for d in problem.dims if isinstance(d, str) and "*" not in d]  # m*n is no name of its own
+    dims = {dim: SIZES[i % len(SIZES)] for i, dim in enumerate(names)}
     rng = np.random.default_rng(zlib.crc32(f"{entry.id}:{point}".encode()))
     env: dict[str, Any] = {}
     for name, info in problem.symbols.items():
@@ -320,7 +322,7 @@ def _compare(entry: Entry, d: Any, sources: list[str], point: int) -> str | None
             continue
         if info.count is not None:
             return f"the corpus does not sample families ({name})"
-        shape = tuple(dims[x] if isinstance(x, str) else int(x) for x in info.shape)
+        shape = tuple(dim_value(x, dims) for x in info.shape)
         kind = entry.domain.get(name, _default_kind(frozenset(info.props)))
         env[name] = _sample(shape, kind, rng)  # type: ignore[arg-type]
     env_props = {name: frozenset(info.props) for name, info in problem.symbols.items()}

@@ -648,3 +648,168 @@ def test_another_subscript_on_an_inner_product_is_refused() -> None:
         mdderiv.derive("given: A, X \\in \\mathbb{R}^{m \\times n}\nf = \\langle A, X \\rangle_2\nwrt: X")
     assert caught.value.message == "the subscript of \\langle A, B \\rangle can only be F (Frobenius)"
     assert (caught.value.line, caught.value.column) == (2, 25)  # at the _
+
+
+@pytest.mark.parametrize(
+    ("objective", "meant", "rule"),
+    [
+        (r"\log\det e^{X}", lambda v: np.log(det(expm_series(v["X"]))), "logdet_exp"),
+        (r"\log\det(\exp(X))", lambda v: np.log(det(expm_series(v["X"]))), "logdet_exp"),
+        (r"\det(e^{X})", lambda v: det(expm_series(v["X"])), "det_exp"),
+        (r"2\det e^{X} + \operatorname{tr}(A X)", lambda v: 2 * det(expm_series(v["X"])) + tr(v["A"] @ v["X"]), "det_exp"),
+    ],
+)
+def test_the_determinant_of_a_matrix_exponential_by_its_identity(
+    objective: str, meant: Callable[[Values], float], rule: str
+) -> None:
+    body = f"given: X \\in \\mathbb{{R}}^{{n \\times n}}, A \\in \\mathbb{{R}}^{{n \\times n}}\nf = {objective}\nwrt: X"
+    d = mdderiv.derive(body)  # the numerical check is on by default
+    assert d.check is not None and d.check.passed
+    assert rule in [r for step in d.sections[0].steps for r in step.rules]
+    values = sample({"X": (3, 3), "A": (3, 3)}, seed=7)
+    values["X"] = values["X"] / 2  # keeps det e^X = e^{tr X} of moderate size
+    got = np.asarray(eval(result_source(d, d.results[0]), {"np": np, **values}), dtype=float)  # our own output
+    want = numeric_gradient(meant, values, "X")
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=objective)
+
+
+@pytest.mark.parametrize(
+    ("objective", "meant"),
+    [
+        (
+            r"-\frac{nd}{2}\log(2\pi) - \frac{n}{2}\log\det\Sigma - \frac{1}{2}\operatorname{tr}(Y\Sigma^{-1}Y^T)",
+            lambda v, n, d: -n * d / 2 * np.log(2 * np.pi) - n / 2 * np.log(det(v["Sigma"]))
+            - 0.5 * tr(v["Y"] @ inv(v["Sigma"]) @ v["Y"].T),
+        ),
+        (r"\frac{n}{2}\log\det\Sigma + d\operatorname{tr}\Sigma", lambda v, n, d: n / 2 * np.log(det(v["Sigma"])) + d * tr(v["Sigma"])),
+    ],
+)
+def test_a_dimension_name_used_as_a_number_is_that_size(
+    objective: str, meant: Callable[[Values, int, int], float]
+) -> None:
+    body = f"given: Y \\in \\mathbb{{R}}^{{n \\times d}}, \\Sigma \\in \\mathbb{{S}}_{{++}}^{{d}}\n\\ell = {objective}\nwrt: \\Sigma"
+    d = mdderiv.derive(body)  # the numerical check (on by default) samples n and d
+    assert d.check is not None and d.check.passed
+    assert "reading_dimension" in d.sections[0].steps[0].rules  # the derivation says so
+    values = sample({"Y": (5, 3), "Sigma": (3, 3)}, seed=2, spd=("Sigma",))
+    got = np.asarray(eval(result_source(d, d.results[0]), {"np": np, **values}), dtype=float)  # our own output
+    want = numeric_gradient(lambda v: meant(v, 5, 3), values, "Sigma")
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=objective)
+
+
+def test_no_reading_of_a_dimension_is_said_where_none_is_used() -> None:
+    d = mdderiv.derive("given: \\Sigma \\in \\mathbb{S}_{++}^{d}\nf = \\log\\det\\Sigma\nwrt: \\Sigma")
+    assert "reading_dimension" not in d.sections[0].steps[0].rules
+
+
+@pytest.mark.parametrize(
+    ("written", "suggested"),
+    [
+        ("n", r"given: n \in \mathbb{R}"),
+        (r"\lambda", r"given: \lambda \in \mathbb{R}"),
+        (r"\mathbf{v}", r"given: \mathbf{v} \in \mathbb{R}^{n}"),
+        ("B", r"given: B \in \mathbb{R}^{m \times n}"),
+        (r"\Lambda", r"given: \Lambda \in \mathbb{R}^{m \times n}"),
+    ],
+)
+def test_the_declaration_suggested_for_an_undeclared_name_fits_its_spelling(written: str, suggested: str) -> None:
+    # n is no dimension here (Σ is d×d): the error stays, with a hint that fits a number
+    with pytest.raises(mdderiv.DeriveError) as caught:
+        mdderiv.derive(f"given: \\Sigma \\in \\mathbb{{S}}_{{++}}^{{d}}\nf = {written} \\cdot \\log\\det\\Sigma\nwrt: \\Sigma")
+    assert caught.value.message == f"undeclared symbol {written}; declare it with {suggested}"
+
+
+def kron_quadratic(v: Values) -> float:
+    return scalar(v["c"].T @ np.kron(v["A"], v["B"]) @ v["c"])
+
+
+def test_a_dimension_name_made_of_dimension_names_is_their_product() -> None:
+    body = (
+        "given: A \\in \\mathbb{R}^{m \\times m}, B \\in \\mathbb{R}^{n \\times n}, \\mathbf{c} \\in \\mathbb{R}^{mn}\n"
+        "f = \\mathbf{c}^T (A \\otimes B) \\mathbf{c}\nwrt: \\mathbf{c}"
+    )
+    d = mdderiv.derive(body)  # the numerical check samples c with m·n entries
+    assert d.check is not None and d.check.passed
+    assert "reading_dimension_product" in d.sections[0].steps[0].rules  # the derivation says so
+    values = sample({"A": (3, 3), "B": (2, 2), "c": (6, 1)}, seed=4)
+    got = np.asarray(eval(result_source(d, d.results[0]), {"np": np, **values}), dtype=float)  # our own output
+    np.testing.assert_allclose(got, numeric_gradient(kron_quadratic, values, "c"), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        # k is no dimension of its own: mk stays a name, and m·n cannot be subtracted from it
+        r"A \in \mathbb{R}^{m \times m}, B \in \mathbb{R}^{n \times n}, \mathbf{c} \in \mathbb{R}^{mk}",
+        # mnk beside a dimension nk: m·nk or m·n·k? no reading is taken
+        r"A \in \mathbb{R}^{m \times m}, B \in \mathbb{R}^{nk \times n}, \mathbf{c} \in \mathbb{R}^{mnk}, D \in \mathbb{R}^{k}",
+    ],
+)
+def test_a_dimension_name_that_is_no_product_of_dimensions_stays_a_name(given: str) -> None:
+    with pytest.raises(mdderiv.DeriveError, match="cannot multiply|cannot subtract|inner dimensions"):
+        mdderiv.derive(f"given: {given}\nf = \\mathbf{{c}}^T (A \\otimes B) \\mathbf{{c}}\nwrt: \\mathbf{{c}}")
+
+
+def unvec_numpy(c: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    return c.reshape((rows, cols), order="F")
+
+
+@pytest.mark.parametrize(
+    ("objective", "meant"),
+    [
+        (r"\|\operatorname{vec}(X) - \mathbf{c}\|^2", lambda v: float(np.sum((v["X"].reshape(-1, 1, order="F") - v["c"]) ** 2))),
+        (r"\mathbf{c}^T \operatorname{vec}(A X B)", lambda v: scalar(v["c"].T @ (v["A"] @ v["X"] @ v["B"]).reshape(-1, 1, order="F"))),
+        (
+            r"\mathbf{c}^T \operatorname{vec}(X \odot X) + \mathbf{c}^T\mathbf{c}",
+            lambda v: scalar(v["c"].T @ (v["X"] * v["X"]).reshape(-1, 1, order="F") + v["c"].T @ v["c"]),
+        ),
+    ],
+)
+def test_the_gradient_through_vec_is_read_off_by_vec_inverse(objective: str, meant: Callable[[Values], float]) -> None:
+    body = (
+        "given: X \\in \\mathbb{R}^{m \\times n}, \\mathbf{c} \\in \\mathbb{R}^{mn}, A \\in \\mathbb{R}^{m \\times m}, "
+        f"B \\in \\mathbb{{R}}^{{n \\times n}}\nf = {objective}\nwrt: X"
+    )
+    d = mdderiv.derive(body)  # the numerical check is on by default
+    assert d.check is not None and d.check.passed
+    assert r"\operatorname{vec}^{-1}" in d.latex()
+    values = sample({"X": (3, 2), "c": (6, 1), "A": (3, 3), "B": (2, 2)}, seed=6)
+    got = np.asarray(eval(result_source(d, d.results[0]), {"np": np, **values}), dtype=float)  # our own output
+    np.testing.assert_allclose(got, numeric_gradient(meant, values, "X"), rtol=1e-5, atol=1e-6, err_msg=objective)
+    if objective.startswith(r"\|"):
+        np.testing.assert_allclose(got, 2 * (values["X"] - unvec_numpy(values["c"], 3, 2)))
+
+
+def test_a_name_of_several_letters_from_an_ascii_declaration() -> None:
+    body = "given: X: m x n, w: n, y: m, lam: scalar\nf = \\|X w - y\\|^2 + lam \\|w\\|^2\nwrt: w"
+    d = mdderiv.derive(body)  # the numerical check is on by default
+    assert d.check is not None and d.check.passed
+    assert r"\mathit{lam}" in d.latex()
+    values = sample({"X": (4, 3), "w": (3, 1), "y": (4, 1), "lam": (1, 1)}, seed=8)
+    got = derived_gradient(body, values)
+
+    def meant(v: Values) -> float:
+        return float(np.sum((v["X"] @ v["w"] - v["y"]) ** 2) + v["lam"].item() * np.sum(v["w"] ** 2))
+
+    np.testing.assert_allclose(got, numeric_gradient(meant, values, "w"), rtol=1e-5, atol=1e-6)
+
+
+def test_a_name_of_several_letters_that_is_also_a_product_is_refused() -> None:
+    # l and a are declared and m is a dimension: lam could be l·a·m
+    body = "given: X: m x n, w: n, y: m, lam: scalar, l: scalar, a: scalar\nf = \\|X w - y\\|^2 + lam \\|w\\|^2\nwrt: w"
+    with pytest.raises(mdderiv.DeriveError) as caught:
+        mdderiv.derive(body)
+    assert caught.value.message == "lam can be the name lam or the product of l a m; rename one of them"
+    assert (caught.value.line, caught.value.column) == (2, 21)
+
+
+def test_a_name_of_several_letters_can_be_the_variable() -> None:
+    body = "given: X: m x n, w: n, y: m, lam: scalar\nf = \\|X w - y\\|^2 + lam \\|w\\|^2\nwrt: lam"
+    values = sample({"X": (4, 3), "w": (3, 1), "y": (4, 1), "lam": (1, 1)}, seed=9)
+    got = derived_gradient(body, values)
+    np.testing.assert_allclose(got.reshape(-1), [np.sum(values["w"] ** 2)], rtol=1e-10)
+
+
+def test_a_latex_declaration_keeps_reading_letters_as_letters() -> None:
+    with pytest.raises(mdderiv.DeriveError, match="expected one symbol name"):
+        mdderiv.derive("given: lam \\in \\mathbb{R}, \\mathbf{w} \\in \\mathbb{R}^{n}\nf = lam \\mathbf{w}^T\\mathbf{w}\nwrt: \\mathbf{w}")

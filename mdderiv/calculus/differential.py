@@ -42,6 +42,7 @@ from ..expr import (
     Symbol,
     Trace,
     Transpose,
+    Unvec,
     Vec,
     Zeros,
     add,
@@ -402,7 +403,7 @@ def _norm(expr: Norm, active: frozenset[Symbol], used: Used) -> MaybeExpr:
 
 
 def _linear(expr: Expr, active: frozenset[Symbol], used: Used) -> MaybeExpr:
-    assert isinstance(expr, (Diag, Vec))
+    assert isinstance(expr, (Diag, Vec, Unvec))
     d = differential(expr.arg, active, used)
     if d is None:
         return None
@@ -455,6 +456,7 @@ _HANDLERS: dict[type, Callable[..., MaybeExpr]] = {
     Norm: _norm,
     Diag: _linear,
     Vec: _linear,
+    Unvec: _linear,
     IndexedSum: _indexed_sum,
 }
 

@@ -52,8 +52,9 @@ def _is_power_by_expression(arg: Expr) -> bool:
 
 
 def readings(problem: Problem) -> tuple[RuleId, ...]:
-    """The rules naming the readings taken where a function meets a square matrix
-    or a number is added to a vector inside a function."""
+    """The rules naming the readings taken where a function meets a square matrix,
+    a number is added to a vector inside a function, or a dimension name is
+    used as a number."""
     matrix = elementwise = power = False
     for definition in problem.definitions:
         for node in definition.expr.walk():
@@ -64,6 +65,10 @@ def readings(problem: Problem) -> tuple[RuleId, ...]:
             elif isinstance(node, Elementwise) and node.fn == "exp" and _is_power_by_expression(node.arg):
                 power = True
     found: list[RuleId] = []
+    if problem.dims_as_numbers:
+        found.append(RuleId.READING_DIMENSION)
+    if problem.dims_as_products:
+        found.append(RuleId.READING_DIMENSION_PRODUCT)
     if problem.broadcast:
         found.append(RuleId.READING_BROADCAST)
     if power:

@@ -16,10 +16,12 @@ from fractions import Fraction
 from .memo import node_kinds
 from ..expr import (
     Add,
+    Det,
     Elementwise,
     Expr,
     Kron,
     MatMul,
+    MatrixFunction,
     Trace,
     Transpose,
     Vec,
@@ -189,8 +191,39 @@ def rewrite_vec_kron(expr: Expr) -> Rewrite | None:
     return new, list(dict.fromkeys(used))
 
 
+def _is_det_exp(node: Expr) -> bool:
+    return isinstance(node, Det) and isinstance(node.arg, MatrixFunction) and node.arg.fn == "exp"
+
+
+def rewrite_det_exp(expr: Expr) -> Rewrite | None:
+    """``log det e^X = tr X`` and ``det e^X = e^{tr X}`` (the eigenvalues of
+    ``e^X`` are the ``e^{λ_i}``): the matrix exponential leaves, and with it
+    ``d e^X``, which has no closed form in ``dX``."""
+    if Det not in node_kinds(expr):
+        return None
+    used: list[RuleId] = []
+
+    def log_det(node: Expr) -> Expr:
+        if isinstance(node, Elementwise) and node.fn == "log" and _is_det_exp(node.arg):
+            used.append(RuleId.LOGDET_EXP)
+            return trace(node.arg.arg.arg)  # type: ignore[attr-defined]
+        return node
+
+    def det(node: Expr) -> Expr:
+        if _is_det_exp(node):
+            used.append(RuleId.DET_EXP)
+            return elementwise("exp", trace(node.arg.arg))  # type: ignore[attr-defined]
+        return node
+
+    # the log first (map_tree works bottom-up): log det e^X is tr X, not log e^{tr X}
+    new = map_tree(map_tree(expr, log_det), det)
+    if new == expr:
+        return None
+    return new, list(dict.fromkeys(used))
+
+
 #: (rewrite, applies only after a previous rewrite of the list changed something)
-PIPELINE = (rewrite_norms, rewrite_vec_kron, rewrite_log_softmax)
+PIPELINE = (rewrite_det_exp, rewrite_norms, rewrite_vec_kron, rewrite_log_softmax)
 
 
 def rewrites(expr: Expr) -> list[Rewrite]:

@@ -29,7 +29,9 @@ from ..expr import (
     Number,
     Trace,
     Transpose,
+    Unvec,
     Vec,
+    unvec,
     add,
     hadamard,
     has_differential,
@@ -84,7 +86,7 @@ def expand(expr: Expr) -> list[Expr]:
         ]
     if isinstance(expr, Kron):
         return [Kron(a, b, expr.shape) for a in expand(expr.left) for b in expand(expr.right)]
-    if isinstance(expr, (Diag, Vec)):
+    if isinstance(expr, (Diag, Vec, Unvec)):
         return [type(expr)(t, expr.shape) for t in expand(expr.arg)]
     if isinstance(expr, IndexedSum):
         return [IndexedSum(expr.index, expr.upper, t, expr.shape) for t in expand(expr.body)]
@@ -214,7 +216,12 @@ class TraceForm:
                 "notation; differentiate with respect to a matrix inside it another way"
             )
         if isinstance(carrier, Vec):
-            raise DeriveError("cannot bring dX out of vec(...) in a scalar objective")
+            # p vec(M) = vec(vec^{-1}(p^T))^T vec(M) = tr(vec^{-1}(p^T)^T M)
+            if p is None or p.shape[0] != 1:
+                raise DeriveError("cannot bring dX out of vec(...) in a scalar objective")
+            _note(self.used, RuleId.VEC_INNER)
+            back = unvec(push_transpose(p), carrier.arg.shape)
+            return self.of_matrix(mul(*coefficients, transpose(back), carrier.arg))
         if isinstance(carrier, Elementwise):
             raise DeriveError(f"internal: differential left inside {carrier.fn}")
         raise DeriveError(f"cannot bring the differential out of {type(carrier).__name__}")

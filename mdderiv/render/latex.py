@@ -46,6 +46,7 @@ from ..expr import (
     Symbol,
     Trace,
     Transpose,
+    Unvec,
     Vec,
     Zeros,
     has_differential,
@@ -93,6 +94,7 @@ _ATOMS = (
     Softmax,
     Norm,
     Diag,
+    Unvec,
     Vec,
 )
 # Content containing these is tall, so its parentheses grow with \left \right.
@@ -699,6 +701,13 @@ class LatexPrinter:
 
     def _print_Vec(self, expr: Vec) -> str:
         return self._operator("vec") + self._wrap(self._print(expr.arg))
+
+    def _print_Unvec(self, expr: Unvec) -> str:
+        return self._operator("vec") + self._inverse_mark() + self._wrap(self._print(expr.arg))
+
+    @staticmethod
+    def _inverse_mark() -> str:
+        return "^{-1}"
 
     def _print_IndexedSum(self, expr: IndexedSum) -> str:
         body = self._print(expr.body)

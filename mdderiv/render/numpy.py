@@ -46,6 +46,7 @@ from ..expr import (
     Symbol,
     Trace,
     Transpose,
+    Unvec,
     Vec,
     Zeros,
 )
@@ -361,6 +362,9 @@ class NumpyPrinter:
         if expr.arg.shape == SCALAR:
             return (f"np.reshape({self.doprint(expr.arg)}, (1, 1))", ATOM)
         return (_paren(self._print(expr.arg), ATOM) + '.reshape(-1, 1, order="F")', ATOM)
+
+    def _print_Unvec(self, expr: Unvec) -> Code:
+        return (_paren(self._print(expr.arg), ATOM) + f'.reshape({self._size(expr.shape)}, order="F")', ATOM)
 
     def _print_IndexedSum(self, expr: IndexedSum) -> Code:
         index = _identifier(expr.index)

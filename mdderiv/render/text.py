@@ -190,6 +190,10 @@ class TextPrinter(LatexPrinter):
         return name
 
     @staticmethod
+    def _inverse_mark() -> str:
+        return "⁻¹"
+
+    @staticmethod
     def _notation(function: Function) -> Notation:
         return function.text
 

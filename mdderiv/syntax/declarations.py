@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from ..expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Dim, Shape
 from .block import split_top_level
-from .latex import check_braces, parse_name, remembered
+from .latex import check_braces, parse_name, remembered, word_name
 from .nodes import NameRef, Source
 
 SEPARATORS = (",", ";", "\\,", "\\;", "\\:", "\\>", "\\ ", "\\quad", "\\qquad", "\\enspace")
@@ -113,7 +113,8 @@ def _chunk(chunk: Source) -> tuple[list[tuple[NameRef, Source]], Shape | None, s
     if am:
         name_src = Source(am.group("name"), chunk.line, chunk.column)
         shape, props = _ascii_spec(am.group("spec"), chunk, am.start("spec"))
-        return _names(name_src), shape, props
+        word = word_name(name_src)  # lam: scalar, where the name may be a word
+        return ([(word, name_src)] if word is not None else _names(name_src)), shape, props
     return _names(chunk), None, set()
 
 

@@ -642,6 +642,8 @@ class Parser:
         self.tok = tokens[0]  # the current token, toks[i] (kept by advance)
         self.src = src
         self.is_symbol = is_symbol
+        self.naming = False  # reading a name being declared (every name is a symbol then)
+        self.is_dimension: Callable[[str], bool] = lambda _name: False
         self.depth = 0
         self.bars: list[str] = []  # open | and ‖ (innermost last): a matching bar closes
         #: inside the unparenthesised argument of tr or det (``\\det A \\det B``:
@@ -924,7 +926,9 @@ class Parser:
             if any(t.kind == LETTER or (t.kind == MACRO and t.text in GREEK) for t in toks):
                 # ^{1/n}, ^{p}: a power of a scalar with an exponent that is an expression
                 end = Token(END, "", start_tok.pos, start_tok.pos)
-                exponent = Parser([*raw, end], self.src, self.is_symbol).parse()
+                inner = Parser([*raw, end], self.src, self.is_symbol)
+                inner.is_dimension = self.is_dimension
+                exponent = inner.parse()
                 return PostfixNode(pos, "pow_expr", base, None, exponent)
             raise self.error(
                 "unsupported exponent: use ^T, ^{-1}, ^{-T}, a number such as ^2 or ^{1/2}, "
@@ -1345,10 +1349,38 @@ class Parser:
         sub, sub_latex = self.name_subscript()
         return _Core(f"{core.ident}_{sub}", f"{core.latex}_{{{sub_latex}}}", sub, core.ident, core.latex)
 
+    def declared_word(self) -> str | None:
+        """A name of several plain letters (``lam`` of the ASCII declaration
+        ``lam: scalar``), read when the letters written together spell a declared
+        name (the longest such); refused when each letter is a name as well, where
+        ``ab`` could also be the product ``a b``.  Consumes the word's tokens."""
+        run = [self.tok]
+        while (nxt := self.peek(len(run))).kind == LETTER and nxt.pos == run[-1].end and len(run) < 32:
+            run.append(nxt)
+        if self.naming:
+            return None  # a declaration's word is read by word_name
+        for length in range(len(run), 1, -1):
+            word = "".join(t.text for t in run[:length])
+            if not self.is_symbol(word):
+                continue
+            if all(self.is_symbol(t.text) or self.is_dimension(t.text) for t in run[:length]):
+                raise self.error(
+                    f"{word} can be the name {word} or the product of "
+                    f"{' '.join(t.text for t in run[:length])}; rename one of them"
+                )
+            for _ in range(length):
+                self.advance()
+            return word
+        return None
+
     def name_core(self) -> _Core:
         """A name without its outer subscript (``\\mathbf{x_i}`` keeps its inner one)."""
         tok = self.tok
         if tok.kind == LETTER:
+            word = self.declared_word()
+            if word is not None:
+                latex = f"\\mathit{{{word}}}"
+                return _Core(word, latex, None, word, latex)
             self.advance()
             return _Core(tok.text, tok.text, None, tok.text, tok.text)
         if tok.kind == MACRO and tok.text in GREEK:
@@ -1460,10 +1492,15 @@ def _exponent_value(toks: list[Token]) -> Fraction | None:
     return p / q if p is not None and q else None
 
 
-def parse_expression(src: Source, is_symbol: Callable[[str], bool]) -> Node:
-    """Parse ``src.text`` as one expression."""
+def parse_expression(
+    src: Source, is_symbol: Callable[[str], bool], is_dimension: Callable[[str], bool] = lambda _name: False
+) -> Node:
+    """Parse ``src.text`` as one expression (``is_dimension``: the dimension
+    names, which stand as numbers too)."""
     tokens = tokenize(src)
-    return Parser(tokens, src, is_symbol).parse()
+    parser = Parser(tokens, src, is_symbol)
+    parser.is_dimension = is_dimension
+    return parser.parse()
 
 
 def parse_name(src: Source) -> NameRef:
@@ -1476,6 +1513,7 @@ def parse_name(src: Source) -> NameRef:
 
 def _read_name(tokens: list[Token], src: Source) -> NameRef:
     parser = Parser(tokens, src, lambda _name: True)
+    parser.naming = True
     if parser.tok.kind == END:
         src.error("expected a symbol name", 0)
     ref = parser.parse_name()
@@ -1483,6 +1521,20 @@ def _read_name(tokens: list[Token], src: Source) -> NameRef:
     if after.kind != END:
         raise parser.error(f"expected one symbol name, found {parser.describe(after)} after it")
     return ref
+
+
+_WORD = re.compile(r"[A-Za-z]{2,32}")
+
+
+def word_name(src: Source) -> NameRef | None:
+    """A name of several plain letters (``lam`` in ``lam: scalar``), as ASCII
+    declarations and ``wrt:`` write it; None for any other spelling."""
+    word = src.text.strip()
+    if not _WORD.fullmatch(word):
+        return None
+    latex = f"\\mathit{{{word}}}"
+    start = src.text.index(word)
+    return NameRef(word, latex, word, latex, None, start, start + len(word))
 
 
 def parse_left_side(src: Source) -> NameRef:
@@ -1494,6 +1546,7 @@ def parse_left_side(src: Source) -> NameRef:
     except DeriveError as error:
         tokens = list(_tokens(src))
         parser = Parser(tokens, src, lambda _name: True)
+        parser.naming = True
         if parser.tok.kind == END:
             raise
         ref = parser.parse_name()
