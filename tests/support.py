@@ -89,3 +89,16 @@ def bad_block_errors(page: str) -> list[tuple[int, int, str]]:
             if line.endswith(bad_line)
         ]
     raise AssertionError("BAD derives")
+
+
+def wait_for_mathjax(browser: Any) -> None:
+    """Wait until MathJax on the open page has started and typeset it, and
+    assert it reported no error (the browser tests' one way to wait)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 60).until(
+        lambda d: d.execute_script("return !!(window.MathJax && MathJax.startup && MathJax.startup.promise)"))
+    status = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "MathJax.startup.promise.then(() => done('ok')).catch(e => done('error: ' + e));")
+    assert status == "ok"

@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from support import GOOD, GOOD2, ROOT, run
+from support import GOOD, GOOD2, ROOT, run, wait_for_mathjax
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +25,6 @@ def _fence(body: str, info: str = "", indent: str = "") -> str:
 
 
 def test_every_derivation_renders_without_mathjax_errors(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
-    from selenium.webdriver.support.ui import WebDriverWait
 
     # the MathJax component and the fonts it loads relative to itself
     target = tmp_path / "docs" / "js" / "mathjax"
@@ -47,12 +46,7 @@ def test_every_derivation_renders_without_mathjax_errors(tmp_path: Path, browser
     expected = len(blocks) + 1
 
     browser.get((tmp_path / "site" / "index.html").as_uri())
-    WebDriverWait(browser, 60).until(
-        lambda d: d.execute_script("return !!(window.MathJax && MathJax.startup && MathJax.startup.promise)"))
-    status = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "MathJax.startup.promise.then(() => done('ok')).catch(e => done('error: ' + e));")
-    assert status == "ok"
+    wait_for_mathjax(browser)
 
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "browser-derivations.png"))

@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 from conftest import MATHJAX
-from support import ROOT, run
+from support import ROOT, run, wait_for_mathjax
 
 pytestmark = pytest.mark.slow
 
@@ -175,24 +175,12 @@ def _pages(root: Path, site: str) -> list[str]:
     return pages
 
 
-def _typeset(browser: Any) -> None:
-    from selenium.webdriver.support.ui import WebDriverWait
-
-
-    WebDriverWait(browser, 60).until(
-        lambda d: d.execute_script("return !!(window.MathJax && MathJax.startup && MathJax.startup.promise)"))
-    status = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "MathJax.startup.promise.then(() => done('ok')).catch(e => done('error: ' + e));")
-    assert status == "ok"
-
-
 def _check_page(browser: Any, url: str, label: str, schemes: tuple[str, ...] = ("",)) -> list[str]:
     """The problems of one page at every width, in each of Material's colour
     ``schemes`` (screenshots of the failing widths)."""
     browser.set_window_size(WIDTHS[0], 900)
     browser.get(url)
-    _typeset(browser)
+    wait_for_mathjax(browser)
     problems: list[str] = []
     for scheme in schemes:
         if scheme:
@@ -234,7 +222,7 @@ def test_dark_scheme_draws_the_derivation_in_light_ink(sites: tuple[str, Path], 
     base, _ = sites
     module_browser.set_window_size(1280, 900)
     module_browser.get(f"{base}/long-material/")
-    _typeset(module_browser)
+    wait_for_mathjax(module_browser)
     script = """
       const d = document.querySelector('.mdderiv-derivation .mdderiv-why');
       const [r, g, b] = getComputedStyle(d).color.match(/\\d+/g).map(Number);
@@ -249,7 +237,7 @@ def test_the_toggle_shows_the_brief_view_without_a_rebuild(sites: tuple[str, Pat
     base, _ = sites
     module_browser.set_window_size(1280, 900)
     module_browser.get(f"{base}/long-mkdocs/")
-    _typeset(module_browser)
+    wait_for_mathjax(module_browser)
     script = """
       const d = [...document.querySelectorAll('.mdderiv-derivation')].find(x => x.querySelector('.mdderiv-detail'));
       const visible = () => [...d.querySelectorAll('.mdderiv-step')].filter(s => s.getClientRects().length

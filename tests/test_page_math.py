@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support import GOOD, run
+from support import GOOD, run, wait_for_mathjax
 from conftest import MATHJAX  # (the headless Chromium fixture `browser` is in conftest.py)
 from test_browser import ARTIFACTS
 
@@ -16,7 +16,6 @@ pytestmark = pytest.mark.slow
 
 
 def test_plugin_only_site_renders_page_math_from_a_local_mathjax(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811 - the imported fixture
-    from selenium.webdriver.support.ui import WebDriverWait
 
     # what docs/integrations.md tells an author to do: `npm install mathjax@3`, then copy
     # node_modules/mathjax/es5 into the docs folder
@@ -40,12 +39,7 @@ def test_plugin_only_site_renders_page_math_from_a_local_mathjax(tmp_path: Path,
     assert "cdn." not in html and "unpkg" not in html
 
     browser.get(built.as_uri())
-    WebDriverWait(browser, 60).until(
-        lambda d: d.execute_script("return !!(window.MathJax && MathJax.startup && MathJax.startup.promise)"))
-    status = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "MathJax.startup.promise.then(() => done('ok')).catch(e => done('error: ' + e));")
-    assert status == "ok"
+    wait_for_mathjax(browser)
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "mkdocs-page-math-offline.png"))
     counts = browser.execute_script("""

@@ -9,7 +9,7 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from support import BAD, GOOD, bad_block_errors, run
+from support import BAD, GOOD, bad_block_errors, run, wait_for_mathjax
 from conftest import MATHJAX  # (the headless Chromium fixture `browser` is in conftest.py)
 from test_browser import ARTIFACTS
 
@@ -172,7 +172,6 @@ def test_site_wide_defaults_from_conf(tmp_path: Path) -> None:
 
 
 def test_mathjax_renders_the_derivations(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811 - the imported fixture
-    from selenium.webdriver.support.ui import WebDriverWait
 
 
     page = (
@@ -186,12 +185,7 @@ def test_mathjax_renders_the_derivations(tmp_path: Path, browser) -> None:  # ty
     status, log = build(root, "-W")
     assert status == 0, log
     browser.get((root / "_build" / "index.html").as_uri())
-    WebDriverWait(browser, 60).until(
-        lambda d: d.execute_script("return !!(window.MathJax && MathJax.startup && MathJax.startup.promise)"))
-    status = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "MathJax.startup.promise.then(() => done('ok')).catch(e => done('error: ' + e));")
-    assert status == "ok"
+    wait_for_mathjax(browser)
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "sphinx-derivations.png"))
     counts = browser.execute_script("""

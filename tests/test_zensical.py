@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from support import BAD, GOOD, bad_block_errors, run
+from support import BAD, GOOD, bad_block_errors, run, wait_for_mathjax
 from conftest import MATHJAX  # (the headless Chromium fixture `browser` is in conftest.py)
 from test_browser import ARTIFACTS
 
@@ -123,7 +123,6 @@ document$.subscribe(() => {
 
 
 def test_documented_mathjax_setup_renders_derivations_and_page_math(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811 - the imported fixture
-    from selenium.webdriver.support.ui import WebDriverWait
 
     page = (
         "# Math\n\nThe author's own $\\mathbf{x}^T A \\mathbf{x}$ and\n\n$$\nf(X) = \\operatorname{tr}(X)\n$$\n\n"
@@ -143,12 +142,7 @@ def test_documented_mathjax_setup_renders_derivations_and_page_math(tmp_path: Pa
     assert status == 0, log
 
     browser.get((root / "site" / "index.html").as_uri())
-    WebDriverWait(browser, 60).until(
-        lambda d: d.execute_script("return !!(window.MathJax && MathJax.startup && MathJax.startup.promise)"))
-    status = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "MathJax.startup.promise.then(() => done('ok')).catch(e => done('error: ' + e));")
-    assert status == "ok"
+    wait_for_mathjax(browser)
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "zensical-derivations.png"))
     counts = browser.execute_script("""
