@@ -326,7 +326,9 @@ class Elementwise(Expr):
 #: Functions of a square matrix in the matrix sense (``MatrixFunction.fn``):
 #: a square matrix's exp, log, real powers, sin, cos, sinh and cosh mean these in
 #: mathematics (their power series; each one's derivative is in the family).
-MATRIX_FUNCTIONS = ("exp", "log", "sqrt", "pow", "sin", "cos", "sinh", "cosh")
+#: Those defined by a power series everywhere are applied to the eigenvalues as they are.
+ENTIRE_MATRIX_FUNCTIONS = ("exp", "sin", "cos", "sinh", "cosh")
+MATRIX_FUNCTIONS = (*ENTIRE_MATRIX_FUNCTIONS, "log", "sqrt", "pow")
 
 
 @dataclass(frozen=True, eq=False)

@@ -255,6 +255,8 @@ _FUNCTIONS = (
 )
 
 FUNCTIONS: dict[str, Function] = {f.name: f for f in _FUNCTIONS}
+#: the functions that, applied to a square matrix, are read as matrix functions
+MATRIX_READING = frozenset(f.name for f in _FUNCTIONS if f.matrix_function)
 
 
 @dataclass(frozen=True)

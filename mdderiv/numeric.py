@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .expr import (
+    ENTIRE_MATRIX_FUNCTIONS,
     SCALAR,
     Add,
     Commutation,
@@ -83,10 +84,6 @@ def _gradient_key_of(node: GradientName) -> str:
     return key + (" hessian" if getattr(node, "hessian", False) else "")
 
 
-#: matrix functions defined by a power series everywhere (applied to the eigenvalues)
-_ENTIRE = {"exp": np.exp, "sin": np.sin, "cos": np.cos, "sinh": np.sinh, "cosh": np.cosh}
-
-
 def matrix_function(fn: str, exponent: Fraction, a: Array) -> Array:
     """The matrix function ``fn`` of the square ``a`` through its eigendecomposition
     ``a = V diag(λ) V^{-1}`` (NumPy only; the samples are diagonalisable with
@@ -104,8 +101,8 @@ def matrix_function(fn: str, exponent: Fraction, a: Array) -> Array:
     else:
         w, v = np.linalg.eig(a)
         inverse_v = np.linalg.inv(v)
-    if fn in _ENTIRE:
-        fw = _ENTIRE[fn](w)
+    if fn in ENTIRE_MATRIX_FUNCTIONS:
+        fw = FUNCTIONS[fn].evaluate(w)
     elif fn in ("log", "sqrt", "pow"):
         if np.any((np.abs(w.imag) <= 1e-12 * np.abs(w)) & (w.real <= 0)):
             raise ValueError(f"the matrix {fn} needs no eigenvalue on the closed negative real axis")

@@ -58,7 +58,7 @@ from .expr import (
     substitute_dims,
     transpose,
 )
-from .functions import CONSTANTS, FUNCTIONS
+from .functions import CONSTANTS, MATRIX_READING
 from .functions import MACROS as ELEMENTWISE_MACROS
 from .problem import Definition, Problem, SymbolInfo
 from .syntax.block import read_lines, split_top_level
@@ -548,9 +548,9 @@ class Builder:
             raise self.error(f"diag needs a vector or a square matrix, got {self.fmt(arg.shape)}", node.pos)
         if fn == "vec":
             return Vec(arg, (self.dim_product(arg.shape[0], arg.shape[1], node.pos), 1))
-        if fn in _MATRIX_READING and (unknown := self.unsettled(arg.shape)) is not None:
+        if fn in MATRIX_READING and (unknown := self.unsettled(arg.shape)) is not None:
             raise self.size_unknown(unknown)  # e^{\lambda I}: a matrix function or entry by entry?
-        if fn in _MATRIX_READING and self.is_square_matrix(arg.shape):
+        if fn in MATRIX_READING and self.is_square_matrix(arg.shape):
             # exp, log, √ of a square matrix mean the matrix function in mathematics
             # (option functions: elementwise takes them entry by entry)
             return MatrixFunction(fn, arg, arg.shape, Fraction(1, 2) if fn == "sqrt" else Fraction(1))
@@ -731,9 +731,6 @@ _PLAIN_FUNCTION_NAMES = tuple(
     )
 )
 
-
-#: Functions that, applied to a square matrix, are read as matrix functions.
-_MATRIX_READING = frozenset(f.name for f in FUNCTIONS.values() if f.matrix_function)
 
 #: Functions whose value is a scalar whatever their argument.
 _SCALAR_VALUED = frozenset({"trace", "det"})

@@ -58,7 +58,7 @@ from ..expr import (
     trace,
     transpose,
 )
-from ..functions import FUNCTIONS
+from ..functions import FUNCTIONS, MATRIX_READING
 from ..rules import RuleId
 
 Used = list[RuleId]
@@ -195,7 +195,7 @@ _MATRIX_FUNCTION_NAMES = {
     "exp": "matrix exponential", "log": "matrix logarithm", "sqrt": "matrix square root",
     "sin": "matrix sine", "cos": "matrix cosine", "sinh": "matrix sinh", "cosh": "matrix cosh",
 }
-_ELEMENTWISE_SPELLING = {fn: "\\" + fn for fn in ("exp", "log", "sqrt", "sin", "cos", "sinh", "cosh")}
+_ELEMENTWISE_SPELLING = {fn: FUNCTIONS[fn].latex.head for fn in MATRIX_READING}
 
 
 def _matrix_function(expr: MatrixFunction, active: frozenset[Symbol], used: Used) -> MaybeExpr:

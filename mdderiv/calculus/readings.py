@@ -15,12 +15,9 @@ from dataclasses import replace
 
 from ..derivation import Section
 from ..expr import Elementwise, Expr, MatMul, MatrixFunction, map_tree
+from ..functions import MATRIX_READING
 from ..problem import Problem
 from ..rules import RuleId
-
-#: A matrix function spelled as the elementwise function of the same name.
-_ELEMENTWISE_OF = {fn: fn for fn in ("exp", "log", "sqrt", "sin", "cos", "sinh", "cosh")}
-
 
 def with_function_reading(problem: Problem, functions: str) -> Problem:
     """The problem with exp, log and √ of square matrices taken entry by entry
@@ -30,8 +27,8 @@ def with_function_reading(problem: Problem, functions: str) -> Problem:
         return problem
 
     def visit(node: Expr) -> Expr:
-        if isinstance(node, MatrixFunction) and node.fn in _ELEMENTWISE_OF:
-            return Elementwise(_ELEMENTWISE_OF[node.fn], node.arg, node.shape)
+        if isinstance(node, MatrixFunction) and node.fn in MATRIX_READING:
+            return Elementwise(node.fn, node.arg, node.shape)
         return node
 
     definitions = [replace(d, expr=map_tree(d.expr, visit)) for d in problem.definitions]
