@@ -61,7 +61,8 @@ def make_site(root: Path, conf: str = "", pages: dict[str, str] | None = None) -
 
 
 def build(root: Path, *args: str, out: str = "_build") -> tuple[int, str]:
-    result = run("-m", "sphinx", "-b", "html", "-q", *args, ".", out, cwd=root)
+    # --no-color: a CI runner may set FORCE_COLOR, and the warnings are compared as text
+    result = run("-m", "sphinx", "-b", "html", "-q", "--no-color", *args, ".", out, cwd=root)
     return result.returncode, result.stderr.decode()
 
 
