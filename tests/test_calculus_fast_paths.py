@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from mdderiv.calculus.citations import RulesUsed
 from mdderiv.calculus.gradient import _differential_of
 from mdderiv.calculus.simplify import merge_like_terms, split_term
 from mdderiv.expr import (
@@ -167,14 +168,14 @@ def test_rules_give_back_nodes_they_leave_alone() -> None:
 
     product = mul(A, transpose(C), u)
     assert isinstance(product, MatMul)
-    assert simplify_product(product, []) is product
+    assert simplify_product(product, RulesUsed()) is product
     total = add(mul(A, x), mul(num(-1), y))
-    assert simplify_sum(total, []) is total  # type: ignore[arg-type]
+    assert simplify_sum(total, RulesUsed()) is total  # type: ignore[arg-type]
     term = mul(transpose(x), A, Differential(y))
     assert expand(term) == [term] and expand(term)[0] is term
     held = transpose(C)
-    assert push_transpose(C, [], held) is held
-    assert push_transpose(C, []) == held
+    assert push_transpose(C, RulesUsed(), held) is held
+    assert push_transpose(C, RulesUsed()) == held
 
 
 def test_product_of_sums_reads_tidy_terms_like_the_long_way() -> None:
@@ -246,7 +247,7 @@ def test_foreseen_push_matches_the_pushed_form_built() -> None:
         if is_symmetric(expr):  # given back as it is, noted as symmetric
             assert _foresee_push(expr) == _transpose_count(expr)
             continue
-        noted: list[str] = []
+        noted = RulesUsed()
         children = [push_transpose(c, noted) for c in expr.children()]
         if isinstance(expr, Add):
             built = add(*children)
@@ -286,19 +287,18 @@ def test_kept_pushes_and_passes_give_what_a_fresh_tree_gives() -> None:
         for _ in range(3):  # the first time computes, the next ones read what was kept
             fresh_trees = _kept_samples()
             for kept, fresh in zip(kept_trees, fresh_trees):
-                rules: list[str] = []
-                fresh_rules: list[str] = []
+                rules, fresh_rules = RulesUsed(), RulesUsed()
                 assert push_transpose(kept, rules) == push_transpose(fresh, fresh_rules)
-                assert rules == fresh_rules
-                rules, fresh_rules = [], []
+                assert rules.ids() == fresh_rules.ids()
+                rules, fresh_rules = RulesUsed(), RulesUsed()
                 assert simplify(kept, rules) == simplify(fresh, fresh_rules)
-                assert rules == fresh_rules
+                assert rules.ids() == fresh_rules.ids()
         assert memo.pushed and memo.passes
     for kept in kept_trees:
-        rules, alone = [], []
+        rules, alone = RulesUsed(), RulesUsed()
         with derivation_memo():
             remembered = simplify(kept, rules)
-        assert simplify(kept, alone) == remembered and alone == rules
+        assert simplify(kept, alone) == remembered and alone.ids() == rules.ids()
 
 
 def test_nodes_are_plain_values_with_their_facts_known_from_construction() -> None:
@@ -318,8 +318,8 @@ def test_nodes_are_plain_values_with_their_facts_known_from_construction() -> No
     from mdderiv.calculus.simplify import push_transpose, simplify
 
     with derivation_memo():
-        simplify(expr, [])
-        push_transpose(expr, [])
+        simplify(expr, RulesUsed())
+        push_transpose(expr, RulesUsed())
     assert {id(node): dict(vars(node)) for node in expr.walk()} == before  # nothing written on the nodes
     assert set(vars(expr)) == {f.name for f in fields(expr)}
     with pytest.raises(FrozenInstanceError):

@@ -15,6 +15,7 @@ from ..options import Options
 from ..problem import Definition, Problem
 from ..record import Layout, Result, ResultKind, Section, SectionKind
 from ..rules import RuleId
+from .citations import RulesUsed
 from .gradient import gradients
 from .memo import derivation_memo
 from .names import fits, with_layer_names
@@ -114,7 +115,7 @@ def _derive_scalar(problem: Problem, options: Options, sections: list[Section]) 
             section = Section(SectionKind.LAYOUT, about=variable)
             sections.append(section)
             numerator = GradientName(objective.symbol.name, variable, numerator=True)
-            rules: list[RuleId] = []
+            rules = RulesUsed()
             transposed = simplify(push_transpose(value, rules), rules)
             section.add(numerator, transposed, RuleId.LAYOUT_NUMERATOR, *rules)
             results.append(Result(variable, transposed, numerator, ResultKind.GRADIENT, Layout.NUMERATOR))

@@ -2,8 +2,9 @@
 
 ``differential(expr, active)`` returns ``d(expr)`` as an expression in which
 the differentials ``dX`` of the *active* symbols appear linearly, or ``None``
-when ``expr`` is constant (every other symbol has zero differential).  The ids
-of the rules it used are appended to ``used``, so the step can cite them.
+when ``expr`` is constant (every other symbol has zero differential).  It
+notes the rules it uses in ``used`` (the step's :class:`RulesUsed`), which the
+step then cites.
 """
 
 from __future__ import annotations
@@ -60,17 +61,12 @@ from ..expr import (
 )
 from ..functions import FUNCTIONS, MATRIX_READING
 from ..rules import RuleId
+from .citations import UNCITED, RulesUsed
 
-Used = list[RuleId]
 MaybeExpr = Expr | None
 
 
-def _note(used: Used, rule_id: RuleId) -> None:
-    if rule_id not in used:
-        used.append(rule_id)
-
-
-def differential(expr: Expr, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+def differential(expr: Expr, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
     """``d(expr)`` with only the ``active`` symbols varying."""
     check_time()
     handler = _HANDLERS.get(type(expr))
@@ -79,24 +75,24 @@ def differential(expr: Expr, active: frozenset[Symbol], used: Used) -> MaybeExpr
     return handler(expr, active, used)
 
 
-def _constant(expr: Expr, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+def _constant(expr: Expr, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
     return None
 
 
-def _symbol(expr: Symbol, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+def _symbol(expr: Symbol, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
     return Differential(expr) if expr in active else None
 
 
-def _add(expr: Add, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+def _add(expr: Add, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
     parts = [d for d in (differential(t, active, used) for t in expr.terms) if d is not None]
     if not parts:
         return None
     if len(expr.terms) > 1:
-        _note(used, RuleId.SUM_RULE)
+        used.note(RuleId.SUM_RULE)
     return add(*parts)
 
 
-def _matmul(expr: MatMul, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+def _matmul(expr: MatMul, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
     factors = expr.factors
     terms: list[Expr] = []
     for j, factor in enumerate(factors):
@@ -107,35 +103,35 @@ def _matmul(expr: MatMul, active: frozenset[Symbol], used: Used) -> MaybeExpr:
         return None
     non_number = [f for f in factors if not isinstance(f, Number)]
     if len(non_number) > 1:
-        _note(used, RuleId.PRODUCT_RULE)
+        used.note(RuleId.PRODUCT_RULE)
     return add(*terms)
 
 
-def _transpose(expr: Transpose, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+def _transpose(expr: Transpose, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
     d = differential(expr.arg, active, used)
     if d is None:
         return None
-    _note(used, RuleId.TRANSPOSE_RULE)
+    used.note(RuleId.TRANSPOSE_RULE)
     return transpose(d)
 
 
-def _inverse(expr: Inverse, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+def _inverse(expr: Inverse, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
     d = differential(expr.arg, active, used)
     if d is None:
         return None
-    _note(used, RuleId.INVERSE_RULE)
+    used.note(RuleId.INVERSE_RULE)
     return neg(mul(expr, d, expr))
 
 
-def _det(expr: Det, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+def _det(expr: Det, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
     d = differential(expr.arg, active, used)
     if d is None:
         return None
-    _note(used, RuleId.DET_RULE)
+    used.note(RuleId.DET_RULE)
     return mul(expr, trace(mul(inverse(expr.arg), d)))
 
 
-def _trace(expr: Trace, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+def _trace(expr: Trace, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
     arg = expr.arg
     if isinstance(arg, MatrixFunction):
         return _trace_of_matrix_function(arg, active, used)
@@ -148,12 +144,12 @@ def _trace(expr: Trace, active: frozenset[Symbol], used: Used) -> MaybeExpr:
         return differential(trace(arg), active, used)
     if isinstance(arg, Add) and any(isinstance(node, MatrixFunction) for node in arg.walk()):
         # tr(A + f(X)) = tr A + tr f(X): a matrix function is derived under its own trace
-        _note(used, RuleId.TRACE_LINEAR)
+        used.note(RuleId.TRACE_LINEAR)
         return differential(add(*(trace(term) for term in arg.terms)), active, used)
     d = differential(expr.arg, active, used)
     if d is None:
         return None
-    _note(used, RuleId.TRACE_RULE)
+    used.note(RuleId.TRACE_RULE)
     return trace(d)
 
 
@@ -181,13 +177,13 @@ def matrix_function_derivative(expr: MatrixFunction) -> Expr:
     return mul(num(p), derivative)
 
 
-def _trace_of_matrix_function(expr: MatrixFunction, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+def _trace_of_matrix_function(expr: MatrixFunction, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
     """``d tr f(A) = tr(f'(A) dA)``: the power series of f, under the trace's
     cyclic property, gives each term k·A^{k-1} dA."""
     d = differential(expr.arg, active, used)
     if d is None:
         return None
-    _note(used, RuleId.MATRIX_FUNCTION_RULE)
+    used.note(RuleId.MATRIX_FUNCTION_RULE)
     return trace(mul(matrix_function_derivative(expr), d))
 
 
@@ -198,8 +194,8 @@ _MATRIX_FUNCTION_NAMES = {
 _ELEMENTWISE_SPELLING = {fn: FUNCTIONS[fn].latex.head for fn in MATRIX_READING}
 
 
-def _matrix_function(expr: MatrixFunction, active: frozenset[Symbol], used: Used) -> MaybeExpr:
-    if differential(expr.arg, active, []) is None:
+def _matrix_function(expr: MatrixFunction, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
+    if differential(expr.arg, active, UNCITED) is None:
         return None
     # outside a trace, d f(X) has no closed form in dX (X and dX need not commute)
     what = _MATRIX_FUNCTION_NAMES.get(expr.fn, f"matrix power ^{expr.exponent}")
@@ -217,20 +213,20 @@ def _matrix_function(expr: MatrixFunction, active: frozenset[Symbol], used: Used
     )
 
 
-def _power(expr: Power, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+def _power(expr: Power, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
     d = differential(expr.base, active, used)
     if d is None:
         return None
     base, p = expr.base, expr.exponent
     if base.is_scalar:
-        _note(used, RuleId.POWER_RULE)
+        used.note(RuleId.POWER_RULE)
         return mul(num(p), power(base, p - 1), d)
     # integer power of a square matrix
-    _note(used, RuleId.MATRIX_POWER_RULE)
+    used.note(RuleId.MATRIX_POWER_RULE)
     k = int(p)
     if k < 0:
         # X^{-k} = (X^k)^{-1}: the inverse rule on top of the positive power
-        _note(used, RuleId.INVERSE_RULE)
+        used.note(RuleId.INVERSE_RULE)
         positive = _power(Power(base, Fraction(-k), base.shape), active, used)
         assert positive is not None
         return neg(mul(expr, positive, expr))
@@ -241,7 +237,7 @@ def _power(expr: Power, active: frozenset[Symbol], used: Used) -> MaybeExpr:
 def _two_sided(
     expr: Binary,
     active: frozenset[Symbol],
-    used: Used,
+    used: RulesUsed,
     rule_id: RuleId,
     through_left: Callable[[Expr], Expr],
     through_right: Callable[[Expr], Expr],
@@ -251,7 +247,7 @@ def _two_sided(
     dr = differential(expr.right, active, used)
     if dl is None and dr is None:
         return None
-    _note(used, rule_id)
+    used.note(rule_id)
     terms: list[Expr] = []
     if dl is not None:
         terms.append(through_left(dl))
@@ -260,7 +256,7 @@ def _two_sided(
     return add(*terms)
 
 
-def _hadamard(expr: Hadamard, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+def _hadamard(expr: Hadamard, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
     return _two_sided(
         expr, active, used, RuleId.HADAMARD_RULE,
         lambda dl: hadamard(dl, expr.right),
@@ -268,7 +264,7 @@ def _hadamard(expr: Hadamard, active: frozenset[Symbol], used: Used) -> MaybeExp
     )
 
 
-def _hadamard_div(expr: HadamardDiv, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+def _hadamard_div(expr: HadamardDiv, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
     square = Hadamard(expr.right, expr.right, expr.shape)
     return _two_sided(
         expr, active, used, RuleId.HADAMARD_DIV_RULE,
@@ -277,7 +273,7 @@ def _hadamard_div(expr: HadamardDiv, active: frozenset[Symbol], used: Used) -> M
     )
 
 
-def _kron(expr: Kron, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+def _kron(expr: Kron, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
     return _two_sided(
         expr, active, used, RuleId.KRON_RULE,
         lambda dl: Kron(dl, expr.right, expr.shape),
@@ -312,7 +308,7 @@ def _one_minus_sigmoid(expr: Expr) -> Expr | None:
     return None
 
 
-def _log_sigmoid(expr: Elementwise, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+def _log_sigmoid(expr: Elementwise, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
     """``d log σ(u) = (1 - σ(u)) du`` and ``d log(1 - σ(u)) = -σ(u) du``: the
     derivative σ' = σ(1 - σ) cancels the quotient, as a person would write it."""
     arg = expr.arg
@@ -326,7 +322,7 @@ def _log_sigmoid(expr: Elementwise, active: frozenset[Symbol], used: Used) -> Ma
     du = differential(u, active, used)
     if du is None:
         return None
-    _note(used, RuleId.LOG_SIGMOID_RULE)
+    used.note(RuleId.LOG_SIGMOID_RULE)
     if u.is_scalar:
         return mul(factor, du)
     coefficient = Fraction(1)
@@ -344,7 +340,7 @@ def _one_plus_exp(expr: Expr) -> Expr | None:
     return None
 
 
-def _elementwise(expr: Elementwise, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+def _elementwise(expr: Elementwise, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
     if expr.fn == "log":
         u = _one_plus_exp(expr.arg)
         if u is not None:  # log(1 + e^u) is softplus(u): its derivative is σ(u)
@@ -357,7 +353,7 @@ def _elementwise(expr: Elementwise, active: frozenset[Symbol], used: Used) -> Ma
         d = differential(expr.arg.arg, active, used)
         if d is None:
             return None
-        _note(used, RuleId.LOGDET_RULE)
+        used.note(RuleId.LOGDET_RULE)
         return trace(mul(inverse(expr.arg.arg), d))
     d = differential(expr.arg, active, used)
     if d is None:
@@ -365,10 +361,10 @@ def _elementwise(expr: Elementwise, active: frozenset[Symbol], used: Used) -> Ma
     derivative, divide = elementwise_derivative(expr.fn, expr.arg)
     if isinstance(derivative, Zeros) or derivative == num(0):
         return None  # piecewise constant (sign, the indicator): no differential off its jumps
-    _note(used, RuleId.SCALAR_CHAIN if expr.arg.is_scalar else RuleId.ELEMENTWISE_RULE)
+    used.note(RuleId.SCALAR_CHAIN if expr.arg.is_scalar else RuleId.ELEMENTWISE_RULE)
     own_rule = FUNCTIONS[expr.fn].rule  # the derivative a reader may not know by heart
     if own_rule is not None:
-        _note(used, own_rule)
+        used.note(own_rule)
     if expr.arg.is_scalar:
         if divide:
             return mul(power(derivative, -1), d)
@@ -383,17 +379,17 @@ def _elementwise(expr: Elementwise, active: frozenset[Symbol], used: Used) -> Ma
     return scale(coefficient, hadamard(derivative, d))
 
 
-def _softmax(expr: Softmax, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+def _softmax(expr: Softmax, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
     d = differential(expr.arg, active, used)
     if d is None:
         return None
-    _note(used, RuleId.SOFTMAX_RULE)
+    used.note(RuleId.SOFTMAX_RULE)
     s = expr
     jac = sub(Diag(s, (s.shape[0], s.shape[0])), mul(s, transpose(s)))
     return mul(jac, d)
 
 
-def _norm(expr: Norm, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+def _norm(expr: Norm, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
     # norms are rewritten before differentiating (see rewrite.py); this keeps
     # the rule total for callers that differentiate a raw norm
     if expr.kind == NormKind.L1:
@@ -402,20 +398,20 @@ def _norm(expr: Norm, active: frozenset[Symbol], used: Used) -> MaybeExpr:
     return differential(power(inner, Fraction(1, 2)), active, used)
 
 
-def _linear(expr: Expr, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+def _linear(expr: Expr, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
     assert isinstance(expr, (Diag, Vec, Unvec))
     d = differential(expr.arg, active, used)
     if d is None:
         return None
-    _note(used, RuleId.LINEAR_RULE)
+    used.note(RuleId.LINEAR_RULE)
     return type(expr)(d, expr.shape)
 
 
-def _indexed_sum(expr: IndexedSum, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+def _indexed_sum(expr: IndexedSum, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
     d = differential(expr.body, active, used)
     if d is None:
         return None
-    _note(used, RuleId.LINEAR_RULE)
+    used.note(RuleId.LINEAR_RULE)
     if isinstance(d, MatMul) and isinstance(d.factors[0], Number):
         # a number comes out of the sum: Σ (-a_i) = -Σ a_i
         rest = mul(*d.factors[1:])
@@ -423,7 +419,7 @@ def _indexed_sum(expr: IndexedSum, active: frozenset[Symbol], used: Used) -> May
     return IndexedSum(expr.index, expr.upper, d, expr.shape)
 
 
-def _differential(expr: Differential, active: frozenset[Symbol], used: Used) -> MaybeExpr:
+def _differential(expr: Differential, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
     # d(dX) = 0: the differential of a fixed direction (second differentials)
     return None
 

@@ -34,6 +34,7 @@ from ..expr import (
 from ..problem import Problem
 from ..record import Section, SectionKind
 from ..rules import RuleId
+from .citations import RulesUsed
 from .differential import differential
 from .rewrite import rewrites
 from .simplify import fold_norms, merge_like_terms, push_transpose, simplify, split_term, written_norms
@@ -123,7 +124,7 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
         return
     f = run.objective
     df = Differential(f)
-    used: list[RuleId] = []
+    used = RulesUsed()
     d_expr = differential(expr, active, used)
     if d_expr is None:
         return
@@ -166,7 +167,7 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
             wrapping = []
         # (backprop style: the traces are taken on the next line, which cites them)
 
-    tricks: list[RuleId] = []
+    tricks = RulesUsed()
     forms = left_forms(terms, tricks)
     by_symbol: dict[Symbol, list[Expr]] = {}
     for symbol, form in zip(symbols, forms):
@@ -183,7 +184,7 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
         section.add(None, combined, RuleId.COLLECT)
 
     for symbol, left in collected.items():
-        rules: list[RuleId] = []
+        rules = RulesUsed()
         raw = transpose(left)
         value = distribute_transpose(simplify(raw, rules, run.folding()), rules, run.folding())
         read_off = RuleId.READ_OFF_SCALAR if symbol.is_scalar else RuleId.READ_OFF
@@ -244,7 +245,7 @@ def _finish_here(run: GradientRun, variable: Symbol, value: Expr, section: Secti
     """In backprop style, a variable's gradient right under its read-off: the
     placeholders ∂f/∂Y replaced (the named form), then the names written out
     when that fits (``names.written_out``)."""
-    rules: list[RuleId] = []
+    rules = RulesUsed()
     if run.values:
         named = simplify(substitute(value, run.values, run.objective.name), rules, run.folding())
         if named != value:
@@ -264,7 +265,7 @@ def _write_out(run: GradientRun, variable: Symbol, value: Expr, section: Section
         section.add(None, full, RuleId.EXPAND_NAMES)
 
 
-def distribute_transpose(value: Expr, rules: list[RuleId], names: list[tuple[Symbol, Expr]]) -> Expr:
+def distribute_transpose(value: Expr, rules: RulesUsed, names: list[tuple[Symbol, Expr]]) -> Expr:
     """A result written ``(A - B)^T`` reads better as ``A^T - B^T`` (the form
     of the Matrix Cookbook): distribute a transpose left outside a sum."""
     if isinstance(value, Transpose) and isinstance(value.arg, Add):
@@ -355,7 +356,7 @@ def _finish(run: GradientRun, symbol: Symbol, sections: list[Section] | None = N
     """The value of ∂f/∂symbol: contributions summed, placeholders replaced."""
     parts = run.parts[symbol]
     total = add(*parts) if len(parts) > 1 else parts[0]
-    rules: list[RuleId] = []
+    rules = RulesUsed()
     if sections is None:
         # an intermediate's value keeps its placeholders: substituting here
         # would rebuild ever longer expressions at every layer (quadratic in

@@ -12,6 +12,7 @@ from ..options import Options
 from ..problem import Problem
 from ..record import Layout, Result, ResultKind, Section, SectionKind
 from ..rules import RuleId
+from .citations import RulesUsed
 from .differential import differential
 from .gradient import active_symbols
 from .rewrite import rewrites
@@ -37,7 +38,7 @@ def derivative_matrix(
 ) -> Expr:
     """Steps from ``d(expr)`` to ``M`` with ``vec(d expr) = M vec(dX)``;
     ``constant`` is the error when ``expr`` does not depend on the variable."""
-    used: list[RuleId] = []
+    used = RulesUsed()
     d_expr = differential(expr, frozenset({variable}), used)
     if d_expr is None:
         raise DeriveError(constant.format(variable.name))
@@ -45,7 +46,7 @@ def derivative_matrix(
     terms = expand(d_expr)
     if add(*terms) != d_expr:
         section.add(None, add(*terms), RuleId.DISTRIBUTE)
-    rules: list[RuleId] = []
+    rules = RulesUsed()
     form = VecForm(rules)
     m = add(*(form.of(t) for t in terms))
     dx = vec_of(Differential(variable))
@@ -53,7 +54,7 @@ def derivative_matrix(
     shown_lhs = None if vectors else Vec(lhs, (m.shape[0], 1))
     if mul(m, dx) != section.steps[-1].rhs or shown_lhs is not None:
         section.add(shown_lhs, mul(m, dx), *rules, RuleId.READ_OFF_JACOBIAN if vectors else RuleId.READ_OFF_DERIVATIVE)
-    simplified_rules: list[RuleId] = []
+    simplified_rules = RulesUsed()
     value = simplify(m, simplified_rules)
     if value != m:
         section.add(None, mul(value, dx), *simplified_rules)
@@ -85,7 +86,7 @@ def derivatives(problem: Problem, options: Options, sections: list[Section]) -> 
             section.add(numerator, m, RuleId.READ_OFF_JACOBIAN)
             results.append(Result(variable, m, numerator, ResultKind.DERIVATIVE, Layout.NUMERATOR))
         else:
-            rules: list[RuleId] = []
+            rules = RulesUsed()
             value = simplify(push_transpose(m, rules), rules)
             label = GradientName(objective.symbol.name, variable)
             section.add(label, value, RuleId.READ_OFF_DERIVATIVE, *rules)

@@ -40,6 +40,7 @@ from ..expr import (
     transpose,
 )
 from ..rules import RuleId
+from .citations import RulesUsed
 from .simplify import simplify_product
 
 Rewrite = tuple[Expr, list[RuleId]]
@@ -80,23 +81,23 @@ def _contains(expr: Expr, kind: type) -> bool:
 def rewrite_norms(expr: Expr) -> Rewrite | None:
     if not _contains(expr, Norm):
         return None
-    used: list[RuleId] = []
+    used = RulesUsed()
 
     def visit(node: Expr) -> Expr:
         if not isinstance(node, Norm):
             return node
         if node.kind == NormKind.L1:
-            used.append(RuleId.NORM_L1)
+            used.note(RuleId.NORM_L1)
         else:
-            used.append(RuleId.NORM_FROBENIUS if _is_frobenius(node) else RuleId.NORM_INNER)
+            used.note(RuleId.NORM_FROBENIUS if _is_frobenius(node) else RuleId.NORM_INNER)
         return norm_as_power(node)
 
     new = map_tree(expr, visit)
     if new == expr:
         return None
     if _has_fractional_norm_power(new):
-        used.append(RuleId.NORM_POWER)
-    return new, list(dict.fromkeys(used))
+        used.note(RuleId.NORM_POWER)
+    return new, list(used)
 
 
 def _has_fractional_norm_power(expr: Expr) -> bool:
@@ -127,7 +128,7 @@ def rewrite_log_softmax(expr: Expr) -> Rewrite | None:
 def distribute_products(expr: Expr) -> Rewrite | None:
     """Distribute products over the sums inside them, then tidy each product
     (this is where ``y^T 1 = 1`` applies).  Used after the log-softmax rewrite."""
-    used: list[RuleId] = []
+    used = RulesUsed()
 
     def visit(node: Expr) -> Expr:
         if not isinstance(node, MatMul):
@@ -136,7 +137,7 @@ def distribute_products(expr: Expr) -> Rewrite | None:
         if not sums:
             return simplify_product(node, used)
         i = sums[0]
-        used.append(RuleId.DISTRIBUTE)
+        used.note(RuleId.DISTRIBUTE)
         before, after = node.factors[:i], node.factors[i + 1 :]
         terms = node.factors[i].terms  # type: ignore[attr-defined]
         return add(*(visit(mul(*before, t, *after)) for t in terms))
@@ -144,10 +145,10 @@ def distribute_products(expr: Expr) -> Rewrite | None:
     new = map_tree(expr, visit)
     if new == expr:
         return None
-    return new, list(dict.fromkeys(used))
+    return new, list(used)
 
 
-def _vec_inner(factors: tuple[Expr, ...], used: list[RuleId]) -> list[Expr] | None:
+def _vec_inner(factors: tuple[Expr, ...], used: RulesUsed) -> list[Expr] | None:
     """The factors with ``vec(P)^T (A ⊗ B) vec(Q)`` → ``tr(P^T B Q A^T)`` and
     ``vec(P)^T vec(Q)`` → ``tr(P^T Q)`` applied once, or None."""
     for i, first in enumerate(factors):
@@ -156,12 +157,12 @@ def _vec_inner(factors: tuple[Expr, ...], used: list[RuleId]) -> list[Expr] | No
         p = first.arg.arg
         rest = factors[i + 1 :]
         if rest and isinstance(rest[0], Vec):
-            used.append(RuleId.VEC_INNER)
+            used.note(RuleId.VEC_INNER)
             return [*factors[:i], trace(mul(transpose(p), rest[0].arg)), *rest[1:]]
         if len(rest) >= 2 and isinstance(rest[0], Kron) and isinstance(rest[1], Vec):
             a, b, q = rest[0].left, rest[0].right, rest[1].arg
             if q.shape == (b.shape[1], a.shape[1]):  # (A ⊗ B) vec(Q) = vec(B Q A^T)
-                used.extend([RuleId.VEC_PRODUCT, RuleId.VEC_INNER])
+                used.note_all((RuleId.VEC_PRODUCT, RuleId.VEC_INNER))
                 return [*factors[:i], trace(mul(transpose(p), b, q, transpose(a))), *rest[2:]]
     return None
 
@@ -173,11 +174,11 @@ def rewrite_vec_kron(expr: Expr) -> Rewrite | None:
     present = node_kinds(expr)
     if Vec not in present and Kron not in present:
         return None
-    used: list[RuleId] = []
+    used = RulesUsed()
 
     def visit(node: Expr) -> Expr:
         if isinstance(node, Trace) and isinstance(node.arg, Kron):
-            used.append(RuleId.TRACE_KRON)
+            used.note(RuleId.TRACE_KRON)
             return mul(trace(node.arg.left), trace(node.arg.right))
         if isinstance(node, MatMul):
             factors = _vec_inner(node.factors, used)
@@ -188,7 +189,7 @@ def rewrite_vec_kron(expr: Expr) -> Rewrite | None:
     new = map_tree(expr, visit)
     if new == expr:
         return None
-    return new, list(dict.fromkeys(used))
+    return new, list(used)
 
 
 def _is_det_exp(node: Expr) -> bool:
@@ -201,17 +202,17 @@ def rewrite_det_exp(expr: Expr) -> Rewrite | None:
     ``d e^X``, which has no closed form in ``dX``."""
     if Det not in node_kinds(expr):
         return None
-    used: list[RuleId] = []
+    used = RulesUsed()
 
     def log_det(node: Expr) -> Expr:
         if isinstance(node, Elementwise) and node.fn == "log" and _is_det_exp(node.arg):
-            used.append(RuleId.LOGDET_EXP)
+            used.note(RuleId.LOGDET_EXP)
             return trace(node.arg.arg.arg)  # type: ignore[attr-defined]
         return node
 
     def det(node: Expr) -> Expr:
         if _is_det_exp(node):
-            used.append(RuleId.DET_EXP)
+            used.note(RuleId.DET_EXP)
             return elementwise("exp", trace(node.arg.arg))  # type: ignore[attr-defined]
         return node
 
@@ -219,7 +220,7 @@ def rewrite_det_exp(expr: Expr) -> Rewrite | None:
     new = map_tree(map_tree(expr, log_det), det)
     if new == expr:
         return None
-    return new, list(dict.fromkeys(used))
+    return new, list(used)
 
 
 #: (rewrite, applies only after a previous rewrite of the list changed something)

@@ -43,6 +43,7 @@ from ..expr import (
 from ..problem import Problem
 from ..record import Layout, Result, ResultKind, Section, SectionKind
 from ..rules import RuleId
+from .citations import RulesUsed
 from .gradient import active_symbols
 from .jacobian import derivative_matrix, inline_definitions
 from .rewrite import distribute_products, unfold_norms
@@ -226,7 +227,7 @@ def _inverse_scalar(value: Expr) -> Expr:
     return power(value, Fraction(-1))
 
 
-def _transpose_all(expr: Expr, rules: list[RuleId]) -> Expr:
+def _transpose_all(expr: Expr, rules: RulesUsed) -> Expr:
     """G^T with the transpose pushed into sums and products too, so that like
     terms of G and G^T can meet."""
     if isinstance(expr, Add):
@@ -242,10 +243,10 @@ def symmetric_gradient(problem: Problem, variable: Symbol, gradient: Expr, secti
     objective = problem.objective.symbol.name
     label = GradientName(objective, variable)
     half = mul(num(Fraction(1, 2)), add(label, transpose(label)))
-    rules: list[RuleId] = [RuleId.SYM_GRADIENT]
+    rules = RulesUsed(RuleId.SYM_GRADIENT)
     if is_symmetric(gradient):
         value = gradient
-        rules.append(RuleId.SYMMETRIC)
+        rules.note(RuleId.SYMMETRIC)
     else:
         transposed = simplify(_transpose_all(gradient, rules), rules)
         half_sum = mul(num(Fraction(1, 2)), add(gradient, transposed))

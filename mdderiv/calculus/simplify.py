@@ -5,7 +5,7 @@ matrices lose their transposes, ``exp(a) / 1^T exp(a)`` becomes
 ``softmax(a)``, ``y^T 1 = 1`` for one-hot ``y``, like terms merge, common
 factors come out (``-y x^T + softmax(Wx) x^T = (softmax(Wx) - y) x^T``) and
 sub-expressions the author named in a definition are folded back into the name.
-Each rewrite notes its rule id in ``used``.
+Each rewrite notes its rule id in ``used``, the step's :class:`RulesUsed`.
 """
 
 from __future__ import annotations
@@ -60,20 +60,13 @@ from ..expr import (
     transpose,
 )
 from ..rules import RuleId
+from .citations import UNCITED, RulesUsed
 from .memo import DerivationMemo, current_memo
 
 # Typing note: the hot paths test a node's exact class once (``kind = type(expr)``,
 # then ``kind is MatMul``); mypy does not narrow ``expr`` through the saved
 # ``kind``, so the attribute reads after such a test carry
 # ``type: ignore[attr-defined]`` (an ``isinstance`` per read would cost time).
-
-Used = list[RuleId]
-
-
-def _note(used: Used | None, rule_id: RuleId) -> None:
-    if used is not None and rule_id not in used:
-        used.append(rule_id)
-
 
 # --------------------------------------------------------------------------- symmetry
 
@@ -130,7 +123,7 @@ def _transpose_count(expr: Expr, memo: DerivationMemo | None = None) -> int:
     return count
 
 
-def push_transpose(expr: Expr, used: Used | None = None, transposed: Expr | None = None) -> Expr:
+def push_transpose(expr: Expr, used: RulesUsed = UNCITED, transposed: Expr | None = None) -> Expr:
     """``expr^T`` with the transpose pushed towards the leaves, as far as that
     makes the expression simpler.  ``transposed``, a node ``expr^T`` the caller
     holds, is returned where the transpose stays on a leaf (not an equal copy)."""
@@ -144,7 +137,7 @@ def push_transpose(expr: Expr, used: Used | None = None, transposed: Expr | None
         return expr
     if kind is Symbol:
         if expr.symmetric:  # type: ignore[attr-defined]
-            _note(used, RuleId.SYMMETRIC)
+            used.note(RuleId.SYMMETRIC)
             return expr
         return _on_leaf(expr, (cols, rows), transposed)
     # a compound node: its pushed form and the rules noted are remembered (the
@@ -154,24 +147,24 @@ def push_transpose(expr: Expr, used: Used | None = None, transposed: Expr | None
     if entry is not None:
         result, rules = entry[1]
     else:
-        noted: Used = []
+        noted = RulesUsed()
         result = _push_compound(expr, kind, noted)
-        rules = tuple(noted)
+        rules = noted.ids()
         if memo is not None:
             memo.pushed[id(expr)] = (expr, (result, rules))
-    for rule_id in rules:
-        _note(used, rule_id)
+    if rules:  # (most nodes use none: spare the call)
+        used.note_all(rules)
     return result
 
 
-def _push_compound(expr: Expr, kind: type, used: Used) -> Expr:
+def _push_compound(expr: Expr, kind: type, used: RulesUsed) -> Expr:
     """``push_transpose`` of a node that is no leaf, no scalar, no transpose."""
     if kind is MatMul:
-        _note(used, RuleId.TRANSPOSE_PRODUCT)
+        used.note(RuleId.TRANSPOSE_PRODUCT)
         return mul(*[push_transpose(f, used) for f in reversed(expr.factors)])  # type: ignore[attr-defined]
     if is_symmetric(expr) and not isinstance(expr, Differential):
         if not isinstance(expr, (Identity, Ones, Diag)):
-            _note(used, RuleId.SYMMETRIC)
+            used.note(RuleId.SYMMETRIC)
         return expr
     if kind in _FORESEEN:
         foreseen = _foresee_push(expr)
@@ -185,7 +178,7 @@ def _push_compound(expr: Expr, kind: type, used: Used) -> Expr:
     if isinstance(expr, Commutation):
         return Commutation(expr.cols, expr.rows, expr.shape)
     # a candidate notes its rules aside: a step cites them only if it is kept
-    aside: Used = []
+    aside = RulesUsed()
     candidate: Expr | None = None
     if isinstance(expr, Inverse):
         candidate = Inverse(push_transpose(expr.arg, aside), expr.shape[::-1])
@@ -203,8 +196,7 @@ def _push_compound(expr: Expr, kind: type, used: Used) -> Expr:
         candidate = IndexedSum(expr.index, expr.upper, push_transpose(expr.body, aside), expr.shape[::-1])
     plain = transpose(expr)
     if candidate is not None and _transpose_count(candidate) < _transpose_count(plain):
-        for rule_id in aside:
-            _note(used, rule_id)
+        used.note_all(aside)
         return candidate
     return plain
 
@@ -287,7 +279,7 @@ def _softmax_normaliser(expr: Expr) -> Expr | None:
     return None
 
 
-def _recognise_softmax(factors: list[Expr], used: Used | None) -> list[Expr]:
+def _recognise_softmax(factors: list[Expr], used: RulesUsed) -> list[Expr]:
     for k, factor in enumerate(factors):
         arg = _softmax_normaliser(factor)
         if arg is None:
@@ -300,7 +292,7 @@ def _recognise_softmax(factors: list[Expr], used: Used | None) -> list[Expr]:
                 replacement = transpose(Softmax(arg, arg.shape))
             else:
                 continue
-            _note(used, RuleId.SOFTMAX_DEFINITION)
+            used.note(RuleId.SOFTMAX_DEFINITION)
             rest = [f for i, f in enumerate(factors) if i not in (j, k)]
             rest.insert(j if j < k else j - 1, replacement)
             return _recognise_softmax(rest, used)
@@ -311,7 +303,7 @@ def _is_one_hot(expr: Expr) -> bool:
     return isinstance(expr, Symbol) and ONE_HOT in expr.props
 
 
-def _drop_one_hot_sums(factors: list[Expr], used: Used | None) -> list[Expr]:
+def _drop_one_hot_sums(factors: list[Expr], used: RulesUsed) -> list[Expr]:
     """``y^T 1 = 1`` and ``1^T y = 1`` for a one-hot vector y."""
     # scalars commute, so only the order of the matrix factors matters
     positions = [i for i, f in enumerate(factors) if not f.is_scalar]
@@ -321,7 +313,7 @@ def _drop_one_hot_sums(factors: list[Expr], used: Used | None) -> list[Expr]:
             isinstance(a, Transpose) and _is_one_hot(a.arg) and isinstance(b, Ones) and b.shape[1] == 1
         ) or (isinstance(b, Symbol) and _is_one_hot(b) and isinstance(a, Ones) and a.shape[0] == 1)
         if pair:
-            _note(used, RuleId.ONE_HOT)
+            used.note(RuleId.ONE_HOT)
             rest = [f for i, f in enumerate(factors) if i not in (k, next_k)]
             return _drop_one_hot_sums(rest, used)
     return factors
@@ -358,17 +350,17 @@ def _sigmoid_argument(factor: Expr, partner: Expr | None) -> Expr | None:
     return exp.arg if partner == exp else None
 
 
-def _recognise_sigmoid(factors: list[Expr], used: Used | None) -> list[Expr]:
+def _recognise_sigmoid(factors: list[Expr], used: RulesUsed) -> list[Expr]:
     for k, factor in enumerate(factors):
         for j, partner in enumerate(factors):
             u = _sigmoid_argument(factor, partner) if j != k else None
             if u is not None:
-                _note(used, RuleId.SIGMOID_DEFINITION)
+                used.note(RuleId.SIGMOID_DEFINITION)
                 rest = [f for i, f in enumerate(factors) if i not in (j, k)]
                 return _recognise_sigmoid([Elementwise("sigma", u, u.shape), *rest], used)
         u = _sigmoid_argument(factor, None)
         if u is not None:
-            _note(used, RuleId.SIGMOID_DEFINITION)
+            used.note(RuleId.SIGMOID_DEFINITION)
             factors = factors[:k] + [Elementwise("sigma", u, u.shape)] + factors[k + 1 :]
             return _recognise_sigmoid(factors, used)
     return factors
@@ -385,7 +377,7 @@ def _one_plus_exp(expr: Expr) -> Expr | None:
     return None
 
 
-def _cancel_entrywise(node: Expr, used: Used | None) -> Expr:
+def _cancel_entrywise(node: Expr, used: RulesUsed) -> Expr:
     """Entry by entry, ⊙ and ⊘ are multiplication and division, so a chain of
     them over same-sized operands is a monomial: collect each operand's power and
     write what is left, ``(1 ⊘ (x ⊘ y)) ⊘ y = 1 ⊘ x``.  Only when something
@@ -423,16 +415,16 @@ def _cancel_entrywise(node: Expr, used: Used | None) -> Expr:
         for atom in below[1:]:
             denominator = hadamard(denominator, atom)
         result = HadamardDiv(numerator, denominator, shape)
-    _note(used, RuleId.SIMPLIFY)
+    used.note(RuleId.SIMPLIFY)
     return result
 
 
-def _recognise_elementwise_sigmoid(node: Expr, used: Used | None) -> Expr:
+def _recognise_elementwise_sigmoid(node: Expr, used: RulesUsed) -> Expr:
     """``(1 ⊘ (1 + exp(u))) ⊙ exp(u)`` and ``exp(u) ⊘ (1 + exp(u))`` are σ(u)."""
     if isinstance(node, HadamardDiv):
         u = _one_plus_exp(node.right)
         if u is not None and node.left == Elementwise("exp", u, u.shape):
-            _note(used, RuleId.SIGMOID_DEFINITION)
+            used.note(RuleId.SIGMOID_DEFINITION)
             return Elementwise("sigma", u, u.shape)
         return node
     assert isinstance(node, Hadamard)
@@ -440,7 +432,7 @@ def _recognise_elementwise_sigmoid(node: Expr, used: Used | None) -> Expr:
         if isinstance(div, HadamardDiv) and isinstance(div.left, Ones):
             u = _one_plus_exp(div.right)
             if u is not None and other == Elementwise("exp", u, u.shape):
-                _note(used, RuleId.SIGMOID_DEFINITION)
+                used.note(RuleId.SIGMOID_DEFINITION)
                 return Elementwise("sigma", u, u.shape)
     return node
 
@@ -493,7 +485,7 @@ def _merge_ones(factors: list[Expr]) -> list[Expr]:
     return factors
 
 
-def simplify_product(expr: MatMul, used: Used | None) -> Expr:
+def simplify_product(expr: MatMul, used: RulesUsed) -> Expr:
     # each rewrite is tried only when a factor it needs is there (cheap to see)
     # (the factors' classes are looked at once, and again only after a change;
     # each rule gives back the list it was given when it changes nothing)
@@ -666,7 +658,7 @@ def order_terms(terms: Sequence[Expr]) -> list[Expr]:
     return [t for _, _, t in sorted(zip(ranks, range(len(ranks)), terms))]
 
 
-def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> Expr:
+def factor_terms(terms: list[Expr], used: RulesUsed, nested: bool = False) -> Expr:
     """The sum of ``terms`` with factors common to all of them taken out (and,
     failing that, common to some of them).  ``nested`` sums, already inside a
     product, also give up a common number: ``(1/2)(A + A^T)``."""
@@ -681,14 +673,14 @@ def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> 
             sign = -1 if all(c < 0 for c, _, _ in parts) else 1
             common = magnitude * sign
             if common != 1:
-                _note(used, RuleId.SIMPLIFY)
+                used.note(RuleId.SIMPLIFY)
                 scaled = [mul(num(c / common), *s, *m) for c, s, m in parts]
                 return mul(num(common), factor_terms(order_terms(scaled), used, nested=True))
     # a common scalar factor (not a number)
     first_scalars = parts[0][1]
     for scalar in first_scalars:
         if all(scalar in s for _, s, _ in parts[1:]):
-            _note(used, RuleId.SIMPLIFY)
+            used.note(RuleId.SIMPLIFY)
             inner_terms = []
             for c, s, m in parts:
                 rest = list(s)
@@ -700,7 +692,7 @@ def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> 
     lengths = [len(m) for _, _, m in parts]
     singles = all(n == 1 for n in lengths) and all(s or (c is not _ONE and c != 1) for c, s, _ in parts)
     if singles and len({m[0] for _, _, m in parts}) == 1:
-        _note(used, RuleId.SIMPLIFY)
+        used.note(RuleId.SIMPLIFY)
         last = parts[0][2][0]
         scalar_terms = [mul(num(c), *s) for c, s, _ in parts]
         return mul(factor_terms(order_terms(scalar_terms), used, nested=True), last)
@@ -708,12 +700,12 @@ def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> 
     if long_parts == len(parts):
         last = parts[0][2][-1]
         if all(m[-1] == last for _, _, m in parts):
-            _note(used, RuleId.SIMPLIFY)
+            used.note(RuleId.SIMPLIFY)
             inner_terms = [mul(num(c), *s, *m[:-1]) for c, s, m in parts]
             return mul(factor_terms(order_terms(inner_terms), used, nested=True), last)
         first = parts[0][2][0]
         if all(m[0] == first for _, _, m in parts):
-            _note(used, RuleId.SIMPLIFY)
+            used.note(RuleId.SIMPLIFY)
             inner_terms = [mul(num(c), *s, *m[1:]) for c, s, m in parts]
             return mul(first, factor_terms(order_terms(inner_terms), used, nested=True))
     # a common Hadamard operand: A ⊙ S + B ⊙ S = (A + B) ⊙ S
@@ -722,12 +714,12 @@ def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> 
         assert all(isinstance(h, Hadamard) for h in hadamards)
         right = hadamards[0].right  # type: ignore[attr-defined]
         if all(h.right == right for h in hadamards):  # type: ignore[attr-defined]
-            _note(used, RuleId.SIMPLIFY)
+            used.note(RuleId.SIMPLIFY)
             inner_terms = [mul(num(c), h.left) for (c, _, _), h in zip(parts, hadamards)]  # type: ignore[attr-defined]
             return hadamard(factor_terms(order_terms(inner_terms), used), right)
         left = hadamards[0].left  # type: ignore[attr-defined]
         if all(h.left == left for h in hadamards):  # type: ignore[attr-defined]
-            _note(used, RuleId.SIMPLIFY)
+            used.note(RuleId.SIMPLIFY)
             inner_terms = [mul(num(c), h.right) for (c, _, _), h in zip(parts, hadamards)]  # type: ignore[attr-defined]
             return hadamard(left, factor_terms(order_terms(inner_terms), used))
     if long_parts < 2:
@@ -739,7 +731,7 @@ def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> 
             groups.setdefault(m[-1], []).append(i)
     for last, members in groups.items():
         if len(members) >= 2 and len(members) < len(terms):
-            _note(used, RuleId.SIMPLIFY)
+            used.note(RuleId.SIMPLIFY)
             inner_terms = [mul(num(parts[i][0]), *parts[i][1], *parts[i][2][:-1]) for i in members]
             combined = mul(factor_terms(order_terms(inner_terms), used, nested=True), last)
             rest = [t for i, t in enumerate(terms) if i not in members]
@@ -751,7 +743,7 @@ def factor_terms(terms: list[Expr], used: Used | None, nested: bool = False) -> 
             leading.setdefault(m[0], []).append(i)
     for first, members in leading.items():
         if len(members) >= 2 and len(members) < len(terms):
-            _note(used, RuleId.SIMPLIFY)
+            used.note(RuleId.SIMPLIFY)
             inner_terms = [mul(num(parts[i][0]), *parts[i][1], *parts[i][2][1:]) for i in members]
             combined = mul(first, factor_terms(order_terms(inner_terms), used, nested=True))
             rest = [t for i, t in enumerate(terms) if i not in members]
@@ -783,7 +775,7 @@ def _has_product_of_sums(expr: Add) -> bool:
     return False
 
 
-def _commutative_algebra(expr: Add, used: Used | None) -> Expr:
+def _commutative_algebra(expr: Add, used: RulesUsed) -> Expr:
     """Expand and collect a sum in the commutative algebra it lives in — scalar
     arithmetic, or entry-by-entry arithmetic (⊙) of same-sized matrices — with
     SymPy: ``-y(1 - σ) + (1 - y)σ = σ - y``, ``(1 - y) ⊙ σ - y ⊙ (1 - σ) = σ - y``.
@@ -861,7 +853,7 @@ def _commutative_algebra(expr: Add, used: Used | None) -> Expr:
     except (ValueError, KeyError, TypeError):
         return expr
     if sum(1 for _ in result.walk()) < sum(1 for _ in expr.walk()):
-        _note(used, RuleId.SIMPLIFY)
+        used.note(RuleId.SIMPLIFY)
         return result
     return expr
 
@@ -907,14 +899,14 @@ def _merge_diagonals(terms: list[Expr]) -> list[Expr]:
     return [merged if i == first else t for i, t in enumerate(terms) if i == first or i not in indices]
 
 
-def simplify_sum(expr: Add, used: Used | None) -> Expr:
+def simplify_sum(expr: Add, used: RulesUsed) -> Expr:
     algebra = _commutative_algebra(expr, used)
     if not isinstance(algebra, Add):
         return algebra
     expr = algebra
     terms = merge_like_terms(_merge_diagonals(list(expr.terms)))
     if len(terms) < len(expr.terms):
-        _note(used, RuleId.SIMPLIFY)
+        used.note(RuleId.SIMPLIFY)
     if not terms:
         return num(0) if expr.is_scalar else Zeros(expr.shape)
     result = factor_terms(order_terms(terms), used)
@@ -974,16 +966,16 @@ class _Folding:
                 if matrices:
                     self.products.setdefault(matrices[0], []).append((symbol, coefficient, scalars, matrices))
 
-    def visit(self, node: Expr, used: Used | None) -> Expr:
+    def visit(self, node: Expr, used: RulesUsed) -> Expr:
         symbol = self.exact.get(node)
         if symbol is not None:
-            _note(used, RuleId.SUBSTITUTE)
+            used.note(RuleId.SUBSTITUTE)
             return symbol
         if isinstance(node, MatMul) and self.products:
             return self._in_product(node, used)
         return node
 
-    def _in_product(self, node: MatMul, used: Used | None) -> Expr:
+    def _in_product(self, node: MatMul, used: RulesUsed) -> Expr:
         coefficient, scalars, matrices = split_term(node)
         for start, first in enumerate(matrices):
             for symbol, d_coef, d_scalars, d_matrices in self.products.get(first, ()):
@@ -994,12 +986,12 @@ class _Folding:
                 for s in d_scalars:
                     rest_scalars.remove(s)
                 new_matrices = (*matrices[:start], symbol, *matrices[stop:])
-                _note(used, RuleId.SUBSTITUTE)
+                used.note(RuleId.SUBSTITUTE)
                 return mul(num(coefficient / d_coef), *rest_scalars, *new_matrices)
         return node
 
 
-def fold_definitions(expr: Expr, names: Sequence[tuple[Symbol, Expr]], used: Used | None) -> Expr:
+def fold_definitions(expr: Expr, names: Sequence[tuple[Symbol, Expr]], used: RulesUsed) -> Expr:
     """Replace sub-expressions equal to a named definition by the name."""
     if not names:
         return expr
@@ -1095,7 +1087,7 @@ def _may_fold(expr: Expr, written: frozenset[Expr]) -> bool:
 
 def simplify(
     expr: Expr,
-    used: Used | None = None,
+    used: RulesUsed = UNCITED,
     names: Sequence[tuple[Symbol, Expr]] = (),
     max_rounds: int = 8,
 ) -> Expr:
@@ -1110,7 +1102,7 @@ def simplify(
     return expr
 
 
-def _simplify_pass(node: Expr, used: Used | None, memo: DerivationMemo | None) -> Expr:
+def _simplify_pass(node: Expr, used: RulesUsed, memo: DerivationMemo | None) -> Expr:
     """One bottom-up pass; each node's result (and the rules it used) is
     remembered for the derivation: nodes are immutable and the pass depends on
     nothing else, and the same subtrees come back round after round."""
@@ -1121,11 +1113,11 @@ def _simplify_pass(node: Expr, used: Used | None, memo: DerivationMemo | None) -
         entry = memo.passes.get(id(node))
         if entry is not None:
             result, rules = entry[1]
-            for rule_id in rules:
-                _note(used, rule_id)
+            if rules:  # (most nodes use none: spare the call)
+                used.note_all(rules)
             return result
     check_time()
-    noted: list[RuleId] = []
+    noted = RulesUsed()
     rebuilt = node
     new_kids = [_simplify_pass(k, noted, memo) for k in kids]
     for new, old in zip(new_kids, kids):
@@ -1137,20 +1129,21 @@ def _simplify_pass(node: Expr, used: Used | None, memo: DerivationMemo | None) -
         # most rules leave a node as it was but build it anew: keep the old
         # node, so that the parent need not be rebuilt and compares by identity
         result = rebuilt
+    rules = noted.ids()
     if memo is not None:
-        memo.passes[id(node)] = (node, (result, tuple(noted)))
-    for rule_id in noted:
-        _note(used, rule_id)
+        memo.passes[id(node)] = (node, (result, rules))
+    if rules:
+        used.note_all(rules)
     return result
 
 
-def _local(node: Expr, used: Used | None) -> Expr:
+def _local(node: Expr, used: RulesUsed) -> Expr:
     """One node's own rewrites (its children are already simplified)."""
     rules = _LOCAL_RULES.get(type(node))
     return rules(node, used) if rules is not None else node
 
 
-def _local_power(node: Power, used: Used | None) -> Expr:
+def _local_power(node: Power, used: RulesUsed) -> Expr:
     base = node.base
     if isinstance(base, Number):
         return power(base, node.exponent)
@@ -1165,14 +1158,14 @@ def _local_power(node: Power, used: Used | None) -> Expr:
     return node
 
 
-def _local_entrywise(node: Hadamard | HadamardDiv, used: Used | None) -> Expr:
+def _local_entrywise(node: Hadamard | HadamardDiv, used: RulesUsed) -> Expr:
     cancelled = _cancel_entrywise(node, used)
     if isinstance(cancelled, (Hadamard, HadamardDiv)):
         return _recognise_elementwise_sigmoid(cancelled, used)
     return cancelled
 
 
-def _local_inverse(node: Inverse, used: Used | None) -> Expr:
+def _local_inverse(node: Inverse, used: RulesUsed) -> Expr:
     arg = node.arg
     if isinstance(arg, MatMul) and isinstance(arg.factors[0], Number):
         # (cA)^{-1} = c^{-1} A^{-1}
@@ -1189,7 +1182,7 @@ def _local_inverse(node: Inverse, used: Used | None) -> Expr:
     return node
 
 
-def _local_diag(node: Diag, used: Used | None) -> Expr:
+def _local_diag(node: Diag, used: RulesUsed) -> Expr:
     arg = node.arg
     if isinstance(arg, MatMul) and isinstance(arg.factors[0], Number):
         # diag is linear: diag(2x) = 2 diag(x)
@@ -1201,14 +1194,14 @@ def _local_diag(node: Diag, used: Used | None) -> Expr:
     return node
 
 
-def _local_det(node: Det, used: Used | None) -> Expr:
+def _local_det(node: Det, used: RulesUsed) -> Expr:
     if isinstance(node.arg, Transpose):
         return Det(node.arg.arg)
     return node
 
 
 #: each node class's own rewrites; a class not listed has none
-_LOCAL_RULES: dict[type, Callable[[Any, Used | None], Expr]] = {
+_LOCAL_RULES: dict[type, Callable[[Any, RulesUsed], Expr]] = {
     Transpose: lambda node, used: push_transpose(node.arg, used, node),
     MatMul: simplify_product,
     Add: simplify_sum,

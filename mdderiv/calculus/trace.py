@@ -42,7 +42,8 @@ from ..expr import (
     transpose,
 )
 from ..rules import RuleId
-from .simplify import Used, _note, pull_out_of_sum, push_transpose, simplify_product
+from .citations import RulesUsed
+from .simplify import pull_out_of_sum, push_transpose, simplify_product
 
 # --------------------------------------------------------------------------- expansion
 
@@ -142,13 +143,13 @@ def split_at_differential(term: Expr) -> tuple[list[Expr], list[Expr], Expr, lis
 class TraceForm:
     """Builds ``L`` with ``tr(M) = tr(L dX)`` and remembers the tricks used."""
 
-    def __init__(self, used: Used) -> None:
+    def __init__(self, used: RulesUsed) -> None:
         self.used = used
 
     def of_term(self, term: Expr) -> Expr:
         """``L`` for a scalar term of ``df``."""
         if not is_trace(term):
-            _note(self.used, RuleId.TRACE_SCALAR)
+            self.used.note(RuleId.TRACE_SCALAR)
         return self.of_matrix(term)
 
     def of_matrix(self, m: Expr) -> Expr:
@@ -167,11 +168,11 @@ class TraceForm:
         if carrier.is_scalar and (before or after):
             # a scalar variable's dt between matrices: tr(B dt A) = tr(B A) dt
             rest = mul(*before, *after)
-            _note(self.used, RuleId.SCALAR_COMMUTE if rest.is_scalar else RuleId.TRACE_SCALAR_FACTOR)
+            self.used.note(RuleId.SCALAR_COMMUTE if rest.is_scalar else RuleId.TRACE_SCALAR_FACTOR)
             return mul(*coefficients, trace(rest))
 
         if after and before or after:
-            _note(self.used, RuleId.TRACE_CYCLIC)
+            self.used.note(RuleId.TRACE_CYCLIC)
         prefix = after + before  # tr(A F B) = tr(B A F)
         return self._with_prefix(coefficients, prefix, carrier)
 
@@ -185,13 +186,13 @@ class TraceForm:
         p = mul(*prefix) if prefix else None
         if isinstance(carrier, Transpose):
             # tr(P G^T) = tr(G P^T)
-            _note(self.used, RuleId.TRACE_TRANSPOSE)
+            self.used.note(RuleId.TRACE_TRANSPOSE)
             p_t = [transpose_keeping_sums(p)] if p is not None else []
             return self.of_matrix(mul(*coefficients, carrier.arg, *p_t))
         if isinstance(carrier, (Hadamard, HadamardDiv)):
             return self._hadamard(coefficients, p, carrier)
         if isinstance(carrier, IndexedSum):
-            _note(self.used, RuleId.TRACE_SUM)
+            self.used.note(RuleId.TRACE_SUM)
             body = mul(p, carrier.body) if p is not None else carrier.body
             inner = self.of_matrix(body)
             summed = IndexedSum(carrier.index, carrier.upper, inner, inner.shape)
@@ -219,7 +220,7 @@ class TraceForm:
             # p vec(M) = vec(vec^{-1}(p^T))^T vec(M) = tr(vec^{-1}(p^T)^T M)
             if p is None or p.shape[0] != 1:
                 raise DeriveError("cannot bring dX out of vec(...) in a scalar objective")
-            _note(self.used, RuleId.VEC_INNER)
+            self.used.note(RuleId.VEC_INNER)
             back = unvec(push_transpose(p), carrier.arg.shape)
             return self.of_matrix(mul(*coefficients, transpose(back), carrier.arg))
         if isinstance(carrier, Elementwise):
@@ -228,7 +229,7 @@ class TraceForm:
 
     def _hadamard(self, coefficients: list[Expr], p: Expr | None, carrier: Expr) -> Expr:
         assert isinstance(carrier, (Hadamard, HadamardDiv))
-        _note(self.used, RuleId.TRACE_HADAMARD)
+        self.used.note(RuleId.TRACE_HADAMARD)
         if isinstance(carrier, Hadamard):
             if has_differential(carrier.left):
                 other, inner = carrier.right, carrier.left
@@ -279,6 +280,6 @@ def transpose_keeping_sums(expr: Expr) -> Expr:
     return push_transpose(expr)
 
 
-def left_forms(terms: list[Expr], used: Used) -> list[Expr]:
+def left_forms(terms: list[Expr], used: RulesUsed) -> list[Expr]:
     form = TraceForm(used)
     return [form.of_term(t) for t in terms]

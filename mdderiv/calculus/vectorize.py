@@ -35,7 +35,8 @@ from ..expr import (
     transpose,
 )
 from ..rules import RuleId
-from .simplify import Used, _note, push_transpose
+from .citations import RulesUsed
+from .simplify import push_transpose
 from .trace import TraceForm, split_at_differential
 
 
@@ -107,7 +108,7 @@ def transpose_through(expr: Expr) -> Expr:
 class VecForm:
     """Builds ``M`` with ``vec(term) = M vec(dX)``, noting the rules used."""
 
-    def __init__(self, used: Used) -> None:
+    def __init__(self, used: RulesUsed) -> None:
         self.used = used
 
     def of(self, term: Expr) -> Expr:
@@ -131,7 +132,7 @@ class VecForm:
             return mul(*coefficients, transpose(vec_of(push_transpose(left))))
         if isinstance(carrier, Differential) and carrier.is_scalar and (before or after):
             # a scalar variable's dt: vec(A dt B) = vec(AB) dt
-            _note(self.used, RuleId.SCALAR_COMMUTE)
+            self.used.note(RuleId.SCALAR_COMMUTE)
             return mul(*coefficients, vec_of(mul(*before, *after)))
 
         # vec(A C B) = (B^T ⊗ A) vec(C)
@@ -139,7 +140,7 @@ class VecForm:
         carrier_rows, carrier_cols = carrier.shape
         outer = kron(outer_right, a, cols if b is None else carrier_cols, rows if a is None else carrier_rows)
         if a is not None or b is not None:
-            _note(self.used, RuleId.VEC_PRODUCT)
+            self.used.note(RuleId.VEC_PRODUCT)
         head = [*coefficients, outer]
 
         if isinstance(carrier, Differential):
@@ -150,7 +151,7 @@ class VecForm:
                 m, n = inner.shape
                 if m == 1 or n == 1:
                     return mul(*head)  # vec(x^T) = vec(x) for a vector
-                _note(self.used, RuleId.VEC_TRANSPOSE)
+                self.used.note(RuleId.VEC_TRANSPOSE)
                 size = dim_product(m, n)
                 return mul(*head, Commutation(m, n, (size, size)))
             return mul(*head, self.of(transpose_through(inner)))
@@ -160,12 +161,12 @@ class VecForm:
                 if has_differential(carrier.left)
                 else (carrier.left, carrier.right)
             )
-            _note(self.used, RuleId.VEC_HADAMARD)
+            self.used.note(RuleId.VEC_HADAMARD)
             return mul(*head, diag_of_vec(other), self.of(inner))
         if isinstance(carrier, HadamardDiv):
             if has_differential(carrier.right):
                 raise DeriveError("internal: differential in a denominator")
-            _note(self.used, RuleId.VEC_HADAMARD)
+            self.used.note(RuleId.VEC_HADAMARD)
             return mul(*head, inverse(diag_of_vec(carrier.right)), self.of(carrier.left))
         if isinstance(carrier, Vec):
             return mul(*head, self.of(carrier.arg))

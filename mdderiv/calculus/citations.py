@@ -1,0 +1,69 @@
+"""The rules one step of a derivation used: what the step will cite.
+
+A pass (the differential, the simplifier, the trace and vec forms) is handed a
+:class:`RulesUsed` by the step that runs it and notes each rule it applies;
+the step then cites them, in the order first used, each once.  A caller that
+cites nothing passes :data:`UNCITED` (the default of the simplifier's public
+functions), which forgets what it is told.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from ..rules import RuleId
+
+
+class RulesUsed:
+    """The ids of the rules used so far, each once, in the order first used."""
+
+    __slots__ = ("_ids",)
+
+    def __init__(self, *ids: RuleId) -> None:
+        # a list, not a dict: a step uses a handful of rules, and ``in`` on a
+        # short list (identity first) is cheaper than hashing an enum member
+        self._ids: list[RuleId] = list(dict.fromkeys(ids)) if ids else []
+
+    def note(self, rule_id: RuleId) -> None:
+        """Record that ``rule_id`` was used (a second note changes nothing)."""
+        if rule_id not in self._ids:
+            self._ids.append(rule_id)
+
+    def note_all(self, rule_ids: Iterable[RuleId]) -> None:
+        """Record each of ``rule_ids``, in order."""
+        ids = self._ids
+        for rule_id in rule_ids:
+            if rule_id not in ids:
+                ids.append(rule_id)
+
+    def ids(self) -> tuple[RuleId, ...]:
+        """The rules noted, in the order first used."""
+        return tuple(self._ids)
+
+    def __iter__(self) -> Iterator[RuleId]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __contains__(self, rule_id: object) -> bool:
+        return rule_id in self._ids
+
+    def __repr__(self) -> str:
+        return f"RulesUsed({', '.join(self._ids)})"
+
+
+class _Uncited(RulesUsed):
+    """Rules used where nothing will cite them: noted nowhere."""
+
+    __slots__ = ()
+
+    def note(self, rule_id: RuleId) -> None:
+        pass
+
+    def note_all(self, rule_ids: Iterable[RuleId]) -> None:
+        pass
+
+
+#: the collector for callers that cite no rules (it keeps nothing, so one serves all)
+UNCITED: RulesUsed = _Uncited()
