@@ -43,7 +43,7 @@ from .latex import (
     result_words,
     visible_steps,
 )
-from .words import WORDS, word
+from .words import heading_key, word, words_with_math
 
 if TYPE_CHECKING:
     from ..record import DerivationRecord, Result, Section, Step
@@ -208,21 +208,15 @@ def _pieces(latex: str) -> str:
     return "<wbr>".join(out)
 
 
-def _text_with_math(key: str, lang: str, math: str | None) -> str:
-    """A ``{x}`` template as HTML words around a math piece."""
-    template = word(key, lang)
-    before, found, after = template.partition("{x}")
-    if not found or math is None:
-        return escape(template.replace("{x}", "").strip())
-    return escape(before) + _math(math, display=False) + escape(after)
-
-
 def _heading(section: Section, names: Mapping[str, str], lang: str) -> str:
-    key = f"section.{section.kind}"
-    if key not in WORDS:
-        key = "section.other"
+    """The heading of a section: HTML words around the variable as inline math."""
     math = render_expr(section.about, names) if section.about is not None else None
-    return f'<p class="mdderiv-heading">{_text_with_math(key, lang, math)}</p>'
+    words = words_with_math(heading_key(section.kind), lang, math, escape, _inline_math, "")
+    return f'<p class="mdderiv-heading">{words}</p>'
+
+
+def _inline_math(latex: str) -> str:
+    return _math(latex, display=False)
 
 
 @memoised(maxsize=4096)

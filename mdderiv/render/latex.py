@@ -55,7 +55,7 @@ from ..functions import CONSTANTS, FUNCTIONS, Function, NamedConstant, Notation
 from ..memos import Remembered, memoised
 from ..record import ResultKind
 from ..rules import RULES, RuleId
-from .words import WORDS, word
+from .words import WORDS, heading_key, word, words_with_math
 
 if TYPE_CHECKING:
     from ..problem import Problem
@@ -812,28 +812,11 @@ def _shared_printer(names: Mapping[str, str]) -> LatexPrinter:
     return entry[1]
 
 
-def _words_with_math(key: str, lang: str, math: str | None) -> str:
-    """A ``{x}`` template as ``\\text{before } math \\text{ after}``."""
-    template = word(key, lang)
-    before, found, after = template.partition("{x}")
-    if not found or math is None:
-        return text_latex(template.replace("{x}", "").strip())
-    pieces = []
-    if before:
-        pieces.append(text_latex(before))
-    pieces.append(math)
-    if after:
-        pieces.append(text_latex(after))
-    return " ".join(pieces)
-
-
 def section_heading(section: Section, names: Mapping[str, str], lang: str) -> str:
-    """The heading of a section as LaTeX (words in ``lang``, the variable as math)."""
-    key = f"section.{section.kind}"
-    if key not in WORDS:
-        key = "section.other"
+    """The heading of a section as LaTeX: ``\\text{before } math \\text{ after}``
+    (words in ``lang``, the variable as math)."""
     math = render_expr(section.about, names) if section.about is not None else None
-    return _words_with_math(key, lang, math)
+    return words_with_math(heading_key(section.kind), lang, math, text_latex, str, " ")
 
 
 def rule_names(rules: tuple[RuleId, ...], lang: str) -> str:

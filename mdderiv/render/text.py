@@ -21,7 +21,7 @@ from .latex import (
     step_justification,
     visible_steps,
 )
-from .words import WORDS, word
+from .words import heading_key, word, words_with_math
 
 if TYPE_CHECKING:
     from ..problem import Problem
@@ -257,11 +257,8 @@ def _pad(text: str, width: int) -> str:
 
 
 def _heading(section: Section, names: Mapping[str, str], lang: str) -> str:
-    key = f"section.{section.kind}"
-    if key not in WORDS:
-        key = "section.other"
-    about = render_expr_text(section.about, names) if section.about is not None else ""
-    return word(key, lang).replace("{x}", about).strip()
+    about = render_expr_text(section.about, names) if section.about is not None else None
+    return words_with_math(heading_key(section.kind), lang, about, str, str, "").strip()
 
 
 def _result_line(d: DerivationRecord, result: Result, names: Mapping[str, str]) -> str:

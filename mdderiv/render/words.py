@@ -1,12 +1,15 @@
 """Every user-facing word the renderers print, in each language.
 
 Templates may hold ``{x}``: the place of a formula (the section's variable),
-which the LaTeX renderer sets as math between two ``\\text{}`` pieces and the
-text renderer as plain Unicode.  ``Step.note`` values are keys here too; a note
-that is not a key is printed as given.
+which the LaTeX renderer sets as math between two ``\\text{}`` pieces, the HTML
+renderer as inline math between escaped words and the text renderer as plain
+Unicode (one :func:`words_with_math` for the three).  ``Step.note`` values are
+keys here too; a note that is not a key is printed as given.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 WORDS: dict[str, dict[str, str]] = {
     # section headings, keyed "section.<Section.kind>"
@@ -57,3 +60,34 @@ def word(key: str, lang: str = "en") -> str:
     if entry is None:
         return key
     return entry.get(lang) or entry["en"]
+
+
+def heading_key(kind: str) -> str:
+    """The ``WORDS`` key of a section heading (``section.<kind>``, else the
+    general ``section.other``)."""
+    key = f"section.{kind}"
+    return key if key in WORDS else "section.other"
+
+
+def words_with_math(
+    key: str,
+    lang: str,
+    math: str | None,
+    words: Callable[[str], str],
+    place_math: Callable[[str], str],
+    joiner: str,
+) -> str:
+    """The template ``key`` with ``math`` at its ``{x}``, in an output's own
+    markup: each stretch of words passed through ``words`` (``\\text{…}``,
+    HTML escaping), the formula through ``place_math``, the non-empty pieces
+    joined by ``joiner``.  Without a formula (or a template without ``{x}``),
+    the words alone."""
+    template = word(key, lang)
+    before, found, after = template.partition("{x}")
+    if not found or math is None:
+        return words(template.replace("{x}", "").strip())
+    pieces = [words(before)] if before else []
+    pieces.append(place_math(math))
+    if after:
+        pieces.append(words(after))
+    return joiner.join(pieces)
