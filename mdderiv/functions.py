@@ -85,8 +85,10 @@ class Function:
     derived: bool = False
     #: of a square matrix, read as the matrix function (``MatrixFunction``, exp,
     #: sin, cos, sinh, cosh by their power series,
-    #: log and √ as in mathematics) unless the block asks for entries
-    matrix_function: bool = False
+    #: log and √ as in mathematics) unless the block asks for entries: that
+    #: function's name in words ("matrix exponential", for messages); empty for
+    #: a function read entry by entry
+    matrix_function: str = ""
 
 
 # ----------------------------------------------------------------- derivatives
@@ -171,21 +173,21 @@ def _call(head: str, inside: str = "{}") -> Notation:
 _FUNCTIONS = (
     Function(
         "exp", _call(r"\exp"), _call("exp"), "np.exp({arg})", np.exp, _times("exp"),
-        macros=("exp",), words=("exp",), matrix_function=True,
+        macros=("exp",), words=("exp",), matrix_function="matrix exponential",
     ),
     Function(
         "log", _call(r"\log"), _call("log"), "np.log({arg})", np.log, lambda u: (u, True),
         macros=("log", "ln"), words=("log", "ln"), defined_at=_positive, domain="positive",
-        matrix_function=True,
+        matrix_function="matrix logarithm",
     ),
     Function(
         "sin", _call(r"\sin"), _call("sin"), "np.sin({arg})", np.sin, _times("cos"),
-        macros=("sin",), words=("sin",), matrix_function=True,
+        macros=("sin",), words=("sin",), matrix_function="matrix sine",
     ),
     Function(
         "cos", _call(r"\cos"), _call("cos"), "np.cos({arg})", np.cos,
         lambda u: (neg(elementwise("sin", u)), False),
-        macros=("cos",), words=("cos",), matrix_function=True,
+        macros=("cos",), words=("cos",), matrix_function="matrix cosine",
     ),
     Function(
         "tanh", _call(r"\tanh"), _call("tanh"), "np.tanh({arg})", np.tanh, _times("tanh_prime"),
@@ -200,7 +202,7 @@ _FUNCTIONS = (
         "sqrt", Notation(r"\sqrt", "root"), Notation("√", "root"), "np.sqrt({arg})", np.sqrt,
         lambda u: (scale(2, elementwise("sqrt", u)), True),
         macros=("sqrt",), words=("sqrt",), defined_at=_positive, domain="positive",
-        matrix_function=True,
+        matrix_function="matrix square root",
     ),
     Function(
         "abs", Notation("", "bars"), Notation("", "bars"), "np.abs({arg})", np.abs, _times("sign"),
@@ -208,11 +210,11 @@ _FUNCTIONS = (
     ),
     Function(
         "cosh", _call(r"\cosh"), _call("cosh"), "np.cosh({arg})", np.cosh, _times("sinh"),
-        macros=("cosh",), words=("cosh",), rule=RuleId.COSH_RULE, matrix_function=True,
+        macros=("cosh",), words=("cosh",), rule=RuleId.COSH_RULE, matrix_function="matrix cosh",
     ),
     Function(
         "sinh", _call(r"\sinh"), _call("sinh"), "np.sinh({arg})", np.sinh, _times("cosh"),
-        macros=("sinh",), words=("sinh",), rule=RuleId.SINH_RULE, matrix_function=True,
+        macros=("sinh",), words=("sinh",), rule=RuleId.SINH_RULE, matrix_function="matrix sinh",
     ),
     Function(
         "tan", _call(r"\tan"), _call("tan"), "np.tan({arg})", np.tan,

@@ -90,3 +90,18 @@ def test_the_kinks_are_known_to_the_check() -> None:
         assert smooth_at is not None
         assert not smooth_at(np.array([1.0, kink + KINK_MARGIN / 2])), name
         assert smooth_at(np.array([kink + 0.1, kink - 0.1])), name
+
+
+@pytest.mark.parametrize("function", [f for f in ENTRIES if f.matrix_function], ids=lambda f: f.name)
+def test_a_matrix_function_refused_outside_a_trace_is_named_in_its_own_words(function: Function) -> None:
+    """The refusal of ``tr(A f(X))`` names the matrix function with the words of
+    its registry entry (and offers the elementwise reading)."""
+    applied = r"\sqrt{X}" if function.name == "sqrt" else rf"{function.latex.head}(X)"
+    body = (
+        "given: X \\in \\mathbb{R}^{n \\times n}, A \\in \\mathbb{R}^{n \\times n}\n"
+        f"f = \\operatorname{{tr}}(A {applied})\nwrt: X"
+    )
+    with pytest.raises(mdderiv.DeriveError) as caught:
+        mdderiv.derive(body)
+    assert f"a {function.matrix_function} of a square matrix" in caught.value.message
+    assert "functions: elementwise" in caught.value.message

@@ -187,10 +187,6 @@ def _trace_of_matrix_function(expr: MatrixFunction, active: frozenset[Symbol], u
     return trace(mul(matrix_function_derivative(expr), d))
 
 
-_MATRIX_FUNCTION_NAMES = {
-    "exp": "matrix exponential", "log": "matrix logarithm", "sqrt": "matrix square root",
-    "sin": "matrix sine", "cos": "matrix cosine", "sinh": "matrix sinh", "cosh": "matrix cosh",
-}
 _ELEMENTWISE_SPELLING = {fn: FUNCTIONS[fn].latex.head for fn in MATRIX_READING}
 
 
@@ -198,7 +194,7 @@ def _matrix_function(expr: MatrixFunction, active: frozenset[Symbol], used: Rule
     if differential(expr.arg, active, UNCITED) is None:
         return None
     # outside a trace, d f(X) has no closed form in dX (X and dX need not commute)
-    what = _MATRIX_FUNCTION_NAMES.get(expr.fn, f"matrix power ^{expr.exponent}")
+    what = FUNCTIONS[expr.fn].matrix_function if expr.fn in MATRIX_READING else f"matrix power ^{expr.exponent}"
     if expr.fn in _ELEMENTWISE_SPELLING:
         elementwise_hint = (
             f"if you mean {_ELEMENTWISE_SPELLING[expr.fn]} of each entry, add the option "
