@@ -45,6 +45,7 @@ import yaml
 
 import mdderiv
 from mdderiv.expr import dim_value
+from support import central_differences, expm
 
 CORPUS = Path(__file__).resolve().parent / "corpus" / "authors.yaml"
 
@@ -53,21 +54,6 @@ SIZES = (4, 3, 5, 2, 6)
 
 
 # ---------------------------------------------------------------- the corpus's own NumPy helpers
-
-
-def expm(a: np.ndarray) -> np.ndarray:
-    """Matrix exponential: scaling and squaring of the Taylor series."""
-    a = np.asarray(a, dtype=float)
-    norm = float(np.max(np.sum(np.abs(a), axis=0))) if a.size else 0.0
-    squarings = max(0, int(math.ceil(math.log2(norm))) + 1) if norm > 0.5 else 0
-    scaled = a / 2.0**squarings
-    term, total = np.eye(a.shape[0]), np.eye(a.shape[0])
-    for k in range(1, 30):
-        term = term @ scaled / k
-        total = total + term
-    for _ in range(squarings):
-        total = total @ total
-    return total
 
 
 def funm(a: np.ndarray, f: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
@@ -207,16 +193,6 @@ def _default_kind(props: frozenset[str]) -> str:
     return "normal"
 
 
-def _finite_difference_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    grad = np.zeros_like(x)
-    for index in np.ndindex(*x.shape):
-        plus, minus = x.copy(), x.copy()
-        plus[index] += h
-        minus[index] -= h
-        grad[index] = (f(plus) - f(minus)) / (2 * h)
-    return grad
-
-
 def _finite_difference_hessian(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-4) -> np.ndarray:
     """H with d²f = vec(dX)^T H vec(dX), vec stacking columns."""
     n = x.size
@@ -351,7 +327,7 @@ def _compare(entry: Entry, d: Any, sources: list[str], point: int) -> str | None
         except Exception as error:  # noqa: BLE001
             return f"the NumPy source of the {result.kind} for {name} fails: {type(error).__name__}: {error}: {source}"
         if result.kind in ("gradient", "symmetric gradient"):
-            want = _finite_difference_gradient(along, base)
+            want = central_differences(along, base)
             if result.kind == "symmetric gradient" and not np.allclose(got, got.T, rtol=1e-8, atol=1e-8):
                 return f"the symmetric gradient for {name} is not symmetric: {source}"
             if result.layout != "denominator":

@@ -1,12 +1,18 @@
-"""Helpers for the integration tests: block bodies, a stand-in engine, ``run``."""
+"""Helpers for the tests: block bodies, a stand-in engine, ``run``, and the
+independent numerics results are compared with (central differences, the
+matrix exponential), written here so that they share nothing with mdderiv."""
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from mdderiv.errors import DeriveError
 
@@ -102,3 +108,29 @@ def wait_for_mathjax(browser: Any) -> None:
         "const done = arguments[arguments.length - 1];"
         "MathJax.startup.promise.then(() => done('ok')).catch(e => done('error: ' + e));")
     assert status == "ok"
+
+
+def central_differences(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """The gradient of a scalar ``f`` at ``x`` (same shape) by central differences."""
+    grad = np.zeros_like(x, dtype=float)
+    for index in np.ndindex(*x.shape):
+        plus, minus = x.copy(), x.copy()
+        plus[index] += h
+        minus[index] -= h
+        grad[index] = (f(plus) - f(minus)) / (2 * h)
+    return grad
+
+
+def expm(a: np.ndarray) -> np.ndarray:
+    """The matrix exponential: scaling and squaring of the Taylor series."""
+    a = np.asarray(a, dtype=float)
+    norm = float(np.max(np.sum(np.abs(a), axis=0))) if a.size else 0.0
+    squarings = max(0, int(math.ceil(math.log2(norm))) + 1) if norm > 0.5 else 0
+    scaled = a / 2.0**squarings
+    term, total = np.eye(a.shape[0]), np.eye(a.shape[0])
+    for k in range(1, 30):
+        term = term @ scaled / k
+        total = total + term
+    for _ in range(squarings):
+        total = total @ total
+    return total

@@ -16,6 +16,7 @@ import pytest
 import mdderiv
 from mdderiv.numeric import evaluate
 from mdderiv.rules import RULES, RuleId
+from support import central_differences
 
 M, N = 3, 4
 GIVEN = (
@@ -133,17 +134,7 @@ def _values(case: Case, seed: int) -> Values:
 
 
 def _central_differences(case: Case, values: Values) -> np.ndarray:
-    base = values[case.wrt]
-    gradient = np.zeros_like(base)
-    h = 1e-6
-    for index in np.ndindex(*base.shape):
-        plus, minus = base.copy(), base.copy()
-        plus[index] += h
-        minus[index] -= h
-        gradient[index] = (
-            case.numpy({**values, case.wrt: plus}) - case.numpy({**values, case.wrt: minus})
-        ) / (2 * h)
-    return gradient
+    return central_differences(lambda x: case.numpy({**values, case.wrt: x}), values[case.wrt])
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -14,6 +14,7 @@ from mdderiv.render.numpy import result_source
 from mdderiv.shapes import written_as_scalar
 from mdderiv.syntax.latex import parse_expression
 from mdderiv.syntax.nodes import Source
+from support import central_differences
 
 Values = dict[str, np.ndarray]
 
@@ -32,15 +33,7 @@ def sample(shapes: dict[str, tuple[int, int]], seed: int = 0, spd: tuple[str, ..
 
 def numeric_gradient(f: Callable[[Values], float], values: Values, wrt: str, h: float = 1e-6) -> np.ndarray:
     """Central differences of the author's objective, evaluated independently."""
-    x = values[wrt]
-    grad = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        plus, minus = dict(values), dict(values)
-        step = np.zeros_like(x)
-        step[index] = h
-        plus[wrt], minus[wrt] = x + step, x - step
-        grad[index] = (f(plus) - f(minus)) / (2 * h)
-    return grad
+    return central_differences(lambda x: f({**values, wrt: x}), values[wrt], h)
 
 
 def derived_gradient(body: str, values: Values) -> np.ndarray:

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 import mdderiv
 from mdderiv.expr import MatMul, Trace
 from mdderiv.shapes import parse_problem
+from support import central_differences, expm
 
 N, M = 4, 3  # the sizes given to n and m at evaluation
 
@@ -89,20 +90,6 @@ def _matrix_functions_in_traces_are_read() -> bool:
 
 
 MATRIX_FUNCTIONS = _matrix_functions_in_traces_are_read()
-
-
-def expm(a: np.ndarray) -> np.ndarray:
-    """The matrix exponential by scaling and squaring a Taylor series (written
-    here: the test shares no numerics with mdderiv)."""
-    squarings = max(0, int(np.ceil(np.log2(max(np.abs(a).sum(axis=1).max(), 1e-300)))) + 1)
-    scaled = a / 2**squarings
-    term, total = np.eye(len(a)), np.eye(len(a))
-    for k in range(1, 25):
-        term = term @ scaled / k
-        total = total + term
-    for _ in range(squarings):
-        total = total @ total
-    return total
 
 
 def spd_function(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
@@ -292,18 +279,6 @@ def matrix_function_trace(draw: st.DrawFn) -> Term:
     return Term(rf"\operatorname{{tr}}(({spd})^{{1/2}})", lambda env: of_spd(env, np.sqrt))
 
 
-def _finite_differences(f: Callable[[Env], float], env: Env, name: str) -> np.ndarray:
-    base = env[name]
-    grad = np.zeros_like(base)
-    h = 1e-6
-    for index in np.ndindex(*base.shape):
-        plus, minus = base.copy(), base.copy()
-        plus[index] += h
-        minus[index] -= h
-        grad[index] = (f({**env, name: plus}) - f({**env, name: minus})) / (2 * h)
-    return grad
-
-
 HONEST = ("does not depend on", "cannot infer the size of")
 
 SETTINGS = settings(
@@ -337,7 +312,7 @@ def test_objectives_in_authors_spellings_match_finite_differences_of_their_own_n
     (source,) = [s for r, s in zip(d.results, d.numpy()) if r is result]
     with np.errstate(all="raise"):
         got = np.asarray(eval(source, {"np": np, **values}), dtype=float).reshape(INPUTS[variable])
-        want = _finite_differences(term.value, env, variable)  # type: ignore[arg-type]
+        want = central_differences(lambda x: float(np.asarray(term.value({**env, variable: x})).item()), env[variable])
     scale = max(1.0, float(np.max(np.abs(want))))
     assert float(np.max(np.abs(got - want))) / scale < 1e-5, (body, source)
 
