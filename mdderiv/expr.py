@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from fractions import Fraction
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard
 
 # Typing note: the hot paths test a node's exact class once (``kind = type(expr)``,
 # then ``kind is MatMul``); mypy does not narrow ``expr`` through the saved
@@ -147,7 +147,7 @@ class Symbol(Expr):
 class Differential(Expr):
     """``dX`` for a symbol X."""
 
-    of: Symbol
+    of: Symbol | GradientName  # (d of a gradient name: the second differential of a Hessian)
     shape: Shape = field(init=False)
 
     def __post_init__(self) -> None:
@@ -644,7 +644,7 @@ def mul(*factors: Expr) -> Expr:
 _MUL_SPECIAL = frozenset((Number, MatMul, Zeros, Identity))
 
 
-def is_tidy(expr: Expr) -> bool:
+def is_tidy(expr: Expr) -> TypeGuard[MatMul]:
     """Whether ``expr`` is a product ``mul`` built, which ``mul`` gives back
     equal when run on its factors (so a rewrite that changed none of them can
     return the product itself).  A mark, not a test: False means "unknown"."""
@@ -833,8 +833,10 @@ def rebuild(node: Expr, children: tuple[Expr, ...]) -> Expr:
         return IndexedSum(node.index, node.upper, children[0], node.shape)
     if isinstance(node, (Det,)):
         return Det(children[0])
-    if isinstance(node, Unary):
-        return type(node)(children[0], node.shape)  # type: ignore[call-arg]
+    if isinstance(node, (Softmax, Diag, Vec, Unvec)):
+        return type(node)(children[0], node.shape)
+    if children:
+        raise TypeError(f"rebuild has no rule for {type(node).__name__}")  # (a new node class: add its line)
     return node
 
 

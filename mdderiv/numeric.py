@@ -575,6 +575,11 @@ def _chain_of_three(a: Array, b: Array, c: Array) -> Array:
     return product
 
 
+def _arrays(values: Mapping[str, object]) -> dict[str, Array]:
+    """The values that are arrays already (the others are converted when read)."""
+    return {name: value for name, value in values.items() if isinstance(value, np.ndarray)}
+
+
 class Evaluator:
     """The values for one evaluation (converted once) and what is remembered
     while evaluating there: the intermediate symbols, the sum indices."""
@@ -599,8 +604,8 @@ class Evaluator:
         self.memo: dict[tuple[str, tuple[tuple[str, int], ...]], Array] = {}
         self.shared: dict[int, Array] = {}  # costly nodes outside sums, by slot
         # converted values, converted once; ready values are used as they are
-        # (then nothing is ever added: every key is there already)
-        self.inputs: dict[str, Array] = values if ready else {}  # type: ignore[assignment]
+        # (then nothing is added: every key is there already)
+        self.inputs: dict[str, Array] = _arrays(values) if ready else {}
 
     def __call__(self, expr: Expr) -> Array:
         return self.compiler(expr)(self)
@@ -610,9 +615,8 @@ class Evaluator:
         already) for ``name``, with nothing remembered yet: the check's moved
         points (set up without ``__init__``'s defaults and conversions)."""
         other = Evaluator.__new__(Evaluator)
-        values: dict[str, object] = {**self.values, name: value}
-        other.values = values
-        other.inputs = values  # type: ignore[assignment]
+        other.values = {**self.values, name: value}
+        other.inputs = {**self.inputs, name: value}
         other.dims, other.problem, other.compiler = self.dims, self.problem, self.compiler
         other.env, other.memo, other.shared = {}, {}, {}
         return other

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeGuard
 
 from .errors import DeriveError
 from .expr import (
@@ -108,7 +108,7 @@ def format_shape(shape: Shape) -> str:
     return "×".join("?" if _is_var(d) else str(d) for d in shape)
 
 
-def _is_var(d: Dim) -> bool:
+def _is_var(d: Dim) -> TypeGuard[str]:
     return isinstance(d, str) and d.startswith("?")
 
 
@@ -256,7 +256,7 @@ class Builder:
         for node in expr.walk():
             for d in node.shape:
                 if _is_var(d):
-                    found[d] = None  # type: ignore[index]
+                    found[d] = None
         if not found:
             return expr
         for var in found:
@@ -275,7 +275,8 @@ class Builder:
     def build(self, node: Node) -> Expr:
         method = _BUILDERS.get(type(node))
         if method is None:  # (every parse-tree class has its entry)
-            return getattr(self, "build_" + type(node).__name__)(node)  # type: ignore[no-any-return]
+            builder: Callable[[Node], Expr] = getattr(self, "build_" + type(node).__name__)
+            return builder(node)
         return method(self, node)
 
     def build_NumberNode(self, node: NumberNode) -> Expr:
@@ -868,14 +869,14 @@ def _objective_word(text: str) -> str | None:
     return m.group(1) or m.group(2)
 
 
-def _dimension_products(table: dict[str, Declaration]) -> dict[str, Dim]:
+def _dimension_products(table: dict[str, Declaration]) -> dict[Dim, Dim]:
     """``\\mathbb{R}^{mn}`` beside dimensions ``m`` and ``n`` written alone: the
     name ``mn`` is their product ``m*n`` (the length of ``vec X`` for an m×n ``X``).
     Read so only when every letter is a dimension of its own and no other
     dimension name of several letters could split it another way."""
     names = {d for decl in table.values() if decl.shape for d in decl.shape if isinstance(d, str)}
     singles = {d for d in names if len(d) == 1}
-    products: dict[str, Dim] = {}
+    products: dict[Dim, Dim] = {}
     for name in names:
         if len(name) < 2 or not (name.isascii() and name.isalpha()) or not set(name) <= singles:
             continue
@@ -897,7 +898,7 @@ def _parse_problem(body: str) -> Problem:
     products = _dimension_products(table)
     for decl in table.values():
         assert decl.shape is not None
-        decl.shape = (products.get(decl.shape[0], decl.shape[0]), products.get(decl.shape[1], decl.shape[1]))  # type: ignore[arg-type]
+        decl.shape = (products.get(decl.shape[0], decl.shape[0]), products.get(decl.shape[1], decl.shape[1]))
 
     dims: dict[str, None] = {}
     for decl in table.values():
@@ -1002,7 +1003,8 @@ def _parse_problem(body: str) -> Problem:
                 info.name, info.latex, info.shape, info.props, info.index, sum_uppers[info.index]
             )
 
-    wrt = _wrt(lines.wrt, symbols, families, definitions)  # type: ignore[arg-type]
+    assert lines.wrt is not None  # (read_lines refuses a block without one)
+    wrt = _wrt(lines.wrt, symbols, families, definitions)
 
     # Symbols in a stable order: declared (families in place), then defined.
     all_symbols: dict[str, SymbolInfo] = {}
@@ -1017,7 +1019,7 @@ def _parse_problem(body: str) -> Problem:
         wrt=wrt,
         options=dict(lines.options),
         option_lines=dict(lines.option_lines),
-        wrt_line=lines.wrt.line if lines.wrt else 1,
+        wrt_line=lines.wrt.line,
         dims=list(dims),
         broadcast=broadcast,
         dims_as_numbers=dims_as_numbers,

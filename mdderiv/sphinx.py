@@ -146,9 +146,7 @@ class DeriveDirective(SphinxDirective):
     def _failure(self, outcome: Outcome, body: str) -> nodes.Node:
         source, line, column = self._where(outcome)
         message = outcome.error or "error"
-        self.env.mdderiv_failures.setdefault(self.env.docname, []).append(  # type: ignore[attr-defined]
-            (str(source), line, column, message)
-        )
+        _failures(self.env).setdefault(self.env.docname, []).append((str(source), line, column, message))
         logger.warning(message, location=f"{source}:{line}:{column}", type="mdderiv", subtype="block")
         box = nodes.error(classes=[_ERROR_CLASS])
         box += nodes.paragraph(
@@ -164,18 +162,32 @@ class DeriveDirective(SphinxDirective):
 # -- the environment: failures per document, merged after a parallel read -----------------------
 
 
+#: the failures of each document: (source, line, column, message)
+Failures = dict[str, list[tuple[str, int, int, str]]]
+
+
+def _failures(env: BuildEnvironment) -> Failures:
+    """The failures kept on ``env``: an attribute of the environment, as Sphinx
+    keeps an extension's data (pickled with it, merged after a parallel read)."""
+    failures: Failures | None = getattr(env, "mdderiv_failures", None)
+    if failures is None:
+        failures = {}
+        # (BuildEnvironment declares no attribute for an extension's data: this one is ours)
+        env.mdderiv_failures = failures  # type: ignore[attr-defined]
+    return failures
+
+
 def _env_init(app: Sphinx, env: BuildEnvironment) -> None:
-    if not hasattr(env, "mdderiv_failures"):
-        env.mdderiv_failures = {}  # type: ignore[attr-defined]
+    _failures(env)
 
 
 def _env_purge_doc(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
-    getattr(env, "mdderiv_failures", {}).pop(docname, None)
+    _failures(env).pop(docname, None)
 
 
 def _env_merge_info(app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEnvironment) -> None:
-    ours = env.mdderiv_failures  # type: ignore[attr-defined]
-    theirs = getattr(other, "mdderiv_failures", {})
+    ours = _failures(env)
+    theirs = _failures(other)
     for docname in docnames:
         if docname in theirs:
             ours[docname] = theirs[docname]
@@ -188,7 +200,7 @@ def _doctree_read(app: Sphinx, doctree: nodes.document) -> None:
 
 def _build_finished(app: Sphinx, exception: Exception | None) -> None:
     _cache(app.env).flush()
-    failures = sum(len(items) for items in getattr(app.env, "mdderiv_failures", {}).values())
+    failures = sum(len(items) for items in _failures(app.env).values())
     if failures:
         logger.info("mdderiv: %d block(s) failed", failures)
 

@@ -298,6 +298,8 @@ def _differential_of(term: Expr) -> Symbol:
                 break
         else:
             raise DeriveError("internal: a term without a differential")
+    if not isinstance(node.of, Symbol):  # (d ∂f/∂X labels a Hessian's line; no term holds one)
+        raise DeriveError("internal: a term with the differential of a gradient")
     return node.of
 
 

@@ -31,6 +31,7 @@ indexed family's name is not used at all.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TypeGuard
 
 from .memo import node_kinds
 from ..expr import (
@@ -46,19 +47,13 @@ from ..expr import (
 )
 from ..problem import Definition, Problem, SymbolInfo
 
-# Typing note: the hot paths test a node's exact class once (``kind = type(expr)``,
-# then ``kind is MatMul``); mypy does not narrow ``expr`` through the saved
-# ``kind``, so the attribute reads after such a test carry
-# ``type: ignore[attr-defined]`` (an ``isinstance`` per read would cost time).
-
-
 #: the letters for (argument, value) of a layer, tried in order
 LETTERS = (("a", "h"), ("u", "v"), ("p", "q"))
 
 _LAYERS = (Elementwise, Softmax)
 
 
-def _is_layer_node(node: Expr) -> bool:
+def _is_layer_node(node: Expr) -> TypeGuard[Elementwise | Softmax]:
     return type(node) in _LAYERS and node.shape != SCALAR
 
 
@@ -82,7 +77,7 @@ class _Depths:
             d, k = self.visit(child)
             depends = depends or d
             deepest = max(deepest, k)
-        if depends and _is_layer_node(node) and self._own_product(node.arg):  # type: ignore[attr-defined]
+        if depends and _is_layer_node(node) and self._own_product(node.arg):
             deepest += 1
             self.depth[key] = deepest
         self.seen[key] = (depends, deepest)
@@ -178,8 +173,8 @@ def with_layer_names(problem: Problem) -> Problem:
     def rewrite(node: Expr, inside: bool) -> Expr:
         """``node`` with its layers named; ``inside``: within a named layer."""
         depth = depths.depth.get(id(node), 0)
-        if depth and (inside or depth >= 2):
-            arg = rewrite(node.arg, True)  # type: ignore[attr-defined]
+        if depth and (inside or depth >= 2) and _is_layer_node(node):  # (only layers have a depth)
+            arg = rewrite(node.arg, True)
             layer = _rebuilt(node, arg)
             if layer in named:
                 return named[layer]

@@ -133,14 +133,13 @@ def distribute_products(expr: Expr) -> Rewrite | None:
     def visit(node: Expr) -> Expr:
         if not isinstance(node, MatMul):
             return node
-        sums = [i for i, f in enumerate(node.factors) if isinstance(f, Add) and not f.is_scalar]
+        sums = [(i, f) for i, f in enumerate(node.factors) if isinstance(f, Add) and not f.is_scalar]
         if not sums:
             return simplify_product(node, used)
-        i = sums[0]
+        i, total = sums[0]
         used.note(RuleId.DISTRIBUTE)
         before, after = node.factors[:i], node.factors[i + 1 :]
-        terms = node.factors[i].terms  # type: ignore[attr-defined]
-        return add(*(visit(mul(*before, t, *after)) for t in terms))
+        return add(*(visit(mul(*before, t, *after)) for t in total.terms))
 
     new = map_tree(expr, visit)
     if new == expr:
@@ -192,8 +191,11 @@ def rewrite_vec_kron(expr: Expr) -> Rewrite | None:
     return new, list(used)
 
 
-def _is_det_exp(node: Expr) -> bool:
-    return isinstance(node, Det) and isinstance(node.arg, MatrixFunction) and node.arg.fn == "exp"
+def _det_exp_argument(node: Expr) -> Expr | None:
+    """``X`` when ``node`` is ``det e^X``, else None."""
+    if isinstance(node, Det) and isinstance(node.arg, MatrixFunction) and node.arg.fn == "exp":
+        return node.arg.arg
+    return None
 
 
 def rewrite_det_exp(expr: Expr) -> Rewrite | None:
@@ -205,15 +207,16 @@ def rewrite_det_exp(expr: Expr) -> Rewrite | None:
     used = RulesUsed()
 
     def log_det(node: Expr) -> Expr:
-        if isinstance(node, Elementwise) and node.fn == "log" and _is_det_exp(node.arg):
+        if isinstance(node, Elementwise) and node.fn == "log" and (x := _det_exp_argument(node.arg)) is not None:
             used.note(RuleId.LOGDET_EXP)
-            return trace(node.arg.arg.arg)  # type: ignore[attr-defined]
+            return trace(x)
         return node
 
     def det(node: Expr) -> Expr:
-        if _is_det_exp(node):
+        x = _det_exp_argument(node)
+        if x is not None:
             used.note(RuleId.DET_EXP)
-            return elementwise("exp", trace(node.arg.arg))  # type: ignore[attr-defined]
+            return elementwise("exp", trace(x))
         return node
 
     # the log first (map_tree works bottom-up): log det e^X is tr X, not log e^{tr X}

@@ -64,7 +64,7 @@ def hessian(problem: Problem, variable: Symbol, gradient: Expr, sections: list[S
     if expr != unfolded:
         section.add(None if unfolded != gradient else label, expr, RuleId.SUBSTITUTE)
     m = derivative_matrix(
-        expr, variable, section, Differential(label),  # type: ignore[arg-type]
+        expr, variable, section, Differential(label),
         "the gradient does not depend on {}: the Hessian is zero wherever it is defined; "
         "leave out hessian: true",
     )

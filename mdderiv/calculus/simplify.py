@@ -159,9 +159,9 @@ def push_transpose(expr: Expr, used: RulesUsed = UNCITED, transposed: Expr | Non
 
 def _push_compound(expr: Expr, kind: type, used: RulesUsed) -> Expr:
     """``push_transpose`` of a node that is no leaf, no scalar, no transpose."""
-    if kind is MatMul:
+    if isinstance(expr, MatMul):
         used.note(RuleId.TRANSPOSE_PRODUCT)
-        return mul(*[push_transpose(f, used) for f in reversed(expr.factors)])  # type: ignore[attr-defined]
+        return mul(*[push_transpose(f, used) for f in reversed(expr.factors)])
     if is_symmetric(expr) and not isinstance(expr, Differential):
         if not isinstance(expr, (Identity, Ones, Diag)):
             used.note(RuleId.SYMMETRIC)
@@ -595,13 +595,13 @@ def merge_like_terms(terms: Iterable[Expr]) -> list[Expr]:
         kind = type(term)
         if not scalars and len(matrices) == 1 and kind is not MatMul:
             key = matrices[0] if kind is not Zeros else mul(term)  # mul(x) is x
-        elif coefficient is _ONE and is_tidy(term) and _scalars_lead(term, len(scalars)):  # type: ignore[arg-type]
+        elif coefficient is _ONE and is_tidy(term) and _scalars_lead(term, len(scalars)):
             key = term  # mul would give it back
         else:
             key = mul(*scalars, *matrices) if (scalars or matrices) else num(1)
         entry = index.get(key) if index is not None else _entry_of(entries, key)
         if entry is None:
-            alone = kind is not MatMul or (is_tidy(term) and _scalars_lead(term, len(scalars)))  # type: ignore[arg-type]
+            alone = kind is not MatMul or (is_tidy(term) and _scalars_lead(term, len(scalars)))
             entry = [key, coefficient, term if alone else None]
             entries.append(entry)
             if index is not None:
@@ -709,18 +709,17 @@ def factor_terms(terms: list[Expr], used: RulesUsed, nested: bool = False) -> Ex
             inner_terms = [mul(num(c), *s, *m[1:]) for c, s, m in parts]
             return mul(first, factor_terms(order_terms(inner_terms), used, nested=True))
     # a common Hadamard operand: A ⊙ S + B ⊙ S = (A + B) ⊙ S
-    if all(len(m) == 1 and isinstance(m[0], Hadamard) and not s for _, s, m in parts):
-        hadamards = [m[0] for _, _, m in parts]
-        assert all(isinstance(h, Hadamard) for h in hadamards)
-        right = hadamards[0].right  # type: ignore[attr-defined]
-        if all(h.right == right for h in hadamards):  # type: ignore[attr-defined]
+    hadamards = [m[0] for _, s, m in parts if len(m) == 1 and isinstance(m[0], Hadamard) and not s]
+    if len(hadamards) == len(parts):
+        right = hadamards[0].right
+        if all(h.right == right for h in hadamards):
             used.note(RuleId.SIMPLIFY)
-            inner_terms = [mul(num(c), h.left) for (c, _, _), h in zip(parts, hadamards)]  # type: ignore[attr-defined]
+            inner_terms = [mul(num(c), h.left) for (c, _, _), h in zip(parts, hadamards)]
             return hadamard(factor_terms(order_terms(inner_terms), used), right)
-        left = hadamards[0].left  # type: ignore[attr-defined]
-        if all(h.left == left for h in hadamards):  # type: ignore[attr-defined]
+        left = hadamards[0].left
+        if all(h.left == left for h in hadamards):
             used.note(RuleId.SIMPLIFY)
-            inner_terms = [mul(num(c), h.right) for (c, _, _), h in zip(parts, hadamards)]  # type: ignore[attr-defined]
+            inner_terms = [mul(num(c), h.right) for (c, _, _), h in zip(parts, hadamards)]
             return hadamard(left, factor_terms(order_terms(inner_terms), used))
     if long_parts < 2:
         return add(*terms)  # nothing left that two terms could share
@@ -837,10 +836,12 @@ def _commutative_algebra(expr: Add, used: RulesUsed) -> Expr:
                 raise ValueError(f)
         if matrix and not entries:
             entries = [Ones(shape)]
-        product = entries[0] if entries else None
-        for e in entries[1:]:
-            product = hadamard(product, e)  # type: ignore[arg-type]
-        rest = [product] if product is not None else []
+        rest: list[Expr] = []
+        if entries:
+            product = entries[0]
+            for e in entries[1:]:
+                product = hadamard(product, e)
+            rest.append(product)
         return mul(num(coefficient), *scalars, *rest)
 
     try:
@@ -1034,8 +1035,8 @@ def fold_norms(expr: Expr, written: frozenset[Expr] = frozenset()) -> Expr:
     def norm_of(base: Expr) -> tuple[Expr, NormKind] | None:
         """The argument and kind of the norm whose square ``base`` is."""
         frobenius = isinstance(base, Trace)
-        if frobenius:
-            base = base.arg  # type: ignore[attr-defined]
+        if isinstance(base, Trace):
+            base = base.arg
         if not (isinstance(base, MatMul) and len(base.factors) == 2):
             return None
         left, right = base.factors
@@ -1077,7 +1078,7 @@ def _may_fold(expr: Expr, written: frozenset[Expr]) -> bool:
     power or at the ``u^T`` of a ``u^T u`` with ``u`` written as a norm."""
     for node in nodes(expr):
         kind = type(node)
-        if kind is Power or (kind is Transpose and node.arg in written):  # type: ignore[attr-defined]
+        if kind is Power or (type(node) is Transpose and node.arg in written):
             return True
     return False
 

@@ -9,6 +9,7 @@ properties and the Hadamard swap ``tr(A^T (B ⊙ C)) = tr((A ⊙ B)^T C)``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 
 from ..budget import check_time
@@ -100,7 +101,7 @@ def _split_number(term: Expr) -> tuple[Fraction, Expr]:
     return Fraction(1), term
 
 
-def _scaled(build, term: Expr) -> Expr:  # type: ignore[no-untyped-def]
+def _scaled(build: Callable[[Expr], Expr], term: Expr) -> Expr:
     coefficient, rest = _split_number(term)
     return mul(num(coefficient), build(rest))
 

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ..expr import Expr, Hadamard, HadamardDiv, Kron, Symbol
+from ..expr import Commutation, Expr, Hadamard, HadamardDiv, Kron, Symbol
 from ..functions import Function, NamedConstant, Notation
 from .latex import (
     LatexPrinter,
@@ -229,8 +229,8 @@ class TextPrinter(LatexPrinter):
             return spelling
         return spelling + subscript(expr.index)
 
-    def _print_Commutation(self, expr: Expr) -> str:
-        return "K" + subscript(f"{expr.rows}{expr.cols}")  # type: ignore[attr-defined]
+    def _print_Commutation(self, expr: Commutation) -> str:
+        return "K" + subscript(f"{expr.rows}{expr.cols}")
 
 
 def render_expr_text(expr: Expr, names: Mapping[str, str] | None = None) -> str:

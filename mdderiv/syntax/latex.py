@@ -26,13 +26,14 @@ from pylatexenc.latexwalker import (
     LatexGroupNode,
     LatexMacroNode,
     LatexMathNode,
+    LatexNode,
     LatexSpecialsNode,
     LatexWalker,
     LatexWalkerEndOfStream,
     LatexWalkerParseError,
     get_default_latex_context_db,
 )
-from pylatexenc.macrospec import MacroStandardArgsParser
+from pylatexenc.macrospec import LatexContextDb, MacroStandardArgsParser
 
 from ..errors import DeriveError
 from ..functions import MACROS as ELEMENTWISE_MACROS
@@ -379,7 +380,7 @@ def _finish(tokens: list[Token], src: Source) -> list[Token]:
 
 _LATEX_SPECIAL = re.compile(r"[\\{}%$&#~]")
 @functools.cache
-def _context_db() -> object:
+def _context_db() -> LatexContextDb:
     """pylatexenc's default macro database without its text-mode specials
     (``--``, quotes, ``~``): math needs none of them, and skipping the specials
     test per character makes tokenizing faster."""
@@ -399,7 +400,7 @@ def _macro_arities() -> dict[str, int | None]:
     """Macro name → its number of mandatory arguments, or None when its
     arguments are not all mandatory ``{`` ones (optional, starred, verbatim)."""
     arities: dict[str, int | None] = {}
-    for spec in _context_db().iter_macro_specs():  # type: ignore[attr-defined]
+    for spec in _context_db().iter_macro_specs():
         if spec.macroname in arities:
             continue  # an earlier category's spec wins, as in get_macro_spec
         parser = spec.args_parser
@@ -504,12 +505,12 @@ class _Lexer:
         self.src = src
         self.tokens: list[Token] = []
 
-    def nodes(self, nodes: Iterable[object]) -> None:
+    def nodes(self, nodes: Iterable[LatexNode | None]) -> None:
         for node in nodes:
             if node is not None:
                 self.node(node)
 
-    def node(self, node: object) -> None:
+    def node(self, node: LatexNode) -> None:
         text = self.src.text
         if isinstance(node, (LatexCharsNode, LatexSpecialsNode)):
             self.chars(node.pos, node.pos + node.len)
@@ -548,7 +549,7 @@ class _Lexer:
         elif isinstance(node, LatexEnvironmentNode):
             self.src.error(f"environments (\\begin{{{node.environmentname}}}) are not supported", node.pos)
         else:
-            self.src.error(f"cannot read {text[node.pos : node.pos + node.len]!r}", getattr(node, "pos", 0))  # type: ignore[attr-defined]
+            self.src.error(f"cannot read {text[node.pos : node.pos + node.len]!r}", node.pos)
 
     def chars(self, start: int, end: int) -> None:
         text = self.src.text
@@ -568,7 +569,8 @@ class _Lexer:
                 scripted = previous is not None and previous.is_char("^", "_")
                 if not (scripted and c == "."):  # (a scripted "." is a character)
                     # TeX: ^23 is ^{2}3
-                    number = c if scripted else _NUMBER.match(text, i, end).group()  # type: ignore[union-attr]
+                    found = None if scripted else _NUMBER.match(text, i, end)
+                    number = found.group() if found is not None else c  # (unscripted, it always matches)
                     tokens.append(Token(NUM, number, i, i + len(number), _number_value(number)))
                     i += len(number)
                     continue
