@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -350,6 +351,27 @@ def _smooth_here(kinked: list[tuple[Expr, Smoothness]], point: Evaluator) -> boo
         return False  # not defined here: not a point to check at
 
 
+@dataclass
+class _Seen:
+    """What the check met over its points: the closest agreement, the result
+    that disagreed, and for the message when no point could be used, why not."""
+
+    tried: int = 0  # points drawn
+    evaluated: int = 0  # points away from kinks, where the results were compared
+    worst: float = math.inf  # the smallest worst error of a point (inf: no usable point)
+    failure: str = ""  # the variable whose result disagreed
+    largest_value: float = 0.0  # the largest objective value too large for finite differences
+    guards: list[Guard] | None = None  # worked out at the first point outside the domain
+    outside: dict[int, int] = field(default_factory=dict)  # guard → at how many points it did not hold
+
+    def outside_the_domain(self, problem: Problem, point: Evaluator) -> None:
+        """Note which domain guards did not hold at ``point``, a point that could not be used."""
+        if self.guards is None:
+            self.guards = domain_guards(problem)
+        for i in _failed_guards(self.guards, point):
+            self.outside[i] = self.outside.get(i, 0) + 1
+
+
 def check_derivation(d: DerivationRecord, seed: int = SEED) -> CheckOutcome:
     problem = d.problem
     rng = np.random.default_rng(seed)
@@ -357,115 +379,128 @@ def check_derivation(d: DerivationRecord, seed: int = SEED) -> CheckOutcome:
     # the same few expressions are evaluated at every point: compile them once
     # (every evaluation is inside np.errstate(all="ignore"), below)
     compiler = Compiler(definitions_of(problem))
-    worst_seen = math.inf
-    failure = ""
-    guards: list[Guard] | None = None  # worked out at the first point outside the domain
-    outside: dict[int, int] = {}  # guard → at how many points it did not hold
-    tried = evaluated = 0
+    seen = _Seen()
     agreed = 0  # points in agreement found by the domain search
     worst_agreeing = 0.0
-    largest_value = 0.0  # the largest objective value too large for finite differences
     kinked = kinked_arguments(problem)
     for sizes, values in _points(problem, rng):
-        searching = tried >= POINTS
-        if tried == POINTS and not math.isinf(worst_seen):
+        searching = seen.tried >= POINTS
+        if seen.tried == POINTS and not math.isinf(seen.worst):
             break  # the domain search is for objectives no plain point could evaluate
-        tried += 1
+        seen.tried += 1
         check_time()
         with np.errstate(all="ignore"):
             point = Evaluator(values, sizes, problem, compiler, ready=True)
             if kinked and not _smooth_here(kinked, point):
                 continue  # too near a kink for finite differences: another point
-            evaluated += 1
-            worst = 0.0
-            bad_point = False
-            for result in checkable:
-                check_time()
-                try:
-                    got, want = _compare(result, d, point, rng)
-                except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError):
-                    bad_point = True
-                    break
-                except _Unmeasurable as large:
-                    largest_value = max(largest_value, large.largest)
-                    bad_point = True
-                    break
-                except _ShapeMismatch as mismatch:
-                    raise DeriveError(
-                        f"internal: the result for {result.wrt.name} has {mismatch}; "
-                        "this is a bug in mdderiv, please report it",
-                        problem.objective.line,
-                        1,
-                    ) from None
-                if not all(map(math.isfinite, got + want)):
-                    bad_point = True
-                    break
-                if len(got) != len(want):
-                    raise DeriveError(
-                        f"internal: the result for {result.wrt.name} has shape {(len(got),)}, "
-                        f"expected {(len(want),)}; this is a bug in mdderiv, please report it",
-                        problem.objective.line,
-                        1,
-                    )
-                error = _relative_error(got, want)
-                if error > TOLERANCE:
-                    failure = result.wrt.name
-                worst = max(worst, error)
-            if bad_point:
-                if guards is None:
-                    guards = domain_guards(problem)
-                for i in _failed_guards(guards, point):
-                    outside[i] = outside.get(i, 0) + 1
+            seen.evaluated += 1
+            worst = _worst_error(d, checkable, point, rng, seen)
+            if worst is None:
+                seen.outside_the_domain(problem, point)
                 continue
-            worst_seen = min(worst_seen, worst)
-            if worst <= TOLERANCE:
-                if not searching:
-                    return CheckOutcome(True, worst, sizes, seed)
-                # a point found by the search is at scales chosen for the domain,
-                # where small wrong terms could hide: two of them must agree
-                agreed += 1
-                worst_agreeing = max(worst_agreeing, worst)
-                if agreed == 2:
-                    return CheckOutcome(True, worst_agreeing, sizes, seed)
+        seen.worst = min(seen.worst, worst)
+        if worst <= TOLERANCE:
+            if not searching:
+                return CheckOutcome(True, worst, sizes, seed)
+            # a point found by the search is at scales chosen for the domain,
+            # where small wrong terms could hide: two of them must agree
+            agreed += 1
+            worst_agreeing = max(worst_agreeing, worst)
+            if agreed == 2:
+                return CheckOutcome(True, worst_agreeing, sizes, seed)
+    raise _no_agreement(problem, seen, agreed, bool(kinked))
+
+
+def _worst_error(
+    d: DerivationRecord, checkable: list[Result], point: Evaluator, rng: np.random.Generator, seen: _Seen
+) -> float | None:
+    """The largest relative error of the results at ``point`` (noting in ``seen``
+    a result that disagrees), or None where the point cannot be used: something
+    is undefined there, or the values are too large for finite differences."""
+    problem = d.problem
+    worst = 0.0
+    for result in checkable:
+        check_time()
+        try:
+            got, want = _compare(result, d, point, rng)
+        except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError):
+            return None
+        except _Unmeasurable as large:
+            seen.largest_value = max(seen.largest_value, large.largest)
+            return None
+        except _ShapeMismatch as mismatch:
+            raise DeriveError(
+                f"internal: the result for {result.wrt.name} has {mismatch}; "
+                "this is a bug in mdderiv, please report it",
+                problem.objective.line,
+                1,
+            ) from None
+        if not all(map(math.isfinite, got + want)):
+            return None
+        if len(got) != len(want):
+            raise DeriveError(
+                f"internal: the result for {result.wrt.name} has shape {(len(got),)}, "
+                f"expected {(len(want),)}; this is a bug in mdderiv, please report it",
+                problem.objective.line,
+                1,
+            )
+        error = _relative_error(got, want)
+        if error > TOLERANCE:
+            seen.failure = result.wrt.name
+        worst = max(worst, error)
+    return worst
+
+
+def _no_agreement(problem: Problem, seen: _Seen, agreed: int, kinked: bool) -> DeriveError:
+    """The error when no point confirmed the results: one point only, none
+    usable (and why not, where that is known), or a disagreement."""
+    line = problem.objective.line
     if agreed == 1:
-        raise DeriveError(
+        return DeriveError(
             "the numerical check found only one point inside the objective's domain, too few "
             "to trust; declare the properties the inputs need (positive, symmetric, "
             "\\mathbb{S}_{++}) or turn the check off with check: false",
-            problem.objective.line,
+            line,
             1,
         )
-    if math.isinf(worst_seen):
-        where = ""
-        if guards and outside:
-            from .render.text import render_expr_text, text_names
-
-            names = text_names(problem)
-            never = [guards[i] for i, count in outside.items() if count == evaluated]
-            if never:
-                where = " (" + "; ".join(
-                    f"{what}, {render_expr_text(expr, names)}, was {condition} at none of them"
-                    for what, expr, condition, _ in never[:3]
-                ) + ")"
-            else:  # each held somewhere, never all together
-                where = " (at each, one of these did not hold: " + "; ".join(
-                    f"{what}, {render_expr_text(expr, names)}, {condition}"
-                    for what, expr, condition, _ in (guards[i] for i in sorted(outside))
-                ) + ")"
-        if largest_value and not where:
-            where = (f" (the objective's values, up to {largest_value:.0e}, were too large for "
-                     "finite differences)") if math.isfinite(largest_value) else ""
-        raise DeriveError(
+    if math.isinf(seen.worst):
+        where = _why_no_point(problem, seen)
+        return DeriveError(
             "could not find a point where the objective and its derivative are defined "
-            f"{'(and away from kinks) ' if kinked else ''}for the numerical check: {tried} random "
+            f"{'(and away from kinks) ' if kinked else ''}for the numerical check: {seen.tried} random "
             f"points tried{where}; declare the properties the inputs need (positive, symmetric, "
             "\\mathbb{S}_{++}) or turn the check off with check: false",
-            problem.objective.line,
+            line,
             1,
         )
-    raise DeriveError(
-        f"the numerical check failed for {failure}: the derived result differs from finite "
-        f"differences (relative error {worst_seen:.1e}); this is a bug in mdderiv, please report it",
-        problem.objective.line,
+    return DeriveError(
+        f"the numerical check failed for {seen.failure}: the derived result differs from finite "
+        f"differences (relative error {seen.worst:.1e}); this is a bug in mdderiv, please report it",
+        line,
         1,
     )
+
+
+def _why_no_point(problem: Problem, seen: _Seen) -> str:
+    """`` (…)``: the domain conditions that held at no point (or never all
+    together), else that the values were too large; empty when unknown."""
+    guards, outside = seen.guards, seen.outside
+    if guards and outside:
+        from .render.text import render_expr_text, text_names
+
+        names = text_names(problem)
+        never = [guards[i] for i, count in outside.items() if count == seen.evaluated]
+        if never:
+            return " (" + "; ".join(
+                f"{what}, {render_expr_text(expr, names)}, was {condition} at none of them"
+                for what, expr, condition, _ in never[:3]
+            ) + ")"
+        # each held somewhere, never all together
+        return " (at each, one of these did not hold: " + "; ".join(
+            f"{what}, {render_expr_text(expr, names)}, {condition}"
+            for what, expr, condition, _ in (guards[i] for i in sorted(outside))
+        ) + ")"
+    if seen.largest_value and math.isfinite(seen.largest_value):
+        return (f" (the objective's values, up to {seen.largest_value:.0e}, were too large for "
+                "finite differences)")
+    return ""
