@@ -806,3 +806,23 @@ def test_a_name_of_several_letters_can_be_the_variable() -> None:
 def test_a_latex_declaration_keeps_reading_letters_as_letters() -> None:
     with pytest.raises(mdderiv.DeriveError, match="expected one symbol name"):
         mdderiv.derive("given: lam \\in \\mathbb{R}, \\mathbf{w} \\in \\mathbb{R}^{n}\nf = lam \\mathbf{w}^T\\mathbf{w}\nwrt: \\mathbf{w}")
+
+
+@pytest.mark.parametrize(
+    ("objective", "meant"),
+    [
+        (r"\log 2\pi \cdot \mathbf{x}^T \mathbf{y}", lambda v: np.log(2 * np.pi) * scalar(v["x"].T @ v["y"])),
+        (r"\frac{1}{2}\log 2 \pi \cdot \mathbf{x}^T \mathbf{y}", lambda v: 0.5 * np.log(2 * np.pi) * scalar(v["x"].T @ v["y"])),
+        (r"\log 4 \cdot \mathbf{x}^T \mathbf{y}", lambda v: np.log(4) * scalar(v["x"].T @ v["y"])),
+    ],
+)
+def test_log_of_two_pi_without_parentheses_is_log_of_the_product(
+    objective: str, meant: Callable[[Values], float]
+) -> None:
+    assert_reads_as(f"given: {VECTORS}\nf = {objective}\nwrt: \\mathbf{{x}}", meant, VEC3, "x")
+
+
+def test_log_of_a_number_then_a_symbol_is_still_refused() -> None:
+    body = "given: " + VECTORS + "\nf = \\log 2\\pi \\mathbf{x}^T \\mathbf{y}\nwrt: \\mathbf{x}"
+    with pytest.raises(mdderiv.DeriveError, match="two ways"):
+        mdderiv.derive(body)

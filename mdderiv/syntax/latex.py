@@ -1191,6 +1191,7 @@ class Parser:
                 arg = self.parse_operator_argument()
             else:
                 arg = self.parse_factor()
+                arg = self.constant_argument_rest(arg)
                 if self.starts_factor():
                     raise self.error(
                         f"{_fmt_macro(tok)} without parentheses is followed by another factor, which "
@@ -1201,6 +1202,19 @@ class Parser:
         finally:
             self.leave()
         return ApplyNode(tok.pos, fn, arg)
+
+    def constant_argument_rest(self, first: Node) -> Node:
+        """``\\log 2\\pi``: a function written without parentheses whose argument
+        is a number takes the numbers and the ``\\pi`` right after it too, as every
+        textbook reads it (log(2π); (log 2)·π would be written π log 2)."""
+        if not isinstance(first, NumberNode):
+            return first
+        factors: list[Node] = [first]
+        while self.tok.kind == NUM or (
+            self.tok.kind == MACRO and self.tok.text == "pi" and not self.peek().is_char("_")
+        ):
+            factors.append(self.parse_factor())
+        return first if len(factors) == 1 else ProductNode(first.pos, tuple(factors))
 
     def parse_operator_argument(self) -> Node:
         """The argument of tr or det written without parentheses: the whole
