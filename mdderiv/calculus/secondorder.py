@@ -70,9 +70,10 @@ def hessian(problem: Problem, variable: Symbol, gradient: Expr, sections: list[S
     name = GradientName(objective, variable, hessian=True)
     note = "hessian_symmetric" if variable.symmetric and not variable.is_scalar else None
     section.add(name, m, RuleId.READ_OFF_HESSIAN, note=note)
-    folded = fold_norms(m, written_norms(problem))
+    folds: list[RuleId] = []
+    folded = fold_norms(m, written_norms(problem), folds)
     if folded != m:
-        section.add(None, folded, RuleId.NORM_POWER)
+        section.add(None, folded, *folds)
     return Result(variable, folded, name, ResultKind.HESSIAN, Layout.DENOMINATOR)
 
 
