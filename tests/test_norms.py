@@ -147,6 +147,9 @@ def test_the_derivation_states_the_identity_and_the_condition_in_both_languages(
 def test_the_printers_write_the_nuclear_norm() -> None:
     d = mdderiv.derive(_body(NUCLEAR_CASES["squared"]))
     assert r"\|X\|_*^{2}" in d.latex() or r"\|X\|_*^2" in d.latex()
+    # the gradient's tr((X^T X)^{1/2}) is written back as the norm, citing the identity used
+    last = d.to_json()["steps"][-1]
+    assert last["latex"].endswith(r"= 2 \|X\|_* X {(X^{T} X)^{-1/2}}") and last["rules"] == [RuleId.NORM_NUCLEAR]
     assert "‖X‖_*" in d.text()
     assert r"\|X\|_*" in d.html()
     (source,) = d.numpy()
