@@ -8,6 +8,10 @@ and poles).  The parser, shapes, the differential, the printers and the check
 all read this table; adding a function is adding one entry here (and, when its
 derivative is a function the table does not have yet, that one too).
 
+The norms are a table of their own at the end (``NORMS``, keyed by
+``NormKind``): the subscripts the parser reads, the printers' forms, the
+numerical evaluation, and where the check must not sample (``kink_test``).
+
 Functions marked ``derived`` are never written by an author: the calculus
 introduces them as derivatives (σ', the sign of ``|x|``, the indicator of ReLU).
 """
@@ -359,18 +363,14 @@ class NormEntry:
     text: str
     numpy: str  # Python source with ``{arg}``
     evaluate: Callable[[Array], float]
-    #: the norm in words, for messages
-    name: str
 
 
 _NORMS = (
-    NormEntry(NormKind.EUCLIDEAN, ("2",), "", "", "np.linalg.norm({arg})", _euclidean, "Euclidean norm"),
-    NormEntry(NormKind.FROBENIUS, ("F", "fro"), "_F", "_F", "np.linalg.norm({arg})", _euclidean, "Frobenius norm"),
-    NormEntry(NormKind.L1, ("1",), "_1", "₁", "np.abs({arg}).sum()", _sum_of_abs, "1-norm"),
-    NormEntry(
-        NormKind.NUCLEAR, ("*", "tr", "nuc"), "_*", "_*", 'np.linalg.norm({arg}, "nuc")', _sum_of_singular_values,
-        "nuclear norm",
-    ),
+    NormEntry(NormKind.EUCLIDEAN, ("2",), "", "", "np.linalg.norm({arg})", _euclidean),
+    NormEntry(NormKind.FROBENIUS, ("F", "fro"), "_F", "_F", "np.linalg.norm({arg})", _euclidean),
+    NormEntry(NormKind.L1, ("1",), "_1", "₁", "np.abs({arg}).sum()", _sum_of_abs),
+    # the sum of the singular values; in the calculus tr((X^T X)^{1/2}) (rewrite.norm_as_power)
+    NormEntry(NormKind.NUCLEAR, ("*", "tr", "nuc"), "_*", "_*", 'np.linalg.norm({arg}, "nuc")', _sum_of_singular_values),
 )
 
 NORMS: dict[NormKind, NormEntry] = {n.kind: n for n in _NORMS}
