@@ -25,8 +25,8 @@ import numpy as np
 
 from .budget import check_time
 from .errors import DeriveError
-from .expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Det, Dim, Elementwise, Expr, IndexedSum, Norm, NormKind, Power, dim_value, nodes
-from .functions import FUNCTIONS
+from .expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Det, Dim, Elementwise, Expr, IndexedSum, Power, dim_value, nodes
+from .functions import FUNCTIONS, kink_test
 from .numeric import Compiler, Evaluator, definitions_of
 from .problem import Problem, SymbolInfo
 from .record import CheckOutcome, DerivationRecord, Layout, Result, ResultKind
@@ -333,13 +333,9 @@ def kinked_arguments(problem: Problem) -> list[tuple[Expr, Smoothness]]:
         node = stack.pop()
         if isinstance(node, IndexedSum):
             continue
-        smooth_at = None
-        if isinstance(node, Elementwise):
-            smooth_at, argument = FUNCTIONS[node.fn].smooth_at, node.arg
-        elif isinstance(node, Norm) and node.kind == NormKind.L1:  # ‖u‖_1 = 1^T |u|
-            smooth_at, argument = FUNCTIONS["abs"].smooth_at, node.arg
-        if smooth_at is not None:
-            found.append((argument, smooth_at))
+        kink = kink_test(node)
+        if kink is not None:
+            found.append(kink)
         stack.extend(node.children())
     return found
 

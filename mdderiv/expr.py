@@ -353,18 +353,22 @@ class Softmax(Unary):
 
 
 class NormKind(StrEnum):
-    """Which norm: Euclidean (of a vector), Frobenius (of a matrix), or the
-    sum of absolute values (``‖u‖_1``)."""
+    """Which norm: Euclidean (of a vector), Frobenius (of a matrix), the sum
+    of absolute values (``‖u‖_1``) or the nuclear norm (``‖X‖_*``, the sum of
+    a matrix's singular values).  The value is the subscript that names it;
+    how each is spelled, printed and evaluated: ``mdderiv.functions.NORMS``."""
 
     EUCLIDEAN = "2"
     FROBENIUS = "F"
     L1 = "1"
+    NUCLEAR = "*"
 
 
 @dataclass(frozen=True, eq=False)
 class Norm(Expr):
-    """``‖x‖`` (Euclidean, for vectors), ``‖X‖_F`` (Frobenius) or ``‖x‖_1``
-    (the sum of absolute values, for vectors)."""
+    """``‖x‖`` (Euclidean, for vectors), ``‖X‖_F`` (Frobenius), ``‖x‖_1``
+    (the sum of absolute values, for vectors) or ``‖X‖_*`` (nuclear, for
+    matrices)."""
 
     arg: Expr
     kind: NormKind

@@ -8,12 +8,17 @@ and poles).  The parser, shapes, the differential, the printers and the check
 all read this table; adding a function is adding one entry here (and, when its
 derivative is a function the table does not have yet, that one too).
 
+The norms are a table of their own at the end (``NORMS``, keyed by
+``NormKind``): the subscripts the parser reads, the printers' forms, the
+numerical evaluation, and where the check must not sample (``kink_test``).
+
 Functions marked ``derived`` are never written by an author: the calculus
 introduces them as derivatives (σ', the sign of ``|x|``, the indicator of ReLU).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -21,8 +26,12 @@ from typing import Literal
 import numpy as np
 
 from .expr import (
+    Elementwise,
     Expr,
+    Norm,
+    NormKind,
     Ones,
+    Shape,
     Zeros,
     add,
     elementwise,
@@ -294,3 +303,92 @@ MACROS: dict[str, str] = {m: f.name for f in _FUNCTIONS for m in f.macros}
 #: ``\max(0, u)`` (either order) is read as this function
 MAX_WITH_ZERO = "relu"
 WORDS: dict[str, str] = {w: f.name for f in _FUNCTIONS for w in f.words}
+
+
+# ------------------------------------------------------------------------ norms
+
+
+def _euclidean(value: Array) -> float:
+    """``np.linalg.norm`` of a float array (Euclidean for a vector, Frobenius for
+    a matrix): the square root of the entries' dot product in memory order, as
+    NumPy computes it, without the checks that cost more than the arithmetic
+    for a tiny array."""
+    flat = value.ravel(order="K")
+    return math.sqrt(flat.dot(flat))
+
+
+def _sum_of_abs(value: Array) -> float:
+    return float(np.abs(value).sum())
+
+
+def _sum_of_singular_values(value: Array) -> float:
+    return float(np.linalg.svd(value, compute_uv=False).sum())
+
+
+def gram_of_rows(shape: Shape) -> bool:
+    """Whether the nuclear norm of a matrix of ``shape`` is written with its
+    row Gram matrix, ``‖X‖_* = tr((X X^T)^{1/2})``: when it is declared wider
+    than tall in numbers.  Otherwise ``tr((X^T X)^{1/2})`` — for dimension
+    names, the tall reading m ≥ n, which the derivation states."""
+    rows, cols = shape
+    return isinstance(rows, int) and isinstance(cols, int) and rows < cols
+
+
+def _far_from_rank_deficient(value: Array) -> bool:
+    singular = np.linalg.svd(value, compute_uv=False)
+    return bool(singular.min() > KINK_MARGIN * max(1.0, float(singular.max())))
+
+
+def _full_column_rank(value: Array) -> bool:
+    """Whether ``X^T X`` is safely invertible (so ``(X^T X)^{-1/2}`` exists):
+    no more columns than rows, and far from the rank-deficient matrices,
+    where the nuclear norm has its kinks."""
+    rows, cols = value.shape
+    return rows >= cols and bool(np.all(np.isfinite(value))) and _far_from_rank_deficient(value)
+
+
+def _full_row_rank(value: Array) -> bool:
+    return _full_column_rank(value.T)
+
+
+@dataclass(frozen=True)
+class NormEntry:
+    """One norm: how the parser reads it, how each output writes it, how the
+    numerical check evaluates it."""
+
+    kind: NormKind
+    #: what the author writes after ``\|…\|_`` (letters and digits of the
+    #: subscript, with ``\mathrm{}``/``\text{}`` dropped; ``*`` for ``*``,
+    #: ``\ast`` and ``\star``); no subscript is also Euclidean (or Frobenius)
+    subscripts: tuple[str, ...]
+    latex: str  # what follows the closing bars ("" for none)
+    text: str
+    numpy: str  # Python source with ``{arg}``
+    evaluate: Callable[[Array], float]
+
+
+_NORMS = (
+    NormEntry(NormKind.EUCLIDEAN, ("2",), "", "", "np.linalg.norm({arg})", _euclidean),
+    NormEntry(NormKind.FROBENIUS, ("F", "fro"), "_F", "_F", "np.linalg.norm({arg})", _euclidean),
+    NormEntry(NormKind.L1, ("1",), "_1", "₁", "np.abs({arg}).sum()", _sum_of_abs),
+    # the sum of the singular values; in the calculus tr((X^T X)^{1/2}) (rewrite.norm_as_power)
+    NormEntry(NormKind.NUCLEAR, ("*", "tr", "nuc"), "_*", "_*", 'np.linalg.norm({arg}, "nuc")', _sum_of_singular_values),
+)
+
+NORMS: dict[NormKind, NormEntry] = {n.kind: n for n in _NORMS}
+#: what is written after ``\|…\|_`` → the norm it names
+NORM_SUBSCRIPTS: dict[str, NormKind] = {s: n.kind for n in _NORMS for s in n.subscripts}
+
+
+def kink_test(node: Expr) -> tuple[Expr, Callable[[Array], bool]] | None:
+    """The argument of ``node`` and the test that a value of it is far from
+    the node's kinks or poles (``|u|``, ReLU, tan, ``‖u‖_1``, ``‖X‖_*``), or None
+    when ``node`` is smooth wherever it is defined."""
+    if isinstance(node, Elementwise):
+        smooth_at = FUNCTIONS[node.fn].smooth_at
+        return (node.arg, smooth_at) if smooth_at is not None else None
+    if isinstance(node, Norm) and node.kind == NormKind.L1:  # ‖u‖_1 = 1^T |u|
+        return node.arg, _away_from_zero
+    if isinstance(node, Norm) and node.kind == NormKind.NUCLEAR:
+        return node.arg, (_full_row_rank if gram_of_rows(node.arg.shape) else _full_column_rank)
+    return None

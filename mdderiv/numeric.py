@@ -19,7 +19,6 @@ once per call (and per value of the sum indices they depend on).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -60,7 +59,7 @@ from .expr import (
     Vec,
     Zeros,
 )
-from .functions import CONSTANTS, FUNCTIONS
+from .functions import CONSTANTS, FUNCTIONS, NORMS
 
 if TYPE_CHECKING:
     from .problem import Problem
@@ -426,11 +425,8 @@ class Compiler:
         return softmax
 
     def _compile_Norm(self, expr: Norm) -> Compiled:
-        # Euclidean for vectors, Frobenius for matrices: one formula for both
-        arg = self._compile(expr.arg)
-        if expr.kind == "1":
-            return lambda ev: np.array([[np.abs(arg(ev)).sum()]])
-        return lambda ev: _norm(arg(ev))
+        arg, evaluate = self._compile(expr.arg), NORMS[expr.kind].evaluate
+        return lambda ev: np.array([[evaluate(arg(ev))]])
 
     def _compile_Diag(self, expr: Diag) -> Compiled:
         arg = self._compile(expr.arg)
@@ -469,14 +465,6 @@ class Compiler:
             return total
 
         return indexed_sum
-
-
-def _norm(value: Array) -> Array:
-    """``np.linalg.norm`` of a float array, as (1, 1): the square root of the
-    entries' dot product in memory order, as NumPy computes it, without the
-    checks that cost more than the arithmetic for a tiny array."""
-    flat = value.ravel(order="K")
-    return np.array([[math.sqrt(flat.dot(flat))]])
 
 
 #: node class -> how the compiler compiles it (filled on first use)

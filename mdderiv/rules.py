@@ -24,6 +24,9 @@ class RuleId(StrEnum):
     NORM_INNER = "norm_inner"
     NORM_FROBENIUS = "norm_frobenius"
     NORM_POWER = "norm_power"
+    NORM_NUCLEAR = "norm_nuclear"
+    FULL_COLUMN_RANK = "full_column_rank"
+    FULL_ROW_RANK = "full_row_rank"
     LOG_SOFTMAX = "log_softmax"
     ONE_HOT = "one_hot"
     DISTRIBUTE = "distribute"
@@ -82,6 +85,7 @@ class RuleId(StrEnum):
     READ_OFF_JACOBIAN = "read_off_jacobian"
     SECOND_DIFFERENTIAL = "second_differential"
     READ_OFF_HESSIAN = "read_off_hessian"
+    HESSIAN_ZERO = "hessian_zero"
     STATIONARY = "stationary"
     MULTIPLY_SIDES = "multiply_sides"
     SOLVE_LINEAR = "solve_linear"
@@ -122,6 +126,14 @@ _RULES = [
     Rule(RuleId.NORM_L1, "1-norm as a sum of absolute values", "1-范数写成绝对值之和",
          r"\|x\|_1 = \mathbf{1}^T |x|"),
     Rule(RuleId.NORM_POWER, "norm as a power of the inner product", "范数写成内积的幂", r"\|x\| = (x^T x)^{1/2}"),
+    # the sum of the singular values σ_i = √λ_i(XᵀX); where X has full rank the
+    # Gram matrix is invertible and (XᵀX)^{-1/2}, the gradient's factor, exists
+    Rule(RuleId.NORM_NUCLEAR, "nuclear norm as the trace of a matrix square root", "核范数写成矩阵平方根的迹",
+         r"\|X\|_* = \sum_i \sigma_i(X) = \operatorname{tr}\left((X^T X)^{1/2}\right)"),
+    Rule(RuleId.FULL_COLUMN_RANK, "differentiable where the matrix has full column rank (its Gram matrix invertible)",
+         "在矩阵列满秩（其 Gram 矩阵可逆）处可微", r"\operatorname{rank}X = n \le m"),
+    Rule(RuleId.FULL_ROW_RANK, "differentiable where the matrix has full row rank (its Gram matrix invertible)",
+         "在矩阵行满秩（其 Gram 矩阵可逆）处可微", r"\operatorname{rank}X = m \le n"),
     Rule(RuleId.LOG_SOFTMAX, "log-softmax rewrite", "log-softmax 展开",
          r"\log\operatorname{softmax}(a) = a - \mathbf{1}\log(\mathbf{1}^T\exp(a))"),
     Rule(RuleId.ONE_HOT, "one-hot: 1ᵀy = 1", "one-hot 向量：1ᵀy = 1", r"\mathbf{1}^T y = 1"),
@@ -224,6 +236,8 @@ _RULES = [
     Rule(RuleId.SECOND_DIFFERENTIAL, "second differential", "二阶微分", r"d^2 f = d(df)"),
     Rule(RuleId.READ_OFF_HESSIAN, "read off the Hessian", "对照 Hessian",
          r"d^2 f = \operatorname{vec}(dX)^T H \operatorname{vec}(dX)"),
+    Rule(RuleId.HESSIAN_ZERO, "the gradient does not depend on the variable: the Hessian is zero",
+         "梯度与该变量无关：Hessian 为零", r"d\left(\frac{\partial f}{\partial X}\right) = 0"),
     Rule(RuleId.STATIONARY, "set the gradient to zero", "令导数为零", r"\frac{\partial f}{\partial X} = 0"),
     Rule(RuleId.MULTIPLY_SIDES, "multiply both sides by the variable", "两边同乘变量", r"X G X = 0"),
     Rule(RuleId.SOLVE_LINEAR, "solve the linear equation", "解线性方程", r"Ax = b \Rightarrow x = A^{-1}b"),

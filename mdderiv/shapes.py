@@ -577,19 +577,33 @@ class Builder:
     def build_NormNode(self, node: NormNode) -> Expr:
         arg = self.build(node.arg)
         rows, cols = self.u.shape(arg.shape)
-        if node.sub == "1":
-            if cols == 1 or rows == 1:
+        vector = cols == 1 or rows == 1
+        if node.sub == NormKind.L1:
+            if vector:
                 return Norm(arg, NormKind.L1)
             raise self.error(
                 f"\\|X\\|_1 of a {self.fmt(arg.shape)} matrix (its largest column sum) is not supported; "
                 "\\|\\mathbf{x}\\|_1 is read for vectors",
                 node.pos,
             )
-        if cols == 1 or rows == 1:
-            return Norm(arg, NormKind.EUCLIDEAN)
-        if node.sub == "2":
+        if node.sub == NormKind.NUCLEAR:
+            if not vector:
+                return Norm(arg, NormKind.NUCLEAR)
             raise self.error(
-                f"\\|X\\|_2 of a {self.fmt(arg.shape)} matrix (spectral norm) is not supported; use \\|X\\|_F",
+                f"\\|\\cdot\\|_* of a {self.fmt(arg.shape)} vector is ambiguous: it is often the dual norm, "
+                "which depends on the norm it is dual to (the dual of \\|x\\|_2 is \\|x\\|_2, of \\|x\\|_1 "
+                "the largest |x_i|); write the norm you mean, e.g. \\|\\mathbf{x}\\|_2; \\|X\\|_* is read as "
+                "the nuclear norm of a matrix",
+                node.pos,
+            )
+        if vector:
+            return Norm(arg, NormKind.EUCLIDEAN)
+        if node.sub == NormKind.EUCLIDEAN:
+            raise self.error(
+                f"\\|X\\|_2 of a {self.fmt(arg.shape)} matrix is its spectral norm, the largest singular value; "
+                "its gradient u_1 v_1^T comes from the singular value decomposition, not from the "
+                "differential and trace method, and mdderiv does not derive it; write \\|X\\|_F for the "
+                "Frobenius norm or \\|X\\|_* for the nuclear norm (the sum of the singular values)",
                 node.pos,
             )
         return Norm(arg, NormKind.FROBENIUS)

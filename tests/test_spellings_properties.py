@@ -92,6 +92,18 @@ def _matrix_functions_in_traces_are_read() -> bool:
 MATRIX_FUNCTIONS = _matrix_functions_in_traces_are_read()
 
 
+def _nuclear_norm_is_read() -> bool:
+    r"""Whether ``\|X\|_*`` is the nuclear norm (issue 11); drawn once it is."""
+    try:
+        d = mdderiv.derive(r"given: X \in \mathbb{R}^{n \times n}" "\nf = \\|X\\|_*\nwrt: X")
+    except mdderiv.DeriveError:
+        return False
+    return d.check is not None and d.check.passed
+
+
+NUCLEAR_NORM = _nuclear_norm_is_read()
+
+
 def spd_function(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
     """``fn`` of a symmetric positive definite matrix, through its eigenvalues."""
 
@@ -181,7 +193,15 @@ def scalar_term(draw: st.DrawFn) -> Term:
     kinds = ["inner", "quadratic", "trace", "trace", "logdet", "norm", "frobenius"]
     kind = draw(st.sampled_from(
         kinds + (["angle"] if INNER_PRODUCT else []) + (["function", "function"] if MATRIX_FUNCTIONS else [])
+        + (["nuclear"] if NUCLEAR_NORM else [])
     ))
+    if kind == "nuclear":
+        # shifted by 3I: full rank at the random points (a product such as x a^T alone is not),
+        # where the nuclear norm is differentiable; the sum of the singular values by NumPy's SVD
+        m = draw(matrix(1))
+        spelling = draw(st.sampled_from(["_*", "_{*}", r"_\ast", r"_{\mathrm{tr}}"]))
+        return Term(rf"\|{m.latex} + 3I\|{spelling}",
+                    lambda env: np.array([[np.linalg.svd(m.value(env) + 3 * np.eye(N), compute_uv=False).sum()]]))
     if kind == "function":
         return draw(matrix_function_trace())
     if kind == "angle":

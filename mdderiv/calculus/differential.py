@@ -390,6 +390,10 @@ def _norm(expr: Norm, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
     # the rule total for callers that differentiate a raw norm
     if expr.kind == NormKind.L1:
         return differential(mul(transpose(Ones(expr.arg.shape)), elementwise("abs", expr.arg)), active, used)
+    if expr.kind == NormKind.NUCLEAR:
+        from .rewrite import norm_as_power  # rewrite's module imports simplify, not this one
+
+        return differential(norm_as_power(expr), active, used)
     inner = trace(mul(transpose(expr.arg), expr.arg))
     return differential(power(inner, Fraction(1, 2)), active, used)
 

@@ -366,7 +366,8 @@ def _finish(run: GradientRun, symbol: Symbol, sections: list[Section] | None = N
         return simplify(total, rules, run.folding())
     substituted = substitute(total, run.values, run.objective.name) if run.values else total
     value = simplify(substituted, rules, run.folding())
-    folded = fold_norms(value, written_norms(run.problem))  # ((x - a)^T (x - a))^{-1/2} (x - a) is (x - a)/‖x - a‖
+    folds: list[RuleId] = []
+    folded = fold_norms(value, written_norms(run.problem), folds)  # ((x - a)^T (x - a))^{-1/2} (x - a) is (x - a)/‖x - a‖
     shown = value == parts[-1] and len(parts) == 1  # the read-off already shows it
     if shown and folded == value:
         return value
@@ -376,17 +377,17 @@ def _finish(run: GradientRun, symbol: Symbol, sections: list[Section] | None = N
         if not shown:
             section.add(None, value, RuleId.SUBSTITUTE, *rules)
         if folded != value:
-            section.add(None, folded, RuleId.NORM_POWER)
+            section.add(None, folded, *folds)
         return folded
     section = Section(SectionKind.RESULT, about=symbol)
     sections.append(section)
     if shown:
-        section.add(run.name(symbol), folded, RuleId.NORM_POWER)
+        section.add(run.name(symbol), folded, *folds)
         return folded
     section.add(run.name(symbol), total, RuleId.COLLECT if len(parts) > 1 else RuleId.SUBSTITUTE)
     if value != total:
         section.add(None, value, RuleId.SUBSTITUTE, *rules)
     if folded != value:
-        section.add(None, folded, RuleId.NORM_POWER)
+        section.add(None, folded, *folds)
     return folded
 

@@ -1,7 +1,7 @@
 """Rewrites a person makes before differentiating (seed 001, 例2 and 例3).
 
 * a norm becomes an inner product or a trace: ``‖x‖² = x^T x``,
-  ``‖X‖_F² = tr(X^T X)``;
+  ``‖X‖_F² = tr(X^T X)``, ``‖X‖_* = tr((X^T X)^{1/2})``;
 * ``log softmax(a) = a - 1 log(1^T exp(a))``, then the product is distributed
   and ``y^T 1 = 1`` used for a one-hot ``y``.
 
@@ -39,6 +39,7 @@ from ..expr import (
     trace,
     transpose,
 )
+from ..functions import gram_of_rows
 from ..rules import RuleId
 from .citations import RulesUsed
 from .simplify import simplify_product
@@ -52,8 +53,15 @@ def _is_frobenius(node: Norm) -> bool:
 
 def norm_as_power(node: Norm) -> Expr:
     """``‖u‖ = (u^T u)^{1/2}``, ``‖X‖_F = tr(X^T X)^{1/2}``: the form the rules
-    differentiate; ``‖u‖_1 = 1^T |u|``, a sum of absolute values."""
+    differentiate; ``‖u‖_1 = 1^T |u|``, a sum of absolute values;
+    ``‖X‖_* = tr((X^T X)^{1/2})``, the sum of the singular values (the square
+    roots of the eigenvalues of ``X^T X``), or ``tr((X X^T)^{1/2})`` for a
+    matrix declared wider than tall — the same number, and the Gram matrix
+    that is invertible where ``X`` has full rank."""
     arg = node.arg
+    if node.kind == NormKind.NUCLEAR:
+        gram = mul(arg, transpose(arg)) if gram_of_rows(arg.shape) else mul(transpose(arg), arg)
+        return trace(MatrixFunction("pow", gram, gram.shape, _HALF))
     if node.kind == NormKind.L1:
         absolute = elementwise("abs", arg)
         if arg.shape[1] == 1:
@@ -88,6 +96,9 @@ def rewrite_norms(expr: Expr) -> Rewrite | None:
             return node
         if node.kind == NormKind.L1:
             used.note(RuleId.NORM_L1)
+        elif node.kind == NormKind.NUCLEAR:
+            rows = gram_of_rows(node.arg.shape)
+            used.note_all([RuleId.NORM_NUCLEAR, RuleId.FULL_ROW_RANK if rows else RuleId.FULL_COLUMN_RANK])
         else:
             used.note(RuleId.NORM_FROBENIUS if _is_frobenius(node) else RuleId.NORM_INNER)
         return norm_as_power(node)

@@ -26,6 +26,8 @@ from ..expr import (
     Inverse,
     Kron,
     MatMul,
+    Norm,
+    NormKind,
     Number,
     Symbol,
     Transpose,
@@ -40,14 +42,17 @@ from ..expr import (
     num,
     transpose,
 )
+from ..functions import kink_test
 from ..problem import Problem
 from ..record import Layout, Result, ResultKind, Section, SectionKind
 from ..rules import RuleId
 from .citations import RulesUsed
+from .differential import differential
 from .gradient import active_symbols
 from .jacobian import derivative_matrix, inline_definitions
 from .rewrite import distribute_products, unfold_norms
 from .simplify import factor_terms, fold_norms, is_symmetric, push_transpose, simplify, written_norms
+from .vectorize import vec_of
 
 
 def hessian(problem: Problem, variable: Symbol, gradient: Expr, sections: list[Section]) -> Result:
@@ -63,18 +68,58 @@ def hessian(problem: Problem, variable: Symbol, gradient: Expr, sections: list[S
     expr = inline_definitions(problem, unfolded, intermediates)
     if expr != unfolded:
         section.add(None if unfolded != gradient else label, expr, RuleId.SUBSTITUTE)
-    m = derivative_matrix(
-        expr, variable, section, Differential(label),
-        "the gradient does not depend on {}: the Hessian is zero wherever it is defined; "
-        "leave out hessian: true",
-    )
     name = GradientName(objective, variable, hessian=True)
+    try:
+        constant = differential(expr, frozenset({variable}), RulesUsed()) is None
+    except DeriveError as error:
+        if _has_nuclear_norm(problem):
+            raise DeriveError(
+                "the Hessian of a nuclear norm \\|X\\|_* needs the differential of (X^T X)^{-1/2} in its "
+                "gradient, which has no closed form in dX (X^T X and its differential need not commute); "
+                "mdderiv derives its gradient only: leave out hessian: true",
+                error.line,
+                error.column,
+            ) from None
+        raise
+    if constant:
+        return _zero_hessian(expr, variable, section, label, name)
+    m = derivative_matrix(expr, variable, section, Differential(label))  # type: ignore[arg-type]
     note = "hessian_symmetric" if variable.symmetric and not variable.is_scalar else None
     section.add(name, m, RuleId.READ_OFF_HESSIAN, note=note)
-    folded = fold_norms(m, written_norms(problem))
+    folds = RulesUsed()
+    folded = fold_norms(m, written_norms(problem), folds)
     if folded != m:
-        section.add(None, folded, RuleId.NORM_POWER)
+        section.add(None, folded, *folds)
     return Result(variable, folded, name, ResultKind.HESSIAN, Layout.DENOMINATOR)
+
+
+def _has_nuclear_norm(problem: Problem) -> bool:
+    return any(
+        isinstance(node, Norm) and node.kind == NormKind.NUCLEAR
+        for definition in problem.definitions
+        for node in definition.expr.walk()
+    )
+
+
+def _zero_hessian(gradient: Expr, variable: Symbol, section: Section, label: GradientName, name: GradientName) -> Result:
+    """The Hessian of an objective whose gradient does not depend on the
+    variable: zero — for a linear objective everywhere, and where the gradient
+    holds a kink function's derivative (ReLU's indicator, the sign of ``|u|``
+    or of ``‖u‖_1``), wherever it is defined: the gradient is constant on each
+    piece, and not differentiable across the kinks."""
+    kinked = any(
+        (found := kink_test(node)) is not None and variable in free_symbols(found[0]) for node in gradient.walk()
+    )
+    note = "hessian_zero_kinks" if kinked else None
+    if variable.is_scalar:
+        zero: Expr = num(0)
+        section.add(Differential(label), zero, RuleId.HESSIAN_ZERO, note=note)  # type: ignore[arg-type]
+    else:
+        section.add(Differential(label), Zeros(variable.shape), RuleId.HESSIAN_ZERO, note=note)  # type: ignore[arg-type]
+        size = vec_of(variable).shape[0]
+        zero = Zeros((size, size))
+    section.add(name, zero, RuleId.READ_OFF_HESSIAN)
+    return Result(variable, zero, name, ResultKind.HESSIAN, Layout.DENOMINATOR)
 
 
 def _contains_inverse_of(expr: Expr, variable: Symbol) -> bool:

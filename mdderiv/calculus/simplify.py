@@ -36,6 +36,7 @@ from ..expr import (
     Inverse,
     Kron,
     MatMul,
+    MatrixFunction,
     Norm,
     NormKind,
     Number,
@@ -92,7 +93,8 @@ def is_symmetric(expr: Expr) -> bool:
         return all(is_symmetric(t) for t in expr.terms)
     if isinstance(expr, (Hadamard,)):
         return is_symmetric(expr.left) and is_symmetric(expr.right)
-    if isinstance(expr, Elementwise):
+    if isinstance(expr, (Elementwise, MatrixFunction)):
+        # f(S) of a symmetric S: entry by entry, or V f(Λ) V^T with V orthogonal
         return is_symmetric(expr.arg)
     if isinstance(expr, IndexedSum):
         return is_symmetric(expr.body)
@@ -1018,12 +1020,14 @@ def written_norms(problem: Problem) -> frozenset[Expr]:
     )
 
 
-def fold_norms(expr: Expr, written: frozenset[Expr] = frozenset()) -> Expr:
+def fold_norms(expr: Expr, written: frozenset[Expr] = frozenset(), used: RulesUsed = UNCITED) -> Expr:
     """Write ``(u^T u)^{k/2}`` back as ``‖u‖^k`` and ``tr(X^T X)^{k/2}`` as
     ``‖X‖_F^k``: norms are unfolded to be differentiated, and a result reads
     better with them, ``(x - a) / ‖x - a‖``.  Odd halves always (a square
     root of an inner product is a norm); whole powers ``u^T u`` only for the
-    ``u`` in ``written`` — where the author wrote the norm, not the product."""
+    ``u`` in ``written`` — where the author wrote the norm, not the product;
+    ``tr((X^T X)^{1/2})`` as ``‖X‖_*`` for the ``X`` in ``written``.  The
+    rules of the folds made go to ``used``."""
 
     def inner_of_vector(left: Expr, right: Expr) -> bool:
         """``u^T u`` with ``u`` a column vector (a 1×1 product)."""
@@ -1047,6 +1051,12 @@ def fold_norms(expr: Expr, written: frozenset[Expr] = frozenset()) -> Expr:
         return None
 
     def visit(node: Expr) -> Expr:
+        folded = fold(node)
+        if folded is not node:
+            used.note(RuleId.NORM_NUCLEAR if _nuclear_of(node) is not None else RuleId.NORM_POWER)
+        return folded
+
+    def fold(node: Expr) -> Expr:
         if isinstance(node, Power):
             found = norm_of(node.base)
             if found is None:
@@ -1055,6 +1065,8 @@ def fold_norms(expr: Expr, written: frozenset[Expr] = frozenset()) -> Expr:
             if node.exponent.denominator == 2 or (node.exponent.denominator == 1 and arg in written):
                 return power(Norm(arg, kind), node.exponent * 2)
             return node
+        if isinstance(node, Trace) and (nuclear := _nuclear_of(node)) is not None and nuclear in written:
+            return Norm(nuclear, NormKind.NUCLEAR)
         if isinstance(node, (MatMul, Trace)) and written:
             found = norm_of(node)
             if found is not None and found[0] in written:
@@ -1065,7 +1077,7 @@ def fold_norms(expr: Expr, written: frozenset[Expr] = frozenset()) -> Expr:
                     left, right = factors[i], factors[i + 1]
                     if inner_of_vector(left, right) and right in written:
                         factors[i : i + 2] = [power(Norm(right, NormKind.EUCLIDEAN), 2)]
-                        return visit(mul(*factors))
+                        return fold(mul(*factors))
         return node
 
     if not _may_fold(expr, written):
@@ -1075,12 +1087,34 @@ def fold_norms(expr: Expr, written: frozenset[Expr] = frozenset()) -> Expr:
 
 def _may_fold(expr: Expr, written: frozenset[Expr]) -> bool:
     """Whether ``fold_norms`` could change ``expr``: every fold starts at a
-    power or at the ``u^T`` of a ``u^T u`` with ``u`` written as a norm."""
+    power, at the ``u^T`` of a ``u^T u`` with ``u`` written as a norm, or at
+    the trace of a matrix square root."""
     for node in nodes(expr):
         kind = type(node)
         if kind is Power or (type(node) is Transpose and node.arg in written):
             return True
+        if kind is Trace and type(node.arg) is MatrixFunction:  # type: ignore[attr-defined]
+            return True
     return False
+
+
+def _nuclear_of(node: Expr) -> Expr | None:
+    """``X`` when ``node`` is ``tr((X^T X)^{1/2})`` or ``tr((X X^T)^{1/2})``,
+    the nuclear norm of ``X`` as ``rewrite.norm_as_power`` writes it."""
+    if not (isinstance(node, Trace) and isinstance(node.arg, MatrixFunction)):
+        return None
+    root = node.arg
+    if root.fn != "pow" or root.exponent != Fraction(1, 2):
+        return None
+    gram = root.arg
+    if not (isinstance(gram, MatMul) and len(gram.factors) == 2):
+        return None
+    left, right = gram.factors
+    if isinstance(left, Transpose) and left.arg == right:
+        return right
+    if isinstance(right, Transpose) and right.arg == left:
+        return left
+    return None
 
 
 # --------------------------------------------------------------------------- the whole pass

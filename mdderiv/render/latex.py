@@ -51,7 +51,7 @@ from ..expr import (
     Zeros,
     has_differential,
 )
-from ..functions import CONSTANTS, FUNCTIONS, Function, NamedConstant, Notation
+from ..functions import CONSTANTS, FUNCTIONS, NORMS, Function, NamedConstant, Notation
 from ..memos import Remembered, memoised
 from ..record import ResultKind
 from ..rules import RULES, RuleId
@@ -336,8 +336,8 @@ class LatexPrinter:
         return f"\\sqrt{{{inner}}}"
 
     @staticmethod
-    def _norm_subscript(kind: str) -> str:
-        return "_" + kind  # ‖X‖_F, ‖x‖_1
+    def _norm_subscript(kind: NormKind) -> str:
+        return NORMS[kind].latex  # ‖X‖_F, ‖x‖_1, ‖X‖_*
 
     @staticmethod
     def _sum_head(index: str, upper: str) -> str:
@@ -693,8 +693,7 @@ class LatexPrinter:
         return self._operator("softmax") + self._wrap(self._print(expr.arg))
 
     def _print_Norm(self, expr: Norm) -> str:
-        out = self._wrap(self._print(expr.arg), self.NORM, self.NORM)
-        return out + self._norm_subscript(expr.kind) if expr.kind != NormKind.EUCLIDEAN else out
+        return self._wrap(self._print(expr.arg), self.NORM, self.NORM) + self._norm_subscript(expr.kind)
 
     def _print_Diag(self, expr: Diag) -> str:
         return self._operator("diag") + self._wrap(self._print(expr.arg))

@@ -51,7 +51,7 @@ from ..expr import (
     Vec,
     Zeros,
 )
-from ..functions import CONSTANTS, FUNCTIONS
+from ..functions import CONSTANTS, FUNCTIONS, NORMS
 
 if TYPE_CHECKING:
     from ..problem import Problem
@@ -349,9 +349,7 @@ class NumpyPrinter:
         return (f"{shifted} / {shifted}.sum()", MUL)
 
     def _print_Norm(self, expr: Norm) -> Code:
-        if expr.kind == "1":
-            return (f"np.abs({self.doprint(expr.arg)}).sum()", ATOM)
-        return (f"np.linalg.norm({self.doprint(expr.arg)})", ATOM)
+        return (NORMS[expr.kind].numpy.format(arg=self.doprint(expr.arg)), ATOM)
 
     def _print_Diag(self, expr: Diag) -> Code:
         arg = self.doprint(expr.arg)

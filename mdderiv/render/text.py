@@ -13,8 +13,8 @@ import unicodedata
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ..expr import Commutation, Expr, Hadamard, HadamardDiv, Kron, Symbol
-from ..functions import Function, NamedConstant, Notation
+from ..expr import Commutation, Expr, Hadamard, HadamardDiv, Kron, NormKind, Symbol
+from ..functions import NORMS, Function, NamedConstant, Notation
 from .latex import (
     LatexPrinter,
     result_words,
@@ -202,8 +202,8 @@ class TextPrinter(LatexPrinter):
         return constant.text
 
     @staticmethod
-    def _norm_subscript(kind: str) -> str:
-        return subscript(kind)
+    def _norm_subscript(kind: NormKind) -> str:
+        return NORMS[kind].text
 
     @staticmethod
     def _sqrt(inner: str) -> str:

@@ -46,6 +46,10 @@ WORDS: dict[str, dict[str, str]] = {
         "zh": "只在对称矩阵中变化时的梯度",
     },
     "note.no_closed_form": {"en": "no closed form", "zh": "没有闭式解"},
+    "note.hessian_zero_kinks": {
+        "en": "wherever it is defined, away from the kinks where the gradient jumps",
+        "zh": "在有定义处成立（避开梯度跳变的不可导点）",
+    },
     "note.hessian_symmetric": {
         "en": "for symmetric dX, the space this variable lives in",
         "zh": "对称的 dX 上（该变量所在的空间）",

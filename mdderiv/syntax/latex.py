@@ -36,8 +36,9 @@ from pylatexenc.latexwalker import (
 from pylatexenc.macrospec import LatexContextDb, MacroStandardArgsParser
 
 from ..errors import DeriveError
+from ..expr import NormKind
 from ..functions import MACROS as ELEMENTWISE_MACROS
-from ..functions import MAX_WITH_ZERO
+from ..functions import MAX_WITH_ZERO, NORM_SUBSCRIPTS
 from ..functions import WORDS as ELEMENTWISE_WORDS
 from ..memos import Remembered, memoised
 from .nodes import (
@@ -1046,20 +1047,31 @@ class Parser:
             self.bars.pop()
         if opener.text == "|":
             return AbsNode(opener.pos, inner)
-        sub: str | None = None
+        sub: NormKind | None = None
         if self.tok.is_char("_"):
             self.advance()
             sub = self.norm_subscript(opener.pos)
         return NormNode(opener.pos, inner, sub)
 
-    def norm_subscript(self, pos: int) -> str:
-        sub_toks = [t for t in self.script_tokens() if t.kind in _NAME_PARTS]
-        sub = "".join(t.text for t in sub_toks)
-        if sub not in ("1", "2", "F"):
+    def norm_subscript(self, pos: int) -> NormKind:
+        """The norm a subscript after ``\\|…\\|`` names (``NORM_SUBSCRIPTS``): its
+        letters and digits (a ``\\mathrm{}`` or ``\\text{}`` around them does not
+        count), or ``*`` written ``*``, ``\\ast`` or ``\\star``."""
+        raw = self.script_tokens()
+        sub = "".join(
+            "*" if t.is_char("*") or t.is_macro("ast", "star") else t.text
+            for t in raw
+            if t.kind in _NAME_PARTS or t.is_char("*") or t.is_macro("ast", "star")
+        )
+        kind = NORM_SUBSCRIPTS.get(sub)
+        if kind is None:
+            written = "".join(f"\\{t.text} " if t.kind == MACRO else t.text for t in raw).strip()
             raise self.error(
-                f"unsupported norm \\|…\\|_{sub or '?'}: use \\|x\\|_1, \\|x\\|_2 or \\|X\\|_F", pos
+                f"unsupported norm \\|…\\|_{{{written}}}: mdderiv reads \\|x\\| and \\|x\\|_2 (Euclidean), "
+                "\\|x\\|_1 of a vector, \\|X\\|_F (Frobenius) and \\|X\\|_* (nuclear) of a matrix",
+                pos,
             )
-        return sub
+        return kind
 
     def parse_macro_atom(self) -> Node:
         tok = self.tok

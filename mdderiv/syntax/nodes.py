@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import NoReturn
 
 from ..errors import DeriveError
+from ..expr import NormKind
 
 Dim = str | int
 
@@ -130,7 +131,7 @@ class AbsNode(Node):
 @dataclass(frozen=True)
 class NormNode(Node):
     arg: Node
-    sub: str | None  # "2", "F" or None
+    sub: NormKind | None  # the subscript's norm; None for bare bars (Euclidean or Frobenius by shape)
 
 
 @dataclass(frozen=True)
