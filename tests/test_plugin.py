@@ -200,6 +200,26 @@ def test_local_mathjax_url_is_relative_to_each_page(tmp_path: Path) -> None:
     assert "MathJax-script" not in page(root, "plain/index.html")
 
 
+def test_stylesheet_is_one_file_every_page_links(tmp_path: Path) -> None:
+    from mdderiv.markdown.fence import stylesheet
+    from mdderiv.markdown.plugin import CSS_PATH
+
+    pages = {"index.md": fence(GOOD) + "\n", "a/b.md": fence(BAD) + "\n", "plain.md": "# No math\n"}
+    root = make_site(tmp_path, DEFAULT_SITE, pages)
+    assert build(root)[0] == 0
+    css = page(root, CSS_PATH)
+    assert stylesheet() in css and ".mdderiv-error {" in css  # the layout's rules and the error box's
+    for name, prefix in (("index.html", ""), ("a/b/index.html", "../../"), ("plain/index.html", "../")):
+        html = page(root, name)
+        assert f'<link href="{prefix}{CSS_PATH}" rel="stylesheet">' in html, name
+        assert "<style" not in html, name  # no copy inlined in the page
+
+    # a file of the site's own at that path replaces it
+    make_site(tmp_path, DEFAULT_SITE, {CSS_PATH: "/* mine */\n"})
+    assert build(root)[0] == 0
+    assert page(root, CSS_PATH) == "/* mine */\n"
+
+
 def test_mathjax_false_adds_no_script(tmp_path: Path) -> None:
     config = "site_name: T\nplugins:\n  - mdderiv:\n      mathjax: false\n"
     root = make_site(tmp_path, config, {"index.md": "Own math $x^2$ left alone.\n\n" + fence(GOOD) + "\n"})

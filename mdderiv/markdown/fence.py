@@ -289,8 +289,9 @@ def page_html(outcome: Outcome) -> str:
     return outcome.html or math_html(outcome)
 
 
-#: The stylesheet of the page layout (package data); the MkDocs plugin adds it
-#: to every page with a derivation, Python-Markdown users link or inline it.
+#: The stylesheet of the page layout (package data); the MkDocs plugin writes it
+#: into the site as one file every page links, Python-Markdown users get it
+#: inlined before a page's first derivation or link a copy.
 STYLESHEET = Path(__file__).with_name("mdderiv.css")
 
 
@@ -538,7 +539,7 @@ class MdderivExtension(Extension):
             "stylesheet": [
                 True,
                 "put the page layout's stylesheet (a <style>) before the first derivation of each page "
-                "(under the MkDocs plugin, which puts it in the page head, never)",
+                "(under the MkDocs plugin, which links one file from every page, never)",
             ],
             "strict": [False, "raise StrictFailure after a conversion in which a block failed"],
         })

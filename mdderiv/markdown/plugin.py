@@ -9,6 +9,9 @@
   block's own text instead of its derivation (``search_index: source``), or
   nothing, or the derivation's LaTeX (``derivation``), and puts the
   derivations back before the page is written;
+* ``on_files`` adds the stylesheet (:data:`CSS_PATH`: the page layout's and the
+  error box's), which ``on_config`` lists in ``extra_css``, so every page links
+  one file instead of carrying a copy;
 * ``on_post_page`` adds MathJax to pages with math, unless the site loads a
   renderer itself; when it does, ``on_config`` also adds ``pymdownx.arithmatex``
   (generic mode) if the site lacks it, so the author's own ``$…$`` and
@@ -44,7 +47,7 @@ from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
-from mkdocs.structure.files import Files
+from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
@@ -64,7 +67,7 @@ from .fence import (
 )
 from .prefetch import Prefetch, PrefetchResult, SourceScanner, prefetch, resolve_workers
 
-__all__ = ["MATHJAX_CDN", "MdderivConfig", "MdderivPlugin", "front_matter_lines"]
+__all__ = ["CSS_PATH", "MATHJAX_CDN", "MdderivConfig", "MdderivPlugin", "front_matter_lines", "site_stylesheet"]
 
 log = logging.getLogger("mkdocs.plugins.mdderiv")
 
@@ -91,14 +94,18 @@ if (window.document$ && window.document$.subscribe) {
 }
 </script>"""
 
-# Wide derivations scroll instead of spilling over the sidebar; the error box is
+# Wide display math scrolls instead of spilling over the sidebar; the error box is
 # visible on themes without admonition styles.
-STYLE = """<style>
+STYLE = """/* mdderiv (MkDocs plugin) */
 div.arithmatex { overflow-x: auto; overflow-y: hidden; }
 .mdderiv-error { border-left: .3rem solid #d32f2f; background: #fdecea; padding: .4rem .8rem; margin: 1em 0; }
 .mdderiv-error pre { background: transparent; }
-</style>
 """
+
+#: Where the plugin puts its stylesheet (``STYLE`` and the page layout's) in the
+#: site, linked from every page as an ``extra_css`` entry: one file the browser
+#: caches, not a copy in every page.  A file of the site's own at this path wins.
+CSS_PATH = "assets/mdderiv/mdderiv.css"
 
 
 #: a derivation in a page: the page layout, or display math (an outcome cached without it);
@@ -111,10 +118,9 @@ _DERIVATIONS = re.compile(
 
 
 @functools.cache
-def _layout_style() -> str:
-    """The page layout's stylesheet (package data), inlined: it works the same
-    under ``mkdocs serve``, in a built site and opened from disk."""
-    return f'<style id="mdderiv-layout">\n{stylesheet()}</style>\n'
+def site_stylesheet() -> str:
+    """The text of the plugin's stylesheet file (:data:`CSS_PATH`)."""
+    return STYLE + "\n" + stylesheet()
 
 
 def _insert_head(output: str, html: str) -> str:
@@ -223,6 +229,7 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):  # type: ignore[no-untyped-call]
         self._deferred: dict[str, list[DeferredBlock]] = {}  # page → blocks left as placeholders
         # while the search plugins run: the page, its content, what they see, stand-ins
         self._hidden: tuple[Page, str, str, list[tuple[str, str]]] | None = None
+        self._css_to_write = False  # MkDocs before 1.6 (no generated files): written after the build
 
     def _report(self, failure: BlockFailure) -> None:
         self.failures.append(failure)
@@ -266,6 +273,8 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):  # type: ignore[no-untyped-call]
             # markup the MathJax set-up added here reads
             extensions.append("pymdownx.arithmatex")
             config.mdx_configs["pymdownx.arithmatex"] = {"generic": True}
+        if CSS_PATH not in config.extra_css:
+            config.extra_css.append(CSS_PATH)
         return config
 
     @staticmethod
@@ -289,6 +298,7 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):  # type: ignore[no-untyped-call]
         self._stats_at_start = (STATS.derived, STATS.cached)
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
+        self._add_stylesheet(files, config)
         self._end_prefetch()
         self.prefetch = PrefetchResult()
         workers = resolve_workers(self.config.workers)
@@ -307,6 +317,17 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):  # type: ignore[no-untyped-call]
         self.prefetch = self._prefetch.result
         self.context.defer = self.prefetch.workers > 0 and not self._others_read_pages(config)
         return files
+
+    def _add_stylesheet(self, files: Files, config: MkDocsConfig) -> None:
+        """The stylesheet file among the site's files (unless the site has its own)."""
+        self._css_to_write = False
+        if files.get_file_from_path(CSS_PATH) is not None:
+            return
+        generated = getattr(File, "generated", None)  # MkDocs 1.6
+        if generated is None:
+            self._css_to_write = True
+            return
+        files.append(generated(config, CSS_PATH, content=site_stylesheet()))
 
     def _others_read_pages(self, config: MkDocsConfig) -> bool:
         """Whether another plugin (or hook) sees the pages' HTML before
@@ -412,14 +433,9 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):  # type: ignore[no-untyped-call]
         if page.file.src_uri in self._deferred:  # not resolved in on_page_context (no content then)
             output = self._resolve(page, output)
             self._rendered.pop(page.file.src_uri, None)
-        has_math = 'class="arithmatex"' in output
-        if not has_math and "mdderiv-error" not in output:
+        # (the styles are in the stylesheet file every page links)
+        if not self.add_mathjax or 'class="arithmatex"' not in output or "MathJax-script" in output:
             return output
-        style = STYLE
-        if 'class="mdderiv-derivation"' in output:
-            style += _layout_style()
-        if not has_math or not self.add_mathjax or "MathJax-script" in output:
-            return _insert_head(output, style)
         url = self.config.mathjax_url
         if not re.match(r"^([a-z][a-z0-9+.-]*:|/)", url, re.IGNORECASE):
             # a path inside the built site: relative to this page
@@ -428,7 +444,7 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):  # type: ignore[no-untyped-call]
             MATHJAX_CONFIG
             + f'\n<script id="MathJax-script" async src="{url}"></script>\n'
         )
-        output = _insert_head(output, style + scripts)
+        output = _insert_head(output, scripts)
         if "</body>" in output:
             head, _, tail = output.rpartition("</body>")
             output = head + MATHJAX_RETYPESET + "\n</body>" + tail
@@ -456,6 +472,10 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):  # type: ignore[no-untyped-call]
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         self._end_prefetch()
+        if self._css_to_write:
+            target = Path(config.site_dir) / CSS_PATH
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(site_stylesheet(), encoding="utf-8")
         self.context.cache.flush()
         self.derived = STATS.derived - self._stats_at_start[0]
         self.cached = STATS.cached - self._stats_at_start[1]

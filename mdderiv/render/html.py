@@ -83,9 +83,19 @@ _OPERATOR_CUT, _FACTOR_CUT = 0, 1  # what a cut stands before: an operator, or a
 
 
 # The tokens that matter for cutting, found by one regex instead of a walk over
-# every character: \left, \right, \|, other macros (skipped whole), braces,
-# parentheses, and a space (before an operator, or between two factors).
-_TOKEN = re.compile(r"\\left(?![A-Za-z])|\\right(?![A-Za-z])|\\\||\\[A-Za-z]+|\\.|[{}()]| ")
+# every character: \left, \right, \|, other escaped characters (skipped whole),
+# braces, parentheses, and a space (before an operator, or between two factors).
+# Macro names are letters, which no token starts with, so the regex passes over
+# them in C.  A brace group holds no cut whatever is inside (TeX closes a \left …
+# \right pair in the group that opened it), so a group with at most one level of
+# groups inside (most are: ^{T}, \mathbf{x}, \frac{1}{2}) is one token, skipped
+# whole; deeper ones are read brace by brace.  (Both group patterns are written
+# so that no text has two ways to match: no backtracking blow-up.)
+_FLAT_GROUP = r"\{[^{}\\]*(?:\\.[^{}\\]*)*\}"
+_GROUP = r"\{[^{}\\]*(?:(?:\\.|" + _FLAT_GROUP + r")[^{}\\]*)*\}"
+_TOKEN = re.compile(
+    _GROUP + r"|\\left(?![A-Za-z])|\\right(?![A-Za-z])|\\[^A-Za-z]|[{}()]| ", re.DOTALL
+)
 
 
 def _break_candidates(latex: str) -> list[tuple[int, int, int]]:
@@ -99,29 +109,30 @@ def _break_candidates(latex: str) -> list[tuple[int, int, int]]:
     norm_open = False
     skip_to = -1  # a \left or \right takes the delimiter after it
     for match in _TOKEN.finditer(latex):
-        token = match.group()
-        if len(token) > 2 and token != r"\left" and token != r"\right":
-            continue  # any other macro: skipped whole, it is never a cut
         i = match.start()
         if i < skip_to:
             continue
-        if token == "{":
-            braces += 1
-        elif token == "}":
+        token = match.group()
+        first = token[0]
+        if first == "{":
+            if len(token) == 1:  # (a longer one is a whole group: no cut, no depth)
+                braces += 1
+        elif first == "}":
             braces -= 1
-        elif token == r"\left" or token == r"\right":
-            lefts += 1 if token == r"\left" else -1
-            skip_to = match.end() + (2 if latex.startswith("\\", match.end()) else 1)
+        elif first == "\\":
+            if token == r"\left" or token == r"\right":
+                lefts += 1 if token == r"\left" else -1
+                skip_to = match.end() + (2 if latex.startswith("\\", match.end()) else 1)
+            elif token == r"\|" and not (braces or lefts):
+                norm_open = not norm_open
+                parens += 1 if norm_open else -1
         elif braces or lefts:
             continue
-        elif token == "(":
+        elif first == "(":
             parens += 1
-        elif token == ")":
+        elif first == ")":
             parens -= 1
-        elif token == r"\|":
-            norm_open = not norm_open
-            parens += 1 if norm_open else -1
-        elif token == " " and i > 0:
+        elif i > 0:  # a space
             operator = _OPERATOR.match(latex, i)
             if operator is not None:
                 found.append((i, parens, _OPERATOR_CUT))
@@ -157,7 +168,7 @@ def split_at_operators(latex: str, long_piece: int = _LONG_PIECE) -> list[str]:
     def cut(start: int, end: int) -> list[str]:
         text = latex[start:end]
         inside = [(kind, depth, pos) for pos, depth, kind in candidates if start < pos < end]
-        if _glyphs(text) <= long_piece or not inside:
+        if not inside or _glyphs(text) <= long_piece:  # (the cheap test first)
             return [text]
         best = min(inside)[:2]  # operators before factors, the outermost first
         bounds = [start, *[pos for kind, depth, pos in inside if (kind, depth) == best], end]
@@ -188,7 +199,7 @@ def breakable_pieces(latex: str) -> list[str]:
     if len(latex) <= _LONG_PIECE or _glyphs(latex) <= _LONG_PIECE:  # fits anywhere: no cut needed
         return [latex]
     parts = split_at_operators(latex)
-    if any(_glyphs(part) > _LONG_PIECE and r"\left" in part for part in parts):
+    if any(r"\left" in part and _glyphs(part) > _LONG_PIECE for part in parts):
         fixed = _STRETCHY.sub(lambda m: r"\biggl" if m.group(1) == "left" else r"\biggr", latex)
         parts = split_at_operators(fixed)
     return parts
