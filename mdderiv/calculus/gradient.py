@@ -366,7 +366,7 @@ def _finish(run: GradientRun, symbol: Symbol, sections: list[Section] | None = N
         return simplify(total, rules, run.folding())
     substituted = substitute(total, run.values, run.objective.name) if run.values else total
     value = simplify(substituted, rules, run.folding())
-    folds: list[RuleId] = []
+    folds = RulesUsed()
     folded = fold_norms(value, written_norms(run.problem), folds)  # ((x - a)^T (x - a))^{-1/2} (x - a) is (x - a)/‖x - a‖
     shown = value == parts[-1] and len(parts) == 1  # the read-off already shows it
     if shown and folded == value:

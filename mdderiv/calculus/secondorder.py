@@ -83,7 +83,7 @@ def hessian(problem: Problem, variable: Symbol, gradient: Expr, sections: list[S
         raise
     if constant:
         return _zero_hessian(expr, variable, section, label, name)
-    m = derivative_matrix(expr, variable, section, Differential(label))  # type: ignore[arg-type]
+    m = derivative_matrix(expr, variable, section, Differential(label))
     note = "hessian_symmetric" if variable.symmetric and not variable.is_scalar else None
     section.add(name, m, RuleId.READ_OFF_HESSIAN, note=note)
     folds = RulesUsed()
@@ -113,9 +113,9 @@ def _zero_hessian(gradient: Expr, variable: Symbol, section: Section, label: Gra
     note = "hessian_zero_kinks" if kinked else None
     if variable.is_scalar:
         zero: Expr = num(0)
-        section.add(Differential(label), zero, RuleId.HESSIAN_ZERO, note=note)  # type: ignore[arg-type]
+        section.add(Differential(label), zero, RuleId.HESSIAN_ZERO, note=note)
     else:
-        section.add(Differential(label), Zeros(variable.shape), RuleId.HESSIAN_ZERO, note=note)  # type: ignore[arg-type]
+        section.add(Differential(label), Zeros(variable.shape), RuleId.HESSIAN_ZERO, note=note)
         size = vec_of(variable).shape[0]
         zero = Zeros((size, size))
     section.add(name, zero, RuleId.READ_OFF_HESSIAN)
