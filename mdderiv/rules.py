@@ -45,6 +45,7 @@ class RuleId(StrEnum):
     MATRIX_POWER_RULE = "matrix_power_rule"
     SOFTMAX_RULE = "softmax_rule"
     MATRIX_FUNCTION_RULE = "matrix_function_rule"
+    COMMUTING_FACTOR = "commuting_factor"
     READING_MATRIX_FUNCTION = "reading_matrix_function"
     READING_ELEMENTWISE = "reading_elementwise"
     READING_BROADCAST = "reading_broadcast"
@@ -159,6 +160,8 @@ _RULES = [
          r"d\operatorname{softmax}(a) = (\operatorname{diag}(s) - s s^T)\,da"),
     Rule(RuleId.MATRIX_FUNCTION_RULE, "trace of a matrix function", "矩阵函数之迹的微分",
          r"d\operatorname{tr} f(X) = \operatorname{tr}(f'(X)\,dX)"),
+    Rule(RuleId.COMMUTING_FACTOR, "f(X) commutes with X", "f(X) 与 X 可交换",
+         r"G = g(X):\ \operatorname{tr}(G\,d f(X)) = \operatorname{tr}(G f'(X)\,dX)"),
     Rule(RuleId.READING_MATRIX_FUNCTION, "exp, log, √, sin, cos, sinh, cosh of a square matrix read as matrix functions",
          "方阵的 exp、log、√、sin、cos、sinh、cosh 按矩阵函数理解",
          r"e^{X} = \sum_{k \ge 0} \frac{X^k}{k!},\ \log\det X = \operatorname{tr}\log X"),

@@ -43,6 +43,7 @@ from ..expr import (
 from ..problem import Problem
 from ..record import Layout, Result, ResultKind, Section, SectionKind
 from ..rules import RuleId
+from .differential import MatrixFunctionRefused
 from .gradient import active_symbols
 from .jacobian import derivative_matrix, inline_definitions
 from .rewrite import distribute_products, unfold_norms
@@ -62,11 +63,17 @@ def hessian(problem: Problem, variable: Symbol, gradient: Expr, sections: list[S
     expr = inline_definitions(problem, unfolded, intermediates)
     if expr != unfolded:
         section.add(None if unfolded != gradient else label, expr, RuleId.SUBSTITUTE)
-    m = derivative_matrix(
-        expr, variable, section, Differential(label),  # type: ignore[arg-type]
-        "the gradient does not depend on {}: the Hessian is zero wherever it is defined; "
-        "leave out hessian: true",
-    )
+    try:
+        m = derivative_matrix(
+            expr, variable, section, Differential(label),  # type: ignore[arg-type]
+            "the gradient does not depend on {}: the Hessian is zero wherever it is defined; "
+            "leave out hessian: true",
+        )
+    except MatrixFunctionRefused as refused:
+        raise DeriveError(
+            "the gradient is derived, but not its Hessian, which needs d f(X) itself: the gradient holds "
+            f"a matrix function f(X) outside any trace (leave out hessian: true): {refused.message}"
+        ) from None
     name = GradientName(objective, variable, hessian=True)
     note = "hessian_symmetric" if variable.symmetric and not variable.is_scalar else None
     section.add(name, m, RuleId.READ_OFF_HESSIAN, note=note)

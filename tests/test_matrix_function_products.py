@@ -1,0 +1,124 @@
+"""Matrix functions under a trace times factors that commute with them (issue 11 §1):
+``tr(g(X) f(X))`` for ``g`` a function of the same ``X`` derives through
+``tr(G d f(X)) = tr(G f'(X) dX)``; a factor that need not commute (``tr(A e^X)``)
+is refused.  Every gradient is compared with central differences of an
+independent NumPy evaluation (power series and eigendecompositions written
+here, not mdderiv's)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+import mdderiv
+from mdderiv.render.numpy import result_source
+
+Values = dict[str, np.ndarray]
+GIVEN = r"X \in \mathbb{R}^{n \times n}, A \in \mathbb{R}^{n \times n}"
+
+
+def expm(a: np.ndarray, terms: int = 60) -> np.ndarray:
+    """The matrix exponential by its power series."""
+    out, term = np.eye(len(a)), np.eye(len(a))
+    for k in range(1, terms):
+        term = term @ a / k
+        out = out + term
+    return out
+
+
+def general_function(f: Callable[[np.ndarray], np.ndarray], a: np.ndarray) -> np.ndarray:
+    """``f(A)`` of a diagonalisable ``A`` through its eigenvectors (complex allowed)."""
+    w, v = np.linalg.eig(a)
+    return np.asarray(((v * f(w.astype(complex))) @ np.linalg.inv(v)).real)
+
+
+def logm(a: np.ndarray) -> np.ndarray:
+    return general_function(np.log, a)
+
+
+def numeric_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[index] = h
+        grad[index] = (f(x + step) - f(x - step)) / (2 * h)
+    return grad
+
+
+def derived(objective: str, x: np.ndarray, **options: object) -> tuple[mdderiv.Derivation, np.ndarray]:
+    d = mdderiv.derive(f"given: {GIVEN}\nf = {objective}\nwrt: X", **options)  # type: ignore[arg-type]
+    result = d.results[0]
+    value = np.asarray(eval(result_source(d, result), {"np": np, "X": x, "A": np.eye(len(x))}), dtype=float)
+    return d, value
+
+
+def non_symmetric(seed: int, scale: float = 0.5) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((3, 3)) * scale
+
+
+tr = np.trace
+inv = np.linalg.inv
+I3 = np.eye(3)
+
+PRODUCTS: list[tuple[str, Callable[[np.ndarray], float]]] = [
+    (r"\operatorname{tr}(X e^{X})", lambda x: tr(x @ expm(x))),
+    (r"\operatorname{tr}(e^{X} X^2)", lambda x: tr(expm(x) @ x @ x)),
+    (r"\operatorname{tr}(e^{X} X^{-1})", lambda x: tr(expm(x) @ inv(x))),
+    (r"\operatorname{tr}((I + e^{X})^{-1} e^{X})", lambda x: tr(inv(I3 + expm(x)) @ expm(x))),
+    (r"\operatorname{tr}\log(I + e^{X})", lambda x: tr(logm(I3 + expm(x)))),
+    (r"\operatorname{tr}(e^{X} e^{2X})", lambda x: tr(expm(x) @ expm(2 * x))),
+    (r"\operatorname{tr}(\sin(X)\cos(X))", lambda x: tr(general_function(np.sin, x) @ general_function(np.cos, x))),
+    (r"\operatorname{tr}(X^2 e^{X} X)", lambda x: tr(x @ x @ expm(x) @ x)),
+    (r"\operatorname{tr}(3 X e^{X} + X)", lambda x: 3 * tr(x @ expm(x)) + tr(x)),
+    (r"\operatorname{tr}(e^{\operatorname{tr}(X) X})", lambda x: tr(expm(tr(x) * x))),
+]
+
+
+@pytest.mark.parametrize(("objective", "meant"), PRODUCTS)
+def test_a_matrix_function_times_a_function_of_the_same_matrix(
+    objective: str, meant: Callable[[np.ndarray], float]
+) -> None:
+    x = non_symmetric(4) + 2 * I3  # eigenvalues away from the log's and the inverse's trouble
+    d, got = derived(objective, x)
+    np.testing.assert_allclose(got, numeric_gradient(meant, x), rtol=1e-5, atol=1e-6, err_msg=objective)
+    assert d.check is not None and d.check.passed
+
+
+def test_the_commuting_factor_is_cited_in_both_languages() -> None:
+    d, _ = derived(r"\operatorname{tr}(X e^{X})", non_symmetric(1))
+    differential_step = next(step for section in d.sections for step in section.steps if "commuting_factor" in step.rules)
+    assert "matrix_function_rule" in differential_step.rules
+    assert "f(X) commutes with X" in d.text()
+    assert "f(X) 与 X 可交换" in mdderiv.derive(
+        f"given: {GIVEN}\nf = \\operatorname{{tr}}(X e^{{X}})\nwrt: X", lang="zh"
+    ).text()
+
+
+@pytest.mark.parametrize(
+    "objective",
+    [
+        r"\operatorname{tr}(A e^{X})",
+        r"\operatorname{tr}(X^T e^{X})",
+        r"\operatorname{tr}(A X e^{X})",
+        r"\operatorname{tr}(e^{A} e^{X})",
+        r"\operatorname{tr}\log(A + e^{X})",
+        r"\operatorname{tr}(e^{X} \odot X)",
+    ],
+)
+def test_a_factor_that_need_not_commute_is_refused(objective: str) -> None:
+    """tr(A e^X) = tr(A ∫ e^{sX} dX e^{(1-s)X} ds): no closed form in dX."""
+    with pytest.raises(mdderiv.DeriveError, match="matrix exponential") as caught:
+        mdderiv.derive(f"given: {GIVEN}\nf = {objective}\nwrt: X")
+    message = caught.value.message
+    assert "Fréchet" in message and "functions: elementwise" in message
+    assert "Hessian" not in message  # no Hessian was asked
+
+
+def test_the_hessian_part_of_the_refusal_only_when_a_hessian_is_asked() -> None:
+    body = f"given: {GIVEN}\nf = \\operatorname{{tr}}(X e^{{X}})\nwrt: X"
+    mdderiv.derive(body)  # the gradient alone derives
+    with pytest.raises(mdderiv.DeriveError, match="not its Hessian") as caught:
+        mdderiv.derive(body, hessian=True)
+    assert "hessian: true" in caught.value.message
