@@ -84,7 +84,7 @@ class Function:
     numpy_loose: Literal["", "add", "mul"] = ""
     derived: bool = False
     #: of a square matrix, read as the matrix function (``MatrixFunction``, exp,
-    #: sin, cos, sinh, cosh by their power series,
+    #: sin, cos, sinh, cosh, tan, arctan by their power series,
     #: log and √ as in mathematics) unless the block asks for entries
     matrix_function: bool = False
 
@@ -217,12 +217,12 @@ _FUNCTIONS = (
     Function(
         "tan", _call(r"\tan"), _call("tan"), "np.tan({arg})", np.tan,
         lambda u: (_square(elementwise("cos", u)), True),  # d tan u = du / cos²u
-        macros=("tan",), words=("tan",), rule=RuleId.TAN_RULE, smooth_at=_away_from_poles,
+        macros=("tan",), words=("tan",), rule=RuleId.TAN_RULE, smooth_at=_away_from_poles, matrix_function=True,
     ),
     Function(
         "arctan", _call(r"\arctan"), _call("arctan"), "np.arctan({arg})", np.arctan,
         lambda u: (add(_ones_like(u), _square(u)), True),  # d arctan u = du / (1 + u²)
-        macros=("arctan",), words=("arctan", "atan"), rule=RuleId.ARCTAN_RULE,
+        macros=("arctan",), words=("arctan", "atan"), rule=RuleId.ARCTAN_RULE, matrix_function=True,
     ),
     Function(
         "softplus", _call(r"\operatorname{softplus}"), _call("softplus"), "np.logaddexp(0, {arg})", _softplus,

@@ -122,3 +122,115 @@ def test_the_hessian_part_of_the_refusal_only_when_a_hessian_is_asked() -> None:
     with pytest.raises(mdderiv.DeriveError, match="not its Hessian") as caught:
         mdderiv.derive(body, hessian=True)
     assert "hessian: true" in caught.value.message
+
+
+# ------------------------------------------------ a number added to the matrix inside a matrix function
+
+
+def softplus(z: np.ndarray) -> np.ndarray:
+    return np.asarray(np.logaddexp(0.0, z))
+
+
+NUMBER_INSIDE: list[tuple[str, Callable[[np.ndarray], float]]] = [
+    # log(1 + e^x) applied to X: f(X) for the scalar softplus, I + e^X
+    (r"\operatorname{tr}\log(1 + e^{X})", lambda x: tr(logm(I3 + expm(x)))),
+    (r"\operatorname{tr}\log(e^{X} + 1)", lambda x: tr(logm(expm(x) + I3))),
+    (r"\operatorname{tr}(e^{X - 1})", lambda x: tr(expm(x - I3))),
+    (r"\operatorname{tr}\sqrt{2 + X}", lambda x: tr(general_function(np.sqrt, 2 * I3 + x))),
+    (r"\operatorname{tr}(X \log(1 + e^{X}))", lambda x: tr(x @ logm(I3 + expm(x)))),
+]
+
+
+@pytest.mark.parametrize(("objective", "meant"), NUMBER_INSIDE)
+def test_a_number_added_inside_a_matrix_function_is_that_number_times_i(
+    objective: str, meant: Callable[[np.ndarray], float]
+) -> None:
+    x = non_symmetric(6) + 1.5 * I3
+    d, got = derived(objective, x)
+    np.testing.assert_allclose(got, numeric_gradient(meant, x), rtol=1e-5, atol=1e-6, err_msg=objective)
+    assert "reading_number_identity" in d.sections[0].steps[0].rules
+    assert "read as that number times I" in d.text()
+
+
+def test_the_number_as_i_reading_is_named_in_chinese() -> None:
+    body = f"given: {GIVEN}\nf = \\operatorname{{tr}}\\log(1 + e^{{X}})\nwrt: X"
+    assert "按该数乘单位矩阵理解" in mdderiv.derive(body, lang="zh").text()
+
+
+def test_under_the_elementwise_reading_a_number_inside_stays_entrywise() -> None:
+    """``functions: elementwise``: log(1 + e^{x_ij}) of each entry, the number a matrix of ones."""
+    x = non_symmetric(2, scale=1.0)
+    for options in ({"functions": "elementwise"}, {}):
+        body = f"given: {GIVEN}\nf = \\operatorname{{tr}}\\log(1 + e^{{X}})\nwrt: X"
+        if not options:
+            body += "\nfunctions: elementwise"  # the option written in the block is read too
+        d = mdderiv.derive(body, **options)  # type: ignore[arg-type]
+        got = np.asarray(eval(result_source(d, d.results[0]), {"np": np, "X": x}), dtype=float)
+        want = numeric_gradient(lambda v: float(tr(softplus(v))), x)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+        rules = d.sections[0].steps[0].rules
+        assert "reading_elementwise" in rules and "reading_number_identity" not in rules
+
+
+@pytest.mark.parametrize(
+    "objective",
+    [r"\operatorname{tr}(1 + X)", r"\mathbf{1}^T\sigma(1 + X)\mathbf{1}", r"\log\det(1 + e^{X})"],
+)
+def test_a_number_plus_a_square_matrix_outside_a_matrix_function_is_refused(objective: str) -> None:
+    with pytest.raises(mdderiv.DeriveError, match="a number plus a square matrix can be read two ways"):
+        mdderiv.derive(f"given: {GIVEN}\nf = {objective}\nwrt: X")
+
+
+# ------------------------------------------------ tan and arctan are matrix functions too
+
+
+def tanm(a: np.ndarray) -> np.ndarray:
+    # tan = sin cos^{-1}, both by the exponential's series: e^{iA} = cos A + i sin A
+    e = expm(1j * a)
+    return np.asarray(e.imag @ np.linalg.inv(e.real))
+
+
+def arctanm(a: np.ndarray) -> np.ndarray:
+    # arctan A = (i/2) (log(I - iA) - log(I + iA)), the principal logarithms
+    eye = np.eye(len(a))
+    return np.asarray((0.5j * (general_logm(eye - 1j * a) - general_logm(eye + 1j * a))).real)
+
+
+def general_logm(a: np.ndarray) -> np.ndarray:
+    w, v = np.linalg.eig(a)
+    return np.asarray((v * np.log(w)) @ np.linalg.inv(v))
+
+
+TAN_ARCTAN: list[tuple[str, Callable[[np.ndarray], float]]] = [
+    (r"\operatorname{tr}\tan X", lambda x: tr(tanm(x))),
+    (r"\operatorname{tr}(\arctan(X))", lambda x: tr(arctanm(x))),
+    (r"\operatorname{tr}(X \tan X)", lambda x: tr(x @ tanm(x))),
+    (r"\operatorname{tr}(\arctan(X) + X^2)", lambda x: tr(arctanm(x)) + tr(x @ x)),
+]
+
+
+@pytest.mark.parametrize(("objective", "meant"), TAN_ARCTAN)
+def test_tan_and_arctan_of_a_square_matrix_are_matrix_functions(
+    objective: str, meant: Callable[[np.ndarray], float]
+) -> None:
+    """Not entry by entry: on a non-symmetric sample the readings differ off the diagonal."""
+    x = non_symmetric(3, scale=0.4)  # eigenvalues well inside |λ| < 1: no pole of tan, no cut of arctan
+    d, got = derived(objective, x)
+    np.testing.assert_allclose(got, numeric_gradient(meant, x), rtol=1e-5, atol=1e-6, err_msg=objective)
+    assert "reading_matrix_function" in d.sections[0].steps[0].rules
+    if objective in (r"\operatorname{tr}\tan X", r"\operatorname{tr}(\arctan(X))"):
+        scalar = np.tan if "tan X" in objective else np.arctan
+        assert not np.allclose(got, numeric_gradient(lambda v: float(tr(scalar(v))), x), atol=1e-3)
+
+
+@pytest.mark.parametrize("fn", [r"\tan", r"\arctan"])
+def test_tan_and_arctan_outside_a_trace_are_refused_with_their_elementwise_spelling(fn: str) -> None:
+    body = f"given: {GIVEN}\nf = \\mathbf{{1}}^T {fn}(X) \\mathbf{{1}}\nwrt: X"
+    with pytest.raises(mdderiv.DeriveError, match="is read as the matrix function") as caught:
+        mdderiv.derive(body)
+    assert f"if you mean {fn} of each entry, add the option 'functions: elementwise'" in caught.value.message
+    x = non_symmetric(5)
+    d = mdderiv.derive(body, functions="elementwise")
+    got = np.asarray(eval(result_source(d, d.results[0]), {"np": np, "X": x}), dtype=float)
+    scalar = np.tan if fn == r"\tan" else np.arctan
+    np.testing.assert_allclose(got, numeric_gradient(lambda v: float(scalar(v).sum()), x), rtol=1e-5, atol=1e-7)
