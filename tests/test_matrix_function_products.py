@@ -234,3 +234,15 @@ def test_tan_and_arctan_outside_a_trace_are_refused_with_their_elementwise_spell
     got = np.asarray(eval(result_source(d, d.results[0]), {"np": np, "X": x}), dtype=float)
     scalar = np.tan if fn == r"\tan" else np.arctan
     np.testing.assert_allclose(got, numeric_gradient(lambda v: float(scalar(v).sum()), x), rtol=1e-5, atol=1e-7)
+
+
+def test_a_symmetric_variable_gets_one_symmetric_gradient() -> None:
+    """For X ∈ S^n, e^X (I + e^X)^{-1} is symmetric (functions of one symmetric matrix
+    commute): the gradient is one box, and it matches the differences along any direction."""
+    d = mdderiv.derive("given: X \\in \\mathbb{S}^{n}\nf = \\operatorname{tr}\\log(1 + e^{X})\nwrt: X")
+    assert len(d.results) == 1
+    root = np.random.default_rng(8).standard_normal((3, 3))
+    x = (root + root.T) / 2
+    got = np.asarray(eval(result_source(d, d.results[0]), {"np": np, "X": x}), dtype=float)
+    np.testing.assert_allclose(got, got.T, atol=1e-12)
+    np.testing.assert_allclose(got, numeric_gradient(lambda v: tr(logm(I3 + expm(v))), x), rtol=1e-5, atol=1e-6)

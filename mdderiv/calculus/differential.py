@@ -60,6 +60,7 @@ from ..expr import (
 )
 from ..functions import FUNCTIONS, MATRIX_READING
 from ..rules import RuleId
+from .simplify import commute
 
 Used = list[RuleId]
 MaybeExpr = Expr | None
@@ -217,35 +218,6 @@ def _varies_through_matrix_function(expr: Expr, active: frozenset[Symbol]) -> bo
     )
 
 
-def _generators(expr: Expr) -> set[Expr] | None:
-    """The square matrices ``expr`` is a function of, when it is built from them,
-    numbers, scalars, ``I``, sums, products, inverses, powers and matrix
-    functions only; ``None`` when anything else occurs (a transpose, a
-    differential, a Hadamard product...)."""
-    if expr.is_scalar or isinstance(expr, Identity):
-        return set()  # a scalar times I commutes with every matrix
-    if isinstance(expr, Symbol):
-        return {expr}
-    if isinstance(expr, (Add, MatMul, Inverse, Power, MatrixFunction)):
-        found: set[Expr] = set()
-        for child in expr.children():
-            inner = _generators(child)
-            if inner is None:
-                return None
-            found |= inner
-        return found
-    return None
-
-
-def _commutes(factor: Expr, arg: Expr) -> bool:
-    """Whether ``factor`` commutes with ``arg`` because both are functions of
-    one and the same square matrix X (polynomials in X on its spectrum)."""
-    if factor.is_scalar:
-        return True
-    mine, theirs = _generators(factor), _generators(arg)
-    return mine is not None and theirs is not None and len(mine | theirs) <= 1
-
-
 def _product(*factors: Expr | None) -> Expr | None:
     """The product of the factors, None standing for I (and for an empty product)."""
     parts = [f for f in factors if f is not None]
@@ -271,7 +243,7 @@ def _under_trace(cofactor: Expr | None, term: Expr, active: frozenset[Symbol], u
         d = differential(term, active, used)
         return None if d is None else _traced(cofactor, d)
     if isinstance(term, MatrixFunction):
-        if cofactor is not None and not _commutes(cofactor, term.arg):
+        if cofactor is not None and not commute(cofactor, term.arg):
             raise _matrix_function_refused(term)
         _note(used, RuleId.MATRIX_FUNCTION_RULE)
         if cofactor is not None and not cofactor.is_scalar:
