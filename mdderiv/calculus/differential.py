@@ -276,7 +276,7 @@ def _under_trace(cofactor: Expr | None, term: Expr, active: frozenset[Symbol], u
         k = int(term.exponent)
         base = term.base
         if k < 0:
-            return _under_trace(cofactor, Inverse(power(base, -k), term.shape), active, used)
+            return _under_trace(cofactor, inverse(power(base, -k)), active, used)  # X^{-k} = (X^k)^{-1}
         # tr(C d A^k) = Σ_j tr(A^{k-1-j} C A^j dA)
         _note(used, RuleId.MATRIX_POWER_RULE)
         parts = []

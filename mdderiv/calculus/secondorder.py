@@ -71,8 +71,8 @@ def hessian(problem: Problem, variable: Symbol, gradient: Expr, sections: list[S
         )
     except MatrixFunctionRefused as refused:
         raise DeriveError(
-            "the gradient is derived, but not its Hessian, which needs d f(X) itself: the gradient holds "
-            f"a matrix function f(X) outside any trace (leave out hessian: true): {refused.message}"
+            "mdderiv derives the gradient (leave out hessian: true) but not its Hessian, which needs d f(X) "
+            f"itself: the gradient holds a matrix function f(X) outside any trace; {refused.message}"
         ) from None
     name = GradientName(objective, variable, hessian=True)
     note = "hessian_symmetric" if variable.symmetric and not variable.is_scalar else None
