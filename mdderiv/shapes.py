@@ -212,7 +212,8 @@ class Builder:
         self.scope: list[tuple[str, Dim]] = []  # active sums (index, upper)
         self.family_counts: dict[str, Dim] = {}
         self.inside_elementwise = 0  # how many elementwise function arguments enclose the node built
-        self.functions: list[str] = []  # the functions whose arguments enclose the node built, innermost last
+        #: the functions whose arguments enclose the node built, innermost last, with their argument
+        self.functions: list[tuple[str, Node]] = []
         self.broadcast = False  # a number was added to a vector inside one (1 + e^{Xw})
         self.number_as_identity = False  # a number was added to a square matrix inside a matrix function
         self.dims_as_numbers = False  # a dimension name was used as a number (\frac{n}{2})
@@ -293,7 +294,7 @@ class Builder:
     def build_AddNode(self, node: AddNode) -> Expr:
         built: list[Expr] = []
         first: Expr | None = None
-        terms = self.broadcast_numbers([self.build(term_node) for _, term_node in node.terms])
+        terms = self.broadcast_numbers([self.build(term_node) for _, term_node in node.terms], node)
         for (sign, term_node), term in zip(node.terms, terms):
             if first is None:
                 first = term
@@ -323,16 +324,20 @@ class Builder:
             built.append(term if sign > 0 else neg(term))
         return add(*built)
 
-    def broadcast_numbers(self, terms: list[Expr]) -> list[Expr]:
+    def broadcast_numbers(self, terms: list[Expr], node: AddNode) -> list[Expr]:
         """Inside an elementwise function, a number added to a vector or a
         non-square matrix is that number times all ones (``\\log(1 + e^{X\\mathbf{w}})``, the
         common spelling of softplus); the derivation says so (rule
         ``reading_broadcast``).  Elsewhere the sum stays an
-        error, and so it does next to a square matrix: ``1 + X`` could as well mean I + X."""
+        error, and so it does next to a square matrix (``1 + X`` could as well mean
+        I + X), unless the sum is the whole argument of exp, log, √… of it
+        (:meth:`number_in_matrix_function`)."""
         if not self.inside_elementwise or not any(isinstance(t, Number) for t in terms):
             return terms
         square = next((self.u.shape(t.shape) for t in terms if self.is_square_matrix(t.shape)), None)
-        if square is not None and self.functions and self.functions[-1] in MATRIX_READING:
+        if square is not None and self.functions and self.functions[-1][0] in MATRIX_READING and (
+            self.functions[-1][1] is node  # the whole argument, f(1 + X): not log(A(1 + X))
+        ):
             return self.number_in_matrix_function(terms, square)
         shape = next(
             (
@@ -541,7 +546,7 @@ class Builder:
         fn = node.fn
         entrywise = fn not in ("trace", "det", "softmax", "diag", "vec")
         self.inside_elementwise += entrywise
-        self.functions.append(fn)
+        self.functions.append((fn, node.arg))
         try:
             arg = self.build(node.arg)
         finally:

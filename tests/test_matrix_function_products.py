@@ -16,7 +16,7 @@ import mdderiv
 from mdderiv.render.numpy import result_source
 
 Values = dict[str, np.ndarray]
-GIVEN = r"X \in \mathbb{R}^{n \times n}, A \in \mathbb{R}^{n \times n}"
+GIVEN = r"X \in \mathbb{R}^{n \times n}, A \in \mathbb{R}^{n \times n}, B \in \mathbb{R}^{m \times n}"
 
 
 def expm(a: np.ndarray, terms: int = 60) -> np.ndarray:
@@ -174,7 +174,13 @@ def test_under_the_elementwise_reading_a_number_inside_stays_entrywise() -> None
 
 @pytest.mark.parametrize(
     "objective",
-    [r"\operatorname{tr}(1 + X)", r"\mathbf{1}^T\sigma(1 + X)\mathbf{1}", r"\log\det(1 + e^{X})"],
+    [
+        r"\operatorname{tr}(1 + X)",
+        r"\mathbf{1}^T\sigma(1 + X)\mathbf{1}",
+        r"\log\det(1 + e^{X})",
+        r"\mathbf{1}^T\log(B(1 + X))\mathbf{1}",  # the log of a non-square B(…): entry by entry
+        r"\operatorname{tr}\log(X(1 + X))",  # not the whole argument: refused rather than guessed
+    ],
 )
 def test_a_number_plus_a_square_matrix_outside_a_matrix_function_is_refused(objective: str) -> None:
     with pytest.raises(mdderiv.DeriveError, match="a number plus a square matrix can be read two ways"):
