@@ -134,7 +134,7 @@ class Options:
     names: str = _option("auto", "name the layers of a deep composition", ("auto", "none"))
     functions: str = _option(
         "matrix",
-        "exp, log and sqrt of a square matrix: the matrix function, or entry by entry",
+        "exp, log, sqrt, sin, cos, sinh, cosh, tan, arctan of a square matrix: the matrix function, or entry by entry",
         ("matrix", "elementwise"),
     )
     title: str | None = _option(None, "a title line at the top of the derivation", site_wide=False)
