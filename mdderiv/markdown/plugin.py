@@ -106,21 +106,29 @@ div.arithmatex { overflow-x: auto; overflow-y: hidden; }
 CSS_PATH = "assets/mdderiv/mdderiv.css"
 
 
+_DIV = '<div class="'
+
+
 def _occurrences(content: str, bodies: dict[str, list[str]]) -> list[tuple[int, str]]:
-    """Where each derivation of ``bodies`` is in ``content`` (as many times as it
-    was put in, from the top), in the page's order.  Found by its exact text:
-    a search in C, not a regex stepping through every tag of the page.  (A
-    derivation's outermost element holds no other ``<div>``, so two never overlap.)"""
+    """Where the derivations of ``bodies`` are in ``content`` (each as many times
+    as it was put in, from the top), in the page's order.  A derivation's
+    outermost element holds no other ``<div>`` (the page layout, or display
+    math): each ``<div class="`` of the page is compared with the derivations
+    still waiting (``startswith``: a comparison in C that stops at the first
+    difference, no copy of the page's text, no regex stepping through its tags)."""
+    waiting = {html: len(texts) for html, texts in bodies.items()}
     found: list[tuple[int, str]] = []
-    for html, waiting in bodies.items():
-        start = 0
-        for _ in waiting:
-            at = content.find(html, start)
-            if at < 0:
+    at = content.find(_DIV)
+    while at >= 0 and waiting:
+        for html in waiting:
+            if content.startswith(html, at):
+                found.append((at, html))
+                waiting[html] -= 1
+                if not waiting[html]:
+                    del waiting[html]
+                at += len(html) - 1
                 break
-            found.append((at, html))
-            start = at + len(html)
-    found.sort()
+        at = content.find(_DIV, at + 1)
     return found
 
 
