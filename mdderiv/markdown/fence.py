@@ -43,6 +43,7 @@ from markdown.preprocessors import Preprocessor
 from markdown.util import Registry
 from pymdownx.superfences import SuperFencesBlockPreprocessor, SuperFencesCodeExtension
 
+from ..memos import Remembered
 from ..options import SITE_WIDE, Options, site_defaults
 from ..render.html import html_display
 from .blocks import BlockCache, Outcome, block_key, derive_block
@@ -460,6 +461,20 @@ def _arithmatex_only_for_math(md: Markdown, state: _State, text: str) -> None:
         state.arithmatex_off = True
 
 
+#: the derive fences of a page's text: ``mkdocs serve`` converts unchanged pages again
+_PAGE_FENCES: Remembered[str, list[FoundFence]] = Remembered("derive fences per page text", limit=2000)
+
+
+def _fences_of(text: str, lines: list[str]) -> list[FoundFence]:
+    """``derive_fences(lines)`` (``text`` is the lines joined), remembered per text."""
+    if FENCE_NAME not in text:
+        return []
+    found = _PAGE_FENCES.get(text)
+    if found is None:
+        found = _PAGE_FENCES.remember(text, list(derive_fences(lines)))
+    return found
+
+
 class _FencePreprocessor(Preprocessor):
     """Before SuperFences: make sure it knows the fence, and record where each
     derive fence is (line, indent, info string) for error positions."""
@@ -481,7 +496,7 @@ class _FencePreprocessor(Preprocessor):
         text = "\n".join(lines)
         if state.context.optional_arithmatex:
             _arithmatex_only_for_math(self.md, state, text)
-        state.fences = list(derive_fences(lines)) if FENCE_NAME in text else []
+        state.fences = _fences_of(text, lines)
         for found in state.fences:  # unquoted option values: a header SuperFences reads
             header = strict_header(lines[found.line], found)
             if header is not None:
