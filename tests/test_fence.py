@@ -257,3 +257,26 @@ def test_braced_options_without_a_space(md: markdown.Markdown) -> None:
     out = md.convert(fence(GOOD, "{layout=numerator check=false}"))
     expected = mdderiv.derive(GOOD, layout="numerator", check=False).html()
     assert MATH.findall(out) == [expected] and "numerator layout" in expected
+
+
+def test_arithmatex_added_for_the_authors_math_is_left_out_of_pages_without_math() -> None:
+    """The MkDocs plugin's own Arithmatex (``optional_arithmatex``) costs nothing on a
+    page without math, changes nothing there, and is back for a page with math even
+    when a Markdown instance is reused."""
+    from mdderiv.markdown.fence import FenceContext
+
+    def converter(optional: bool) -> markdown.Markdown:
+        context = FenceContext(optional_arithmatex=optional)
+        return markdown.Markdown(
+            extensions=[MdderivExtension(context=context), "pymdownx.arithmatex"],
+            extension_configs={"pymdownx.arithmatex": {"generic": True}},
+        )
+
+    no_math = "# Page\n\nBrackets [a] (b) {c}, an escape \\*, a backslash \\ alone.\n\n    code\n"
+    md = converter(optional=True)
+    assert md.convert(no_math) == converter(optional=False).convert(no_math)
+    assert "arithmatex-inline" not in md.inlinePatterns and "arithmatex-block" not in md.parser.blockprocessors
+
+    md.reset()  # the same instance, a page with math: Arithmatex is back
+    assert '<span class="arithmatex">\\(x^2\\)</span>' in md.convert("Math $x^2$ here.\n")
+    assert "arithmatex-inline" in md.inlinePatterns

@@ -321,3 +321,21 @@ def test_search_stand_ins_leave_the_authors_math_and_cover_repeated_derivations(
     assert "E = mc^2" in index and "\\alpha" in index  # the author's math, as before
     assert "first copy" in index and "second copy" in index
     assert "\\partial" not in index
+
+
+def test_derivations_are_found_in_the_page_in_its_order_as_often_as_they_were_put_in() -> None:
+    from mdderiv.markdown.plugin import _occurrences
+
+    first = '<div class="mdderiv-derivation" lang="en">\n<p>one</p>\n</div>'
+    second = '<div class="arithmatex">\\[\nx\n\\]</div>'  # display math (an outcome without the layout)
+    page = (
+        f'<div class="admonition note"><p>a</p>{first}</div>\n'  # inside an admonition
+        f"{second}\n<p>text</p>{first}\n{second}\n"  # the second one again: the author's own, once too many
+    )
+    # put in: `first` twice, `second` once (in whatever order the blocks came)
+    found = _occurrences(page, {second: ["s"], first: ["f1", "f2"]})
+    assert found == [
+        (page.index(first), first),
+        (page.index(second), second),
+        (page.index(first, page.index(first) + 1), first),
+    ]

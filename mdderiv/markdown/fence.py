@@ -40,8 +40,10 @@ from markdown import Markdown
 from markdown.extensions import Extension
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
+from markdown.util import Registry
 from pymdownx.superfences import SuperFencesBlockPreprocessor, SuperFencesCodeExtension
 
+from ..memos import Remembered
 from ..options import SITE_WIDE, Options, site_defaults
 from ..render.html import html_display
 from .blocks import BlockCache, Outcome, block_key, derive_block
@@ -111,6 +113,10 @@ class FenceContext:
     #: the derivations' LaTeX out of the search index)
     keep_rendered: bool = False
     rendered: list[tuple[str, str]] = field(default_factory=list)
+    #: ``pymdownx.arithmatex`` is there only for the author's own math (the MkDocs
+    #: plugin added it): a page without ``$``, ``\(``, ``\[`` or ``\begin``, where
+    #: it would change nothing, is converted without it (its patterns cost time)
+    optional_arithmatex: bool = False
     #: with ``defer``, a block still being derived in a worker process is left
     #: in the page as a placeholder and listed in ``deferred`` instead of waited
     #: for; :func:`resolve_deferred` puts the derivations in later in the build
@@ -163,6 +169,7 @@ class _State:
         self.fences: list[FoundFence] = []  # recorded before SuperFences runs
         self.next_fence = 0  # the first recorded fence not yet formatted
         self.site_strict = False  # the site (Zensical's `strict`) asks blocks to fail the build
+        self.arithmatex_off = False  # its processors taken out for a page without math
         self.marker_prefix = f'<div data-mdderiv-block="{self.nonce}-'
 
     def marker(self, index: int) -> str:
@@ -430,6 +437,44 @@ class StrictFailure(Exception):
     """Raised after a conversion with failed blocks when the extension is ``strict``."""
 
 
+#: what Arithmatex reads as math (generic mode: $…$, \(…\), $$…$$, \[…\], \begin{…}),
+#: and the $ it adds to the escapable characters
+_MATH_DELIMITERS = ("$", "\\(", "\\[", "\\begin")
+
+
+def _arithmatex_only_for_math(md: Markdown, state: _State, text: str) -> None:
+    """Take Arithmatex's processors out of this conversion when ``text`` has
+    nothing they read (MkDocs makes a Markdown instance per page; should one be
+    reused, a later page with math gets them back)."""
+    has_math = any(delimiter in text for delimiter in _MATH_DELIMITERS)
+    if has_math and state.arithmatex_off:
+        md.registerExtensions(["pymdownx.arithmatex"], {"pymdownx.arithmatex": {"generic": True}})
+        state.arithmatex_off = False
+    elif not has_math and not state.arithmatex_off:
+        parts: list[tuple[Registry[Any], str]] = [
+            (md.inlinePatterns, "arithmatex-inline"),
+            (md.parser.blockprocessors, "arithmatex-block"),
+        ]
+        for registry, name in parts:
+            if name in registry:
+                registry.deregister(name)
+        state.arithmatex_off = True
+
+
+#: the derive fences of a page's text: ``mkdocs serve`` converts unchanged pages again
+_PAGE_FENCES: Remembered[str, list[FoundFence]] = Remembered("derive fences per page text", limit=2000)
+
+
+def _fences_of(text: str, lines: list[str]) -> list[FoundFence]:
+    """``derive_fences(lines)`` (``text`` is the lines joined), remembered per text."""
+    if FENCE_NAME not in text:
+        return []
+    found = _PAGE_FENCES.get(text)
+    if found is None:
+        found = _PAGE_FENCES.remember(text, list(derive_fences(lines)))
+    return found
+
+
 class _FencePreprocessor(Preprocessor):
     """Before SuperFences: make sure it knows the fence, and record where each
     derive fence is (line, indent, info string) for error positions."""
@@ -448,7 +493,10 @@ class _FencePreprocessor(Preprocessor):
         state.resolved.clear()
         state.failures.clear()
         state.next_fence = 0
-        state.fences = list(derive_fences(lines)) if any(FENCE_NAME in line for line in lines) else []
+        text = "\n".join(lines)
+        if state.context.optional_arithmatex:
+            _arithmatex_only_for_math(self.md, state, text)
+        state.fences = _fences_of(text, lines)
         for found in state.fences:  # unquoted option values: a header SuperFences reads
             header = strict_header(lines[found.line], found)
             if header is not None:

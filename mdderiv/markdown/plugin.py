@@ -55,8 +55,6 @@ from ..memos import Remembered
 from ..options import SITE_WIDE, OptionSpec, site_defaults
 from .blocks import STATS, BlockCache
 from .fence import (
-    DERIVATION_HTML,
-    MATH_HTML,
     BlockFailure,
     DeferredBlock,
     FenceContext,
@@ -108,13 +106,30 @@ div.arithmatex { overflow-x: auto; overflow-y: hidden; }
 CSS_PATH = "assets/mdderiv/mdderiv.css"
 
 
-#: a derivation in a page: the page layout, or display math (an outcome cached without it);
-#: their shared ``<div class="`` is matched once, so the engine tries one literal per ``<``
-_PREFIX = '<div class="'
-assert DERIVATION_HTML.pattern.startswith(_PREFIX) and MATH_HTML.pattern.startswith(_PREFIX)
-_DERIVATIONS = re.compile(
-    f"{_PREFIX}(?:{DERIVATION_HTML.pattern[len(_PREFIX):]}|{MATH_HTML.pattern[len(_PREFIX):]})"
-)
+_DIV = '<div class="'
+
+
+def _occurrences(content: str, bodies: dict[str, list[str]]) -> list[tuple[int, str]]:
+    """Where the derivations of ``bodies`` are in ``content`` (each as many times
+    as it was put in, from the top), in the page's order.  A derivation's
+    outermost element holds no other ``<div>`` (the page layout, or display
+    math): each ``<div class="`` of the page is compared with the derivations
+    still waiting (``startswith``: a comparison in C that stops at the first
+    difference, no copy of the page's text, no regex stepping through its tags)."""
+    waiting = {html: len(texts) for html, texts in bodies.items()}
+    found: list[tuple[int, str]] = []
+    at = content.find(_DIV)
+    while at >= 0 and waiting:
+        for html in waiting:
+            if content.startswith(html, at):
+                found.append((at, html))
+                waiting[html] -= 1
+                if not waiting[html]:
+                    del waiting[html]
+                at += len(html) - 1
+                break
+        at = content.find(_DIV, at + 1)
+    return found
 
 
 @functools.cache
@@ -123,11 +138,24 @@ def site_stylesheet() -> str:
     return STYLE + "\n" + stylesheet()
 
 
-def _insert_head(output: str, html: str) -> str:
-    if "</head>" in output:
-        return output.replace("</head>", html + "</head>", 1)
-    return html + output
+def _insert(output: str, head: str, body_end: str) -> str:
+    """``output`` with ``head`` before its ``</head>`` (at the start if it has
+    none) and ``body_end`` before its last ``</body>`` (if it has one): the page
+    copied once, not once per insertion."""
+    at_head = max(output.find("</head>"), 0)
+    at_body = output.rfind("</body>")
+    spots = [(at_head, head)] + ([(at_body, body_end)] if at_body >= 0 else [])
+    spots.sort(key=lambda spot: spot[0])  # (stable: at one place, the head's first)
+    parts: list[str] = []
+    last = 0
+    for at, text in spots:
+        parts += (output[last:at], text)
+        last = at
+    parts.append(output[last:])
+    return "".join(parts)
 
+
+_ABSOLUTE_URL = re.compile(r"^([a-z][a-z0-9+.-]*:|/)", re.IGNORECASE)
 
 _YAML_FRONT_MATTER = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.DOTALL)
 
@@ -268,9 +296,10 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):  # type: ignore[no-untyped-call]
             self.add_mathjax = not self._site_has_math(config)
         else:
             self.add_mathjax = bool(cfg.mathjax)
-        if self.add_mathjax and "pymdownx.arithmatex" not in names:
+        self.context.optional_arithmatex = self.add_mathjax and "pymdownx.arithmatex" not in names
+        if self.context.optional_arithmatex:
             # the author's own $…$ and $$…$$ around the derivations, in the
-            # markup the MathJax set-up added here reads
+            # markup the MathJax set-up added here reads (on pages with math)
             extensions.append("pymdownx.arithmatex")
             config.mdx_configs["pymdownx.arithmatex"] = {"generic": True}
         if CSS_PATH not in config.extra_css:
@@ -395,19 +424,18 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):  # type: ignore[no-untyped-call]
             bodies.setdefault(html, []).append(body)
         stand_ins: list[tuple[str, str]] = []
         source = self.config.search_index == "source"
-
-        def stand_in(match: re.Match[str]) -> str:
-            html = match.group(0)
-            waiting = bodies.get(html)
-            if not waiting:  # the author's own display math, or another plugin's
-                return html
-            text = html_escape(waiting.pop(0)) if source else ""
+        parts: list[str] = []
+        last = 0
+        # in the page's order, whatever the order the derivations were put in; an
+        # equal piece of the author's own (display math) past the blocks' count stays
+        for at, html in _occurrences(content, bodies):
+            text = html_escape(bodies[html].pop(0)) if source else ""
             replacement = f'<p data-mdderiv-search="{len(stand_ins)}">{text}</p>'
             stand_ins.append((replacement, html))
-            return replacement
-
-        # one pass over the page, whatever the order the derivations were put in
-        lean = _DERIVATIONS.sub(stand_in, content)
+            parts += (content[last:at], replacement)
+            last = at + len(html)
+        parts.append(content[last:])
+        lean = "".join(parts)
         self._hidden = (page, content, lean, stand_ins)
         page.content = lean
         return context
@@ -437,18 +465,14 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):  # type: ignore[no-untyped-call]
         if not self.add_mathjax or 'class="arithmatex"' not in output or "MathJax-script" in output:
             return output
         url = self.config.mathjax_url
-        if not re.match(r"^([a-z][a-z0-9+.-]*:|/)", url, re.IGNORECASE):
+        if not _ABSOLUTE_URL.match(url):
             # a path inside the built site: relative to this page
             url = get_relative_url(url, page.url or ".")
         scripts = (
             MATHJAX_CONFIG
             + f'\n<script id="MathJax-script" async src="{url}"></script>\n'
         )
-        output = _insert_head(output, scripts)
-        if "</body>" in output:
-            head, _, tail = output.rpartition("</body>")
-            output = head + MATHJAX_RETYPESET + "\n</body>" + tail
-        return output
+        return _insert(output, scripts, MATHJAX_RETYPESET + "\n")
 
     def _end_prefetch(self) -> None:
         handle, self._prefetch = self._prefetch, None
