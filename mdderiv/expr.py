@@ -324,11 +324,14 @@ class Elementwise(Expr):
 
 
 #: Functions of a square matrix in the matrix sense (``MatrixFunction.fn``):
-#: a square matrix's exp, log, real powers, sin, cos, sinh and cosh mean these in
-#: mathematics (their power series; each one's derivative is in the family).
-#: Those defined by a power series everywhere are applied to the eigenvalues as they are.
+#: a square matrix's exp, log, real powers, sin, cos, sinh, cosh, tan and arctan
+#: mean these in mathematics (their power series; each one's derivative is a
+#: function of the same matrix).  Those defined by a power series everywhere are
+#: applied to the eigenvalues as they are; tan and arctan too, away from tan's
+#: poles and arctan's branch cuts (the numerical check samples there).
 ENTIRE_MATRIX_FUNCTIONS = ("exp", "sin", "cos", "sinh", "cosh")
-MATRIX_FUNCTIONS = (*ENTIRE_MATRIX_FUNCTIONS, "log", "sqrt", "pow")
+ON_EIGENVALUES = (*ENTIRE_MATRIX_FUNCTIONS, "tan", "arctan")
+MATRIX_FUNCTIONS = (*ON_EIGENVALUES, "log", "sqrt", "pow")
 
 
 @dataclass(frozen=True, eq=False)

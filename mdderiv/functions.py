@@ -93,7 +93,7 @@ class Function:
     numpy_loose: Literal["", "add", "mul"] = ""
     derived: bool = False
     #: of a square matrix, read as the matrix function (``MatrixFunction``, exp,
-    #: sin, cos, sinh, cosh by their power series,
+    #: sin, cos, sinh, cosh, tan, arctan by their power series,
     #: log and √ as in mathematics) unless the block asks for entries: that
     #: function's name in words ("matrix exponential", for messages); empty for
     #: a function read entry by entry
@@ -229,11 +229,13 @@ _FUNCTIONS = (
         "tan", _call(r"\tan"), _call("tan"), "np.tan({arg})", np.tan,
         lambda u: (_square(elementwise("cos", u)), True),  # d tan u = du / cos²u
         macros=("tan",), words=("tan",), rule=RuleId.TAN_RULE, smooth_at=_away_from_poles,
+        matrix_function="matrix tangent",
     ),
     Function(
         "arctan", _call(r"\arctan"), _call("arctan"), "np.arctan({arg})", np.arctan,
         lambda u: (add(_ones_like(u), _square(u)), True),  # d arctan u = du / (1 + u²)
         macros=("arctan",), words=("arctan", "atan"), rule=RuleId.ARCTAN_RULE,
+        matrix_function="matrix arctangent",
     ),
     Function(
         "softplus", _call(r"\operatorname{softplus}"), _call("softplus"), "np.logaddexp(0, {arg})", _softplus,

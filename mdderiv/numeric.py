@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .expr import (
-    ENTIRE_MATRIX_FUNCTIONS,
+    ON_EIGENVALUES,
     SCALAR,
     Add,
     Commutation,
@@ -100,7 +100,8 @@ def matrix_function(fn: str, exponent: Fraction, a: Array) -> Array:
     else:
         w, v = np.linalg.eig(a)
         inverse_v = np.linalg.inv(v)
-    if fn in ENTIRE_MATRIX_FUNCTIONS:
+    if fn in ON_EIGENVALUES:
+        _near_a_singularity(fn, w)
         fw = FUNCTIONS[fn].evaluate(w)
     elif fn in ("log", "sqrt", "pow"):
         if np.any((np.abs(w.imag) <= 1e-12 * np.abs(w)) & (w.real <= 0)):
@@ -115,6 +116,22 @@ def matrix_function(fn: str, exponent: Fraction, a: Array) -> Array:
             raise ValueError(f"the matrix {fn} is not real here")
         value = value.real
     return np.asarray(value, dtype=float)
+
+
+#: how far an eigenvalue stays from tan's poles and arctan's branch cuts for the
+#: check's central differences to be exact
+_SINGULARITY_MARGIN = 0.05
+
+
+def _near_a_singularity(fn: str, w: Array) -> None:
+    """A ValueError when an eigenvalue is near a pole of tan (cos λ = 0) or
+    on or near a branch cut of arctan (±i[1, ∞)): the check tries another point."""
+    if fn == "tan" and np.any(np.abs(np.cos(w.astype(complex))) < _SINGULARITY_MARGIN):
+        raise ValueError("the matrix tan needs no eigenvalue at a pole of tan")
+    if fn == "arctan" and np.any(
+        (np.abs(w.real) < _SINGULARITY_MARGIN) & (np.abs(w.imag) > 1 - _SINGULARITY_MARGIN)
+    ):
+        raise ValueError("the matrix arctan needs no eigenvalue on ±i[1, ∞)")
 
 
 def _matrix(value: object) -> Array:

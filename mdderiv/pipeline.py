@@ -28,6 +28,9 @@ def run(body: str, defaults: Options, overrides: Mapping[str, Any]) -> Derivatio
     for key, value in problem.options.items():
         options = options.merged({key: value}, problem.option_lines.get(key, 1), 1)
     options = options.merged(dict(overrides))
+    if problem.number_as_identity and options.functions != "matrix":
+        # 1 + e^{X} inside an entrywise log is 1 + each entry: read again so
+        problem = parse_problem(body, options.functions)
     try:
         with time_budget(options.timeout):
             derivation = derive_problem(problem, options)

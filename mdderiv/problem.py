@@ -49,6 +49,9 @@ class Problem:
     #: a number added to a vector inside an elementwise function was read as that
     #: number times a vector of ones (``shapes.Builder.broadcast_numbers``)
     broadcast: bool = False
+    #: a number added to a square matrix inside exp, log, √… of it was read as
+    #: that number times I (``shapes.Builder.number_in_matrix_function``)
+    number_as_identity: bool = False
     #: a dimension name was written as a number (``\frac{n}{2}\log\det\Sigma``):
     #: read as that size, which the numerical check samples
     dims_as_numbers: bool = False

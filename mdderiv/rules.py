@@ -48,9 +48,11 @@ class RuleId(StrEnum):
     MATRIX_POWER_RULE = "matrix_power_rule"
     SOFTMAX_RULE = "softmax_rule"
     MATRIX_FUNCTION_RULE = "matrix_function_rule"
+    COMMUTING_FACTOR = "commuting_factor"
     READING_MATRIX_FUNCTION = "reading_matrix_function"
     READING_ELEMENTWISE = "reading_elementwise"
     READING_BROADCAST = "reading_broadcast"
+    READING_NUMBER_IDENTITY = "reading_number_identity"
     READING_DIMENSION = "reading_dimension"
     READING_DIMENSION_PRODUCT = "reading_dimension_product"
     POWER_BY_EXPRESSION = "power_by_expression"
@@ -171,13 +173,18 @@ _RULES = [
          r"d\operatorname{softmax}(a) = (\operatorname{diag}(s) - s s^T)\,da"),
     Rule(RuleId.MATRIX_FUNCTION_RULE, "trace of a matrix function", "矩阵函数之迹的微分",
          r"d\operatorname{tr} f(X) = \operatorname{tr}(f'(X)\,dX)"),
-    Rule(RuleId.READING_MATRIX_FUNCTION, "exp, log, √, sin, cos, sinh, cosh of a square matrix read as matrix functions",
-         "方阵的 exp、log、√、sin、cos、sinh、cosh 按矩阵函数理解",
+    Rule(RuleId.COMMUTING_FACTOR, "f(X) commutes with X", "f(X) 与 X 可交换",
+         r"G = g(X):\ \operatorname{tr}(G\,d f(X)) = \operatorname{tr}(G f'(X)\,dX)"),
+    Rule(RuleId.READING_MATRIX_FUNCTION, "exp, log, √, sin, cos, sinh, cosh, tan, arctan of a square matrix read as matrix functions",
+         "方阵的 exp、log、√、sin、cos、sinh、cosh、tan、arctan 按矩阵函数理解",
          r"e^{X} = \sum_{k \ge 0} \frac{X^k}{k!},\ \log\det X = \operatorname{tr}\log X"),
     Rule(RuleId.READING_ELEMENTWISE, "functions of a square matrix read entry by entry", "方阵上的函数按逐元素理解",
          r"f(X)_{ij} = f(X_{ij})"),
-    Rule(RuleId.READING_BROADCAST, "a number added to a vector or non-square matrix inside a function read as that number times all ones",
-         "函数内与向量或非方阵相加的数按该数乘全一向量（矩阵）理解（广播）", r"1 + \mathbf{v} = \mathbf{1} + \mathbf{v}"),
+    Rule(RuleId.READING_BROADCAST, "a number added to a vector or matrix inside an entrywise function read as that number times all ones",
+         "逐元素函数内与向量或矩阵相加的数按该数乘全一向量（矩阵）理解（广播）", r"1 + \mathbf{v} = \mathbf{1} + \mathbf{v}"),
+    Rule(RuleId.READING_NUMBER_IDENTITY,
+         "a number added to a square matrix inside a matrix function read as that number times I",
+         "矩阵函数内与方阵相加的数按该数乘单位矩阵理解", r"\log(1 + e^{X}) = \log(I + e^{X})"),
     Rule(RuleId.READING_DIMENSION, "a dimension name used as a number read as that size",
          "作为数使用的维度名按该维度的大小理解", r"\Sigma \in \mathbb{R}^{n \times n}:\ \tfrac{n}{2} = \tfrac{1}{2}\cdot n"),
     Rule(RuleId.READING_DIMENSION_PRODUCT, "a dimension name made of dimension names read as their product",

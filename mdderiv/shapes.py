@@ -86,15 +86,17 @@ from .syntax.nodes import (
 __all__ = ["format_shape", "parse_problem"]
 
 
-def parse_problem(body: str) -> Problem:
-    """Read and shape-check a derive block body.
+def parse_problem(body: str, functions: str = "matrix") -> Problem:
+    """Read and shape-check a derive block body; ``functions`` is the reading of
+    exp, log, √… of a square matrix (the option of that name), which decides
+    what a number added to the matrix inside one means.
 
     Raises :class:`DeriveError` (and nothing else) for any input: a deep input
     that still exhausts the stack, or a bug here, is reported as a DeriveError
     rather than escaping as another exception type.
     """
     try:
-        return _parse_problem(body)
+        return _parse_problem(body, functions)
     except DeriveError:
         raise
     except RecursionError:
@@ -196,6 +198,8 @@ class _Context:
     dims: dict[str, None]  # dimension names in first-use order
     later: dict[str, int]  # names defined on later lines → their line
     current: str = ""  # the name being defined
+    #: the block's reading of exp, log, √… of a square matrix (option ``functions``)
+    functions: str = "matrix"
 
 
 class Builder:
@@ -208,7 +212,10 @@ class Builder:
         self.scope: list[tuple[str, Dim]] = []  # active sums (index, upper)
         self.family_counts: dict[str, Dim] = {}
         self.inside_elementwise = 0  # how many elementwise function arguments enclose the node built
+        #: the functions whose arguments enclose the node built, innermost last, with their argument
+        self.functions: list[tuple[str, Node]] = []
         self.broadcast = False  # a number was added to a vector inside one (1 + e^{Xw})
+        self.number_as_identity = False  # a number was added to a square matrix inside a matrix function
         self.dims_as_numbers = False  # a dimension name was used as a number (\frac{n}{2})
 
     # -- helpers
@@ -288,7 +295,7 @@ class Builder:
     def build_AddNode(self, node: AddNode) -> Expr:
         built: list[Expr] = []
         first: Expr | None = None
-        terms = self.broadcast_numbers([self.build(term_node) for _, term_node in node.terms])
+        terms = self.broadcast_numbers([self.build(term_node) for _, term_node in node.terms], node)
         for (sign, term_node), term in zip(node.terms, terms):
             if first is None:
                 first = term
@@ -318,14 +325,21 @@ class Builder:
             built.append(term if sign > 0 else neg(term))
         return add(*built)
 
-    def broadcast_numbers(self, terms: list[Expr]) -> list[Expr]:
+    def broadcast_numbers(self, terms: list[Expr], node: AddNode) -> list[Expr]:
         """Inside an elementwise function, a number added to a vector or a
         non-square matrix is that number times all ones (``\\log(1 + e^{X\\mathbf{w}})``, the
         common spelling of softplus); the derivation says so (rule
         ``reading_broadcast``).  Elsewhere the sum stays an
-        error, and so it does next to a square matrix: ``1 + X`` could as well mean I + X."""
+        error, and so it does next to a square matrix (``1 + X`` could as well mean
+        I + X), unless the sum is the whole argument of exp, log, √… of it
+        (:meth:`number_in_matrix_function`)."""
         if not self.inside_elementwise or not any(isinstance(t, Number) for t in terms):
             return terms
+        square = next((self.u.shape(t.shape) for t in terms if self.is_square_matrix(t.shape)), None)
+        if square is not None and self.functions and self.functions[-1][0] in MATRIX_READING and (
+            self.functions[-1][1] is node  # the whole argument, f(1 + X): not log(A(1 + X))
+        ):
+            return self.number_in_matrix_function(terms, square)
         shape = next(
             (
                 (r, c)
@@ -339,6 +353,20 @@ class Builder:
         self.broadcast = True
         ones = Ones(shape)
         return [(ones if t.value == 1 else mul(t, ones)) if isinstance(t, Number) else t for t in terms]
+
+    def number_in_matrix_function(self, terms: list[Expr], square: Shape) -> list[Expr]:
+        """In the argument of exp, log, √… of a square matrix, a number c added to
+        the matrix: c·I under the matrix reading (``\\log(1 + e^{X})`` is f(X) for
+        the scalar function f(x) = log(1 + e^x)), all ones when the block takes
+        the functions entry by entry.  The derivation names the reading taken
+        (``reading_number_identity`` or ``reading_broadcast``)."""
+        if self.ctx.functions == "elementwise":
+            self.broadcast = True
+            unit: Expr = Ones(square)
+        else:
+            self.number_as_identity = True
+            unit = Identity(square)
+        return [(unit if t.value == 1 else mul(t, unit)) if isinstance(t, Number) else t for t in terms]
 
     def multiply(self, left: Expr, right: Expr, where: Node | int) -> Shape:
         """The shape of left·right, or the error naming both shapes."""
@@ -519,10 +547,12 @@ class Builder:
         fn = node.fn
         entrywise = fn not in ("trace", "det", "softmax", "diag", "vec")
         self.inside_elementwise += entrywise
+        self.functions.append((fn, node.arg))
         try:
             arg = self.build(node.arg)
         finally:
             self.inside_elementwise -= entrywise
+            self.functions.pop()
         if fn == "trace":
             self.square(arg, "trace", node.pos)
             return Trace(arg)  # kept even for a 1×1 argument: the author wrote it
@@ -903,7 +933,7 @@ def _dimension_products(table: dict[str, Declaration]) -> dict[Dim, Dim]:
     return products
 
 
-def _parse_problem(body: str) -> Problem:
+def _parse_problem(body: str, functions: str = "matrix") -> Problem:
     lines = read_lines(body)
     decls: list[Declaration] = []
     for given in lines.given:
@@ -978,9 +1008,9 @@ def _parse_problem(body: str) -> Problem:
                 f"{name} is both a declared symbol and a dimension name; rename one of them", 0
             )
 
-    ctx = _Context(symbols, families, dims, {})
+    ctx = _Context(symbols, families, dims, {}, functions=functions)
     definitions: list[Definition] = []
-    broadcast = dims_as_numbers = False
+    broadcast = dims_as_numbers = number_as_identity = False
     for ref, definition, tree in zip(lhs_refs, lines.definitions, trees):
         ctx.later = {r.ident: d.line for r, d in zip(lhs_refs, lines.definitions) if d.line > definition.line}
         ctx.current = ref.ident
@@ -994,6 +1024,7 @@ def _parse_problem(body: str) -> Problem:
         builder = Builder(ctx, definition.rhs)
         expr = builder.finish(builder.build(tree))
         broadcast = broadcast or builder.broadcast
+        number_as_identity = number_as_identity or builder.number_as_identity
         dims_as_numbers = dims_as_numbers or builder.dims_as_numbers
         if expr.shape != SCALAR and written_as_scalar(tree):
             # fail closed: a trace, determinant or norm outside can only be a scalar
@@ -1036,6 +1067,7 @@ def _parse_problem(body: str) -> Problem:
         wrt_line=lines.wrt.line,
         dims=list(dims),
         broadcast=broadcast,
+        number_as_identity=number_as_identity,
         dims_as_numbers=dims_as_numbers,
         dims_as_products=bool(products),
     )

@@ -75,3 +75,47 @@ def test_traces_of_matrix_functions_match_finite_differences(case: tuple[str, li
     # the gradient at a symmetric point, compared along symmetric directions
     sym = lambda m: (m + m.T) / 2  # noqa: E731
     np.testing.assert_allclose(sym(got), sym(want), rtol=1e-5, atol=1e-5, err_msg=objective)
+
+
+#: factors that are functions of X alone (LaTeX, the scalar function of an eigenvalue):
+#: under the trace they commute with every matrix function of X (rule "f(X) commutes with X")
+COMMUTING_FACTORS = [
+    ("X", lambda w: w),
+    ("X^2", lambda w: w**2),
+    ("X^{-1}", lambda w: 1 / w),
+    ("e^{X}", np.exp),
+    (r"\sin(X)", np.sin),
+    (r"\cosh(X)", np.cosh),
+    (r"\sqrt{X}", np.sqrt),
+    ("(I + e^{X})^{-1}", lambda w: 1 / (1 + np.exp(w))),
+    (r"\log(1 + e^{X})", lambda w: np.log(1 + np.exp(w))),  # 1 read as I inside the matrix log
+    (r"\arctan(X)", np.arctan),
+]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(st.lists(st.integers(0, len(COMMUTING_FACTORS) - 1), min_size=1, max_size=3), st.integers(0, 2**31 - 1))
+def test_products_of_functions_of_one_matrix_under_a_trace(which: list[int], seed: int) -> None:
+    """tr(g_1(X) … g_k(X)) = Σ_λ g_1(λ) … g_k(λ) for a diagonalisable X: evaluated on the
+    eigenvalues of a non-symmetric sample, independently of mdderiv."""
+    objective = "\\operatorname{tr}(" + " ".join(COMMUTING_FACTORS[k][0] for k in which) + ")"
+    body = f"given: X \\in \\mathbb{{R}}^{{n \\times n}}\nf = {objective}\nwrt: X"
+    d = mdderiv.derive(body, check=False)
+
+    def evaluate_on_eigenvalues(m: np.ndarray) -> float:
+        w = np.linalg.eigvals(m).astype(complex)
+        product = np.ones_like(w)
+        for k in which:
+            product = product * COMMUTING_FACTORS[k][1](w)
+        return float(product.sum().real)
+
+    rng = np.random.default_rng(seed)
+    x = 0.3 * rng.standard_normal((3, 3)) + 0.5 * np.eye(3)  # eigenvalues near 0.5: inside every domain
+    got = np.asarray(eval(result_source(d, d.results[0]), {"np": np, "X": x}), dtype=float)  # our own output
+    h = 1e-6
+    want = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[index] = h
+        want[index] = (evaluate_on_eigenvalues(x + step) - evaluate_on_eigenvalues(x - step)) / (2 * h)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=objective)

@@ -62,6 +62,7 @@ from ..expr import (
 from ..functions import FUNCTIONS, MATRIX_READING
 from ..rules import RuleId
 from .citations import UNCITED, RulesUsed
+from .simplify import commute
 
 MaybeExpr = Expr | None
 
@@ -146,6 +147,12 @@ def _trace(expr: Trace, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr
         # tr(A + f(X)) = tr A + tr f(X): a matrix function is derived under its own trace
         used.note(RuleId.TRACE_LINEAR)
         return differential(add(*(trace(term) for term in arg.terms)), active, used)
+    if _varies_through_matrix_function(arg, active):
+        # tr(g(X) f(X)): each factor's differential is carried to the end of the
+        # product by the cyclic property, where a matrix function meets the
+        # factors that commute with its argument
+        used.note(RuleId.TRACE_RULE)
+        return _under_trace(None, arg, active, used)
     d = differential(expr.arg, active, used)
     if d is None:
         return None
@@ -164,6 +171,10 @@ def matrix_function_derivative(expr: MatrixFunction) -> Expr:
     if expr.fn in _DERIVATIVE_IN_FAMILY:  # sin' = cos, cos' = -sin, sinh' = cosh, cosh' = sinh
         sign, fn = _DERIVATIVE_IN_FAMILY[expr.fn]
         return mul(num(sign), MatrixFunction(fn, a, a.shape))
+    if expr.fn == "tan":  # tan' = 1/cos² = cos(A)^{-2}
+        return power(MatrixFunction("cos", a, a.shape), -2)
+    if expr.fn == "arctan":  # arctan' = 1/(1 + x²) = (I + A²)^{-1}
+        return inverse(add(Identity(a.shape), power(a, 2)))
     if expr.fn == "log":
         return inverse(a)
     p = expr.exponent
@@ -180,6 +191,11 @@ def matrix_function_derivative(expr: MatrixFunction) -> Expr:
 def _trace_of_matrix_function(expr: MatrixFunction, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
     """``d tr f(A) = tr(f'(A) dA)``: the power series of f, under the trace's
     cyclic property, gives each term k·A^{k-1} dA."""
+    if _varies_through_matrix_function(expr.arg, active):
+        # tr log(I + e^X): f'(A) = A^{-1} is a function of X too, and meets d e^X
+        # under the same trace
+        used.note(RuleId.MATRIX_FUNCTION_RULE)
+        return _under_trace(matrix_function_derivative(expr), expr.arg, active, used)
     d = differential(expr.arg, active, used)
     if d is None:
         return None
@@ -187,13 +203,101 @@ def _trace_of_matrix_function(expr: MatrixFunction, active: frozenset[Symbol], u
     return trace(mul(matrix_function_derivative(expr), d))
 
 
+# ------------------------------------------------ matrix functions times a commuting factor
+
+
+def _varies_through_matrix_function(expr: Expr, active: frozenset[Symbol]) -> bool:
+    """Whether a matrix function in ``expr`` has an argument that varies."""
+    return any(
+        isinstance(node, MatrixFunction) and any(isinstance(s, Symbol) and s in active for s in node.arg.walk())
+        for node in expr.walk()
+    )
+
+
+def _product(*factors: Expr | None) -> Expr | None:
+    """The product of the factors, None standing for I (and for an empty product)."""
+    parts = [f for f in factors if f is not None]
+    return mul(*parts) if parts else None
+
+
+def _traced(cofactor: Expr | None, d: Expr) -> Expr:
+    """``tr(C dU)`` (``tr(C)·du`` for a scalar ``du``)."""
+    if d.is_scalar:
+        return d if cofactor is None else mul(trace(cofactor), d)
+    return trace(d if cofactor is None else mul(cofactor, d))
+
+
+def _under_trace(cofactor: Expr | None, term: Expr, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
+    """``d tr(C · term)`` with the cofactor ``C`` held (None stands for I),
+    where ``term`` holds a matrix function of a varying argument.  A matrix
+    function's differential is read through ``tr(C d f(A)) = tr(C f'(A) dA)``,
+    true when ``C`` commutes with ``A`` (the power series' terms
+    ``C A^j dA A^{k-1-j}`` all become ``C A^{k-1} dA`` by the cyclic
+    property); elsewhere ``d f(A)`` has no closed form and is refused."""
+    check_time()
+    if term.is_scalar or not _varies_through_matrix_function(term, active):
+        d = differential(term, active, used)
+        return None if d is None else _traced(cofactor, d)
+    if isinstance(term, MatrixFunction):
+        if cofactor is not None and not commute(cofactor, term.arg):
+            raise _matrix_function_refused(term)
+        used.note(RuleId.MATRIX_FUNCTION_RULE)
+        if cofactor is not None and not cofactor.is_scalar:
+            used.note(RuleId.COMMUTING_FACTOR)
+        return _under_trace(_product(cofactor, matrix_function_derivative(term)), term.arg, active, used)
+    if isinstance(term, Add):
+        parts = [d for d in (_under_trace(cofactor, t, active, used) for t in term.terms) if d is not None]
+        used.note(RuleId.SUM_RULE)
+        return add(*parts) if parts else None
+    if isinstance(term, MatMul):
+        # tr(C F_1…F_k): the differential of F_j, with F_{j+1}…F_k C F_1…F_{j-1} before it
+        factors = term.factors
+        parts = []
+        for j, factor in enumerate(factors):
+            if isinstance(factor, Number):
+                continue
+            rotated = _product(*factors[j + 1 :], cofactor, *factors[:j])
+            d = _under_trace(rotated, factor, active, used)
+            if d is not None:
+                parts.append(d)
+        used.note(RuleId.PRODUCT_RULE)
+        used.note(RuleId.TRACE_CYCLIC)
+        return add(*parts) if parts else None
+    if isinstance(term, Inverse):
+        # tr(C d A^{-1}) = -tr(A^{-1} C A^{-1} dA)
+        used.note(RuleId.INVERSE_RULE)
+        inv = inverse(term.arg)
+        return _under_trace(neg(mul(inv, *([cofactor] if cofactor is not None else []), inv)), term.arg, active, used)
+    if isinstance(term, Power) and term.exponent.denominator == 1:
+        k = int(term.exponent)
+        base = term.base
+        if k < 0:
+            return _under_trace(cofactor, inverse(power(base, -k)), active, used)  # X^{-k} = (X^k)^{-1}
+        # tr(C d A^k) = Σ_j tr(A^{k-1-j} C A^j dA)
+        used.note(RuleId.MATRIX_POWER_RULE)
+        parts = []
+        for j in range(k):
+            d = _under_trace(_product(power(base, k - 1 - j), cofactor, power(base, j)), base, active, used)
+            if d is not None:
+                parts.append(d)
+        return add(*parts) if parts else None
+    if isinstance(term, Transpose):
+        # tr(C dU^T) = tr(C^T dU)
+        used.note(RuleId.TRANSPOSE_RULE)
+        return _under_trace(None if cofactor is None else transpose(cofactor), term.arg, active, used)
+    d = differential(term, active, used)  # refuses the matrix function inside
+    return None if d is None else _traced(cofactor, d)
+
+
 _ELEMENTWISE_SPELLING = {fn: FUNCTIONS[fn].latex.head for fn in MATRIX_READING}
 
 
-def _matrix_function(expr: MatrixFunction, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
-    if differential(expr.arg, active, UNCITED) is None:
-        return None
-    # outside a trace, d f(X) has no closed form in dX (X and dX need not commute)
+class MatrixFunctionRefused(DeriveError):
+    """The differential of a matrix function where it has no closed form in dX
+    (the Hessian adds why it needed one)."""
+
+
+def _matrix_function_refused(expr: MatrixFunction) -> MatrixFunctionRefused:
     what = FUNCTIONS[expr.fn].matrix_function if expr.fn in MATRIX_READING else f"matrix power ^{expr.exponent}"
     if expr.fn in _ELEMENTWISE_SPELLING:
         elementwise_hint = (
@@ -202,11 +306,19 @@ def _matrix_function(expr: MatrixFunction, active: frozenset[Symbol], used: Rule
         )
     else:
         elementwise_hint = "for a power of each entry write a Hadamard product such as X \\odot X"
-    raise DeriveError(
+    return MatrixFunctionRefused(
         f"a {what} of a square matrix is read as the matrix function, as in mathematics; "
-        f"mdderiv derives it only as the whole argument of a trace, tr f(X) "
-        f"(d tr f(X) = tr(f'(X) dX)), and not its Hessian, which needs d f(X) itself; {elementwise_hint}"
+        "mdderiv derives it only under a trace, alone or times functions of the same matrix, which commute "
+        "with it (d tr(g(X) f(X)) = tr(g(X) f'(X) dX)); elsewhere, as in tr(A f(X)) or outside a trace, "
+        f"d f(X) needs the Fréchet derivative of f, which has no closed form in dX; {elementwise_hint}"
     )
+
+
+def _matrix_function(expr: MatrixFunction, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
+    if differential(expr.arg, active, UNCITED) is None:
+        return None
+    # outside a trace, d f(X) has no closed form in dX (X and dX need not commute)
+    raise _matrix_function_refused(expr)
 
 
 def _power(expr: Power, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:

@@ -68,6 +68,8 @@ def readings(problem: Problem) -> tuple[RuleId, ...]:
         found.append(RuleId.READING_DIMENSION_PRODUCT)
     if problem.broadcast:
         found.append(RuleId.READING_BROADCAST)
+    if problem.number_as_identity:
+        found.append(RuleId.READING_NUMBER_IDENTITY)
     if power:
         found.append(RuleId.POWER_BY_EXPRESSION)
     if matrix:

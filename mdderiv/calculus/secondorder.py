@@ -47,7 +47,7 @@ from ..problem import Problem
 from ..record import Layout, Result, ResultKind, Section, SectionKind
 from ..rules import RuleId
 from .citations import RulesUsed
-from .differential import differential
+from .differential import MatrixFunctionRefused, differential
 from .gradient import active_symbols
 from .jacobian import derivative_matrix, inline_definitions
 from .rewrite import distribute_products, unfold_norms
@@ -79,6 +79,11 @@ def hessian(problem: Problem, variable: Symbol, gradient: Expr, sections: list[S
                 "mdderiv derives its gradient only: leave out hessian: true",
                 error.line,
                 error.column,
+            ) from None
+        if isinstance(error, MatrixFunctionRefused):
+            raise DeriveError(
+                "mdderiv derives the gradient (leave out hessian: true) but not its Hessian, which needs d f(X) "
+                f"itself: the gradient holds a matrix function f(X) outside any trace; {error.message}"
             ) from None
         raise
     if constant:

@@ -72,6 +72,35 @@ from .memo import DerivationMemo, current_memo
 # --------------------------------------------------------------------------- symmetry
 
 
+def matrix_generators(expr: Expr) -> set[Expr] | None:
+    """The square matrices ``expr`` is a function of, when it is built from them,
+    numbers, scalars, ``I``, sums, products, inverses, powers and matrix
+    functions only; ``None`` when anything else occurs (a transpose, a
+    differential, a Hadamard product...)."""
+    if expr.is_scalar or isinstance(expr, Identity):
+        return set()  # a scalar times I commutes with every matrix
+    if isinstance(expr, Symbol):
+        return {expr}
+    if isinstance(expr, (Add, MatMul, Inverse, Power, MatrixFunction)):
+        found: set[Expr] = set()
+        for child in expr.children():
+            inner = matrix_generators(child)
+            if inner is None:
+                return None
+            found |= inner
+        return found
+    return None
+
+
+def commute(factor: Expr, arg: Expr) -> bool:
+    """Whether ``factor`` commutes with ``arg`` because both are functions of
+    one and the same square matrix X (polynomials in X on its spectrum)."""
+    if factor.is_scalar:
+        return True
+    mine, theirs = matrix_generators(factor), matrix_generators(arg)
+    return mine is not None and theirs is not None and len(mine | theirs) <= 1
+
+
 def is_symmetric(expr: Expr) -> bool:
     """True when ``expr^T = expr`` follows from the declarations alone."""
     if expr.shape[0] != expr.shape[1]:
@@ -98,11 +127,19 @@ def is_symmetric(expr: Expr) -> bool:
         return is_symmetric(expr.arg)
     if isinstance(expr, IndexedSum):
         return is_symmetric(expr.body)
+    if isinstance(expr, MatrixFunction):
+        return is_symmetric(expr.arg)  # a power series (or log, √) of a symmetric matrix
     if isinstance(expr, MatMul):
         factors = [f for f in expr.factors if not f.is_scalar]
         # A S A^T, A A^T, B^T B …: the product reads the same transposed
         mirrored = [push_transpose(f) for f in reversed(factors)]
-        return mirrored == factors
+        if mirrored == factors:
+            return True
+        # symmetric functions of one matrix commute: (e^S (I + e^S)^{-1})^T = e^S (I + e^S)^{-1}
+        if not all(is_symmetric(f) for f in factors):
+            return False
+        generators = matrix_generators(expr)
+        return generators is not None and len(generators) <= 1
     return False
 
 

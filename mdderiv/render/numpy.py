@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from ..expr import (
-    ENTIRE_MATRIX_FUNCTIONS,
+    ON_EIGENVALUES,
     SCALAR,
     Add,
     Commutation,
@@ -333,7 +333,7 @@ class NumpyPrinter:
         exponent = Fraction(1, 2) if expr.fn == "sqrt" else Fraction(expr.exponent)
         if expr.fn == "pow" and exponent.denominator == 1:
             return (f"np.linalg.matrix_power({arg}, {exponent.numerator})", ATOM)
-        if expr.fn in ENTIRE_MATRIX_FUNCTIONS:
+        if expr.fn in ON_EIGENVALUES:
             f = f"np.{expr.fn}(w)"
         elif expr.fn == "log":
             f = "np.log(w.astype(complex))"
