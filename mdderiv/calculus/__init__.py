@@ -70,23 +70,24 @@ def _derive(problem: Problem, options: Options) -> Derivation:
     if options.names == "auto":
         problem = with_layer_names(problem)
     problem = with_symmetric_definitions(problem)
-    sections: list[Section] = []
     objective = problem.objective
     if not objective.expr.is_scalar:
         from .jacobian import derivatives
 
-        found = derivatives(problem, options, sections)
+        sections, found = derivatives(problem, options)
         cite_readings(sections, taken)
         return Derivation(problem, options, sections, found)
-    derivation = _derive_scalar(problem, options, sections)
-    cite_readings(sections, taken)
+    derivation = _derive_scalar(problem, options)
+    cite_readings(derivation.sections, taken)
     return derivation
 
 
-def _derive_scalar(problem: Problem, options: Options, sections: list[Section]) -> Derivation:
+def _derive_scalar(problem: Problem, options: Options) -> Derivation:
     objective = problem.objective
 
-    named, written = gradients(problem, sections)
+    found = gradients(problem)
+    sections = found.sections
+    named, written = found.values, found.written
     grads = named
     if written:
         # the results mean what they meant without the names: written out
@@ -99,14 +100,18 @@ def _derive_scalar(problem: Problem, options: Options, sections: list[Section]) 
         value = written.get(variable, value)
         on_space = value
         if variable.symmetric:
-            sym = symmetric_gradient(problem, variable, value, sections)
+            section, sym = symmetric_gradient(problem, variable, value)
+            sections.append(section)
             if sym.expr != value:  # when G is already symmetric, sym(G) = G: one box is enough
                 extra.append(sym)
             on_space = sym.expr  # a symmetric variable is stationary where sym(G) = 0
         if options.hessian:
-            extra.append(hessian(problem, variable, value, sections))
+            section, second = hessian(problem, variable, value)
+            sections.append(section)
+            extra.append(second)
         if options.solve:
-            point = stationary_point(problem, variable, on_space, sections)
+            section, point = stationary_point(problem, variable, on_space)
+            sections.append(section)
             if point is not None:
                 extra.append(point)
     for variable, value in grads.items():

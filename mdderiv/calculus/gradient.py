@@ -318,10 +318,20 @@ def substitute(expr: Expr, values: dict[Symbol, Expr], objective: str) -> Expr:
     return map_tree(expr, visit)
 
 
-def gradients(problem: Problem, sections: list[Section]) -> tuple[dict[Symbol, Expr], dict[Symbol, Expr]]:
-    """Run the method; return ∂f/∂X for every variable, and (when the engine
-    named the layers, ``names.py``) the same with the names written out."""
+@dataclass(frozen=True)
+class Gradients:
+    """What the method gives: its sections, ∂f/∂X for every variable, and (when
+    the engine named the layers, ``names.py``) the same with the names written out."""
+
+    sections: list[Section]
+    values: dict[Symbol, Expr]
+    written: dict[Symbol, Expr]
+
+
+def gradients(problem: Problem) -> Gradients:
+    """Run the method on a scalar objective."""
     run = GradientRun(problem)
+    sections = run.sections
     head = Section(SectionKind.OBJECTIVE)
     sections.append(head)
     expr = prepared_objective(problem, head)
@@ -347,19 +357,20 @@ def gradients(problem: Problem, sections: list[Section]) -> tuple[dict[Symbol, E
                 f"the objective does not depend on {variable.name}", problem.wrt_line, 1
             )
         shown = len(sections)
-        results[variable] = _finish(run, variable, sections)
+        results[variable] = _finish(run, variable, as_result=True)
         if run.compact and variable not in run.written:
             # finished in a section of its own (collected from several lines), or not shown again
             _write_out(run, variable, results[variable], sections[-1] if len(sections) > shown else None)
-    return results, run.written
+    return Gradients(sections, results, run.written)
 
 
-def _finish(run: GradientRun, symbol: Symbol, sections: list[Section] | None = None) -> Expr:
-    """The value of ∂f/∂symbol: contributions summed, placeholders replaced."""
+def _finish(run: GradientRun, symbol: Symbol, as_result: bool = False) -> Expr:
+    """The value of ∂f/∂symbol: contributions summed; for a variable's result
+    (``as_result``) placeholders replaced too, and the steps shown."""
     parts = run.parts[symbol]
     total = add(*parts) if len(parts) > 1 else parts[0]
     rules = RulesUsed()
-    if sections is None:
+    if not as_result:
         # an intermediate's value keeps its placeholders: substituting here
         # would rebuild ever longer expressions at every layer (quadratic in
         # the depth); the variables' results substitute once, at the end
@@ -368,20 +379,20 @@ def _finish(run: GradientRun, symbol: Symbol, sections: list[Section] | None = N
     value = simplify(substituted, rules, run.folding())
     folds = RulesUsed()
     folded = fold_norms(value, written_norms(run.problem), folds)  # ((x - a)^T (x - a))^{-1/2} (x - a) is (x - a)/‖x - a‖
-    shown = value == parts[-1] and len(parts) == 1  # the read-off already shows it
-    if shown and folded == value:
+    read_off = value == parts[-1] and len(parts) == 1  # the read-off already shows it
+    if read_off and folded == value:
         return value
     section, length = run.last_read[symbol]
     if len(parts) == 1 and len(section.steps) == length:
         # the read-off was the last line shown: continue right under it
-        if not shown:
+        if not read_off:
             section.add(None, value, RuleId.SUBSTITUTE, *rules)
         if folded != value:
             section.add(None, folded, *folds)
         return folded
     section = Section(SectionKind.RESULT, about=symbol)
-    sections.append(section)
-    if shown:
+    run.sections.append(section)
+    if read_off:
         section.add(run.name(symbol), folded, *folds)
         return folded
     section.add(run.name(symbol), total, RuleId.COLLECT if len(parts) > 1 else RuleId.SUBSTITUTE)

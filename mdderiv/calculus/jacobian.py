@@ -61,10 +61,11 @@ def derivative_matrix(
     return value
 
 
-def derivatives(problem: Problem, options: Options, sections: list[Section]) -> list[Result]:
+def derivatives(problem: Problem, options: Options) -> tuple[list[Section], list[Result]]:
+    """The derivative of a non-scalar objective by each variable: the sections and the results."""
     objective = problem.objective
     head = Section(SectionKind.OBJECTIVE)
-    sections.append(head)
+    sections = [head]
     for definition in problem.definitions[:-1]:
         head.add(definition.symbol, definition.expr, RuleId.DEFINITION)
     head.add(objective.symbol, objective.expr, RuleId.OBJECTIVE)
@@ -91,4 +92,4 @@ def derivatives(problem: Problem, options: Options, sections: list[Section]) -> 
             label = GradientName(objective.symbol.name, variable)
             section.add(label, value, RuleId.READ_OFF_DERIVATIVE, *rules)
             results.append(Result(variable, value, label, ResultKind.DERIVATIVE, Layout.DENOMINATOR))
-    return results
+    return sections, results

@@ -55,11 +55,11 @@ from .simplify import factor_terms, fold_norms, is_symmetric, push_transpose, si
 from .vectorize import vec_of
 
 
-def hessian(problem: Problem, variable: Symbol, gradient: Expr, sections: list[Section]) -> Result:
+def hessian(problem: Problem, variable: Symbol, gradient: Expr) -> tuple[Section, Result]:
+    """The Hessian's section and its result."""
     _, intermediates = active_symbols(problem)
     objective = problem.objective.symbol.name
     section = Section(SectionKind.HESSIAN, about=variable)
-    sections.append(section)
     label = GradientName(objective, variable)
     # norms in the gradient go back to inner products, the form the rules differentiate
     unfolded = unfold_norms(gradient)
@@ -87,7 +87,7 @@ def hessian(problem: Problem, variable: Symbol, gradient: Expr, sections: list[S
             ) from None
         raise
     if constant:
-        return _zero_hessian(expr, variable, section, label, name)
+        return section, _zero_hessian(expr, variable, section, label, name)
     m = derivative_matrix(expr, variable, section, Differential(label))
     note = "hessian_symmetric" if variable.symmetric and not variable.is_scalar else None
     section.add(name, m, RuleId.READ_OFF_HESSIAN, note=note)
@@ -95,7 +95,7 @@ def hessian(problem: Problem, variable: Symbol, gradient: Expr, sections: list[S
     folded = fold_norms(m, written_norms(problem), folds)
     if folded != m:
         section.add(None, folded, *folds)
-    return Result(variable, folded, name, ResultKind.HESSIAN, Layout.DENOMINATOR)
+    return section, Result(variable, folded, name, ResultKind.HESSIAN, Layout.DENOMINATOR)
 
 
 def _has_nuclear_norm(problem: Problem) -> bool:
@@ -135,14 +135,12 @@ def _substitute(expr: Expr, variable: Symbol, value: Expr) -> Expr:
     return map_tree(expr, lambda n: value if n == variable else n)
 
 
-def stationary_point(
-    problem: Problem, variable: Symbol, gradient: Expr, sections: list[Section]
-) -> Result | None:
+def stationary_point(problem: Problem, variable: Symbol, gradient: Expr) -> tuple[Section, Result | None]:
     """Solve ``gradient = 0`` where it is affine in the variable, or in its
-    inverse, or becomes affine after multiplying both sides by the variable."""
+    inverse, or becomes affine after multiplying both sides by the variable:
+    the section, and the solution (None where there is no closed form)."""
     _, intermediates = active_symbols(problem)
     section = Section(SectionKind.SOLVE, about=variable)
-    sections.append(section)
     expr = inline_definitions(problem, gradient, intermediates)
     zero = Zeros(variable.shape)
     section.add(expr, zero, RuleId.STATIONARY)
@@ -167,9 +165,9 @@ def stationary_point(
     if solution is None:
         last = section.steps[-1]
         section.steps[-1] = replace(last, note="no_closed_form")
-        return None
+        return section, None
     section.add(variable, solution, RuleId.SOLVE_LINEAR)
-    return Result(variable, solution, variable, ResultKind.STATIONARY_POINT, Layout.DENOMINATOR)
+    return section, Result(variable, solution, variable, ResultKind.STATIONARY_POINT, Layout.DENOMINATOR)
 
 
 def _solve_affine(expr: Expr, variable: Symbol, section: Section | None) -> Expr | None:
@@ -287,9 +285,9 @@ def _transpose_all(expr: Expr, rules: RulesUsed) -> Expr:
     return push_transpose(expr, rules)
 
 
-def symmetric_gradient(problem: Problem, variable: Symbol, gradient: Expr, sections: list[Section]) -> Result:
+def symmetric_gradient(problem: Problem, variable: Symbol, gradient: Expr) -> tuple[Section, Result]:
+    """The gradient on the symmetric matrices, sym(G): its section and result."""
     section = Section(SectionKind.SYMMETRIC, about=variable)
-    sections.append(section)
     objective = problem.objective.symbol.name
     label = GradientName(objective, variable)
     half = mul(num(Fraction(1, 2)), add(label, transpose(label)))
@@ -305,4 +303,4 @@ def symmetric_gradient(problem: Problem, variable: Symbol, gradient: Expr, secti
         if isinstance(value, Add):  # (1/2)A + (1/2)A^T = (1/2)(A + A^T)
             value = factor_terms(list(value.terms), rules, nested=True)
     section.add(half, value, *rules, note="sym_note")
-    return Result(variable, value, label, ResultKind.SYMMETRIC_GRADIENT, Layout.DENOMINATOR)
+    return section, Result(variable, value, label, ResultKind.SYMMETRIC_GRADIENT, Layout.DENOMINATOR)

@@ -1130,7 +1130,7 @@ def _may_fold(expr: Expr, written: frozenset[Expr]) -> bool:
         kind = type(node)
         if kind is Power or (type(node) is Transpose and node.arg in written):
             return True
-        if kind is Trace and type(node.arg) is MatrixFunction:  # type: ignore[attr-defined]
+        if type(node) is Trace and type(node.arg) is MatrixFunction:
             return True
     return False
 
