@@ -4,7 +4,7 @@ For the worked examples (``tests/snapshots/blocks``: the English and Chinese
 examples pages and the seed's 例5 in one line), the bytes a derivation puts in a
 page as the page layout (``Derivation.html()``) against the display math pages
 had before (``<div class="arithmatex">\\[…\\]</div>`` around ``latex()``), plain
-and gzip-compressed (what a server sends), and the stylesheet, once per page.
+and gzip-compressed (what a server sends), and the stylesheet.
 Writes its section of ``docs/benchmarks.md`` between ``<!-- weight:start -->``
 and ``<!-- weight:end -->``.
 
@@ -62,10 +62,12 @@ def measure() -> str:
     lines += [
         "",
         f"The layout is {ratio:.1f}× the display math per derivation ({ratio_gz:.1f}× compressed): every "
-        "piece of math is its own `<span class=\"arithmatex\">\\(\\displaystyle …\\)</span>`, each step a row "
-        "of spans, and the copy menu holds the results again as LaTeX and NumPy. The largest is "
+        "piece of math is its own `<span class=\"arithmatex\">\\(\\displaystyle …\\)</span>` (a side of one piece "
+        "is its cell), each step a row of spans, and the copy menu holds the results again as LaTeX and NumPy. "
+        "The largest is "
         f"`{largest[0]}` ({_kb(largest[1])} kB). The stylesheet adds {_kb(len(css))} kB "
-        f"({_kb(len(gzip.compress(css)))} kB compressed) once per page with a derivation, inlined in its head.",
+        f"({_kb(len(gzip.compress(css)))} kB compressed) once per site: the MkDocs plugin writes it as one file "
+        "every page links; Python-Markdown and Zensical put it before a page's first derivation.",
     ]
     return "\n".join(lines)
 

@@ -216,6 +216,21 @@ def site_bytes(root: Path) -> tuple[int, int]:
     return pages, index.stat().st_size if index.exists() else 0
 
 
+def derivation_bytes(root: Path) -> tuple[int, int, int]:
+    """Bytes of the derivations' own markup in the built pages, how many there
+    are, and the bytes of the plugin's stylesheet file (one per site)."""
+    from mdderiv.markdown.fence import DERIVATION_HTML
+    from mdderiv.markdown.plugin import CSS_PATH
+
+    markup = count = 0
+    for path in (root / "site").rglob("*.html"):
+        for found in DERIVATION_HTML.finditer(path.read_text(encoding="utf-8")):
+            markup += len(found.group(0).encode())
+            count += 1
+    css = root / "site" / CSS_PATH
+    return markup, count, css.stat().st_size if css.exists() else 0
+
+
 def own_share(root: Path) -> float:
     """The share of a cached rebuild spent in mdderiv's own code (cProfile, own time)."""
     import cProfile
@@ -249,6 +264,9 @@ def section(args: argparse.Namespace, rows: dict[str, list[float]], info: dict[s
     rebuild_met_sf = rebuild <= 1.10 * superfences
     rebuild_met_plain = rebuild <= 1.10 * plain
     plain_mb, plugin_mb = (float(str(info[key])) / 1e6 for key in ("plain_bytes", "plugin_bytes"))
+    added_kb = (plugin_mb - plain_mb) * 1e3 / total  # page bytes added per derivation
+    markup_kb = float(str(info["markup"])) / max(int(str(info["markup_count"])), 1) / 1e3
+    css_kb = float(str(info["css"])) / 1e3
     plain_index_mb, plugin_index_mb = (float(str(info[key])) / 1e6 for key in ("plain_index", "plugin_index"))
     own = float(str(info["own_share"]))
 
@@ -333,6 +351,13 @@ def section(args: argparse.Namespace, rows: dict[str, list[float]], info: dict[s
         f"fence, cache lookups) is {own:.0%} of a cached rebuild (cProfile, own time); deriving the "
         f"edited block takes about {engine_ms:.0f} ms."
     )
+    weight_line = (
+        f"Page weight: a derivation adds {added_kb:.1f} kB to its page on average ({plugin_mb:.2f} MB of "
+        f"HTML for the {total} blocks against {plain_mb:.2f} MB with plain code fences: the derivation's "
+        f"own markup, {markup_kb:.1f} kB, less the code block it replaces, plus a share of the MathJax "
+        f"set-up each page gets); the stylesheet is one file of {css_kb:.1f} kB for the whole site "
+        f"(`assets/mdderiv/mdderiv.css`, linked from every page)."
+    )
     lines = [
         "## Site build",
         "",
@@ -371,6 +396,8 @@ def section(args: argparse.Namespace, rows: dict[str, list[float]], info: dict[s
         "",
         cold_line,
         rebuild_line,
+        "",
+        weight_line,
         "",
         (
             "Re-run: `python benchmarks/site.py` (options `--pages`, `--blocks`, `--rounds`, `--dir`, "
@@ -478,6 +505,7 @@ def main() -> int:
         info["plain_bytes"], info["plain_index"] = site_bytes(plain_root)
         info["plugin_bytes"], info["plugin_index"] = site_bytes(root)
         info["full_index"] = site_bytes(root_full)[1]
+        info["markup"], info["markup_count"], info["css"] = derivation_bytes(root)
         info["own_share"] = own_share(root)
         (root / "mkdocs.yml").write_text(plugin_config("auto"), encoding="utf-8")
         pycache = Path(tmp) / "pycache"

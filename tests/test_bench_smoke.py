@@ -55,3 +55,6 @@ def test_site_benchmark_quick_run_prints_every_row(tmp_path: Path) -> None:
     # the floor of any SuperFences fence is measured, and the rebuild verdict compares with it
     assert any("floor of any SuperFences fence" in line for line in table)
     assert "Above that floor" in out
+    # the page weight a derivation adds is reported, and the stylesheet file was found
+    weight = next(line for line in out.splitlines() if line.startswith("Page weight: a derivation adds"))
+    assert " 0.0 kB for the whole site" not in weight

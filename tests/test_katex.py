@@ -66,7 +66,7 @@ def test_every_derivation_renders_in_katex(tmp_path: Path) -> None:
 def test_every_math_piece_of_the_page_layout_renders_in_katex(tmp_path: Path) -> None:
     """KaTeX users get the page layout too: each ``\\( … \\)`` piece of the HTML
     (cut at operators, between factors, with fixed-size parentheses) is valid on its own."""
-    pattern = re.compile(r'<span class="arithmatex">\\\((.*?)\\\)</span>', re.DOTALL)
+    pattern = re.compile(r'<span class="(?:[\w-]+ )?arithmatex">\\\((.*?)\\\)</span>', re.DOTALL)
     pieces: list[str] = []
     for body, options in BLOCKS:
         pieces += [html.unescape(piece) for piece in pattern.findall(mdderiv.derive(body, **options).html())]

@@ -79,6 +79,15 @@ for (const [i, d] of derivations.entries()) {
     const drawn = svg.getBoundingClientRect().width;
     if (natural > 0 && drawn < natural - 0.5) say(`an SVG drawn ${drawn}px wide instead of ${natural}px`);
   }
+  // one row per step: each step's relation below the one before (a continued
+  // step has no left side; a detail step hidden in the brief view is skipped)
+  let above = -Infinity;
+  for (const rel of d.querySelectorAll('.mdderiv-step > .mdderiv-rel')) {
+    const top = rel.getBoundingClientRect().top;
+    if (rel.getClientRects().length === 0) continue;
+    if (top <= above) say(`a step's relation is not below the one before (${top}px, ${above}px)`);
+    above = top;
+  }
   for (const m of d.querySelectorAll('.arithmatex')) {
     if (!m.querySelector('mjx-container')) say(`math not typeset: ${m.textContent.slice(0, 60)}`);
   }

@@ -339,3 +339,15 @@ def test_derivations_are_found_in_the_page_in_its_order_as_often_as_they_were_pu
         (page.index(second), second),
         (page.index(first, page.index(first) + 1), first),
     ]
+
+
+def test_the_plugin_imports_no_engine_until_a_block_is_derived() -> None:
+    """A build whose blocks all come from the disk cache never pays for the
+    engine's imports (NumPy, the calculus, the printers)."""
+    check = (
+        "import sys, mdderiv.markdown.plugin, mdderiv.markdown.fence;"
+        "heavy = [m for m in ('numpy', 'mdderiv.render.latex', 'mdderiv.calculus') if m in sys.modules];"
+        "assert not heavy, heavy"
+    )
+    result = run("-c", check)
+    assert result.returncode == 0, result.stderr.decode()

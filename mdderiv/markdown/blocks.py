@@ -20,7 +20,7 @@ import re
 import tempfile
 import threading
 from collections import OrderedDict
-from dataclasses import asdict, astuple, dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -492,7 +492,12 @@ def warm_up() -> None:
 def derive_many(items: list[tuple[str, Options]]) -> list[tuple[Any, ...]]:
     """Derive ``(body, options)`` pairs; plain tuples of the outcomes' fields
     (strings, numbers, flags), for worker processes to send back."""
-    return [astuple(_run_engine(body, options)) for body, options in items]
+    # (the fields are flat values: no need for astuple's recursive copy)
+    return [tuple(getattr(outcome, name) for name in _OUTCOME_FIELDS) for outcome in map(_run_one, items)]
+
+
+def _run_one(item: tuple[str, Options]) -> Outcome:
+    return _run_engine(*item)
 
 
 def outcome_from_tuple(fields: tuple[Any, ...]) -> Outcome:

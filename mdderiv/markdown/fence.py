@@ -45,7 +45,6 @@ from pymdownx.superfences import SuperFencesBlockPreprocessor, SuperFencesCodeEx
 
 from ..memos import Remembered
 from ..options import SITE_WIDE, Options, site_defaults
-from ..render.html import html_display
 from .blocks import BlockCache, Outcome, block_key, derive_block
 from .scan import FENCE_NAME, FoundFence, derive_fences, strict_header
 
@@ -286,6 +285,8 @@ def _ensure_superfences(md: Markdown) -> bool:
 def math_html(outcome: Outcome) -> str:
     """A derivation as Arithmatex-compatible display math (the title, if
     any, is part of the LaTeX): what blog posts get."""
+    from ..render.html import html_display  # (late: a build whose blocks are all cached never imports the engine)
+
     return html_display(outcome.latex)
 
 

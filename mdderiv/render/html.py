@@ -206,17 +206,30 @@ def breakable_pieces(latex: str) -> list[str]:
 
 
 def _pieces(latex: str) -> str:
-    """``latex`` as math pieces with a line-break opportunity between them; a
-    piece that starts with an operator gets ``{}`` before it, so the operator
-    keeps its binary spacing."""
-    parts = breakable_pieces(latex)
+    """``latex`` as math pieces with a line-break opportunity between them."""
+    return "<wbr>".join(map(_math, _piece_texts(latex)))
+
+
+def _piece_texts(latex: str) -> list[str]:
+    """:func:`breakable_pieces`, each ready to stand alone: a piece that starts
+    with an operator gets ``{}`` before it, so the operator keeps its binary spacing."""
     out = []
-    for part in parts:
+    for part in breakable_pieces(latex):
         part = part.strip()
         if part.startswith(_LEADING_OPERATORS):
             part = "{}" + part
-        out.append(_math(part))
-    return "<wbr>".join(out)
+        out.append(part)
+    return out
+
+
+def _cell(kind: str, latex: str) -> str:
+    """A cell of a step's row (``mdderiv-lhs``, ``mdderiv-rhs``) holding
+    ``latex``: when it is one piece, that piece's math span with the cell's
+    class too (no wrapper); else the pieces in a wrapper."""
+    parts = _piece_texts(latex)
+    if len(parts) == 1:
+        return _math(parts[0]).replace('class="arithmatex"', f'class="{kind} arithmatex"', 1)
+    return f'<span class="{kind}">' + "<wbr>".join(map(_math, parts)) + "</span>"
 
 
 def _heading(section: Section, names: Mapping[str, str], lang: str) -> str:
@@ -240,18 +253,20 @@ def _justification_html(rules: tuple[RuleId, ...], note: str | None, lang: str) 
 def _step(step: Step, names: Mapping[str, str], lang: str, annotate: Annotate, detail: bool) -> str:
     relation = _RELATIONS.get(step.relation, step.relation)
     left = render_expr(step.lhs, names, annotate) if step.lhs is not None else ""
-    right = _pieces(render_expr(step.rhs, names, annotate))
+    right = _cell("mdderiv-rhs", render_expr(step.rhs, names, annotate))
     why = _justification_html(step.rules, step.note, lang)
     kind = "mdderiv-step mdderiv-detail" if detail else "mdderiv-step"
     if step.lhs is None:
         kind += " mdderiv-continued"
     elif _glyphs(left) > _WIDE_LHS:
         kind += " mdderiv-wide-lhs"  # in a narrow column it gets a line of its own
+    # every cell names its grid column, so a continued step needs no empty left
+    # side to start a new row; a cell of one math piece is that piece's span; the
+    # relation has no \displaystyle (a relation symbol is the same in either style)
+    lhs = _cell("mdderiv-lhs", left) if left else ""
     return (
-        f'<p class="{kind}"><span class="mdderiv-lhs">{_pieces(left) if left else ""}</span>'
-        f'<span class="mdderiv-rel">{_math(relation)}</span>'
-        f'<span class="mdderiv-rhs">{right}</span>'
-        f'<span class="mdderiv-why">{why}</span></p>'
+        f'<p class="{kind}">{lhs}<span class="mdderiv-rel arithmatex">\\({relation}\\)</span>'
+        f'{right}<span class="mdderiv-why">{why}</span></p>'
     )
 
 
@@ -268,7 +283,7 @@ def _result(d: DerivationRecord, result: Result, names: Mapping[str, str]) -> st
     words = f' <span class="mdderiv-why">{escape(said)}</span>' if said else ""
     return (
         f'<p class="mdderiv-result"><span class="mdderiv-boxed">{_math(label)}<wbr>'
-        f'{_math("{}={}")}<wbr>{_pieces(value)}{shape}</span>{words}</p>'
+        f'{_math("{}={}", display=False)}<wbr>{_pieces(value)}{shape}</span>{words}</p>'
     )
 
 
