@@ -63,7 +63,8 @@ from .functions import MACROS as ELEMENTWISE_MACROS
 from .problem import Definition, Problem, SymbolInfo
 from .syntax.block import read_lines, split_top_level
 from .syntax.declarations import Declaration, dimension_name_ok, parse_given
-from .syntax.latex import parse_expression, parse_left_side, parse_name, safe_identifier, word_name
+from .syntax.latex import parse_expression
+from .syntax.names import parse_left_side, parse_name, safe_identifier, word_name
 from .syntax.nodes import (
     AbsNode,
     AddNode,
