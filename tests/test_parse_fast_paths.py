@@ -6,7 +6,7 @@ import pytest
 
 from mdderiv.errors import DeriveError
 from mdderiv.pipeline import clear_memos
-from mdderiv.shapes import parse_problem
+from mdderiv.parse import parse_problem
 from mdderiv.syntax import block, tokens
 from mdderiv.syntax.declarations import SEPARATORS
 from mdderiv.syntax.nodes import Source

@@ -8,7 +8,7 @@ import pytest
 
 from mdderiv.errors import DeriveError
 from mdderiv.expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC
-from mdderiv.shapes import parse_problem
+from mdderiv.parse import parse_problem
 from mdderiv.syntax.block import read_lines
 from mdderiv.syntax.declarations import parse_given
 from mdderiv.syntax.latex import parse_expression
