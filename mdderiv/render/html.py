@@ -1,6 +1,6 @@
 r"""A derivation as HTML structure with math inside, for pages.
 
-One visitor per output, like ``render.latex``: the expressions are printed by
+One visitor per output, like ``render.display``: the expressions are printed by
 the LaTeX printer, and this module lays the derivation out around them — one
 row per step (left side, relation, right side, justification as words),
 headings, the boxed results and the check line as HTML.  The stylesheet
