@@ -8,9 +8,9 @@ from typing import Any
 
 from .record import CheckOutcome, DerivationRecord, Result, Section, Step
 from .render.json import derivation_to_json
-from .render.latex import render_derivation as latex_derivation
+from .render.display import render_derivation as latex_derivation
 from .render.html import render_html as html_layout
-from .render.latex import render_html, render_markdown
+from .render.display import render_html, render_markdown
 from .render.numpy import result_source
 from .render.text import render_derivation as text_derivation
 

@@ -17,7 +17,7 @@ def run(body: str, defaults: Options, overrides: Mapping[str, Any]) -> Derivatio
     from .budget import TimeBudgetExceeded, time_budget
     from .calculus import derive_problem
     from .check import block_seed, check_derivation
-    from .shapes import parse_problem
+    from .parse import parse_problem
 
     if not isinstance(body, str):
         raise DeriveError("a derive block body must be text")

@@ -56,7 +56,7 @@ class Problem:
     #: read as that size, which the numerical check samples
     dims_as_numbers: bool = False
     #: a dimension name made of dimension names (``\mathbb{R}^{mn}``) was read as
-    #: their product ``m*n`` (``shapes._dimension_products``)
+    #: their product ``m*n`` (``parse._dimension_products``)
     dims_as_products: bool = False
 
     @property

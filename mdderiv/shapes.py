@@ -1,27 +1,23 @@
-"""Block text → checked :class:`~mdderiv.problem.Problem` (the parse and shape stages).
+"""Parse tree → shaped ``mdderiv.expr`` nodes, one right-hand side at a time.
 
-:func:`parse_problem` reads the lines (``mdderiv.syntax.block``), the
-declarations (``mdderiv.syntax.declarations``) and each right-hand side
-(``mdderiv.syntax.latex``), then builds the engine's ``mdderiv.expr`` nodes
-while checking every shape.  Sizes the author left out (``\\mathbf{1}``, ``I``,
-``\\mathbf{0}``) start as unknowns ``?k`` and are unified with what they meet.
-Every problem is a :class:`~mdderiv.errors.DeriveError` with a line and column.
+A :class:`Builder` has one ``build_<Node>`` method per parse-tree class; it
+checks every shape against the declarations (its :class:`Context`) as it
+builds.  Sizes the author left out (``\\mathbf{1}``, ``I``, ``\\mathbf{0}``)
+start as unknowns ``?k`` (``sizes.py``) and are unified with what they meet.
+Every problem is a :class:`~mdderiv.errors.DeriveError` with a line and column;
+``parse.py`` puts the definitions of a block together.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields
+from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, TypeGuard
+from typing import Any
 
 from .errors import DeriveError
 from .expr import (
-    ONE_HOT,
     SCALAR,
-    SPD,
-    SYMMETRIC,
     Constant,
     Det,
     Diag,
@@ -42,7 +38,6 @@ from .expr import (
     Ones,
     Shape,
     Softmax,
-    Symbol,
     Trace,
     Vec,
     Zeros,
@@ -53,17 +48,15 @@ from .expr import (
     matrix_factors,
     mul,
     neg,
-    nodes,
     power,
     substitute_dims,
     transpose,
 )
 from .functions import CONSTANTS, MATRIX_READING
 from .functions import MACROS as ELEMENTWISE_MACROS
-from .problem import Definition, Problem, SymbolInfo
-from .syntax.block import read_lines, split_top_level
-from .syntax.declarations import Declaration, dimension_name_ok, parse_given
-from .syntax.latex import parse_expression, parse_left_side, parse_name, safe_identifier, word_name
+from .problem import SymbolInfo
+from .sizes import Unifier, format_shape, is_unknown
+from .syntax.declarations import dimension_name_ok
 from .syntax.nodes import (
     AbsNode,
     AddNode,
@@ -83,114 +76,9 @@ from .syntax.nodes import (
     SumNode,
 )
 
-__all__ = ["format_shape", "parse_problem"]
-
-
-def parse_problem(body: str, functions: str = "matrix") -> Problem:
-    """Read and shape-check a derive block body; ``functions`` is the reading of
-    exp, log, √… of a square matrix (the option of that name), which decides
-    what a number added to the matrix inside one means.
-
-    Raises :class:`DeriveError` (and nothing else) for any input: a deep input
-    that still exhausts the stack, or a bug here, is reported as a DeriveError
-    rather than escaping as another exception type.
-    """
-    try:
-        return _parse_problem(body, functions)
-    except DeriveError:
-        raise
-    except RecursionError:
-        raise DeriveError("the block is nested too deeply to read") from None
-    except Exception as exc:  # a bug in mdderiv: still honour the one-exception contract
-        raise DeriveError(f"internal error while reading the block ({type(exc).__name__}: {exc})") from exc
-
-
-def format_shape(shape: Shape) -> str:
-    """``m×n`` (unknown sizes print as ``?``)."""
-    return "×".join("?" if _is_var(d) else str(d) for d in shape)
-
-
-def _is_var(d: Dim) -> TypeGuard[str]:
-    return isinstance(d, str) and d.startswith("?")
-
-
-# --------------------------------------------------------------------------- unknown sizes
-
-
-class Unifier:
-    """Unknown dimensions ``?k`` and what they have been found equal to.
-
-    A *soft* unknown is the column count of a bare ``\\mathbf{1}``/``\\mathbf{0}``:
-    it defaults to 1 (a column vector) when nothing else decides it.
-    """
-
-    def __init__(self) -> None:
-        self.parent: dict[str, Dim] = {}
-        self.origin: dict[str, tuple[int, str]] = {}  # var → (pos, what)
-        self.soft: set[str] = set()
-        self.count = 0
-
-    def fresh(self, pos: int, what: str, soft: bool = False) -> str:
-        self.count += 1
-        var = f"?{self.count}"
-        self.origin[var] = (pos, what)
-        if soft:
-            self.soft.add(var)
-        return var
-
-    def find(self, d: Dim) -> Dim:
-        if d not in self.parent:  # a known size, or an unknown that is its own root
-            return d
-        root: Dim = d
-        while isinstance(root, str) and root in self.parent:
-            root = self.parent[root]
-        while isinstance(d, str) and d in self.parent and self.parent[d] != root:  # compress
-            self.parent[d], d = root, self.parent[d]
-        return root
-
-    def unify(self, a: Dim, b: Dim) -> bool:
-        a, b = self.find(a), self.find(b)
-        if a == b:
-            return True
-        if isinstance(a, str) and isinstance(b, str) and "*" in a and "*" in b:
-            # m·n and n·m: one size (a vec against a Kronecker product)
-            return sorted(a.split("*")) == sorted(b.split("*"))
-        if _is_var(a) and _is_var(b):
-            assert isinstance(a, str) and isinstance(b, str)
-            if a in self.soft:  # the firmer unknown stays the root
-                self.parent[a] = b
-            else:
-                self.parent[b] = a
-            return True
-        if _is_var(a):
-            assert isinstance(a, str)
-            self.parent[a] = b
-            return True
-        if _is_var(b):
-            assert isinstance(b, str)
-            self.parent[b] = a
-            return True
-        return False
-
-    def shape(self, shape: Shape) -> Shape:
-        return (self.find(shape[0]), self.find(shape[1]))
-
-    def make_scalar(self, shape: Shape) -> bool:
-        """Make a shape 1×1 by settling soft unknowns, if that is possible."""
-        dims = [self.find(d) for d in shape]
-        if all(d == 1 or (isinstance(d, str) and d in self.soft) for d in dims):
-            for d in dims:
-                if d != 1:
-                    self.unify(d, 1)
-            return True
-        return False
-
-
-# --------------------------------------------------------------------------- the builder
-
 
 @dataclass
-class _Context:
+class Context:
     """What the builder of one definition may look up."""
 
     symbols: dict[str, SymbolInfo]  # declared and earlier-defined, by identifier
@@ -205,7 +93,7 @@ class _Context:
 class Builder:
     """Parse tree → shaped ``mdderiv.expr`` nodes for one right-hand side."""
 
-    def __init__(self, ctx: _Context, src: Source) -> None:
+    def __init__(self, ctx: Context, src: Source) -> None:
         self.ctx = ctx
         self.src = src
         self.u = Unifier()
@@ -238,9 +126,9 @@ class Builder:
         ``n`` of a bare ``I``), so that whether it is one cannot be told yet;
         None when the shape is settled or a vector either way."""
         rows, cols = self.u.shape(shape)
-        if 1 in (rows, cols) or (_is_var(cols) and cols in self.u.soft):
+        if 1 in (rows, cols) or (is_unknown(cols) and cols in self.u.soft):
             return None
-        return next((str(d) for d in (rows, cols) if _is_var(d)), None)
+        return next((str(d) for d in (rows, cols) if is_unknown(d)), None)
 
     def square(self, expr: Expr, what: str, pos: int) -> None:
         if not self.u.unify(expr.shape[0], expr.shape[1]):
@@ -248,7 +136,7 @@ class Builder:
 
     def dim_product(self, a: Dim, b: Dim, pos: int) -> Dim:
         a, b = self.u.find(a), self.u.find(b)
-        if _is_var(a) or _is_var(b):
+        if is_unknown(a) or is_unknown(b):
             raise self.error(
                 "the size of \\mathbf{1}, \\mathbf{0} or I must be known here; write it, e.g. \\mathbf{1}_{n}",
                 pos,
@@ -262,18 +150,18 @@ class Builder:
         found: dict[str, None] = {}
         for node in expr.walk():
             for d in node.shape:
-                if _is_var(d):
+                if is_unknown(d):
                     found[d] = None
         if not found:
             return expr
         for var in found:
             root = self.u.find(var)
-            if _is_var(root) and root in self.u.soft:
+            if is_unknown(root) and root in self.u.soft:
                 self.u.unify(root, 1)
         mapping: dict[Dim, Dim] = {}
         for var in found:
             root = self.u.find(var)
-            if _is_var(root):
+            if is_unknown(root):
                 raise self.size_unknown(var)
             mapping[var] = root
         return substitute_dims(expr, mapping)
@@ -344,7 +232,7 @@ class Builder:
             (
                 (r, c)
                 for r, c in (self.u.shape(t.shape) for t in terms)
-                if r != c and not _is_var(r) and not _is_var(c)  # a vector, or a matrix that has no I
+                if r != c and not is_unknown(r) and not is_unknown(c)  # a vector, or a matrix that has no I
             ),
             None,
         )
@@ -590,7 +478,7 @@ class Builder:
     def is_square_matrix(self, shape: Shape) -> bool:
         """Square as declared (the same dimension twice), and not 1×1."""
         rows, cols = self.u.shape(shape)
-        return rows == cols and rows != 1 and not _is_var(rows)
+        return rows == cols and rows != 1 and not is_unknown(rows)
 
     def build_AbsNode(self, node: AbsNode) -> Expr:
         arg = self.build(node.arg)
@@ -836,286 +724,3 @@ class _Shaped(Expr):
     """A stand-in carrying only a shape (the running product's shape)."""
 
     shape: Shape
-
-
-# --------------------------------------------------------------------------- the problem
-
-
-def _walk_syntax(node: Node) -> Iterator[Node]:
-    """Every parse-tree node, without recursion."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        for f in fields(current):
-            value = getattr(current, f.name)
-            if isinstance(value, Node):
-                stack.append(value)
-            elif isinstance(value, tuple):
-                for item in value:
-                    if isinstance(item, Node):
-                        stack.append(item)
-                    elif isinstance(item, tuple):
-                        stack.extend(x for x in item if isinstance(x, Node))
-
-
-def _declare(decls: list[Declaration]) -> tuple[dict[str, Declaration], list[Declaration]]:
-    """Merge declarations by identifier; property-only lines are applied after."""
-    table: dict[str, Declaration] = {}
-    prop_only: list[Declaration] = []
-    for decl in decls:
-        if decl.shape is None:
-            prop_only.append(decl)
-            continue
-        old = table.get(decl.ref.ident)
-        if old is not None:
-            assert old.shape is not None
-            if old.shape != decl.shape:
-                decl.src.error(
-                    f"{decl.ref.latex} is declared twice, as {format_shape(old.shape)} and {format_shape(decl.shape)}",
-                    0,
-                )
-            old.props |= decl.props
-            continue
-        table[decl.ref.ident] = decl
-    for decl in prop_only:
-        target = table.get(decl.ref.ident)
-        if target is None:
-            decl.src.error(
-                f"{decl.ref.latex} has a property but no shape; declare it too, e.g. "
-                f"{decl.ref.latex} \\in \\mathbb{{R}}^{{n}}",
-                0,
-            )
-        target.props |= decl.props
-    for decl in table.values():
-        assert decl.shape is not None
-        rows, cols = decl.shape
-        if decl.props & {SYMMETRIC, SPD} and rows != cols:
-            decl.src.error(
-                f"{decl.ref.latex} is {format_shape(decl.shape)}: only a square matrix can be symmetric", 0
-            )
-        if SPD in decl.props:
-            decl.props.discard(SYMMETRIC)
-        if ONE_HOT in decl.props and cols != 1:
-            decl.src.error(
-                f"{decl.ref.latex} is {format_shape(decl.shape)}: only a column vector can be one-hot", 0
-            )
-    return table, prop_only
-
-
-def _objective_word(text: str) -> str | None:
-    """``loss``, ``\\mathrm{loss}``, ``\\text{loss}`` → ``loss`` (else None)."""
-    m = re.fullmatch(
-        r"(?:\\(?:mathrm|text|operatorname|mathit)\s*\{\s*([A-Za-z]{2,20})\s*\}|([A-Za-z]{2,20}))", text
-    )
-    if m is None:
-        return None
-    return m.group(1) or m.group(2)
-
-
-def _dimension_products(table: dict[str, Declaration]) -> dict[Dim, Dim]:
-    """``\\mathbb{R}^{mn}`` beside dimensions ``m`` and ``n`` written alone: the
-    name ``mn`` is their product ``m*n`` (the length of ``vec X`` for an m×n ``X``).
-    Read so only when every letter is a dimension of its own and no other
-    dimension name of several letters could split it another way."""
-    names = {d for decl in table.values() if decl.shape for d in decl.shape if isinstance(d, str)}
-    singles = {d for d in names if len(d) == 1}
-    products: dict[Dim, Dim] = {}
-    for name in names:
-        if len(name) < 2 or not (name.isascii() and name.isalpha()) or not set(name) <= singles:
-            continue
-        if any(other != name and len(other) > 1 and other in name for other in names):
-            continue  # mnk beside nk: m·nk or m·n·k
-        product: Dim = name[0]
-        for letter in name[1:]:
-            product = dim_product(product, letter)
-        products[name] = product
-    return products
-
-
-def _parse_problem(body: str, functions: str = "matrix") -> Problem:
-    lines = read_lines(body)
-    decls: list[Declaration] = []
-    for given in lines.given:
-        decls.extend(parse_given(given))
-    table, _ = _declare(decls)
-    products = _dimension_products(table)
-    for decl in table.values():
-        assert decl.shape is not None
-        decl.shape = (products.get(decl.shape[0], decl.shape[0]), products.get(decl.shape[1], decl.shape[1]))
-
-    dims: dict[str, None] = {}
-    for decl in table.values():
-        assert decl.shape is not None
-        for d in decl.shape:
-            if isinstance(d, str):
-                dims.setdefault(d, None)
-
-    # Left-hand sides first: \sigma is a function unless something is named sigma.
-    lhs_refs: list[NameRef] = []
-    for number, definition in enumerate(lines.definitions, start=1):
-        try:
-            lhs_refs.append(parse_left_side(definition.lhs))
-        except DeriveError as exc:
-            word = _objective_word(definition.lhs.text) if number == len(lines.definitions) else None
-            if word is None:
-                raise DeriveError(
-                    f"the left side of a definition must be one name (like f, Y or h_1): {exc.message}",
-                    exc.line,
-                    exc.column,
-                ) from None
-            # the objective may have a word for a name (loss = …): nothing refers to it
-            ident = safe_identifier(word)
-            latex = f"\\mathrm{{{word}}}"
-            lhs_refs.append(NameRef(ident, latex, ident, latex, None, 0, len(definition.lhs.text)))
-    known_names = set(table) | {ref.ident for ref in lhs_refs}
-    trees = [
-        parse_expression(definition.rhs, lambda name: name in known_names, lambda name: name in dims)
-        for definition in lines.definitions
-    ]
-
-    # Indexed families: x_i whose subscript is some sum's index.
-    sum_uppers: dict[str, Dim] = {}
-    for definition, tree in zip(lines.definitions, trees):
-        if "\\sum" not in definition.rhs.text:  # the walk is only needed for sums
-            continue
-        for node in _walk_syntax(tree):
-            if isinstance(node, SumNode):
-                sum_uppers.setdefault(node.index, node.upper)
-                if isinstance(node.upper, str):
-                    dims.setdefault(node.upper, None)
-    symbols: dict[str, SymbolInfo] = {}
-    families: dict[str, SymbolInfo] = {}
-    sources: dict[str, Source] = {}
-    for ident, decl in table.items():
-        ref = decl.ref
-        assert decl.shape is not None
-        props = frozenset(decl.props)
-        sub = ref.sub
-        if sub is not None and len(sub) == 1 and sub.isalpha() and sub in sum_uppers:
-            if ref.base_ident in families or ref.base_ident in table:
-                decl.src.error(f"{ref.base_latex} is declared twice", 0)
-            families[ref.base_ident] = SymbolInfo(
-                ref.base_ident, ref.base_latex, decl.shape, props, index=sub, count=None
-            )
-            sources[ref.base_ident] = decl.src
-        else:
-            symbols[ident] = SymbolInfo(ident, ref.latex, decl.shape, props)
-            sources[ident] = decl.src
-    for name in list(symbols) + list(families):
-        if name in dims:
-            sources[name].error(
-                f"{name} is both a declared symbol and a dimension name; rename one of them", 0
-            )
-
-    ctx = _Context(symbols, families, dims, {}, functions=functions)
-    definitions: list[Definition] = []
-    broadcast = dims_as_numbers = number_as_identity = False
-    for ref, definition, tree in zip(lhs_refs, lines.definitions, trees):
-        ctx.later = {r.ident: d.line for r, d in zip(lhs_refs, lines.definitions) if d.line > definition.line}
-        ctx.current = ref.ident
-        where = definition.lhs
-        if ref.ident in symbols or ref.ident in families:
-            previous = symbols.get(ref.ident) or families[ref.ident]
-            what = "defined on an earlier line" if previous.defined else "declared in given:"
-            where.error(f"{ref.latex} is already {what}; use a new name", 0)
-        if ref.ident in dims:
-            where.error(f"{ref.latex} is a dimension name; use another name for the definition", 0)
-        builder = Builder(ctx, definition.rhs)
-        expr = builder.finish(builder.build(tree))
-        broadcast = broadcast or builder.broadcast
-        number_as_identity = number_as_identity or builder.number_as_identity
-        dims_as_numbers = dims_as_numbers or builder.dims_as_numbers
-        if expr.shape != SCALAR and written_as_scalar(tree):
-            # fail closed: a trace, determinant or norm outside can only be a scalar
-            definition.rhs.error(
-                f"{ref.latex} is written with a trace, determinant or norm outside, but was read as a "
-                f"{format_shape(expr.shape)} matrix; this is a bug in mdderiv, so nothing is derived "
-                "(add parentheses to say what the operator applies to)",
-                0,
-            )
-        for fam, count in builder.family_counts.items():
-            info = families[fam]
-            if info.count is None:
-                families[fam] = SymbolInfo(info.name, info.latex, info.shape, info.props, info.index, count)
-        symbol = Symbol(ref.ident, expr.shape)
-        symbols[ref.ident] = SymbolInfo(ref.ident, ref.latex, expr.shape, defined=True)
-        definitions.append(Definition(symbol, expr, definition.line, definition.rhs.text))
-
-    for fam, info in families.items():
-        if info.count is None and info.index in sum_uppers:
-            families[fam] = SymbolInfo(
-                info.name, info.latex, info.shape, info.props, info.index, sum_uppers[info.index]
-            )
-
-    assert lines.wrt is not None  # (read_lines refuses a block without one)
-    wrt = _wrt(lines.wrt, symbols, families, definitions)
-
-    # Symbols in a stable order: declared (families in place), then defined.
-    all_symbols: dict[str, SymbolInfo] = {}
-    for ident, decl in table.items():
-        key = ident if ident in symbols else decl.ref.base_ident
-        all_symbols[key] = symbols.get(ident) or families[key]
-    for ident, info in symbols.items():
-        all_symbols.setdefault(ident, info)
-    return Problem(
-        symbols=all_symbols,
-        definitions=definitions,
-        wrt=wrt,
-        options=dict(lines.options),
-        option_lines=dict(lines.option_lines),
-        wrt_line=lines.wrt.line,
-        dims=list(dims),
-        broadcast=broadcast,
-        number_as_identity=number_as_identity,
-        dims_as_numbers=dims_as_numbers,
-        dims_as_products=bool(products),
-    )
-
-
-def _wrt(
-    src: Source,
-    symbols: dict[str, SymbolInfo],
-    families: dict[str, SymbolInfo],
-    definitions: list[Definition],
-) -> list[Symbol]:
-    """The ``wrt:`` variables, each declared and something the objective depends on."""
-    defined = {d.symbol.name: d for d in definitions}
-    objective = definitions[-1]
-    # what the objective depends on, through the intermediate definitions
-    depends: set[str] = set()
-    stack = [objective.expr]
-    while stack:
-        for node in nodes(stack.pop()):
-            if isinstance(node, Symbol) and node.name not in depends:
-                depends.add(node.name)
-                if node.name in defined and node.name != objective.symbol.name:
-                    stack.append(defined[node.name].expr)
-    out: list[Symbol] = []
-    for part in split_top_level(src, (",", ";", "\\,", "\\;", "\\quad", "\\ ")):
-        word = word_name(part)  # wrt: lam, a name of several letters declared so
-        ref = word if word is not None and word.ident in symbols else parse_name(part)
-        info = symbols.get(ref.ident)
-        if info is None and ref.ident in families:
-            info = families[ref.ident]
-        if info is None and ref.sub is not None and ref.base_ident in families:
-            info = families[ref.base_ident]
-        if info is None:
-            part.error(f"wrt: {ref.latex} is not declared; declare it in given:", 0)
-        if info.defined:
-            part.error(
-                f"wrt: {ref.latex} is defined in the block, not declared; differentiate with respect to a declared symbol",
-                0,
-            )
-        symbol = info.symbol()
-        if symbol in out:
-            part.error(f"wrt: {ref.latex} is listed twice", 0)
-        if info.name not in depends:
-            part.error(
-                f"{objective.symbol.name} does not depend on {info.latex}: its derivative would be zero",
-                0,
-            )
-        out.append(symbol)
-    if not out:
-        src.error("wrt: needs a variable, e.g. wrt: X", 0)
-    return out

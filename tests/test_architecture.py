@@ -44,7 +44,7 @@ def test_the_engine_knows_nothing_of_markdown_or_renderers() -> None:
     for folder in ("calculus", "syntax"):
         for path, imported in _layer(folder).items():
             assert not any(name.startswith(("mdderiv.markdown", "mdderiv.render")) for name in imported), path
-    for name in ("expr.py", "record.py", "shapes.py", "problem.py"):
+    for name in ("expr.py", "record.py", "parse.py", "shapes.py", "sizes.py", "problem.py"):
         imported = _imports(PACKAGE / name)
         assert not any(n.startswith(("mdderiv.markdown", "mdderiv.render", "mdderiv.derivation")) for n in imported), name
 

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from mdderiv.calculus.citations import RulesUsed
 from mdderiv.calculus.gradient import _differential_of
-from mdderiv.calculus.simplify import merge_like_terms, split_term
+from mdderiv.calculus.sums import merge_like_terms, split_term
 from mdderiv.expr import (
     Add,
     Differential,
@@ -141,7 +141,7 @@ def test_split_term_is_remembered_for_the_derivation_and_equal_to_a_fresh_split(
 
 
 def test_order_terms_matches_the_stable_sort() -> None:
-    from mdderiv.calculus.simplify import order_terms
+    from mdderiv.calculus.sums import order_terms
 
     def long_way(terms: list[Expr]) -> list[Expr]:
         def key(indexed: tuple[int, Expr]) -> tuple[bool, bool, int]:
@@ -163,7 +163,9 @@ def test_order_terms_matches_the_stable_sort() -> None:
 
 
 def test_rules_give_back_nodes_they_leave_alone() -> None:
-    from mdderiv.calculus.simplify import push_transpose, simplify_product, simplify_sum
+    from mdderiv.calculus.products import simplify_product
+    from mdderiv.calculus.sums import simplify_sum
+    from mdderiv.calculus.transposes import push_transpose
     from mdderiv.calculus.trace import expand
 
     product = mul(A, transpose(C), u)
@@ -179,7 +181,7 @@ def test_rules_give_back_nodes_they_leave_alone() -> None:
 
 
 def test_product_of_sums_reads_tidy_terms_like_the_long_way() -> None:
-    from mdderiv.calculus.simplify import _has_product_of_sums
+    from mdderiv.calculus.algebra import _has_product_of_sums
 
     sums = [
         add(mul(num(2), add(A, B), x), y),
@@ -195,7 +197,7 @@ def test_product_of_sums_reads_tidy_terms_like_the_long_way() -> None:
 
 
 def test_fold_norms_skips_only_what_it_would_not_change() -> None:
-    from mdderiv.calculus.simplify import fold_norms
+    from mdderiv.calculus.folding import fold_norms
     from mdderiv.expr import Norm, power
 
     written = frozenset({x})
@@ -221,7 +223,7 @@ def test_foreseen_push_matches_the_pushed_form_built() -> None:
     """_foresee_push gives the transposes of the candidate that
     push_transpose used to build for every sum, Hadamard product, elementwise
     function and inverse (then compared with expr^T)."""
-    from mdderiv.calculus.simplify import _foresee_push, _transpose_count, is_symmetric, push_transpose
+    from mdderiv.calculus.transposes import _foresee_push, _transpose_count, is_symmetric, push_transpose
     from mdderiv.expr import Elementwise, Hadamard, Inverse, Ones
 
     S = Symbol("S", ("n", "n"), frozenset({"symmetric"}))
@@ -280,7 +282,8 @@ def test_kept_pushes_and_passes_give_what_a_fresh_tree_gives() -> None:
     derivation: asking again gives an equal result and the same rules, as a
     fresh equal tree does (and as no memo at all does)."""
     from mdderiv.calculus.memo import derivation_memo
-    from mdderiv.calculus.simplify import push_transpose, simplify
+    from mdderiv.calculus.simplify import simplify
+    from mdderiv.calculus.transposes import push_transpose
 
     kept_trees = _kept_samples()
     with derivation_memo() as memo:
@@ -315,7 +318,8 @@ def test_nodes_are_plain_values_with_their_facts_known_from_construction() -> No
     expr = add(trace(mul(transpose(x), A, dx)), mul(s, transpose(y), A, x))
     before = {id(node): dict(vars(node)) for node in expr.walk()}
     from mdderiv.calculus.memo import derivation_memo
-    from mdderiv.calculus.simplify import push_transpose, simplify
+    from mdderiv.calculus.simplify import simplify
+    from mdderiv.calculus.transposes import push_transpose
 
     with derivation_memo():
         simplify(expr, RulesUsed())

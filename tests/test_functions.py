@@ -16,8 +16,8 @@ from mdderiv.numeric import evaluate
 from mdderiv.render.latex import ALLOWED_MACROS, LatexPrinter
 from mdderiv.render.numpy import NumpyPrinter
 from mdderiv.render.text import TextPrinter
-from mdderiv.syntax.latex import FUNCTION_MACROS
-from mdderiv.syntax.latex import FUNCTIONS as OPERATOR_WORDS
+from mdderiv.syntax.vocabulary import FUNCTION_MACROS
+from mdderiv.syntax.vocabulary import FUNCTIONS as OPERATOR_WORDS
 
 ENTRIES = list(FUNCTIONS.values())
 WRITTEN = [f for f in ENTRIES if not f.derived]

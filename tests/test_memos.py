@@ -7,7 +7,7 @@ from mdderiv import memos
 from mdderiv.markdown import blocks, plugin
 from mdderiv.pipeline import clear_memos
 from mdderiv.render import latex as render_latex
-from mdderiv.syntax import latex as syntax_latex
+from mdderiv.syntax import tokens as syntax_tokens
 
 BODY = "given: A \\in \\mathbb{R}^{m \\times n}, \\mathbf{x} \\in \\mathbb{R}^{n}\nf = \\|A\\mathbf{x}\\|^2\nwrt: \\mathbf{x}"
 
@@ -16,7 +16,7 @@ def test_clear_memos_empties_every_table_kept_between_blocks() -> None:
     first = mdderiv.derive(BODY).latex()
     blocks.BlockCache.key(BODY, mdderiv.Options())
     plugin._display_name("/site/docs/page.md", plugin.Path("/site"))
-    tables = [syntax_latex._TOKEN_MEMO, blocks._KEY_PREFIXES, plugin._DISPLAY_NAMES, render_latex._PRINTERS]
+    tables = [syntax_tokens._TOKEN_MEMO, blocks._KEY_PREFIXES, plugin._DISPLAY_NAMES, render_latex._PRINTERS]
     assert all(len(table) > 0 for table in tables)
     assert render_latex.text_latex.cache_info().currsize > 0  # type: ignore[attr-defined]
     clear_memos()

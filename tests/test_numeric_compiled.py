@@ -106,12 +106,12 @@ def test_the_check_draws_the_same_points_every_time() -> None:
 
 
 def test_clear_memos_forgets_justifications() -> None:
-    from mdderiv.render import latex
+    from mdderiv.render import display
 
-    latex.justification_latex(("objective",), None, "en")
-    assert latex.justification_latex.cache_info().currsize > 0
+    display.justification_latex(("objective",), None, "en")
+    assert display.justification_latex.cache_info().currsize > 0
     clear_memos()
-    assert latex.justification_latex.cache_info().currsize == 0
+    assert display.justification_latex.cache_info().currsize == 0
 
 
 def test_inverse_and_determinant_are_numpys_and_a_singular_matrix_raises() -> None:

@@ -6,8 +6,8 @@ import pytest
 
 from mdderiv.errors import DeriveError
 from mdderiv.pipeline import clear_memos
-from mdderiv.shapes import parse_problem
-from mdderiv.syntax import block, latex
+from mdderiv.parse import parse_problem
+from mdderiv.syntax import block, tokens
 from mdderiv.syntax.declarations import SEPARATORS
 from mdderiv.syntax.nodes import Source
 
@@ -26,7 +26,7 @@ def _outcome(fn, *args):
 
 def test_check_braces_finds_the_brace_without_a_partner():
     def check(text):
-        return _outcome(latex.check_braces, Source(text, 2, 7))
+        return _outcome(tokens.check_braces, Source(text, 2, 7))
 
     assert check("\\frac{a}{b^{2}}") is None
     assert check("\\{ x \\} + \\\\ {y}") is None  # escaped braces are not braces
@@ -40,8 +40,8 @@ def test_check_braces_finds_the_brace_without_a_partner():
 @pytest.mark.parametrize("depth", [99, 100, 101])
 def test_check_braces_depth_limit(depth):
     for text in ("{" * depth + "}" * depth, "x{" * depth + "}" * depth):
-        outcome = _outcome(latex.check_braces, Source(text, 1, 0))
-        if depth <= latex.MAX_DEPTH:
+        outcome = _outcome(tokens.check_braces, Source(text, 1, 0))
+        if depth <= tokens.MAX_DEPTH:
             assert outcome is None
         else:
             assert outcome[0] == "error" and "nested too deeply" in outcome[1]

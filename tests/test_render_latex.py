@@ -46,7 +46,8 @@ from mdderiv.expr import (
 )
 from mdderiv.options import Options
 from mdderiv.problem import Definition, Problem, SymbolInfo
-from mdderiv.render.latex import ALLOWED_MACROS, render_derivation, render_expr, render_markdown, text_latex
+from mdderiv.render.display import render_derivation, render_markdown
+from mdderiv.render.latex import ALLOWED_MACROS, render_expr, text_latex
 
 NAMES = {
     "a": r"\mathbf{a}",

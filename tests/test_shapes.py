@@ -38,7 +38,7 @@ from mdderiv.expr import (
     Transpose,
     Vec,
 )
-from mdderiv.shapes import _parse_problem, parse_problem
+from mdderiv.parse import _parse_problem, parse_problem
 
 # The seed blocks of the public contract check (../shared/contract_check.py).
 CASES = {

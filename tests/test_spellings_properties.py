@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 import mdderiv
 from mdderiv.expr import MatMul, Trace
-from mdderiv.shapes import parse_problem
+from mdderiv.parse import parse_problem
 from support import central_differences, expm
 
 N, M = 4, 3  # the sizes given to n and m at evaluation

@@ -8,10 +8,11 @@ import pytest
 
 from mdderiv.errors import DeriveError
 from mdderiv.expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC
-from mdderiv.shapes import parse_problem
+from mdderiv.parse import parse_problem
 from mdderiv.syntax.block import read_lines
 from mdderiv.syntax.declarations import parse_given
-from mdderiv.syntax.latex import parse_expression, parse_name
+from mdderiv.syntax.latex import parse_expression
+from mdderiv.syntax.names import parse_name
 from mdderiv.syntax.nodes import (
     AbsNode,
     AddNode,
@@ -672,7 +673,7 @@ def test_token_reader_agrees_with_the_walker() -> None:
     (it declines, with None, whatever it does not read itself)."""
     import random
 
-    from mdderiv.syntax.latex import _read_tokens, _walk_tokens, check_braces
+    from mdderiv.syntax.tokens import _read_tokens, _walk_tokens, check_braces
 
     rng = random.Random(7)
     texts = [

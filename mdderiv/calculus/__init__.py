@@ -21,7 +21,8 @@ from .memo import derivation_memo
 from .names import fits, with_layer_names
 from .readings import cite_readings, readings, with_function_reading
 from .secondorder import hessian, stationary_point, symmetric_gradient
-from .simplify import is_symmetric, push_transpose, simplify
+from .simplify import simplify
+from .transposes import is_symmetric, push_transpose
 
 
 def with_symmetric_definitions(problem: Problem) -> Problem:

@@ -62,7 +62,7 @@ from ..expr import (
 from ..functions import FUNCTIONS, MATRIX_READING
 from ..rules import RuleId
 from .citations import UNCITED, RulesUsed
-from .simplify import commute
+from .transposes import commute
 
 MaybeExpr = Expr | None
 

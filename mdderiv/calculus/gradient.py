@@ -37,7 +37,10 @@ from ..rules import RuleId
 from .citations import RulesUsed
 from .differential import differential
 from .rewrite import rewrites
-from .simplify import fold_norms, merge_like_terms, push_transpose, simplify, split_term, written_norms
+from .folding import fold_norms, written_norms
+from .simplify import simplify
+from .sums import merge_like_terms, split_term
+from .transposes import push_transpose
 from .trace import expand, is_trace, left_forms, transpose_keeping_sums
 
 

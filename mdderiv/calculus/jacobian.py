@@ -16,7 +16,8 @@ from .citations import RulesUsed
 from .differential import differential
 from .gradient import active_symbols
 from .rewrite import rewrites
-from .simplify import push_transpose, simplify
+from .simplify import simplify
+from .transposes import push_transpose
 from .trace import expand
 from .vectorize import VecForm, vec_of
 

@@ -25,7 +25,7 @@ from ..expr import Expr, kinds
 from ..rules import RuleId
 
 if TYPE_CHECKING:
-    from .simplify import Split
+    from .sums import Split
 
 #: a node's entry: the node itself (keeping its identity taken) and the answer
 Entry = tuple[Expr, Any]

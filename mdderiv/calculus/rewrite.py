@@ -42,7 +42,7 @@ from ..expr import (
 from ..functions import gram_of_rows
 from ..rules import RuleId
 from .citations import RulesUsed
-from .simplify import simplify_product
+from .products import simplify_product
 
 Rewrite = tuple[Expr, list[RuleId]]
 
@@ -76,7 +76,7 @@ _HALF = Fraction(1, 2)
 
 def unfold_norms(expr: Expr) -> Expr:
     """Every norm as a power of its inner product (the inverse of
-    :func:`~.simplify.fold_norms`), without showing a step."""
+    :func:`~.folding.fold_norms`), without showing a step."""
     return map_tree(expr, lambda node: norm_as_power(node) if isinstance(node, Norm) else node)
 
 

@@ -51,7 +51,10 @@ from .differential import MatrixFunctionRefused, differential
 from .gradient import active_symbols
 from .jacobian import derivative_matrix, inline_definitions
 from .rewrite import distribute_products, unfold_norms
-from .simplify import factor_terms, fold_norms, is_symmetric, push_transpose, simplify, written_norms
+from .folding import fold_norms, written_norms
+from .simplify import simplify
+from .sums import factor_terms
+from .transposes import is_symmetric, push_transpose
 from .vectorize import vec_of
 
 

@@ -44,7 +44,9 @@ from ..expr import (
 )
 from ..rules import RuleId
 from .citations import RulesUsed
-from .simplify import pull_out_of_sum, push_transpose, simplify_product
+from .products import simplify_product
+from .simplify import pull_out_of_sum
+from .transposes import push_transpose
 
 # --------------------------------------------------------------------------- expansion
 

@@ -36,7 +36,7 @@ from ..expr import (
 )
 from ..rules import RuleId
 from .citations import RulesUsed
-from .simplify import push_transpose
+from .transposes import push_transpose
 from .trace import TraceForm, split_at_differential
 
 

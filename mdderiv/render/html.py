@@ -1,6 +1,6 @@
 r"""A derivation as HTML structure with math inside, for pages.
 
-One visitor per output, like ``render.latex``: the expressions are printed by
+One visitor per output, like ``render.display``: the expressions are printed by
 the LaTeX printer, and this module lays the derivation out around them — one
 row per step (left side, relation, right side, justification as words),
 headings, the boxed results and the check line as HTML.  The stylesheet
@@ -31,18 +31,9 @@ from collections.abc import Mapping
 from ..expr import SCALAR, Differential, Symbol
 from ..memos import memoised
 from ..rules import RuleId
-from .latex import (
-    _RELATIONS,
-    Annotate,
-    _shared_printer,
-    format_error,
-    justification,
-    key_differentials,
-    names_of,
-    render_expr,
-    result_words,
-    visible_steps,
-)
+from .display import RELATIONS
+from .latex import Annotate, format_error, names_of, render_expr, shared_printer
+from .steps import justification, key_differentials, result_words, visible_steps
 from .words import heading_key, word, words_with_math
 
 if TYPE_CHECKING:
@@ -251,7 +242,7 @@ def _justification_html(rules: tuple[RuleId, ...], note: str | None, lang: str) 
 
 
 def _step(step: Step, names: Mapping[str, str], lang: str, annotate: Annotate, detail: bool) -> str:
-    relation = _RELATIONS.get(step.relation, step.relation)
+    relation = RELATIONS.get(step.relation, step.relation)
     left = render_expr(step.lhs, names, annotate) if step.lhs is not None else ""
     right = _cell("mdderiv-rhs", render_expr(step.rhs, names, annotate))
     why = _justification_html(step.rules, step.note, lang)
@@ -275,8 +266,8 @@ def _result(d: DerivationRecord, result: Result, names: Mapping[str, str]) -> st
     value = render_expr(result.expr, names)
     shape = ""
     if d.options.shapes != "none" and result.expr.shape != SCALAR:
-        rows = _shared_printer(names)._dimension(result.expr.shape[0])
-        cols = _shared_printer(names)._dimension(result.expr.shape[1])
+        rows = shared_printer(names)._dimension(result.expr.shape[0])
+        cols = shared_printer(names)._dimension(result.expr.shape[1])
         size = _math(rows + r" \times " + cols, display=False)
         shape = f' <span class="mdderiv-shape">{size}</span>'
     said = result_words(result, d.options.lang)

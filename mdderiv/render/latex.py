@@ -1,4 +1,4 @@
-r"""LaTeX for expressions and whole derivations.
+r"""LaTeX for expressions (a whole derivation's display is ``render/display.py``).
 
 ``LatexPrinter`` is a visitor in the SymPy-printer style: ``_print`` dispatches
 on the node's class name to ``_print_<Class>``.  Parenthesisation is decided by
@@ -53,13 +53,9 @@ from ..expr import (
 )
 from ..functions import CONSTANTS, FUNCTIONS, NORMS, Function, NamedConstant, Notation
 from ..memos import Remembered, memoised
-from ..record import ResultKind
-from ..rules import RULES, RuleId
-from .words import WORDS, heading_key, word, words_with_math
 
 if TYPE_CHECKING:
     from ..problem import Problem
-    from ..record import DerivationRecord, Result, Section, Step
 
 #: Every macro the renderers may emit (and those the functions' notations use);
 #: the well-formedness tests hold them to it.
@@ -255,7 +251,7 @@ class LatexPrinter:
         if isinstance(annotate, (set, frozenset)) and all(isinstance(n, Differential) for n in annotate):
             self.marked = frozenset(annotate)
             if names is not None and type(self) is LatexPrinter:
-                self.plain = _shared_printer(names)
+                self.plain = shared_printer(names)
         # with ``plain``: the ids of the printed tree's nodes that hold a marked
         # differential (the tree is alive while it prints, so ids are its nodes)
         self.holding: set[int] = set()
@@ -740,23 +736,6 @@ def _holders(root: Expr, marked: frozenset[Expr]) -> set[int]:
     return holding
 
 
-def _occurring(root: Expr, variables: Collection[Expr]) -> set[Expr]:
-    """Which differentials of the ``variables`` occur in ``root`` (subtrees
-    without any differential are skipped)."""
-    found: set[Expr] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Differential):
-            if node.of in variables:
-                found.add(node)
-                if len(found) == len(variables):
-                    break
-        elif has_differential(node):
-            stack.extend(node.children())
-    return found
-
-
 def _coefficient(expr: MatMul) -> Fraction:
     coefficient = _ONE
     for factor in expr.factors:
@@ -792,7 +771,7 @@ def render_expr(expr: Expr, names: Mapping[str, str] | None = None, annotate: An
     sub-expressions get ``\\underbrace{…}_{m \\times n}``; scalars never do.
     """
     if annotate is None and names is not None:
-        return _shared_printer(names).doprint(expr)
+        return shared_printer(names).doprint(expr)
     return LatexPrinter(names, annotate).doprint(expr)
 
 
@@ -803,173 +782,9 @@ _PRINTERS: Remembered[int, tuple[Mapping[str, str], LatexPrinter]] = Remembered(
 )
 
 
-def _shared_printer(names: Mapping[str, str]) -> LatexPrinter:
+def shared_printer(names: Mapping[str, str]) -> LatexPrinter:
     """One memoising printer per names mapping (a derivation renders with one)."""
     entry = _PRINTERS.get(id(names))
     if entry is None or entry[0] is not names:  # (the entry keeps its mapping: the id stays its own)
         entry = _PRINTERS.remember(id(names), (names, LatexPrinter(names)))
     return entry[1]
-
-
-def section_heading(section: Section, names: Mapping[str, str], lang: str) -> str:
-    """The heading of a section as LaTeX: ``\\text{before } math \\text{ after}``
-    (words in ``lang``, the variable as math)."""
-    math = render_expr(section.about, names) if section.about is not None else None
-    return words_with_math(heading_key(section.kind), lang, math, text_latex, str, " ")
-
-
-def rule_names(rules: tuple[RuleId, ...], lang: str) -> str:
-    """The cited rules' names in ``lang``, joined by commas."""
-    return ", ".join([RULES[r].name(lang) for r in rules])
-
-
-def step_justification(step: Step, lang: str) -> str:
-    """What is printed beside a step: its rules' names, then its note."""
-    return justification(step.rules, step.note, lang)
-
-
-def justification(rules: tuple[RuleId, ...], note: str | None, lang: str) -> str:
-    """The rules' names, then the note (each only if there is one)."""
-    parts = [rule_names(rules, lang)] if rules else []
-    if note:
-        parts.append(word(note, lang))
-    return "; ".join([p for p in parts if p])
-
-
-def visible_steps(section: Section, steps: str) -> list[Step]:
-    """The steps shown for ``options.steps``: all, or for ``brief`` the first
-    and last line of each equation chain (a chain starts at a step with its own
-    left-hand side), so ``df = …`` is never continued by ``= ∂f/∂X``'s value."""
-    if steps != "brief":
-        return list(section.steps)
-    chains: list[list[Step]] = []
-    for step in section.steps:
-        if step.lhs is not None or not chains:
-            chains.append([step])
-        else:
-            chains[-1].append(step)
-    shown: list[Step] = []
-    for chain in chains:
-        shown.append(chain[0])
-        if len(chain) > 1:
-            shown.append(chain[-1])
-    return shown
-
-
-_RELATIONS = {"=": "=", "⇒": r"\Rightarrow", "⇔": r"\Leftrightarrow", "≈": r"\approx"}
-
-
-def key_differentials(d: DerivationRecord) -> dict[tuple[int, int], frozenset[Expr]]:
-    """For ``shapes: key``: each variable's differential is annotated once, at
-    its last visible occurrence (usually the read-off ``tr(G^T dX)``).
-    Keyed by (section position, visible step position)."""
-    variables = set(d.problem.wrt)  # whose differentials are wanted
-    last: dict[Expr, tuple[int, int]] = {}
-    # from the end: the last occurrences are found without walking every step
-    for s_pos in reversed(range(len(d.sections))):
-        if len(last) == len(variables):
-            break
-        steps = visible_steps(d.sections[s_pos], d.options.steps)
-        for t_pos in reversed(range(len(steps))):
-            if len(last) == len(variables):
-                break
-            for differential in _occurring(steps[t_pos].rhs, variables):
-                last.setdefault(differential, (s_pos, t_pos))
-    marks: dict[tuple[int, int], frozenset[Expr]] = {}
-    for node, where in last.items():
-        marks[where] = marks.get(where, frozenset()) | {node}
-    return marks
-
-
-def result_words(result: Result, lang: str) -> str | None:
-    """What is said beside a boxed result: the layout, or what kind it is."""
-    if result.kind in (ResultKind.GRADIENT, ResultKind.DERIVATIVE):
-        return word("layout." + str(result.layout), lang)
-    key = "result." + str(result.kind)
-    return word(key, lang) if key in WORDS else None
-
-
-def result_line(d: DerivationRecord, result: Result, names: Mapping[str, str]) -> str:
-    """``\\boxed{∂f/∂X = …}`` and its layout (or kind)."""
-    label = render_expr(result.label, names)
-    value = render_expr(result.expr, names)
-    if d.options.shapes != "none" and result.expr.shape != SCALAR:
-        # the result as a whole is annotated, nothing inside it: the plain
-        # (remembered) printing, with the shape beneath
-        value = _shared_printer(names).underbrace(result.expr, value)
-    line = f"&\\boxed{{{label} = {value}}}"
-    said = result_words(result, d.options.lang)
-    if said:
-        line += " && " + text_latex(said)
-    return line
-
-
-def check_line(d: DerivationRecord) -> str | None:
-    """The numerical check's outcome, or None when the check was off."""
-    if d.check is None:
-        return None
-    key = "check.passed" if d.check.passed else "check.failed"
-    return f"{text_latex(word(key, d.options.lang) + ' ')} {format_error(d.check.max_rel_error)}"
-
-
-def step_line(step: Step, names: Mapping[str, str], lang: str, annotate: Annotate = None) -> str:
-    """One ``lhs &= rhs && \\text{(rules)}`` line of the aligned display."""
-    relation = _RELATIONS.get(step.relation, step.relation)
-    left = render_expr(step.lhs, names, annotate) if step.lhs is not None else ""
-    line = f"{left} &{relation} {render_expr(step.rhs, names, annotate)}".lstrip()
-    return line + justification_latex(step.rules, step.note, lang)
-
-
-@memoised(maxsize=4096)
-def justification_latex(rules: tuple[RuleId, ...], note: str | None, lang: str) -> str:
-    r"""``&& \text{(rules; note)}`` beside a step, or nothing.  (Remembered:
-    the same few rules and notes are cited in every derivation.)"""
-    why = justification(rules, note, lang)
-    return " && " + text_latex(f"({why})") if why else ""
-
-
-def _aligned(lines: list[str]) -> str:
-    return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
-
-
-def render_derivation(d: DerivationRecord) -> str:
-    """The whole derivation as one display: ``\\begin{array}{l}`` whose rows
-    are the title, each section's heading and its steps in an ``aligned``
-    block, the boxed results (an ``aligned`` block) and the check line.
-    Headings and the check line sit outside the alignments, so a long
-    heading never pushes the justification column to the right."""
-    names = names_of(d.problem)
-    lang = d.options.lang
-    shapes = d.options.shapes
-    marks = key_differentials(d) if shapes == "key" else {}
-    rows: list[str] = []
-    if d.options.title:
-        rows.append(text_latex(d.options.title))
-    for s_pos, section in enumerate(d.sections):
-        rows.append(section_heading(section, names, lang))
-        lines: list[str] = []
-        for t_pos, step in enumerate(visible_steps(section, d.options.steps)):
-            annotate: Annotate = marks.get((s_pos, t_pos))
-            if shapes == "all":
-                annotate = lambda node: isinstance(node, (Symbol, Differential))  # noqa: E731
-            lines.append(step_line(step, names, lang, annotate))
-        if lines:
-            rows.append(_aligned(lines))
-    if d.results:
-        rows.append(_aligned([result_line(d, result, names) for result in d.results]))
-    check = check_line(d)
-    if check is not None:
-        rows.append(check)
-    return "\\begin{array}{l}\n" + " \\\\\n".join(rows) + "\n\\end{array}"
-
-
-def render_html(d: DerivationRecord) -> str:
-    """The derivation as HTML display math (for notebooks and HTML pages)."""
-    from .html import html_display
-
-    return html_display(render_derivation(d))
-
-
-def render_markdown(d: DerivationRecord) -> str:
-    """Display math for a Markdown page, with a blank line before and after."""
-    return "\n$$\n" + render_derivation(d) + "\n$$\n\n"

@@ -15,12 +15,8 @@ from typing import TYPE_CHECKING
 
 from ..expr import Commutation, Expr, Hadamard, HadamardDiv, Kron, NormKind, Symbol
 from ..functions import NORMS, Function, NamedConstant, Notation
-from .latex import (
-    LatexPrinter,
-    result_words,
-    step_justification,
-    visible_steps,
-)
+from .latex import LatexPrinter
+from .steps import result_words, step_justification, visible_steps
 from .words import heading_key, word, words_with_math
 
 if TYPE_CHECKING:

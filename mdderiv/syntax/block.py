@@ -126,7 +126,7 @@ def split_top_level(src: Source, separators: tuple[str, ...]) -> list[Source]:
     """Split at separators outside braces (``,`` and spacing macros such as
     ``\\quad``), keeping each part's column; empty parts are dropped.  The
     depth is followed brace by brace (escaped braces are macros, not braces)."""
-    parts: list[Source] = []
+    spans: list[tuple[int, int]] = []
     depth = start = 0
     for mark in _split_marks(separators).finditer(src.text):
         found = mark.group()
@@ -135,10 +135,10 @@ def split_top_level(src: Source, separators: tuple[str, ...]) -> list[Source]:
         elif found == "}":
             depth -= 1
         elif depth == 0 and found in separators:
-            _append_part(parts, src, start, mark.start())
+            spans.append((start, mark.start()))
             start = mark.end()
-    _append_part(parts, src, start, len(src.text))
-    return parts
+    spans.append((start, len(src.text)))
+    return [part for begin, end in spans if (part := _stripped_part(src, begin, end)) is not None]
 
 
 @functools.lru_cache(maxsize=8)
@@ -149,10 +149,11 @@ def _split_marks(separators: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"\\(?:[A-Za-z]+|.)?|[{}" + singles + "]")
 
 
-def _append_part(parts: list[Source], src: Source, start: int, end: int) -> None:
-    """``src.text[start:end]`` stripped, if anything is left."""
+def _stripped_part(src: Source, start: int, end: int) -> Source | None:
+    """``src.text[start:end]`` stripped, with its column; None when nothing is left."""
     piece = src.text[start:end]
     stripped = piece.lstrip()
-    if stripped:
-        column = src.column + start + len(piece) - len(stripped)
-        parts.append(Source(stripped.rstrip(), src.line, column))
+    if not stripped:
+        return None
+    column = src.column + start + len(piece) - len(stripped)
+    return Source(stripped.rstrip(), src.line, column)

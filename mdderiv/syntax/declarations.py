@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from ..expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Dim, Shape
 from .block import split_top_level
-from .latex import check_braces, parse_name, remembered, word_name
+from .names import parse_name, word_name
+from .tokens import check_braces, remembered
 from .nodes import NameRef, Source
 
 SEPARATORS = (",", ";", "\\,", "\\;", "\\:", "\\>", "\\ ", "\\quad", "\\qquad", "\\enspace")
