@@ -165,16 +165,19 @@ _FLOAT = np.dtype(float)
 
 
 def _directions(result: Result, point: Evaluator, rng: np.random.Generator) -> list[np.ndarray]:
-    """Random directions in the variable's space (symmetric ones for the
-    gradient on symmetric matrices); a wrong result agrees with the finite
+    """Random directions in the variable's space (symmetric ones for every
+    result of a symmetric variable); a wrong result agrees with the finite
     differences along a random direction with probability zero."""
     shape = point.inputs[result.wrt.name].shape
     # one draw for all of them: the generator fills in order, so these are
     # the numbers one draw per direction gives
     drawn = rng.standard_normal((DIRECTIONS, *shape))
-    if result.kind == ResultKind.SYMMETRIC_GRADIENT or (result.kind == ResultKind.HESSIAN and result.wrt.symmetric):
-        # a symmetric variable only moves in symmetric directions; there the
-        # simplifications that used X^T = X hold
+    if result.wrt.symmetric or result.kind == ResultKind.SYMMETRIC_GRADIENT:
+        # a symmetric variable only moves in symmetric directions, and only there is
+        # its gradient defined: the derivation uses X^T = X (a rewrite such as
+        # vec(X)^T (A ⊗ B) vec(X) = tr(X^T B X A^T) drops the transpose), which
+        # changes the objective off the symmetric matrices and the ordinary
+        # gradient by an antisymmetric part, invisible along every symmetric dX
         return [(v + v.T) / 2 for v in drawn]
     return list(drawn)
 
