@@ -91,8 +91,9 @@ _TOKEN = re.compile(
 
 def _break_candidates(latex: str) -> list[tuple[int, int, int]]:
     """``(position, depth, kind)`` of each place where the math may be cut:
-    before a binary operator, or (kind ``_FACTOR_CUT``) between two factors of
-    a product.  Never inside a brace group or a ``\\left … \\right`` pair (a
+    before a binary operator, or (kind ``_FACTOR_CUT``) at a space that may be
+    between two factors of a product (:func:`_between_factors` tells, when
+    a piece has no operator to be cut at).  Never inside a brace group or a ``\\left … \\right`` pair (a
     piece must be valid TeX on its own); depth counts the plain parentheses and
     norm bars around the place."""
     found: list[tuple[int, int, int]] = []
@@ -128,7 +129,7 @@ def _break_candidates(latex: str) -> list[tuple[int, int, int]]:
             if operator is not None:
                 found.append((i, parens, _OPERATOR_CUT))
                 skip_to = operator.end() - 1  # its closing space is not a cut
-            elif _between_factors(latex, i):
+            else:  # maybe between two factors: asked only where a piece needs it
                 found.append((i, parens, _FACTOR_CUT))
     return found
 
@@ -156,10 +157,22 @@ def split_at_operators(latex: str, long_piece: int = _LONG_PIECE) -> list[str]:
     if not candidates:
         return [latex]
 
+    factors: dict[int, bool] = {}  # space → whether it is between two factors
+
+    def between_factors(pos: int) -> bool:
+        known = factors.get(pos)
+        if known is None:
+            known = factors[pos] = _between_factors(latex, pos)
+        return known
+
     def cut(start: int, end: int) -> list[str]:
         text = latex[start:end]
         inside = [(kind, depth, pos) for pos, depth, kind in candidates if start < pos < end]
         if not inside or _glyphs(text) <= long_piece:  # (the cheap test first)
+            return [text]
+        operators = [place for place in inside if place[0] == _OPERATOR_CUT]
+        inside = operators or [place for place in inside if between_factors(place[2])]
+        if not inside:
             return [text]
         best = min(inside)[:2]  # operators before factors, the outermost first
         bounds = [start, *[pos for kind, depth, pos in inside if (kind, depth) == best], end]
