@@ -169,6 +169,14 @@ def _parse_problem(body: str, functions: str = "matrix") -> Problem:
                 info.name, info.latex, info.shape, info.props, info.index, sum_uppers[info.index]
             )
 
+    # the readings any definition took, which the derivation names (a loop: any()
+    # over a generator costs more than the rest of this function's bookkeeping)
+    broadcast = number_as_identity = dims_as_numbers = False
+    for builder in builders:
+        broadcast = broadcast or builder.broadcast
+        number_as_identity = number_as_identity or builder.number_as_identity
+        dims_as_numbers = dims_as_numbers or builder.dims_as_numbers
+
     assert lines.wrt is not None  # (read_lines refuses a block without one)
     wrt = _wrt(lines.wrt, symbols, families, definitions)
     return Problem(
@@ -179,9 +187,9 @@ def _parse_problem(body: str, functions: str = "matrix") -> Problem:
         option_lines=dict(lines.option_lines),
         wrt_line=lines.wrt.line,
         dims=list(dims),
-        broadcast=any(builder.broadcast for builder in builders),
-        number_as_identity=any(builder.number_as_identity for builder in builders),
-        dims_as_numbers=any(builder.dims_as_numbers for builder in builders),
+        broadcast=broadcast,
+        number_as_identity=number_as_identity,
+        dims_as_numbers=dims_as_numbers,
         dims_as_products=bool(products),
     )
 
