@@ -46,25 +46,72 @@ def parse_problem(body: str, functions: str = "matrix") -> Problem:
         raise DeriveError(f"internal error while reading the block ({type(exc).__name__}: {exc})") from exc
 
 
-# --------------------------------------------------------------------------- the problem
+def _parse_problem(body: str, functions: str = "matrix") -> Problem:
+    """:func:`parse_problem` without its guard against other exceptions."""
+    lines = read_lines(body)
+    table, products = _declarations(lines.given)
+    dims = _dimension_names(table)
+    # Left-hand sides first: \sigma is a function unless something is named sigma.
+    lhs_refs = _left_sides(lines.definitions)
+    known_names = set(table) | {ref.ident for ref in lhs_refs}
+    trees = [
+        parse_expression(definition.rhs, lambda name: name in known_names, lambda name: name in dims)
+        for definition in lines.definitions
+    ]
+    # Indexed families: x_i whose subscript is some sum's index.
+    sums = _sums_written(lines.definitions, trees)
+    sum_uppers: dict[str, Dim] = {}
+    for node in sums:
+        sum_uppers.setdefault(node.index, node.upper)
+        if isinstance(node.upper, str):
+            dims.setdefault(node.upper, None)
+    symbols, families = _declared_symbols(table, sum_uppers, dims)
+
+    ctx = Context(symbols, families, dims, {}, functions=functions)
+    definitions, builders = _define(ctx, lhs_refs, lines.definitions, trees)
+    for fam, info in families.items():
+        if info.count is None and info.index in sum_uppers:
+            families[fam] = SymbolInfo(
+                info.name, info.latex, info.shape, info.props, info.index, sum_uppers[info.index]
+            )
+
+    # the readings any definition took, which the derivation names (a loop: three
+    # any() over generators would cost more than the rest of this function's steps)
+    broadcast = number_as_identity = dims_as_numbers = False
+    for builder in builders:
+        broadcast = broadcast or builder.broadcast
+        number_as_identity = number_as_identity or builder.number_as_identity
+        dims_as_numbers = dims_as_numbers or builder.dims_as_numbers
+
+    assert lines.wrt is not None  # (read_lines refuses a block without one)
+    wrt = _wrt(lines.wrt, symbols, families, definitions)
+    return Problem(
+        symbols=_in_order(table, symbols, families),
+        definitions=definitions,
+        wrt=wrt,
+        options=dict(lines.options),
+        option_lines=dict(lines.option_lines),
+        wrt_line=lines.wrt.line,
+        dims=list(dims),
+        broadcast=broadcast,
+        number_as_identity=number_as_identity,
+        dims_as_numbers=dims_as_numbers,
+        dims_as_products=bool(products),
+    )
 
 
-def _walk_syntax(node: Node) -> Iterator[Node]:
-    """Every parse-tree node, without recursion."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        for f in fields(current):
-            value = getattr(current, f.name)
-            if isinstance(value, Node):
-                stack.append(value)
-            elif isinstance(value, tuple):
-                for item in value:
-                    if isinstance(item, Node):
-                        stack.append(item)
-                    elif isinstance(item, tuple):
-                        stack.extend(x for x in item if isinstance(x, Node))
+def _declarations(given: list[Source]) -> tuple[dict[str, Declaration], dict[Dim, Dim]]:
+    """The declarations of the ``given:`` lines by identifier, their shapes with
+    dimension products (``mn``) read as such, and those products."""
+    decls: list[Declaration] = []
+    for line in given:
+        decls.extend(parse_given(line))
+    table, _ = _declare(decls)
+    products = _dimension_products(table)
+    for decl in table.values():
+        assert decl.shape is not None
+        decl.shape = (products.get(decl.shape[0], decl.shape[0]), products.get(decl.shape[1], decl.shape[1]))
+    return table, products
 
 
 def _declare(decls: list[Declaration]) -> tuple[dict[str, Declaration], list[Declaration]]:
@@ -111,16 +158,6 @@ def _declare(decls: list[Declaration]) -> tuple[dict[str, Declaration], list[Dec
     return table, prop_only
 
 
-def _objective_word(text: str) -> str | None:
-    """``loss``, ``\\mathrm{loss}``, ``\\text{loss}`` → ``loss`` (else None)."""
-    m = re.fullmatch(
-        r"(?:\\(?:mathrm|text|operatorname|mathit)\s*\{\s*([A-Za-z]{2,20})\s*\}|([A-Za-z]{2,20}))", text
-    )
-    if m is None:
-        return None
-    return m.group(1) or m.group(2)
-
-
 def _dimension_products(table: dict[str, Declaration]) -> dict[Dim, Dim]:
     """``\\mathbb{R}^{mn}`` beside dimensions ``m`` and ``n`` written alone: the
     name ``mn`` is their product ``m*n`` (the length of ``vec X`` for an m×n ``X``).
@@ -139,65 +176,6 @@ def _dimension_products(table: dict[str, Declaration]) -> dict[Dim, Dim]:
             product = dim_product(product, letter)
         products[name] = product
     return products
-
-
-def _parse_problem(body: str, functions: str = "matrix") -> Problem:
-    lines = read_lines(body)
-    table, products = _declarations(lines.given)
-    dims = _dimension_names(table)
-    # Left-hand sides first: \sigma is a function unless something is named sigma.
-    lhs_refs = _left_sides(lines.definitions)
-    known_names = set(table) | {ref.ident for ref in lhs_refs}
-    trees = [
-        parse_expression(definition.rhs, lambda name: name in known_names, lambda name: name in dims)
-        for definition in lines.definitions
-    ]
-    # Indexed families: x_i whose subscript is some sum's index.
-    sums = _sums_written(lines.definitions, trees)
-    sum_uppers: dict[str, Dim] = {}
-    for node in sums:
-        sum_uppers.setdefault(node.index, node.upper)
-        if isinstance(node.upper, str):
-            dims.setdefault(node.upper, None)
-    symbols, families = _declared_symbols(table, sum_uppers, dims)
-
-    ctx = Context(symbols, families, dims, {}, functions=functions)
-    definitions, builders = _define(ctx, lhs_refs, lines.definitions, trees)
-    for fam, info in families.items():
-        if info.count is None and info.index in sum_uppers:
-            families[fam] = SymbolInfo(
-                info.name, info.latex, info.shape, info.props, info.index, sum_uppers[info.index]
-            )
-
-    assert lines.wrt is not None  # (read_lines refuses a block without one)
-    wrt = _wrt(lines.wrt, symbols, families, definitions)
-    return Problem(
-        symbols=_in_order(table, symbols, families),
-        definitions=definitions,
-        wrt=wrt,
-        options=dict(lines.options),
-        option_lines=dict(lines.option_lines),
-        wrt_line=lines.wrt.line,
-        dims=list(dims),
-        broadcast=any(builder.broadcast for builder in builders),
-        number_as_identity=any(builder.number_as_identity for builder in builders),
-        dims_as_numbers=any(builder.dims_as_numbers for builder in builders),
-        dims_as_products=bool(products),
-    )
-
-
-def _declarations(given: list[Source]) -> tuple[dict[str, Declaration], dict[Dim, Dim]]:
-    """The declarations of the ``given:`` lines by identifier, their shapes with
-    dimension products (``mn``) read as such, and those products."""
-    decls: list[Declaration] = []
-    for line in given:
-        decls.extend(parse_given(line))
-    table, _ = _declare(decls)
-    products = _dimension_products(table)
-    for decl in table.values():
-        assert decl.shape is not None
-        decl.shape = (products.get(decl.shape[0], decl.shape[0]), products.get(decl.shape[1], decl.shape[1]))
-    return table, products
 
 
 def _dimension_names(table: dict[str, Declaration]) -> dict[str, None]:
@@ -232,6 +210,16 @@ def _left_sides(definitions: list[DefinitionLine]) -> list[NameRef]:
     return refs
 
 
+def _objective_word(text: str) -> str | None:
+    """``loss``, ``\\mathrm{loss}``, ``\\text{loss}`` → ``loss`` (else None)."""
+    m = re.fullmatch(
+        r"(?:\\(?:mathrm|text|operatorname|mathit)\s*\{\s*([A-Za-z]{2,20})\s*\}|([A-Za-z]{2,20}))", text
+    )
+    if m is None:
+        return None
+    return m.group(1) or m.group(2)
+
+
 def _sums_written(definitions: list[DefinitionLine], trees: list[Node]) -> list[SumNode]:
     """Every indexed sum ``\\sum_{i=1}^{n}`` of the right-hand sides, in order."""
     return [
@@ -241,6 +229,24 @@ def _sums_written(definitions: list[DefinitionLine], trees: list[Node]) -> list[
         for node in _walk_syntax(tree)
         if isinstance(node, SumNode)
     ]
+
+
+def _walk_syntax(node: Node) -> Iterator[Node]:
+    """Every parse-tree node, without recursion."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        for f in fields(current):
+            value = getattr(current, f.name)
+            if isinstance(value, Node):
+                stack.append(value)
+            elif isinstance(value, tuple):
+                for item in value:
+                    if isinstance(item, Node):
+                        stack.append(item)
+                    elif isinstance(item, tuple):
+                        stack.extend(x for x in item if isinstance(x, Node))
 
 
 def _declared_symbols(

@@ -164,18 +164,43 @@ def factor_terms(terms: list[Expr], used: RulesUsed, nested: bool = False) -> Ex
     check_time()
     parts = [split_term(t) for t in terms]
     if nested and not all(c is ONE or c == 1 for c, _, _ in parts):  # (all 1: nothing to give up)
-        magnitudes = {abs(c) for c, _, _ in parts}
-        if len(magnitudes) == 1:
-            (magnitude,) = magnitudes
-            sign = -1 if all(c < 0 for c, _, _ in parts) else 1
-            common = magnitude * sign
-            if common != 1:
-                used.note(RuleId.SIMPLIFY)
-                scaled = [mul(num(c / common), *s, *m) for c, s, m in parts]
-                return mul(num(common), factor_terms(order_terms(scaled), used, nested=True))
-    # a common scalar factor (not a number)
-    first_scalars = parts[0][1]
-    for scalar in first_scalars:
+        factored = _common_number(parts, used)
+        if factored is not None:
+            return factored
+    factored = _common_scalar(parts, used)
+    if factored is not None:
+        return factored
+    long_parts = sum(1 for _, _, m in parts if len(m) >= 2)
+    factored = _common_matrix_factor(parts, long_parts, used)
+    if factored is not None:
+        return factored
+    factored = _common_hadamard_operand(parts, used)
+    if factored is not None:
+        return factored
+    if long_parts < 2:
+        return add(*terms)  # nothing left that two terms could share
+    factored = _factor_shared_by_some(terms, parts, used)
+    return factored if factored is not None else add(*terms)
+
+
+def _common_number(parts: list[Split], used: RulesUsed) -> Expr | None:
+    """``(1/2)(A + A^T)``: the terms' numbers, when all have one magnitude."""
+    magnitudes = {abs(c) for c, _, _ in parts}
+    if len(magnitudes) != 1:
+        return None
+    (magnitude,) = magnitudes
+    sign = -1 if all(c < 0 for c, _, _ in parts) else 1
+    common = magnitude * sign
+    if common == 1:
+        return None
+    used.note(RuleId.SIMPLIFY)
+    scaled = [mul(num(c / common), *s, *m) for c, s, m in parts]
+    return mul(num(common), factor_terms(order_terms(scaled), used, nested=True))
+
+
+def _common_scalar(parts: list[Split], used: RulesUsed) -> Expr | None:
+    """A scalar factor (not a number) of every term."""
+    for scalar in parts[0][1]:
         if all(scalar in s for _, s, _ in parts[1:]):
             used.note(RuleId.SIMPLIFY)
             inner_terms = []
@@ -184,43 +209,55 @@ def factor_terms(terms: list[Expr], used: RulesUsed, nested: bool = False) -> Ex
                 rest.remove(scalar)
                 inner_terms.append(mul(num(c), *rest, *m))
             return mul(scalar, factor_terms(order_terms(inner_terms), used))
-    # a common last or first matrix factor, each term keeping at least one
-    # (or each keeping only scalars: σ(1 - y) x - (1 - σ) y x = (…) x)
-    lengths = [len(m) for _, _, m in parts]
-    singles = all(n == 1 for n in lengths) and all(s or (c is not ONE and c != 1) for c, s, _ in parts)
+    return None
+
+
+def _common_matrix_factor(parts: list[Split], long_parts: int, used: RulesUsed) -> Expr | None:
+    """A last or first matrix factor of every term, each term keeping at least
+    one (or each keeping only scalars: σ(1 - y) x - (1 - σ) y x = (…) x);
+    ``long_parts``: how many terms have two matrix factors or more."""
+    singles = all(len(m) == 1 for _, _, m in parts) and all(s or (c is not ONE and c != 1) for c, s, _ in parts)
     if singles and len({m[0] for _, _, m in parts}) == 1:
         used.note(RuleId.SIMPLIFY)
         last = parts[0][2][0]
         scalar_terms = [mul(num(c), *s) for c, s, _ in parts]
         return mul(factor_terms(order_terms(scalar_terms), used, nested=True), last)
-    long_parts = sum(1 for n in lengths if n >= 2)
-    if long_parts == len(parts):
-        last = parts[0][2][-1]
-        if all(m[-1] == last for _, _, m in parts):
-            used.note(RuleId.SIMPLIFY)
-            inner_terms = [mul(num(c), *s, *m[:-1]) for c, s, m in parts]
-            return mul(factor_terms(order_terms(inner_terms), used, nested=True), last)
-        first = parts[0][2][0]
-        if all(m[0] == first for _, _, m in parts):
-            used.note(RuleId.SIMPLIFY)
-            inner_terms = [mul(num(c), *s, *m[1:]) for c, s, m in parts]
-            return mul(first, factor_terms(order_terms(inner_terms), used, nested=True))
-    # a common Hadamard operand: A ⊙ S + B ⊙ S = (A + B) ⊙ S
+    if long_parts != len(parts):
+        return None
+    last = parts[0][2][-1]
+    if all(m[-1] == last for _, _, m in parts):
+        used.note(RuleId.SIMPLIFY)
+        inner_terms = [mul(num(c), *s, *m[:-1]) for c, s, m in parts]
+        return mul(factor_terms(order_terms(inner_terms), used, nested=True), last)
+    first = parts[0][2][0]
+    if all(m[0] == first for _, _, m in parts):
+        used.note(RuleId.SIMPLIFY)
+        inner_terms = [mul(num(c), *s, *m[1:]) for c, s, m in parts]
+        return mul(first, factor_terms(order_terms(inner_terms), used, nested=True))
+    return None
+
+
+def _common_hadamard_operand(parts: list[Split], used: RulesUsed) -> Expr | None:
+    """A Hadamard operand of every term: A ⊙ S + B ⊙ S = (A + B) ⊙ S."""
     hadamards = [m[0] for _, s, m in parts if len(m) == 1 and isinstance(m[0], Hadamard) and not s]
-    if len(hadamards) == len(parts):
-        right = hadamards[0].right
-        if all(h.right == right for h in hadamards):
-            used.note(RuleId.SIMPLIFY)
-            inner_terms = [mul(num(c), h.left) for (c, _, _), h in zip(parts, hadamards)]
-            return hadamard(factor_terms(order_terms(inner_terms), used), right)
-        left = hadamards[0].left
-        if all(h.left == left for h in hadamards):
-            used.note(RuleId.SIMPLIFY)
-            inner_terms = [mul(num(c), h.right) for (c, _, _), h in zip(parts, hadamards)]
-            return hadamard(left, factor_terms(order_terms(inner_terms), used))
-    if long_parts < 2:
-        return add(*terms)  # nothing left that two terms could share
-    # a last factor shared by some of the terms: A x + B x - b = (A + B) x - b
+    if len(hadamards) != len(parts):
+        return None
+    right = hadamards[0].right
+    if all(h.right == right for h in hadamards):
+        used.note(RuleId.SIMPLIFY)
+        inner_terms = [mul(num(c), h.left) for (c, _, _), h in zip(parts, hadamards)]
+        return hadamard(factor_terms(order_terms(inner_terms), used), right)
+    left = hadamards[0].left
+    if all(h.left == left for h in hadamards):
+        used.note(RuleId.SIMPLIFY)
+        inner_terms = [mul(num(c), h.right) for (c, _, _), h in zip(parts, hadamards)]
+        return hadamard(left, factor_terms(order_terms(inner_terms), used))
+    return None
+
+
+def _factor_shared_by_some(terms: list[Expr], parts: list[Split], used: RulesUsed) -> Expr | None:
+    """A last factor shared by some of the terms (A x + B x - b = (A + B) x - b),
+    else a first one (X A + X B + C X = X(A + B) + C X)."""
     groups: dict[Expr, list[int]] = {}
     for i, (_, _, m) in enumerate(parts):
         if len(m) >= 2:
@@ -232,7 +269,6 @@ def factor_terms(terms: list[Expr], used: RulesUsed, nested: bool = False) -> Ex
             combined = mul(factor_terms(order_terms(inner_terms), used, nested=True), last)
             rest = [t for i, t in enumerate(terms) if i not in members]
             return add(*order_terms([combined, *rest]))
-    # a first factor shared by some of the terms: X A + X B + C X = X(A + B) + C X
     leading: dict[Expr, list[int]] = {}
     for i, (_, _, m) in enumerate(parts):
         if len(m) >= 2:
@@ -244,7 +280,7 @@ def factor_terms(terms: list[Expr], used: RulesUsed, nested: bool = False) -> Ex
             combined = mul(first, factor_terms(order_terms(inner_terms), used, nested=True))
             rest = [t for i, t in enumerate(terms) if i not in members]
             return add(*order_terms([combined, *rest]))
-    return add(*terms)
+    return None
 
 
 def _merge_diagonals(terms: list[Expr]) -> list[Expr]:

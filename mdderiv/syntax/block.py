@@ -126,7 +126,7 @@ def split_top_level(src: Source, separators: tuple[str, ...]) -> list[Source]:
     """Split at separators outside braces (``,`` and spacing macros such as
     ``\\quad``), keeping each part's column; empty parts are dropped.  The
     depth is followed brace by brace (escaped braces are macros, not braces)."""
-    spans: list[tuple[int, int]] = []
+    parts: list[Source] = []
     depth = start = 0
     for mark in _split_marks(separators).finditer(src.text):
         found = mark.group()
@@ -135,10 +135,14 @@ def split_top_level(src: Source, separators: tuple[str, ...]) -> list[Source]:
         elif found == "}":
             depth -= 1
         elif depth == 0 and found in separators:
-            spans.append((start, mark.start()))
+            part = _stripped_part(src, start, mark.start())
+            if part is not None:
+                parts.append(part)
             start = mark.end()
-    spans.append((start, len(src.text)))
-    return [part for begin, end in spans if (part := _stripped_part(src, begin, end)) is not None]
+    last = _stripped_part(src, start, len(src.text))
+    if last is not None:
+        parts.append(last)
+    return parts
 
 
 @functools.lru_cache(maxsize=8)
