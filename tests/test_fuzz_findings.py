@@ -129,3 +129,51 @@ def test_a_slightly_wrong_result_of_an_objective_that_curves_fast_is_still_refus
     d.results[0] = replace(result, expr=mul(num(Fraction(1001, 1000)), result.expr))
     with pytest.raises(mdderiv.DeriveError, match="the numerical check failed"):
         check_derivation(d)
+
+
+VECTORS_AND_MATRICES = (
+    r"given: A, B, X \in \mathbb{R}^{n \times n}, \mathbf{a}, \mathbf{x} \in \mathbb{R}^{n}" "\n"
+    r"given: C \in \mathbb{R}^{2 \times 5}, Y \in \mathbb{R}^{5 \times 5}, D \in \mathbb{R}^{5 \times 3}"
+)
+
+
+@pytest.mark.parametrize(
+    ("objective", "variable", "rank"),
+    [
+        (r"\|\mathbf{x}\mathbf{x}^T\|_*", r"\mathbf{x}", "rank one"),
+        (r"\|A \mathbf{x}\mathbf{x}^T\|_*", r"\mathbf{x}", "rank one"),
+        (r"\|2 (\mathbf{x}\mathbf{a}^T)^T B\|_*", r"\mathbf{x}", "rank one"),
+        (r"\|X \mathbf{a}\mathbf{a}^T\|_*", "X", "rank one"),
+        (r"\|C^T C Y\|_*", "Y", "rank at most 2"),
+        (r"\|Y D D^T\|_*", "Y", "rank at most 3"),
+    ],
+)
+def test_the_nuclear_norm_of_a_product_of_lower_rank_is_refused(objective: str, variable: str, rank: str) -> None:
+    """‖x x^T‖_* was derived as X (X^T X)^{-1/2} with X = x x^T, whose Gram matrix is never
+    invertible: NaN at every point with the check off, and with it on a misleading 'declare
+    the properties the inputs need' (found by fuzzing)."""
+    with pytest.raises(mdderiv.DeriveError, match=rank) as caught:
+        mdderiv.derive(f"{VECTORS_AND_MATRICES}\nf = {objective}\nwrt: {variable}", check=False)
+    assert caught.value.line == 3 and "is not derived" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("objective", "variable"),
+    [(r"\|\mathbf{x}\mathbf{a}^T + B\|_*", r"\mathbf{x}"), (r"\|C Y D\|_*", "Y"), (r"\|A X\|_*", "X")],
+)
+def test_nuclear_norms_of_full_rank_products_still_derive(objective: str, variable: str) -> None:
+    d = mdderiv.derive(f"{VECTORS_AND_MATRICES}\nf = {objective}\nwrt: {variable}")
+    assert d.check is not None and d.check.passed
+    rng = np.random.default_rng(11)
+    env = {"A": rng.standard_normal((N, N)), "B": rng.standard_normal((N, N)), "X": rng.standard_normal((N, N)),
+           "a": rng.standard_normal((N, 1)), "x": rng.standard_normal((N, 1)), "C": rng.standard_normal((2, 5)),
+           "Y": rng.standard_normal((5, 5)), "D": rng.standard_normal((5, 3))}
+    nuc = lambda m: float(np.linalg.norm(m, "nuc"))  # noqa: E731
+    value = {
+        r"\mathbf{x}": lambda v: nuc(v @ env["a"].T + env["B"]),
+        "Y": lambda v: nuc(env["C"] @ v @ env["D"]),
+        "X": lambda v: nuc(env["A"] @ v),
+    }[variable]
+    name = {r"\mathbf{x}": "x"}.get(variable, variable)
+    want = central_differences(value, env[name])
+    np.testing.assert_allclose(_results(d, env)["gradient"], want, rtol=1e-6, atol=1e-6)
