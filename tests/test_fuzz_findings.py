@@ -239,3 +239,11 @@ def test_hessians_through_softmax_derive_and_match_finite_differences(objective:
 
     (hessian,) = [value for kind, value in _results(d, env).items() if kind == "hessian"]
     np.testing.assert_allclose(_sym(hessian), _hessian(f, env[variable]), rtol=1e-4, atol=1e-5)
+
+
+def test_a_differential_inside_diag_is_refused_in_the_readers_words() -> None:
+    """The refusal named an engine class ('cannot vectorise a differential inside Diag')."""
+    with pytest.raises(mdderiv.DeriveError) as caught:
+        mdderiv.derive(r"given: X \in \mathbb{R}^{n \times n}" "\nf = \\operatorname{diag}(X)\nwrt: X")
+    message = caught.value.message
+    assert "inside diag(…)" in message and "is not derived" in message and "Diag" not in message

@@ -104,7 +104,7 @@ def transpose_through(expr: Expr) -> Expr:
         return expr  # a diagonal matrix is its own transpose
     if expr.is_scalar:
         return expr
-    raise DeriveError(f"cannot transpose a differential inside {type(expr).__name__}")
+    raise DeriveError(_not_vectorised(expr))
 
 
 def _diag_times_a_vector(before: list[Expr], du: Expr, after: list[Expr]) -> list[Expr] | None:
@@ -121,6 +121,19 @@ def _diag_times_a_vector(before: list[Expr], du: Expr, after: list[Expr]) -> lis
         if w_row.shape[0] == 1:
             return [*before[:j], transpose(du), diag_of_vec(transpose(w_row)), *after]
     return None
+
+
+def _not_vectorised(carrier: Expr) -> str:
+    """The refusal when ``vec`` of a term cannot be written as a matrix times ``vec(dX)``:
+    said in the reader's words, with what can be done instead."""
+    where = {"Diag": "diag(…)", "Elementwise": "an entrywise function", "MatrixFunction": "a matrix function"}.get(
+        type(carrier).__name__, type(carrier).__name__
+    )
+    return (
+        f"mdderiv cannot write vec(d…) as a matrix times vec(dX) where the differential stands inside {where}: "
+        "this derivative of a vector or matrix expression (which a Hessian needs too) is not derived "
+        "(of a scalar objective, the gradient is: leave out hessian: true)"
+    )
 
 
 class VecForm:
@@ -206,4 +219,4 @@ class VecForm:
             raise DeriveError("cannot vectorise diag(dx) in this position")
         if isinstance(carrier, Kron):
             raise DeriveError("vec of a Kronecker product of a differential is not supported")
-        raise DeriveError(f"cannot vectorise a differential inside {type(carrier).__name__}")
+        raise DeriveError(_not_vectorised(carrier))
