@@ -521,6 +521,10 @@ class Builder:
             return MatrixFunction("pow", arg, arg.shape, node.exponent)
         rows, cols = self.u.shape(arg.shape)
         if (cols == 1 or rows == 1) and node.exponent == 2:
+            if self.u.make_scalar(arg.shape):
+                # (1^T x)^2: a number once the bare 1's column count settles to 1, as it
+                # does for (1^T x)^3, whose base must be square
+                return power(arg, node.exponent)
             raise self.error(
                 f"the square of a {self.fmt(arg.shape)} vector can be read two ways: write "
                 "\\mathbf{x}^T\\mathbf{x} or \\|\\mathbf{x}\\|^2 for the squared length, "

@@ -247,3 +247,29 @@ def test_a_differential_inside_diag_is_refused_in_the_readers_words() -> None:
         mdderiv.derive(r"given: X \in \mathbb{R}^{n \times n}" "\nf = \\operatorname{diag}(X)\nwrt: X")
     message = caught.value.message
     assert "inside diag(…)" in message and "is not derived" in message and "Diag" not in message
+
+
+@pytest.mark.parametrize(
+    ("objective", "value"),
+    [
+        (r"(\mathbf{1}^T \mathbf{x})^2", lambda x, a, m: float(np.sum(x)) ** 2),
+        (r"(\mathbf{1}^T \max(0, A\mathbf{x}))^2", lambda x, a, m: float(np.sum(np.maximum(0, m @ x))) ** 2),
+        (r"(\mathbf{1}^T\mathbf{x})^2 \mathbf{a}^T\mathbf{x}", lambda x, a, m: float(np.sum(x)) ** 2 * float((a.T @ x).item())),
+    ],
+)
+def test_the_square_of_a_sum_of_entries_is_a_number(objective: str, value: Callable[..., float]) -> None:
+    """(1^T x)^2 was refused as 'the square of a ?×1 vector' while (1^T x)^3 derived: the bare 1's
+    column count was not yet settled to 1 when the square was read (found by fuzzing)."""
+    d = mdderiv.derive(
+        r"given: A \in \mathbb{R}^{n \times n}, \mathbf{x}, \mathbf{a} \in \mathbb{R}^{n}" f"\nf = {objective}\nwrt: \\mathbf{{x}}"
+    )
+    assert d.check is not None and d.check.passed
+    rng = np.random.default_rng(13)
+    env = {"A": rng.standard_normal((N, N)), "x": rng.standard_normal((N, 1)), "a": rng.standard_normal((N, 1))}
+    want = central_differences(lambda x: value(x, env["a"], env["A"]), env["x"])
+    np.testing.assert_allclose(_results(d, env)["gradient"], want, rtol=1e-6, atol=1e-6)
+
+
+def test_the_square_of_a_vector_is_still_refused() -> None:
+    with pytest.raises(mdderiv.DeriveError, match="the square of a"):
+        mdderiv.derive(r"given: \mathbf{x} \in \mathbb{R}^{n}" "\nf = \\mathbf{1}^T (\\mathbf{x})^2\nwrt: \\mathbf{x}")
