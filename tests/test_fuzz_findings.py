@@ -103,6 +103,27 @@ FAST_CURVING = (  # as the property test drew it: the check's points depend on e
 )
 
 
+CURVING_FASTER = FAST_CURVING.replace(
+    r"f = \mathbf{c}^T (s (\cos(\sinh((\mathbf{c} \mathbf{b}^T) Q (B))))) \mathbf{c}" "\n" "wrt: Q",
+    r"f = \log(1 + \|\sin(\sinh(\sinh(X (\mathbf{b}))))\|^2)" "\n" "wrt: X",
+)
+
+
+def test_where_finite_differences_do_not_converge_the_check_looks_elsewhere() -> None:
+    """sin(sinh(sinh(z))): at the check's usual points the derivative is up to 1e78 and the
+    differences with steps h, 2h and 4h disagree; those points measure nothing (before, the
+    check reported 'this is a bug in mdderiv'), and the search for the domain finds points
+    at smaller scales where they converge and agree."""
+    assert CURVING_FASTER != FAST_CURVING
+    d = mdderiv.derive(CURVING_FASTER)
+    assert d.check is not None and d.check.passed
+    wrong = mdderiv.derive(CURVING_FASTER, check=False)
+    (result,) = wrong.results
+    wrong.results[0] = replace(result, expr=mul(num(Fraction(1001, 1000)), result.expr))
+    with pytest.raises(mdderiv.DeriveError, match="numerical check"):
+        check_derivation(wrong, d.check.seed)
+
+
 def test_an_objective_that_curves_fast_is_not_called_a_bug() -> None:
     """cos(sinh(z)) at entries z near 10: central differences with one step were off by
     8e-5 at the best point the check drew, and a correct gradient was reported as a bug
