@@ -294,3 +294,41 @@ def test_the_square_of_a_sum_of_entries_is_a_number(objective: str, value: Calla
 def test_the_square_of_a_vector_is_still_refused() -> None:
     with pytest.raises(mdderiv.DeriveError, match="the square of a"):
         mdderiv.derive(r"given: \mathbf{x} \in \mathbb{R}^{n}" "\nf = \\mathbf{1}^T (\\mathbf{x})^2\nwrt: \\mathbf{x}")
+
+
+LOG_DET_POWERS = [r"\lambda (\log|X|)^2", r"(\log\det X)^3", r"\log(1 + (\log|X|)^2)", r"\frac{1}{\log|X|}"]
+
+
+@pytest.mark.parametrize("objective", LOG_DET_POWERS)
+def test_a_power_of_a_log_determinant_is_printed_with_its_parentheses(objective: str) -> None:
+    """(log|X|)^2 was printed \\log|X|^{2} (and log|X|² as text), which the parser itself (and a
+    reader) takes for log(|X|^2) = 2 log|X| (found by parsing the printed results back). Every
+    printed expression of the derivation, read back, has the value of the expression."""
+    from mdderiv.check import dimension_sizes, draw
+    from mdderiv.numeric import evaluate
+    from mdderiv.render.latex import names_of, render_expr
+    from mdderiv.render.text import render_expr_text, text_names
+    from mdderiv.shapes import parse_problem
+
+    given = r"given: X \in \mathbb{R}^{n \times n}, \lambda \in \mathbb{R}"
+    d = mdderiv.derive(f"{given}\nf = {objective}\nwrt: X")
+    names = names_of(d.problem)
+    sizes = dimension_sizes(d.problem)
+    rng = np.random.default_rng(2)
+    values = {i.name: draw(i, sizes, rng, True) for i in d.problem.symbols.values() if not i.defined}
+    for expr in [d.problem.objective.expr, *(r.expr for r in d.results)]:
+        printed = render_expr(expr, names)
+        assert "|^{" not in printed and "|²" not in render_expr_text(expr, text_names(d.problem))
+        again = parse_problem(f"{given}\ng = {printed}\nwrt: X")
+        np.testing.assert_allclose(
+            evaluate(again.objective.expr, values, sizes, again), evaluate(expr, values, sizes, d.problem), rtol=1e-10
+        )
+    x = rng.standard_normal((N, N))
+    lam = 0.7
+    power = {LOG_DET_POWERS[0]: lambda m: lam * np.log(abs(np.linalg.det(m))) ** 2,
+             LOG_DET_POWERS[1]: lambda m: np.log(abs(np.linalg.det(m))) ** 3,
+             LOG_DET_POWERS[2]: lambda m: np.log(1 + np.log(abs(np.linalg.det(m))) ** 2),
+             LOG_DET_POWERS[3]: lambda m: 1 / np.log(abs(np.linalg.det(m)))}[objective]
+    x = x @ x.T + 2 * np.eye(N)  # a positive determinant away from 1 (log|X| ≠ 0)
+    got = _results(d, {"X": x, "lambda_": np.float64(lam)})["gradient"]
+    np.testing.assert_allclose(got, central_differences(power, x), rtol=1e-6, atol=1e-8)
