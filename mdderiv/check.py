@@ -149,11 +149,22 @@ def _extrapolated(
     cancels, what is left is of order h⁴. A correct result of an objective that
     curves fast (cos(sinh(z)) at z near 10, log det near a singular matrix) can
     differ from D(h) alone by more than the tolerance; a wrong one still differs
-    from this better estimate."""
-    fine = _directional(fn, point, name, direction)
-    # D(2h): the difference along twice the direction, which measures twice the derivative
-    doubled = _directional(fn, point, name, 2 * direction)
-    return [(4 * f - c / 2) / 3 for f, c in zip(fine, doubled, strict=True)]
+    from this better estimate. Where the same extrapolation from 2h and 4h does
+    not agree with it, nothing is measured at this point (_Unconverged)."""
+    # D(kh): the difference along k times the direction, which measures k times the derivative
+    fine, doubled, quadrupled = (
+        [value / k for value in _directional(fn, point, name, k * direction)] for k in (1, 2, 4)
+    )
+    extrapolated = [(4 * f - c) / 3 for f, c in zip(fine, doubled, strict=True)]
+    coarser = [(4 * c - q) / 3 for c, q in zip(doubled, quadrupled, strict=True)]
+    if _relative_error(coarser, extrapolated) > TOLERANCE:
+        raise _Unconverged
+    return extrapolated
+
+
+class _Unconverged(Exception):
+    """Finite differences with different steps disagree: the objective curves too
+    fast here (sin(sinh(sinh(z))) at z near 3) for them to measure its derivative."""
 
 
 _TWO_STEPS = 2 * STEP
@@ -379,6 +390,7 @@ class _Seen:
     worst: float = math.inf  # the smallest worst error of a point (inf: no usable point)
     failure: str = ""  # the variable whose result disagreed
     largest_value: float = 0.0  # the largest objective value too large for finite differences
+    unconverged: bool = False  # finite differences with different steps disagreed at some point
     guards: list[Guard] | None = None  # worked out at the first point outside the domain
     outside: dict[int, int] = field(default_factory=dict)  # guard → at how many points it did not hold
 
@@ -465,7 +477,11 @@ def _worst_error(
             )
         error = _relative_error(got, want)
         if error > TOLERANCE:
-            error = min(error, _refined_error(result, d, point, rng, drawn_from))
+            refined = _refined_error(result, d, point, rng, drawn_from)
+            if refined is None:  # nothing measured here, either way: another point
+                seen.unconverged = True
+                return None
+            error = min(error, refined)
         if error > TOLERANCE:
             seen.failure = result.wrt.name
         worst = max(worst, error)
@@ -474,16 +490,18 @@ def _worst_error(
 
 def _refined_error(
     result: Result, d: DerivationRecord, point: Evaluator, rng: np.random.Generator, drawn_from: Mapping[str, Any]
-) -> float:
+) -> float | None:
     """The relative error of ``result`` against extrapolated differences along the
     directions drawn from ``drawn_from`` (the generator then stands where it stood);
-    infinite where they cannot be measured."""
+    infinite where they cannot be evaluated, None where they do not converge."""
     after = rng.bit_generator.state
     rng.bit_generator.state = drawn_from
     try:
         got, want = _compare(result, d, point, rng, refined=True)
     except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError, _Unmeasurable):
         return math.inf
+    except _Unconverged:
+        return None
     finally:
         rng.bit_generator.state = after
     if not all(map(math.isfinite, got + want)):
@@ -543,4 +561,6 @@ def _why_no_point(problem: Problem, seen: _Seen) -> str:
     if seen.largest_value and math.isfinite(seen.largest_value):
         return (f" (the objective's values, up to {seen.largest_value:.0e}, were too large for "
                 "finite differences)")
+    if seen.unconverged:
+        return " (finite differences with different steps disagreed: the objective curves too fast there)"
     return ""

@@ -83,6 +83,7 @@ class RuleId(StrEnum):
     TRACE_KRON = "trace_kron"
     VEC_TRANSPOSE = "vec_transpose"
     VEC_HADAMARD = "vec_hadamard"
+    DIAG_TIMES_VECTOR = "diag_times_vector"
     READ_OFF_DERIVATIVE = "read_off_derivative"
     READ_OFF_JACOBIAN = "read_off_jacobian"
     SECOND_DIFFERENTIAL = "second_differential"
@@ -237,6 +238,8 @@ _RULES = [
     Rule(RuleId.VEC_TRANSPOSE, "commutation matrix", "交换矩阵", r"\operatorname{vec}(X^T) = K\operatorname{vec}(X)"),
     Rule(RuleId.VEC_HADAMARD, "vec of a Hadamard product", "逐元素乘法的向量化",
          r"\operatorname{vec}(A \odot X) = \operatorname{diag}(\operatorname{vec}A)\operatorname{vec}(X)"),
+    Rule(RuleId.DIAG_TIMES_VECTOR, "a diagonal matrix times a vector", "对角矩阵乘向量",
+         r"\operatorname{diag}(\mathbf{u})\,\mathbf{w} = \mathbf{u} \odot \mathbf{w} = \operatorname{diag}(\mathbf{w})\,\mathbf{u}"),
     Rule(RuleId.READ_OFF_DERIVATIVE, "read off the derivative", "对照导数与微分的联系",
          r"\operatorname{vec}(dF) = \frac{\partial F}{\partial X}^T \operatorname{vec}(dX)"),
     Rule(RuleId.READ_OFF_JACOBIAN, "read off the Jacobian", "对照雅可比矩阵", r"dF = J\,dx"),

@@ -39,6 +39,7 @@ from .expr import (
     Shape,
     Softmax,
     Trace,
+    Transpose,
     Vec,
     Zeros,
     add,
@@ -408,6 +409,10 @@ class Builder:
             return MatrixFunction("pow", arg, arg.shape, node.exponent)
         rows, cols = self.u.shape(arg.shape)
         if (cols == 1 or rows == 1) and node.exponent == 2:
+            if self.u.make_scalar(arg.shape):
+                # (1^T x)^2: a number once the bare 1's column count settles to 1, as it
+                # does for (1^T x)^3, whose base must be square
+                return power(arg, node.exponent)
             raise self.error(
                 f"the square of a {self.fmt(arg.shape)} vector can be read two ways: write "
                 "\\mathbf{x}^T\\mathbf{x} or \\|\\mathbf{x}\\|^2 for the squared length, "
@@ -506,6 +511,8 @@ class Builder:
             )
         if node.sub == NormKind.NUCLEAR:
             if not vector:
+                self.refuse_a_rank_deficient_nuclear_norm(arg, node.pos)
+            if not vector:
                 return Norm(arg, NormKind.NUCLEAR)
             raise self.error(
                 f"\\|\\cdot\\|_* of a {self.fmt(arg.shape)} vector is ambiguous: it is often the dual norm, "
@@ -525,6 +532,43 @@ class Builder:
                 node.pos,
             )
         return Norm(arg, NormKind.FROBENIUS)
+
+    def refuse_a_rank_deficient_nuclear_norm(self, arg: Expr, pos: int) -> None:
+        """``‖X‖_*`` is derived through ``(X^T X)^{-1/2}`` (or ``(X X^T)^{-1/2}``), which needs
+        X of full rank: a product through a vector (``\\mathbf{x}\\mathbf{x}^T``), or through a
+        dimension smaller than both of its own in numbers, never is, and its gradient formula
+        would be undefined at every point."""
+        rows, cols = self.u.shape(arg.shape)
+        rank = self.rank_bound(arg)
+        if rank is None:
+            return
+        if rank == 1:
+            raise self.error(
+                f"\\|\\cdot\\|_* of a {self.fmt(arg.shape)} product through a vector (a matrix of rank one, "
+                "such as \\mathbf{x}\\mathbf{x}^T) is not derived: the nuclear norm's gradient "
+                "X (X^T X)^{-1/2} needs X^T X invertible, which a rank-one matrix never has; "
+                "\\|\\mathbf{u}\\mathbf{v}^T\\|_* = \\|\\mathbf{u}\\|\\,\\|\\mathbf{v}\\|: write that",
+                pos,
+            )
+        if isinstance(rows, int) and isinstance(cols, int) and rank < min(rows, cols):
+            raise self.error(
+                f"\\|\\cdot\\|_* of a {self.fmt(arg.shape)} product through a dimension of size {rank} "
+                f"(of rank at most {rank}) is not derived: the nuclear norm's gradient X (X^T X)^{{-1/2}} "
+                "needs X of full rank, which this product never has",
+                pos,
+            )
+
+    def rank_bound(self, expr: Expr) -> int | None:
+        """A bound on the rank of ``expr`` that holds whatever the values: the smallest
+        inner dimension in numbers of a product in it (None: no such bound known)."""
+        if isinstance(expr, Transpose):
+            return self.rank_bound(expr.arg)
+        if not isinstance(expr, MatMul):
+            return None
+        factors = [f for f in expr.factors if not self.is_scalar(f.shape)]
+        inner = [self.u.shape(left.shape)[1] for left in factors[:-1]]  # the inner dimensions
+        known = [b for b in [*map(self.rank_bound, factors), *inner] if isinstance(b, int)]
+        return min(known) if known else None
 
     def build_ConstNode(self, node: ConstNode) -> Expr:
         what = "\\mathbf{1}" if node.kind == "ones" else "\\mathbf{0}"

@@ -332,9 +332,13 @@ def test_objectives_in_authors_spellings_match_finite_differences_of_their_own_n
     (source,) = [s for r, s in zip(d.results, d.numpy()) if r is result]
     with np.errstate(all="raise"):
         got = np.asarray(eval(source, {"np": np, **values}), dtype=float).reshape(INPUTS[variable])
+        value = float(np.asarray(term.value(env)).item())
         want = central_differences(lambda x: float(np.asarray(term.value({**env, variable: x})).item()), env[variable])
     scale = max(1.0, float(np.max(np.abs(want))))
-    assert float(np.max(np.abs(got - want))) / scale < 1e-5, (body, source)
+    # what rounding in values this large does to a central difference with step 1e-6
+    # (tr e^{(C^T C)^2/2} is about 1e10 at some draws): measured, not derived
+    rounding = 4 * float(np.finfo(float).eps) * abs(value) / 2e-6
+    assert float(np.max(np.abs(got - want))) < 1e-5 * scale + rounding, (body, source)
 
 
 def test_the_spellings_generator_mostly_yields_derivable_blocks() -> None:

@@ -100,9 +100,40 @@ def transpose_through(expr: Expr) -> Expr:
     if isinstance(expr, IndexedSum):
         body = transpose_through(expr.body)
         return IndexedSum(expr.index, expr.upper, body, body.shape)
+    if isinstance(expr, Diag) and expr.arg.shape[1] == 1:
+        return expr  # a diagonal matrix is its own transpose
     if expr.is_scalar:
         return expr
-    raise DeriveError(f"cannot transpose a differential inside {type(expr).__name__}")
+    raise DeriveError(_not_vectorised(expr))
+
+
+def _diag_times_a_vector(before: list[Expr], du: Expr, after: list[Expr]) -> list[Expr] | None:
+    """``A diag(du) w R`` as ``A diag(w) du R`` for a vector ``w`` (the first factors after
+    the diagonal, when they make a column), else ``R w^T diag(du) B`` as ``R du^T diag(w) B``:
+    ``diag(du) w = du ⊙ w = diag(w) du``, and the differential, the vector ``du``, is no
+    longer inside a diag (the Hessian of ``b^T softmax(z)`` meets ``diag(ds) b``)."""
+    for j in range(1, len(after) + 1):
+        w = mul(*after[:j])
+        if w.shape[1] == 1:
+            return [*before, diag_of_vec(w), du, *after[j:]]
+    for j in range(len(before) - 1, -1, -1):
+        w_row = mul(*before[j:])
+        if w_row.shape[0] == 1:
+            return [*before[:j], transpose(du), diag_of_vec(transpose(w_row)), *after]
+    return None
+
+
+def _not_vectorised(carrier: Expr) -> str:
+    """The refusal when ``vec`` of a term cannot be written as a matrix times ``vec(dX)``:
+    said in the reader's words, with what can be done instead."""
+    where = {"Diag": "diag(…)", "Elementwise": "an entrywise function", "MatrixFunction": "a matrix function"}.get(
+        type(carrier).__name__, type(carrier).__name__
+    )
+    return (
+        f"mdderiv cannot write vec(d…) as a matrix times vec(dX) where the differential stands inside {where}: "
+        "this derivative of a vector or matrix expression (which a Hessian needs too) is not derived "
+        "(of a scalar objective, the gradient is: leave out hessian: true)"
+    )
 
 
 class VecForm:
@@ -134,6 +165,12 @@ class VecForm:
             # a scalar variable's dt: vec(A dt B) = vec(AB) dt
             self.used.note(RuleId.SCALAR_COMMUTE)
             return mul(*coefficients, vec_of(mul(*before, *after)))
+
+        if isinstance(carrier, Diag) and carrier.arg.shape[1] == 1:
+            swapped = _diag_times_a_vector(before, carrier.arg, after)
+            if swapped is not None:
+                self.used.note(RuleId.DIAG_TIMES_VECTOR)
+                return self.of(mul(*coefficients, *swapped))
 
         # vec(A C B) = (B^T ⊗ A) vec(C)
         outer_right = push_transpose(b) if b is not None else None
@@ -182,4 +219,4 @@ class VecForm:
             raise DeriveError("cannot vectorise diag(dx) in this position")
         if isinstance(carrier, Kron):
             raise DeriveError("vec of a Kronecker product of a differential is not supported")
-        raise DeriveError(f"cannot vectorise a differential inside {type(carrier).__name__}")
+        raise DeriveError(_not_vectorised(carrier))

@@ -423,6 +423,8 @@ class LatexPrinter:
         ``\\underbrace`` would take the superscript as a limit), the rest in
         parentheses."""
         out = self._print(expr)
+        if self._bare_log_det(expr):
+            return self._wrap(out)  # (\log|X|)^{2}: \log|X|^{2} reads as \log(|X|^{2})
         if isinstance(expr, _ATOMS) and not (isinstance(expr, Number)):
             if self._is_annotated(expr) or _top_level(out, "^"):
                 return self._group(out)
@@ -584,6 +586,7 @@ class LatexPrinter:
                 kind in wrapped
                 or (kind is IndexedSum and position < last)
                 or (slashed and self._slashed(factor))
+                or (position < last and self._bare_log_det(factor))  # \log|X| Y reads as \log(|X| Y) too
             ):
                 text = self._wrap(text)
             out = out + self._between(text) + text if out else text
@@ -670,11 +673,20 @@ class LatexPrinter:
             return self._sqrt(inner)
         if notation.form == "bars":
             return self._wrap(inner, "|", "|")
-        if expr.fn == "log" and isinstance(expr.arg, Det) and not self._is_annotated(expr.arg):
+        if self._bare_log_det(expr):
             return notation.head + inner  # \log|X|
         if notation.inside != "{}":
             inner = notation.inside.replace("{}", inner)
         return notation.head + self._wrap(inner)
+
+    def _bare_log_det(self, expr: Expr) -> bool:
+        """Whether ``expr`` is printed ``\\log|X|``, its argument's bars its only delimiters."""
+        return (
+            isinstance(expr, Elementwise)
+            and expr.fn == "log"
+            and isinstance(expr.arg, Det)
+            and not self._is_annotated(expr.arg)
+        )
 
     def _print_MatrixFunction(self, expr: MatrixFunction) -> str:
         # the matrix function: X^{1/2}, \exp(X), \log(X) (the words of the
