@@ -26,8 +26,11 @@ if ! tex_ready; then
     apt-get install -y -qq --no-install-recommends texlive-latex-base texlive-latex-recommended lmodern
 fi
 
-# Local MathJax and KaTeX copies, so the rendering tests never need a CDN (only when missing).
-if [ ! -f tests/browser/node_modules/mathjax/es5/tex-mml-chtml.js ] || [ ! -f tests/browser/node_modules/katex/dist/katex.js ]; then
+# Local MathJax 3 and 4 (with MathJax 4's font package) and KaTeX copies, so the rendering
+# tests never need a CDN (only when missing).
+browser=tests/browser/node_modules
+if [ ! -f $browser/mathjax/es5/tex-mml-chtml.js ] || [ ! -f $browser/mathjax4/tex-mml-chtml.js ] \
+    || [ ! -d $browser/@mathjax/mathjax-newcm-font/chtml/woff2 ] || [ ! -f $browser/katex/dist/katex.js ]; then
     (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
 

@@ -30,14 +30,18 @@ def _fresh_cache() -> None:
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-MATHJAX = ROOT / "tests" / "browser" / "node_modules" / "mathjax" / "es5"
+NODE_MODULES = ROOT / "tests" / "browser" / "node_modules"
+MATHJAX = NODE_MODULES / "mathjax" / "es5"
+# MathJax 4 (the npm alias "mathjax4") and its font package, beside it as npm installs them
+MATHJAX4 = NODE_MODULES / "mathjax4"
+MATHJAX4_FONTS = NODE_MODULES / "@mathjax"
 
 
 def _browser_missing() -> str | None:
     if not Path(CHROMIUM).exists() or not Path(CHROMEDRIVER).exists():
         return "chromium/chromedriver not installed (bash scripts/test.sh installs them)"
-    if not (MATHJAX / "tex-mml-chtml.js").exists():
-        return "no local MathJax (cd tests/browser && npm ci)"
+    if not (MATHJAX / "tex-mml-chtml.js").exists() or not (MATHJAX4 / "tex-mml-chtml.js").exists():
+        return "no local MathJax 3 and 4 (cd tests/browser && npm ci)"
     return None
 
 

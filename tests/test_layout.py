@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MATHJAX
+from conftest import MATHJAX, MATHJAX4, MATHJAX4_FONTS
 from support import ROOT, run, wait_for_mathjax
 
 pytestmark = pytest.mark.slow
@@ -102,34 +102,50 @@ return {derivations: derivations.length, shown, problems};
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    """The sites under ``/``, the local MathJax under ``/mathjax/``."""
+    """The sites under ``/``, the local MathJax 3 under ``/mathjax/``, MathJax 4
+    under ``/mathjax4/`` with its fonts beside it in ``/@mathjax/`` (where the
+    plugin tells a site-local MathJax 4 to look)."""
+
+    FOLDERS = {"/mathjax/": MATHJAX, "/mathjax4/": MATHJAX4, "/@mathjax/": MATHJAX4_FONTS}
 
     def translate_path(self, path: str) -> str:
-        if path.startswith("/mathjax/"):
-            return str(MATHJAX / path[len("/mathjax/"):].split("?")[0])
+        for prefix, folder in self.FOLDERS.items():
+            if path.startswith(prefix):
+                return str(folder / path[len(prefix):].split("?")[0])
         return super().translate_path(path)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
+MATERIAL = (
+    "theme:\n  name: material\n  features: [navigation.instant]\n  palette:\n"
+    "    - scheme: default\n      toggle: {icon: material/weather-night, name: Dark}\n"
+    "    - scheme: slate\n      toggle: {icon: material/weather-sunny, name: Light}"
+)
+# The sites MathJax 4 typesets: the longest derivations of each language only (the
+# whole set under MathJax 3 covers the rest), to keep the test short.
+MATHJAX4_SITES = ("mj4-mkdocs", "mj4-material")
+LONGEST = ("10.derive", "13.derive", "18-*.derive")
+
+
 @pytest.fixture(scope="module")
 def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """The built sites under one directory, served over HTTP: (base URL, directory)."""
     root = tmp_path_factory.mktemp("layout-sites")
-    _build_docs(root)
-    _build_long(root, "long-mkdocs", "theme: mkdocs", "/mathjax/tex-mml-chtml.js")
-    material = (
-        "theme:\n  name: material\n  palette:\n"
-        "    - scheme: default\n      toggle: {icon: material/weather-night, name: Dark}\n"
-        "    - scheme: slate\n      toggle: {icon: material/weather-sunny, name: Light}"
-    )
-    _build_long(root, "long-material", material, "/mathjax/tex-mml-svg.js")
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(root)))
+    # (the sites' URL, port and all: Material's instant navigation only takes links to it)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    _build_docs(root)
+    _build_long(root, base, "long-mkdocs", "theme: mkdocs", "/mathjax/tex-mml-chtml.js")
+    _build_long(root, base, "long-material", MATERIAL, "/mathjax/tex-mml-svg.js")
+    # (a site-local path: the plugin tells MathJax 4 its fonts are in /@mathjax/)
+    _build_long(root, base, "mj4-mkdocs", "theme: mkdocs", "/mathjax4/tex-mml-chtml.js", LONGEST)
+    _build_long(root, base, "mj4-material", MATERIAL, "/mathjax4/tex-mml-svg.js", LONGEST)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", root
+        yield base, root
     finally:
         server.shutdown()
         server.server_close()
@@ -157,21 +173,25 @@ def _fence(path: Path) -> str:
     return "```derive\n" + path.read_text(encoding="utf-8").strip() + "\n```"
 
 
-def _build_long(root: Path, name: str, theme: str, mathjax: str) -> None:
-    """The long derivations: the worked examples and 例5 in one line, English and Chinese."""
+def _build_long(
+    root: Path, base: str, name: str, theme: str, mathjax: str, only: tuple[str, ...] = ("*",)
+) -> None:
+    """The long derivations: the worked examples and 例5 in one line, English and
+    Chinese (the blocks matching one of ``only``)."""
     source = root / f"{name}-src"
     docs = source / "docs"
     docs.mkdir(parents=True)
     for lang, title in (("en", "Long derivations"), ("zh", "长推导")):
-        blocks = sorted(BLOCKS.glob(f"{lang}-*.derive"))
+        blocks = sorted({b for pattern in only for b in BLOCKS.glob(f"{lang}-{pattern}")})
         text = f"# {title}\n\n" + "\n\nText between the derivations.\n\n".join(_fence(b) for b in blocks) + "\n"
         (docs / ("index.md" if lang == "en" else "zh.md")).write_text(text, encoding="utf-8")
-    if "material" not in theme:  # (the slowest site to typeset: the pages in both languages only)
+    if "material" not in theme and only == ("*",):  # (the slowest site to typeset: the pages in both languages only)
         examples = "\n\n".join(_fence(path) for path in sorted((ROOT / "examples").glob("*.derive")))
         (docs / "examples.md").write_text("# Examples\n\n" + examples + "\n", encoding="utf-8")
     config = source / "mkdocs.yml"
     config.write_text(
-        f"site_name: Layout\n{theme}\nplugins:\n  - mdderiv:\n      mathjax_url: {mathjax}\n", encoding="utf-8"
+        f"site_name: Layout\nsite_url: {base}/{name}/\n{theme}\n"
+        f"plugins:\n  - mdderiv:\n      mathjax_url: {mathjax}\n", encoding="utf-8"
     )
     _build(config, root / name, root / "cache")
 
@@ -189,7 +209,7 @@ def _check_page(browser: Any, url: str, label: str, schemes: tuple[str, ...] = (
     ``schemes`` (screenshots of the failing widths)."""
     browser.set_window_size(WIDTHS[0], 900)
     browser.get(url)
-    wait_for_mathjax(browser)
+    wait_for_math(browser, url)
     problems: list[str] = []
     for scheme in schemes:
         if scheme:
@@ -215,13 +235,31 @@ def _check_widths(browser: Any, label: str) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("site", ["long-material", "long-mkdocs", "docs-site"])
+def wait_for_math(browser: Any, url: str) -> None:
+    """Wait for the math on the open page: under MathJax 4 until every piece is
+    shown — its startup promise also waits for the speech text of every piece
+    (for screen readers), which a web worker computes after the math is shown and
+    which takes ten times as long on a long page; the layout does not depend on it."""
+    if not any(f"/{site}/" in url for site in MATHJAX4_SITES):
+        wait_for_mathjax(browser)
+        return
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 60).until(lambda d: d.execute_script(ALL_SHOWN))
+    assert browser.execute_script("return MathJax.version").startswith("4.")
+
+
+ALL_SHOWN = """const math = [...document.querySelectorAll('.arithmatex')];
+return math.length > 0 && math.every(m => m.querySelector('mjx-container'));"""
+
+
+@pytest.mark.parametrize("site", ["long-material", "long-mkdocs", "docs-site", *MATHJAX4_SITES])
 def test_every_derivation_fits_its_column(sites: tuple[str, Path], module_browser: Any, site: str) -> None:
     base, root = sites
     pages = _pages(root, site)
     assert len(pages) >= (10 if site == "docs-site" else 2)
     problems: list[str] = []
-    schemes = ("default", "slate") if site == "long-material" else ("",)
+    schemes = ("default", "slate") if site.endswith("material") else ("",)
     for page in pages:
         problems += _check_page(module_browser, f"{base}/{page}", page, schemes)
     assert not problems, "\n".join(problems[:40]) + (f"\n… {len(problems)} in all" if len(problems) > 40 else "")
@@ -257,3 +295,34 @@ def test_the_toggle_shows_the_brief_view_without_a_rebuild(sites: tuple[str, Pat
       return {all, brief, details: d.querySelectorAll('.mdderiv-detail').length};"""
     counts = module_browser.execute_script(script)
     assert counts["details"] > 0 and counts["brief"] == counts["all"] - counts["details"], counts
+
+
+# a piece typeset twice: MathJax's hidden MathML copy of it (for screen readers) typeset as well
+NESTED = "mjx-container mjx-container"
+
+
+@pytest.mark.parametrize("site", ["long-material", "mj4-material"])
+def test_instant_navigation_typesets_the_next_page(sites: tuple[str, Path], module_browser: Any, site: str) -> None:
+    """Material's instant navigation swaps the page without loading it: the
+    plugin's hook has MathJax (3 and 4) typeset the new page, once."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base, _ = sites
+    module_browser.set_window_size(1280, 900)
+    module_browser.get(f"{base}/{site}/")
+    wait_for_math(module_browser, f"{base}/{site}/")
+    # the first page, which MathJax typesets itself, is not typeset again by the hook
+    assert module_browser.execute_script(f"return document.querySelectorAll('{NESTED}').length") == 0
+    module_browser.execute_script("window.notReloaded = true; document.querySelector('a[href$=\"zh/\"]').click()")
+    WebDriverWait(module_browser, 60).until(lambda d: d.execute_script(
+        "return location.pathname.endsWith('/zh/') && document.querySelector('h1').textContent.includes('长推导')"
+        " && (() => {" + ALL_SHOWN + "})()"))
+    found = module_browser.execute_script(f"""
+      return {{same: window.notReloaded === true,
+               pieces: document.querySelectorAll('.arithmatex').length,
+               shown: document.querySelectorAll('mjx-container').length,
+               nested: document.querySelectorAll('{NESTED}').length,
+               errors: document.querySelectorAll('mjx-merror, [data-mml-node="merror"]').length}};""")
+    # the page was swapped in (no reload), every piece typeset, once
+    assert found["same"] and found["pieces"] > 100, found
+    assert found["shown"] == found["pieces"] and found["nested"] == 0 and found["errors"] == 0, found

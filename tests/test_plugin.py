@@ -59,6 +59,7 @@ def test_default_theme_with_only_the_plugin(tmp_path: Path) -> None:
     assert '<div class="arithmatex">\\[\n\\frac{a}{b}\n\\]</div>' in html
     assert '<script id="MathJax-script" async src="https://cdn.jsdelivr.net/npm/mathjax@3' in html
     assert 'processHtmlClass: "arithmatex"' in html
+    assert "paths: {fonts" not in html  # MathJax from a CDN finds its fonts there
     assert len(MATH.findall(page(root, "sub/deep/index.html"))) == 1
     assert "block(s) derived" in log
 
@@ -198,6 +199,8 @@ def test_local_mathjax_url_is_relative_to_each_page(tmp_path: Path) -> None:
     assert 'src="js/tex-mml-chtml.js"' in page(root, "index.html")
     assert 'src="../../js/tex-mml-chtml.js"' in page(root, "a/b/index.html")
     assert "MathJax-script" not in page(root, "plain/index.html")
+    # a copy of MathJax 4 finds its fonts beside it (npm's layout), not on jsDelivr
+    assert 'loader: {paths: {fonts: "[mathjax]/../@mathjax"}}' in page(root, "a/b/index.html")
 
 
 def test_stylesheet_is_one_file_every_page_links(tmp_path: Path) -> None:

@@ -77,14 +77,25 @@ MATHJAX_CONFIG = r"""<script>
 window.MathJax = {
   tex: {inlineMath: [["\\(", "\\)"]], displayMath: [["\\[", "\\]"]],
         processEscapes: true, processEnvironments: true},
-  options: {ignoreHtmlClass: ".*|", processHtmlClass: "arithmatex"}
+  options: {ignoreHtmlClass: ".*|", processHtmlClass: "arithmatex"}%s
 };
 </script>"""
 
-# Material's instant navigation swaps pages without reloading scripts.
+# MathJax 4 fetches its fonts (a package of their own, @mathjax/mathjax-newcm-font)
+# from jsDelivr unless told where they are.  A copy served with the site has them
+# where npm puts them: the folder ``@mathjax`` beside the ``mathjax`` folder
+# (MathJax 3 has its fonts inside its own folder and ignores this path).
+MATHJAX_LOCAL_FONTS = """,
+  loader: {paths: {fonts: "[mathjax]/../@mathjax"}}"""
+
+# Material's instant navigation swaps pages without reloading scripts: typeset each
+# new page, but not the first one — MathJax typesets that itself, and typesetting it
+# again would also typeset the hidden MathML MathJax keeps for screen readers.
 MATHJAX_RETYPESET = r"""<script>
 if (window.document$ && window.document$.subscribe) {
+  var mdderivFirstPage = true;
   window.document$.subscribe(function () {
+    if (mdderivFirstPage) { mdderivFirstPage = false; return; }
     if (window.MathJax && MathJax.typesetPromise) {
       MathJax.typesetClear(); MathJax.texReset(); MathJax.typesetPromise();
     }
@@ -156,6 +167,8 @@ def _insert(output: str, head: str, body_end: str) -> str:
 
 
 _ABSOLUTE_URL = re.compile(r"^([a-z][a-z0-9+.-]*:|/)", re.IGNORECASE)
+# a URL on another server (``https:``, or ``//host/…``), not a path on the site's own
+_URL_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*:|//)", re.IGNORECASE)
 
 _YAML_FRONT_MATTER = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.DOTALL)
 
@@ -468,8 +481,9 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):  # type: ignore[no-untyped-call]
         if not _ABSOLUTE_URL.match(url):
             # a path inside the built site: relative to this page
             url = get_relative_url(url, page.url or ".")
+        fonts = "" if _URL_SCHEME.match(url) else MATHJAX_LOCAL_FONTS
         scripts = (
-            MATHJAX_CONFIG
+            MATHJAX_CONFIG % fonts
             + f'\n<script id="MathJax-script" async src="{url}"></script>\n'
         )
         return _insert(output, scripts, MATHJAX_RETYPESET + "\n")
