@@ -308,7 +308,7 @@ def test_a_power_of_a_log_determinant_is_printed_with_its_parentheses(objective:
     from mdderiv.numeric import evaluate
     from mdderiv.render.latex import names_of, render_expr
     from mdderiv.render.text import render_expr_text, text_names
-    from mdderiv.shapes import parse_problem
+    from mdderiv.parse import parse_problem
 
     given = r"given: X \in \mathbb{R}^{n \times n}, \lambda \in \mathbb{R}"
     d = mdderiv.derive(f"{given}\nf = {objective}\nwrt: X")
