@@ -332,3 +332,38 @@ def test_a_power_of_a_log_determinant_is_printed_with_its_parentheses(objective:
     x = x @ x.T + 2 * np.eye(N)  # a positive determinant away from 1 (log|X| ≠ 0)
     got = _results(d, {"X": x, "lambda_": np.float64(lam)})["gradient"]
     np.testing.assert_allclose(got, central_differences(power, x), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    ("objective", "value"),
+    [
+        (r"\operatorname{tr}(X^T e^{X^T})", lambda x: np.trace(x.T @ _matrix_exp(x.T))),
+        (r"\operatorname{tr}(X^{-T} e^{X^T})", lambda x: np.trace(np.linalg.inv(x).T @ _matrix_exp(x.T))),
+        (r"\operatorname{tr}((e^{X})^T e^{X^T})", lambda x: np.trace(_matrix_exp(x).T @ _matrix_exp(x.T))),
+        (r"\operatorname{tr}((X^T)^2 \sin(X^T))", lambda x: np.trace(x.T @ x.T @ _matrix_sin(x.T))),
+    ],
+)
+def test_functions_of_the_transpose_commute_with_each_other(objective: str, value: Callable[[np.ndarray], float]) -> None:
+    """tr(X^T e^{X^T}) was refused although X^T commutes with e^{X^T} (found by the feature-mix
+    property test): a transpose now counts as a matrix of its own among the generators."""
+    d = mdderiv.derive(r"given: X \in \mathbb{R}^{n \times n}" f"\nf = {objective}\nwrt: X")
+    assert d.check is not None and d.check.passed
+    rng = np.random.default_rng(17)
+    x = 0.3 * rng.standard_normal((N, N)) + np.eye(N)
+    np.testing.assert_allclose(_results(d, {"X": x})["gradient"], central_differences(value, x), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("objective", [r"\operatorname{tr}(X e^{X^T})", r"\operatorname{tr}(e^{X^T} e^{X})"])
+def test_a_function_of_the_transpose_beside_the_matrix_is_still_refused(objective: str) -> None:
+    with pytest.raises(mdderiv.DeriveError, match="Fréchet derivative"):
+        mdderiv.derive(r"given: X \in \mathbb{R}^{n \times n}" f"\nf = {objective}\nwrt: X", check=False)
+
+
+def _matrix_exp(m: np.ndarray) -> np.ndarray:
+    w, v = np.linalg.eig(m)
+    return ((v * np.exp(w)) @ np.linalg.inv(v)).real
+
+
+def _matrix_sin(m: np.ndarray) -> np.ndarray:
+    w, v = np.linalg.eig(m)
+    return ((v * np.sin(w)) @ np.linalg.inv(v)).real

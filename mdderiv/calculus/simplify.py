@@ -76,11 +76,15 @@ def matrix_generators(expr: Expr) -> set[Expr] | None:
     """The square matrices ``expr`` is a function of, when it is built from them,
     numbers, scalars, ``I``, sums, products, inverses, powers and matrix
     functions only; ``None`` when anything else occurs (a transpose, a
-    differential, a Hadamard product...)."""
+    differential, a Hadamard product...); ``X^T`` is a matrix of its own."""
     if expr.is_scalar or isinstance(expr, Identity):
         return set()  # a scalar times I commutes with every matrix
     if isinstance(expr, Symbol):
         return {expr}
+    if isinstance(expr, Transpose):
+        # f(X)^T = f(X^T) for the power series of real coefficients: a function of X^T
+        inner = matrix_generators(expr.arg)
+        return None if inner is None else {transpose(g) for g in inner}
     if isinstance(expr, (Add, MatMul, Inverse, Power, MatrixFunction)):
         found: set[Expr] = set()
         for child in expr.children():
