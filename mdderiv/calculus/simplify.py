@@ -98,11 +98,24 @@ def matrix_generators(expr: Expr) -> set[Expr] | None:
 
 def commute(factor: Expr, arg: Expr) -> bool:
     """Whether ``factor`` commutes with ``arg`` because both are functions of
-    one and the same square matrix X (polynomials in X on its spectrum)."""
+    one and the same square matrix: X (polynomials in X on its spectrum), or a
+    part of ``arg``, as ``(B + tA)^{-1}`` and ``log(I + e^{B + tA})`` are of ``B + tA``."""
     if factor.is_scalar:
         return True
     mine, theirs = matrix_generators(factor), matrix_generators(arg)
-    return mine is not None and theirs is not None and len(mine | theirs) <= 1
+    if mine is not None and theirs is not None and len(mine | theirs) <= 1:
+        return True
+    held = Symbol("_argument_", arg.shape)
+    for inner in {node for node in arg.walk() if node.shape == arg.shape and not node.is_scalar}:
+        # both functions of this part of arg, held as one matrix M: B + tA in (B + tA)^{-1}
+        # and in log(I + e^{B + tA})
+        def hold(node: Expr, inner: Expr = inner) -> Expr:
+            return held if node == inner else node
+
+        generators = [matrix_generators(map_tree(e, hold)) for e in (factor, arg)]
+        if all(g is not None and g <= {held} for g in generators):
+            return True
+    return False
 
 
 def is_symmetric(expr: Expr) -> bool:
