@@ -332,3 +332,81 @@ def test_a_power_of_a_log_determinant_is_printed_with_its_parentheses(objective:
     x = x @ x.T + 2 * np.eye(N)  # a positive determinant away from 1 (log|X| ≠ 0)
     got = _results(d, {"X": x, "lambda_": np.float64(lam)})["gradient"]
     np.testing.assert_allclose(got, central_differences(power, x), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    ("objective", "value"),
+    [
+        (r"\operatorname{tr}(X^T e^{X^T})", lambda x: np.trace(x.T @ _matrix_exp(x.T))),
+        (r"\operatorname{tr}(X^{-T} e^{X^T})", lambda x: np.trace(np.linalg.inv(x).T @ _matrix_exp(x.T))),
+        (r"\operatorname{tr}((e^{X})^T e^{X^T})", lambda x: np.trace(_matrix_exp(x).T @ _matrix_exp(x.T))),
+        (r"\operatorname{tr}((X^T)^2 \sin(X^T))", lambda x: np.trace(x.T @ x.T @ _matrix_sin(x.T))),
+    ],
+)
+def test_functions_of_the_transpose_commute_with_each_other(objective: str, value: Callable[[np.ndarray], float]) -> None:
+    """tr(X^T e^{X^T}) was refused although X^T commutes with e^{X^T} (found by the feature-mix
+    property test): a transpose now counts as a matrix of its own among the generators."""
+    d = mdderiv.derive(r"given: X \in \mathbb{R}^{n \times n}" f"\nf = {objective}\nwrt: X")
+    assert d.check is not None and d.check.passed
+    rng = np.random.default_rng(17)
+    x = 0.3 * rng.standard_normal((N, N)) + np.eye(N)
+    np.testing.assert_allclose(_results(d, {"X": x})["gradient"], central_differences(value, x), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("objective", [r"\operatorname{tr}(X e^{X^T})", r"\operatorname{tr}(e^{X^T} e^{X})"])
+def test_a_function_of_the_transpose_beside_the_matrix_is_still_refused(objective: str) -> None:
+    with pytest.raises(mdderiv.DeriveError, match="Fréchet derivative"):
+        mdderiv.derive(r"given: X \in \mathbb{R}^{n \times n}" f"\nf = {objective}\nwrt: X", check=False)
+
+
+def _matrix_exp(m: np.ndarray) -> np.ndarray:
+    w, v = np.linalg.eig(m)
+    return ((v * np.exp(w)) @ np.linalg.inv(v)).real
+
+
+def _matrix_sin(m: np.ndarray) -> np.ndarray:
+    w, v = np.linalg.eig(m)
+    return ((v * np.sin(w)) @ np.linalg.inv(v)).real
+
+
+TWO_MATRICES = r"given: X, A, B \in \mathbb{R}^{n \times n}, t \in \mathbb{R}"
+
+
+@pytest.mark.parametrize(
+    ("objective", "variable", "value"),
+    [
+        (r"\operatorname{tr}((B + t A)^{-1} \sin(B + t A))", "t",
+         lambda e: np.trace(np.linalg.inv(e["B"] + e["t"] * e["A"]) @ _matrix_fn(np.sin, e["B"] + e["t"] * e["A"]))),
+        (r"\operatorname{tr}\log(1 + e^{B + t A})", "t",
+         lambda e: np.trace(_matrix_fn(lambda w: np.log(1 + np.exp(w)), e["B"] + e["t"] * e["A"]))),
+        (r"\operatorname{tr}((A X)^{-1} e^{A X})", "X",
+         lambda e: np.trace(np.linalg.inv(e["A"] @ e["X"]) @ _matrix_fn(np.exp, e["A"] @ e["X"]))),
+        (r"\operatorname{tr}((B + t A) \log(1 + e^{B + t A}))", "t",
+         lambda e: np.trace((e["B"] + e["t"] * e["A"]) @ _matrix_fn(lambda w: np.log(1 + np.exp(w)), e["B"] + e["t"] * e["A"]))),
+    ],
+)
+def test_functions_of_one_matrix_expression_commute(objective: str, variable: str, value: Callable[[Env], float]) -> None:
+    """(B + tA)^{-1} and sin(B + tA) are functions of one matrix, B + tA; they were taken for
+    functions of two (A and B) and refused (found by the feature-mix property test)."""
+    d = mdderiv.derive(f"{TWO_MATRICES}\nf = {objective}\nwrt: {variable}")
+    assert d.check is not None and d.check.passed
+    rng = np.random.default_rng(3)
+    env = {"X": 0.3 * rng.standard_normal((N, N)) + np.eye(N), "A": 0.3 * rng.standard_normal((N, N)) + np.eye(N),
+           "B": 0.3 * rng.standard_normal((N, N)) + np.eye(N), "t": np.float64(0.3)}
+    if variable == "t":
+        want = (value({**env, "t": np.float64(0.3 + 1e-6)}) - value({**env, "t": np.float64(0.3 - 1e-6)})) / 2e-6
+    else:
+        want = central_differences(lambda x: value({**env, "X": x}), env["X"])
+    np.testing.assert_allclose(_results(d, env)["gradient"], want, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("objective", [r"\operatorname{tr}(A e^{A X})", r"\operatorname{tr}((A X)^T e^{A X})",
+                                       r"\operatorname{tr}(e^{X A} e^{A X})"])
+def test_a_factor_of_another_matrix_is_still_refused(objective: str) -> None:
+    with pytest.raises(mdderiv.DeriveError, match="Fréchet derivative"):
+        mdderiv.derive(f"{TWO_MATRICES}\nf = {objective}\nwrt: X", check=False)
+
+
+def _matrix_fn(fn: Callable[[np.ndarray], np.ndarray], m: np.ndarray) -> np.ndarray:
+    w, v = np.linalg.eig(m)
+    return ((v * fn(w.astype(complex))) @ np.linalg.inv(v)).real

@@ -30,6 +30,7 @@ from ..expr import (
     Zeros,
     add,
     hadamard,
+    map_tree,
     mul,
     transpose,
 )
@@ -50,11 +51,15 @@ def matrix_generators(expr: Expr) -> set[Expr] | None:
     """The square matrices ``expr`` is a function of, when it is built from them,
     numbers, scalars, ``I``, sums, products, inverses, powers and matrix
     functions only; ``None`` when anything else occurs (a transpose, a
-    differential, a Hadamard product...)."""
+    differential, a Hadamard product...); ``X^T`` is a matrix of its own."""
     if expr.is_scalar or isinstance(expr, Identity):
         return set()  # a scalar times I commutes with every matrix
     if isinstance(expr, Symbol):
         return {expr}
+    if isinstance(expr, Transpose):
+        # f(X)^T = f(X^T) for the power series of real coefficients: a function of X^T
+        inner = matrix_generators(expr.arg)
+        return None if inner is None else {transpose(g) for g in inner}
     if isinstance(expr, (Add, MatMul, Inverse, Power, MatrixFunction)):
         found: set[Expr] = set()
         for child in expr.children():
@@ -68,11 +73,24 @@ def matrix_generators(expr: Expr) -> set[Expr] | None:
 
 def commute(factor: Expr, arg: Expr) -> bool:
     """Whether ``factor`` commutes with ``arg`` because both are functions of
-    one and the same square matrix X (polynomials in X on its spectrum)."""
+    one and the same square matrix: X (polynomials in X on its spectrum), or a
+    part of ``arg``, as ``(B + tA)^{-1}`` and ``log(I + e^{B + tA})`` are of ``B + tA``."""
     if factor.is_scalar:
         return True
     mine, theirs = matrix_generators(factor), matrix_generators(arg)
-    return mine is not None and theirs is not None and len(mine | theirs) <= 1
+    if mine is not None and theirs is not None and len(mine | theirs) <= 1:
+        return True
+    held = Symbol("_argument_", arg.shape)
+    for inner in {node for node in arg.walk() if node.shape == arg.shape and not node.is_scalar}:
+        # both functions of this part of arg, held as one matrix M: B + tA in (B + tA)^{-1}
+        # and in log(I + e^{B + tA})
+        def hold(node: Expr, inner: Expr = inner) -> Expr:
+            return held if node == inner else node
+
+        generators = [matrix_generators(map_tree(e, hold)) for e in (factor, arg)]
+        if all(g is not None and g <= {held} for g in generators):
+            return True
+    return False
 
 
 def is_symmetric(expr: Expr) -> bool:
