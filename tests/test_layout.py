@@ -12,9 +12,14 @@ each visible ``.mdderiv-derivation`` must
 * show its math at the theme's size: no SVG drawn narrower than its own width;
 * have every math piece typeset, and MathJax must report no error.
 
+MathJax 4 typesets two more sites of the longest derivations (both languages; MkDocs'
+default theme with CHTML, Material with SVG), which get the same checks; and in
+Material, under MathJax 3 and 4, instant navigation to the next page has it typeset
+(once).
+
 On failure, screenshots of the pages that failed are in ``test-artifacts/layout/``.
-MathJax is the local copy of ``tests/browser`` (no CDN), served with the sites
-by a small HTTP server.
+MathJax 3 and 4 are the local copies of ``tests/browser`` (no CDN), served with the
+sites by a small HTTP server.
 """
 
 from __future__ import annotations
