@@ -10,7 +10,8 @@ each visible ``.mdderiv-derivation`` must
 * be no wider than its container (nor reach past the window), with nothing
   inside it wider than it (``scrollWidth``) and nothing scrolling inside it;
 * show its math at the theme's size: no SVG drawn narrower than its own width;
-* have every math piece typeset, and MathJax must report no error.
+* have every math piece typeset, and MathJax must report no error (nor fail to
+  load a font of its own).
 
 MathJax 4 typesets two more sites of the longest derivations (both languages; MkDocs'
 default theme with CHTML, Material with SVG), which get the same checks; and in
@@ -102,6 +103,8 @@ const errors = document.querySelectorAll('mjx-merror, [data-mml-node="merror"]')
 const red = [...document.querySelectorAll('mjx-mtext, [data-mml-node="mtext"]')]
   .filter(e => /red/.test(e.getAttribute('style') || '') || e.getAttribute('fill') === 'red').length;
 if (errors || red) problems.push(`MathJax errors: ${errors}, undefined macros: ${red}`);
+const fonts = [...document.fonts].filter(f => /^MJX/.test(f.family) && f.status === 'error').map(f => f.family);
+if (fonts.length) problems.push(`MathJax fonts not loaded: ${fonts.join(' ')}`);
 return {derivations: derivations.length, shown, problems};
 """
 
