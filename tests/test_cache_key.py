@@ -30,3 +30,16 @@ def test_the_key_changes_with_the_engine_source(monkeypatch: pytest.MonkeyPatch)
 def test_the_fingerprint_covers_the_engine_not_the_integrations() -> None:
     fingerprint = blocks.engine_fingerprint()
     assert len(fingerprint) == 16 and int(fingerprint, 16) >= 0
+
+
+def test_a_pages_outcome_has_the_same_html_no_latex_and_its_own_key() -> None:
+    """Pages derive with ``html_only`` (no LaTeX built): the HTML is the same as
+    with both outputs, and a blog post sharing the cache still gets its LaTeX."""
+    cache = blocks.BlockCache(enabled=True)
+    page = blocks.derive_block(BODY, "", Options(), cache, html_only=True)
+    post = blocks.derive_block(BODY, "", Options(), cache)
+    assert page.ok and post.ok
+    assert page.latex == "" and post.latex.startswith("\\")
+    assert page.html == post.html and 'class="mdderiv-derivation"' in page.html
+    assert blocks.BlockCache.key(BODY, Options(), html_only=True) != blocks.BlockCache.key(BODY, Options())
+    blocks.BlockCache.clear_memory()

@@ -316,7 +316,7 @@ def test_a_block_still_deriving_is_left_as_a_placeholder_and_resolved_the_same()
     cache = BlockCache(enabled=False)
     waits = {}
     for body in (good, bad):
-        key = block_key(body, "", Options())
+        key = block_key(body, "", Options(), html_only=True)  # (a page's key)
         assert key is not None
         waits[body] = cache.pending[key] = _NotYet(cache, key, derive_block(body))
     reported: list[Any] = []
@@ -343,7 +343,7 @@ def test_a_block_that_has_arrived_is_put_in_at_once() -> None:
     from mdderiv.options import Options
 
     cache = BlockCache(enabled=False)
-    key = block_key(GOOD, "", Options())
+    key = block_key(GOOD, "", Options(), html_only=True)  # (a page's key)
     assert key is not None
     wait = _NotYet(cache, key, derive_block(GOOD))
     wait.done = lambda: True  # type: ignore[method-assign]

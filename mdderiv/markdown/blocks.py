@@ -155,16 +155,20 @@ class DeriveStats:
 STATS = DeriveStats()
 
 
-def _run_engine(body: str, options: Options) -> Outcome:
+def _run_engine(body: str, options: Options, html_only: bool = False) -> Outcome:
     """Call the engine; turn every failure into an :class:`Outcome`.
 
-    The LaTeX (blog posts, ``--format latex``) and the HTML (pages) are kept;
-    the Markdown rendering would cost more per block and nothing reads it.
+    The LaTeX (blog posts, ``--format latex``) and the HTML (pages) are kept —
+    with ``html_only`` the HTML alone: pages read nothing else, and the LaTeX
+    display is about a third of the rendering.  The Markdown rendering would
+    cost more per block and nothing reads it.
     """
     import mdderiv  # late: tests monkeypatch mdderiv.derive
 
     try:
         derivation = mdderiv.derive(body, defaults=options)
+        if html_only:
+            return Outcome(html=derivation.html())
         return Outcome(latex=derivation.latex(), html=derivation.html())
     except DeriveError as err:
         return Outcome(
@@ -320,16 +324,19 @@ class BlockCache:
                     self._disk = self._disks[resolved] = _DiskCache(resolved)
 
     @staticmethod
-    def key(body: str, options: Options) -> str:
-        prefix = _KEY_PREFIXES.get(options)
+    def key(body: str, options: Options, html_only: bool = False) -> str:
+        """The key of a block; an outcome with the HTML alone (``html_only``)
+        has its own, so a page's outcome never stands in for one that needs
+        the LaTeX (a blog post's, sharing the cache)."""
+        prefix = _KEY_PREFIXES.get((options, html_only))
         if prefix is None:
             from mdderiv import __version__
 
-            prefix = json.dumps(
-                {"version": __version__, "engine": engine_fingerprint(), "options": asdict(options)},
-                sort_keys=True,
-            )
-            _KEY_PREFIXES.remember(options, prefix)
+            parts: dict[str, object] = {"version": __version__, "engine": engine_fingerprint(), "options": asdict(options)}
+            if html_only:
+                parts["outputs"] = "html"
+            prefix = json.dumps(parts, sort_keys=True)
+            _KEY_PREFIXES.remember((options, html_only), prefix)
         return hashlib.sha256(f"{prefix}\0{body}".encode()).hexdigest()
 
     def get(self, key: str) -> Outcome | None:
@@ -414,7 +421,7 @@ class BlockCache:
             cls._disks.clear()
 
 
-_KEY_PREFIXES: Remembered[Options, str] = Remembered("cache-key prefixes per options", limit=256)
+_KEY_PREFIXES: Remembered[tuple[Options, bool], str] = Remembered("cache-key prefixes per options", limit=256)
 
 
 def block_options(info: str, defaults: Options) -> Options | Outcome:
@@ -441,10 +448,10 @@ def info_line(argument: str, options: dict[str, str]) -> str:
     return f"{argument} {pairs}".strip()
 
 
-def block_key(body: str, info: str, defaults: Options) -> str | None:
+def block_key(body: str, info: str, defaults: Options, html_only: bool = False) -> str | None:
     """The cache key of a block, or None when its info line is bad."""
     options = block_options(info, defaults)
-    return BlockCache.key(body, options) if isinstance(options, Options) else None
+    return BlockCache.key(body, options, html_only) if isinstance(options, Options) else None
 
 
 def derive_block(
@@ -452,16 +459,18 @@ def derive_block(
     info: str = "",
     defaults: Options | None = None,
     cache: BlockCache | None = None,
+    html_only: bool = False,
 ) -> Outcome:
     """Derive one block body with the options of its info line (the text after
     ``derive``) on top of ``defaults``; option lines in the body win over both.
+    With ``html_only`` (pages) the outcome has the HTML and no LaTeX.
 
     Never raises: errors come back in the :class:`Outcome`.
     """
     options = block_options(info, defaults or Options())
     if isinstance(options, Outcome):
         return options
-    key = BlockCache.key(body, options)
+    key = BlockCache.key(body, options, html_only)
     if cache is not None:
         hit = cache.get(key)
         if hit is not None:
@@ -473,7 +482,7 @@ def derive_block(
             cache.put(key, ahead)
             return ahead
     STATS.derived += 1
-    outcome = _run_engine(body, options)
+    outcome = _run_engine(body, options, html_only)
     if cache is not None:
         cache.put(key, outcome)
     return outcome
@@ -489,15 +498,12 @@ def warm_up() -> None:
     _run_engine(_WARM_UP_BLOCK, Options())
 
 
-def derive_many(items: list[tuple[str, Options]]) -> list[tuple[Any, ...]]:
+def derive_many(items: list[tuple[str, Options]], html_only: bool = False) -> list[tuple[Any, ...]]:
     """Derive ``(body, options)`` pairs; plain tuples of the outcomes' fields
     (strings, numbers, flags), for worker processes to send back."""
     # (the fields are flat values: no need for astuple's recursive copy)
-    return [tuple(getattr(outcome, name) for name in _OUTCOME_FIELDS) for outcome in map(_run_one, items)]
-
-
-def _run_one(item: tuple[str, Options]) -> Outcome:
-    return _run_engine(*item)
+    outcomes = (_run_engine(body, options, html_only) for body, options in items)
+    return [tuple(getattr(outcome, name) for name in _OUTCOME_FIELDS) for outcome in outcomes]
 
 
 def outcome_from_tuple(fields: tuple[Any, ...]) -> Outcome:

@@ -348,7 +348,7 @@ def _block_html(
     rendered: list[tuple[str, str]],
 ) -> tuple[str, BlockFailure | None]:
     """The derivation (or the error box, reported) that replaces a block."""
-    outcome = derive_block(pending.body, pending.info, context.defaults, context.cache)
+    outcome = derive_block(pending.body, pending.info, context.defaults, context.cache, html_only=True)
     if outcome.ok:
         html = page_html(outcome)
         if context.keep_rendered:
@@ -373,7 +373,9 @@ def _defer(context: FenceContext, pending: _Pending) -> str:
 
 def _render(state: _State, pending: _Pending) -> str:
     context = state.context
-    if context.defer and context.cache.still_deriving(block_key(pending.body, pending.info, context.defaults)):
+    if context.defer and context.cache.still_deriving(
+        block_key(pending.body, pending.info, context.defaults, html_only=True)
+    ):
         return _defer(context, pending)
     html, failure = _block_html(context, pending, context.filename, context.offset, context.rendered)
     if failure is not None:

@@ -8,7 +8,7 @@ nested fences, same whitespace normalisation), and :func:`prefetch` sends
 those not in the cache, in batches in page order, to a process pool.  The
 pages are rendered meanwhile; a page that needs a block still being derived
 waits for its batch (``BlockCache.pending``), then finds the outcome in
-``BlockCache.prefetched``.  Only strings cross between processes: the LaTeX,
+``BlockCache.prefetched``.  Only strings cross between processes: the HTML,
 or the error message with its position in the block.
 
 The scan only proposes work: what is a block is still decided by SuperFences
@@ -121,12 +121,13 @@ Candidate = tuple[str, str, Options]  # cache key, body, options
 
 def candidates(text: str, defaults: Options) -> list[Candidate]:
     """The blocks :func:`find_candidates` finds in ``text``, with their cache
-    keys (blocks with a bad info line are left out: nothing to derive)."""
+    keys as pages use them (the HTML alone; blocks with a bad info line are
+    left out: nothing to derive)."""
     found: list[Candidate] = []
     for body, info in find_candidates(text):
         options = block_options(info, defaults)
         if isinstance(options, Options):
-            found.append((BlockCache.key(body, options), body, options))
+            found.append((BlockCache.key(body, options, html_only=True), body, options))
     return found
 
 
@@ -213,7 +214,7 @@ class Prefetch:
             self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init)
             self.result.workers = workers  # started: a worker may die before the last submit
             for chunk in chunks:
-                future = self.executor.submit(derive_many, [todo[key] for key in chunk])
+                future = self.executor.submit(derive_many, [todo[key] for key in chunk], True)
                 batch = _Batch(self, future, chunk)
                 self.batches.append(batch)
                 for key in chunk:
