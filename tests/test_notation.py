@@ -827,3 +827,20 @@ def test_log_of_a_number_then_a_symbol_is_still_refused() -> None:
     body = "given: " + VECTORS + "\nf = \\log 2\\pi \\mathbf{x}^T \\mathbf{y}\nwrt: \\mathbf{x}"
     with pytest.raises(mdderiv.DeriveError, match="two ways"):
         mdderiv.derive(body)
+
+
+@pytest.mark.parametrize(
+    ("objective", "meant"),
+    [
+        (r"\mathbf{x}^T \mathbf{y} \div 4", lambda v: scalar(v["x"].T @ v["y"]) / 4),
+        ("\\mathbf{x}^T \\mathbf{y} \u00f7 4", lambda v: scalar(v["x"].T @ v["y"]) / 4),
+        (r"\log 2\pi \div 2 \cdot \mathbf{x}^T \mathbf{y}", lambda v: np.log(2 * np.pi) / 2 * scalar(v["x"].T @ v["y"])),
+    ],
+)
+def test_div_is_division_like_a_slash(objective: str, meant: Callable[[Values], float]) -> None:
+    assert_reads_as(f"given: {VECTORS}\nf = {objective}\nwrt: \\mathbf{{x}}", meant, VEC3, "x")
+
+
+def test_div_without_a_left_side_is_a_located_error() -> None:
+    with pytest.raises(mdderiv.DeriveError, match=r"expected a term, found .\\\\div"):
+        mdderiv.derive("given: " + VECTORS + "\nf = \\div \\mathbf{x}^T \\mathbf{y}\nwrt: \\mathbf{x}")

@@ -59,6 +59,7 @@ from .vocabulary import (
     INNER_OPS,
     OPEN_CLOSE,
     OPERATOR_WRAPPERS,
+    DIVISION_OPS,
     PRODUCT_OPS,
     TRANSPOSE_MACROS,
 )
@@ -143,7 +144,7 @@ class Parser(NameReader):
             elif (kind == CHAR and tok.text == "*") or (kind == MACRO and tok.text in PRODUCT_OPS):
                 self.advance()
                 factors.append(self.parse_factor())
-            elif kind == CHAR and tok.text == "/":
+            elif (kind == CHAR and tok.text == "/") or (kind == MACRO and tok.text in DIVISION_OPS):
                 self.advance()
                 den = self.parse_factor()
                 num = factors[0] if len(factors) == 1 else ProductNode(start, tuple(factors))
@@ -169,7 +170,7 @@ class Parser(NameReader):
                 return not (self.bars and self.bars[-1] == tok.text)
             return False
         if tok.kind == MACRO:
-            if tok.text in PRODUCT_OPS or tok.text in BINARY_OPS:
+            if tok.text in PRODUCT_OPS or tok.text in BINARY_OPS or tok.text in DIVISION_OPS:
                 return False
             return not (self.operator_argument and self.starts_big_operator())
         return False
@@ -474,7 +475,7 @@ class Parser(NameReader):
             return DivNode(tok.pos, num, den)
         if name == "sum":
             return self.parse_sum_operator()
-        if name in PRODUCT_OPS or name in BINARY_OPS:
+        if name in PRODUCT_OPS or name in BINARY_OPS or name in DIVISION_OPS:
             raise self.error(f"\\{name} needs something on its left")
         if name in ("top", "intercal", "T"):
             raise self.error(f"\\{name} must be written as a superscript: X^\\{name}")

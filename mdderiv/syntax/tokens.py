@@ -46,7 +46,7 @@ _DIGITS = frozenset("0123456789")
 _ASCII_LETTERS = frozenset(string.ascii_letters)
 #: Unicode operators an author may paste, as the characters or macros they mean.
 _UNICODE_CHARS = {"−": "-", "‖": "||", "〈": "⟨", "〉": "⟩"}
-_UNICODE_MACROS = {"⊙": "odot", "∘": "circ", "⊗": "otimes", "⊘": "oslash", "⋅": "cdot", "·": "cdot", "×": "times"}
+_UNICODE_MACROS = {"⊙": "odot", "∘": "circ", "⊗": "otimes", "⊘": "oslash", "⋅": "cdot", "·": "cdot", "×": "times", "÷": "div"}
 
 
 class TokenKind(StrEnum):

@@ -143,6 +143,7 @@ FUNCTION_MACROS = {
 BIG_OPERATORS = frozenset({"trace", "det"})
 ELEMENTWISE_LIST = ", ".join(ELEMENTWISE_WORDS)
 PRODUCT_OPS = frozenset({"cdot", "times", "ast"})
+DIVISION_OPS = frozenset({"div"})  # a \div b is a / b
 BINARY_OPS = {"odot": "hadamard", "circ": "hadamard", "otimes": "kron", "oslash": "hadamard_div"}
 OPEN_CLOSE = {"(": ")", "[": "]", "\\{": "\\}"}
 #: Binary operators between products that mean an inner product: ``A : X``
