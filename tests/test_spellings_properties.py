@@ -22,8 +22,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mdderiv
-from mdderiv.expr import MatMul, Trace
-from mdderiv.parse import parse_problem
 from support import central_differences, expm
 
 N, M = 4, 3  # the sizes given to n and m at evaluation
@@ -51,57 +49,6 @@ class Term:
     latex: str
     value: Callable[[Env], np.ndarray]
     product: bool = False  # a bare product of factors (may stand after an unparenthesised tr)
-
-
-def _unparenthesised_trace_binds_the_product() -> bool:
-    """Whether the parser reads ``\\operatorname{tr} A B`` as tr(AB) (the notation
-    work of issue 11 §1); until it does, the unparenthesised spelling is not drawn."""
-    try:
-        problem = parse_problem(r"given: A, B \in \mathbb{R}^{n \times n}" "\nf = \\operatorname{tr} A B\nwrt: A")
-    except mdderiv.DeriveError:
-        return False
-    expr = problem.objective.expr
-    return isinstance(expr, Trace) and isinstance(expr.arg, MatMul)
-
-
-BARE_TRACE = _unparenthesised_trace_binds_the_product()
-
-
-def _frobenius_inner_product_is_read() -> bool:
-    r"""Whether ``\langle A, B \rangle`` is read as tr(A^T B) (issue 11 §3); drawn once it is."""
-    try:
-        d = mdderiv.derive(r"given: A, B \in \mathbb{R}^{n \times n}" "\nf = \\langle A, B \\rangle\nwrt: B")
-    except mdderiv.DeriveError:
-        return False
-    return d.check is not None and d.check.passed
-
-
-INNER_PRODUCT = _frobenius_inner_product_is_read()
-
-
-def _matrix_functions_in_traces_are_read() -> bool:
-    r"""Whether ``\operatorname{tr}(e^{X})`` is the trace of the matrix exponential
-    (issue 11 §1); drawn once it is."""
-    try:
-        d = mdderiv.derive(r"given: X \in \mathbb{R}^{n \times n}" "\nf = \\operatorname{tr}(e^{X})\nwrt: X")
-    except mdderiv.DeriveError:
-        return False
-    return d.check is not None and d.check.passed
-
-
-MATRIX_FUNCTIONS = _matrix_functions_in_traces_are_read()
-
-
-def _nuclear_norm_is_read() -> bool:
-    r"""Whether ``\|X\|_*`` is the nuclear norm (issue 11); drawn once it is."""
-    try:
-        d = mdderiv.derive(r"given: X \in \mathbb{R}^{n \times n}" "\nf = \\|X\\|_*\nwrt: X")
-    except mdderiv.DeriveError:
-        return False
-    return d.check is not None and d.check.passed
-
-
-NUCLEAR_NORM = _nuclear_norm_is_read()
 
 
 def spd_function(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
@@ -190,11 +137,9 @@ def _transposed(term: Term) -> str:
 
 @st.composite
 def scalar_term(draw: st.DrawFn) -> Term:
-    kinds = ["inner", "quadratic", "trace", "trace", "logdet", "norm", "frobenius"]
-    kind = draw(st.sampled_from(
-        kinds + (["angle"] if INNER_PRODUCT else []) + (["function", "function"] if MATRIX_FUNCTIONS else [])
-        + (["nuclear"] if NUCLEAR_NORM else [])
-    ))
+    kinds = ["inner", "quadratic", "trace", "trace", "logdet", "norm", "frobenius", "angle", "function", "function",
+             "nuclear"]
+    kind = draw(st.sampled_from(kinds))
     if kind == "nuclear":
         # shifted by 3I: full rank at the random points (a product such as x a^T alone is not),
         # where the nuclear norm is differentiable; the sum of the singular values by NumPy's SVD
@@ -218,7 +163,7 @@ def scalar_term(draw: st.DrawFn) -> Term:
         m = draw(matrix(2))
         value = lambda env: np.array([[np.trace(m.value(env))]])  # noqa: E731
         # (not before a parenthesis: \operatorname{tr} (X)^T B reads as tr(X)^T B)
-        if BARE_TRACE and m.product and not m.latex.startswith("(") and draw(st.booleans()):
+        if m.product and not m.latex.startswith("(") and draw(st.booleans()):
             return Term(rf"\operatorname{{tr}} {m.latex}", value)
         return Term(rf"\operatorname{{tr}}({m.latex})", value)
     if kind == "logdet":
