@@ -52,6 +52,7 @@ from ..expr import (
     inverse,
     mul,
     neg,
+    nodes,
     num,
     power,
     scale,
@@ -136,23 +137,20 @@ def _trace(expr: Trace, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr
     arg = expr.arg
     if isinstance(arg, MatrixFunction):
         return _trace_of_matrix_function(arg, active, used)
-    if (
-        isinstance(arg, MatMul)
-        and isinstance(arg.factors[0], Number)
-        and any(isinstance(node, MatrixFunction) for node in arg.walk())
-    ):
-        # tr(c f(X)) = c tr f(X): the number leaves the trace first
-        return differential(trace(arg), active, used)
-    if isinstance(arg, Add) and any(isinstance(node, MatrixFunction) for node in arg.walk()):
-        # tr(A + f(X)) = tr A + tr f(X): a matrix function is derived under its own trace
-        used.note(RuleId.TRACE_LINEAR)
-        return differential(add(*(trace(term) for term in arg.terms)), active, used)
-    if _varies_through_matrix_function(arg, active):
-        # tr(g(X) f(X)): each factor's differential is carried to the end of the
-        # product by the cyclic property, where a matrix function meets the
-        # factors that commute with its argument
-        used.note(RuleId.TRACE_RULE)
-        return _under_trace(None, arg, active, used)
+    if any(type(node) is MatrixFunction for node in nodes(arg)):  # one walk; most traces hold none
+        if isinstance(arg, MatMul) and isinstance(arg.factors[0], Number):
+            # tr(c f(X)) = c tr f(X): the number leaves the trace first
+            return differential(trace(arg), active, used)
+        if isinstance(arg, Add):
+            # tr(A + f(X)) = tr A + tr f(X): a matrix function is derived under its own trace
+            used.note(RuleId.TRACE_LINEAR)
+            return differential(add(*(trace(term) for term in arg.terms)), active, used)
+        if _varies_through_matrix_function(arg, active):
+            # tr(g(X) f(X)): each factor's differential is carried to the end of the
+            # product by the cyclic property, where a matrix function meets the
+            # factors that commute with its argument
+            used.note(RuleId.TRACE_RULE)
+            return _under_trace(None, arg, active, used)
     d = differential(expr.arg, active, used)
     if d is None:
         return None
@@ -267,7 +265,7 @@ def _under_trace(cofactor: Expr | None, term: Expr, active: frozenset[Symbol], u
         # tr(C d A^{-1}) = -tr(A^{-1} C A^{-1} dA)
         used.note(RuleId.INVERSE_RULE)
         inv = inverse(term.arg)
-        return _under_trace(neg(mul(inv, *([cofactor] if cofactor is not None else []), inv)), term.arg, active, used)
+        return _under_trace(neg(mul(inv, inv) if cofactor is None else mul(inv, cofactor, inv)), term.arg, active, used)
     if isinstance(term, Power) and term.exponent.denominator == 1:
         k = int(term.exponent)
         base = term.base
@@ -289,22 +287,20 @@ def _under_trace(cofactor: Expr | None, term: Expr, active: frozenset[Symbol], u
     return None if d is None else _traced(cofactor, d)
 
 
-_ELEMENTWISE_SPELLING = {fn: FUNCTIONS[fn].latex.head for fn in MATRIX_READING}
-
-
 class MatrixFunctionRefused(DeriveError):
     """The differential of a matrix function where it has no closed form in dX
     (the Hessian adds why it needed one)."""
 
 
 def _matrix_function_refused(expr: MatrixFunction) -> MatrixFunctionRefused:
-    what = FUNCTIONS[expr.fn].matrix_function if expr.fn in MATRIX_READING else f"matrix power ^{expr.exponent}"
-    if expr.fn in _ELEMENTWISE_SPELLING:
+    if expr.fn in MATRIX_READING:
+        function = FUNCTIONS[expr.fn]
+        what = function.matrix_function
         elementwise_hint = (
-            f"if you mean {_ELEMENTWISE_SPELLING[expr.fn]} of each entry, add the option "
-            "'functions: elementwise' to the block"
+            f"if you mean {function.latex.head} of each entry, add the option 'functions: elementwise' to the block"
         )
     else:
+        what = f"matrix power ^{expr.exponent}"
         elementwise_hint = "for a power of each entry write a Hadamard product such as X \\odot X"
     return MatrixFunctionRefused(
         f"a {what} of a square matrix is read as the matrix function, as in mathematics; "
