@@ -34,15 +34,22 @@ def inline_definitions(problem: Problem, expr: Expr, keep: frozenset[Symbol]) ->
     return map_tree(expr, visit)
 
 
-def derivative_matrix(
-    expr: Expr, variable: Symbol, section: Section, lhs: Expr, constant: str = "the objective does not depend on {}"
-) -> Expr:
-    """Steps from ``d(expr)`` to ``M`` with ``vec(d expr) = M vec(dX)``;
-    ``constant`` is the error when ``expr`` does not depend on the variable."""
+def derivative_matrix(expr: Expr, variable: Symbol, section: Section, lhs: Expr) -> Expr:
+    """Steps from ``d(expr)`` to ``M`` with ``vec(d expr) = M vec(dX)``; an
+    error when ``expr`` does not depend on the variable."""
     used = RulesUsed()
     d_expr = differential(expr, frozenset({variable}), used)
     if d_expr is None:
-        raise DeriveError(constant.format(variable.name))
+        raise DeriveError(f"the objective does not depend on {variable.name}")
+    return derivative_matrix_of(expr, d_expr, used, variable, section, lhs)
+
+
+def derivative_matrix_of(
+    expr: Expr, d_expr: Expr, used: RulesUsed, variable: Symbol, section: Section, lhs: Expr
+) -> Expr:
+    """:func:`derivative_matrix` from the differential ``d_expr`` already taken
+    (with the rules ``used``), for a caller that needed it first (the Hessian
+    asks whether there is one)."""
     section.add(lhs, d_expr, *used)
     terms = expand(d_expr)
     if add(*terms) != d_expr:

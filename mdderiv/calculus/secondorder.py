@@ -49,7 +49,7 @@ from ..rules import RuleId
 from .citations import RulesUsed
 from .differential import MatrixFunctionRefused, differential
 from .gradient import active_symbols
-from .jacobian import derivative_matrix, inline_definitions
+from .jacobian import derivative_matrix, derivative_matrix_of, inline_definitions
 from .rewrite import distribute_products, unfold_norms
 from .folding import fold_norms, written_norms
 from .simplify import simplify
@@ -72,8 +72,9 @@ def hessian(problem: Problem, variable: Symbol, gradient: Expr) -> tuple[Section
     if expr != unfolded:
         section.add(None if unfolded != gradient else label, expr, RuleId.SUBSTITUTE)
     name = GradientName(objective, variable, hessian=True)
+    used = RulesUsed()
     try:
-        constant = differential(expr, frozenset({variable}), RulesUsed()) is None
+        d_gradient = differential(expr, frozenset({variable}), used)
     except DeriveError as error:
         if _has_nuclear_norm(problem):
             raise DeriveError(
@@ -89,9 +90,9 @@ def hessian(problem: Problem, variable: Symbol, gradient: Expr) -> tuple[Section
                 f"itself: the gradient holds a matrix function f(X) outside any trace; {error.message}"
             ) from None
         raise
-    if constant:
+    if d_gradient is None:
         return section, _zero_hessian(expr, variable, section, label, name)
-    m = derivative_matrix(expr, variable, section, Differential(label))
+    m = derivative_matrix_of(expr, d_gradient, used, variable, section, Differential(label))
     note = "hessian_symmetric" if variable.symmetric and not variable.is_scalar else None
     section.add(name, m, RuleId.READ_OFF_HESSIAN, note=note)
     folds = RulesUsed()
