@@ -28,6 +28,8 @@ import numpy as np
 from .expr import (
     Elementwise,
     Expr,
+    Identity,
+    MatrixFunction,
     Norm,
     NormKind,
     Ones,
@@ -36,6 +38,8 @@ from .expr import (
     add,
     elementwise,
     hadamard,
+    inverse,
+    mul,
     neg,
     num,
     power,
@@ -98,6 +102,9 @@ class Function:
     #: function's name in words ("matrix exponential", for messages); empty for
     #: a function read entry by entry
     matrix_function: str = ""
+    #: ``f'(A)`` as a matrix function of ``A``, for ``d tr f(A) = tr(f'(A) dA)``;
+    #: None where the matrix function is a power (√ is ``A^{1/2}``)
+    matrix_derivative: Callable[[Expr], Expr] | None = None
 
 
 # ----------------------------------------------------------------- derivatives
@@ -118,6 +125,11 @@ def _square(arg: Expr) -> Expr:
 def _times(fn: str) -> Callable[[Expr], Derivative]:
     """The derivative is the function ``fn`` of the same argument."""
     return lambda u: (elementwise(fn, u), False)
+
+
+def _matrix(fn: str, sign: int = 1) -> Callable[[Expr], Expr]:
+    """The matrix function ``fn`` (times ``sign``) of the same matrix."""
+    return lambda a: mul(num(sign), MatrixFunction(fn, a, a.shape))
 
 
 def _sigma_second(u: Expr) -> Derivative:
@@ -183,20 +195,23 @@ _FUNCTIONS = (
     Function(
         "exp", _call(r"\exp"), _call("exp"), "np.exp({arg})", np.exp, _times("exp"),
         macros=("exp",), words=("exp",), matrix_function="matrix exponential",
+        matrix_derivative=_matrix("exp"),
     ),
     Function(
         "log", _call(r"\log"), _call("log"), "np.log({arg})", np.log, lambda u: (u, True),
         macros=("log", "ln"), words=("log", "ln"), defined_at=_positive, domain="positive",
-        matrix_function="matrix logarithm",
+        matrix_function="matrix logarithm", matrix_derivative=inverse,
     ),
     Function(
         "sin", _call(r"\sin"), _call("sin"), "np.sin({arg})", np.sin, _times("cos"),
         macros=("sin",), words=("sin",), matrix_function="matrix sine",
+        matrix_derivative=_matrix("cos"),
     ),
     Function(
         "cos", _call(r"\cos"), _call("cos"), "np.cos({arg})", np.cos,
         lambda u: (neg(elementwise("sin", u)), False),
         macros=("cos",), words=("cos",), matrix_function="matrix cosine",
+        matrix_derivative=_matrix("sin", -1),
     ),
     Function(
         "tanh", _call(r"\tanh"), _call("tanh"), "np.tanh({arg})", np.tanh, _times("tanh_prime"),
@@ -220,22 +235,26 @@ _FUNCTIONS = (
     Function(
         "cosh", _call(r"\cosh"), _call("cosh"), "np.cosh({arg})", np.cosh, _times("sinh"),
         macros=("cosh",), words=("cosh",), rule=RuleId.COSH_RULE, matrix_function="matrix cosh",
+        matrix_derivative=_matrix("sinh"),
     ),
     Function(
         "sinh", _call(r"\sinh"), _call("sinh"), "np.sinh({arg})", np.sinh, _times("cosh"),
         macros=("sinh",), words=("sinh",), rule=RuleId.SINH_RULE, matrix_function="matrix sinh",
+        matrix_derivative=_matrix("cosh"),
     ),
     Function(
         "tan", _call(r"\tan"), _call("tan"), "np.tan({arg})", np.tan,
         lambda u: (_square(elementwise("cos", u)), True),  # d tan u = du / cos²u
         macros=("tan",), words=("tan",), rule=RuleId.TAN_RULE, smooth_at=_away_from_poles,
         matrix_function="matrix tangent",
+        matrix_derivative=lambda a: power(MatrixFunction("cos", a, a.shape), -2),  # 1/cos²
     ),
     Function(
         "arctan", _call(r"\arctan"), _call("arctan"), "np.arctan({arg})", np.arctan,
         lambda u: (add(_ones_like(u), _square(u)), True),  # d arctan u = du / (1 + u²)
         macros=("arctan",), words=("arctan", "atan"), rule=RuleId.ARCTAN_RULE,
         matrix_function="matrix arctangent",
+        matrix_derivative=lambda a: inverse(add(Identity(a.shape), power(a, 2))),  # 1/(1 + x²)
     ),
     Function(
         "softplus", _call(r"\operatorname{softplus}"), _call("softplus"), "np.logaddexp(0, {arg})", _softplus,

@@ -158,23 +158,13 @@ def _trace(expr: Trace, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr
     return trace(d)
 
 
-_DERIVATIVE_IN_FAMILY = {"sin": (1, "cos"), "cos": (-1, "sin"), "sinh": (1, "cosh"), "cosh": (1, "sinh")}
-
-
 def matrix_function_derivative(expr: MatrixFunction) -> Expr:
-    """``f'(A)`` of a matrix function ``f(A)``, as a matrix function of ``A``."""
+    """``f'(A)`` of a matrix function ``f(A)``, as a matrix function of ``A``:
+    the registry's, or for a power ``p A^{p-1}``."""
     a = expr.arg
-    if expr.fn == "exp":
-        return expr
-    if expr.fn in _DERIVATIVE_IN_FAMILY:  # sin' = cos, cos' = -sin, sinh' = cosh, cosh' = sinh
-        sign, fn = _DERIVATIVE_IN_FAMILY[expr.fn]
-        return mul(num(sign), MatrixFunction(fn, a, a.shape))
-    if expr.fn == "tan":  # tan' = 1/cos² = cos(A)^{-2}
-        return power(MatrixFunction("cos", a, a.shape), -2)
-    if expr.fn == "arctan":  # arctan' = 1/(1 + x²) = (I + A²)^{-1}
-        return inverse(add(Identity(a.shape), power(a, 2)))
-    if expr.fn == "log":
-        return inverse(a)
+    function = FUNCTIONS.get(expr.fn)
+    if function is not None and function.matrix_derivative is not None:
+        return function.matrix_derivative(a)
     p = expr.exponent
     lower = p - 1
     if lower == -1:
