@@ -16,10 +16,10 @@ wrong derivation is never published.
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -212,8 +212,18 @@ def _directions(result: Result, point: Evaluator, rng: np.random.Generator) -> l
     return list(drawn)
 
 
+#: the random directions of one result at one point: drawn from the check's
+#: generator when first asked for (so it advances where it always did), the same
+#: list when asked again (the refined measurement goes along the same directions)
+Directions = Callable[[], list[np.ndarray]]
+
+
+def _directions_once(result: Result, point: Evaluator, rng: np.random.Generator) -> Directions:
+    return functools.cache(lambda: _directions(result, point, rng))
+
+
 def _claimed_and_measured(
-    result: Result, d: DerivationRecord, point: Evaluator, rng: np.random.Generator, refined: bool = False
+    result: Result, d: DerivationRecord, point: Evaluator, directions: Directions, refined: bool = False
 ) -> tuple[list[float], list[float]]:
     """What ``result`` says the directional derivatives are, and what central
     differences measure, stacked over the random directions."""
@@ -231,7 +241,7 @@ def _claimed_and_measured(
         if result.kind == ResultKind.SYMMETRIC_GRADIENT:  # it must be symmetric, too
             claimed.extend(_vec(gradient - gradient.T))
             measured.extend([0.0] * gradient.size)
-        for v in _directions(result, point, rng):
+        for v in directions():
             # ndarray.sum's own reduction, without its Python wrapper
             claimed.append(float(_sum(gradient * v, axis=None)))
             measured.extend(_directional(f, point, name, v, refined))
@@ -251,7 +261,7 @@ def _claimed_and_measured(
         size = variable.size
         if numerator.ndim != 2 or numerator.shape[1] != size:
             raise _ShapeMismatch(numerator.shape, ("·", size))
-        for v in _directions(result, point, rng):
+        for v in directions():
             claimed.extend((numerator @ np.asarray(v, dtype=float).reshape(-1, order="F")).tolist())
             measured.extend(_directional(fn, point, name, v, refined))
     else:
@@ -271,7 +281,7 @@ CHECKED_KINDS = frozenset(ResultKind)  # every kind of result is checked
 
 
 def _compare(
-    result: Result, d: DerivationRecord, point: Evaluator, rng: np.random.Generator, refined: bool = False
+    result: Result, d: DerivationRecord, point: Evaluator, directions: Directions, refined: bool = False
 ) -> tuple[list[float], list[float]]:
     """(what the derivation claims, what the numbers say), both evaluated at
     ``point`` (an evaluator: what its evaluations share, they compute once)."""
@@ -283,7 +293,7 @@ def _compare(
         scale = max(1.0, float(np.max(np.abs(point(gradient.expr)))))
         scaled = _vec(at_solution)
         return [value / scale for value in scaled], [0.0] * len(scaled)
-    return _claimed_and_measured(result, d, point, rng, refined)
+    return _claimed_and_measured(result, d, point, directions, refined)
 
 
 def _points(problem: Problem, rng: np.random.Generator) -> Iterator[tuple[dict[str, int], dict[str, np.ndarray]]]:
@@ -451,9 +461,9 @@ def _worst_error(
     worst = 0.0
     for result in checkable:
         check_time()
-        drawn_from = rng.bit_generator.state  # to measure along the same directions again
+        directions = _directions_once(result, point, rng)
         try:
-            got, want = _compare(result, d, point, rng)
+            got, want = _compare(result, d, point, directions)
         except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError):
             return None
         except _Unmeasurable as large:
@@ -477,7 +487,7 @@ def _worst_error(
             )
         error = _relative_error(got, want)
         if error > TOLERANCE:
-            refined = _refined_error(result, d, point, rng, drawn_from)
+            refined = _refined_error(result, d, point, directions)
             if refined is None:  # nothing measured here, either way: another point
                 seen.unconverged = True
                 return None
@@ -488,22 +498,16 @@ def _worst_error(
     return worst
 
 
-def _refined_error(
-    result: Result, d: DerivationRecord, point: Evaluator, rng: np.random.Generator, drawn_from: Mapping[str, Any]
-) -> float | None:
+def _refined_error(result: Result, d: DerivationRecord, point: Evaluator, directions: Directions) -> float | None:
     """The relative error of ``result`` against extrapolated differences along the
-    directions drawn from ``drawn_from`` (the generator then stands where it stood);
-    infinite where they cannot be evaluated, None where they do not converge."""
-    after = rng.bit_generator.state
-    rng.bit_generator.state = drawn_from
+    same ``directions``; infinite where they cannot be evaluated, None where they
+    do not converge."""
     try:
-        got, want = _compare(result, d, point, rng, refined=True)
+        got, want = _compare(result, d, point, directions, refined=True)
     except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError, _Unmeasurable):
         return math.inf
     except _Unconverged:
         return None
-    finally:
-        rng.bit_generator.state = after
     if not all(map(math.isfinite, got + want)):
         return math.inf
     return _relative_error(got, want)
