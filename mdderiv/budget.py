@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from time import monotonic
+from typing import ClassVar
 
 from .errors import DeriveError
 
@@ -24,7 +25,7 @@ class TimeBudgetExceeded(DeriveError):
     """The block took longer than its ``timeout``: a fact about this run on
     this machine, not about the block, so integrations do not cache it."""
 
-    transient = True
+    transient: ClassVar[bool] = True
 
 
 #: (deadline on the monotonic clock, the budget in seconds) of the block being derived

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class DeriveError(Exception):
     """Bad input, or something the engine cannot do.
@@ -10,6 +12,10 @@ class DeriveError(Exception):
     between the fences, option lines included).  Integrations add the block's
     own position in the page to report ``page.md:LINE:COL``.
     """
+
+    #: a fact about this run rather than the block (its time budget ran out):
+    #: integrations must not cache it
+    transient: ClassVar[bool] = False
 
     def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
         super().__init__(message)

@@ -172,7 +172,7 @@ def _run_engine(body: str, options: Options, html_only: bool = False) -> Outcome
         return Outcome(latex=derivation.latex(), html=derivation.html())
     except DeriveError as err:
         return Outcome(
-            error=err.message, line=err.line, column=err.column, transient=getattr(err, "transient", False)
+            error=err.message, line=err.line, column=err.column, transient=err.transient
         )
     except RecursionError:
         return Outcome(error="the block is nested too deeply to derive", line=1, column=1)
