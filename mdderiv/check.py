@@ -16,7 +16,6 @@ wrong derivation is never published.
 
 from __future__ import annotations
 
-import functools
 import math
 import zlib
 from collections.abc import Callable, Iterator
@@ -27,7 +26,7 @@ import numpy as np
 from .budget import check_time
 from .errors import DeriveError
 from .expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Det, Dim, Elementwise, Expr, IndexedSum, Power, dim_value, nodes
-from .functions import FUNCTIONS, kink_test
+from .functions import FUNCTIONS, MAY_KINK, kink_test
 from .numeric import Compiler, Evaluator, definitions_of
 from .problem import Problem, SymbolInfo
 from .record import CheckOutcome, DerivationRecord, Layout, Result, ResultKind
@@ -219,7 +218,14 @@ Directions = Callable[[], list[np.ndarray]]
 
 
 def _directions_once(result: Result, point: Evaluator, rng: np.random.Generator) -> Directions:
-    return functools.cache(lambda: _directions(result, point, rng))
+    drawn: list[list[np.ndarray]] = []  # (a closure: cheaper to set up, once per result, than a cache)
+
+    def directions() -> list[np.ndarray]:
+        if not drawn:
+            drawn.append(_directions(result, point, rng))
+        return drawn[0]
+
+    return directions
 
 
 def _claimed_and_measured(
@@ -374,11 +380,13 @@ def kinked_arguments(problem: Problem) -> list[tuple[Expr, Smoothness]]:
     stack: list[Expr] = [definition.expr for definition in problem.definitions]
     while stack:
         node = stack.pop()
-        if isinstance(node, IndexedSum):
+        kind = type(node)
+        if kind is IndexedSum:
             continue
-        kink = kink_test(node)
-        if kink is not None:
-            found.append(kink)
+        if kind in MAY_KINK:  # (most nodes are not: spare the call)
+            kink = kink_test(node)
+            if kink is not None:
+                found.append(kink)
         stack.extend(node.children())
     return found
 

@@ -401,6 +401,11 @@ NORMS: dict[NormKind, NormEntry] = {n.kind: n for n in _NORMS}
 NORM_SUBSCRIPTS: dict[str, NormKind] = {s: n.kind for n in _NORMS for s in n.subscripts}
 
 
+#: the node classes ``kink_test`` can answer for: every other node is smooth
+#: wherever it is defined
+MAY_KINK: frozenset[type[Expr]] = frozenset({Elementwise, Norm})
+
+
 def kink_test(node: Expr) -> tuple[Expr, Callable[[Array], bool]] | None:
     """The argument of ``node`` and the test that a value of it is far from
     the node's kinks or poles (``|u|``, ReLU, tan, ``‖u‖_1``, ``‖X‖_*``), or None
