@@ -74,3 +74,43 @@ def test_remembered_set_keeps_errors_and_properties_apart():
             parse_problem(line + "\nf = x\nwrt: x")
         assert caught.value.line == 1
         assert caught.value.column == len(line) - len(bad)  # where the set starts (after \\in)
+
+
+# Pieces that make the brace check and the split take their careful paths: escapes,
+# comments, separator macros and macros that only start like one.
+_PIECES = ("{", "}", "\\{", "\\}", "\\\\", "%", "\\%", "\\quad", "\\qquad", "\\quadx", "\\enspace",
+           "\\,", "\\ ", "\\;", ",", ";", "a", " ", "\\mathbb", "\\", "^")
+
+
+def _texts(count: int = 3000):
+    import random
+
+    rng = random.Random(20261206)
+    for _ in range(count):
+        yield "".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 14)))
+
+
+def test_brace_check_quick_look_agrees_with_the_walk(monkeypatch):
+    """Where every brace is one, the quick look answers; its answer is the walk's."""
+    texts = list(_texts())
+    quick = [_outcome(tokens.check_braces, Source(text, 1, 0)) for text in texts]
+    monkeypatch.setattr(tokens, "_balanced_braces", lambda text: False)
+    walked = [_outcome(tokens.check_braces, Source(text, 1, 0)) for text in texts]
+    assert quick == walked
+    assert sum(outcome is None for outcome in walked) > 300  # balanced texts were among them
+
+
+def test_split_looks_only_at_separators_braces_and_escapes(monkeypatch):
+    """The split skips macros that are no separator; where it splits is where a
+    look at every macro splits."""
+    import re
+
+    texts = list(_texts())
+    for separators in (SEPARATORS, WRT_SEPARATORS):
+        quick = [_outcome(block.split_top_level, Source(text, 1, 0), separators) for text in texts]
+        singles = "".join(re.escape(s) for s in separators if len(s) == 1)
+        every_macro = re.compile(r"\\(?:[A-Za-z]+|.)?|[{}" + singles + "]")
+        with monkeypatch.context() as patched:
+            patched.setattr(block, "_split_marks", lambda _separators, pattern=every_macro: pattern)
+            careful = [_outcome(block.split_top_level, Source(text, 1, 0), separators) for text in texts]
+        assert quick == careful

@@ -147,10 +147,16 @@ def split_top_level(src: Source, separators: tuple[str, ...]) -> list[Source]:
 
 @functools.lru_cache(maxsize=8)
 def _split_marks(separators: tuple[str, ...]) -> re.Pattern[str]:
-    """What split_top_level looks at: a macro (``\\quad``, ``\\,``; a lone
-    backslash), a brace, a one-character separator."""
+    """What split_top_level looks at: a separator macro (``\\quad``, not the
+    start of ``\\quadrant``), an escaped character (``\\,``, ``\\{``: no
+    brace), a brace, a one-character separator.  Other macros need no look:
+    their names are letters, neither braces nor separators."""
     singles = "".join(re.escape(s) for s in separators if len(s) == 1)
-    return re.compile(r"\\(?:[A-Za-z]+|.)?|[{}" + singles + "]")
+    words = "|".join(
+        sorted((re.escape(s[1:]) for s in separators if s[:1] == "\\" and s[1:].isalpha()), key=len, reverse=True)
+    )
+    named = f"(?:{words})(?![A-Za-z])|" if words else ""
+    return re.compile(r"\\(?:" + named + r"[^A-Za-z])|[{}" + singles + "]")
 
 
 def _stripped_part(src: Source, start: int, end: int) -> Source | None:

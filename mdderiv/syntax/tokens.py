@@ -110,6 +110,8 @@ def check_braces(src: Source) -> None:
     Done before pylatexenc so its own recursion stays shallow and the message
     points at the brace that has no partner.
     """
+    if _balanced_braces(src.text):
+        return  # (the usual text: no need to find a culprit)
     stack: list[int] = []
     for mark in _BRACE_MARKS.finditer(src.text):
         c = mark.group()
@@ -123,6 +125,29 @@ def check_braces(src: Source) -> None:
             stack.pop()
     if stack:
         src.error("unbalanced '{': it is never closed with '}'", stack[-1])
+
+
+#: Everything but braces, for the quick look at a text without escapes or comments.
+_NOT_BRACES = re.compile(r"[^{}]+")
+
+
+def _balanced_braces(text: str) -> bool:
+    """Whether every brace of ``text`` has its partner, nested at most
+    MAX_DEPTH deep, for a text in which every brace is one (no escaped
+    brace, no comment); False means "look brace by brace"."""
+    if "%" in text or "\\{" in text or "\\}" in text:
+        return False  # (a comment or an escaped brace: not every brace is one)
+    depth = 0
+    for brace in _NOT_BRACES.sub("", text):
+        if brace == "{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return False
+        else:
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
 
 
 def tokenize(src: Source) -> list[Token]:
