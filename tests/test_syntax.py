@@ -665,6 +665,9 @@ _PIECES = (
     "\\,", "\\quad", "%", "$", "\\begin{a}", "\\end{a}", "\\", "\\left", "(", ")", "\\|",
     "\\operatorname", "*", "\\text", "\\\\", "\\(", "\\alpha", "\\mathbb", "\\displaystyle",
     "\\verb", ".", "5", "\\{", "\\}", "~", "&", "\\hat", "\\begin", "\\end", "-", "T",
+    # where a macro's name or the spaces after it end: another script's letter, a
+    # digit, a tab, a line break, a space of another kind
+    "é", "²", "_", "\t", "\n", "\u00a0", "\\beginx", "\\alpha  ",
 )  # fmt: skip
 
 

@@ -240,6 +240,12 @@ def _context_db() -> LatexContextDb:
     return get_default_latex_context_db().filter_context(keep_which=["macros", "environments"])
 
 
+#: A macro named in ASCII letters with the spaces (not a line break) after it,
+#: the whole token pylatexenc's reader returns for it: the name ends where no
+#: letter of any script follows (the reader's ``isalpha``; a digit or ``_``
+#: ends it too) and the spaces where no other space follows (else the reader
+#: itself is asked: a line break, a paragraph break, a space of another kind).
+_WORD_MACRO = re.compile(r"\\([A-Za-z]+)(?![^\W\d_])[ \t]*+(?!\s)")
 #: Characters pylatexenc's token reader returns one by one as "char" tokens
 #: (the context has no specials): a run of them is lexed in one go.
 _PLAIN_RUN = re.compile(r"[^\\{}%$]+")
@@ -274,8 +280,7 @@ def _read_tokens(src: Source) -> list[Token] | None:
     full walker then reads the text and reports any error in its words.
     """
     text = src.text
-    walker = LatexWalker(text, latex_context=_context_db(), tolerant_parsing=False)
-    state = walker.default_parsing_state  # read only: no copy needed (make_parsing_state copies)
+    walker: LatexWalker | None = None  # made when first asked (most texts need it for no token)
     arities = _macro_arities()
     lexer = _Lexer(src)
     emit = lexer.tokens.append
@@ -315,38 +320,47 @@ def _read_tokens(src: Source) -> list[Token] | None:
                 emit(Token(OPEN, "{", at, at + 1))
                 pos = at + 1
                 continue
-        try:
-            tok = walker.get_token(pos, environments=not wanted, parsing_state=state)
-        except LatexWalkerEndOfStream:
-            return lexer.tokens if not wanted and not after_group else None
-        except LatexWalkerParseError:
-            return None
-        kind = tok.tok
+        word = _WORD_MACRO.match(text, pos)
+        if word is not None and word.group(1) not in ("begin", "end"):
+            # a macro named in ASCII letters, and the spaces after it: what
+            # the reader returns for it, known without asking it
+            kind, arg, at, length = "macro", word.group(1), pos, word.end() - pos
+        else:
+            if walker is None:
+                walker = LatexWalker(text, latex_context=_context_db(), tolerant_parsing=False)
+            try:
+                # (the default parsing state is only read: no copy needed, as make_parsing_state makes)
+                tok = walker.get_token(pos, environments=not wanted, parsing_state=walker.default_parsing_state)
+            except LatexWalkerEndOfStream:
+                return lexer.tokens if not wanted and not after_group else None
+            except LatexWalkerParseError:
+                return None
+            kind, arg, at, length = tok.tok, tok.arg, tok.pos, tok.len
         if kind == "brace_open" and wanted:  # a macro's argument in braces
             after_group.append(wanted - 1)
             wanted = 0
-            emit(Token(OPEN, "{", tok.pos, tok.pos + 1))
-            pos = tok.pos + 1
+            emit(Token(OPEN, "{", at, at + 1))
+            pos = at + 1
         elif kind == "comment" and not wanted:
-            pos = tok.pos + tok.len
+            pos = at + length
         elif kind == "macro" and not wanted:
-            name = tok.arg
+            name = arg
             arity = arities.get(name, 0)  # an unknown macro takes no arguments
             if arity is None or (arity and name in IGNORED):
                 return None
             if name not in IGNORED:
-                emit(Token(MACRO, name, tok.pos, tok.pos + 1 + len(name)))
+                emit(Token(MACRO, name, at, at + 1 + len(name)))
             wanted = arity
-            pos = tok.pos + tok.len
-        elif kind in ("char", "macro") and wanted and tok.arg not in ("begin", "end"):
+            pos = at + length
+        elif kind in ("char", "macro") and wanted and arg not in ("begin", "end"):
             # a one-token argument (\frac12, \bar x): made an explicit group
             wanted -= 1
-            end = tok.pos + tok.len
-            emit(Token(OPEN, "{", tok.pos, tok.pos))
+            end = at + length
+            emit(Token(OPEN, "{", at, at))
             if kind == "char":
-                lexer.chars(tok.pos, end)
-            elif tok.arg not in IGNORED:  # a macro argument comes without its own arguments
-                emit(Token(MACRO, tok.arg, tok.pos, tok.pos + 1 + len(tok.arg)))
+                lexer.chars(at, end)
+            elif arg not in IGNORED:  # a macro argument comes without its own arguments
+                emit(Token(MACRO, arg, at, at + 1 + len(arg)))
             emit(Token(CLOSE, "}", end, end))
             pos = end
         else:
