@@ -182,7 +182,10 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
         s: add(*merged) if (merged := merge_like_terms(fs)) else Zeros(fs[0].shape)
         for s, fs in by_symbol.items()
     }
-    combined = add(*(_read_form(g, s) for s, g in collected.items()))
+    if all(len(fs) == 1 and collected[s] is fs[0] for s, fs in by_symbol.items()):
+        combined = rotated  # one term per variable, nothing merged: the line above
+    else:
+        combined = add(*(_read_form(g, s) for s, g in collected.items()))
     if combined != section.steps[-1].rhs:
         section.add(None, combined, RuleId.COLLECT)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..derivation import Section
-from ..expr import Elementwise, Expr, MatMul, MatrixFunction, map_tree
+from ..expr import Elementwise, Expr, MatMul, MatrixFunction, map_tree, nodes
 from ..functions import MATRIX_READING
 from ..problem import Problem
 from ..rules import RuleId
@@ -54,13 +54,16 @@ def readings(problem: Problem) -> tuple[RuleId, ...]:
     used as a number."""
     matrix = elementwise = power = False
     for definition in problem.definitions:
-        for node in definition.expr.walk():
-            if isinstance(node, MatrixFunction):
+        for node in nodes(definition.expr):  # (flags only: the order of the nodes does not matter)
+            kind = type(node)
+            if kind is MatrixFunction:
                 matrix = True
-            elif isinstance(node, Elementwise) and _square_matrix(node):
-                elementwise = True
-            elif isinstance(node, Elementwise) and node.fn == "exp" and _is_power_by_expression(node.arg):
-                power = True
+            elif kind is Elementwise:
+                assert isinstance(node, Elementwise)
+                if _square_matrix(node):
+                    elementwise = True
+                elif node.fn == "exp" and _is_power_by_expression(node.arg):
+                    power = True
     found: list[RuleId] = []
     if problem.dims_as_numbers:
         found.append(RuleId.READING_DIMENSION)
