@@ -354,3 +354,33 @@ def test_the_plugin_imports_no_engine_until_a_block_is_derived() -> None:
     )
     result = run("-c", check)
     assert result.returncode == 0, result.stderr.decode()
+
+
+# Registered before the build, so it runs after the plugin's own exit hook (atexit is
+# last in, first out); the cycle is garbage when the program ends.
+_AT_EXIT = """\
+import atexit, gc
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+
+atexit.register(lambda: print("frozen:", gc.get_freeze_count() > 0, flush=True))
+build(load_config("mkdocs.yml"))
+
+
+class Cycle:
+    def __del__(self) -> None:
+        print("finalized", flush=True)
+
+
+garbage = Cycle()
+garbage.itself = garbage
+del garbage
+"""
+
+
+def test_at_exit_the_garbage_is_finalized_then_the_heap_frozen(tmp_path: Path) -> None:
+    root = make_site(tmp_path, DEFAULT_SITE, {"index.md": fence(GOOD) + "\n"})
+    result = run("-c", _AT_EXIT, cwd=root)
+    out = result.stdout.decode()
+    assert result.returncode == 0, result.stderr.decode()
+    assert out.splitlines() == ["finalized", "frozen: True"], out
