@@ -47,7 +47,7 @@ def test_site_benchmark_quick_run_prints_every_row(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr.decode("utf-8", errors="replace")[-3000:]
     assert "## Site build" in out
     table = [line for line in out.splitlines() if line.startswith("| ") and not line.startswith(("| build", "| ---"))]
-    assert len(table) == 13, table
+    assert len(table) == 14, table
     # the cold rows derived every block, the unchanged rebuild none
     assert "| 6 |" in next(line for line in table if "`workers: 0`" in line)
     assert next(line for line in table if "nothing changed" in line).endswith("| 0 |")

@@ -161,7 +161,8 @@ def collect_then_freeze() -> None:
 
 
 @functools.cache  # (once per process)
-def _quick_exit() -> None:
+def quick_exit() -> None:
+    """Run :func:`collect_then_freeze` at exit (registered once per process)."""
     atexit.register(collect_then_freeze)
 
 
@@ -302,7 +303,7 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):  # type: ignore[no-untyped-call]
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         cfg = self.config
-        _quick_exit()
+        quick_exit()
         self.context.defaults = site_defaults(cfg)
         # only a site with a search plugin (MkDocs' `search`, Material's
         # `material/search`, …) needs the derivations kept out of its index
