@@ -24,6 +24,7 @@ notebooks): the whole LaTeX display in one ``div.arithmatex``.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from html import escape
 from typing import TYPE_CHECKING
 from collections.abc import Mapping
@@ -73,20 +74,37 @@ _SUM_HEAD = re.compile(r"\\sum_\{[^{}]*\}\^\{[^{}]*\}\Z")
 _OPERATOR_CUT, _FACTOR_CUT = 0, 1  # what a cut stands before: an operator, or a factor
 
 
-# The tokens that matter for cutting, found by one regex instead of a walk over
-# every character: \left, \right, \|, other escaped characters (skipped whole),
-# braces, parentheses, and a space (before an operator, or between two factors).
-# Macro names are letters, which no token starts with, so the regex passes over
-# them in C.  A brace group holds no cut whatever is inside (TeX closes a \left …
-# \right pair in the group that opened it), so a group with at most one level of
-# groups inside (most are: ^{T}, \mathbf{x}, \frac{1}{2}) is one token, skipped
-# whole; deeper ones are read brace by brace.  (Both group patterns are written
-# so that no text has two ways to match: no backtracking blow-up.)
+# The tokens that matter for cutting: \left and \right (with the delimiter after
+# them), \|, braces, parentheses, and a space (before an operator, or between two
+# factors).  Everything else is passed over inside the regex, in C, as the run
+# before a token: letters, digits, other escaped characters, macro names, and a
+# brace group with at most one level of groups inside (most are: ^{T},
+# \mathbf{x}, \frac{1}{2}), which holds no cut whatever is inside (TeX closes a
+# \left … \right pair in the group that opened it); deeper groups are read brace
+# by brace.  So the loop below runs once per token that matters, not once per
+# group.  (The group patterns are written so that no text has two ways to match,
+# and the run is possessive: no backtracking blow-up.)
 _FLAT_GROUP = r"\{[^{}\\]*(?:\\.[^{}\\]*)*\}"
 _GROUP = r"\{[^{}\\]*(?:(?:\\.|" + _FLAT_GROUP + r")[^{}\\]*)*\}"
-_TOKEN = re.compile(
-    _GROUP + r"|\\left(?![A-Za-z])|\\right(?![A-Za-z])|\\[^A-Za-z]|[{}()]| ", re.DOTALL
+_PASSED_OVER = (
+    r"(?:" + _GROUP + r"|[^{}()\\ ]|\\[^A-Za-z|]|\\[A-Za-z]+(?![A-Za-z])(?<!\\left)(?<!\\right))*+"
 )
+_DELIMITER = r"(?:\\.|" + _GROUP + r"|.)?+"  # what \left or \right takes: never a token itself
+_OPERATOR_AHEAD = "|".join(re.escape(op.strip()) for op in _OPERATORS)
+_TOKEN = re.compile(
+    _PASSED_OVER
+    + r"(?:(?P<operator> )(?=(?:" + _OPERATOR_AHEAD + r") )"
+    + r"|(?P<space> )|(?P<open>\()|(?P<close>\))|(?P<brace>\{)|(?P<unbrace>\})|(?P<bar>\\\|)"
+    + r"|(?P<left>\\left(?![A-Za-z])" + _DELIMITER + r")"
+    + r"|(?P<right>\\right(?![A-Za-z])" + _DELIMITER + r")"
+    + r"|(?P<backslash>\\)|(?P<end>\Z))",  # (a last lone backslash: so the regex never fails)
+    re.DOTALL,
+)
+(_OPERATOR_TOKEN, _SPACE, _OPEN, _CLOSE, _BRACE, _UNBRACE, _BAR, _LEFT, _RIGHT, _END) = (
+    _TOKEN.groupindex[name]
+    for name in ("operator", "space", "open", "close", "brace", "unbrace", "bar", "left", "right", "end")
+)
+_SPACES = (_SPACE, _OPERATOR_TOKEN)
 
 
 def _break_candidates(latex: str) -> list[tuple[int, int, int]]:
@@ -99,38 +117,31 @@ def _break_candidates(latex: str) -> list[tuple[int, int, int]]:
     found: list[tuple[int, int, int]] = []
     braces = lefts = parens = 0
     norm_open = False
-    skip_to = -1  # a \left or \right takes the delimiter after it
     for match in _TOKEN.finditer(latex):
-        i = match.start()
-        if i < skip_to:
-            continue
-        token = match.group()
-        first = token[0]
-        if first == "{":
-            if len(token) == 1:  # (a longer one is a whole group: no cut, no depth)
-                braces += 1
-        elif first == "}":
+        kind = match.lastindex
+        if kind == _END:
+            break
+        if kind == _BRACE:
+            braces += 1
+        elif kind == _UNBRACE:
             braces -= 1
-        elif first == "\\":
-            if token == r"\left" or token == r"\right":
-                lefts += 1 if token == r"\left" else -1
-                skip_to = match.end() + (2 if latex.startswith("\\", match.end()) else 1)
-            elif token == r"\|" and not (braces or lefts):
-                norm_open = not norm_open
-                parens += 1 if norm_open else -1
+        elif kind == _LEFT:
+            lefts += 1
+        elif kind == _RIGHT:
+            lefts -= 1
         elif braces or lefts:
             continue
-        elif first == "(":
+        elif kind in _SPACES:
+            i = match.start(kind)
+            if i > 0:
+                found.append((i, parens, _OPERATOR_CUT if kind == _OPERATOR_TOKEN else _FACTOR_CUT))
+        elif kind == _OPEN:
             parens += 1
-        elif first == ")":
+        elif kind == _CLOSE:
             parens -= 1
-        elif i > 0:  # a space
-            operator = _OPERATOR.match(latex, i)
-            if operator is not None:
-                found.append((i, parens, _OPERATOR_CUT))
-                skip_to = operator.end() - 1  # its closing space is not a cut
-            else:  # maybe between two factors: asked only where a piece needs it
-                found.append((i, parens, _FACTOR_CUT))
+        elif kind == _BAR:
+            norm_open = not norm_open
+            parens += 1 if norm_open else -1
     return found
 
 
@@ -153,10 +164,27 @@ def split_at_operators(latex: str, long_piece: int = _LONG_PIECE) -> list[str]:
     than ``long_piece`` glyphs is cut again at the operators one pair of
     parentheses deeper, and so on, and at last between the factors of a
     product.  Joined, the pieces are ``latex``."""
+    return _split(latex, long_piece)[0]
+
+
+def _split(latex: str, long_piece: int, glyph_count: int | None = None) -> tuple[list[str], bool]:
+    """:func:`split_at_operators`, and whether a piece holding ``\\left`` is
+    still longer than ``long_piece`` (told from the glyph counts the cutting
+    took anyway).  ``glyph_count`` is ``latex``'s, when the caller has it."""
+    pieces: list[str] = []
+    stretchy_too_long = False
+
+    def leaf(text: str, count: int | None) -> None:
+        nonlocal stretchy_too_long
+        pieces.append(text)
+        if not stretchy_too_long and r"\left" in text:
+            stretchy_too_long = (_glyphs(text) if count is None else count) > long_piece
+
     candidates = _break_candidates(latex)
     if not candidates:
-        return [latex]
-
+        leaf(latex, glyph_count)
+        return pieces, stretchy_too_long
+    positions = [place[0] for place in candidates]
     factors: dict[int, bool] = {}  # space → whether it is between two factors
 
     def between_factors(pos: int) -> bool:
@@ -165,28 +193,33 @@ def split_at_operators(latex: str, long_piece: int = _LONG_PIECE) -> list[str]:
             known = factors[pos] = _between_factors(latex, pos)
         return known
 
-    def cut(start: int, end: int) -> list[str]:
+    def cut(start: int, end: int, count: int | None) -> None:
         text = latex[start:end]
-        inside = [(kind, depth, pos) for pos, depth, kind in candidates if start < pos < end]
-        if not inside or _glyphs(text) <= long_piece:  # (the cheap test first)
-            return [text]
-        operators = [place for place in inside if place[0] == _OPERATOR_CUT]
-        inside = operators or [place for place in inside if between_factors(place[2])]
-        if not inside:
-            return [text]
-        best = min(inside)[:2]  # operators before factors, the outermost first
-        bounds = [start, *[pos for kind, depth, pos in inside if (kind, depth) == best], end]
-        pieces: list[str] = []
+        first, stop = bisect_right(positions, start), bisect_left(positions, end)  # the places inside
+        if first == stop:
+            return leaf(text, count)
+        if count is None:
+            count = _glyphs(text)
+        if count <= long_piece:
+            return leaf(text, count)
+        inside = [place for place in candidates[first:stop] if place[2] == _OPERATOR_CUT]
+        if not inside:  # no operator: between the factors of a product
+            inside = [place for place in candidates[first:stop] if between_factors(place[0])]
+            if not inside:
+                return leaf(text, count)
+        depth = min(place[1] for place in inside)  # the outermost first
+        bounds = [start, *[pos for pos, at, _ in inside if at == depth], end]
         for left, right in zip(bounds, bounds[1:]):
-            pieces.extend(cut(left, right))
-        return pieces
+            cut(left, right, None)
 
     top = [pos for pos, depth, kind in candidates if depth == 0 and kind == _OPERATOR_CUT]
-    bounds = [0, *top, len(latex)]
-    pieces: list[str] = []
-    for left, right in zip(bounds, bounds[1:]):
-        pieces.extend(cut(left, right))
-    return pieces
+    if not top:
+        cut(0, len(latex), glyph_count)
+    else:
+        bounds = [0, *top, len(latex)]
+        for left, right in zip(bounds, bounds[1:]):
+            cut(left, right, None)
+    return pieces, stretchy_too_long
 
 
 def _math(latex: str, display: bool = True) -> str:
@@ -200,12 +233,21 @@ def _math(latex: str, display: bool = True) -> str:
 def breakable_pieces(latex: str) -> list[str]:
     """:func:`split_at_operators`, cutting inside ``\\left … \\right`` pairs too
     (made fixed-size) where a piece would otherwise stay too long."""
-    if len(latex) <= _LONG_PIECE or _glyphs(latex) <= _LONG_PIECE:  # fits anywhere: no cut needed
+    return _breakable(latex, None)
+
+
+def _breakable(latex: str, glyph_count: int | None) -> list[str]:
+    """:func:`breakable_pieces`; ``glyph_count`` is ``latex``'s, when the caller has it."""
+    if len(latex) <= _LONG_PIECE:  # fits anywhere: no cut needed
         return [latex]
-    parts = split_at_operators(latex)
-    if any(r"\left" in part and _glyphs(part) > _LONG_PIECE for part in parts):
+    if glyph_count is None:
+        glyph_count = _glyphs(latex)
+    if glyph_count <= _LONG_PIECE:
+        return [latex]
+    parts, stretchy_too_long = _split(latex, _LONG_PIECE, glyph_count)
+    if stretchy_too_long:
         fixed = _STRETCHY.sub(lambda m: r"\biggl" if m.group(1) == "left" else r"\biggr", latex)
-        parts = split_at_operators(fixed)
+        parts = _split(fixed, _LONG_PIECE)[0]
     return parts
 
 
