@@ -29,11 +29,11 @@ from html import escape
 from typing import TYPE_CHECKING
 from collections.abc import Mapping
 
-from ..expr import SCALAR, Differential, Symbol
+from ..expr import SCALAR, Differential, Expr, Symbol
 from ..memos import memoised
 from ..rules import RuleId
 from .display import RELATIONS
-from .latex import Annotate, format_error, names_of, render_expr, shared_printer
+from .latex import Annotate, LatexPrinter, format_error, names_of, shared_printer
 from .steps import justification, key_differentials, result_words, visible_steps
 from .words import heading_key, word, words_with_math
 
@@ -222,12 +222,19 @@ def _split(latex: str, long_piece: int, glyph_count: int | None = None) -> tuple
     return pieces, stretchy_too_long
 
 
-def _math(latex: str, display: bool = True) -> str:
+def _math(latex: str, display: bool = True, classes: str = "arithmatex") -> str:
     """One math piece; display style, so fractions are full size as in a display."""
     style = r"\displaystyle " if display else ""
     if "&" in latex or "<" in latex or ">" in latex:  # (rare in LaTeX: skip the escaping otherwise)
         latex = escape(latex, quote=False)
-    return f'<span class="arithmatex">\\({style}{latex}\\)</span>'
+    return f'<span class="{classes}">\\({style}{latex}\\)</span>'
+
+
+@memoised(maxsize=256)
+def _escaped(text: str) -> str:
+    """``escape(text)`` for the fixed words (headings, labels, the language):
+    remembered, as they come back in every derivation."""
+    return escape(text)
 
 
 def breakable_pieces(latex: str) -> list[str]:
@@ -256,11 +263,11 @@ def _pieces(latex: str) -> str:
     return "<wbr>".join(map(_math, _piece_texts(latex)))
 
 
-def _piece_texts(latex: str) -> list[str]:
+def _piece_texts(latex: str, glyph_count: int | None = None) -> list[str]:
     """:func:`breakable_pieces`, each ready to stand alone: a piece that starts
     with an operator gets ``{}`` before it, so the operator keeps its binary spacing."""
     out = []
-    for part in breakable_pieces(latex):
+    for part in _breakable(latex, glyph_count):
         part = part.strip()
         if part.startswith(_LEADING_OPERATORS):
             part = "{}" + part
@@ -268,20 +275,20 @@ def _piece_texts(latex: str) -> list[str]:
     return out
 
 
-def _cell(kind: str, latex: str) -> str:
+def _cell(kind: str, latex: str, glyph_count: int | None = None) -> str:
     """A cell of a step's row (``mdderiv-lhs``, ``mdderiv-rhs``) holding
     ``latex``: when it is one piece, that piece's math span with the cell's
     class too (no wrapper); else the pieces in a wrapper."""
-    parts = _piece_texts(latex)
+    parts = _piece_texts(latex, glyph_count)
     if len(parts) == 1:
-        return _math(parts[0]).replace('class="arithmatex"', f'class="{kind} arithmatex"', 1)
+        return _math(parts[0], classes=kind + " arithmatex")
     return f'<span class="{kind}">' + "<wbr>".join(map(_math, parts)) + "</span>"
 
 
-def _heading(section: Section, names: Mapping[str, str], lang: str) -> str:
+def _heading(section: Section, latex: _Latex, lang: str) -> str:
     """The heading of a section: HTML words around the variable as inline math."""
-    math = render_expr(section.about, names) if section.about is not None else None
-    words = words_with_math(heading_key(section.kind), lang, math, escape, _inline_math, "")
+    math = latex(section.about) if section.about is not None else None
+    words = words_with_math(heading_key(section.kind), lang, math, _escaped, _inline_math, "")
     return f'<p class="mdderiv-heading">{words}</p>'
 
 
@@ -296,69 +303,95 @@ def _justification_html(rules: tuple[RuleId, ...], note: str | None, lang: str) 
     return escape(justification(rules, note, lang))
 
 
-def _step(step: Step, names: Mapping[str, str], lang: str, annotate: Annotate, detail: bool) -> str:
+def _step(step: Step, latex: _Latex, lang: str, annotate: Annotate, detail: bool) -> str:
     relation = RELATIONS.get(step.relation, step.relation)
-    left = render_expr(step.lhs, names, annotate) if step.lhs is not None else ""
-    right = _cell("mdderiv-rhs", render_expr(step.rhs, names, annotate))
+    right = _cell("mdderiv-rhs", latex(step.rhs, annotate))
     why = _justification_html(step.rules, step.note, lang)
     kind = "mdderiv-step mdderiv-detail" if detail else "mdderiv-step"
+    lhs = ""
     if step.lhs is None:
         kind += " mdderiv-continued"
-    elif _glyphs(left) > _WIDE_LHS:
-        kind += " mdderiv-wide-lhs"  # in a narrow column it gets a line of its own
-    # every cell names its grid column, so a continued step needs no empty left
-    # side to start a new row; a cell of one math piece is that piece's span; the
-    # relation has no \displaystyle (a relation symbol is the same in either style)
-    lhs = _cell("mdderiv-lhs", left) if left else ""
+    else:
+        left = latex(step.lhs, annotate)
+        left_glyphs = _glyphs(left)
+        if left_glyphs > _WIDE_LHS:
+            kind += " mdderiv-wide-lhs"  # in a narrow column it gets a line of its own
+        # every cell names its grid column, so a continued step needs no empty
+        # left side to start a new row; a cell of one math piece is that piece's span
+        if left:
+            lhs = _cell("mdderiv-lhs", left, left_glyphs)
+    # the relation has no \displaystyle (a relation symbol is the same in either style)
     return (
         f'<p class="{kind}">{lhs}<span class="mdderiv-rel arithmatex">\\({relation}\\)</span>'
         f'{right}<span class="mdderiv-why">{why}</span></p>'
     )
 
 
-def _result(d: DerivationRecord, result: Result, names: Mapping[str, str]) -> str:
-    label = render_expr(result.label, names)
-    value = render_expr(result.expr, names)
+def _result(d: DerivationRecord, result: Result, latex: _Latex) -> str:
+    label = latex(result.label)
+    value = latex(result.expr)
     shape = ""
     if d.options.shapes != "none" and result.expr.shape != SCALAR:
-        rows = shared_printer(names)._dimension(result.expr.shape[0])
-        cols = shared_printer(names)._dimension(result.expr.shape[1])
+        rows = latex.printer._dimension(result.expr.shape[0])
+        cols = latex.printer._dimension(result.expr.shape[1])
         size = _math(rows + r" \times " + cols, display=False)
         shape = f' <span class="mdderiv-shape">{size}</span>'
     said = result_words(result, d.options.lang)
-    words = f' <span class="mdderiv-why">{escape(said)}</span>' if said else ""
+    words = f' <span class="mdderiv-why">{_escaped(said)}</span>' if said else ""
     return (
         f'<p class="mdderiv-result"><span class="mdderiv-boxed">{_math(label)}<wbr>'
         f'{_math("{}={}", display=False)}<wbr>{_pieces(value)}{shape}</span>{words}</p>'
     )
 
 
-def _copy_menu(d: DerivationRecord, names: Mapping[str, str]) -> str:
+def _copy_menu(d: DerivationRecord, latex_of: _Latex) -> str:
     """The results as LaTeX and as NumPy code, to select and copy."""
     from .numpy import result_source
 
-    latex = "\n".join(
-        f"{render_expr(r.label, names)} = {render_expr(r.expr, names)}" for r in d.results
-    )
+    latex = "\n".join(f"{latex_of(r.label)} = {latex_of(r.expr)}" for r in d.results)
     try:
         numpy = "\n".join(result_source(d, r) for r in d.results)
     except (TypeError, ValueError, NotImplementedError):  # a result NumPy cannot write
         numpy = ""
     lang = d.options.lang
-    parts = [f'<summary>{escape(word("html.copy", lang))}</summary>']
+    parts = [f'<summary>{_escaped(word("html.copy", lang))}</summary>']
     parts.append(f'<p class="mdderiv-label">LaTeX</p><pre><code>{escape(latex)}</code></pre>')
     if numpy:
         parts.append(f'<p class="mdderiv-label">NumPy</p><pre><code>{escape(numpy)}</code></pre>')
     return '<details class="mdderiv-copy">' + "".join(parts) + "</details>"
 
 
+class _Latex:
+    """``render_expr`` for one derivation's expressions (same text): the names
+    mapping's shared printer, looked up once, and one annotating printer per
+    set of marks (a marked step's two sides share it), not one per call."""
+
+    def __init__(self, names: Mapping[str, str]) -> None:
+        self.names = names
+        self.printer = shared_printer(names)
+        self.annotating: dict[int, tuple[Annotate, LatexPrinter]] = {}  # (it keeps the marks: their id stays theirs)
+
+    def __call__(self, expr: Expr, annotate: Annotate = None) -> str:
+        if annotate is None:
+            return self.printer.doprint(expr)
+        known = self.annotating.get(id(annotate))
+        if known is None:
+            known = self.annotating[id(annotate)] = (annotate, LatexPrinter(self.names, annotate))
+        return known[1].doprint(expr)
+
+
+def _shown_with_shape(node: Expr) -> bool:
+    """``shapes: all``: every symbol and differential is annotated."""
+    return isinstance(node, (Symbol, Differential))
+
+
 def render_html(d: DerivationRecord) -> str:
     """The whole derivation as one ``<div class="mdderiv-derivation">``."""
-    names = names_of(d.problem)
+    latex = _Latex(names_of(d.problem))
     lang = d.options.lang
     shapes = d.options.shapes
     marks = key_differentials(d) if shapes == "key" else {}
-    out = [f'<div class="mdderiv-derivation" lang="{escape(lang)}">']
+    out = [f'<div class="mdderiv-derivation" lang="{_escaped(lang)}">']
     if d.options.title:
         out.append(f'<p class="mdderiv-title">{escape(d.options.title)}</p>')
     has_details = False
@@ -366,7 +399,7 @@ def render_html(d: DerivationRecord) -> str:
         shown = visible_steps(section, d.options.steps)
         brief = visible_steps(section, "brief")
         out.append('<section class="mdderiv-section">')
-        out.append(_heading(section, names, lang))
+        out.append(_heading(section, latex, lang))
         # every step is written; the ones the brief view leaves out are marked
         position = {id(step): t_pos for t_pos, step in enumerate(shown)}
         in_brief = {id(step) for step in brief}
@@ -376,20 +409,20 @@ def render_html(d: DerivationRecord) -> str:
                 t_pos = -1
             annotate: Annotate = marks.get((s_pos, t_pos)) if t_pos is not None else None
             if shapes == "all":
-                annotate = lambda node: isinstance(node, (Symbol, Differential))  # noqa: E731
+                annotate = _shown_with_shape
             detail = id(step) not in in_brief
             has_details = has_details or detail
-            out.append(_step(step, names, lang, annotate, detail))
+            out.append(_step(step, latex, lang, annotate, detail))
         out.append("</section>")
     if d.results:
         out.append('<section class="mdderiv-results">')
-        out.extend(_result(d, result, names) for result in d.results)
+        out.extend(_result(d, result, latex) for result in d.results)
         out.append("</section>")
     if d.check is not None:
         key = "check.passed" if d.check.passed else "check.failed"
         state = "passed" if d.check.passed else "failed"
         out.append(
-            f'<p class="mdderiv-check mdderiv-check-{state}">{escape(word(key, lang))} '
+            f'<p class="mdderiv-check mdderiv-check-{state}">{_escaped(word(key, lang))} '
             f"{_math(format_error(d.check.max_rel_error), display=False)}</p>"
         )
     tools = []
@@ -397,10 +430,10 @@ def render_html(d: DerivationRecord) -> str:
         checked = "" if d.options.steps == "brief" else " checked"
         tools.append(
             f'<label class="mdderiv-toggle"><input type="checkbox" class="mdderiv-all"{checked}> '
-            f'{escape(word("html.all_steps", lang))}</label>'
+            f'{_escaped(word("html.all_steps", lang))}</label>'
         )
     if d.results:
-        tools.append(_copy_menu(d, names))
+        tools.append(_copy_menu(d, latex))
     if tools:
         out.append('<section class="mdderiv-tools">' + "".join(tools) + "</section>")
     out.append("</div>")
