@@ -104,7 +104,8 @@ _TOKEN = re.compile(
     _TOKEN.groupindex[name]
     for name in ("operator", "space", "open", "close", "brace", "unbrace", "bar", "left", "right", "end")
 )
-_SPACES = (_SPACE, _OPERATOR_TOKEN)
+# (the loop below tests the usual tokens first by their group numbers)
+assert _OPERATOR_TOKEN < _SPACE < _OPEN < _CLOSE < min(_BRACE, _UNBRACE, _BAR, _LEFT, _RIGHT, _END)
 
 
 def _break_candidates(latex: str) -> list[tuple[int, int, int]]:
@@ -118,10 +119,19 @@ def _break_candidates(latex: str) -> list[tuple[int, int, int]]:
     braces = lefts = parens = 0
     norm_open = False
     for match in _TOKEN.finditer(latex):
-        kind = match.lastindex
-        if kind == _END:
-            break
-        if kind == _BRACE:
+        kind = match.lastindex or _END  # (every match ends in one token group)
+        if kind <= _CLOSE:  # a space or a parenthesis (the usual tokens: tested first)
+            if braces or lefts:
+                continue
+            if kind <= _SPACE:
+                i = match.start(kind)
+                if i > 0:
+                    found.append((i, parens, _OPERATOR_CUT if kind == _OPERATOR_TOKEN else _FACTOR_CUT))
+            elif kind == _OPEN:
+                parens += 1
+            else:
+                parens -= 1
+        elif kind == _BRACE:
             braces += 1
         elif kind == _UNBRACE:
             braces -= 1
@@ -129,19 +139,12 @@ def _break_candidates(latex: str) -> list[tuple[int, int, int]]:
             lefts += 1
         elif kind == _RIGHT:
             lefts -= 1
-        elif braces or lefts:
-            continue
-        elif kind in _SPACES:
-            i = match.start(kind)
-            if i > 0:
-                found.append((i, parens, _OPERATOR_CUT if kind == _OPERATOR_TOKEN else _FACTOR_CUT))
-        elif kind == _OPEN:
-            parens += 1
-        elif kind == _CLOSE:
-            parens -= 1
         elif kind == _BAR:
-            norm_open = not norm_open
-            parens += 1 if norm_open else -1
+            if not (braces or lefts):
+                norm_open = not norm_open
+                parens += 1 if norm_open else -1
+        elif kind == _END:
+            break
     return found
 
 
@@ -171,6 +174,12 @@ def _split(latex: str, long_piece: int, glyph_count: int | None = None) -> tuple
     """:func:`split_at_operators`, and whether a piece holding ``\\left`` is
     still longer than ``long_piece`` (told from the glyph counts the cutting
     took anyway).  ``glyph_count`` is ``latex``'s, when the caller has it."""
+    candidates = _break_candidates(latex)
+    if not candidates:
+        if r"\left" not in latex:
+            return [latex], False
+        return [latex], (_glyphs(latex) if glyph_count is None else glyph_count) > long_piece
+    positions = [place[0] for place in candidates]
     pieces: list[str] = []
     stretchy_too_long = False
 
@@ -180,11 +189,6 @@ def _split(latex: str, long_piece: int, glyph_count: int | None = None) -> tuple
         if not stretchy_too_long and r"\left" in text:
             stretchy_too_long = (_glyphs(text) if count is None else count) > long_piece
 
-    candidates = _break_candidates(latex)
-    if not candidates:
-        leaf(latex, glyph_count)
-        return pieces, stretchy_too_long
-    positions = [place[0] for place in candidates]
     factors: dict[int, bool] = {}  # space → whether it is between two factors
 
     def between_factors(pos: int) -> bool:

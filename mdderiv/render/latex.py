@@ -266,19 +266,22 @@ class LatexPrinter:
 
     def _print(self, expr: Expr) -> str:
         memo = self.memo
-        if memo is not None:
-            known = memo.get(id(expr))
+        if memo is not None:  # (a printer with a memo annotates nothing)
+            key = id(expr)
+            known = memo.get(key)
             if known is not None:
                 return known[1]
+            kind = type(expr)
+            out: str = (self.methods.get(kind) or self._method(kind))(self, expr)
+            memo[key] = (expr, out)
+            return out
         # (only an annotating printer, which has no memo, has a plain one)
-        elif self.plain is not None and id(expr) not in self.holding:
+        if self.plain is not None and id(expr) not in self.holding:
             return self.plain._print(expr)
         method = self.methods.get(type(expr)) or self._method(type(expr))
-        out: str = method(self, expr)
+        out = method(self, expr)
         if self.annotating:
             out = self._annotate(expr, out)
-        if memo is not None:
-            memo[id(expr)] = (expr, out)
         return out
 
     def _method(self, kind: type) -> Callable[..., str]:
@@ -586,10 +589,19 @@ class LatexPrinter:
                 kind in wrapped
                 or (kind is IndexedSum and position < last)
                 or (slashed and self._slashed(factor))
-                or (position < last and self._bare_log_det(factor))  # \log|X| Y reads as \log(|X| Y) too
+                # \log|X| Y reads as \log(|X| Y) too
+                or (position < last and isinstance(factor, Elementwise) and self._bare_log_det(factor))
             ):
                 text = self._wrap(text)
-            out = out + self._between(text) + text if out else text
+            # what _between puts before it, written out (this runs per factor)
+            if not out:
+                out = text
+            elif text[:1].isdigit():
+                out = out + self.TIMES + text
+            elif text.startswith(("(", r"\left(")):
+                out = out + text
+            else:
+                out = out + " " + text
         return out
 
     def _between(self, following: str) -> str:
