@@ -60,13 +60,13 @@ _MACRO_NAME = re.compile(r"\\[A-Za-z]+")
 def _glyphs(latex: str) -> int:
     """Roughly how many glyphs ``latex`` shows: its characters less braces,
     ``^``, ``_``, spaces and macro names, plus one per two backslashes (a
-    macro counts as about one).  Counted, not by deleting them from a copy:
-    this runs on every piece of every step."""
+    macro counts as about one).  The five characters are counted (no copy);
+    the macro names are deleted by one substitution, which is quicker than
+    listing them: this runs on every piece of every step."""
     hidden = latex.count(" ") + latex.count("{") + latex.count("}") + latex.count("^") + latex.count("_")
     if "\\" not in latex:
         return len(latex) - hidden
-    hidden += sum(map(len, _MACRO_NAME.findall(latex)))
-    return len(latex) - hidden + latex.count("\\") // 2
+    return len(_MACRO_NAME.sub("", latex)) - hidden + latex.count("\\") // 2
 
 
 _BARE_MACRO = re.compile(r"\\[A-Za-z]+\Z")

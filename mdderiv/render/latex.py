@@ -93,6 +93,8 @@ _ATOMS = (
     Unvec,
     Vec,
 )
+# (no node class has subclasses: a set of the classes answers isinstance in one lookup)
+_ATOM_KINDS = frozenset(_ATOMS)
 # Content containing these is tall, so its parentheses grow with \left \right.
 _TALL = (r"\frac", r"\sum", r"\underbrace", r"\left", r"\boxed")
 _TALL_PATTERN = re.compile("|".join(re.escape(tall) for tall in _TALL))
@@ -426,10 +428,11 @@ class LatexPrinter:
         ``\\underbrace`` would take the superscript as a limit), the rest in
         parentheses."""
         out = self._print(expr)
-        if self._bare_log_det(expr):
+        kind = type(expr)
+        if kind is Elementwise and self._bare_log_det(expr):
             return self._wrap(out)  # (\log|X|)^{2}: \log|X|^{2} reads as \log(|X|^{2})
-        if isinstance(expr, _ATOMS) and not (isinstance(expr, Number)):
-            if self._is_annotated(expr) or _top_level(out, "^"):
+        if kind in _ATOM_KINDS:
+            if (self.annotating and self._is_annotated(expr)) or _top_level(out, "^"):
                 return self._group(out)
             return out
         if isinstance(expr, Number) and expr.value >= 0 and expr.value.denominator == 1:
