@@ -262,9 +262,9 @@ def _breakable(latex: str, glyph_count: int | None) -> list[str]:
     return parts
 
 
-def _pieces(latex: str) -> str:
-    """``latex`` as math pieces with a line-break opportunity between them."""
-    return "<wbr>".join(map(_math, _piece_texts(latex)))
+def _pieces(parts: list[str]) -> str:
+    """Math pieces with a line-break opportunity between them."""
+    return "<wbr>".join(map(_math, parts))
 
 
 def _piece_texts(latex: str, glyph_count: int | None = None) -> list[str]:
@@ -279,11 +279,10 @@ def _piece_texts(latex: str, glyph_count: int | None = None) -> list[str]:
     return out
 
 
-def _cell(kind: str, latex: str, glyph_count: int | None = None) -> str:
+def _cell(kind: str, parts: list[str]) -> str:
     """A cell of a step's row (``mdderiv-lhs``, ``mdderiv-rhs``) holding
-    ``latex``: when it is one piece, that piece's math span with the cell's
-    class too (no wrapper); else the pieces in a wrapper."""
-    parts = _piece_texts(latex, glyph_count)
+    the math ``parts`` (:func:`_piece_texts`): when it is one piece, that piece's
+    math span with the cell's class too (no wrapper); else the pieces in a wrapper."""
     if len(parts) == 1:
         return _math(parts[0], classes=kind + " arithmatex")
     return f'<span class="{kind}">' + "<wbr>".join(map(_math, parts)) + "</span>"
@@ -309,7 +308,7 @@ def _justification_html(rules: tuple[RuleId, ...], note: str | None, lang: str) 
 
 def _step(step: Step, latex: _Latex, lang: str, annotate: Annotate, detail: bool) -> str:
     relation = RELATIONS.get(step.relation, step.relation)
-    right = _cell("mdderiv-rhs", latex(step.rhs, annotate))
+    right = _cell("mdderiv-rhs", latex.pieces(latex(step.rhs, annotate)))
     why = _justification_html(step.rules, step.note, lang)
     kind = "mdderiv-step mdderiv-detail" if detail else "mdderiv-step"
     lhs = ""
@@ -323,7 +322,7 @@ def _step(step: Step, latex: _Latex, lang: str, annotate: Annotate, detail: bool
         # every cell names its grid column, so a continued step needs no empty
         # left side to start a new row; a cell of one math piece is that piece's span
         if left:
-            lhs = _cell("mdderiv-lhs", left, left_glyphs)
+            lhs = _cell("mdderiv-lhs", latex.pieces(left, left_glyphs))
     # the relation has no \displaystyle (a relation symbol is the same in either style)
     return (
         f'<p class="{kind}">{lhs}<span class="mdderiv-rel arithmatex">\\({relation}\\)</span>'
@@ -344,7 +343,7 @@ def _result(d: DerivationRecord, result: Result, latex: _Latex) -> str:
     words = f' <span class="mdderiv-why">{_escaped(said)}</span>' if said else ""
     return (
         f'<p class="mdderiv-result"><span class="mdderiv-boxed">{_math(label)}<wbr>'
-        f'{_math("{}={}", display=False)}<wbr>{_pieces(value)}{shape}</span>{words}</p>'
+        f'{_math("{}={}", display=False)}<wbr>{_pieces(latex.pieces(value))}{shape}</span>{words}</p>'
     )
 
 
@@ -374,6 +373,7 @@ class _Latex:
         self.names = names
         self.printer = shared_printer(names)
         self.annotating: dict[int, tuple[Annotate, LatexPrinter]] = {}  # (it keeps the marks: their id stays theirs)
+        self.cut: dict[str, list[str]] = {}  # text → its pieces (a boxed result is a step's side again)
 
     def __call__(self, expr: Expr, annotate: Annotate = None) -> str:
         if annotate is None:
@@ -382,6 +382,13 @@ class _Latex:
         if known is None:
             known = self.annotating[id(annotate)] = (annotate, LatexPrinter(self.names, annotate))
         return known[1].doprint(expr)
+
+    def pieces(self, text: str, glyph_count: int | None = None) -> list[str]:
+        """:func:`_piece_texts` of ``text``, each text cut once per derivation."""
+        parts = self.cut.get(text)
+        if parts is None:
+            parts = self.cut[text] = _piece_texts(text, glyph_count)
+        return parts
 
 
 def _shown_with_shape(node: Expr) -> bool:
