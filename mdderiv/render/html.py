@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from collections.abc import Mapping
 
 from ..expr import SCALAR, Differential, Expr, Symbol
-from ..memos import memoised
+from ..memos import Remembered, memoised
 from ..rules import RuleId
 from .display import RELATIONS
 from .latex import Annotate, LatexPrinter, format_error, names_of, shared_printer
@@ -262,24 +262,33 @@ def _breakable(latex: str, glyph_count: int | None) -> list[str]:
     return parts
 
 
-def _pieces(parts: list[str]) -> str:
+def _pieces(parts: tuple[str, ...]) -> str:
     """Math pieces with a line-break opportunity between them."""
     return "<wbr>".join(map(_math, parts))
 
 
-def _piece_texts(latex: str, glyph_count: int | None = None) -> list[str]:
+#: a side's text → its pieces: the same sides come back in the steps and results
+#: of one derivation and across the derivations of a site (``df``, ``x^{T} A x`` …)
+_PIECES: Remembered[str, tuple[str, ...]] = Remembered("the pieces of the math texts last cut", limit=4096)
+
+
+def _piece_texts(latex: str, glyph_count: int | None = None) -> tuple[str, ...]:
     """:func:`breakable_pieces`, each ready to stand alone: a piece that starts
-    with an operator gets ``{}`` before it, so the operator keeps its binary spacing."""
+    with an operator gets ``{}`` before it, so the operator keeps its binary spacing.
+    ``glyph_count`` is ``latex``'s, when the caller has it."""
+    known = _PIECES.get(latex)
+    if known is not None:
+        return known
     out = []
     for part in _breakable(latex, glyph_count):
         part = part.strip()
         if part.startswith(_LEADING_OPERATORS):
             part = "{}" + part
         out.append(part)
-    return out
+    return _PIECES.remember(latex, tuple(out))
 
 
-def _cell(kind: str, parts: list[str]) -> str:
+def _cell(kind: str, parts: tuple[str, ...]) -> str:
     """A cell of a step's row (``mdderiv-lhs``, ``mdderiv-rhs``) holding
     the math ``parts`` (:func:`_piece_texts`): when it is one piece, that piece's
     math span with the cell's class too (no wrapper); else the pieces in a wrapper."""
@@ -308,7 +317,7 @@ def _justification_html(rules: tuple[RuleId, ...], note: str | None, lang: str) 
 
 def _step(step: Step, latex: _Latex, lang: str, annotate: Annotate, detail: bool) -> str:
     relation = RELATIONS.get(step.relation, step.relation)
-    right = _cell("mdderiv-rhs", latex.pieces(latex(step.rhs, annotate)))
+    right = _cell("mdderiv-rhs", _piece_texts(latex(step.rhs, annotate)))
     why = _justification_html(step.rules, step.note, lang)
     kind = "mdderiv-step mdderiv-detail" if detail else "mdderiv-step"
     lhs = ""
@@ -322,7 +331,7 @@ def _step(step: Step, latex: _Latex, lang: str, annotate: Annotate, detail: bool
         # every cell names its grid column, so a continued step needs no empty
         # left side to start a new row; a cell of one math piece is that piece's span
         if left:
-            lhs = _cell("mdderiv-lhs", latex.pieces(left, left_glyphs))
+            lhs = _cell("mdderiv-lhs", _piece_texts(left, left_glyphs))
     # the relation has no \displaystyle (a relation symbol is the same in either style)
     return (
         f'<p class="{kind}">{lhs}<span class="mdderiv-rel arithmatex">\\({relation}\\)</span>'
@@ -343,7 +352,7 @@ def _result(d: DerivationRecord, result: Result, latex: _Latex) -> str:
     words = f' <span class="mdderiv-why">{_escaped(said)}</span>' if said else ""
     return (
         f'<p class="mdderiv-result"><span class="mdderiv-boxed">{_math(label)}<wbr>'
-        f'{_math("{}={}", display=False)}<wbr>{_pieces(latex.pieces(value))}{shape}</span>{words}</p>'
+        f'{_math("{}={}", display=False)}<wbr>{_pieces(_piece_texts(value))}{shape}</span>{words}</p>'
     )
 
 
@@ -373,7 +382,6 @@ class _Latex:
         self.names = names
         self.printer = shared_printer(names)
         self.annotating: dict[int, tuple[Annotate, LatexPrinter]] = {}  # (it keeps the marks: their id stays theirs)
-        self.cut: dict[str, list[str]] = {}  # text → its pieces (a boxed result is a step's side again)
 
     def __call__(self, expr: Expr, annotate: Annotate = None) -> str:
         if annotate is None:
@@ -382,13 +390,6 @@ class _Latex:
         if known is None:
             known = self.annotating[id(annotate)] = (annotate, LatexPrinter(self.names, annotate))
         return known[1].doprint(expr)
-
-    def pieces(self, text: str, glyph_count: int | None = None) -> list[str]:
-        """:func:`_piece_texts` of ``text``, each text cut once per derivation."""
-        parts = self.cut.get(text)
-        if parts is None:
-            parts = self.cut[text] = _piece_texts(text, glyph_count)
-        return parts
 
 
 def _shown_with_shape(node: Expr) -> bool:
