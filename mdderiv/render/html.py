@@ -24,15 +24,16 @@ notebooks): the whole LaTeX display in one ``div.arithmatex``.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from html import escape
 from typing import TYPE_CHECKING
 from collections.abc import Mapping
 
-from ..expr import SCALAR, Differential, Symbol
-from ..memos import memoised
+from ..expr import SCALAR, Differential, Expr, Symbol
+from ..memos import Remembered, memoised
 from ..rules import RuleId
 from .display import RELATIONS
-from .latex import Annotate, format_error, names_of, render_expr, shared_printer
+from .latex import Annotate, LatexPrinter, format_error, names_of, shared_printer
 from .steps import justification, key_differentials, result_words, visible_steps
 from .words import heading_key, word, words_with_math
 
@@ -59,13 +60,13 @@ _MACRO_NAME = re.compile(r"\\[A-Za-z]+")
 def _glyphs(latex: str) -> int:
     """Roughly how many glyphs ``latex`` shows: its characters less braces,
     ``^``, ``_``, spaces and macro names, plus one per two backslashes (a
-    macro counts as about one).  Counted, not by deleting them from a copy:
-    this runs on every piece of every step."""
+    macro counts as about one).  The five characters are counted (no copy);
+    the macro names are deleted by one substitution, which is quicker than
+    listing them: this runs on every piece of every step."""
     hidden = latex.count(" ") + latex.count("{") + latex.count("}") + latex.count("^") + latex.count("_")
     if "\\" not in latex:
         return len(latex) - hidden
-    hidden += sum(map(len, _MACRO_NAME.findall(latex)))
-    return len(latex) - hidden + latex.count("\\") // 2
+    return len(_MACRO_NAME.sub("", latex)) - hidden + latex.count("\\") // 2
 
 
 _BARE_MACRO = re.compile(r"\\[A-Za-z]+\Z")
@@ -73,20 +74,38 @@ _SUM_HEAD = re.compile(r"\\sum_\{[^{}]*\}\^\{[^{}]*\}\Z")
 _OPERATOR_CUT, _FACTOR_CUT = 0, 1  # what a cut stands before: an operator, or a factor
 
 
-# The tokens that matter for cutting, found by one regex instead of a walk over
-# every character: \left, \right, \|, other escaped characters (skipped whole),
-# braces, parentheses, and a space (before an operator, or between two factors).
-# Macro names are letters, which no token starts with, so the regex passes over
-# them in C.  A brace group holds no cut whatever is inside (TeX closes a \left …
-# \right pair in the group that opened it), so a group with at most one level of
-# groups inside (most are: ^{T}, \mathbf{x}, \frac{1}{2}) is one token, skipped
-# whole; deeper ones are read brace by brace.  (Both group patterns are written
-# so that no text has two ways to match: no backtracking blow-up.)
+# The tokens that matter for cutting: \left and \right (with the delimiter after
+# them), \|, braces, parentheses, and a space (before an operator, or between two
+# factors).  Everything else is passed over inside the regex, in C, as the run
+# before a token: letters, digits, other escaped characters, macro names, and a
+# brace group with at most one level of groups inside (most are: ^{T},
+# \mathbf{x}, \frac{1}{2}), which holds no cut whatever is inside (TeX closes a
+# \left … \right pair in the group that opened it); deeper groups are read brace
+# by brace.  So the loop below runs once per token that matters, not once per
+# group.  (The group patterns are written so that no text has two ways to match,
+# and the run is possessive: no backtracking blow-up.)
 _FLAT_GROUP = r"\{[^{}\\]*(?:\\.[^{}\\]*)*\}"
 _GROUP = r"\{[^{}\\]*(?:(?:\\.|" + _FLAT_GROUP + r")[^{}\\]*)*\}"
-_TOKEN = re.compile(
-    _GROUP + r"|\\left(?![A-Za-z])|\\right(?![A-Za-z])|\\[^A-Za-z]|[{}()]| ", re.DOTALL
+_PASSED_OVER = (
+    r"(?:" + _GROUP + r"|[^{}()\\ ]|\\[^A-Za-z|]|\\[A-Za-z]+(?![A-Za-z])(?<!\\left)(?<!\\right))*+"
 )
+_DELIMITER = r"(?:\\.|" + _GROUP + r"|.)?+"  # what \left or \right takes: never a token itself
+_OPERATOR_AHEAD = "|".join(re.escape(op.strip()) for op in _OPERATORS)
+_TOKEN = re.compile(
+    _PASSED_OVER
+    + r"(?:(?P<operator> )(?=(?:" + _OPERATOR_AHEAD + r") )"
+    + r"|(?P<space> )|(?P<open>\()|(?P<close>\))|(?P<brace>\{)|(?P<unbrace>\})|(?P<bar>\\\|)"
+    + r"|(?P<left>\\left(?![A-Za-z])" + _DELIMITER + r")"
+    + r"|(?P<right>\\right(?![A-Za-z])" + _DELIMITER + r")"
+    + r"|(?P<backslash>\\)|(?P<end>\Z))",  # (a last lone backslash: so the regex never fails)
+    re.DOTALL,
+)
+(_OPERATOR_TOKEN, _SPACE, _OPEN, _CLOSE, _BRACE, _UNBRACE, _BAR, _LEFT, _RIGHT, _END) = (
+    _TOKEN.groupindex[name]
+    for name in ("operator", "space", "open", "close", "brace", "unbrace", "bar", "left", "right", "end")
+)
+# (the loop below tests the usual tokens first by their group numbers)
+assert _OPERATOR_TOKEN < _SPACE < _OPEN < _CLOSE < min(_BRACE, _UNBRACE, _BAR, _LEFT, _RIGHT, _END)
 
 
 def _break_candidates(latex: str) -> list[tuple[int, int, int]]:
@@ -99,38 +118,33 @@ def _break_candidates(latex: str) -> list[tuple[int, int, int]]:
     found: list[tuple[int, int, int]] = []
     braces = lefts = parens = 0
     norm_open = False
-    skip_to = -1  # a \left or \right takes the delimiter after it
     for match in _TOKEN.finditer(latex):
-        i = match.start()
-        if i < skip_to:
-            continue
-        token = match.group()
-        first = token[0]
-        if first == "{":
-            if len(token) == 1:  # (a longer one is a whole group: no cut, no depth)
-                braces += 1
-        elif first == "}":
+        kind = match.lastindex or _END  # (every match ends in one token group)
+        if kind <= _CLOSE:  # a space or a parenthesis (the usual tokens: tested first)
+            if braces or lefts:
+                continue
+            if kind <= _SPACE:
+                i = match.start(kind)
+                if i > 0:
+                    found.append((i, parens, _OPERATOR_CUT if kind == _OPERATOR_TOKEN else _FACTOR_CUT))
+            elif kind == _OPEN:
+                parens += 1
+            else:
+                parens -= 1
+        elif kind == _BRACE:
+            braces += 1
+        elif kind == _UNBRACE:
             braces -= 1
-        elif first == "\\":
-            if token == r"\left" or token == r"\right":
-                lefts += 1 if token == r"\left" else -1
-                skip_to = match.end() + (2 if latex.startswith("\\", match.end()) else 1)
-            elif token == r"\|" and not (braces or lefts):
+        elif kind == _LEFT:
+            lefts += 1
+        elif kind == _RIGHT:
+            lefts -= 1
+        elif kind == _BAR:
+            if not (braces or lefts):
                 norm_open = not norm_open
                 parens += 1 if norm_open else -1
-        elif braces or lefts:
-            continue
-        elif first == "(":
-            parens += 1
-        elif first == ")":
-            parens -= 1
-        elif i > 0:  # a space
-            operator = _OPERATOR.match(latex, i)
-            if operator is not None:
-                found.append((i, parens, _OPERATOR_CUT))
-                skip_to = operator.end() - 1  # its closing space is not a cut
-            else:  # maybe between two factors: asked only where a piece needs it
-                found.append((i, parens, _FACTOR_CUT))
+        elif kind == _END:
+            break
     return found
 
 
@@ -153,9 +167,27 @@ def split_at_operators(latex: str, long_piece: int = _LONG_PIECE) -> list[str]:
     than ``long_piece`` glyphs is cut again at the operators one pair of
     parentheses deeper, and so on, and at last between the factors of a
     product.  Joined, the pieces are ``latex``."""
+    return _split(latex, long_piece)[0]
+
+
+def _split(latex: str, long_piece: int, glyph_count: int | None = None) -> tuple[list[str], bool]:
+    """:func:`split_at_operators`, and whether a piece holding ``\\left`` is
+    still longer than ``long_piece`` (told from the glyph counts the cutting
+    took anyway).  ``glyph_count`` is ``latex``'s, when the caller has it."""
     candidates = _break_candidates(latex)
     if not candidates:
-        return [latex]
+        if r"\left" not in latex:
+            return [latex], False
+        return [latex], (_glyphs(latex) if glyph_count is None else glyph_count) > long_piece
+    positions = [place[0] for place in candidates]
+    pieces: list[str] = []
+    stretchy_too_long = False
+
+    def leaf(text: str, count: int | None) -> None:
+        nonlocal stretchy_too_long
+        pieces.append(text)
+        if not stretchy_too_long and r"\left" in text:
+            stretchy_too_long = (_glyphs(text) if count is None else count) > long_piece
 
     factors: dict[int, bool] = {}  # space → whether it is between two factors
 
@@ -165,81 +197,110 @@ def split_at_operators(latex: str, long_piece: int = _LONG_PIECE) -> list[str]:
             known = factors[pos] = _between_factors(latex, pos)
         return known
 
-    def cut(start: int, end: int) -> list[str]:
+    def cut(start: int, end: int, count: int | None) -> None:
         text = latex[start:end]
-        inside = [(kind, depth, pos) for pos, depth, kind in candidates if start < pos < end]
-        if not inside or _glyphs(text) <= long_piece:  # (the cheap test first)
-            return [text]
-        operators = [place for place in inside if place[0] == _OPERATOR_CUT]
-        inside = operators or [place for place in inside if between_factors(place[2])]
-        if not inside:
-            return [text]
-        best = min(inside)[:2]  # operators before factors, the outermost first
-        bounds = [start, *[pos for kind, depth, pos in inside if (kind, depth) == best], end]
-        pieces: list[str] = []
+        first, stop = bisect_right(positions, start), bisect_left(positions, end)  # the places inside
+        if first == stop:
+            return leaf(text, count)
+        if count is None:
+            count = _glyphs(text)
+        if count <= long_piece:
+            return leaf(text, count)
+        inside = [place for place in candidates[first:stop] if place[2] == _OPERATOR_CUT]
+        if not inside:  # no operator: between the factors of a product
+            inside = [place for place in candidates[first:stop] if between_factors(place[0])]
+            if not inside:
+                return leaf(text, count)
+        depth = min(place[1] for place in inside)  # the outermost first
+        bounds = [start, *[pos for pos, at, _ in inside if at == depth], end]
         for left, right in zip(bounds, bounds[1:]):
-            pieces.extend(cut(left, right))
-        return pieces
+            cut(left, right, None)
 
     top = [pos for pos, depth, kind in candidates if depth == 0 and kind == _OPERATOR_CUT]
-    bounds = [0, *top, len(latex)]
-    pieces: list[str] = []
-    for left, right in zip(bounds, bounds[1:]):
-        pieces.extend(cut(left, right))
-    return pieces
+    if not top:
+        cut(0, len(latex), glyph_count)
+    else:
+        bounds = [0, *top, len(latex)]
+        for left, right in zip(bounds, bounds[1:]):
+            cut(left, right, None)
+    return pieces, stretchy_too_long
 
 
-def _math(latex: str, display: bool = True) -> str:
+def _math(latex: str, display: bool = True, classes: str = "arithmatex") -> str:
     """One math piece; display style, so fractions are full size as in a display."""
     style = r"\displaystyle " if display else ""
     if "&" in latex or "<" in latex or ">" in latex:  # (rare in LaTeX: skip the escaping otherwise)
         latex = escape(latex, quote=False)
-    return f'<span class="arithmatex">\\({style}{latex}\\)</span>'
+    return f'<span class="{classes}">\\({style}{latex}\\)</span>'
+
+
+@memoised(maxsize=256)
+def _escaped(text: str) -> str:
+    """``escape(text)`` for the fixed words (headings, labels, the language):
+    remembered, as they come back in every derivation."""
+    return escape(text)
 
 
 def breakable_pieces(latex: str) -> list[str]:
     """:func:`split_at_operators`, cutting inside ``\\left … \\right`` pairs too
     (made fixed-size) where a piece would otherwise stay too long."""
-    if len(latex) <= _LONG_PIECE or _glyphs(latex) <= _LONG_PIECE:  # fits anywhere: no cut needed
+    return _breakable(latex, None)
+
+
+def _breakable(latex: str, glyph_count: int | None) -> list[str]:
+    """:func:`breakable_pieces`; ``glyph_count`` is ``latex``'s, when the caller has it."""
+    if len(latex) <= _LONG_PIECE:  # fits anywhere: no cut needed
         return [latex]
-    parts = split_at_operators(latex)
-    if any(r"\left" in part and _glyphs(part) > _LONG_PIECE for part in parts):
+    if glyph_count is None:
+        glyph_count = _glyphs(latex)
+    if glyph_count <= _LONG_PIECE:
+        return [latex]
+    parts, stretchy_too_long = _split(latex, _LONG_PIECE, glyph_count)
+    if stretchy_too_long:
         fixed = _STRETCHY.sub(lambda m: r"\biggl" if m.group(1) == "left" else r"\biggr", latex)
-        parts = split_at_operators(fixed)
+        parts = _split(fixed, _LONG_PIECE)[0]
     return parts
 
 
-def _pieces(latex: str) -> str:
-    """``latex`` as math pieces with a line-break opportunity between them."""
-    return "<wbr>".join(map(_math, _piece_texts(latex)))
+def _pieces(parts: tuple[str, ...]) -> str:
+    """Math pieces with a line-break opportunity between them."""
+    return "<wbr>".join(map(_math, parts))
 
 
-def _piece_texts(latex: str) -> list[str]:
+#: a side's text → its pieces: the same sides come back in the steps and results
+#: of one derivation and across the derivations of a site (``df``, ``x^{T} A x`` …)
+_PIECES: Remembered[str, tuple[str, ...]] = Remembered("the pieces of the math texts last cut", limit=4096)
+
+
+def _piece_texts(latex: str, glyph_count: int | None = None) -> tuple[str, ...]:
     """:func:`breakable_pieces`, each ready to stand alone: a piece that starts
-    with an operator gets ``{}`` before it, so the operator keeps its binary spacing."""
+    with an operator gets ``{}`` before it, so the operator keeps its binary spacing.
+    ``glyph_count`` is ``latex``'s, when the caller has it."""
+    known = _PIECES.get(latex)
+    if known is not None:
+        return known
     out = []
-    for part in breakable_pieces(latex):
+    for part in _breakable(latex, glyph_count):
         part = part.strip()
         if part.startswith(_LEADING_OPERATORS):
             part = "{}" + part
         out.append(part)
-    return out
+    return _PIECES.remember(latex, tuple(out))
 
 
-def _cell(kind: str, latex: str) -> str:
+def _cell(kind: str, parts: tuple[str, ...]) -> str:
     """A cell of a step's row (``mdderiv-lhs``, ``mdderiv-rhs``) holding
-    ``latex``: when it is one piece, that piece's math span with the cell's
-    class too (no wrapper); else the pieces in a wrapper."""
-    parts = _piece_texts(latex)
+    the math ``parts`` (:func:`_piece_texts`): when it is one piece, that piece's
+    math span with the cell's class too (no wrapper); else the pieces in a wrapper."""
     if len(parts) == 1:
-        return _math(parts[0]).replace('class="arithmatex"', f'class="{kind} arithmatex"', 1)
+        return _math(parts[0], classes=kind + " arithmatex")
     return f'<span class="{kind}">' + "<wbr>".join(map(_math, parts)) + "</span>"
 
 
-def _heading(section: Section, names: Mapping[str, str], lang: str) -> str:
+def _heading(section: Section, latex: _Latex, lang: str) -> str:
     """The heading of a section: HTML words around the variable as inline math."""
-    math = render_expr(section.about, names) if section.about is not None else None
-    words = words_with_math(heading_key(section.kind), lang, math, escape, _inline_math, "")
+    math = latex(section.about) if section.about is not None else None
+    words = words_with_math(heading_key(section.kind), lang, math, _escaped, _inline_math, "")
     return f'<p class="mdderiv-heading">{words}</p>'
 
 
@@ -254,69 +315,95 @@ def _justification_html(rules: tuple[RuleId, ...], note: str | None, lang: str) 
     return escape(justification(rules, note, lang))
 
 
-def _step(step: Step, names: Mapping[str, str], lang: str, annotate: Annotate, detail: bool) -> str:
+def _step(step: Step, latex: _Latex, lang: str, annotate: Annotate, detail: bool) -> str:
     relation = RELATIONS.get(step.relation, step.relation)
-    left = render_expr(step.lhs, names, annotate) if step.lhs is not None else ""
-    right = _cell("mdderiv-rhs", render_expr(step.rhs, names, annotate))
+    right = _cell("mdderiv-rhs", _piece_texts(latex(step.rhs, annotate)))
     why = _justification_html(step.rules, step.note, lang)
     kind = "mdderiv-step mdderiv-detail" if detail else "mdderiv-step"
+    lhs = ""
     if step.lhs is None:
         kind += " mdderiv-continued"
-    elif _glyphs(left) > _WIDE_LHS:
-        kind += " mdderiv-wide-lhs"  # in a narrow column it gets a line of its own
-    # every cell names its grid column, so a continued step needs no empty left
-    # side to start a new row; a cell of one math piece is that piece's span; the
-    # relation has no \displaystyle (a relation symbol is the same in either style)
-    lhs = _cell("mdderiv-lhs", left) if left else ""
+    else:
+        left = latex(step.lhs, annotate)
+        left_glyphs = _glyphs(left)
+        if left_glyphs > _WIDE_LHS:
+            kind += " mdderiv-wide-lhs"  # in a narrow column it gets a line of its own
+        # every cell names its grid column, so a continued step needs no empty
+        # left side to start a new row; a cell of one math piece is that piece's span
+        if left:
+            lhs = _cell("mdderiv-lhs", _piece_texts(left, left_glyphs))
+    # the relation has no \displaystyle (a relation symbol is the same in either style)
     return (
         f'<p class="{kind}">{lhs}<span class="mdderiv-rel arithmatex">\\({relation}\\)</span>'
         f'{right}<span class="mdderiv-why">{why}</span></p>'
     )
 
 
-def _result(d: DerivationRecord, result: Result, names: Mapping[str, str]) -> str:
-    label = render_expr(result.label, names)
-    value = render_expr(result.expr, names)
+def _result(d: DerivationRecord, result: Result, latex: _Latex) -> str:
+    label = latex(result.label)
+    value = latex(result.expr)
     shape = ""
     if d.options.shapes != "none" and result.expr.shape != SCALAR:
-        rows = shared_printer(names)._dimension(result.expr.shape[0])
-        cols = shared_printer(names)._dimension(result.expr.shape[1])
+        rows = latex.printer._dimension(result.expr.shape[0])
+        cols = latex.printer._dimension(result.expr.shape[1])
         size = _math(rows + r" \times " + cols, display=False)
         shape = f' <span class="mdderiv-shape">{size}</span>'
     said = result_words(result, d.options.lang)
-    words = f' <span class="mdderiv-why">{escape(said)}</span>' if said else ""
+    words = f' <span class="mdderiv-why">{_escaped(said)}</span>' if said else ""
     return (
         f'<p class="mdderiv-result"><span class="mdderiv-boxed">{_math(label)}<wbr>'
-        f'{_math("{}={}", display=False)}<wbr>{_pieces(value)}{shape}</span>{words}</p>'
+        f'{_math("{}={}", display=False)}<wbr>{_pieces(_piece_texts(value))}{shape}</span>{words}</p>'
     )
 
 
-def _copy_menu(d: DerivationRecord, names: Mapping[str, str]) -> str:
+def _copy_menu(d: DerivationRecord, latex_of: _Latex) -> str:
     """The results as LaTeX and as NumPy code, to select and copy."""
     from .numpy import result_source
 
-    latex = "\n".join(
-        f"{render_expr(r.label, names)} = {render_expr(r.expr, names)}" for r in d.results
-    )
+    latex = "\n".join(f"{latex_of(r.label)} = {latex_of(r.expr)}" for r in d.results)
     try:
         numpy = "\n".join(result_source(d, r) for r in d.results)
     except (TypeError, ValueError, NotImplementedError):  # a result NumPy cannot write
         numpy = ""
     lang = d.options.lang
-    parts = [f'<summary>{escape(word("html.copy", lang))}</summary>']
+    parts = [f'<summary>{_escaped(word("html.copy", lang))}</summary>']
     parts.append(f'<p class="mdderiv-label">LaTeX</p><pre><code>{escape(latex)}</code></pre>')
     if numpy:
         parts.append(f'<p class="mdderiv-label">NumPy</p><pre><code>{escape(numpy)}</code></pre>')
     return '<details class="mdderiv-copy">' + "".join(parts) + "</details>"
 
 
+class _Latex:
+    """``render_expr`` for one derivation's expressions (same text): the names
+    mapping's shared printer, looked up once, and one annotating printer per
+    set of marks (a marked step's two sides share it), not one per call."""
+
+    def __init__(self, names: Mapping[str, str]) -> None:
+        self.names = names
+        self.printer = shared_printer(names)
+        self.annotating: dict[int, tuple[Annotate, LatexPrinter]] = {}  # (it keeps the marks: their id stays theirs)
+
+    def __call__(self, expr: Expr, annotate: Annotate = None) -> str:
+        if annotate is None:
+            return self.printer.doprint(expr)
+        known = self.annotating.get(id(annotate))
+        if known is None:
+            known = self.annotating[id(annotate)] = (annotate, LatexPrinter(self.names, annotate))
+        return known[1].doprint(expr)
+
+
+def _shown_with_shape(node: Expr) -> bool:
+    """``shapes: all``: every symbol and differential is annotated."""
+    return isinstance(node, (Symbol, Differential))
+
+
 def render_html(d: DerivationRecord) -> str:
     """The whole derivation as one ``<div class="mdderiv-derivation">``."""
-    names = names_of(d.problem)
+    latex = _Latex(names_of(d.problem))
     lang = d.options.lang
     shapes = d.options.shapes
     marks = key_differentials(d) if shapes == "key" else {}
-    out = [f'<div class="mdderiv-derivation" lang="{escape(lang)}">']
+    out = [f'<div class="mdderiv-derivation" lang="{_escaped(lang)}">']
     if d.options.title:
         out.append(f'<p class="mdderiv-title">{escape(d.options.title)}</p>')
     has_details = False
@@ -324,7 +411,7 @@ def render_html(d: DerivationRecord) -> str:
         shown = visible_steps(section, d.options.steps)
         brief = visible_steps(section, "brief")
         out.append('<section class="mdderiv-section">')
-        out.append(_heading(section, names, lang))
+        out.append(_heading(section, latex, lang))
         # every step is written; the ones the brief view leaves out are marked
         position = {id(step): t_pos for t_pos, step in enumerate(shown)}
         in_brief = {id(step) for step in brief}
@@ -334,20 +421,20 @@ def render_html(d: DerivationRecord) -> str:
                 t_pos = -1
             annotate: Annotate = marks.get((s_pos, t_pos)) if t_pos is not None else None
             if shapes == "all":
-                annotate = lambda node: isinstance(node, (Symbol, Differential))  # noqa: E731
+                annotate = _shown_with_shape
             detail = id(step) not in in_brief
             has_details = has_details or detail
-            out.append(_step(step, names, lang, annotate, detail))
+            out.append(_step(step, latex, lang, annotate, detail))
         out.append("</section>")
     if d.results:
         out.append('<section class="mdderiv-results">')
-        out.extend(_result(d, result, names) for result in d.results)
+        out.extend(_result(d, result, latex) for result in d.results)
         out.append("</section>")
     if d.check is not None:
         key = "check.passed" if d.check.passed else "check.failed"
         state = "passed" if d.check.passed else "failed"
         out.append(
-            f'<p class="mdderiv-check mdderiv-check-{state}">{escape(word(key, lang))} '
+            f'<p class="mdderiv-check mdderiv-check-{state}">{_escaped(word(key, lang))} '
             f"{_math(format_error(d.check.max_rel_error), display=False)}</p>"
         )
     tools = []
@@ -355,10 +442,10 @@ def render_html(d: DerivationRecord) -> str:
         checked = "" if d.options.steps == "brief" else " checked"
         tools.append(
             f'<label class="mdderiv-toggle"><input type="checkbox" class="mdderiv-all"{checked}> '
-            f'{escape(word("html.all_steps", lang))}</label>'
+            f'{_escaped(word("html.all_steps", lang))}</label>'
         )
     if d.results:
-        tools.append(_copy_menu(d, names))
+        tools.append(_copy_menu(d, latex))
     if tools:
         out.append('<section class="mdderiv-tools">' + "".join(tools) + "</section>")
     out.append("</div>")

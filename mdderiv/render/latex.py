@@ -93,6 +93,8 @@ _ATOMS = (
     Unvec,
     Vec,
 )
+# (no node class has subclasses: a set of the classes answers isinstance in one lookup)
+_ATOM_KINDS = frozenset(_ATOMS)
 # Content containing these is tall, so its parentheses grow with \left \right.
 _TALL = (r"\frac", r"\sum", r"\underbrace", r"\left", r"\boxed")
 _TALL_PATTERN = re.compile("|".join(re.escape(tall) for tall in _TALL))
@@ -266,19 +268,22 @@ class LatexPrinter:
 
     def _print(self, expr: Expr) -> str:
         memo = self.memo
-        if memo is not None:
-            known = memo.get(id(expr))
+        if memo is not None:  # (a printer with a memo annotates nothing)
+            key = id(expr)
+            known = memo.get(key)
             if known is not None:
                 return known[1]
+            kind = type(expr)
+            out: str = (self.methods.get(kind) or self._method(kind))(self, expr)
+            memo[key] = (expr, out)
+            return out
         # (only an annotating printer, which has no memo, has a plain one)
-        elif self.plain is not None and id(expr) not in self.holding:
+        if self.plain is not None and id(expr) not in self.holding:
             return self.plain._print(expr)
         method = self.methods.get(type(expr)) or self._method(type(expr))
-        out: str = method(self, expr)
+        out = method(self, expr)
         if self.annotating:
             out = self._annotate(expr, out)
-        if memo is not None:
-            memo[id(expr)] = (expr, out)
         return out
 
     def _method(self, kind: type) -> Callable[..., str]:
@@ -423,10 +428,11 @@ class LatexPrinter:
         ``\\underbrace`` would take the superscript as a limit), the rest in
         parentheses."""
         out = self._print(expr)
-        if self._bare_log_det(expr):
+        kind = type(expr)
+        if kind is Elementwise and self._bare_log_det(expr):
             return self._wrap(out)  # (\log|X|)^{2}: \log|X|^{2} reads as \log(|X|^{2})
-        if isinstance(expr, _ATOMS) and not (isinstance(expr, Number)):
-            if self._is_annotated(expr) or _top_level(out, "^"):
+        if kind in _ATOM_KINDS:
+            if (self.annotating and self._is_annotated(expr)) or _top_level(out, "^"):
                 return self._group(out)
             return out
         if isinstance(expr, Number) and expr.value >= 0 and expr.value.denominator == 1:
@@ -586,10 +592,19 @@ class LatexPrinter:
                 kind in wrapped
                 or (kind is IndexedSum and position < last)
                 or (slashed and self._slashed(factor))
-                or (position < last and self._bare_log_det(factor))  # \log|X| Y reads as \log(|X| Y) too
+                # \log|X| Y reads as \log(|X| Y) too
+                or (position < last and isinstance(factor, Elementwise) and self._bare_log_det(factor))
             ):
                 text = self._wrap(text)
-            out = out + self._between(text) + text if out else text
+            # what _between puts before it, written out (this runs per factor)
+            if not out:
+                out = text
+            elif text[:1].isdigit():
+                out = out + self.TIMES + text
+            elif text.startswith(("(", r"\left(")):
+                out = out + text
+            else:
+                out = out + " " + text
         return out
 
     def _between(self, following: str) -> str:

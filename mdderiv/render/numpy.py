@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import keyword
 from fractions import Fraction
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..expr import (
@@ -86,6 +87,11 @@ def _paren(code: Code, at_least: int) -> str:
     return text if prec >= at_least else f"({text})"
 
 
+#: ``NumpyPrinter._print_<Class>`` by node class (filled on first use): no
+#: attribute lookup by name for every node
+_METHODS: dict[type, Callable[..., Code]] = {}
+
+
 class NumpyPrinter:
     """A visitor from ``Expr`` to NumPy source, for one problem."""
 
@@ -102,10 +108,13 @@ class NumpyPrinter:
         return self._print(expr)[0]
 
     def _print(self, expr: Expr) -> Code:
-        method = getattr(self, "_print_" + type(expr).__name__, None)
+        method = _METHODS.get(type(expr))
         if method is None:
-            raise ValueError(f"no NumPy form for {type(expr).__name__}")
-        code: Code = method(expr)
+            method = getattr(type(self), "_print_" + type(expr).__name__, None)
+            if method is None:
+                raise ValueError(f"no NumPy form for {type(expr).__name__}")
+            _METHODS[type(expr)] = method
+        code: Code = method(self, expr)
         return code
 
     # ------------------------------------------------------------------ dimensions
@@ -394,11 +403,16 @@ class NumpyPrinter:
         return self.doprint_dim(expr.upper)
 
 
+_ONE = Fraction(1)
+
+
 def _coefficient(expr: MatMul) -> Fraction:
-    coefficient = Fraction(1)
+    """The product of the numbers among the factors (most products have none or
+    one: no Fraction arithmetic then)."""
+    coefficient = _ONE
     for factor in expr.factors:
         if isinstance(factor, Number):
-            coefficient *= factor.value
+            coefficient = factor.value if coefficient is _ONE else coefficient * factor.value
     return coefficient
 
 

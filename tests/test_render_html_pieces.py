@@ -1,0 +1,58 @@
+r"""Where a long right side is cut into math pieces (``render.html``): before its
+operators, outermost first; never inside a brace group or a ``\left … \right``
+pair; and joined, the pieces are the text again."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from mdderiv.render.html import breakable_pieces, split_at_operators
+
+SIDES = [
+    r"\operatorname{tr}(A^{T} B) + \mathbf{x}^{T} C \mathbf{y} - \frac{1}{2} D",
+    r"(A B C D E F G H + I J K L M N O P)",
+    r"\operatorname{tr}\left((K^{-1} - K^{-1} X K^{-1}) \underbrace{dK}_{q \times q}\right)",
+    r"\frac{1}{2}(\sigma(K \mathbf{b}) - \mathbf{s})^{T}(\sigma(K \mathbf{b}) - \mathbf{s})",
+    r"\|A X - B\|_F + {x + y \odot z + w + v + u + t} \odot q",
+    "x + {y + z + w + v + u + t + s + r}\\",  # a lone last backslash (a user's spelling)
+    r"a \odot b \oslash c \otimes d + e - f + g + h + i + j + k",
+]
+
+
+def balanced(piece: str) -> bool:
+    """Braces and \\left/\\right pairs close inside the piece (escaped braces aside)."""
+    plain = re.sub(r"\\[{}]", "", piece)
+    lefts = len(re.findall(r"\\left(?![A-Za-z])", piece))
+    rights = len(re.findall(r"\\right(?![A-Za-z])", piece))
+    return plain.count("{") == plain.count("}") and lefts == rights
+
+
+@pytest.mark.parametrize("latex", SIDES)
+def test_pieces_join_to_the_text_and_each_is_valid_on_its_own(latex: str) -> None:
+    for cut in (split_at_operators, breakable_pieces):
+        pieces = cut(latex)
+        fixed = re.sub(r"\\(left|right)(?![A-Za-z])", lambda m: r"\bigg" + m.group(1)[0], latex)
+        assert "".join(pieces) in (latex, fixed)
+        assert all(balanced(piece) for piece in pieces), pieces
+
+
+def test_cut_before_the_top_level_operators_only_when_the_rest_is_short() -> None:
+    assert split_at_operators(SIDES[0]) == [
+        r"\operatorname{tr}(A^{T} B)", r" + \mathbf{x}^{T} C \mathbf{y}", r" - \frac{1}{2} D"
+    ]
+    # one pair of parentheses deeper when a piece is still long
+    assert split_at_operators(SIDES[1]) == ["(A B C D E F G H", " + I J K L M N O P)"]
+    # a brace group is one unit, whatever operators it holds, even before a lone backslash
+    assert split_at_operators(SIDES[5]) == ["x", " + {y + z + w + v + u + t + s + r}\\"]
+
+
+def test_a_long_stretchy_pair_is_made_fixed_size_to_be_cut() -> None:
+    pieces = breakable_pieces(SIDES[2])
+    assert len(pieces) == 2 and pieces[0].startswith(r"\operatorname{tr}\biggl(")
+    assert pieces[1].endswith(r"\biggr)") and r"\left" not in "".join(pieces)
+
+
+def test_short_math_is_one_piece() -> None:
+    assert breakable_pieces(r"\mathbf{x}^{T} A \mathbf{x} + b") == [r"\mathbf{x}^{T} A \mathbf{x} + b"]
