@@ -7,12 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from .record import CheckOutcome, DerivationRecord, Result, Section, Step
-from .render.json import derivation_to_json
 from .render.display import render_derivation as latex_derivation
 from .render.html import render_html as html_layout
 from .render.display import render_html, render_markdown
 from .render.numpy import result_source
-from .render.text import render_derivation as text_derivation
+
+# (the text and JSON renderers are imported when first asked for: a page, and so a
+# site build before it forks its workers, needs neither)
 
 __all__ = ["CheckOutcome", "Derivation", "Result", "Section", "Step"]
 
@@ -27,6 +28,8 @@ class Derivation(DerivationRecord):
 
     def text(self) -> str:
         """The derivation in Unicode, for a terminal."""
+        from .render.text import render_derivation as text_derivation
+
         return text_derivation(self)
 
     def html(self) -> str:
@@ -44,6 +47,8 @@ class Derivation(DerivationRecord):
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of spec §7 (``ok`` true)."""
+        from .render.json import derivation_to_json
+
         return derivation_to_json(self)
 
     # Rich display in Jupyter/IPython: the frontend picks the richest it renders.
