@@ -22,11 +22,13 @@ from ..budget import check_time
 from ..expr import (
     SCALAR,
     Add,
+    Constant,
     Det,
     Diag,
     Differential,
     DimValue,
     Expr,
+    GradientName,
     Hadamard,
     HadamardDiv,
     Identity,
@@ -38,6 +40,7 @@ from ..expr import (
     Power,
     Symbol,
     Transpose,
+    Zeros,
     add,
     mul,
     num,
@@ -86,7 +89,8 @@ def _simplify_pass(node: Expr, used: RulesUsed, memo: DerivationMemo | None) -> 
     check_time()
     noted = RulesUsed()
     rebuilt = node
-    new_kids = [_simplify_pass(k, noted, memo) for k in kids]
+    # (a leaf child is not visited: no rule rewrites one, and a call per leaf adds up)
+    new_kids = [k if type(k) in _LEAVES else _simplify_pass(k, noted, memo) for k in kids]
     for new, old in zip(new_kids, kids):
         if new is not old:
             rebuilt = rebuild(node, tuple(new_kids))
@@ -102,6 +106,10 @@ def _simplify_pass(node: Expr, used: RulesUsed, memo: DerivationMemo | None) -> 
     if rules:
         used.note_all(rules)
     return result
+
+
+#: node classes a pass leaves as they are: without children, or a differential
+_LEAVES = frozenset((Symbol, Number, Differential, Ones, Zeros, Identity, Constant, DimValue, GradientName))
 
 
 def _local(node: Expr, used: RulesUsed) -> Expr:
