@@ -331,3 +331,17 @@ def test_nodes_are_plain_values_with_their_facts_known_from_construction() -> No
     assert expr.holds_differential and not mul(s, transpose(y), A, x).holds_differential
     for again in (copy.deepcopy(expr), pickle.loads(pickle.dumps(expr))):
         assert again == expr and hash(again) == hash(expr) and again is not expr
+
+
+def test_a_derivation_builds_each_differential_once() -> None:
+    """``differential_of`` gives one ``dX`` node per symbol while a derivation's
+    memo is open (equal to a new one), and a new node outside one."""
+    from mdderiv.calculus.differential import differential
+    from mdderiv.calculus.memo import derivation_memo, differential_of
+
+    with derivation_memo():
+        dx = differential_of(x)
+        assert dx == Differential(x) and differential_of(x) is dx and differential_of(y) is not dx
+        d = differential(mul(transpose(x), A, x), frozenset({x}), RulesUsed())
+        assert d is not None and all(n is dx for n in d.walk() if type(n) is Differential)
+    assert differential_of(x) == dx and differential_of(x) is not differential_of(x)

@@ -63,6 +63,7 @@ from ..expr import (
 from ..functions import FUNCTIONS, MATRIX_READING
 from ..rules import RuleId
 from .citations import UNCITED, RulesUsed
+from .memo import differential_of
 from .transposes import commute
 
 MaybeExpr = Expr | None
@@ -82,7 +83,7 @@ def _constant(expr: Expr, active: frozenset[Symbol], used: RulesUsed) -> MaybeEx
 
 
 def _symbol(expr: Symbol, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:
-    return Differential(expr) if expr in active else None
+    return differential_of(expr) if expr in active else None
 
 
 def _add(expr: Add, active: frozenset[Symbol], used: RulesUsed) -> MaybeExpr:

@@ -38,6 +38,7 @@ from .citations import RulesUsed
 from .differential import differential
 from .rewrite import rewrites
 from .folding import fold_norms, written_norms
+from .memo import differential_of
 from .simplify import simplify
 from .sums import merge_into_one, merge_like_terms, split_term
 from .transposes import push_transpose
@@ -126,7 +127,7 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
     if not active:
         return
     f = run.objective
-    df = Differential(f)
+    df = differential_of(f)
     used = RulesUsed()
     d_expr = differential(expr, active, used)
     if d_expr is None:
@@ -137,7 +138,7 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
         wrap = _as_it_is  # the terms are df's own
     else:
         assert of is not None
-        section.add(df, _tr(mul(transpose(seed), Differential(of))), RuleId.CHAIN_RULE)
+        section.add(df, _tr(mul(transpose(seed), differential_of(of))), RuleId.CHAIN_RULE)
         seed_t = transpose(seed)
 
         def wrap(t: Expr) -> Expr:
@@ -284,8 +285,8 @@ def _read_form(left: Expr, symbol: Symbol) -> Expr:
     """``tr(L dX)``, the form the gradient is read off from; for a scalar
     variable the teacher's ``g dt`` (a scalar needs no trace)."""
     if symbol.is_scalar:
-        return mul(left, Differential(symbol))
-    return _tr(mul(left, Differential(symbol)))
+        return mul(left, differential_of(symbol))
+    return _tr(mul(left, differential_of(symbol)))
 
 
 def _tr(expr: Expr) -> Expr:

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from ..expr import Expr, kinds
+from ..expr import Differential, Expr, GradientName, Symbol, kinds
 from ..rules import RuleId
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ Entry = tuple[Expr, Any]
 class DerivationMemo:
     """The simplifier's answers about the nodes of one derivation."""
 
-    __slots__ = ("passes", "pushed", "splits", "transposes", "foldings", "kinds")
+    __slots__ = ("passes", "pushed", "splits", "transposes", "foldings", "kinds", "differentials")
 
     def __init__(self) -> None:
         #: node → (its form after one bottom-up simplification pass, the rules it used)
@@ -49,6 +49,8 @@ class DerivationMemo:
         self.foldings: dict[tuple[tuple[Expr, Expr], ...], Any] = {}
         #: tree → the node classes occurring in it (several rewrites ask it of the objective)
         self.kinds: dict[int, tuple[Expr, frozenset[type]]] = {}
+        #: symbol → its differential dX (one node, written on many lines)
+        self.differentials: dict[int, tuple[Expr, Differential]] = {}
 
 
 _CURRENT: ContextVar[DerivationMemo | None] = ContextVar("mdderiv_derivation_memo", default=None)
@@ -67,6 +69,19 @@ def node_kinds(expr: Expr) -> frozenset[type]:
     entry = memo.kinds.get(id(expr))
     if entry is None:
         entry = memo.kinds[id(expr)] = (expr, kinds(expr))
+    return entry[1]
+
+
+def differential_of(symbol: Symbol | GradientName) -> Differential:
+    """``d symbol``, one node per symbol for the derivation: the differentials
+    come back on line after line (cheaper found than built, and a shared node
+    compares equal by identity)."""
+    memo = _CURRENT.get()
+    if memo is None:
+        return Differential(symbol)
+    entry = memo.differentials.get(id(symbol))
+    if entry is None:
+        entry = memo.differentials[id(symbol)] = (symbol, Differential(symbol))
     return entry[1]
 
 
