@@ -23,6 +23,7 @@ from mdderiv.markdown import fence as fence_module
 from mdderiv.markdown.blocks import BlockCache, Outcome
 from mdderiv.markdown.prefetch import (
     MIN_BLOCKS,
+    SourceScanner,
     _context,
     find_candidates,
     resolve_workers,
@@ -419,3 +420,21 @@ def test_no_placeholder_reaches_a_plugin_that_reads_converted_pages(
     assert plugin.prefetch.workers == 2 and not plugin.context.defer and plugin.deferred == 0
     assert len(hook.SEEN) == 4 and all("data-mdderiv-deferred" not in html for html in hook.SEEN)
     assert sum(len(MATH.findall(html)) for html in hook.SEEN) == 24
+
+
+def test_the_scan_of_a_page_is_remembered_until_forgotten(tmp_path: Path) -> None:
+    from mdderiv.options import Options
+
+    page = tmp_path / "page.md"
+    page.write_text(fence(GOOD) + "\n", encoding="utf-8")
+    reads: list[int] = []
+
+    def read() -> str:
+        reads.append(1)
+        return page.read_text(encoding="utf-8")
+
+    scanner, defaults = SourceScanner(), Options()
+    first = scanner.scan(str(page), read, defaults)
+    assert len(first) == 1 and scanner.scan(str(page), read, defaults) == first and len(reads) == 1
+    SourceScanner.clear_memory()
+    assert scanner.scan(str(page), read, defaults) == first and len(reads) == 2

@@ -139,6 +139,11 @@ class SourceScanner:
     _memo: ClassVar[dict[tuple[str, int, int, Options], list[Candidate]]] = {}
     max_entries = 20000
 
+    @classmethod
+    def clear_memory(cls) -> None:
+        """Forget every page scanned (for benchmarks that must start cold, and tests)."""
+        cls._memo.clear()
+
     def scan(self, path: str | None, read: Callable[[], str], defaults: Options) -> list[Candidate]:
         if not path:
             return candidates(read(), defaults)
