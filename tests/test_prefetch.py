@@ -132,6 +132,30 @@ def test_scan_finds_what_superfences_hands_to_the_fence(monkeypatch: pytest.Monk
         assert list(find_candidates(text)) == seen
 
 
+def test_the_fences_the_scan_found_serve_the_conversion(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scan and the fence's preprocessor read the same normalised text
+    (CRLF, tabs, blank lines with spaces): the page's fences are found once."""
+    from mdderiv.markdown import scan
+    from mdderiv.memos import forget_all
+
+    reads: list[int] = []
+    original = scan.derive_fences
+
+    def counting(lines: list[str]) -> Any:
+        reads.append(len(lines))
+        return original(lines)
+
+    monkeypatch.setattr(scan, "derive_fences", counting)
+    monkeypatch.setattr(mdderiv, "derive", fake_derive)
+    for text in (TRICKY, TRICKY.replace("\n", "\r\n") + "\n  \n"):
+        forget_all()
+        reads.clear()
+        found = list(find_candidates(text))
+        html = markdown.Markdown(extensions=["mdderiv", "admonition"]).convert(text)
+        assert len(reads) == 1 and found
+        assert html.count('class="mdderiv-') >= 3  # the recorded fences were used: blocks expanded
+
+
 def test_workers_setting() -> None:
     assert resolve_workers(0) == 0
     assert resolve_workers(3) == 3

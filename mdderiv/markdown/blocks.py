@@ -460,17 +460,21 @@ def derive_block(
     defaults: Options | None = None,
     cache: BlockCache | None = None,
     html_only: bool = False,
+    key: str | None = None,
 ) -> Outcome:
     """Derive one block body with the options of its info line (the text after
     ``derive``) on top of ``defaults``; option lines in the body win over both.
-    With ``html_only`` (pages) the outcome has the HTML and no LaTeX.
+    With ``html_only`` (pages) the outcome has the HTML and no LaTeX.  ``key``
+    is the block's cache key when the caller has it already (:func:`block_key`
+    of the same arguments): not worked out a second time.
 
     Never raises: errors come back in the :class:`Outcome`.
     """
     options = block_options(info, defaults or Options())
     if isinstance(options, Outcome):
         return options
-    key = BlockCache.key(body, options, html_only)
+    if key is None:
+        key = BlockCache.key(body, options, html_only)
     if cache is not None:
         hit = cache.get(key)
         if hit is not None:

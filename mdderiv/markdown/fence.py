@@ -43,10 +43,9 @@ from markdown.preprocessors import Preprocessor
 from markdown.util import Registry
 from pymdownx.superfences import SuperFencesBlockPreprocessor, SuperFencesCodeExtension
 
-from ..memos import Remembered
 from ..options import SITE_WIDE, Options, site_defaults
 from .blocks import BlockCache, Outcome, block_key, derive_block
-from .scan import FENCE_NAME, FoundFence, derive_fences, strict_header
+from .scan import FENCE_NAME, FoundFence, page_fences, strict_header
 
 __all__ = [
     "BlockFailure",
@@ -143,6 +142,7 @@ class _Pending:
     info_col: int  # 0-based column of `info` in the fence line
     fence_line: int  # 1-based line of the opening fence in the Markdown text (add the context's offset)
     indent: int
+    key: str | None = None  # the cache key, once worked out (see _key)
 
 
 @dataclass
@@ -348,7 +348,9 @@ def _block_html(
     rendered: list[tuple[str, str]],
 ) -> tuple[str, BlockFailure | None]:
     """The derivation (or the error box, reported) that replaces a block."""
-    outcome = derive_block(pending.body, pending.info, context.defaults, context.cache, html_only=True)
+    outcome = derive_block(
+        pending.body, pending.info, context.defaults, context.cache, html_only=True, key=_key(context, pending)
+    )
     if outcome.ok:
         html = page_html(outcome)
         if context.keep_rendered:
@@ -371,11 +373,17 @@ def _defer(context: FenceContext, pending: _Pending) -> str:
     return placeholder
 
 
+def _key(context: FenceContext, pending: _Pending) -> str | None:
+    """The block's cache key (None when its info line is bad), worked out once:
+    both the wait for a worker and the cache lookup need it."""
+    if pending.key is None:
+        pending.key = block_key(pending.body, pending.info, context.defaults, html_only=True)
+    return pending.key
+
+
 def _render(state: _State, pending: _Pending) -> str:
     context = state.context
-    if context.defer and context.cache.still_deriving(
-        block_key(pending.body, pending.info, context.defaults, html_only=True)
-    ):
+    if context.defer and context.cache.still_deriving(_key(context, pending)):
         return _defer(context, pending)
     html, failure = _block_html(context, pending, context.filename, context.offset, context.rendered)
     if failure is not None:
@@ -392,10 +400,21 @@ def resolve_deferred(
     """``content`` with the derivations (waited for if need be) or error boxes
     of deferred ``blocks`` in place of their placeholders; ``(html, body)`` of
     each derivation goes to ``rendered`` when the context keeps them."""
-    for block in blocks:
+    spots: list[tuple[int, DeferredBlock, str]] = []
+    for block in blocks:  # (derived in the page's order: failures are reported in it)
         html, _ = _block_html(context, block.pending, block.filename, block.offset, rendered)
-        content = content.replace(block.placeholder, html, 1)
-    return content
+        at = content.find(block.placeholder)
+        if at >= 0:
+            spots.append((at, block, html))
+    # the page copied once, not once per block (each placeholder is unique)
+    spots.sort(key=lambda spot: spot[0])
+    parts: list[str] = []
+    last = 0
+    for at, block, html in spots:
+        parts += (content[last:at], html)
+        last = at + len(block.placeholder)
+    parts.append(content[last:])
+    return "".join(parts)
 
 
 # -- processors ------------------------------------------------------------------------------
@@ -464,20 +483,6 @@ def _arithmatex_only_for_math(md: Markdown, state: _State, text: str) -> None:
         state.arithmatex_off = True
 
 
-#: the derive fences of a page's text: ``mkdocs serve`` converts unchanged pages again
-_PAGE_FENCES: Remembered[str, list[FoundFence]] = Remembered("derive fences per page text", limit=2000)
-
-
-def _fences_of(text: str, lines: list[str]) -> list[FoundFence]:
-    """``derive_fences(lines)`` (``text`` is the lines joined), remembered per text."""
-    if FENCE_NAME not in text:
-        return []
-    found = _PAGE_FENCES.get(text)
-    if found is None:
-        found = _PAGE_FENCES.remember(text, list(derive_fences(lines)))
-    return found
-
-
 class _FencePreprocessor(Preprocessor):
     """Before SuperFences: make sure it knows the fence, and record where each
     derive fence is (line, indent, info string) for error positions."""
@@ -499,7 +504,7 @@ class _FencePreprocessor(Preprocessor):
         text = "\n".join(lines)
         if state.context.optional_arithmatex:
             _arithmatex_only_for_math(self.md, state, text)
-        state.fences = _fences_of(text, lines)
+        state.fences = page_fences(text, lines)
         for found in state.fences:  # unquoted option values: a header SuperFences reads
             header = strict_header(lines[found.line], found)
             if header is not None:

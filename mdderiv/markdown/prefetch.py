@@ -38,7 +38,7 @@ from typing import Any, ClassVar
 
 from ..options import Options
 from .blocks import BlockCache, block_options, derive_many, outcome_from_tuple, warm_up
-from .scan import FENCE_NAME, derive_fences
+from .scan import FENCE_NAME, page_fences
 
 __all__ = ["MIN_BLOCKS", "Prefetch", "PrefetchResult", "SourceScanner", "candidates", "find_candidates", "prefetch", "resolve_workers"]
 
@@ -61,12 +61,14 @@ def resolve_workers(setting: int | str) -> int:
     return min(cpus, 8) if cpus > 1 else 0
 
 
-def _normalize(text: str) -> list[str]:
-    """What Python-Markdown's ``normalize_whitespace`` does before fences are read."""
+def _normalize(text: str) -> str:
+    """What Python-Markdown's ``normalize_whitespace`` does before fences are
+    read: the text the fence's preprocessor sees when the page is converted
+    (unless front matter or another plugin changed it), so the fences found
+    here are remembered for it (:func:`~.scan.page_fences`)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n") + "\n\n"
     text = text.expandtabs(_TAB_LENGTH)
-    text = re.sub(r"(?<=\n) +\n", "\n", text)
-    return text.split("\n")
+    return re.sub(r"(?<=\n) +\n", "\n", text)
 
 
 def find_candidates(text: str) -> Iterable[tuple[str, str]]:
@@ -76,7 +78,7 @@ def find_candidates(text: str) -> Iterable[tuple[str, str]]:
     during rendering)."""
     if FENCE_NAME not in text:
         return
-    for found in derive_fences(_normalize(text)):
+    for found in page_fences(_normalize(text)):
         if not found.quoted:
             yield found.body, found.info
 

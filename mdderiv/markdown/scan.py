@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 from pymdownx.superfences import RE_NESTED_FENCE_START
 
-__all__ = ["FENCE_NAME", "FoundFence", "Header", "derive_fences", "derive_header", "strict_header"]
+from ..memos import Remembered
+
+__all__ = ["FENCE_NAME", "FoundFence", "Header", "derive_fences", "derive_header", "page_fences", "strict_header"]
 
 FENCE_NAME = "derive"
 _FENCE_HEADER: re.Pattern[str] = RE_NESTED_FENCE_START
@@ -130,6 +132,24 @@ def derive_fences(lines: list[str]) -> Iterator[FoundFence]:
                 info_col=info_col,
                 body="\n".join(body),
             )
+
+
+#: the derive fences of a page's (normalised) text: the prefetch scan reads each
+#: page before it is converted, the fence's preprocessor when it is (the same
+#: text, unless the page has front matter or a plugin changed it), and
+#: ``mkdocs serve`` converts unchanged pages again
+_PAGE_FENCES: Remembered[str, list[FoundFence]] = Remembered("derive fences per page text", limit=5000)
+
+
+def page_fences(text: str, lines: list[str] | None = None) -> list[FoundFence]:
+    """``derive_fences`` of ``text`` (whitespace normalised; ``lines``, if
+    given, are its lines), remembered per text."""
+    if FENCE_NAME not in text:
+        return []
+    found = _PAGE_FENCES.get(text)
+    if found is None:
+        found = _PAGE_FENCES.remember(text, list(derive_fences(text.split("\n") if lines is None else lines)))
+    return found
 
 
 def strict_header(line: str, found: FoundFence) -> str | None:
