@@ -294,7 +294,7 @@ def _cell(kind: str, parts: tuple[str, ...]) -> str:
     math span with the cell's class too (no wrapper); else the pieces in a wrapper."""
     if len(parts) == 1:
         return _math(parts[0], classes=kind + " arithmatex")
-    return f'<span class="{kind}">' + "<wbr>".join(map(_math, parts)) + "</span>"
+    return f'<span class="{kind}">{_pieces(parts)}</span>'
 
 
 def _heading(section: Section, latex: _Latex, lang: str) -> str:

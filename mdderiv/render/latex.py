@@ -596,15 +596,7 @@ class LatexPrinter:
                 or (position < last and isinstance(factor, Elementwise) and self._bare_log_det(factor))
             ):
                 text = self._wrap(text)
-            # what _between puts before it, written out (this runs per factor)
-            if not out:
-                out = text
-            elif text[:1].isdigit():
-                out = out + self.TIMES + text
-            elif text.startswith(("(", r"\left(")):
-                out = out + text
-            else:
-                out = out + " " + text
+            out = out + self._between(text) + text if out else text
         return out
 
     def _between(self, following: str) -> str:
