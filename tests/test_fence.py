@@ -280,3 +280,12 @@ def test_arithmatex_added_for_the_authors_math_is_left_out_of_pages_without_math
     md.reset()  # the same instance, a page with math: Arithmatex is back
     assert '<span class="arithmatex">\\(x^2\\)</span>' in md.convert("Math $x^2$ here.\n")
     assert "arithmatex-inline" in md.inlinePatterns
+
+
+def test_spliced_replaces_and_inserts_in_one_copy() -> None:
+    from mdderiv.markdown.fence import spliced
+
+    text = "head <X> middle <Y> tail"
+    edits = [(0, 0, "[start]"), (5, 8, "x"), (16, 19, "why"), (len(text), len(text), "[end]")]
+    assert spliced(text, edits) == "[start]head x middle why tail[end]"
+    assert spliced(text, []) == text

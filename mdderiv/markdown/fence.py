@@ -31,7 +31,7 @@ import logging
 import os
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,7 @@ __all__ = [
     "page_html",
     "stylesheet",
     "resolve_deferred",
+    "spliced",
     "superfences_config",
 ]
 
@@ -400,20 +401,26 @@ def resolve_deferred(
     """``content`` with the derivations (waited for if need be) or error boxes
     of deferred ``blocks`` in place of their placeholders; ``(html, body)`` of
     each derivation goes to ``rendered`` when the context keeps them."""
-    spots: list[tuple[int, DeferredBlock, str]] = []
+    edits: list[tuple[int, int, str]] = []
     for block in blocks:  # (derived in the page's order: failures are reported in it)
         html, _ = _block_html(context, block.pending, block.filename, block.offset, rendered)
         at = content.find(block.placeholder)
         if at >= 0:
-            spots.append((at, block, html))
-    # the page copied once, not once per block (each placeholder is unique)
-    spots.sort(key=lambda spot: spot[0])
+            edits.append((at, at + len(block.placeholder), html))
+    edits.sort(key=lambda edit: edit[0])  # (each placeholder is unique: no two overlap)
+    return spliced(content, edits)
+
+
+def spliced(text: str, edits: Iterable[tuple[int, int, str]]) -> str:
+    """``text`` with each ``(start, end, new)`` of ``edits`` — in order, none
+    overlapping — putting ``new`` in place of ``text[start:end]`` (an insertion
+    where ``start == end``): the text copied once, not once per edit."""
     parts: list[str] = []
     last = 0
-    for at, block, html in spots:
-        parts += (content[last:at], html)
-        last = at + len(block.placeholder)
-    parts.append(content[last:])
+    for start, end, new in edits:
+        parts += (text[last:start], new)
+        last = end
+    parts.append(text[last:])
     return "".join(parts)
 
 

@@ -65,6 +65,7 @@ from .fence import (
     FenceContext,
     MdderivExtension,
     resolve_deferred,
+    spliced,
     stylesheet,
     superfences_config,
 )
@@ -178,15 +179,9 @@ def _insert(output: str, head: str, body_end: str) -> str:
     copied once, not once per insertion."""
     at_head = max(output.find("</head>"), 0)
     at_body = output.rfind("</body>")
-    spots = [(at_head, head)] + ([(at_body, body_end)] if at_body >= 0 else [])
-    spots.sort(key=lambda spot: spot[0])  # (stable: at one place, the head's first)
-    parts: list[str] = []
-    last = 0
-    for at, text in spots:
-        parts += (output[last:at], text)
-        last = at
-    parts.append(output[last:])
-    return "".join(parts)
+    edits = [(at_head, at_head, head)] + ([(at_body, at_body, body_end)] if at_body >= 0 else [])
+    edits.sort(key=lambda edit: edit[0])  # (stable: at one place, the head's first)
+    return spliced(output, edits)
 
 
 _ABSOLUTE_URL = re.compile(r"^([a-z][a-z0-9+.-]*:|/)", re.IGNORECASE)
@@ -461,18 +456,15 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):  # type: ignore[no-untyped-call]
             bodies.setdefault(html, []).append(body)
         stand_ins: list[tuple[str, str]] = []
         source = self.config.search_index == "source"
-        parts: list[str] = []
-        last = 0
+        edits: list[tuple[int, int, str]] = []
         # in the page's order, whatever the order the derivations were put in; an
         # equal piece of the author's own (display math) past the blocks' count stays
         for at, html in _occurrences(content, bodies):
             text = html_escape(bodies[html].pop(0)) if source else ""
             replacement = f'<p data-mdderiv-search="{len(stand_ins)}">{text}</p>'
             stand_ins.append((replacement, html))
-            parts += (content[last:at], replacement)
-            last = at + len(html)
-        parts.append(content[last:])
-        lean = "".join(parts)
+            edits.append((at, at + len(html), replacement))
+        lean = spliced(content, edits)
         self._hidden = (page, content, lean, stand_ins)
         page.content = lean
         return context
