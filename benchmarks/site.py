@@ -178,15 +178,14 @@ NO_EXIT_HOOK = (
 
 
 def forget_cache(root: Path) -> None:
-    """Empty the block cache (memory and disk), the pages' scans and the engine's
-    own memos, so a "cold" build here derives as a fresh process would (forked
-    workers inherit the memos: left full, they would flatter every cold row)."""
+    """Empty the block cache (memory and disk) and every table of what is
+    remembered between blocks (the engine's memos, the pages' scans), so a
+    "cold" build here derives as a fresh process would (forked workers inherit
+    the memos: left full, they would flatter every cold row)."""
     from mdderiv.markdown.blocks import BlockCache
-    from mdderiv.markdown.prefetch import SourceScanner
     from mdderiv.pipeline import clear_memos
 
     BlockCache.clear_memory()
-    SourceScanner.clear_memory()
     clear_memos()
     shutil.rmtree(root / ".mdderiv-cache", ignore_errors=True)
 

@@ -34,8 +34,9 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
+from ..memos import Remembered
 from ..options import Options
 from .blocks import BlockCache, block_options, derive_many, outcome_from_tuple, warm_up
 from .scan import FENCE_NAME, page_fences
@@ -133,18 +134,14 @@ def candidates(text: str, defaults: Options) -> list[Candidate]:
     return found
 
 
+#: the candidates of a file on disk, by path, modification time, size and site defaults
+_SCANNED: Remembered[tuple[str, int, int, Options], list[Candidate]] = Remembered("pages scanned for blocks", limit=20000)
+
+
 class SourceScanner:
     """:func:`candidates` of files on disk, remembered by path, size and
     modification time for the whole process, so a ``mkdocs serve`` rebuild
     scans only the pages that changed."""
-
-    _memo: ClassVar[dict[tuple[str, int, int, Options], list[Candidate]]] = {}
-    max_entries = 20000
-
-    @classmethod
-    def clear_memory(cls) -> None:
-        """Forget every page scanned (for benchmarks that must start cold, and tests)."""
-        cls._memo.clear()
 
     def scan(self, path: str | None, read: Callable[[], str], defaults: Options) -> list[Candidate]:
         if not path:
@@ -154,12 +151,9 @@ class SourceScanner:
         except OSError:
             return []
         memo_key = (path, stat.st_mtime_ns, stat.st_size, defaults)
-        found = self._memo.get(memo_key)
+        found = _SCANNED.get(memo_key)
         if found is None:
-            found = candidates(read(), defaults)
-            if len(self._memo) >= self.max_entries:
-                self._memo.clear()
-            self._memo[memo_key] = found
+            found = _SCANNED.remember(memo_key, candidates(read(), defaults))
         return found
 
 
