@@ -19,13 +19,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..expr import Differential, Expr, GradientName, Symbol, kinds
 from ..rules import RuleId
 
 if TYPE_CHECKING:
     from .sums import Split
+
+N = TypeVar("N", bound=Expr)
+T = TypeVar("T")
 
 #: a node's entry: the node itself (keeping its identity taken) and the answer
 Entry = tuple[Expr, Any]
@@ -64,12 +67,7 @@ current_memo: Callable[[], DerivationMemo | None] = _CURRENT.get
 def node_kinds(expr: Expr) -> frozenset[type]:
     """The node classes occurring in ``expr``, remembered for the derivation."""
     memo = _CURRENT.get()
-    if memo is None:
-        return kinds(expr)
-    entry = memo.kinds.get(id(expr))
-    if entry is None:
-        entry = memo.kinds[id(expr)] = (expr, kinds(expr))
-    return entry[1]
+    return kinds(expr) if memo is None else _per_node(memo.kinds, expr, kinds)
 
 
 def differential_of(symbol: Symbol | GradientName) -> Differential:
@@ -77,11 +75,15 @@ def differential_of(symbol: Symbol | GradientName) -> Differential:
     come back on line after line (cheaper found than built, and a shared node
     compares equal by identity)."""
     memo = _CURRENT.get()
-    if memo is None:
-        return Differential(symbol)
-    entry = memo.differentials.get(id(symbol))
+    return Differential(symbol) if memo is None else _per_node(memo.differentials, symbol, Differential)
+
+
+def _per_node(table: dict[int, tuple[Any, T]], node: N, make: Callable[[N], T]) -> T:
+    """``make(node)``, made once per node in ``table`` (keyed by identity; the
+    entry keeps the node alive, so its id is not reused while the memo lives)."""
+    entry = table.get(id(node))
     if entry is None:
-        entry = memo.differentials[id(symbol)] = (symbol, Differential(symbol))
+        entry = table[id(node)] = (node, make(node))
     return entry[1]
 
 
