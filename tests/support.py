@@ -121,6 +121,33 @@ def central_differences(f: Callable[[np.ndarray], float], x: np.ndarray, h: floa
     return grad
 
 
+def finite_difference_hessian(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-4) -> np.ndarray:
+    """The Hessian of a scalar ``f`` over vec(x) (columns stacked) at ``x``, by
+    second central differences (four points per entry)."""
+    flat = x.reshape(-1, order="F")
+    size = flat.size
+
+    def at(v: np.ndarray) -> float:
+        return f(v.reshape(x.shape, order="F"))
+
+    hessian = np.zeros((size, size))
+    for i in range(size):
+        for j in range(size):
+            ei, ej = np.eye(size)[i] * h, np.eye(size)[j] * h
+            hessian[i, j] = (at(flat + ei + ej) - at(flat + ei - ej) - at(flat - ei + ej) + at(flat - ei - ej)) / (4 * h * h)
+    return hessian
+
+
+def symmetric_projector(n: int) -> np.ndarray:
+    """P with P vec(E) = vec((E + E^T)/2), for n × n matrices E."""
+    p = np.zeros((n * n, n * n))
+    for i in range(n):
+        for j in range(n):
+            p[i + n * j, i + n * j] += 0.5
+            p[i + n * j, j + n * i] += 0.5
+    return p
+
+
 def expm(a: np.ndarray) -> np.ndarray:
     """The matrix exponential: scaling and squaring of the Taylor series."""
     a = np.asarray(a, dtype=float)

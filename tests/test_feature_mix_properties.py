@@ -19,6 +19,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from support import symmetric_projector
+
 import mdderiv
 
 N = 3
@@ -178,16 +180,6 @@ def _differences(f: Callable[[np.ndarray], float], x: np.ndarray, h: float) -> t
     return gradient.reshape(shape or (), order="F"), hessian
 
 
-def _symmetric_projector() -> np.ndarray:
-    """P with P vec(E) = vec((E + E^T)/2)."""
-    p = np.zeros((N * N, N * N))
-    for i in range(N):
-        for j in range(N):
-            p[i + N * j, i + N * j] += 0.5
-            p[i + N * j, j + N * i] += 0.5
-    return p
-
-
 @settings(max_examples=30, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(blocks(), st.integers(0, 2**31 - 1))
@@ -210,7 +202,7 @@ def test_new_features_combined_match_finite_differences(
         return value({**env, name: (v + v.T) / 2 if symmetric else v})
 
     want_gradient, want_hessian = _differences(f, env[name], 1e-4)
-    projector = _symmetric_projector() if symmetric else None
+    projector = symmetric_projector(N) if symmetric else None
     for result, source in zip(d.results, d.numpy(), strict=True):
         got = np.asarray(eval(source, {"np": np, **env, "lambda_": env["lambda"]}), dtype=float)  # our own output
         if result.kind == "hessian":

@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from support import central_differences
+from support import central_differences, finite_difference_hessian, symmetric_projector
 
 import mdderiv
 from mdderiv.check import check_derivation
@@ -31,33 +31,6 @@ def _results(d: mdderiv.Derivation, env: Env) -> dict[str, np.ndarray]:
         str(r.kind.value): np.asarray(eval(source, {"np": np, **env}), dtype=float)  # our own output
         for r, source in zip(d.results, d.numpy(), strict=True)
     }
-
-
-def _hessian_on_symmetric_matrices(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-4) -> np.ndarray:
-    """The Hessian of ``f`` ∘ sym over vec(X) by central differences (symmetric
-    directions are all that f sees)."""
-    flat = x.reshape(-1, order="F")
-    size = flat.size
-
-    def at(v: np.ndarray) -> float:
-        return f(_sym(v.reshape(x.shape, order="F")))
-
-    hessian = np.zeros((size, size))
-    for i in range(size):
-        for j in range(size):
-            ei, ej = np.eye(size)[i] * h, np.eye(size)[j] * h
-            hessian[i, j] = (at(flat + ei + ej) - at(flat + ei - ej) - at(flat - ei + ej) + at(flat - ei - ej)) / (4 * h * h)
-    return hessian
-
-
-def _projector_onto_symmetric(n: int) -> np.ndarray:
-    """P with P vec(E) = vec(sym(E))."""
-    p = np.zeros((n * n, n * n))
-    for i in range(n):
-        for j in range(n):
-            p[i + n * j, i + n * j] += 0.5
-            p[i + n * j, j + n * i] += 0.5
-    return p
 
 
 @pytest.mark.parametrize("hessian", [False, True])
@@ -88,9 +61,9 @@ def test_kronecker_quadratic_form_of_a_symmetric_variable_passes_the_check(sign:
     np.testing.assert_allclose(got["symmetric gradient"], want, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(_sym(got["gradient"]), want, rtol=1e-6, atol=1e-6)
     if hessian:
-        p = _projector_onto_symmetric(N)
+        p = symmetric_projector(N)
         claimed = p @ _sym(got["hessian"]) @ p
-        np.testing.assert_allclose(claimed, _hessian_on_symmetric_matrices(f, x), rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(claimed, finite_difference_hessian(lambda m: f(_sym(m)), x), rtol=1e-4, atol=1e-4)
 
 
 FAST_CURVING = (  # as the property test drew it: the check's points depend on every line
@@ -211,22 +184,6 @@ def _softmax(v: np.ndarray) -> np.ndarray:
     return e / e.sum()
 
 
-def _hessian(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-4) -> np.ndarray:
-    """The Hessian of ``f`` over vec(x) (column-major) by central differences."""
-    flat = x.reshape(-1, order="F")
-    size = flat.size
-
-    def at(v: np.ndarray) -> float:
-        return f(v.reshape(x.shape, order="F"))
-
-    hessian = np.zeros((size, size))
-    for i in range(size):
-        for j in range(size):
-            ei, ej = np.eye(size)[i] * h, np.eye(size)[j] * h
-            hessian[i, j] = (at(flat + ei + ej) - at(flat + ei - ej) - at(flat - ei + ej) + at(flat - ei - ej)) / (4 * h * h)
-    return hessian
-
-
 @pytest.mark.parametrize("layout", ["denominator", "numerator"])
 @pytest.mark.parametrize(
     ("objective", "variable"),
@@ -259,7 +216,7 @@ def test_hessians_through_softmax_derive_and_match_finite_differences(objective:
         return float((e["b"].T @ s).item())
 
     (hessian,) = [value for kind, value in _results(d, env).items() if kind == "hessian"]
-    np.testing.assert_allclose(_sym(hessian), _hessian(f, env[variable]), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(_sym(hessian), finite_difference_hessian(f, env[variable]), rtol=1e-4, atol=1e-5)
 
 
 def test_a_differential_inside_diag_is_refused_in_the_readers_words() -> None:

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from support import finite_difference_hessian
+
 import mdderiv
 from mdderiv.check import kinked_arguments
 from mdderiv.numeric import evaluate
@@ -254,19 +256,7 @@ def _zero_body(case: ZeroCase) -> str:
 def _hessian_by_differences(case: ZeroCase, values: Values, h: float = 1e-3) -> np.ndarray:
     """Second central differences of the objective along vec(variable):
     exact (zero up to rounding) on a piece where it is linear."""
-    base = values[case.name]
-    size = base.size
-
-    def f(flat: np.ndarray) -> float:
-        return case.numpy({**values, case.name: flat.reshape(base.shape, order="F")})
-
-    x = base.reshape(-1, order="F")
-    hessian = np.zeros((size, size))
-    for i in range(size):
-        for j in range(size):
-            ei, ej = np.eye(size)[i] * h, np.eye(size)[j] * h
-            hessian[i, j] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * h * h)
-    return hessian
+    return finite_difference_hessian(lambda m: case.numpy({**values, case.name: m}), values[case.name], h)
 
 
 def _smooth_points(case: ZeroCase, count: int) -> list[Values]:
