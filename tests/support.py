@@ -148,6 +148,16 @@ def symmetric_projector(n: int) -> np.ndarray:
     return p
 
 
+def expm_series(a: np.ndarray, terms: int = 40) -> np.ndarray:
+    """The matrix exponential by its plain power series (complex ``a`` allowed:
+    ``e^{iA}`` gives cos A and sin A), independent of mdderiv's eigen route."""
+    out, term = np.eye(len(a)), np.eye(len(a))
+    for k in range(1, terms):
+        term = term @ a / k
+        out = out + term
+    return out
+
+
 def expm(a: np.ndarray) -> np.ndarray:
     """The matrix exponential: scaling and squaring of the Taylor series."""
     a = np.asarray(a, dtype=float)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from support import expm_series
 
 import mdderiv
 from mdderiv.render.numpy import result_source
@@ -144,15 +145,6 @@ def test_elementwise_function_without_parentheses_before_another_factor_is_refus
 
 
 # ------------------------------------------------------------------ §1 functions of a square matrix
-
-
-def expm_series(a: np.ndarray, terms: int = 40) -> np.ndarray:
-    """The matrix exponential by its power series (independent of mdderiv's eigen route)."""
-    out, term = np.eye(len(a)), np.eye(len(a))
-    for k in range(1, terms):
-        term = term @ a / k
-        out = out + term
-    return out
 
 
 def spd_function(f: Callable[[np.ndarray], np.ndarray], a: np.ndarray) -> np.ndarray:
