@@ -148,6 +148,21 @@ def symmetric_projector(n: int) -> np.ndarray:
     return p
 
 
+def assert_result_agrees(d: Any, result: Any, source: str, values: dict[str, Any], sizes: Any,
+                         want: np.ndarray, name: str) -> None:
+    """A result of derivation ``d`` — its generated NumPy ``source`` and the
+    engine's own evaluation at ``values`` — equals ``want`` (relative to its
+    size, at least 1) to 1e-6."""
+    from mdderiv.numeric import evaluate
+
+    generated = np.asarray(eval(source, {"np": np, **values}), dtype=float)  # our own output
+    engine = evaluate(result.expr, values, sizes, d.problem)
+    scale = max(1.0, float(np.max(np.abs(want))))
+    assert generated.shape == want.shape, (source, generated.shape)
+    assert float(np.max(np.abs(generated - want))) / scale < 1e-6, (name, source)
+    assert float(np.max(np.abs(engine - want))) / scale < 1e-6, name
+
+
 def expm_series(a: np.ndarray, terms: int = 40) -> np.ndarray:
     """The matrix exponential by its plain power series (complex ``a`` allowed:
     ``e^{iA}`` gives cos A and sin A), independent of mdderiv's eigen route."""

@@ -14,9 +14,8 @@ import numpy as np
 import pytest
 
 import mdderiv
-from mdderiv.numeric import evaluate
 from mdderiv.rules import RULES, RuleId
-from support import central_differences
+from support import assert_result_agrees, central_differences
 
 M, N = 3, 4
 GIVEN = (
@@ -161,12 +160,7 @@ def test_agrees_with_finite_differences_of_an_independent_numpy_objective(name: 
     for seed in range(3):
         values = _values(case, seed)
         want = _central_differences(case, values)
-        generated = np.asarray(eval(source, {"np": np, **values}), dtype=float)  # our own output
-        engine = evaluate(result.expr, values, sizes, d.problem)
-        scale = max(1.0, float(np.max(np.abs(want))))
-        assert generated.shape == want.shape, (source, generated.shape)
-        assert float(np.max(np.abs(generated - want))) / scale < 1e-6, (name, source)
-        assert float(np.max(np.abs(engine - want))) / scale < 1e-6, name
+        assert_result_agrees(d, result, source, values, sizes, want, name)
 
 
 @pytest.mark.parametrize(

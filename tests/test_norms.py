@@ -23,11 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from support import finite_difference_hessian
+from support import assert_result_agrees, finite_difference_hessian
 
 import mdderiv
 from mdderiv.check import kinked_arguments
-from mdderiv.numeric import evaluate
 from mdderiv.rules import RULES, RuleId
 
 Values = dict[str, np.ndarray]
@@ -107,12 +106,7 @@ def test_the_nuclear_norm_gradient_agrees_with_differences_of_numpys_svd(name: s
     for seed in range(3):
         values = _point(case, seed)
         want = _gradient_by_differences(case.numpy, values, "X")
-        generated = np.asarray(eval(source, {"np": np, **values}), dtype=float)  # our own output
-        engine = evaluate(result.expr, values, case.sizes or None, d.problem)
-        scale = max(1.0, float(np.max(np.abs(want))))
-        assert generated.shape == want.shape, (source, generated.shape)
-        assert float(np.max(np.abs(generated - want))) / scale < 1e-6, (name, source)
-        assert float(np.max(np.abs(engine - want))) / scale < 1e-6, name
+        assert_result_agrees(d, result, source, values, case.sizes or None, want, name)
 
 
 @pytest.mark.parametrize(
