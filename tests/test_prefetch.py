@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import filecmp
 import logging
+import multiprocessing
 import os
 import re
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +27,12 @@ from mdderiv.markdown.prefetch import (
     MIN_BLOCKS,
     SourceScanner,
     _context,
+    candidates,
     find_candidates,
+    prefetch,
     resolve_workers,
 )
+from mdderiv.options import Options
 
 # a derivation in a page: its outermost element holds no other <div> (render.html)
 MATH = re.compile(r'<div class="mdderiv-derivation"[^>]*>.*?</div>', re.DOTALL)
@@ -241,6 +246,41 @@ def test_a_worker_crash_falls_back_to_deriving_one_by_one(
     assert plugin.prefetch.derived == 0
     assert (plugin.derived, plugin.failures) == (30, [])
     assert len(MATH.findall((root / "site" / "index.html").read_text(encoding="utf-8"))) == 30
+
+
+@needs_fork
+def test_workers_leave_with_the_work_and_unstarted_batches_are_dropped() -> None:
+    """The pool is shut down as soon as everything is submitted (its workers exit
+    when the queue is empty, so they do not outlive the work); ``finish`` drops
+    the batches no worker has started and waits for the rest."""
+    page = "\n\n".join(fence(b) for b in numbered(80)) + "\n"
+    cache = BlockCache()
+    handle = prefetch(candidates(page, Options()), cache, workers=2)
+    assert handle.result.workers == 2 and len(cache.pending) == 80
+    handle.finish()
+    assert 0 < handle.result.derived < 80  # the batches in flight came back; the rest were dropped
+    assert not cache.pending and len(cache.prefetched) == handle.result.derived
+    assert all(outcome.ok and outcome.html for outcome in cache.prefetched.values())
+    for _ in range(200):  # the workers exit on their own, without a join from us
+        if not multiprocessing.active_children():
+            break
+        time.sleep(0.05)
+    assert not multiprocessing.active_children()
+
+
+@needs_fork
+def test_workers_exit_when_the_last_batch_is_done_before_the_build_ends() -> None:
+    page = "\n\n".join(fence(b) for b in numbered(30)) + "\n"
+    cache = BlockCache()
+    handle = prefetch(candidates(page, Options()), cache, workers=2)
+    assert handle.result.workers == 2
+    for _ in range(400):  # no page asks: the workers go through the queue, then leave
+        if all(batch.done() for batch in handle.batches) and not multiprocessing.active_children():
+            break
+        time.sleep(0.05)
+    assert not multiprocessing.active_children()
+    handle.finish()
+    assert handle.result.derived == 30 and len(cache.prefetched) == 30
 
 
 @pytest.mark.slow

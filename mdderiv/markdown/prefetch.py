@@ -196,7 +196,6 @@ class Prefetch:
     def __init__(self, cache: BlockCache, result: PrefetchResult | None = None) -> None:
         self.cache = cache
         self.result = result or PrefetchResult()
-        self.executor: ProcessPoolExecutor | None = None
         self.batches: list[_Batch] = []
 
     def start(self, todo: dict[str, tuple[str, Options]], workers: int, context: Any) -> None:
@@ -211,11 +210,12 @@ class Prefetch:
             step = sizes.pop(0) if sizes else size
             chunks.append(keys[begin : begin + step])
             begin += step
+        executor: ProcessPoolExecutor | None = None
         try:
-            self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init)
+            executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init)
             self.result.workers = workers  # started: a worker may die before the last submit
             for chunk in chunks:
-                future = self.executor.submit(derive_many, [todo[key] for key in chunk], True)
+                future = executor.submit(derive_many, [todo[key] for key in chunk], True)
                 batch = _Batch(self, future, chunk)
                 self.batches.append(batch)
                 for key in chunk:
@@ -223,14 +223,18 @@ class Prefetch:
         except Exception as err:  # noqa: BLE001 - no pool: every block is derived serially
             self.result.failed = f"{type(err).__name__}: {err}"
             self.finish()
-            return
+        finally:
+            if executor is not None:
+                # the workers leave when the last batch is done (or cancelled by
+                # :meth:`finish`), not at the end of the build: while they live, every
+                # page of this process they share is copied when it first writes to it
+                executor.shutdown(wait=False)
 
     def finish(self) -> None:
         """Stop the workers (batches nobody asked for are dropped) and forget
         what is pending."""
-        executor, self.executor = self.executor, None
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+        for batch in self.batches:
+            batch.future.cancel()  # those not started yet; the running ones finish
         for batch in self.batches:
             batch()  # for the counts; outcomes no page asked for are cleared by the caller
         self.batches.clear()
