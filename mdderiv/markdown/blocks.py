@@ -271,8 +271,12 @@ class _DiskCache:
             pass  # a read-only cache directory only costs speed
 
 
+#: one encoder for every line (``json.dumps`` with options makes a new one per call)
+_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def _line(key: str, outcome: Outcome) -> str:
-    return json.dumps([key, outcome.to_json()], ensure_ascii=False) + "\n"
+    return _LINE_ENCODER.encode([key, outcome.to_json()]) + "\n"
 
 
 @functools.cache  # (once per process)
