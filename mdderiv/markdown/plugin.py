@@ -55,6 +55,7 @@ from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
+from pymdownx.arithmatex import ArithmatexExtension
 
 from ..memos import Remembered
 from ..options import SITE_WIDE, OptionSpec, site_defaults
@@ -332,8 +333,10 @@ class MdderivPlugin(BasePlugin[MdderivConfig]):  # type: ignore[no-untyped-call]
         if self.context.optional_arithmatex:
             # the author's own $…$ and $$…$$ around the derivations, in the
             # markup the MathJax set-up added here reads (on pages with math)
-            extensions.append("pymdownx.arithmatex")
-            config.mdx_configs["pymdownx.arithmatex"] = {"generic": True}
+            # (an instance, used by every page as it is: given by name, Python-Markdown
+            # would look the name up among the installed extensions and build it anew
+            # for every page; Arithmatex keeps nothing of a page)
+            extensions.append(ArithmatexExtension(generic=True))
         if CSS_PATH not in config.extra_css:
             config.extra_css.append(CSS_PATH)
         return config
