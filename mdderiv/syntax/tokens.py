@@ -325,6 +325,10 @@ def _read_tokens(src: Source) -> list[Token] | None:
             # a macro named in ASCII letters, and the spaces after it: what
             # the reader returns for it, known without asking it
             kind, arg, at, length = "macro", word.group(1), pos, word.end() - pos
+        elif text.startswith("\\", pos) and pos + 1 < len(text) and _is_control_symbol(text[pos + 1]):
+            # a backslash and one character that is no letter (\|, \,, \{): the
+            # reader's macro of that character, no spaces taken after it
+            kind, arg, at, length = "macro", text[pos + 1], pos, 2
         else:
             if walker is None:
                 walker = LatexWalker(text, latex_context=_context_db(), tolerant_parsing=False)
@@ -365,6 +369,14 @@ def _read_tokens(src: Source) -> list[Token] | None:
             pos = end
         else:
             return None
+
+
+def _is_control_symbol(c: str) -> bool:
+    """Whether pylatexenc's reader returns a backslash followed by ``c`` as the
+    macro named ``c`` (and nothing after it): ``c`` is no letter of any script
+    (a letter starts a macro name) and not one of ``[ ] ( )`` (``\\[``, ``\\(``
+    are math shifts)."""
+    return not c.isalpha() and c not in "[]()"
 
 
 class _Lexer:
