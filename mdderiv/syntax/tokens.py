@@ -87,15 +87,15 @@ class Token:
     value: Fraction | None = None
 
     def is_char(self, *texts: str) -> bool:
-        return self.kind == CHAR and self.text in texts
+        return self.kind is CHAR and self.text in texts
 
     def is_macro(self, *names: str) -> bool:
-        return self.kind == MACRO and self.text in names
+        return self.kind is MACRO and self.text in names
 
 
 def fmt_macro(tok: Token) -> str:
     """How ``tok`` is written, for messages (a macro with its backslash)."""
-    return "\\" + tok.text if tok.kind == MACRO else tok.text
+    return "\\" + tok.text if tok.kind is MACRO else tok.text
 
 
 #: What check_braces looks at: an escaped \{, \}, \\ or \% (not a brace,
@@ -469,7 +469,7 @@ def _number_value(number: str) -> Fraction:
 def _delimiters(tokens: list[Token], src: Source) -> list[Token]:
     """Resolve ``\\left( … \\right)`` and delimiter macros to plain delimiters."""
     for tok in tokens:
-        if tok.kind == MACRO and (tok.text in SIZERS or tok.text in DELIMITERS):
+        if tok.kind is MACRO and (tok.text in SIZERS or tok.text in DELIMITERS):
             break
     else:
         return tokens  # nothing to resolve: no new list
@@ -477,18 +477,18 @@ def _delimiters(tokens: list[Token], src: Source) -> list[Token]:
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        if tok.kind == MACRO and tok.text in SIZERS:
+        if tok.kind is MACRO and tok.text in SIZERS:
             nxt = tokens[i + 1] if i + 1 < len(tokens) else None
             if nxt is not None and nxt.is_char("."):  # \left. and \right. are invisible
                 i += 2
                 continue
             if nxt is None or not (
-                nxt.is_char("(", ")", "[", "]", "|", "/") or (nxt.kind == MACRO and nxt.text in DELIMITERS)
+                nxt.is_char("(", ")", "[", "]", "|", "/") or (nxt.kind is MACRO and nxt.text in DELIMITERS)
             ):
                 src.error(f"\\{tok.text} must be followed by a delimiter such as ( or [", tok.pos)
             i += 1
             continue
-        if tok.kind == MACRO and tok.text in DELIMITERS:
+        if tok.kind is MACRO and tok.text in DELIMITERS:
             out.append(Token(CHAR, DELIMITERS[tok.text], tok.pos, tok.end))
         else:
             out.append(tok)
