@@ -40,6 +40,7 @@ from .tokens import (
     END,
     LETTER,
     MACRO,
+    MAX_DEPTH,
     NAME_PARTS,
     NUM,
     OPEN,
@@ -149,7 +150,7 @@ class Parser(NameReader):
                 den = self.parse_factor()
                 num = factors[0] if len(factors) == 1 else ProductNode(start, tuple(factors))
                 factors = [DivNode(tok.pos, num, den)]
-            elif self.starts_factor():
+            elif kind in ATOM_STARTS or self.starts_factor():  # (the usual factors without the call)
                 factors.append(self.parse_factor())
             else:
                 break
@@ -190,7 +191,9 @@ class Parser(NameReader):
 
     def parse_factor(self) -> Node:
         tok = self.tok
-        self.enter(tok.pos)
+        self.depth += 1  # enter(), inline: a call per factor costs more than the test
+        if self.depth > MAX_DEPTH:
+            raise self.error(f"expression nested too deeply (more than {MAX_DEPTH} levels)", tok.pos)
         try:
             if tok.kind is CHAR:
                 if tok.text == "-":

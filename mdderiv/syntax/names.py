@@ -144,10 +144,12 @@ class NameReader:
         wrapper / accent around a name."""
         start = self.tok
         core = self.name_core()
-        if self.tok.is_char("_"):
-            core = self.subscripted(core)
-        if self.tok.is_char("'"):
-            core = self.primed(core)
+        after = self.tok
+        if after.kind is CHAR:  # (is_char inline: most names have neither mark after them)
+            if after.text == "_":
+                core = self.subscripted(core)
+            if self.tok.is_char("'"):
+                core = self.primed(core)
         end = self.toks[self.i - 1].end
         return NameRef(
             safe_identifier(core.ident),
