@@ -293,8 +293,12 @@ def _read_tokens(src: Source) -> list[Token] | None:
             # characters, a brace, or the end of the text
             plain = _PLAIN_RUN.match(text, pos)
             if plain is not None:
-                lexer.chars(pos, plain.end())
-                pos = plain.end()
+                end = plain.end()
+                if end == pos + 1 and text[pos] in _ASCII_LETTERS:
+                    emit(Token(LETTER, text[pos], pos, end))  # (\mathbf{x}: what chars makes of one letter)
+                else:
+                    lexer.chars(pos, end)
+                pos = end
             if pos == len(text):
                 return None if after_group else lexer.tokens
             if text[pos] == "{":
