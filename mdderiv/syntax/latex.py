@@ -276,7 +276,7 @@ class Parser(NameReader):
         raw = self.script_tokens()
         toks = [t for t in raw if t.kind not in BRACES]
         negative = False
-        if toks and toks[0].is_char("-"):
+        if toks and toks[0].kind is CHAR and toks[0].text == "-":
             negative = True
             toks = toks[1:]
         if _is_transpose(toks):
@@ -546,12 +546,12 @@ class Parser(NameReader):
 
     def parse_application(self, fn: str, tok: Token) -> Node:
         """``fn`` applied to a parenthesised argument, a group, or one factor."""
-        if self.tok.is_char("^"):
+        nxt = self.tok
+        if nxt.kind is CHAR and nxt.text == "^":  # (is_char, inline: here for every function)
             raise self.error(f"write a power of {fmt_macro(tok)}(…) after its argument, e.g. (\\log x)^2")
         self.enter(tok.pos)
         try:
-            nxt = self.tok
-            if nxt.is_char(*OPEN_CLOSE):
+            if nxt.kind is CHAR and nxt.text in OPEN_CLOSE:
                 arg = self.parse_paren()
             elif nxt.kind is OPEN:
                 arg = self.parse_group()

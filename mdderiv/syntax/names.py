@@ -148,7 +148,8 @@ class NameReader:
         if after.kind is CHAR:  # (is_char inline: most names have neither mark after them)
             if after.text == "_":
                 core = self.subscripted(core)
-            if self.tok.is_char("'"):
+            after = self.tok
+            if after.kind is CHAR and after.text == "'":
                 core = self.primed(core)
         end = self.toks[self.i - 1].end
         return NameRef(
