@@ -264,13 +264,6 @@ class Compiler:
     def _compile_Symbol(self, expr: Symbol) -> Compiled:
         name = expr.name
         if name not in self.definitions:
-            if expr.index is None:  # (what _member makes for a whole input, without its call)
-
-                def whole(ev: Evaluator) -> Array:
-                    known = ev.inputs.get(name)
-                    return known if known is not None else ev.input(name)
-
-                return whole
             return _member(name, expr.index)
         definition = self.definitions[name]
 
