@@ -35,8 +35,12 @@ def derive(block_body: str, defaults: Options | None = None, **options: Any) -> 
     from .pipeline import run
 
     if isinstance(block_body, str) and block_body.lstrip().startswith(("```", "~~~")):
-        return _derive_fenced(block_body, defaults or Options(), options)
-    return run(block_body, defaults or Options(), options)
+        return _derive_fenced(block_body, defaults or _BUILT_IN, options)
+    return run(block_body, defaults or _BUILT_IN, options)
+
+
+#: the built-in options, made once (frozen: every block may share them)
+_BUILT_IN = Options()
 
 
 def _derive_fenced(text: str, defaults: Options, options: dict[str, Any]) -> Derivation:

@@ -67,8 +67,7 @@ def block_seed(body: str) -> int:
     """The seed of a block's check: from its meaningful lines (comments, blank lines and
     indentation aside), so a block draws the same points whenever and wherever it is
     derived, whatever was derived before it, and copies of one block agree."""
-    lines = (line.strip() for line in body.splitlines())
-    meaning = "\n".join(line for line in lines if line and not line.startswith("%"))
+    meaning = "\n".join([kept for line in body.splitlines() if (kept := line.strip()) and kept[0] != "%"])
     return zlib.crc32(meaning.encode("utf-8"), SEED)
 
 

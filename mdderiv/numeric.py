@@ -220,9 +220,6 @@ class Compiler:
         self.compiled: dict[int, tuple[Expr, Compiled]] = {}
         self.shared: dict[Expr, Compiled] = {}
 
-    def __call__(self, expr: Expr) -> Compiled:
-        return self._compile(expr)
-
     def _compile(self, expr: Expr) -> Compiled:
         known = self.compiled.get(id(expr))
         if known is not None:
@@ -234,6 +231,9 @@ class Compiler:
         compiled = method(self, expr)
         self.compiled[id(expr)] = (expr, compiled)
         return compiled
+
+    #: compiling an expression is calling the compiler (the same method: no call in between)
+    __call__ = _compile
 
     def _dispatch(self, expr: Expr) -> Compiled:
         return _compiling(type(expr))(self, expr)
@@ -401,7 +401,7 @@ class Compiler:
 
     def _compile_Power(self, expr: Power) -> Compiled:
         base = self._compile(expr.base)
-        exponent = Fraction(expr.exponent)
+        exponent = expr.exponent if type(expr.exponent) is Fraction else Fraction(expr.exponent)
         if expr.base.shape == SCALAR:
             # an integer power stays defined for negative bases
             power: int | float = exponent.numerator if exponent.denominator == 1 else float(exponent)

@@ -27,7 +27,8 @@ def run(body: str, defaults: Options, overrides: Mapping[str, Any]) -> Derivatio
     options = defaults
     for key, value in problem.options.items():
         options = options.merged({key: value}, problem.option_lines.get(key, 1), 1)
-    options = options.merged(dict(overrides))
+    if overrides:  # (merging nothing would only copy the options)
+        options = options.merged(dict(overrides))
     if problem.number_as_identity and options.functions != "matrix":
         # 1 + e^{X} inside an entrywise log is 1 + each entry: read again so
         problem = parse_problem(body, options.functions)

@@ -21,7 +21,13 @@ class SymbolInfo:
     introduced: bool = False  # a name the engine gave a layer (``calculus/names.py``)
 
     def symbol(self) -> Symbol:
-        return Symbol(self.name, self.shape, self.props, self.index)
+        """The symbol's node, made once: every use of the name in the block is
+        this one (equal) node, whose hash is worked out once."""
+        state = self.__dict__  # (set past the frozen __setattr__, as a cached_property would)
+        made: Symbol | None = state.get("_symbol")
+        if made is None:
+            made = state["_symbol"] = Symbol(self.name, self.shape, self.props, self.index)
+        return made
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,8 @@ class Unifier:
         return root
 
     def unify(self, a: Dim, b: Dim) -> bool:
+        if a == b and a not in self.parent:
+            return True  # (the usual case: equal known sizes, no call to find)
         a, b = self.find(a), self.find(b)
         if a == b:
             return True
@@ -75,7 +77,11 @@ class Unifier:
         return False
 
     def shape(self, shape: Shape) -> Shape:
-        return (self.find(shape[0]), self.find(shape[1]))
+        parent = self.parent
+        rows, cols = shape
+        if rows not in parent and cols not in parent:
+            return shape  # (the usual shape: no unknown that was found equal to something)
+        return (self.find(rows), self.find(cols))
 
     def make_scalar(self, shape: Shape) -> bool:
         """Make a shape 1×1 by settling soft unknowns, if that is possible."""

@@ -634,3 +634,24 @@ def test_log_sum_exp_over_a_family() -> None:
         "exp", Symbol("a", SCALAR, index="i"), SCALAR
     )
     assert p.wrt == [Symbol("a", SCALAR, index="i")] and p.symbols["a"].count == "n"
+
+
+def test_unifier_quick_answers_agree_with_find() -> None:
+    """Unifier.shape and unify answer settled sizes without find; what they answer
+    is what finding each size's root answers, whatever was unified before."""
+    import random
+
+    from mdderiv.sizes import Unifier
+
+    rng = random.Random(12)
+    for _ in range(200):
+        u = Unifier()
+        dims: list[int | str] = [1, 2, "m", "n"] + [u.fresh(0, "I", soft=rng.random() < 0.3) for _ in range(4)]
+        for _ in range(rng.randint(0, 6)):
+            a, b = rng.choice(dims), rng.choice(dims)
+            roots = (u.find(a), u.find(b))
+            agreed = roots[0] == roots[1] or any(isinstance(r, str) and r.startswith("?") for r in roots)
+            assert u.unify(a, b) == agreed
+        for rows in dims:
+            for cols in dims:
+                assert u.shape((rows, cols)) == (u.find(rows), u.find(cols))

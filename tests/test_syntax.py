@@ -668,6 +668,8 @@ _PIECES = (
     # where a macro's name or the spaces after it end: another script's letter, a
     # digit, a tab, a line break, a space of another kind
     "é", "²", "_", "\t", "\n", "\u00a0", "\\beginx", "\\alpha  ",
+    # a backslash and one character that is no ASCII letter (a macro of its own, or not)
+    "\\;", "\\!", "\\ ", "\\é", "\\²", "\\[", "\\)", "\\$", "\\%", "\\\n",
 )  # fmt: skip
 
 

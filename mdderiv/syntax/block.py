@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import DeriveError
 from ..options import OPTION_NAMES, parse_option
@@ -24,8 +25,9 @@ _KEYED = re.compile(r"\s*([A-Za-z][A-Za-z_-]*)\s*:(?!=)")
 _DEFINED = re.compile(r"\s*([^=]*?)\s*:?=")
 
 
-@dataclass(frozen=True)
-class DefinitionLine:
+class DefinitionLine(NamedTuple):
+    """``lhs = rhs`` on line ``line`` (a named tuple: immutable, and quick to make)."""
+
     line: int
     lhs: Source
     rhs: Source

@@ -40,6 +40,7 @@ from .tokens import (
     END,
     LETTER,
     MACRO,
+    MAX_DEPTH,
     NAME_PARTS,
     NUM,
     OPEN,
@@ -79,11 +80,11 @@ class Parser(NameReader):
 
     # -- entry points
     def parse(self) -> Node:
-        if self.tok.kind == END:
+        if self.tok.kind is END:
             raise self.error("the expression is empty")
         node = self.parse_sum()
         tok = self.tok  # (a fresh name: mypy would keep the narrowing from before parse_sum)
-        if tok.kind != END:
+        if tok.kind is not END:
             if tok.is_char(")", "]", "\\}", "|", "||"):
                 raise self.error(f"unbalanced {tok.text!r}: nothing opens it")
             raise self.error(f"unexpected {self.describe(tok)}")
@@ -95,10 +96,10 @@ class Parser(NameReader):
         start = tok.pos
         terms: list[tuple[int, Node]] = []
         sign = 1
-        if tok.kind == CHAR and tok.text in _SIGNS:
+        if tok.kind is CHAR and tok.text in _SIGNS:
             sign = -1 if self.advance().text == "-" else 1
         terms.append((sign, self.parse_binary()))
-        while (tok := self.tok).kind == CHAR and tok.text in _SIGNS:
+        while (tok := self.tok).kind is CHAR and tok.text in _SIGNS:
             sign = -1 if self.advance().text == "-" else 1
             if self.tok.is_char("+", "-") and self.advance().text == "-":  # a - -b
                 sign = -sign
@@ -109,27 +110,27 @@ class Parser(NameReader):
 
     def parse_binary(self) -> Node:
         left = self.parse_product()
-        while (self.tok.kind == MACRO and self.tok.text in BINARY_OPS) or (
-            self.tok.kind == CHAR and self.tok.text in INNER_OPS
+        while (self.tok.kind is MACRO and self.tok.text in BINARY_OPS) or (
+            self.tok.kind is CHAR and self.tok.text in INNER_OPS
         ):
             op = self.advance()
             if self.starts_factor() or self.tok.is_char("-"):
                 right = self.parse_product()
             else:
                 raise self.error(f"{fmt_macro(op)} needs something on its right")
-            left = BinaryNode(op.pos, "inner" if op.kind == CHAR else BINARY_OPS[op.text], left, right)
+            left = BinaryNode(op.pos, "inner" if op.kind is CHAR else BINARY_OPS[op.text], left, right)
         return left
 
     def parse_product(self) -> Node:
         tok = self.tok
         start = tok.pos
-        if not (self.starts_factor() or (tok.kind == CHAR and tok.text == "-")):
+        if not (self.starts_factor() or (tok.kind is CHAR and tok.text == "-")):
             raise self.error(f"expected a term, found {self.describe(tok)}")
         factors = [self.parse_factor()]
         while True:
             tok = self.tok
             kind = tok.kind
-            if kind == MACRO and tok.text in ("cdot", "times"):
+            if kind is MACRO and tok.text in ("cdot", "times"):
                 # x · y between two vectors is their inner product; x × y a cross product
                 self.advance()
                 left = factors[0] if len(factors) == 1 else ProductNode(start, tuple(factors))
@@ -141,15 +142,15 @@ class Parser(NameReader):
                     right.append(self.parse_factor())
                 right_node = right[0] if len(right) == 1 else ProductNode(right_start, tuple(right))
                 factors = [BinaryNode(tok.pos, "dot" if tok.text == "cdot" else "cross", left, right_node)]
-            elif (kind == CHAR and tok.text == "*") or (kind == MACRO and tok.text in PRODUCT_OPS):
+            elif (kind is CHAR and tok.text == "*") or (kind is MACRO and tok.text in PRODUCT_OPS):
                 self.advance()
                 factors.append(self.parse_factor())
-            elif (kind == CHAR and tok.text == "/") or (kind == MACRO and tok.text in DIVISION_OPS):
+            elif (kind is CHAR and tok.text == "/") or (kind is MACRO and tok.text in DIVISION_OPS):
                 self.advance()
                 den = self.parse_factor()
                 num = factors[0] if len(factors) == 1 else ProductNode(start, tuple(factors))
                 factors = [DivNode(tok.pos, num, den)]
-            elif self.starts_factor():
+            elif kind in ATOM_STARTS or self.starts_factor():  # (the usual factors without the call)
                 factors.append(self.parse_factor())
             else:
                 break
@@ -163,13 +164,13 @@ class Parser(NameReader):
         tok = self.tok
         if tok.kind in ATOM_STARTS:
             return True
-        if tok.kind == CHAR:
+        if tok.kind is CHAR:
             if tok.text in ("(", "[", "\\{", "⟨"):
                 return True
             if tok.text in ("|", "||"):
                 return not (self.bars and self.bars[-1] == tok.text)
             return False
-        if tok.kind == MACRO:
+        if tok.kind is MACRO:
             if tok.text in PRODUCT_OPS or tok.text in BINARY_OPS or tok.text in DIVISION_OPS:
                 return False
             return not (self.operator_argument and self.starts_big_operator())
@@ -183,16 +184,18 @@ class Parser(NameReader):
             return True
         if tok.text == "log" or tok.text == "ln":
             following = self.peek()
-            return following.kind == MACRO and FUNCTION_MACROS.get(following.text) == "det"
+            return following.kind is MACRO and FUNCTION_MACROS.get(following.text) == "det"
         if tok.text in OPERATOR_WRAPPERS:
             return FUNCTIONS.get(self.wrapped_word() or "") in BIG_OPERATORS
         return False
 
     def parse_factor(self) -> Node:
         tok = self.tok
-        self.enter(tok.pos)
+        self.depth += 1  # enter(), inline: a call per factor costs more than the test
+        if self.depth > MAX_DEPTH:
+            raise self.error(f"expression nested too deeply (more than {MAX_DEPTH} levels)", tok.pos)
         try:
-            if tok.kind == CHAR:
+            if tok.kind is CHAR:
                 if tok.text == "-":
                     self.advance()
                     return NegNode(tok.pos, self.parse_factor())
@@ -210,7 +213,7 @@ class Parser(NameReader):
         seen_sup = False
         while True:
             tok = self.tok
-            if tok.kind != CHAR:
+            if tok.kind is not CHAR:
                 return atom
             if tok.text == "^":
                 if seen_sup:
@@ -273,7 +276,7 @@ class Parser(NameReader):
         raw = self.script_tokens()
         toks = [t for t in raw if t.kind not in BRACES]
         negative = False
-        if toks and toks[0].is_char("-"):
+        if toks and toks[0].kind is CHAR and toks[0].text == "-":
             negative = True
             toks = toks[1:]
         if _is_transpose(toks):
@@ -281,7 +284,7 @@ class Parser(NameReader):
             return PostfixNode(pos, op, base)
         value = _exponent_value(toks)
         if value is None:
-            if any(t.kind == LETTER or (t.kind == MACRO and t.text in GREEK) for t in toks):
+            if any(t.kind is LETTER or (t.kind is MACRO and t.text in GREEK) for t in toks):
                 # ^{1/n}, ^{p}: a power of a scalar with an exponent that is an expression
                 end = Token(END, "", start_tok.pos, start_tok.pos)
                 inner = Parser([*raw, end], self.src, self.is_symbol)
@@ -303,9 +306,9 @@ class Parser(NameReader):
         """The exponent of ``e^{…}`` as the argument of exp."""
         self.enter(e.pos)
         try:
-            if self.tok.kind == OPEN:
+            if self.tok.kind is OPEN:
                 arg = self.parse_group()
-            elif self.tok.kind in NAME_PARTS or (self.tok.kind == MACRO and self.tok.text in GREEK):
+            elif self.tok.kind in NAME_PARTS or (self.tok.kind is MACRO and self.tok.text in GREEK):
                 arg = self.parse_atom()
             else:
                 raise self.error("write the exponent of e in braces: e^{…}")
@@ -316,15 +319,15 @@ class Parser(NameReader):
     # -- atoms
     def parse_atom(self) -> Node:
         tok = self.tok
-        if tok.kind == NUM:
+        if tok.kind is NUM:
             self.advance()
             assert tok.value is not None
             return NumberNode(tok.pos, tok.value)
-        if tok.kind == LETTER:
+        if tok.kind is LETTER:
             return self.name_or_const()
-        if tok.kind == OPEN:
+        if tok.kind is OPEN:
             return self.parse_group()
-        if tok.kind == CHAR:
+        if tok.kind is CHAR:
             if tok.text in OPEN_CLOSE:
                 return self.parse_paren()
             if tok.text in ("|", "||"):
@@ -332,13 +335,13 @@ class Parser(NameReader):
             if tok.text == "⟨":
                 return self.parse_angle()
             raise self.error(f"unexpected {tok.text!r}")
-        if tok.kind == MACRO:
+        if tok.kind is MACRO:
             return self.parse_macro_atom()
         raise self.error(f"expected a term, found {self.describe(tok)}")
 
     def parse_group(self) -> Node:
         opener = self.advance()
-        if self.tok.kind == CLOSE:
+        if self.tok.kind is CLOSE:
             raise self.error("empty braces {}", opener.pos)
         saved_argument, self.operator_argument = self.operator_argument, False
         try:
@@ -380,7 +383,7 @@ class Parser(NameReader):
             self.operator_argument = saved_argument
         if self.tok.is_char("_"):  # \langle A, X \rangle_F: the Frobenius inner product, named
             sub = self.advance()
-            letters = [t.text for t in self.script_tokens() if t.kind == LETTER]
+            letters = [t.text for t in self.script_tokens() if t.kind is LETTER]
             if letters != ["F"]:
                 raise self.error("the subscript of \\langle A, B \\rangle can only be F (Frobenius)", sub.pos)
         return BinaryNode(opener.pos, "inner", left, right)
@@ -394,7 +397,7 @@ class Parser(NameReader):
             inner = self.parse_sum()
             tok = self.tok
             if not tok.is_char(opener.text):
-                if tok.kind == END:
+                if tok.kind is END:
                     raise self.error(f"unbalanced {opener.text!r}: it is never closed", opener.pos)
                 raise self.error(f"expected {opener.text!r}, found {self.describe(tok)}")
             self.advance()
@@ -420,7 +423,7 @@ class Parser(NameReader):
         )
         kind = NORM_SUBSCRIPTS.get(sub)
         if kind is None:
-            written = "".join(f"\\{t.text} " if t.kind == MACRO else t.text for t in raw).strip()
+            written = "".join(f"\\{t.text} " if t.kind is MACRO else t.text for t in raw).strip()
             raise self.error(
                 f"unsupported norm \\|…\\|_{{{written}}}: mdderiv reads \\|x\\| and \\|x\\|_2 (Euclidean), "
                 "\\|x\\|_1 of a vector, \\|X\\|_F (Frobenius) and \\|X\\|_* (nuclear) of a matrix",
@@ -461,15 +464,15 @@ class Parser(NameReader):
         if name in ("frac", "dfrac", "tfrac"):
             self.advance()
             digits = self.tok
-            if digits.kind == NUM and len(digits.text) == 2 and digits.text.isdigit():
+            if digits.kind is NUM and len(digits.text) == 2 and digits.text.isdigit():
                 # \tfrac12 (TeX reads two one-digit arguments)
                 self.advance()
                 num_node = NumberNode(digits.pos, Fraction(int(digits.text[0])))
                 return DivNode(tok.pos, num_node, NumberNode(digits.pos + 1, Fraction(int(digits.text[1]))))
-            if self.tok.kind != OPEN:
+            if self.tok.kind is not OPEN:
                 raise self.error("\\frac needs two arguments: \\frac{p}{q}", tok.pos)
             num = self.parse_group()
-            if self.tok.kind != OPEN:
+            if self.tok.kind is not OPEN:
                 raise self.error("\\frac needs two arguments: \\frac{p}{q}", tok.pos)
             den = self.parse_group()
             return DivNode(tok.pos, num, den)
@@ -508,18 +511,18 @@ class Parser(NameReader):
 
     def wrapped_word(self) -> str | None:
         """The plain letters/digits inside ``\\macro{…}`` if that is all it holds."""
-        if self.peek().kind != OPEN:
+        if self.peek().kind is not OPEN:
             return None
         toks = self.toks
         j = self.i + 2
         word = []
         while True:
             t = toks[j]
-            if not (t.kind == LETTER or t.kind == NUM or (t.kind == CHAR and t.text == "-")):
+            if not (t.kind is LETTER or t.kind is NUM or (t.kind is CHAR and t.text == "-")):
                 break
             word.append(t.text)
             j += 1
-        if t.kind != CLOSE or not word:
+        if t.kind is not CLOSE or not word:
             return None
         return "".join(word)
 
@@ -543,14 +546,14 @@ class Parser(NameReader):
 
     def parse_application(self, fn: str, tok: Token) -> Node:
         """``fn`` applied to a parenthesised argument, a group, or one factor."""
-        if self.tok.is_char("^"):
+        nxt = self.tok
+        if nxt.kind is CHAR and nxt.text == "^":  # (is_char, inline: here for every function)
             raise self.error(f"write a power of {fmt_macro(tok)}(…) after its argument, e.g. (\\log x)^2")
         self.enter(tok.pos)
         try:
-            nxt = self.tok
-            if nxt.is_char(*OPEN_CLOSE):
+            if nxt.kind is CHAR and nxt.text in OPEN_CLOSE:
                 arg = self.parse_paren()
-            elif nxt.kind == OPEN:
+            elif nxt.kind is OPEN:
                 arg = self.parse_group()
             elif not self.starts_factor():
                 raise self.error(f"{fmt_macro(tok)} needs an argument", tok.pos)
@@ -577,8 +580,8 @@ class Parser(NameReader):
         if not isinstance(first, NumberNode):
             return first
         factors: list[Node] = [first]
-        while self.tok.kind == NUM or (
-            self.tok.kind == MACRO and self.tok.text == "pi" and not self.peek().is_char("_")
+        while self.tok.kind is NUM or (
+            self.tok.kind is MACRO and self.tok.text == "pi" and not self.peek().is_char("_")
         ):
             factors.append(self.parse_factor())
         return first if len(factors) == 1 else ProductNode(first.pos, tuple(factors))
@@ -628,9 +631,9 @@ class Parser(NameReader):
         toks = [t for t in self.script_tokens() if t.kind not in BRACES]
         if (
             len(toks) == 3
-            and toks[0].kind == LETTER
+            and toks[0].kind is LETTER
             and toks[1].is_char("=")
-            and toks[2].kind == NUM
+            and toks[2].kind is NUM
             and toks[2].value == 1
         ):
             return toks[0].text
@@ -639,11 +642,11 @@ class Parser(NameReader):
     def sum_upper(self) -> Dim:
         pos = self.tok.pos
         toks = [t for t in self.script_tokens() if t.kind not in BRACES]
-        if len(toks) == 1 and toks[0].kind == NUM and toks[0].value is not None:
+        if len(toks) == 1 and toks[0].kind is NUM and toks[0].value is not None:
             value = toks[0].value
             if value.denominator == 1 and value > 0:
                 return int(value)
-        if toks and all(t.kind in NAME_PARTS for t in toks) and toks[0].kind == LETTER:
+        if toks and all(t.kind in NAME_PARTS for t in toks) and toks[0].kind is LETTER:
             return "".join(t.text for t in toks)
         raise self.error("the sum's upper limit must be a dimension such as n, or a positive integer", pos)
 
@@ -672,13 +675,13 @@ class Parser(NameReader):
             if t.is_char(",", "×", "*") or t.is_macro("times"):
                 if (
                     len(part) == 1
-                    and part[0].kind == NUM
+                    and part[0].kind is NUM
                     and part[0].value is not None
                     and part[0].value.denominator == 1
                     and part[0].value > 0
                 ):
                     dims.append(int(part[0].value))
-                elif part and all(p.kind in NAME_PARTS for p in part) and part[0].kind == LETTER:
+                elif part and all(p.kind in NAME_PARTS for p in part) and part[0].kind is LETTER:
                     dims.append("".join(p.text for p in part))
                 else:
                     raise self.error("a size must read like n or m \\times n", pos)
@@ -693,24 +696,24 @@ class Parser(NameReader):
 def _is_transpose(toks: list[Token]) -> bool:
     if len(toks) == 1:
         t = toks[0]
-        return (t.kind == LETTER and t.text == "T") or t.is_macro("top", "intercal", "T")
+        return (t.kind is LETTER and t.text == "T") or t.is_macro("top", "intercal", "T")
     # \mathsf{T}, \mathrm{T}, \text{T}
     return (
         len(toks) == 2
         and toks[0].is_macro(*TRANSPOSE_MACROS)
-        and toks[1].kind == LETTER
+        and toks[1].kind is LETTER
         and toks[1].text == "T"
     )
 
 
 def _exponent_value(toks: list[Token]) -> Fraction | None:
-    if len(toks) == 1 and toks[0].kind == NUM:
+    if len(toks) == 1 and toks[0].kind is NUM:
         return toks[0].value
-    if len(toks) != 3 or not (toks[1].kind == toks[2].kind == NUM or toks[0].kind == toks[2].kind == NUM):
+    if len(toks) != 3 or not (toks[1].kind is toks[2].kind is NUM or toks[0].kind is toks[2].kind is NUM):
         return None
-    if toks[0].kind == NUM and toks[1].is_char("/"):  # ^{1/2}
+    if toks[0].kind is NUM and toks[1].is_char("/"):  # ^{1/2}
         p, q = toks[0].value, toks[2].value
-    elif toks[0].is_macro("frac", "dfrac", "tfrac") and toks[1].kind == NUM:  # ^{\\frac12}
+    elif toks[0].is_macro("frac", "dfrac", "tfrac") and toks[1].kind is NUM:  # ^{\\frac12}
         p, q = toks[1].value, toks[2].value
     else:
         return None

@@ -77,7 +77,7 @@ class NameReader:
 
     def advance(self) -> Token:
         tok = self.tok
-        if tok.kind != END:
+        if tok.kind is not END:
             self.i += 1
             self.tok = self.toks[self.i]
         return tok
@@ -87,11 +87,11 @@ class NameReader:
         return DeriveError(message, line, column)
 
     def describe(self, tok: Token) -> str:
-        if tok.kind == END:
+        if tok.kind is END:
             return "the end of the expression"
-        if tok.kind == OPEN:
+        if tok.kind is OPEN:
             return "'{'"
-        if tok.kind == CLOSE:
+        if tok.kind is CLOSE:
             return "'}'"
         return repr(fmt_macro(tok))
 
@@ -108,30 +108,30 @@ class NameReader:
         if tok.kind == closer_kind and tok.text == closer_text:
             self.advance()
             return
-        if tok.kind == END:
+        if tok.kind is END:
             raise self.error(f"unbalanced {opener.text!r}: it is never closed with {closer_text!r}", opener.pos)
         raise self.error(f"expected {closer_text!r} to close the {opener.text!r}, found {self.describe(tok)}")
 
     def script_tokens(self) -> list[Token]:
         """The tokens of one script argument (a group's content, or one token)."""
         tok = self.tok
-        if tok.kind == OPEN:
+        if tok.kind is OPEN:
             depth = 0
             start = self.i
             while True:
                 t = self.advance()
-                if t.kind == OPEN:
+                if t.kind is OPEN:
                     depth += 1
-                elif t.kind == CLOSE:
+                elif t.kind is CLOSE:
                     depth -= 1
                     if depth == 0:
                         return self.toks[start + 1 : self.i - 1]
-                elif t.kind == END:  # cannot happen: braces were checked
+                elif t.kind is END:  # cannot happen: braces were checked
                     raise self.error("unbalanced '{'", tok.pos)
-        if tok.kind == MACRO and self.peek().kind == OPEN:  # ^\mathsf{T}, ^\frac12
+        if tok.kind is MACRO and self.peek().kind is OPEN:  # ^\mathsf{T}, ^\frac12
             start = self.i
             self.advance()
-            while self.tok.kind == OPEN:
+            while self.tok.kind is OPEN:
                 self.script_tokens()
             return self.toks[start : self.i]
         if tok.kind in SCRIPT_ENDS or tok.is_char("^", "_"):
@@ -144,10 +144,13 @@ class NameReader:
         wrapper / accent around a name."""
         start = self.tok
         core = self.name_core()
-        if self.tok.is_char("_"):
-            core = self.subscripted(core)
-        if self.tok.is_char("'"):
-            core = self.primed(core)
+        after = self.tok
+        if after.kind is CHAR:  # (is_char inline: most names have neither mark after them)
+            if after.text == "_":
+                core = self.subscripted(core)
+            after = self.tok
+            if after.kind is CHAR and after.text == "'":
+                core = self.primed(core)
         end = self.toks[self.i - 1].end
         return NameRef(
             safe_identifier(core.ident),
@@ -187,7 +190,7 @@ class NameReader:
         name (the longest such); refused when each letter is a name as well, where
         ``ab`` could also be the product ``a b``.  Consumes the word's tokens."""
         run = [self.tok]
-        while (nxt := self.peek(len(run))).kind == LETTER and nxt.pos == run[-1].end and len(run) < 32:
+        while (nxt := self.peek(len(run))).kind is LETTER and nxt.pos == run[-1].end and len(run) < 32:
             run.append(nxt)
         if self.naming:
             return None  # a declaration's word is read by word_name
@@ -208,23 +211,23 @@ class NameReader:
     def name_core(self) -> _Core:
         """A name without its outer subscript (``\\mathbf{x_i}`` keeps its inner one)."""
         tok = self.tok
-        if tok.kind == LETTER:
+        if tok.kind is LETTER:
             word = self.declared_word()
             if word is not None:
                 latex = f"\\mathit{{{word}}}"
                 return _Core(word, latex, None, word, latex)
             self.advance()
             return _Core(tok.text, tok.text, None, tok.text, tok.text)
-        if tok.kind == MACRO and tok.text in GREEK:
+        if tok.kind is MACRO and tok.text in GREEK:
             self.advance()
             return _Core(tok.text, "\\" + tok.text, None, tok.text, "\\" + tok.text)
-        if not (tok.kind == MACRO and (tok.text in FONTS or tok.text in ACCENTS)):
+        if not (tok.kind is MACRO and (tok.text in FONTS or tok.text in ACCENTS)):
             raise self.error(f"expected a symbol name, found {self.describe(tok)}")
         toks, i = self.toks, self.i
         if (
-            toks[i + 1].kind == OPEN
-            and toks[i + 2].kind == LETTER
-            and toks[i + 3].kind == CLOSE
+            toks[i + 1].kind is OPEN
+            and toks[i + 2].kind is LETTER
+            and toks[i + 3].kind is CLOSE
             and self.depth < MAX_DEPTH
         ):
             # the usual \mathbf{x}, \bar{x}: read at once (what the general path gives)
@@ -236,7 +239,7 @@ class NameReader:
             ident = letter if accent is None else f"{letter}_{accent}"
             return _Core(ident, latex, None, ident, latex)
         self.advance()
-        if self.tok.kind == OPEN:
+        if self.tok.kind is OPEN:
             opener = self.advance()
             self.enter(opener.pos)
             try:
@@ -246,10 +249,10 @@ class NameReader:
             finally:
                 self.leave()
             closer = self.tok  # (a fresh name: mypy would keep the narrowing from before name_core)
-            if closer.kind != CLOSE:
+            if closer.kind is not CLOSE:
                 raise self.error(f"\\{tok.text}{{…}} must hold one symbol, found {self.describe(closer)}")
             self.advance()
-        elif self.tok.kind == LETTER or (self.tok.kind == MACRO and self.tok.text in GREEK):
+        elif self.tok.kind is LETTER or (self.tok.kind is MACRO and self.tok.text in GREEK):
             inner = self.name_core()  # \bm a: a one-token argument without braces
         else:
             raise self.error(f"\\{tok.text} needs an argument in braces")
@@ -270,24 +273,24 @@ class NameReader:
         latex_parts: list[str] = []
         wrapper_open = False  # inside W_{\\text{enc}}: the word is part of the name
         for k, t in enumerate(toks):
-            if t.kind == LETTER or (t.kind == NUM and t.text.isdigit()):
+            if t.kind is LETTER or (t.kind is NUM and t.text.isdigit()):
                 ident_parts.append(t.text)
                 latex_parts.append(t.text)
-            elif t.kind == MACRO and t.text in GREEK:
+            elif t.kind is MACRO and t.text in GREEK:
                 ident_parts.append(t.text)
                 latex_parts.append("\\" + t.text + " ")
             elif (
-                t.kind == MACRO
+                t.kind is MACRO
                 and t.text in TEXT_WRAPPERS
                 and not wrapper_open
                 and k + 1 < len(toks)
-                and toks[k + 1].kind == OPEN
+                and toks[k + 1].kind is OPEN
             ):
                 latex_parts.append("\\" + t.text)
-            elif t.kind == OPEN and k > 0 and toks[k - 1].kind == MACRO and not wrapper_open:
+            elif t.kind is OPEN and k > 0 and toks[k - 1].kind is MACRO and not wrapper_open:
                 wrapper_open = True
                 latex_parts.append("{")
-            elif t.kind == CLOSE and wrapper_open:
+            elif t.kind is CLOSE and wrapper_open:
                 wrapper_open = False
                 latex_parts.append("}")
             else:
@@ -308,11 +311,11 @@ def parse_name(src: Source) -> NameRef:
 def _read_name(tokens: list[Token], src: Source) -> NameRef:
     parser = NameReader(tokens, src, lambda _name: True)
     parser.naming = True
-    if parser.tok.kind == END:
+    if parser.tok.kind is END:
         src.error("expected a symbol name", 0)
     ref = parser.parse_name()
     after = parser.tok  # (a fresh name: mypy would keep the narrowing from before parse_name)
-    if after.kind != END:
+    if after.kind is not END:
         raise parser.error(f"expected one symbol name, found {parser.describe(after)} after it")
     return ref
 
@@ -341,7 +344,7 @@ def parse_left_side(src: Source) -> NameRef:
         tokens = tokenize(src)
         parser = NameReader(tokens, src, lambda _name: True)
         parser.naming = True
-        if parser.tok.kind == END:
+        if parser.tok.kind is END:
             raise
         ref = parser.parse_name()
         opener = parser.tok
@@ -357,6 +360,6 @@ def parse_left_side(src: Source) -> NameRef:
             break
         parser.expect_close(opener, CHAR, closer)
         after = parser.tok  # (a fresh name: mypy would keep the narrowing from before parse_name)
-        if after.kind != END:
+        if after.kind is not END:
             raise parser.error(f"expected '=' after {ref.latex}(…), found {parser.describe(after)}") from None
         return ref

@@ -87,15 +87,15 @@ class Token:
     value: Fraction | None = None
 
     def is_char(self, *texts: str) -> bool:
-        return self.kind == CHAR and self.text in texts
+        return self.kind is CHAR and self.text in texts
 
     def is_macro(self, *names: str) -> bool:
-        return self.kind == MACRO and self.text in names
+        return self.kind is MACRO and self.text in names
 
 
 def fmt_macro(tok: Token) -> str:
     """How ``tok`` is written, for messages (a macro with its backslash)."""
-    return "\\" + tok.text if tok.kind == MACRO else tok.text
+    return "\\" + tok.text if tok.kind is MACRO else tok.text
 
 
 #: What check_braces looks at: an escaped \{, \}, \\ or \% (not a brace,
@@ -293,8 +293,12 @@ def _read_tokens(src: Source) -> list[Token] | None:
             # characters, a brace, or the end of the text
             plain = _PLAIN_RUN.match(text, pos)
             if plain is not None:
-                lexer.chars(pos, plain.end())
-                pos = plain.end()
+                end = plain.end()
+                if end == pos + 1 and text[pos] in _ASCII_LETTERS:
+                    emit(Token(LETTER, text[pos], pos, end))  # (\mathbf{x}: what chars makes of one letter)
+                else:
+                    lexer.chars(pos, end)
+                pos = end
             if pos == len(text):
                 return None if after_group else lexer.tokens
             if text[pos] == "{":
@@ -325,6 +329,10 @@ def _read_tokens(src: Source) -> list[Token] | None:
             # a macro named in ASCII letters, and the spaces after it: what
             # the reader returns for it, known without asking it
             kind, arg, at, length = "macro", word.group(1), pos, word.end() - pos
+        elif text.startswith("\\", pos) and pos + 1 < len(text) and _is_control_symbol(text[pos + 1]):
+            # a backslash and one character that is no letter (\|, \,, \{): the
+            # reader's macro of that character, no spaces taken after it
+            kind, arg, at, length = "macro", text[pos + 1], pos, 2
         else:
             if walker is None:
                 walker = LatexWalker(text, latex_context=_context_db(), tolerant_parsing=False)
@@ -365,6 +373,14 @@ def _read_tokens(src: Source) -> list[Token] | None:
             pos = end
         else:
             return None
+
+
+def _is_control_symbol(c: str) -> bool:
+    """Whether pylatexenc's reader returns a backslash followed by ``c`` as the
+    macro named ``c`` (and nothing after it): ``c`` is no letter of any script
+    (a letter starts a macro name) and not one of ``[ ] ( )`` (``\\[``, ``\\(``
+    are math shifts)."""
+    return not c.isalpha() and c not in "[]()"
 
 
 class _Lexer:
@@ -457,7 +473,7 @@ def _number_value(number: str) -> Fraction:
 def _delimiters(tokens: list[Token], src: Source) -> list[Token]:
     """Resolve ``\\left( … \\right)`` and delimiter macros to plain delimiters."""
     for tok in tokens:
-        if tok.kind == MACRO and (tok.text in SIZERS or tok.text in DELIMITERS):
+        if tok.kind is MACRO and (tok.text in SIZERS or tok.text in DELIMITERS):
             break
     else:
         return tokens  # nothing to resolve: no new list
@@ -465,18 +481,18 @@ def _delimiters(tokens: list[Token], src: Source) -> list[Token]:
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        if tok.kind == MACRO and tok.text in SIZERS:
+        if tok.kind is MACRO and tok.text in SIZERS:
             nxt = tokens[i + 1] if i + 1 < len(tokens) else None
             if nxt is not None and nxt.is_char("."):  # \left. and \right. are invisible
                 i += 2
                 continue
             if nxt is None or not (
-                nxt.is_char("(", ")", "[", "]", "|", "/") or (nxt.kind == MACRO and nxt.text in DELIMITERS)
+                nxt.is_char("(", ")", "[", "]", "|", "/") or (nxt.kind is MACRO and nxt.text in DELIMITERS)
             ):
                 src.error(f"\\{tok.text} must be followed by a delimiter such as ( or [", tok.pos)
             i += 1
             continue
-        if tok.kind == MACRO and tok.text in DELIMITERS:
+        if tok.kind is MACRO and tok.text in DELIMITERS:
             out.append(Token(CHAR, DELIMITERS[tok.text], tok.pos, tok.end))
         else:
             out.append(tok)
