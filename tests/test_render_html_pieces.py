@@ -56,3 +56,11 @@ def test_a_long_stretchy_pair_is_made_fixed_size_to_be_cut() -> None:
 
 def test_short_math_is_one_piece() -> None:
     assert breakable_pieces(r"\mathbf{x}^{T} A \mathbf{x} + b") == [r"\mathbf{x}^{T} A \mathbf{x} + b"]
+
+
+def test_only_stretchy_delimiters_are_made_fixed_size() -> None:
+    # \leftarrow and \rightarrow hold the letters of \left and \right but are no delimiters
+    side = r"\left(a \leftarrow b + c + d + e + f + g + h + i + j \rightarrow k\right)"
+    pieces = breakable_pieces(side)
+    assert len(pieces) > 1
+    assert "".join(pieces) == r"\biggl(a \leftarrow b + c + d + e + f + g + h + i + j \rightarrow k\biggr)"

@@ -34,6 +34,7 @@ from ..memos import Remembered, memoised
 from ..rules import RuleId
 from .display import RELATIONS
 from .latex import Annotate, LatexPrinter, format_error, names_of, shared_printer
+from .numpy import result_source
 from .steps import justification, key_differentials, result_words, visible_steps
 from .words import heading_key, word, words_with_math
 
@@ -48,8 +49,12 @@ _OPERATOR = re.compile("|".join(re.escape(op) for op in _OPERATORS))
 # A piece longer than this (in rough glyphs) is also cut inside its parentheses.
 _LONG_PIECE = 16
 # \left( … \right) cannot be cut; where a piece is still too long, its pairs
-# become fixed-size delimiters (as tall as a displayed fraction), which can
-_STRETCHY = re.compile(r"\\(left|right)(?![A-Za-z])")
+# become fixed-size delimiters (as tall as a displayed fraction), which can be
+# cut: \left becomes \biggl, \right \biggr (the replacement template takes the
+# letter of whichever group matched, the other being empty: no Python function
+# is called per match)
+_STRETCHY = re.compile(r"\\(?:(l)eft|(r)ight)(?![A-Za-z])")
+_FIXED_SIZE = r"\\bigg\1\2"
 # A left side longer than this (in rough glyphs) stands on a line of its own in
 # a narrow column, the relation and the right side under it.
 _WIDE_LHS = 8
@@ -69,6 +74,14 @@ def _glyphs(latex: str) -> int:
     return len(_MACRO_NAME.sub("", latex)) - hidden + latex.count("\\") // 2
 
 
+@memoised(maxsize=1024)
+def _left_glyphs(latex: str) -> int:
+    """:func:`_glyphs` of a step's left side, remembered: a derivation has
+    few left sides, each on several steps (``df``, ``\\frac{\\partial f}{\\partial X}``),
+    and ``f`` and ``df`` begin every derivation of a page."""
+    return _glyphs(latex)
+
+
 _BARE_MACRO = re.compile(r"\\[A-Za-z]+\Z")
 _SUM_HEAD = re.compile(r"\\sum_\{[^{}]*\}\^\{[^{}]*\}\Z")
 _OPERATOR_CUT, _FACTOR_CUT = 0, 1  # what a cut stands before: an operator, or a factor
@@ -83,12 +96,11 @@ _OPERATOR_CUT, _FACTOR_CUT = 0, 1  # what a cut stands before: an operator, or a
 # \left … \right pair in the group that opened it); deeper groups are read brace
 # by brace.  So the loop below runs once per token that matters, not once per
 # group.  (The group patterns are written so that no text has two ways to match,
-# and the run is possessive: no backtracking blow-up.)
-_FLAT_GROUP = r"\{[^{}\\]*(?:\\.[^{}\\]*)*\}"
-_GROUP = r"\{[^{}\\]*(?:(?:\\.|" + _FLAT_GROUP + r")[^{}\\]*)*\}"
-_PASSED_OVER = (
-    r"(?:" + _GROUP + r"|[^{}()\\ ]|\\[^A-Za-z|]|\\[A-Za-z]+(?![A-Za-z])(?<!\\left)(?<!\\right))*+"
-)
+# and every repeat is possessive: no backtracking blow-up, and the regex engine
+# keeps no backtracking state, which makes the run cheaper.)
+_FLAT_GROUP = r"\{[^{}\\]*+(?:\\.[^{}\\]*+)*+\}"
+_GROUP = r"\{[^{}\\]*+(?:(?:\\.|" + _FLAT_GROUP + r")[^{}\\]*+)*+\}"
+_PASSED_OVER = r"(?:" + _GROUP + r"|[^{}()\\ ]++|\\[^A-Za-z|]|\\[A-Za-z]++(?<!\\left)(?<!\\right))*+"
 _DELIMITER = r"(?:\\.|" + _GROUP + r"|.)?+"  # what \left or \right takes: never a token itself
 _OPERATOR_AHEAD = "|".join(re.escape(op.strip()) for op in _OPERATORS)
 _TOKEN = re.compile(
@@ -257,7 +269,7 @@ def _breakable(latex: str, glyph_count: int | None) -> list[str]:
         return [latex]
     parts, stretchy_too_long = _split(latex, _LONG_PIECE, glyph_count)
     if stretchy_too_long:
-        fixed = _STRETCHY.sub(lambda m: r"\biggl" if m.group(1) == "left" else r"\biggr", latex)
+        fixed = _STRETCHY.sub(_FIXED_SIZE, latex)
         parts = _split(fixed, _LONG_PIECE)[0]
     return parts
 
@@ -325,7 +337,7 @@ def _step(step: Step, latex: _Latex, lang: str, annotate: Annotate, detail: bool
         kind += " mdderiv-continued"
     else:
         left = latex(step.lhs, annotate)
-        left_glyphs = _glyphs(left)
+        left_glyphs = _left_glyphs(left)
         if left_glyphs > _WIDE_LHS:
             kind += " mdderiv-wide-lhs"  # in a narrow column it gets a line of its own
         # every cell names its grid column, so a continued step needs no empty
@@ -358,8 +370,6 @@ def _result(d: DerivationRecord, result: Result, latex: _Latex) -> str:
 
 def _copy_menu(d: DerivationRecord, latex_of: _Latex) -> str:
     """The results as LaTeX and as NumPy code, to select and copy."""
-    from .numpy import result_source
-
     latex = "\n".join(f"{latex_of(r.label)} = {latex_of(r.expr)}" for r in d.results)
     try:
         numpy = "\n".join(result_source(d, r) for r in d.results)

@@ -231,6 +231,9 @@ class LatexPrinter:
     MINUS_SEP = " - "
     TIMES = r" \cdot "  # between two factors that are both numbers
     OPS = {Hadamard: r"\odot", HadamardDiv: r"\oslash", Kron: r"\otimes"}
+    # a product's factors that need parentheses: sums, products, ⊙ ⊘ ⊗ (made
+    # once per class, not per printer: a derivation makes two printers)
+    _wrapped_factors = frozenset((Add, MatMul, *OPS))
     NORM = r"\|"
     PARTIAL = r"\partial "
     ONE = r"\mathbf{1}"
@@ -238,8 +241,6 @@ class LatexPrinter:
     ZERO = r"\mathbf{0}"
     def __init__(self, names: Mapping[str, str] | None = None, annotate: Annotate = None) -> None:
         self.names = dict(names or {})
-        # a product's factors that need parentheses: sums, products, ⊙ ⊘ ⊗
-        self._wrapped_factors = frozenset((Add, MatMul, *self.OPS))
         self.annotated = _predicate(annotate)
         self.annotating = annotate is not None
         # without annotations a node always prints the same: remember it (the
