@@ -8,7 +8,13 @@ import re
 
 import pytest
 
-from mdderiv.render.html import breakable_pieces, split_at_operators
+from mdderiv.render.html import (
+    _break_candidates,
+    _glyphs,
+    _spaces_in_one_stretchy_pair,
+    breakable_pieces,
+    split_at_operators,
+)
 
 SIDES = [
     r"\operatorname{tr}(A^{T} B) + \mathbf{x}^{T} C \mathbf{y} - \frac{1}{2} D",
@@ -64,3 +70,41 @@ def test_only_stretchy_delimiters_are_made_fixed_size() -> None:
     pieces = breakable_pieces(side)
     assert len(pieces) > 1
     assert "".join(pieces) == r"\biggl(a \leftarrow b + c + d + e + f + g + h + i + j \rightarrow k\biggr)"
+
+
+@pytest.mark.parametrize(
+    "latex",
+    [
+        r"\operatorname{tr}\left(\mathbf{u} \mathbf{s}^{T} \underbrace{dD}_{q \times l}\right)",
+        r"\log\left(a + b + c + d + e + f + g + h + i\right)^{T}",
+        r"\left\{a - (b + c) \odot d + e + f + g + h\right\}",
+    ],
+)
+def test_a_text_whose_spaces_are_all_in_its_stretchy_pair_is_not_read_for_cuts(latex: str) -> None:
+    assert _spaces_in_one_stretchy_pair(latex)
+    assert _break_candidates(latex) == []  # what reading it token by token finds: no place to cut
+
+
+@pytest.mark.parametrize(
+    "latex",
+    [
+        r"x + \operatorname{tr}\left(a b c d e f g h i j k\right)",  # a space before the pair
+        r"\left(a b c d e f g h i j k\right) x",  # a space after it
+        r"\left(a b c\right)\left(d e f g h i j k\right)",  # two pairs
+        r"\leftarrow a b c d e f g h i j k\right)",  # no \left
+        r"\|x\|\left(a b c d e f g h i j k\right)",  # an escaped character before it
+        r"x^{\left(}a b c d e f g h i j k\right)",  # \left inside a group
+    ],
+)
+def test_other_texts_are_read_for_cuts(latex: str) -> None:
+    assert not _spaces_in_one_stretchy_pair(latex)
+
+
+@pytest.mark.parametrize(
+    "latex", [r"\mathbf{x}^{T} A_{i} \alpha", r"\mathbf{é}^{T} A_{i} \alpha", "d f", "α + β_{1}", r"\|x\|_{F}", ""]
+)
+def test_glyphs_are_the_characters_less_markup_in_ascii_and_other_text(latex: str) -> None:
+    # (ASCII text takes a quicker path: both must count as the definition says)
+    shown = re.sub(r"\\[A-Za-z]+", "", latex)
+    hidden = sum(shown.count(char) for char in " {}^_")
+    assert _glyphs(latex) == len(shown) - hidden + latex.count("\\") // 2

@@ -50,11 +50,9 @@ _OPERATOR = re.compile("|".join(re.escape(op) for op in _OPERATORS))
 _LONG_PIECE = 16
 # \left( … \right) cannot be cut; where a piece is still too long, its pairs
 # become fixed-size delimiters (as tall as a displayed fraction), which can be
-# cut: \left becomes \biggl, \right \biggr (the replacement template takes the
-# letter of whichever group matched, the other being empty: no Python function
-# is called per match)
-_STRETCHY = re.compile(r"\\(?:(l)eft|(r)ight)(?![A-Za-z])")
-_FIXED_SIZE = r"\\bigg\1\2"
+# cut.  (A function, not a template such as r"\\bigg\1": the regex module
+# expands a template with backslashes in Python code, for every match.)
+_STRETCHY = re.compile(r"\\(left|right)(?![A-Za-z])")
 # A left side longer than this (in rough glyphs) stands on a line of its own in
 # a narrow column, the relation and the right side under it.
 _WIDE_LHS = 8
@@ -65,13 +63,20 @@ _MACRO_NAME = re.compile(r"\\[A-Za-z]+")
 def _glyphs(latex: str) -> int:
     """Roughly how many glyphs ``latex`` shows: its characters less braces,
     ``^``, ``_``, spaces and macro names, plus one per two backslashes (a
-    macro counts as about one).  The five characters are counted (no copy);
-    the macro names are deleted by one substitution, which is quicker than
-    listing them: this runs on every piece of every step."""
-    hidden = latex.count(" ") + latex.count("{") + latex.count("}") + latex.count("^") + latex.count("_")
-    if "\\" not in latex:
-        return len(latex) - hidden
-    return len(_MACRO_NAME.sub("", latex)) - hidden + latex.count("\\") // 2
+    macro counts as about one).  The macro names are deleted by one
+    substitution, the five characters of ASCII text (the usual) by one
+    ``bytes.translate``, a loop in C cheaper than counting them one by one
+    (still done for other text): this runs on every piece of every step."""
+    shown, macros = latex, 0
+    if "\\" in latex:
+        shown, macros = _MACRO_NAME.sub("", latex), latex.count("\\") // 2
+    if shown.isascii():
+        return len(shown.encode().translate(None, _HIDDEN)) + macros
+    hidden = shown.count(" ") + shown.count("{") + shown.count("}") + shown.count("^") + shown.count("_")
+    return len(shown) - hidden + macros
+
+
+_HIDDEN = b" {}^_"
 
 
 @memoised(maxsize=1024)
@@ -267,11 +272,42 @@ def _breakable(latex: str, glyph_count: int | None) -> list[str]:
         glyph_count = _glyphs(latex)
     if glyph_count <= _LONG_PIECE:
         return [latex]
-    parts, stretchy_too_long = _split(latex, _LONG_PIECE, glyph_count)
+    # (a text whose one stretchy pair holds every space is one long piece with
+    # \left: _split would say so after reading it, and be done again below)
+    parts, stretchy_too_long = [latex], _spaces_in_one_stretchy_pair(latex)
+    if not stretchy_too_long:
+        parts, stretchy_too_long = _split(latex, _LONG_PIECE, glyph_count)
     if stretchy_too_long:
-        fixed = _STRETCHY.sub(_FIXED_SIZE, latex)
+        fixed = _STRETCHY.sub(_fixed_size, latex)
         parts = _split(fixed, _LONG_PIECE)[0]
     return parts
+
+
+def _fixed_size(delimiter: re.Match[str]) -> str:
+    return r"\biggl" if delimiter.group(1) == "left" else r"\biggr"
+
+
+def _spaces_in_one_stretchy_pair(latex: str) -> bool:
+    """Whether every space of ``latex`` is inside its one ``\\left … \\right``
+    pair, before the pair only letters, macro names and flat brace groups
+    (``\\operatorname{tr}\\left( … \\right)^{T}``, as many steps of a page
+    are).  Then no place may be cut (a cut is at a space outside brace groups
+    and pairs), which this tells from a few substring searches and one short
+    match, without reading the text token by token."""
+    start, end = latex.find(r"\left"), latex.rfind(r"\right")
+    return (
+        0 <= start < end
+        and latex.count(r"\left") == 1
+        and latex.count(r"\right") == 1
+        and latex[start + 5 : start + 6] not in _LETTERS  # \left, not \leftarrow
+        and latex.find(" ", end) < 0
+        and _PLAIN_PREFIX.fullmatch(latex, 0, start) is not None
+    )
+
+
+# what may stand before such a pair: no space, no escaped character, no nested group
+_PLAIN_PREFIX = re.compile(r"(?:[^{}\\ ]|\\[A-Za-z]++|\{[^{}\\ ]*+\})*+")
+_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
 def _pieces(parts: tuple[str, ...]) -> str:
