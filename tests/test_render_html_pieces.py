@@ -8,13 +8,16 @@ import re
 
 import pytest
 
+from mdderiv.expr import MatMul, Symbol, transpose
 from mdderiv.render.html import (
     _break_candidates,
+    _Latex,
     _glyphs,
     _spaces_in_one_stretchy_pair,
     breakable_pieces,
     split_at_operators,
 )
+from mdderiv.render.latex import render_expr
 
 SIDES = [
     r"\operatorname{tr}(A^{T} B) + \mathbf{x}^{T} C \mathbf{y} - \frac{1}{2} D",
@@ -108,3 +111,11 @@ def test_glyphs_are_the_characters_less_markup_in_ascii_and_other_text(latex: st
     shown = re.sub(r"\\[A-Za-z]+", "", latex)
     hidden = sum(shown.count(char) for char in " {}^_")
     assert _glyphs(latex) == len(shown) - hidden + latex.count("\\") // 2
+
+
+def test_the_layout_prints_a_formula_as_render_expr_does() -> None:
+    # (the layout calls the shared printer's _print directly, past doprint)
+    x, a = Symbol("x", ("n", 1)), Symbol("A", ("n", "n"))
+    names = {"x": r"\mathbf{x}", "A": "A"}
+    expr = MatMul((transpose(x), a, x), (1, 1))
+    assert _Latex(names)(expr) == render_expr(expr, names) == r"\mathbf{x}^{T} A \mathbf{x}"

@@ -263,7 +263,8 @@ class NumpyPrinter:
         acc: str | None = None
         pending: list[str] = []  # what to apply to the next factor, innermost first
         for factor in matrices:
-            vector = self._diagonal(factor)
+            # (only a diag(v) or its inverse is one: no call for the others)
+            vector = self._diagonal(factor) if type(factor) is Diag or type(factor) is Inverse else None
             if vector is not None:
                 if acc is None:
                     pending.append(f"{vector} * ")
