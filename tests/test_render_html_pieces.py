@@ -8,7 +8,16 @@ import re
 
 import pytest
 
-from mdderiv.render.html import breakable_pieces, split_at_operators
+from mdderiv.expr import MatMul, Symbol, transpose
+from mdderiv.render.html import (
+    _break_candidates,
+    _Latex,
+    _glyphs,
+    _spaces_in_one_stretchy_pair,
+    breakable_pieces,
+    split_at_operators,
+)
+from mdderiv.render.latex import render_expr
 
 SIDES = [
     r"\operatorname{tr}(A^{T} B) + \mathbf{x}^{T} C \mathbf{y} - \frac{1}{2} D",
@@ -56,3 +65,57 @@ def test_a_long_stretchy_pair_is_made_fixed_size_to_be_cut() -> None:
 
 def test_short_math_is_one_piece() -> None:
     assert breakable_pieces(r"\mathbf{x}^{T} A \mathbf{x} + b") == [r"\mathbf{x}^{T} A \mathbf{x} + b"]
+
+
+def test_only_stretchy_delimiters_are_made_fixed_size() -> None:
+    # \leftarrow and \rightarrow hold the letters of \left and \right but are no delimiters
+    side = r"\left(a \leftarrow b + c + d + e + f + g + h + i + j \rightarrow k\right)"
+    pieces = breakable_pieces(side)
+    assert len(pieces) > 1
+    assert "".join(pieces) == r"\biggl(a \leftarrow b + c + d + e + f + g + h + i + j \rightarrow k\biggr)"
+
+
+@pytest.mark.parametrize(
+    "latex",
+    [
+        r"\operatorname{tr}\left(\mathbf{u} \mathbf{s}^{T} \underbrace{dD}_{q \times l}\right)",
+        r"\log\left(a + b + c + d + e + f + g + h + i\right)^{T}",
+        r"\left\{a - (b + c) \odot d + e + f + g + h\right\}",
+    ],
+)
+def test_a_text_whose_spaces_are_all_in_its_stretchy_pair_is_not_read_for_cuts(latex: str) -> None:
+    assert _spaces_in_one_stretchy_pair(latex)
+    assert _break_candidates(latex) == []  # what reading it token by token finds: no place to cut
+
+
+@pytest.mark.parametrize(
+    "latex",
+    [
+        r"x + \operatorname{tr}\left(a b c d e f g h i j k\right)",  # a space before the pair
+        r"\left(a b c d e f g h i j k\right) x",  # a space after it
+        r"\left(a b c\right)\left(d e f g h i j k\right)",  # two pairs
+        r"\leftarrow a b c d e f g h i j k\right)",  # no \left
+        r"\|x\|\left(a b c d e f g h i j k\right)",  # an escaped character before it
+        r"x^{\left(}a b c d e f g h i j k\right)",  # \left inside a group
+    ],
+)
+def test_other_texts_are_read_for_cuts(latex: str) -> None:
+    assert not _spaces_in_one_stretchy_pair(latex)
+
+
+@pytest.mark.parametrize(
+    "latex", [r"\mathbf{x}^{T} A_{i} \alpha", r"\mathbf{é}^{T} A_{i} \alpha", "d f", "α + β_{1}", r"\|x\|_{F}", ""]
+)
+def test_glyphs_are_the_characters_less_markup_in_ascii_and_other_text(latex: str) -> None:
+    # (ASCII text takes a quicker path: both must count as the definition says)
+    shown = re.sub(r"\\[A-Za-z]+", "", latex)
+    hidden = sum(shown.count(char) for char in " {}^_")
+    assert _glyphs(latex) == len(shown) - hidden + latex.count("\\") // 2
+
+
+def test_the_layout_prints_a_formula_as_render_expr_does() -> None:
+    # (the layout calls the shared printer's _print directly, past doprint)
+    x, a = Symbol("x", ("n", 1)), Symbol("A", ("n", "n"))
+    names = {"x": r"\mathbf{x}", "A": "A"}
+    expr = MatMul((transpose(x), a, x), (1, 1))
+    assert _Latex(names)(expr) == render_expr(expr, names) == r"\mathbf{x}^{T} A \mathbf{x}"

@@ -34,6 +34,7 @@ from ..memos import Remembered, memoised
 from ..rules import RuleId
 from .display import RELATIONS
 from .latex import Annotate, LatexPrinter, format_error, names_of, shared_printer
+from .numpy import result_source
 from .steps import justification, key_differentials, result_words, visible_steps
 from .words import heading_key, word, words_with_math
 
@@ -48,7 +49,9 @@ _OPERATOR = re.compile("|".join(re.escape(op) for op in _OPERATORS))
 # A piece longer than this (in rough glyphs) is also cut inside its parentheses.
 _LONG_PIECE = 16
 # \left( … \right) cannot be cut; where a piece is still too long, its pairs
-# become fixed-size delimiters (as tall as a displayed fraction), which can
+# become fixed-size delimiters (as tall as a displayed fraction), which can be
+# cut.  (A function, not a template such as r"\\bigg\1": the regex module
+# expands a template with backslashes in Python code, for every match.)
 _STRETCHY = re.compile(r"\\(left|right)(?![A-Za-z])")
 # A left side longer than this (in rough glyphs) stands on a line of its own in
 # a narrow column, the relation and the right side under it.
@@ -60,13 +63,28 @@ _MACRO_NAME = re.compile(r"\\[A-Za-z]+")
 def _glyphs(latex: str) -> int:
     """Roughly how many glyphs ``latex`` shows: its characters less braces,
     ``^``, ``_``, spaces and macro names, plus one per two backslashes (a
-    macro counts as about one).  The five characters are counted (no copy);
-    the macro names are deleted by one substitution, which is quicker than
-    listing them: this runs on every piece of every step."""
-    hidden = latex.count(" ") + latex.count("{") + latex.count("}") + latex.count("^") + latex.count("_")
-    if "\\" not in latex:
-        return len(latex) - hidden
-    return len(_MACRO_NAME.sub("", latex)) - hidden + latex.count("\\") // 2
+    macro counts as about one).  The macro names are deleted by one
+    substitution, the five characters of ASCII text (the usual) by one
+    ``bytes.translate``, a loop in C cheaper than counting them one by one
+    (still done for other text): this runs on every piece of every step."""
+    shown, macros = latex, 0
+    if "\\" in latex:
+        shown, macros = _MACRO_NAME.sub("", latex), latex.count("\\") // 2
+    if shown.isascii():
+        return len(shown.encode().translate(None, _HIDDEN)) + macros
+    hidden = shown.count(" ") + shown.count("{") + shown.count("}") + shown.count("^") + shown.count("_")
+    return len(shown) - hidden + macros
+
+
+_HIDDEN = b" {}^_"
+
+
+@memoised(maxsize=1024)
+def _left_glyphs(latex: str) -> int:
+    """:func:`_glyphs` of a step's left side, remembered: a derivation has
+    few left sides, each on several steps (``df``, ``\\frac{\\partial f}{\\partial X}``),
+    and ``f`` and ``df`` begin every derivation of a page."""
+    return _glyphs(latex)
 
 
 _BARE_MACRO = re.compile(r"\\[A-Za-z]+\Z")
@@ -83,12 +101,11 @@ _OPERATOR_CUT, _FACTOR_CUT = 0, 1  # what a cut stands before: an operator, or a
 # \left … \right pair in the group that opened it); deeper groups are read brace
 # by brace.  So the loop below runs once per token that matters, not once per
 # group.  (The group patterns are written so that no text has two ways to match,
-# and the run is possessive: no backtracking blow-up.)
-_FLAT_GROUP = r"\{[^{}\\]*(?:\\.[^{}\\]*)*\}"
-_GROUP = r"\{[^{}\\]*(?:(?:\\.|" + _FLAT_GROUP + r")[^{}\\]*)*\}"
-_PASSED_OVER = (
-    r"(?:" + _GROUP + r"|[^{}()\\ ]|\\[^A-Za-z|]|\\[A-Za-z]+(?![A-Za-z])(?<!\\left)(?<!\\right))*+"
-)
+# and every repeat is possessive: no backtracking blow-up, and the regex engine
+# keeps no backtracking state, which makes the run cheaper.)
+_FLAT_GROUP = r"\{[^{}\\]*+(?:\\.[^{}\\]*+)*+\}"
+_GROUP = r"\{[^{}\\]*+(?:(?:\\.|" + _FLAT_GROUP + r")[^{}\\]*+)*+\}"
+_PASSED_OVER = r"(?:" + _GROUP + r"|[^{}()\\ ]++|\\[^A-Za-z|]|\\[A-Za-z]++(?<!\\left)(?<!\\right))*+"
 _DELIMITER = r"(?:\\.|" + _GROUP + r"|.)?+"  # what \left or \right takes: never a token itself
 _OPERATOR_AHEAD = "|".join(re.escape(op.strip()) for op in _OPERATORS)
 _TOKEN = re.compile(
@@ -255,11 +272,42 @@ def _breakable(latex: str, glyph_count: int | None) -> list[str]:
         glyph_count = _glyphs(latex)
     if glyph_count <= _LONG_PIECE:
         return [latex]
-    parts, stretchy_too_long = _split(latex, _LONG_PIECE, glyph_count)
+    # (a text whose one stretchy pair holds every space is one long piece with
+    # \left: _split would say so after reading it, and be done again below)
+    parts, stretchy_too_long = [latex], _spaces_in_one_stretchy_pair(latex)
+    if not stretchy_too_long:
+        parts, stretchy_too_long = _split(latex, _LONG_PIECE, glyph_count)
     if stretchy_too_long:
-        fixed = _STRETCHY.sub(lambda m: r"\biggl" if m.group(1) == "left" else r"\biggr", latex)
+        fixed = _STRETCHY.sub(_fixed_size, latex)
         parts = _split(fixed, _LONG_PIECE)[0]
     return parts
+
+
+def _fixed_size(delimiter: re.Match[str]) -> str:
+    return r"\biggl" if delimiter.group(1) == "left" else r"\biggr"
+
+
+def _spaces_in_one_stretchy_pair(latex: str) -> bool:
+    """Whether every space of ``latex`` is inside its one ``\\left … \\right``
+    pair, before the pair only letters, macro names and flat brace groups
+    (``\\operatorname{tr}\\left( … \\right)^{T}``, as many steps of a page
+    are).  Then no place may be cut (a cut is at a space outside brace groups
+    and pairs), which this tells from a few substring searches and one short
+    match, without reading the text token by token."""
+    start, end = latex.find(r"\left"), latex.rfind(r"\right")
+    return (
+        0 <= start < end
+        and latex.count(r"\left") == 1
+        and latex.count(r"\right") == 1
+        and latex[start + 5 : start + 6] not in _LETTERS  # \left, not \leftarrow
+        and latex.find(" ", end) < 0
+        and _PLAIN_PREFIX.fullmatch(latex, 0, start) is not None
+    )
+
+
+# what may stand before such a pair: no space, no escaped character, no nested group
+_PLAIN_PREFIX = re.compile(r"(?:[^{}\\ ]|\\[A-Za-z]++|\{[^{}\\ ]*+\})*+")
+_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
 def _pieces(parts: tuple[str, ...]) -> str:
@@ -325,7 +373,7 @@ def _step(step: Step, latex: _Latex, lang: str, annotate: Annotate, detail: bool
         kind += " mdderiv-continued"
     else:
         left = latex(step.lhs, annotate)
-        left_glyphs = _glyphs(left)
+        left_glyphs = _left_glyphs(left)
         if left_glyphs > _WIDE_LHS:
             kind += " mdderiv-wide-lhs"  # in a narrow column it gets a line of its own
         # every cell names its grid column, so a continued step needs no empty
@@ -358,8 +406,6 @@ def _result(d: DerivationRecord, result: Result, latex: _Latex) -> str:
 
 def _copy_menu(d: DerivationRecord, latex_of: _Latex) -> str:
     """The results as LaTeX and as NumPy code, to select and copy."""
-    from .numpy import result_source
-
     latex = "\n".join(f"{latex_of(r.label)} = {latex_of(r.expr)}" for r in d.results)
     try:
         numpy = "\n".join(result_source(d, r) for r in d.results)
@@ -381,11 +427,14 @@ class _Latex:
     def __init__(self, names: Mapping[str, str]) -> None:
         self.names = names
         self.printer = shared_printer(names)
+        # (the shared printer annotates nothing, so its doprint is its _print:
+        # called directly, one Python call less for each of a page's formulas)
+        self.plain = self.printer._print
         self.annotating: dict[int, tuple[Annotate, LatexPrinter]] = {}  # (it keeps the marks: their id stays theirs)
 
     def __call__(self, expr: Expr, annotate: Annotate = None) -> str:
         if annotate is None:
-            return self.printer.doprint(expr)
+            return self.plain(expr)
         known = self.annotating.get(id(annotate))
         if known is None:
             known = self.annotating[id(annotate)] = (annotate, LatexPrinter(self.names, annotate))

@@ -138,7 +138,9 @@ def _dim_parts(dim: object) -> list[tuple[str, int]]:
 
 def format_exponent(value: Fraction) -> str:
     """An exponent, kept on one line: ``2``, ``-1``, ``1/2``."""
-    value = Fraction(value)
+    # (read through numerator and denominator, which an int has too: building
+    # or comparing a Fraction runs Python code in ``fractions``, and numbers are
+    # printed in most steps; the same in the printer's number tests below)
     if value.denominator == 1:
         return str(value.numerator)
     return f"{value.numerator}/{value.denominator}"
@@ -229,6 +231,9 @@ class LatexPrinter:
     MINUS_SEP = " - "
     TIMES = r" \cdot "  # between two factors that are both numbers
     OPS = {Hadamard: r"\odot", HadamardDiv: r"\oslash", Kron: r"\otimes"}
+    # a product's factors that need parentheses: sums, products, ⊙ ⊘ ⊗ (made
+    # once per class, not per printer: a derivation makes two printers)
+    _wrapped_factors = frozenset((Add, MatMul, *OPS))
     NORM = r"\|"
     PARTIAL = r"\partial "
     ONE = r"\mathbf{1}"
@@ -236,8 +241,6 @@ class LatexPrinter:
     ZERO = r"\mathbf{0}"
     def __init__(self, names: Mapping[str, str] | None = None, annotate: Annotate = None) -> None:
         self.names = dict(names or {})
-        # a product's factors that need parentheses: sums, products, ⊙ ⊘ ⊗
-        self._wrapped_factors = frozenset((Add, MatMul, *self.OPS))
         self.annotated = _predicate(annotate)
         self.annotating = annotate is not None
         # without annotations a node always prints the same: remember it (the
@@ -350,12 +353,11 @@ class LatexPrinter:
         return "{" + text + "}"
 
     def _fraction(self, value: Fraction) -> str:
-        value = Fraction(value)
-        sign = self.MINUS if value < 0 else ""
-        value = abs(value)
-        if value.denominator == 1:
-            return f"{sign}{value.numerator}"
-        return sign + self._frac(str(value.numerator), str(value.denominator))
+        numerator, denominator = value.numerator, value.denominator  # (see format_exponent)
+        sign = self.MINUS if numerator < 0 else ""
+        if denominator == 1:
+            return f"{sign}{abs(numerator)}"
+        return sign + self._frac(str(abs(numerator)), str(denominator))
 
     def _dimension(self, dim: object) -> str:
         """A dimension; a product ``"m*n"`` (a vec's or a Kronecker product's
@@ -382,7 +384,7 @@ class LatexPrinter:
     def _negative(self, expr: Expr) -> bool:
         """Printed with a leading minus (so a sum writes ``- …``)."""
         if isinstance(expr, Number):
-            return expr.value < 0
+            return expr.value.numerator < 0  # (a Fraction's denominator is positive)
         if isinstance(expr, MatMul):
             coefficient = _coefficient(expr)
             return coefficient is not _ONE and coefficient.numerator < 0
@@ -435,7 +437,7 @@ class LatexPrinter:
             if (self.annotating and self._is_annotated(expr)) or _top_level(out, "^"):
                 return self._group(out)
             return out
-        if isinstance(expr, Number) and expr.value >= 0 and expr.value.denominator == 1:
+        if isinstance(expr, Number) and expr.value.numerator >= 0 and expr.value.denominator == 1:
             return out
         return self._wrap(out)
 
@@ -550,7 +552,7 @@ class LatexPrinter:
             if isinstance(f, Number):
                 coefficient = f.value if coefficient is _ONE else coefficient * f.value
             elif (
-                isinstance(f, Power) and f.exponent < 0 and f.base.is_scalar
+                isinstance(f, Power) and f.exponent.numerator < 0 and f.base.is_scalar
                 and not self._is_annotated(f)
             ):
                 denominators.append(f)
@@ -610,9 +612,10 @@ class LatexPrinter:
     def _denominator(self, power: Power, among_others: bool) -> str:
         """The base of a scalar's inverse as it stands under the fraction bar."""
         base = power.base
-        if power.exponent == Fraction(-1, 2):
+        numerator, denominator = power.exponent.numerator, power.exponent.denominator
+        if numerator == -1 and denominator == 2:
             return self._sqrt(self._print(base))
-        if power.exponent != -1:  # 1/s^2, 1/(x^T x)^{3/2}
+        if not (numerator == -1 and denominator == 1):  # 1/s^2, 1/(x^T x)^{3/2}
             return self._sup(self._base(base), format_exponent(-power.exponent))
         text = self._print(base)
         if isinstance(base, (Add, MatMul)) and among_others:
@@ -650,7 +653,7 @@ class LatexPrinter:
             isinstance(base, Inverse)
             and not isinstance(base.arg, Transpose)
             and exponent.denominator == 1
-            and exponent > 0
+            and exponent.numerator > 0
             and not self._is_annotated(base)
         ):
             # (X^{-1})^2 is written X^{-2}, as a person writes it

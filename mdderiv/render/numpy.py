@@ -76,10 +76,12 @@ def _identifier(name: str) -> str:
 
 
 def _number(value: Fraction) -> Code:
-    value = Fraction(value)
-    if value.denominator == 1:
-        return (str(value.numerator), ATOM if value >= 0 else NEG)
-    return (f"{value.numerator}/{value.denominator}", MUL)
+    # (read through numerator and denominator, which ints have too: no Fraction
+    # is built or compared, each of which runs Python code in ``fractions``)
+    numerator, denominator = value.numerator, value.denominator
+    if denominator == 1:
+        return (str(numerator), ATOM if numerator >= 0 else NEG)
+    return (f"{numerator}/{denominator}", MUL)
 
 
 def _paren(code: Code, at_least: int) -> str:
@@ -200,10 +202,12 @@ class NumpyPrinter:
 
     @staticmethod
     def _negative(expr: Expr) -> bool:
+        # (the numerator's sign is the number's: a Fraction's denominator is
+        # positive, and comparing the Fraction itself runs Python code)
         if isinstance(expr, Number):
-            return expr.value < 0
+            return expr.value.numerator < 0
         if isinstance(expr, MatMul):
-            return _coefficient(expr) < 0
+            return _coefficient(expr).numerator < 0
         return False
 
     def _print_Add(self, expr: Add) -> Code:
@@ -231,9 +235,11 @@ class NumpyPrinter:
             if chain and len(matrices) > 1:
                 matrix = f"({matrix})"
             chain.append(matrix)
-        if coefficient == -1 and chain:
+        # (most products have no number: their coefficient is _ONE itself, and
+        # the Fraction comparisons, Python code in ``fractions``, are skipped)
+        if coefficient is not _ONE and coefficient == -1 and chain:
             return ("-" + " * ".join(chain), MUL)
-        if coefficient != 1 or not chain:
+        if (coefficient is not _ONE and coefficient != 1) or not chain:
             chain.insert(0, _paren(_number(coefficient), MUL))
         return (" * ".join(chain), MUL)
 
@@ -257,7 +263,8 @@ class NumpyPrinter:
         acc: str | None = None
         pending: list[str] = []  # what to apply to the next factor, innermost first
         for factor in matrices:
-            vector = self._diagonal(factor)
+            # (only a diag(v) or its inverse is one: no call for the others)
+            vector = self._diagonal(factor) if type(factor) is Diag or type(factor) is Inverse else None
             if vector is not None:
                 if acc is None:
                     pending.append(f"{vector} * ")
@@ -423,7 +430,7 @@ def _negated(expr: Expr) -> Expr:
     assert isinstance(expr, MatMul)
     coefficient = -_coefficient(expr)
     rest = tuple(f for f in expr.factors if not isinstance(f, Number))
-    factors = rest if coefficient == 1 else (Number(coefficient),) + rest
+    factors = rest if coefficient.numerator == coefficient.denominator == 1 else (Number(coefficient),) + rest
     return factors[0] if len(factors) == 1 else MatMul(factors, expr.shape)
 
 

@@ -69,7 +69,10 @@ def key_differentials(d: DerivationRecord) -> dict[tuple[int, int], frozenset[Ex
         for t_pos in reversed(range(len(steps))):
             if len(last) == len(variables):
                 break
-            for differential in _occurring(steps[t_pos].rhs, variables):
+            rhs = steps[t_pos].rhs
+            if not has_differential(rhs):  # (the steps after the read-off: no walk, no set)
+                continue
+            for differential in _occurring(rhs, variables):
                 last.setdefault(differential, (s_pos, t_pos))
     marks: dict[tuple[int, int], frozenset[Expr]] = {}
     for node, where in last.items():
