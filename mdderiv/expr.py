@@ -42,16 +42,18 @@ POSITIVE = "positive"
 class Expr:
     """Base of every node. Subclasses are frozen dataclasses with a ``shape``.
 
-    Two facts about a node are worked out once, when it is built, from its
-    children's (which are already known), and kept as fields that take no part
-    in comparisons: its hash (trees are hashed and compared constantly, and a
-    dataclass hash would walk the whole subtree each time) and whether a
-    differential ``dX`` occurs in it (asked of every subtree by the calculus).
-    Nothing else is ever stored on a node: a pass that wants to remember
-    something about nodes keeps its own memo (see ``calculus/memo.py``).
+    Two facts about a node are worked out once, from its children's, and kept
+    as fields that take no part in comparisons: whether a differential ``dX``
+    occurs in it (asked of every subtree by the calculus), when it is built;
+    and its hash (a dataclass hash would walk the whole subtree each time),
+    the first time it is asked for: most nodes the passes build are compared
+    or thrown away but never hashed, and equality needs no hash.  Nothing
+    else is ever stored on a node: a pass that wants to remember something
+    about nodes keeps its own memo (see ``calculus/memo.py``).
     """
 
-    node_hash: int = field(init=False, repr=False, compare=False)
+    #: None until ``hash`` first asks for it
+    node_hash: int | None = field(default=None, init=False, repr=False, compare=False)
     holds_differential: bool = field(init=False, repr=False, compare=False)
     if TYPE_CHECKING:  # each subclass declares its shape as a field (a base field would come first)
 
@@ -67,19 +69,22 @@ class Expr:
         cls._values = functools.partial(_first_values, cls)
 
     def __post_init__(self) -> None:
-        # (the computed fields are set here, once, as a frozen dataclass's own
-        # __init__ sets its fields: in the node's __dict__, past __setattr__)
-        cls = type(self)
+        # (the computed fields are set as a frozen dataclass's own __init__
+        # sets its fields: in the node's __dict__, past __setattr__)
         state = self.__dict__
-        state["node_hash"] = hash((cls, cls._values(state)))
         for child in self.children():
             if child.holds_differential:
                 state["holds_differential"] = True
                 return
-        state["holds_differential"] = cls is Differential
+        state["holds_differential"] = type(self) is Differential
 
     def __hash__(self) -> int:
-        return self.node_hash
+        known = self.node_hash
+        if known is None:  # the first time: from the fields (the children's kept hashes)
+            cls = type(self)
+            state = self.__dict__
+            known = state["node_hash"] = hash((cls, cls._values(state)))
+        return known
 
     def __reduce__(self) -> tuple[Callable[..., Expr], tuple[type[Expr], dict[str, object]]]:
         # pickled and copied through the constructor: the computed fields are
@@ -92,9 +97,13 @@ class Expr:
         if type(self) is not type(other):
             return False
         assert isinstance(other, Expr)
-        # the hashes reject almost every unequal pair at once
+        # two known hashes reject almost every unequal pair at once; else the
+        # fields are compared (shared subtrees by identity): no hash is forced
+        mine, theirs = self.node_hash, other.node_hash
+        if mine is not None and theirs is not None and mine != theirs:
+            return False
         values = type(self)._values
-        return self.node_hash == other.node_hash and values(self.__dict__) == values(other.__dict__)
+        return values(self.__dict__) == values(other.__dict__)
 
     @property
     def is_scalar(self) -> bool:
