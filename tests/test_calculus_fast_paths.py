@@ -23,6 +23,7 @@ from mdderiv.expr import (
     Symbol,
     add,
     hadamard,
+    has_differential,
     mul,
     num,
     trace,
@@ -305,10 +306,10 @@ def test_kept_pushes_and_passes_give_what_a_fresh_tree_gives() -> None:
 
 
 def test_nodes_are_plain_values_with_their_facts_known_from_construction() -> None:
-    """A node holds its fields and two facts: whether a differential occurs in
-    it (worked out when it is built) and its hash (the first time it is asked
-    for); nothing else is added later, and a copy or a pickle is built again
-    through the constructor."""
+    """A node holds its fields and two facts worked out the first time they
+    are asked for (its hash, whether a differential occurs in it); nothing
+    else is added later, and a copy or a pickle is built again through the
+    constructor."""
     import copy
     import pickle
     from dataclasses import FrozenInstanceError, fields
@@ -317,7 +318,8 @@ def test_nodes_are_plain_values_with_their_facts_known_from_construction() -> No
 
     dx = Differential(x)
     expr = add(trace(mul(transpose(x), A, dx)), mul(s, transpose(y), A, x))
-    hash(expr)  # (every node's hash known: it is the one fact written later)
+    for node in expr.walk():  # (both facts known: they are all that is written later)
+        hash(node), has_differential(node)
     before = {id(node): dict(vars(node)) for node in expr.walk()}
     from mdderiv.calculus.memo import derivation_memo
     from mdderiv.calculus.simplify import simplify
@@ -330,7 +332,10 @@ def test_nodes_are_plain_values_with_their_facts_known_from_construction() -> No
     assert set(vars(expr)) == {f.name for f in fields(expr)}
     with pytest.raises(FrozenInstanceError):
         expr.shape = (2, 2)  # type: ignore[misc]
-    assert expr.holds_differential and not mul(s, transpose(y), A, x).holds_differential
+    assert has_differential(expr) and not has_differential(mul(s, transpose(y), A, x))
+    fresh = mul(s, transpose(y), A, dx)
+    assert fresh.holds_differential is None and fresh.node_hash is None  # not asked yet
+    assert has_differential(fresh) and fresh.holds_differential is True
     for again in (copy.deepcopy(expr), pickle.loads(pickle.dumps(expr))):
         assert again == expr and hash(again) == hash(expr) and again is not expr
 
