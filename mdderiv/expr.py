@@ -42,17 +42,20 @@ POSITIVE = "positive"
 class Expr:
     """Base of every node. Subclasses are frozen dataclasses with a ``shape``.
 
-    Two facts about a node are worked out once, when it is built, from its
-    children's (which are already known), and kept as fields that take no part
-    in comparisons: its hash (trees are hashed and compared constantly, and a
-    dataclass hash would walk the whole subtree each time) and whether a
-    differential ``dX`` occurs in it (asked of every subtree by the calculus).
-    Nothing else is ever stored on a node: a pass that wants to remember
-    something about nodes keeps its own memo (see ``calculus/memo.py``).
+    Two facts about a node are worked out once, from its children's, the
+    first time they are asked for, and kept as fields that take no part in
+    comparisons: its hash (a dataclass hash would walk the whole subtree each
+    time) and whether a differential ``dX`` occurs in it (the calculus asks it
+    of the subtrees of a differential again and again).  Most nodes the passes
+    build are compared or thrown away and never asked either (equality needs
+    no hash).  Nothing else is ever stored on a node: a pass that wants to
+    remember something about nodes keeps its own memo (see ``calculus/memo.py``).
     """
 
-    node_hash: int = field(init=False, repr=False, compare=False)
-    holds_differential: bool = field(init=False, repr=False, compare=False)
+    #: None until ``hash`` first asks for it
+    node_hash: int | None = field(default=None, init=False, repr=False, compare=False)
+    #: None until ``has_differential`` first asks for it
+    holds_differential: bool | None = field(default=None, init=False, repr=False, compare=False)
     if TYPE_CHECKING:  # each subclass declares its shape as a field (a base field would come first)
 
         @property
@@ -66,20 +69,13 @@ class Expr:
         super().__init_subclass__(**kwargs)
         cls._values = functools.partial(_first_values, cls)
 
-    def __post_init__(self) -> None:
-        # (the computed fields are set here, once, as a frozen dataclass's own
-        # __init__ sets its fields: in the node's __dict__, past __setattr__)
-        cls = type(self)
-        state = self.__dict__
-        state["node_hash"] = hash((cls, cls._values(state)))
-        for child in self.children():
-            if child.holds_differential:
-                state["holds_differential"] = True
-                return
-        state["holds_differential"] = cls is Differential
-
     def __hash__(self) -> int:
-        return self.node_hash
+        known = self.node_hash
+        if known is None:  # the first time: from the fields (the children's kept hashes)
+            cls = type(self)
+            state = self.__dict__
+            known = state["node_hash"] = hash((cls, cls._values(state)))  # (stored as __init__ stores the fields)
+        return known
 
     def __reduce__(self) -> tuple[Callable[..., Expr], tuple[type[Expr], dict[str, object]]]:
         # pickled and copied through the constructor: the computed fields are
@@ -92,9 +88,13 @@ class Expr:
         if type(self) is not type(other):
             return False
         assert isinstance(other, Expr)
-        # the hashes reject almost every unequal pair at once
+        # two known hashes reject almost every unequal pair at once; else the
+        # fields are compared (shared subtrees by identity): no hash is forced
+        mine, theirs = self.node_hash, other.node_hash
+        if mine is not None and theirs is not None and mine != theirs:
+            return False
         values = type(self)._values
-        return self.node_hash == other.node_hash and values(self.__dict__) == values(other.__dict__)
+        return values(self.__dict__) == values(other.__dict__)
 
     @property
     def is_scalar(self) -> bool:
@@ -152,7 +152,6 @@ class Differential(Expr):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "shape", self.of.shape)
-        super().__post_init__()
 
     def children(self) -> tuple[Expr, ...]:
         return (self.of,)
@@ -175,7 +174,6 @@ class GradientName(Expr):
         else:
             shape = self.of.shape[::-1] if self.numerator else self.of.shape
         object.__setattr__(self, "shape", shape)
-        super().__post_init__()
 
 
 @dataclass(frozen=True, eq=False)
@@ -473,14 +471,28 @@ _SHARED_NOT_0_OR_1 = frozenset(id(n) for k, n in _SMALL_NUMBERS.items() if k not
 
 
 def has_differential(expr: Expr) -> bool:
-    """Whether a ``dX`` occurs in ``expr`` (known from its construction)."""
-    return expr.holds_differential
+    """Whether a ``dX`` occurs in ``expr`` (worked out once per node)."""
+    known = expr.holds_differential
+    return known if known is not None else _find_differential(expr)
+
+
+def _find_differential(expr: Expr) -> bool:
+    """Whether a ``dX`` occurs in ``expr``, the first time it is asked: from
+    the children's answers, kept in the node (as ``__init__`` stores its fields)."""
+    found = type(expr) is Differential
+    if not found:
+        for child in expr.children():
+            if has_differential(child):
+                found = True
+                break
+    expr.__dict__["holds_differential"] = found
+    return found
 
 
 def differentials(expr: Expr) -> frozenset[Differential]:
     """The differentials occurring in ``expr`` (the subtrees without one are
     not entered)."""
-    if not expr.holds_differential:
+    if not has_differential(expr):
         return _NO_DIFFERENTIALS
     found: set[Differential] = set()
     stack = [expr]
@@ -489,7 +501,7 @@ def differentials(expr: Expr) -> frozenset[Differential]:
         if type(node) is Differential:
             found.add(node)
         else:
-            stack.extend(child for child in node.children() if child.holds_differential)
+            stack.extend(child for child in node.children() if has_differential(child))
     return frozenset(found)
 
 
@@ -871,13 +883,17 @@ def _direct_init(cls: type[Expr]) -> Callable[..., None]:
     ``object.__setattr__``; nodes are built by the ten thousand per page, and
     the direct stores make building one a quarter cheaper.  It does what the
     dataclass's does: the fields in order (defaults as declared), then
-    ``__post_init__``; every field either has a value or is worked out there.
+    ``__post_init__`` where the class has one; every field either has a value
+    or is worked out there, but the two worked out when first asked for
+    (``node_hash``, ``holds_differential``: their class default None stands
+    until then).
     """
     own = [f for f in fields(cls) if f.init]
     defaults = {f"_default_{f.name}": f.default for f in own if f.default is not MISSING}
     parameters = ", ".join(f"{f.name}=_default_{f.name}" if f.default is not MISSING else f.name for f in own)
     stores = "".join(f"    state[{f.name!r}] = {f.name}\n" for f in own)
-    source = f"def __init__(self, {parameters}):\n    state = self.__dict__\n{stores}    self.__post_init__()\n"
+    post_init = "    self.__post_init__()\n" if hasattr(cls, "__post_init__") else ""
+    source = f"def __init__(self, {parameters}):\n    state = self.__dict__\n{stores}{post_init}"
     namespace: dict[str, Any] = dict(defaults)
     exec(source, namespace)  # (as the dataclass decorator makes its own)
     init: Callable[..., None] = namespace["__init__"]

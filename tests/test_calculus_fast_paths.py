@@ -23,6 +23,7 @@ from mdderiv.expr import (
     Symbol,
     add,
     hadamard,
+    has_differential,
     mul,
     num,
     trace,
@@ -305,9 +306,10 @@ def test_kept_pushes_and_passes_give_what_a_fresh_tree_gives() -> None:
 
 
 def test_nodes_are_plain_values_with_their_facts_known_from_construction() -> None:
-    """A node holds its fields and two facts worked out when it is built (its
-    hash, whether a differential occurs in it); nothing is added later, and a
-    copy or a pickle is built again through the constructor."""
+    """A node holds its fields and two facts worked out the first time they
+    are asked for (its hash, whether a differential occurs in it); nothing
+    else is added later, and a copy or a pickle is built again through the
+    constructor."""
     import copy
     import pickle
     from dataclasses import FrozenInstanceError, fields
@@ -316,6 +318,8 @@ def test_nodes_are_plain_values_with_their_facts_known_from_construction() -> No
 
     dx = Differential(x)
     expr = add(trace(mul(transpose(x), A, dx)), mul(s, transpose(y), A, x))
+    for node in expr.walk():  # (both facts known: they are all that is written later)
+        hash(node), has_differential(node)
     before = {id(node): dict(vars(node)) for node in expr.walk()}
     from mdderiv.calculus.memo import derivation_memo
     from mdderiv.calculus.simplify import simplify
@@ -328,9 +332,41 @@ def test_nodes_are_plain_values_with_their_facts_known_from_construction() -> No
     assert set(vars(expr)) == {f.name for f in fields(expr)}
     with pytest.raises(FrozenInstanceError):
         expr.shape = (2, 2)  # type: ignore[misc]
-    assert expr.holds_differential and not mul(s, transpose(y), A, x).holds_differential
+    assert has_differential(expr) and not has_differential(mul(s, transpose(y), A, x))
+    fresh = mul(s, transpose(y), A, dx)
+    assert fresh.holds_differential is None and fresh.node_hash is None  # not asked yet
+    assert has_differential(fresh) and fresh.holds_differential is True
     for again in (copy.deepcopy(expr), pickle.loads(pickle.dumps(expr))):
         assert again == expr and hash(again) == hash(expr) and again is not expr
+
+
+def test_equality_is_the_same_whether_or_not_the_hashes_are_known() -> None:
+    """``==`` compares the fields when a hash is not known yet (no hash is
+    forced) and rejects by the hashes when both are: the same answers either
+    way, and a hash once worked out is the one an equal new tree gets."""
+    dx = Differential(x)
+
+    def trees() -> list[Expr]:
+        # built anew on each call: equal trees, no node shared between calls but the leaves
+        return [
+            add(trace(mul(transpose(x), A, dx)), mul(s, transpose(y), A, x)),
+            add(trace(mul(transpose(x), A, dx)), mul(s, transpose(y), A, y)),
+            mul(transpose(x), A, dx),
+            mul(transpose(dx), A, x),
+            transpose(mul(A, x)),
+            transpose(mul(A, y)),
+        ]
+
+    fresh, hashed = trees(), trees()
+    expected = [[i == j for j in range(len(fresh))] for i in range(len(fresh))]
+    assert all(node.node_hash is None for tree in fresh for node in tree.walk() if node.children())
+    assert [[a == b for b in trees()] for a in fresh] == expected  # fields compared
+    assert all(node.node_hash is None for tree in fresh for node in tree.walk() if node.children())
+    for tree in hashed:
+        hash(tree)
+    assert [[a == b for b in hashed] for a in trees()] == expected  # one hash known
+    assert [[a == b for b in hashed] for a in hashed] == expected  # both known
+    assert [hash(a) for a in fresh] == [hash(b) for b in hashed]
 
 
 def test_a_derivation_builds_each_differential_once() -> None:

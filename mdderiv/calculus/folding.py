@@ -22,7 +22,6 @@ from ..expr import (
     Symbol,
     Trace,
     Transpose,
-    kinds,
     map_tree,
     mul,
     nodes,
@@ -31,7 +30,7 @@ from ..expr import (
 )
 from ..rules import RuleId
 from .citations import UNCITED, RulesUsed
-from .memo import current_memo
+from .memo import current_memo, node_kinds
 from .sums import split_term
 
 
@@ -95,7 +94,7 @@ def written_norms(problem: Problem) -> frozenset[Expr]:
     return frozenset(
         n.arg
         for d in problem.definitions
-        if Norm in kinds(d.expr)
+        if Norm in node_kinds(d.expr)  # (remembered: the rewrites asked it of the objective)
         for n in nodes(d.expr)
         if type(n) is Norm and n.kind != NormKind.L1
     )

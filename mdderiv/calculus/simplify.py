@@ -88,14 +88,20 @@ def _simplify_pass(node: Expr, used: RulesUsed, memo: DerivationMemo | None) -> 
             return result
     check_time()
     noted = RulesUsed()
-    rebuilt = node
-    # (a leaf child is not visited: no rule rewrites one, and a call per leaf adds up)
-    new_kids = [k if type(k) in _LEAVES else _simplify_pass(k, noted, memo) for k in kids]
-    for new, old in zip(new_kids, kids):
-        if new is not old:
-            rebuilt = rebuild(node, tuple(new_kids))
-            break
-    result = _local(rebuilt, noted)
+    # (a leaf child is not visited: no rule rewrites one, and a call per leaf
+    # adds up; a plain loop, as a comprehension is a call of its own)
+    new_kids = []
+    changed = False
+    for kid in kids:
+        if type(kid) not in _LEAVES:
+            new = _simplify_pass(kid, noted, memo)
+            if new is not kid:
+                changed = True
+            kid = new
+        new_kids.append(kid)
+    rebuilt = rebuild(node, tuple(new_kids)) if changed else node
+    rules_of = _LOCAL_RULES.get(type(rebuilt))  # the node's own rewrites (its children are simplified)
+    result = rules_of(rebuilt, noted) if rules_of is not None else rebuilt
     if result is not rebuilt and result == rebuilt:
         # most rules leave a node as it was but build it anew: keep the old
         # node, so that the parent need not be rebuilt and compares by identity
@@ -110,12 +116,6 @@ def _simplify_pass(node: Expr, used: RulesUsed, memo: DerivationMemo | None) -> 
 
 #: node classes a pass leaves as they are: without children, or a differential
 _LEAVES = frozenset((Symbol, Number, Differential, Ones, Zeros, Identity, Constant, DimValue, GradientName))
-
-
-def _local(node: Expr, used: RulesUsed) -> Expr:
-    """One node's own rewrites (its children are already simplified)."""
-    rules = _LOCAL_RULES.get(type(node))
-    return rules(node, used) if rules is not None else node
 
 
 # --------------------------------------------------------------------------- each node's own rewrites
