@@ -503,3 +503,15 @@ def test_the_scan_of_a_page_is_remembered_until_forgotten(tmp_path: Path) -> Non
     assert len(first) == 1 and scanner.scan(str(page), read, defaults) == first and len(reads) == 1
     forget_all()  # (the scans are among what clear_memos forgets)
     assert scanner.scan(str(page), read, defaults) == first and len(reads) == 2
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="no scheduling priority to lower here")
+def test_workers_yield_the_cpu_to_the_process_that_builds_the_pages() -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from mdderiv.markdown.prefetch import WORKER_NICENESS, _worker_init
+
+    mine = os.nice(0)
+    with ProcessPoolExecutor(max_workers=1, mp_context=_context()[0], initializer=_worker_init) as pool:
+        theirs = pool.submit(os.nice, 0).result()
+    assert theirs == min(mine + WORKER_NICENESS, 19)
