@@ -107,7 +107,8 @@ def derive_fences(lines: list[str]) -> Iterator[FoundFence]:
         if match.group("unrecognized") and not is_derive:
             continue  # SuperFences (without relaxed_headers) does not take it as a fence
         opening, quoted = index - 1, ">" in line[:indent]
-        end = re.compile(re.escape(match.group("fence")) + r"[ \t]*$")
+        fence = match.group("fence")
+        end = re.compile(re.escape(fence) + r"[ \t]*$")
         body: list[str] = []
         closed = False
         while index < count:
@@ -116,10 +117,12 @@ def derive_fences(lines: list[str]) -> Iterator[FoundFence]:
             if not inner.strip() or (quoted and not inner.strip(" >")):
                 body.append("" if quoted else inner[indent:])
                 continue
-            if _prefix_width(inner) < indent:
+            # (a fence at the margin is never abandoned; only a line that starts
+            # with the fence can close it: the regexes only where they can tell)
+            if indent and _prefix_width(inner) < indent:
                 break  # not indented enough: SuperFences abandons the fence here
-            content = inner[indent:]
-            if end.match(content):
+            content = inner[indent:] if indent else inner
+            if content.startswith(fence) and end.match(content):
                 closed = True
                 break
             body.append(content)
