@@ -162,7 +162,7 @@ class Differential(Expr):
     shape: Shape = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "shape", self.of.shape)
+        _set_differential_shape(self, self.of.shape)
 
     def children(self) -> tuple[Expr, ...]:
         return (self.of,)
@@ -184,7 +184,12 @@ class GradientName(Expr):
             shape: Shape = (size, size)
         else:
             shape = self.of.shape[::-1] if self.numerator else self.of.shape
-        object.__setattr__(self, "shape", shape)
+        _set_gradient_name_shape(self, shape)
+
+
+#: the shape's slot setters of the two classes whose ``__post_init__`` works it out
+_set_differential_shape: Callable[[Differential, Shape], None] = vars(Differential)["shape"].__set__
+_set_gradient_name_shape: Callable[[GradientName, Shape], None] = vars(GradientName)["shape"].__set__
 
 
 @dataclass(frozen=True, eq=False, slots=True)
