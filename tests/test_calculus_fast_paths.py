@@ -320,7 +320,10 @@ def test_nodes_are_plain_values_with_their_facts_known_from_construction() -> No
     expr = add(trace(mul(transpose(x), A, dx)), mul(s, transpose(y), A, x))
     for node in expr.walk():  # (both facts known: they are all that is written later)
         hash(node), has_differential(node)
-    before = {id(node): dict(vars(node)) for node in expr.walk()}
+    def state(node: Expr) -> dict[str, object]:
+        return {f.name: getattr(node, f.name) for f in fields(node)}
+
+    before = {id(node): state(node) for node in expr.walk()}
     from mdderiv.calculus.memo import derivation_memo
     from mdderiv.calculus.simplify import simplify
     from mdderiv.calculus.transposes import push_transpose
@@ -328,8 +331,11 @@ def test_nodes_are_plain_values_with_their_facts_known_from_construction() -> No
     with derivation_memo():
         simplify(expr, RulesUsed())
         push_transpose(expr, RulesUsed())
-    assert {id(node): dict(vars(node)) for node in expr.walk()} == before  # nothing written on the nodes
-    assert set(vars(expr)) == {f.name for f in fields(expr)}
+    assert {id(node): state(node) for node in expr.walk()} == before  # nothing written on the nodes
+    # the fields live in slots: there is no __dict__ to add anything else to
+    assert all(not hasattr(node, "__dict__") for node in expr.walk())
+    with pytest.raises((AttributeError, TypeError)):
+        object.__setattr__(expr, "remembered", 1)
     with pytest.raises(FrozenInstanceError):
         expr.shape = (2, 2)  # type: ignore[misc]
     assert has_differential(expr) and not has_differential(mul(s, transpose(y), A, x))
@@ -381,3 +387,30 @@ def test_a_derivation_builds_each_differential_once() -> None:
         d = differential(mul(transpose(x), A, x), frozenset({x}), RulesUsed())
         assert d is not None and all(n is dx for n in d.walk() if type(n) is Differential)
     assert differential_of(x) == dx and differential_of(x) is not differential_of(x)
+
+
+def test_each_node_class_is_built_as_its_dataclass_declares() -> None:
+    """The nodes' own ``__init__`` (slot stores) takes the dataclass's
+    signature and leaves every field as the dataclass's ``__init__`` would:
+    the values given, the declared defaults, the facts not yet known and what
+    ``__post_init__`` works out."""
+    import inspect
+    from dataclasses import MISSING, fields
+
+    from mdderiv.expr import GradientName, MatrixFunction, Number
+
+    for cls in (Symbol, Number, MatMul, Differential, GradientName, MatrixFunction):
+        declared = [f for f in fields(cls) if f.init]
+        parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        assert [p.name for p in parameters] == [f.name for f in declared]
+        assert [p.default for p in parameters] == [
+            inspect.Parameter.empty if f.default is MISSING else f.default for f in declared
+        ]
+    product = MatMul((x, transpose(y)), ("n", "n"))
+    assert (product.factors, product.shape, product.tidy) == ((x, transpose(y)), ("n", "n"), False)
+    assert product.node_hash is None and product.holds_differential is None
+    assert Number(Fraction(3)).shape == (1, 1)
+    assert Differential(x).shape == x.shape  # worked out by __post_init__
+    assert GradientName("f", x, numerator=True).shape == (1, "n")
+    assert MatrixFunction("exp", A, A.shape).exponent == Fraction(1)
+    assert Symbol("z", (2, 1), index="i") == Symbol(name="z", shape=(2, 1), props=frozenset(), index="i")
