@@ -414,3 +414,20 @@ def test_each_node_class_is_built_as_its_dataclass_declares() -> None:
     assert GradientName("f", x, numerator=True).shape == (1, "n")
     assert MatrixFunction("exp", A, A.shape).exponent == Fraction(1)
     assert Symbol("z", (2, 1), index="i") == Symbol(name="z", shape=(2, 1), props=frozenset(), index="i")
+
+
+def test_the_simplifier_skips_exactly_the_childless_node_classes_and_differentials() -> None:
+    """The classes a pass does not enter are worked out from the node classes
+    (no hand-kept list that a class gaining children could outgrow)."""
+    from mdderiv import expr as nodes
+    from mdderiv.calculus.simplify import _LEAVES
+
+    classes = {
+        value
+        for value in vars(nodes).values()
+        if isinstance(value, type) and issubclass(value, nodes.Expr) and value is not nodes.Expr
+    }
+    childless = {cls for cls in classes if cls.children is nodes.Expr.children}
+    assert {nodes.Symbol, nodes.Number, nodes.Commutation, nodes.Zeros} <= childless
+    assert childless | {nodes.Differential} == _LEAVES
+    assert nodes.MatMul not in _LEAVES and nodes.Transpose not in _LEAVES

@@ -20,15 +20,14 @@ from typing import Any
 
 from ..budget import check_time
 from ..expr import (
+    CHILDLESS,
     SCALAR,
     Add,
-    Constant,
     Det,
     Diag,
     Differential,
     DimValue,
     Expr,
-    GradientName,
     Hadamard,
     HadamardDiv,
     Identity,
@@ -40,7 +39,6 @@ from ..expr import (
     Power,
     Symbol,
     Transpose,
-    Zeros,
     add,
     mul,
     num,
@@ -115,7 +113,7 @@ def _simplify_pass(node: Expr, used: RulesUsed, memo: DerivationMemo | None) -> 
 
 
 #: node classes a pass leaves as they are: without children, or a differential
-_LEAVES = frozenset((Symbol, Number, Differential, Ones, Zeros, Identity, Constant, DimValue, GradientName))
+_LEAVES = CHILDLESS | {Differential}
 
 
 # --------------------------------------------------------------------------- each node's own rewrites
