@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -401,20 +401,32 @@ NORMS: dict[NormKind, NormEntry] = {n.kind: n for n in _NORMS}
 NORM_SUBSCRIPTS: dict[str, NormKind] = {s: n.kind for n in _NORMS for s in n.subscripts}
 
 
+Kink = tuple[Expr, Callable[[Array], bool]]  # an argument, and the test that a value of it is smooth
+
+
+def _elementwise_kink(node: Elementwise) -> Kink | None:
+    smooth_at = FUNCTIONS[node.fn].smooth_at
+    return (node.arg, smooth_at) if smooth_at is not None else None
+
+
+def _norm_kink(node: Norm) -> Kink | None:
+    if node.kind == NormKind.L1:  # ‖u‖_1 = 1^T |u|
+        return node.arg, _away_from_zero
+    if node.kind == NormKind.NUCLEAR:
+        return node.arg, (_full_row_rank if gram_of_rows(node.arg.shape) else _full_column_rank)
+    return None
+
+
+#: the node classes that may have kinks or poles, each with its test
+_KINK_TESTS: dict[type[Expr], Callable[[Any], Kink | None]] = {Elementwise: _elementwise_kink, Norm: _norm_kink}
 #: the node classes ``kink_test`` can answer for: every other node is smooth
 #: wherever it is defined
-MAY_KINK: frozenset[type[Expr]] = frozenset({Elementwise, Norm})
+MAY_KINK: frozenset[type[Expr]] = frozenset(_KINK_TESTS)
 
 
-def kink_test(node: Expr) -> tuple[Expr, Callable[[Array], bool]] | None:
+def kink_test(node: Expr) -> Kink | None:
     """The argument of ``node`` and the test that a value of it is far from
     the node's kinks or poles (``|u|``, ReLU, tan, ``‖u‖_1``, ``‖X‖_*``), or None
     when ``node`` is smooth wherever it is defined."""
-    if isinstance(node, Elementwise):
-        smooth_at = FUNCTIONS[node.fn].smooth_at
-        return (node.arg, smooth_at) if smooth_at is not None else None
-    if isinstance(node, Norm) and node.kind == NormKind.L1:  # ‖u‖_1 = 1^T |u|
-        return node.arg, _away_from_zero
-    if isinstance(node, Norm) and node.kind == NormKind.NUCLEAR:
-        return node.arg, (_full_row_rank if gram_of_rows(node.arg.shape) else _full_column_rank)
-    return None
+    test = _KINK_TESTS.get(type(node))
+    return test(node) if test is not None else None
