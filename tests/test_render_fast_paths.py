@@ -38,3 +38,25 @@ def test_products_print_as_a_reader_writes_them() -> None:
 
 def test_text_printer_keeps_its_own_products() -> None:
     assert TextPrinter().doprint(MatMul((Number(Fraction(1, 2)), A, x), ("m", 1))) == "(1/2) A x"
+
+
+def test_factors_are_separated_as_between_says() -> None:
+    """``_factors`` writes ``_between``'s rule inline (one join, no call per
+    factor): each separator is still what ``_between`` gives for the factor
+    after it — a number, a parenthesis, a tall parenthesis, a plain factor."""
+    tall = Add((MatMul((Power(s, Fraction(-1), (1, 1)), A), ("m", "n")), transpose(B)), ("m", "n"))
+    lists = [
+        (A, DimValue(3)),
+        (transpose(x), B, Add((A, transpose(B)), ("m", "n"))),
+        (A, tall, x),
+        (A, x),
+        (DimValue(2), DimValue(3), s),
+    ]
+    for printer in (LatexPrinter(), TextPrinter()):
+        for factors in lists:
+            texts = [printer._print(f) for f in factors]
+            texts = [printer._wrap(t) if type(f) in printer._wrapped_factors else t for f, t in zip(factors, texts)]
+            expected = texts[0] + "".join(printer._between(t) + t for t in texts[1:])
+            assert printer._factors(factors) == expected
+    assert LatexPrinter()._factors((A, tall, x)).startswith(r"A\left(")
+    assert LatexPrinter()._factors((A, DimValue(3))) == r"A \cdot 3"

@@ -63,20 +63,37 @@ _MACRO_NAME = re.compile(r"\\[A-Za-z]+")
 def _glyphs(latex: str) -> int:
     """Roughly how many glyphs ``latex`` shows: its characters less braces,
     ``^``, ``_``, spaces and macro names, plus one per two backslashes (a
-    macro counts as about one).  The macro names are deleted by one
-    substitution, the five characters of ASCII text (the usual) by one
-    ``bytes.translate``, a loop in C cheaper than counting them one by one
-    (still done for other text): this runs on every piece of every step."""
-    shown, macros = latex, 0
-    if "\\" in latex:
-        shown, macros = _MACRO_NAME.sub("", latex), latex.count("\\") // 2
+    macro counts as about one).  This runs on every piece of every step, and
+    deleting the macro names (a substitution) is its cost: so a text with
+    macros is counted by its space-separated chunks (``\\mathbf{x}^{T}``,
+    ``\\operatorname{tr}(A`` …), each chunk's count remembered.  That is
+    the same sum: a macro name holds no space, and spaces are not counted."""
+    if "\\" not in latex:
+        return _shown_length(latex)
+    known = _CHUNK_GLYPHS
+    total = 0
+    for chunk in latex.split(" "):
+        count = known.get(chunk)
+        if count is None:
+            count = known.remember(chunk, _shown_length(_MACRO_NAME.sub("", chunk)))
+        total += count
+    return total + latex.count("\\") // 2
+
+
+def _shown_length(shown: str) -> int:
+    """The characters of ``shown`` less braces, ``^``, ``_`` and spaces: for
+    ASCII text (the usual) by one ``bytes.translate``, a loop in C cheaper
+    than counting the five characters one by one (still done for other text)."""
     if shown.isascii():
-        return len(shown.encode().translate(None, _HIDDEN)) + macros
+        return len(shown.encode().translate(None, _HIDDEN))
     hidden = shown.count(" ") + shown.count("{") + shown.count("}") + shown.count("^") + shown.count("_")
-    return len(shown) - hidden + macros
+    return len(shown) - hidden
 
 
 _HIDDEN = b" {}^_"
+#: a chunk of math between two spaces → its shown length (:func:`_glyphs`):
+#: the same chunks come back in every step and every piece of a page
+_CHUNK_GLYPHS: Remembered[str, int] = Remembered("the glyph counts of math chunks", limit=8192)
 
 
 @memoised(maxsize=1024)

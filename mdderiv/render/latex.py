@@ -583,10 +583,14 @@ class LatexPrinter:
     def _factors(self, factors: tuple[Expr, ...] | list[Expr]) -> str:
         """Factors side by side, each in parentheses where it needs them (sums,
         products, ⊙ ⊘ ⊗, an inline fraction, a sum over an index before others)."""
-        out = ""
+        # the pieces are joined once at the end, each separator chosen as
+        # _between chooses it (written out here: no call per factor); a factor
+        # printed empty before any other is dropped, as "out + …" dropped it
+        parts: list[str] = []
         last = len(factors) - 1
         wrapped = self._wrapped_factors
         slashed = self.INLINE_FRACTIONS
+        times = self.TIMES
         for position, factor in enumerate(factors):
             text = self._print(factor)
             kind = type(factor)
@@ -598,8 +602,15 @@ class LatexPrinter:
                 or (position < last and isinstance(factor, Elementwise) and self._bare_log_det(factor))
             ):
                 text = self._wrap(text)
-            out = out + self._between(text) + text if out else text
-        return out
+            if parts:
+                if text[:1].isdigit():
+                    parts.append(times)
+                elif not text.startswith(_HUGGING):
+                    parts.append(" ")
+            elif not text:
+                continue
+            parts.append(text)
+        return "".join(parts)
 
     def _between(self, following: str) -> str:
         """What separates a factor from the one before: two numbers side by
@@ -607,7 +618,7 @@ class LatexPrinter:
         neighbour (X^{T}(X w - y)); otherwise a space."""
         if following[:1].isdigit():
             return self.TIMES
-        return "" if following.startswith(("(", r"\left(")) else " "
+        return "" if following.startswith(_HUGGING) else " "
 
     def _denominator(self, power: Power, among_others: bool) -> str:
         """The base of a scalar's inverse as it stands under the fraction bar."""
@@ -734,6 +745,8 @@ class LatexPrinter:
 
 
 _ONE = Fraction(1)
+# how a factor that hugs the one before it begins (see _between)
+_HUGGING = ("(", r"\left(")
 
 
 def _holders(root: Expr, marked: frozenset[Expr]) -> set[int]:
