@@ -7,6 +7,7 @@ pre-pass changes nothing but the speed.
 from __future__ import annotations
 
 import filecmp
+import json
 import logging
 import multiprocessing
 import os
@@ -336,6 +337,32 @@ def test_disk_cache_is_one_file_read_once_and_survives_a_torn_line(tmp_path: Pat
     assert again.get("k1") == good and again.get("k2") == bad and again.get("k3") is None
     assert "k1" in again and "k3" not in again
     assert BlockCache(enabled=False, directory=tmp_path).get("k1") is None
+
+
+def test_lines_made_while_waiting_are_written_as_flush_would_write_them(tmp_path: Path) -> None:
+    """``encode_pending`` (called while the build waits for a worker) makes the
+    lines early; the file is the same as without it, a later value still wins."""
+    early, late = tmp_path / "early", tmp_path / "late"
+    for directory, prepare in ((early, True), (late, False)):
+        cache = BlockCache(directory=directory)
+        cache.put("k1", Outcome(html="<p>one</p>"))
+        cache.put("k2", Outcome(error="no", line=2, column=3))
+        if prepare:
+            cache.encode_pending()
+        cache.put("k1", Outcome(html="<p>one, again</p>"))
+        cache.flush()
+        BlockCache.clear_memory()
+    lines = (early / "outcomes-1.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)[0] for line in lines] == ["k1", "k2", "k1"]  # made early, then the newer k1
+    for key in ("k1", "k2"):
+        assert BlockCache(directory=early).get(key) == BlockCache(directory=late).get(key)
+        BlockCache.clear_memory()
+    assert BlockCache(directory=early).get("k1") == Outcome(html="<p>one, again</p>")
+    BlockCache.clear_memory()
+    nothing = BlockCache(directory=tmp_path / "none")
+    nothing.encode_pending()
+    nothing.flush()
+    assert not (tmp_path / "none").exists()
 
 
 def test_disk_cache_drops_superseded_lines_when_read(tmp_path: Path) -> None:

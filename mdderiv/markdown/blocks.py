@@ -209,6 +209,7 @@ class _DiskCache:
         self.path = directory / DISK_FILE
         self.entries: dict[str, Outcome] | None = None
         self.pending: dict[str, Outcome] = {}
+        self.encoded: list[str] = []  # lines of entries taken out of ``pending`` already
         self.lock = threading.Lock()
 
     def load(self) -> dict[str, Outcome]:
@@ -257,12 +258,22 @@ class _DiskCache:
             self.pending[key] = outcome
         _register_flush()
 
+    def encode_pending(self) -> None:
+        """Write the new entries' lines now, in memory (:meth:`flush` puts them
+        in the file): for a moment the caller would otherwise spend waiting."""
+        with self.lock:
+            if self.pending:
+                self.encoded.append("".join(_line(key, outcome) for key, outcome in self.pending.items()))
+                self.pending.clear()
+
     def flush(self) -> None:
         with self.lock:
-            if not self.pending:
+            if not self.pending and not self.encoded:
                 return
-            text = "".join(_line(key, outcome) for key, outcome in self.pending.items())
+            # (in the order added: a key added again after its line was made wins)
+            text = "".join(self.encoded) + "".join(_line(key, outcome) for key, outcome in self.pending.items())
             self.pending.clear()
+            self.encoded.clear()
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             with open(self.path, "a", encoding="utf-8") as handle:
@@ -401,6 +412,12 @@ class BlockCache:
         """Write new entries to the disk cache now."""
         if self._disk is not None:
             self._disk.flush()
+
+    def encode_pending(self) -> None:
+        """Prepare the disk cache's new lines now (while waiting for something
+        else), so that :meth:`flush` has less to do at the end of a build."""
+        if self._disk is not None:
+            self._disk.encode_pending()
 
     def _remember(self, key: str, outcome: Outcome) -> None:
         with self._lock:

@@ -183,6 +183,8 @@ class _Batch:
             return
         self.collected = True
         owner = self.owner
+        if not self.future.done():  # a wait: spend it on the end-of-build work first
+            owner.cache.encode_pending()
         try:
             outcomes = self.future.result()
         except CancelledError:
