@@ -40,7 +40,6 @@ from .tokens import (
     END,
     LETTER,
     MACRO,
-    MAX_DEPTH,
     NAME_PARTS,
     NUM,
     OPEN,
@@ -191,9 +190,7 @@ class Parser(NameReader):
 
     def parse_factor(self) -> Node:
         tok = self.tok
-        self.depth += 1  # enter(), inline: a call per factor costs more than the test
-        if self.depth > MAX_DEPTH:
-            raise self.error(f"expression nested too deeply (more than {MAX_DEPTH} levels)", tok.pos)
+        self.enter(tok.pos)
         try:
             if tok.kind is CHAR:
                 if tok.text == "-":
@@ -207,7 +204,7 @@ class Parser(NameReader):
                 return atom
             return self.parse_postfix(atom)
         finally:
-            self.depth -= 1  # leave()
+            self.leave()
 
     def parse_postfix(self, atom: Node) -> Node:
         seen_sup = False
