@@ -41,9 +41,9 @@ def test_text_printer_keeps_its_own_products() -> None:
 
 
 def test_factors_are_separated_as_between_says() -> None:
-    """``_factors`` writes ``_between``'s rule inline (one join, no call per
-    factor): each separator is still what ``_between`` gives for the factor
-    after it — a number, a parenthesis, a tall parenthesis, a plain factor."""
+    """``_factors`` joins the factors once at the end: each separator is what
+    ``_between`` gives for the factor after it — a number, a parenthesis, a
+    tall parenthesis, a plain factor."""
     tall = Add((MatMul((Power(s, Fraction(-1), (1, 1)), A), ("m", "n")), transpose(B)), ("m", "n"))
     lists = [
         (A, DimValue(3)),

@@ -583,14 +583,13 @@ class LatexPrinter:
     def _factors(self, factors: tuple[Expr, ...] | list[Expr]) -> str:
         """Factors side by side, each in parentheses where it needs them (sums,
         products, ⊙ ⊘ ⊗, an inline fraction, a sum over an index before others)."""
-        # the pieces are joined once at the end, each separator chosen as
-        # _between chooses it (written out here: no call per factor); a factor
-        # printed empty before any other is dropped, as "out + …" dropped it
+        # the pieces are joined once at the end (not the text rebuilt at every
+        # factor); a factor printed empty before any other is dropped
         parts: list[str] = []
         last = len(factors) - 1
         wrapped = self._wrapped_factors
         slashed = self.INLINE_FRACTIONS
-        times = self.TIMES
+        between = self._between
         for position, factor in enumerate(factors):
             text = self._print(factor)
             kind = type(factor)
@@ -603,10 +602,7 @@ class LatexPrinter:
             ):
                 text = self._wrap(text)
             if parts:
-                if text[:1].isdigit():
-                    parts.append(times)
-                elif not text.startswith(_HUGGING):
-                    parts.append(" ")
+                parts.append(between(text))
             elif not text:
                 continue
             parts.append(text)
