@@ -262,17 +262,21 @@ class _DiskCache:
         """Write the new entries' lines now, in memory (:meth:`flush` puts them
         in the file): for a moment the caller would otherwise spend waiting."""
         with self.lock:
-            if self.pending:
-                self.encoded.append("".join(_line(key, outcome) for key, outcome in self.pending.items()))
-                self.pending.clear()
+            self._encode()
+
+    def _encode(self) -> None:
+        # (under the lock; lines in the order added: a key added again after its
+        # line was made gets a later line, which wins)
+        if self.pending:
+            self.encoded.append("".join(_line(key, outcome) for key, outcome in self.pending.items()))
+            self.pending.clear()
 
     def flush(self) -> None:
         with self.lock:
-            if not self.pending and not self.encoded:
+            self._encode()
+            if not self.encoded:
                 return
-            # (in the order added: a key added again after its line was made wins)
-            text = "".join(self.encoded) + "".join(_line(key, outcome) for key, outcome in self.pending.items())
-            self.pending.clear()
+            text = "".join(self.encoded)
             self.encoded.clear()
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
