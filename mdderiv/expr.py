@@ -919,21 +919,23 @@ def _direct_init(cls: type[Expr]) -> Callable[..., None]:
 
 
 def _node_classes(base: type[Expr]) -> Iterator[type[Expr]]:
+    """The node classes below ``base``: those with slots (``slots=True`` leaves
+    the first class each decorator made behind, unused: not those)."""
     for sub in base.__subclasses__():
-        yield sub
+        if "__slots__" in sub.__dict__:
+            yield sub
         yield from _node_classes(sub)
 
 
-for _node_class in _node_classes(Expr):
-    # (``slots=True`` leaves the first class each decorator made behind, unused: skip those)
-    if "__slots__" in _node_class.__dict__ and not any(f.default_factory is not MISSING for f in fields(_node_class)):  # (none has one today)
+NODE_CLASSES: tuple[type[Expr], ...] = tuple(_node_classes(Expr))
+
+for _node_class in NODE_CLASSES:
+    if not any(f.default_factory is not MISSING for f in fields(_node_class)):  # (none has one today)
         _node_class.__init__ = _direct_init(_node_class)  # type: ignore[method-assign]
 
 
 #: the node classes without children (``children`` as ``Expr`` has it): a pass
 #: over a tree has nothing to visit below them
 CHILDLESS: frozenset[type[Expr]] = frozenset(
-    node_class
-    for node_class in _node_classes(Expr)
-    if "__slots__" in node_class.__dict__ and node_class.children is Expr.children
+    node_class for node_class in NODE_CLASSES if node_class.children is Expr.children
 )

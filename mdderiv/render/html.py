@@ -45,7 +45,6 @@ __all__ = ["breakable_pieces", "html_display", "render_html", "split_at_operator
 
 # The binary operators the LaTeX printer writes with a space on each side.
 _OPERATORS = (" + ", " - ", r" \odot ", r" \oslash ", r" \otimes ")
-_OPERATOR = re.compile("|".join(re.escape(op) for op in _OPERATORS))
 # A piece longer than this (in rough glyphs) is also cut inside its parentheses.
 _LONG_PIECE = 16
 # \left( … \right) cannot be cut; where a piece is still too long, its pairs
