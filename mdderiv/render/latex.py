@@ -53,6 +53,7 @@ from ..expr import (
 )
 from ..functions import CONSTANTS, FUNCTIONS, NORMS, Function, NamedConstant, Notation
 from ..memos import Remembered, memoised
+from .dispatch import find_method, method_table
 
 if TYPE_CHECKING:
     from ..problem import Problem
@@ -203,18 +204,6 @@ def _predicate(annotate: Annotate) -> Callable[[Expr], bool]:
     return lambda node: node in chosen
 
 
-#: each printer class's ``_print_<Class>`` functions by node class (filled on
-#: first use): ``_print`` calls them without building a bound method each time
-_METHODS: dict[type, dict[type, Callable[..., str]]] = {}
-
-
-def _methods_of(printer: type) -> dict[type, Callable[..., str]]:
-    table = _METHODS.get(printer)
-    if table is None:
-        table = _METHODS[printer] = {}
-    return table
-
-
 class LatexPrinter:
     """Turns an ``Expr`` into LaTeX.
 
@@ -260,7 +249,7 @@ class LatexPrinter:
         # with ``plain``: the ids of the printed tree's nodes that hold a marked
         # differential (the tree is alive while it prints, so ids are its nodes)
         self.holding: set[int] = set()
-        self.methods = _methods_of(type(self))
+        self.methods = method_table(type(self))
 
     # ------------------------------------------------------------------ dispatch
 
@@ -290,10 +279,9 @@ class LatexPrinter:
         return out
 
     def _method(self, kind: type) -> Callable[..., str]:
-        method: Callable[..., str] | None = getattr(type(self), "_print_" + kind.__name__, None)
+        method = find_method(type(self), kind)
         if method is None:
             raise TypeError(f"no LaTeX for {kind.__name__}")
-        self.methods[kind] = method
         return method
 
     def _annotate(self, expr: Expr, out: str) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import keyword
 from fractions import Fraction
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..expr import (
@@ -53,6 +52,7 @@ from ..expr import (
     Zeros,
 )
 from ..functions import CONSTANTS, FUNCTIONS, NORMS
+from .dispatch import find_method, method_table
 
 if TYPE_CHECKING:
     from ..problem import Problem
@@ -89,11 +89,6 @@ def _paren(code: Code, at_least: int) -> str:
     return text if prec >= at_least else f"({text})"
 
 
-#: ``NumpyPrinter._print_<Class>`` by node class (filled on first use): no
-#: attribute lookup by name for every node
-_METHODS: dict[type, Callable[..., Code]] = {}
-
-
 class NumpyPrinter:
     """A visitor from ``Expr`` to NumPy source, for one problem."""
 
@@ -103,6 +98,7 @@ class NumpyPrinter:
         if problem is not None:
             self.definitions = {d.symbol.name: d.expr for d in problem.definitions}
         self.loop_names: dict[str, str] = {}  # sum index -> Python loop variable
+        self.methods = method_table(type(self))
 
     # ------------------------------------------------------------------ dispatch
 
@@ -110,12 +106,10 @@ class NumpyPrinter:
         return self._print(expr)[0]
 
     def _print(self, expr: Expr) -> Code:
-        method = _METHODS.get(type(expr))
+        kind = type(expr)
+        method = self.methods.get(kind) or find_method(type(self), kind)
         if method is None:
-            method = getattr(type(self), "_print_" + type(expr).__name__, None)
-            if method is None:
-                raise ValueError(f"no NumPy form for {type(expr).__name__}")
-            _METHODS[type(expr)] = method
+            raise ValueError(f"no NumPy form for {kind.__name__}")
         code: Code = method(self, expr)
         return code
 
