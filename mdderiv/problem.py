@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from .expr import Dim, Expr, Shape, Symbol
@@ -23,11 +24,11 @@ class SymbolInfo:
     def symbol(self) -> Symbol:
         """The symbol's node, made once: every use of the name in the block is
         this one (equal) node, whose hash is worked out once."""
-        state = self.__dict__  # (set past the frozen __setattr__, as a cached_property would)
-        made: Symbol | None = state.get("_symbol")
-        if made is None:
-            made = state["_symbol"] = Symbol(self.name, self.shape, self.props, self.index)
-        return made
+        return self._node
+
+    @functools.cached_property
+    def _node(self) -> Symbol:  # (kept in the instance's __dict__: no frozen __setattr__ involved)
+        return Symbol(self.name, self.shape, self.props, self.index)
 
 
 @dataclass(frozen=True)
