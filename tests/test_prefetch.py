@@ -7,10 +7,10 @@ pre-pass changes nothing but the speed.
 from __future__ import annotations
 
 import filecmp
-import json
 import logging
 import multiprocessing
 import os
+import pickle
 import re
 import textwrap
 import time
@@ -23,7 +23,7 @@ from support import BAD, BAD_LINE, GOOD, GOOD2, fake_derive, run
 
 import mdderiv
 from mdderiv.markdown import fence as fence_module
-from mdderiv.markdown.blocks import BlockCache, Outcome
+from mdderiv.markdown.blocks import DISK_FILE, BlockCache, Outcome
 from mdderiv.markdown.prefetch import (
     MIN_BLOCKS,
     SourceScanner,
@@ -321,27 +321,66 @@ def test_bad_workers_option_is_a_config_error(tmp_path: Path) -> None:
 # -- the disk cache ------------------------------------------------------------------------
 
 
-def test_disk_cache_is_one_file_read_once_and_survives_a_torn_line(tmp_path: Path) -> None:
+def _records(path: Path) -> list[tuple[str, tuple[object, ...]]]:
+    """The records of a disk-cache file, read independently of the cache."""
+    records = []
+    with open(path, "rb") as handle:
+        while True:
+            try:
+                records.append(pickle.load(handle))
+            except EOFError:
+                return records
+
+
+def test_disk_cache_is_one_file_read_once_and_survives_a_torn_record(tmp_path: Path) -> None:
     cache = BlockCache(directory=tmp_path)
     good, bad = Outcome(latex="x^2"), Outcome(error="no", line=2, column=3)
     cache.put("k1", good)
-    cache.put("k2", bad)
+    cache.put("k2", bad)  # (its empty strings are where k1 has text: records are read each on its own)
     cache.flush()
     files = sorted(p.name for p in tmp_path.iterdir())
-    assert files == ["outcomes-1.jsonl"]
-    with open(tmp_path / files[0], "a", encoding="utf-8") as handle:
-        handle.write('["k3", {"latex": "torn')  # a writer killed mid-line
+    assert files == [DISK_FILE]
+    torn = pickle.dumps(("k3", Outcome(latex="torn").to_tuple()))
+    with open(tmp_path / DISK_FILE, "ab") as handle:
+        handle.write(torn[: len(torn) // 2])  # a writer killed mid-record
 
     BlockCache.clear_memory()  # as a new process
     again = BlockCache(directory=tmp_path)
     assert again.get("k1") == good and again.get("k2") == bad and again.get("k3") is None
     assert "k1" in again and "k3" not in again
     assert BlockCache(enabled=False, directory=tmp_path).get("k1") is None
+    # the torn tail is gone from the file: the next record appended is read again
+    assert [key for key, _ in _records(tmp_path / DISK_FILE)] == ["k1", "k2"]
 
 
-def test_lines_made_while_waiting_are_written_as_flush_would_write_them(tmp_path: Path) -> None:
+def test_disk_cache_never_imports_or_calls_what_a_record_names(tmp_path: Path) -> None:
+    """A cache file is data: a pickle that would call a function (here
+    ``os.system``) is refused, and what came before it is still read."""
+    cache = BlockCache(directory=tmp_path)
+    cache.put("k1", Outcome(html="<p>one</p>"))
+    cache.flush()
+
+    class Calls:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (os.system, ("touch " + str(tmp_path / "ran"),))
+
+    with open(tmp_path / DISK_FILE, "ab") as handle:
+        handle.write(pickle.dumps(("k2", Calls())))
+    BlockCache.clear_memory()
+    again = BlockCache(directory=tmp_path)
+    assert again.get("k1") == Outcome(html="<p>one</p>") and again.get("k2") is None
+    assert not (tmp_path / "ran").exists()
+
+
+def test_the_old_json_lines_cache_file_is_removed_when_a_cache_is_read(tmp_path: Path) -> None:
+    (tmp_path / "outcomes-1.jsonl").write_text('["k1", {"latex": "x"}]\n', encoding="utf-8")
+    assert BlockCache(directory=tmp_path).get("k1") is None
+    assert not (tmp_path / "outcomes-1.jsonl").exists()
+
+
+def test_records_made_while_waiting_are_written_as_flush_would_write_them(tmp_path: Path) -> None:
     """``encode_pending`` (called while the build waits for a worker) makes the
-    lines early; the file is the same as without it, a later value still wins."""
+    records early; the file is the same as without it, a later value still wins."""
     early, late = tmp_path / "early", tmp_path / "late"
     for directory, prepare in ((early, True), (late, False)):
         cache = BlockCache(directory=directory)
@@ -352,8 +391,7 @@ def test_lines_made_while_waiting_are_written_as_flush_would_write_them(tmp_path
         cache.put("k1", Outcome(html="<p>one, again</p>"))
         cache.flush()
         BlockCache.clear_memory()
-    lines = (early / "outcomes-1.jsonl").read_text(encoding="utf-8").splitlines()
-    assert [json.loads(line)[0] for line in lines] == ["k1", "k2", "k1"]  # made early, then the newer k1
+    assert [key for key, _ in _records(early / DISK_FILE)] == ["k1", "k2", "k1"]  # made early, then the newer k1
     for key in ("k1", "k2"):
         assert BlockCache(directory=early).get(key) == BlockCache(directory=late).get(key)
         BlockCache.clear_memory()
@@ -365,16 +403,16 @@ def test_lines_made_while_waiting_are_written_as_flush_would_write_them(tmp_path
     assert not (tmp_path / "none").exists()
 
 
-def test_disk_cache_drops_superseded_lines_when_read(tmp_path: Path) -> None:
+def test_disk_cache_drops_superseded_records_when_read(tmp_path: Path) -> None:
     cache = BlockCache(directory=tmp_path)
     for n in range(150):
         cache.put("same", Outcome(latex=f"v{n}"))
         cache.flush()
-    path = tmp_path / "outcomes-1.jsonl"
-    assert len(path.read_text(encoding="utf-8").splitlines()) == 150
+    path = tmp_path / DISK_FILE
+    assert len(_records(path)) == 150
     BlockCache.clear_memory()
     assert BlockCache(directory=tmp_path).get("same") == Outcome(latex="v149")
-    assert len(path.read_text(encoding="utf-8").splitlines()) == 1
+    assert len(_records(path)) == 1
 
 
 # -- blocks still deriving when their page is converted ------------------------------------
