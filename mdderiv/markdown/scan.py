@@ -10,6 +10,7 @@ are decided by mistune's parse.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -83,6 +84,13 @@ def derive_header(line: str, list_markers: bool = False) -> Header | None:
     return Header(line[: prefix.end()], match.group("fence"), line[info_col:], info_col)
 
 
+@functools.lru_cache(maxsize=64)
+def _closing(fence: str) -> re.Pattern[str]:
+    """The line that closes a fence opened with ``fence``: made once per fence
+    text (a site uses a few), not once per fence — it was an eighth of the scan."""
+    return re.compile(re.escape(fence) + r"[ \t]*$")
+
+
 def _prefix_width(line: str) -> int:
     match = _PREFIX.match(line)
     return match.end() if match else 0
@@ -108,7 +116,7 @@ def derive_fences(lines: list[str]) -> Iterator[FoundFence]:
             continue  # SuperFences (without relaxed_headers) does not take it as a fence
         opening, quoted = index - 1, ">" in line[:indent]
         fence = match.group("fence")
-        end = re.compile(re.escape(fence) + r"[ \t]*$")
+        end = _closing(fence)
         body: list[str] = []
         closed = False
         while index < count:
