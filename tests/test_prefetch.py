@@ -6,6 +6,7 @@ pre-pass changes nothing but the speed.
 
 from __future__ import annotations
 
+import dataclasses
 import filecmp
 import logging
 import multiprocessing
@@ -330,6 +331,18 @@ def _records(path: Path) -> list[tuple[str, tuple[object, ...]]]:
                 records.append(pickle.load(handle))
             except EOFError:
                 return records
+
+
+def test_an_outcome_goes_through_its_tuple_whole() -> None:
+    """Workers send ``to_tuple()`` back and the disk cache keeps it: every
+    field, set to a value of its own, comes back."""
+    values = {
+        field.name: (f"text {n}" if str(field.type).startswith("str") else n + 1 if field.type == "int" else True)
+        for n, field in enumerate(dataclasses.fields(Outcome))
+    }
+    outcome = Outcome(**values)
+    assert outcome != Outcome() and outcome.to_tuple() == tuple(values.values())
+    assert Outcome(*outcome.to_tuple()) == outcome
 
 
 def test_disk_cache_is_one_file_read_once_and_survives_a_torn_record(tmp_path: Path) -> None:

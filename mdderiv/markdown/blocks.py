@@ -16,6 +16,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import operator
 import os
 import pickle
 import re
@@ -141,10 +142,11 @@ class Outcome:
     def to_tuple(self) -> tuple[Any, ...]:
         """The fields in order (``Outcome(*fields)`` makes it again): what worker
         processes send back and the disk cache keeps."""
-        return tuple(getattr(self, name) for name in _OUTCOME_FIELDS)
+        return _FIELD_VALUES(self)
 
 
 _OUTCOME_FIELDS = tuple(item.name for item in fields(Outcome))
+_FIELD_VALUES = operator.attrgetter(*_OUTCOME_FIELDS)  # (a tuple of them, read in C)
 
 
 @dataclass
