@@ -5,20 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+# (imported here, not in ``run``: an import statement costs about 2 µs each time it runs,
+# and this module is imported only when something is derived, which needs them all)
+from .budget import TimeBudgetExceeded, time_budget
+from .calculus import derive_problem
+from .check import block_seed, check_derivation
 from .derivation import Derivation
 from .errors import DeriveError
 from .options import Options
+from .parse import parse_problem
 
 #: Bodies larger than this are refused before parsing (a page is not a data set).
 MAX_BODY = 100_000
 
 
 def run(body: str, defaults: Options, overrides: Mapping[str, Any]) -> Derivation:
-    from .budget import TimeBudgetExceeded, time_budget
-    from .calculus import derive_problem
-    from .check import block_seed, check_derivation
-    from .parse import parse_problem
-
     if not isinstance(body, str):
         raise DeriveError("a derive block body must be text")
     if len(body) > MAX_BODY:
