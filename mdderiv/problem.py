@@ -8,9 +8,16 @@ from dataclasses import dataclass, field
 from .expr import Dim, Expr, Shape, Symbol
 
 
-@dataclass(frozen=True)
+# The records below are values nothing changes once made, but not
+# ``frozen=True``: a frozen dataclass's ``__init__`` stores each field through
+# ``object.__setattr__``, which made building a SymbolInfo three times as costly
+# (a block makes several); ``unsafe_hash=True`` keeps them hashable as frozen
+# ones were (the standard library's documented choice for a "logically
+# immutable" class).
+@dataclass(unsafe_hash=True)
 class SymbolInfo:
-    """One declared or defined symbol."""
+    """One declared or defined symbol (a value: nothing assigns to its fields,
+    which its node, made once, is built from)."""
 
     name: str  # Python identifier: "Sigma", "W_1", "x_bar", "lambda_"
     latex: str  # the spelling to print: "\\Sigma", "W_{1}", "\\bar{\\mathbf{x}}"
@@ -27,11 +34,11 @@ class SymbolInfo:
         return self._node
 
     @functools.cached_property
-    def _node(self) -> Symbol:  # (kept in the instance's __dict__: no frozen __setattr__ involved)
+    def _node(self) -> Symbol:  # (kept in the instance's __dict__)
         return Symbol(self.name, self.shape, self.props, self.index)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)  # (a value, not frozen: see SymbolInfo)
 class Definition:
     """``NAME = EXPR``: the last one in a block is the objective."""
 
