@@ -81,3 +81,19 @@ def test_parse_tree_nodes_are_nodes_with_positions() -> None:
     assert isinstance(tree, ProductNode) and isinstance(tree, Node)
     assert all(isinstance(f, NameNode) for f in tree.factors)
     assert [f.pos for f in tree.factors] == [0, 2]
+
+
+def test_a_symbol_info_makes_its_node_once_from_its_fields() -> None:
+    info = SymbolInfo("S", r"\Sigma", ("n", "n"), frozenset({"spd"}), index=None)
+    assert info.symbol() is info.symbol() is info.node
+    assert info.node == Symbol("S", ("n", "n"), frozenset({"spd"}), None)
+    renamed = dataclasses.replace(info, name="T")
+    assert renamed.symbol() == Symbol("T", ("n", "n"), frozenset({"spd"}), None)
+    assert "node" not in repr(info) and info == SymbolInfo("S", r"\Sigma", ("n", "n"), frozenset({"spd"}))
+
+
+def test_a_definition_names_the_node_of_its_symbol() -> None:
+    body = "given: \\mathbf{x} \\in \\mathbb{R}^{n}\nu = 2\\mathbf{x}\nf = \\mathbf{x}^T \\mathbf{u}\nwrt: \\mathbf{x}"
+    problem = parse_problem(body)
+    for definition in problem.definitions:
+        assert definition.symbol is problem.symbols[definition.symbol.name].symbol()
