@@ -448,3 +448,20 @@ def test_rules_used_keeps_each_rule_once_in_the_order_first_noted() -> None:
     UNCITED.note(RuleId.SUM_RULE)
     UNCITED.note_all([RuleId.PRODUCT_RULE])
     assert not UNCITED and UNCITED.ids() == ()
+
+
+def test_a_derivation_memo_is_current_inside_its_with_only() -> None:
+    import pytest
+
+    from mdderiv.calculus.memo import current_memo, derivation_memo
+
+    assert current_memo() is None
+    with derivation_memo() as outer:
+        assert current_memo() is outer
+        with derivation_memo() as inner:
+            assert current_memo() is inner and inner is not outer
+        assert current_memo() is outer
+        with pytest.raises(ZeroDivisionError), derivation_memo():
+            1 / 0  # noqa: B018
+        assert current_memo() is outer
+    assert current_memo() is None
