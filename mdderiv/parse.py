@@ -314,9 +314,8 @@ def _define(
             info = families[fam]
             if info.count is None:
                 families[fam] = SymbolInfo(info.name, info.latex, info.shape, info.props, info.index, count)
-        symbol = Symbol(ref.ident, expr.shape)
-        symbols[ref.ident] = SymbolInfo(ref.ident, ref.latex, expr.shape, defined=True)
-        definitions.append(Definition(symbol, expr, definition.line, definition.rhs.text))
+        info = symbols[ref.ident] = SymbolInfo(ref.ident, ref.latex, expr.shape, defined=True)
+        definitions.append(Definition(info.symbol(), expr, definition.line, definition.rhs.text))
     return definitions, builders
 
 

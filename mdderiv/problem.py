@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 
 from .expr import Dim, Expr, Shape, Symbol
 
 
-@dataclass(frozen=True)
+# The records below are values nothing changes once made, but not
+# ``frozen=True``: a frozen dataclass's ``__init__`` stores each field through
+# ``object.__setattr__``, which made building a SymbolInfo three times as costly
+# (a block makes several); ``unsafe_hash=True`` keeps them hashable as frozen
+# ones were (the standard library's documented choice for a "logically
+# immutable" class).
+@dataclass(slots=True, unsafe_hash=True)
 class SymbolInfo:
-    """One declared or defined symbol."""
+    """One declared or defined symbol (a value: nothing assigns to its fields,
+    which its node is built from)."""
 
     name: str  # Python identifier: "Sigma", "W_1", "x_bar", "lambda_"
     latex: str  # the spelling to print: "\\Sigma", "W_{1}", "\\bar{\\mathbf{x}}"
@@ -20,18 +26,21 @@ class SymbolInfo:
     count: Dim | None = None  # the family's size (the sum's upper bound)
     defined: bool = False  # an intermediate name given by a definition line
     introduced: bool = False  # a name the engine gave a layer (``calculus/names.py``)
+    #: the symbol's node, made with the record (nearly every symbol's is asked
+    #: for, and made here it costs half what a cached property's first look
+    #: does): every use of the name in the block is this one node, whose hash
+    #: is worked out once
+    node: Symbol = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.node = Symbol(self.name, self.shape, self.props, self.index)
 
     def symbol(self) -> Symbol:
-        """The symbol's node, made once: every use of the name in the block is
-        this one (equal) node, whose hash is worked out once."""
-        return self._node
-
-    @functools.cached_property
-    def _node(self) -> Symbol:  # (kept in the instance's __dict__: no frozen __setattr__ involved)
-        return Symbol(self.name, self.shape, self.props, self.index)
+        """The symbol's node (the same node every time)."""
+        return self.node
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)  # (a value, not frozen: see SymbolInfo)
 class Definition:
     """``NAME = EXPR``: the last one in a block is the objective."""
 

@@ -257,9 +257,10 @@ class Builder:
             unit = Identity(square)
         return [(unit if t.value == 1 else mul(t, unit)) if isinstance(t, Number) else t for t in terms]
 
-    def multiply(self, left: Expr, right: Expr, where: Node | int) -> Shape:
-        """The shape of left·right, or the error naming both shapes."""
-        ls, rs = self.u.shape(left.shape), self.u.shape(right.shape)
+    def multiply(self, left: Shape, right: Shape, where: Node | int) -> Shape:
+        """The shape of a product of factors shaped ``left`` and ``right``, or
+        the error naming both shapes."""
+        ls, rs = self.u.shape(left), self.u.shape(right)
         if ls == SCALAR:
             return rs
         if rs == SCALAR:
@@ -286,23 +287,19 @@ class Builder:
     def product(self, built: list[tuple[Expr, Node]]) -> Expr:
         """The product of built factors (each with its parse node, for errors)."""
         factors: list[Expr] = []
-        acc: Expr | None = None
+        shape: Shape | None = None  # the running product's
         for factor, factor_node in built:
-            if acc is not None:
-                shape = self.multiply(acc, factor, factor_node)
-                acc = _Shaped(shape)
-            else:
-                acc = factor
+            shape = factor.shape if shape is None else self.multiply(shape, factor.shape, factor_node)
             factors.append(factor)
         product = mul(*factors)
-        assert acc is not None
-        if self.u.shape(product.shape) != self.u.shape(acc.shape):
+        assert shape is not None
+        if self.u.shape(product.shape) != self.u.shape(shape):
             # mul() drops an identity next to any other factor, even a lone
             # scalar (c I → c); keep the author's product with its true shape
-            coefficient, rest = matrix_factors(MatMul(tuple(factors), acc.shape))
+            coefficient, rest = matrix_factors(MatMul(tuple(factors), shape))
             if coefficient != 1:
                 rest.insert(0, Number(coefficient))
-            product = MatMul(tuple(rest), acc.shape) if len(rest) > 1 else rest[0]
+            product = MatMul(tuple(rest), shape) if len(rest) > 1 else rest[0]
         return product
 
     def build_DivNode(self, node: DivNode) -> Expr:
@@ -761,10 +758,3 @@ def _start(node: Node) -> int:
         else:
             break
     return node.pos
-
-
-@dataclass(frozen=True)
-class _Shaped(Expr):
-    """A stand-in carrying only a shape (the running product's shape)."""
-
-    shape: Shape

@@ -431,3 +431,37 @@ def test_the_simplifier_skips_exactly_the_childless_node_classes_and_differentia
     assert {nodes.Symbol, nodes.Number, nodes.Commutation, nodes.Zeros} <= childless
     assert childless | {nodes.Differential} == _LEAVES
     assert nodes.MatMul not in _LEAVES and nodes.Transpose not in _LEAVES
+
+
+def test_rules_used_keeps_each_rule_once_in_the_order_first_noted() -> None:
+    from mdderiv.calculus.citations import UNCITED
+    from mdderiv.rules import RuleId
+
+    used = RulesUsed()
+    assert not used and used.ids() == ()
+    used.note(RuleId.PRODUCT_RULE)
+    used.note_all([RuleId.SUM_RULE, RuleId.PRODUCT_RULE, RuleId.TRANSPOSE_RULE])
+    used.note(RuleId.SUM_RULE)
+    assert used.ids() == (RuleId.PRODUCT_RULE, RuleId.SUM_RULE, RuleId.TRANSPOSE_RULE)
+    assert list(used) == list(used.ids()) and len(used) == 3 and RuleId.SUM_RULE in used
+    assert RulesUsed() is not RulesUsed()  # a fresh collector each time
+    UNCITED.note(RuleId.SUM_RULE)
+    UNCITED.note_all([RuleId.PRODUCT_RULE])
+    assert not UNCITED and UNCITED.ids() == ()
+
+
+def test_a_derivation_memo_is_current_inside_its_with_only() -> None:
+    import pytest
+
+    from mdderiv.calculus.memo import current_memo, derivation_memo
+
+    assert current_memo() is None
+    with derivation_memo() as outer:
+        assert current_memo() is outer
+        with derivation_memo() as inner:
+            assert current_memo() is inner and inner is not outer
+        assert current_memo() is outer
+        with pytest.raises(ZeroDivisionError), derivation_memo():
+            1 / 0  # noqa: B018
+        assert current_memo() is outer
+    assert current_memo() is None

@@ -114,3 +114,30 @@ def test_split_looks_only_at_separators_braces_and_escapes(monkeypatch):
             patched.setattr(block, "_split_marks", lambda _separators, pattern=every_macro: pattern)
             careful = [_outcome(block.split_top_level, Source(text, 1, 0), separators) for text in texts]
         assert quick == careful
+
+
+def _balanced_by_depth(text):
+    """The brace check's answer counted brace by brace (the reference)."""
+    depth = 0
+    for c in text:
+        if c in "{}":
+            depth += 1 if c == "{" else -1
+            if depth < 0 or depth > tokens.MAX_DEPTH:
+                return False
+    return depth == 0
+
+
+def test_balanced_braces_takes_pairs_away_as_a_depth_count_would_answer():
+    import random
+
+    rng = random.Random(12)
+    texts = ["", "x", "{}", "}{", "{{}}{}", "{}}{", "a{b{c}d}e", "{" * 100 + "}" * 100, "{" * 101 + "}" * 101]
+    texts += ["{}" * 50 + "{" * 100 + "}" * 100, "{" * 60 + "}" * 60 + "{" * 100 + "}" * 100 + "}"]
+    for _ in range(3000):
+        texts.append("".join(rng.choice("{}{}x ") for _ in range(rng.randint(0, 24))))
+    for _ in range(200):  # deep and nearly balanced
+        depth = rng.randint(95, 105)
+        text = "{" * depth + "a" + "}" * depth
+        texts.append(text if rng.random() < 0.5 else text[: rng.randint(0, len(text))])
+    assert [tokens._balanced_braces(t) for t in texts] == [_balanced_by_depth(t) for t in texts]
+    assert sum(map(_balanced_by_depth, texts)) > 300  # balanced texts were among them

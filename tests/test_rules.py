@@ -14,7 +14,7 @@ from mdderiv.rules import RULES, RuleId
 
 PACKAGE = Path(mdderiv.__file__).parent
 #: calls that cite rules, and the index of their first rule argument
-#: (``note`` and ``note_all`` are a ``RulesUsed``'s, whose constructor takes rules too)
+#: (``note`` and ``note_all`` are a ``RulesUsed``'s)
 CITING_CALLS = {"note": 0, "note_all": 0, "RulesUsed": 0, "add": 2, "_two_sided": 3, "Step": 2}
 #: lists of rule ids are named so; ``.append`` onto them cites
 RULE_LISTS = {"rules", "wrapping"}

@@ -9,52 +9,45 @@ functions), which forgets what it is told.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from ..rules import RuleId
 
 
-class RulesUsed:
-    """The ids of the rules used so far, each once, in the order first used."""
+class RulesUsed(list[RuleId]):
+    """The ids of the rules used so far, each once, in the order first used.
 
-    __slots__ = ("_ids",)
+    Made empty (``RulesUsed()``) and filled by :meth:`note` and
+    :meth:`note_all` only, which keep each id once.  A list itself rather than
+    an object holding one: the passes make one per node they visit, and a
+    class with an ``__init__`` of its own costs about three times as much to
+    make.  (A list, not a dict: a step uses a handful of rules, and ``in`` on
+    a short list, identity first, is cheaper than hashing an enum member.)
+    """
 
-    def __init__(self, *ids: RuleId) -> None:
-        # a list, not a dict: a step uses a handful of rules, and ``in`` on a
-        # short list (identity first) is cheaper than hashing an enum member
-        self._ids: list[RuleId] = list(dict.fromkeys(ids)) if ids else []
+    __slots__ = ()
 
     def note(self, rule_id: RuleId) -> None:
         """Record that ``rule_id`` was used (a second note changes nothing)."""
-        if rule_id not in self._ids:
-            self._ids.append(rule_id)
+        if rule_id not in self:
+            self.append(rule_id)
 
     def note_all(self, rule_ids: Iterable[RuleId]) -> None:
         """Record each of ``rule_ids``, in order."""
-        ids = self._ids
         for rule_id in rule_ids:
-            if rule_id not in ids:
-                ids.append(rule_id)
+            if rule_id not in self:
+                self.append(rule_id)
 
     def ids(self) -> tuple[RuleId, ...]:
         """The rules noted, in the order first used."""
-        return tuple(self._ids)
-
-    def __iter__(self) -> Iterator[RuleId]:
-        return iter(self._ids)
-
-    def __len__(self) -> int:
-        return len(self._ids)
-
-    def __contains__(self, rule_id: object) -> bool:
-        return rule_id in self._ids
+        return tuple(self)
 
     def __repr__(self) -> str:
-        return f"RulesUsed({', '.join(self._ids)})"
+        return f"RulesUsed({', '.join(self)})"
 
 
 class _Uncited(RulesUsed):
-    """Rules used where nothing will cite them: noted nowhere."""
+    """Rules used where nothing will cite them: noted nowhere (the list stays empty)."""
 
     __slots__ = ()
 

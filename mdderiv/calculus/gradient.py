@@ -325,7 +325,7 @@ def substitute(expr: Expr, values: dict[Symbol, Expr], objective: str) -> Expr:
     return map_tree(expr, visit)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # (a value nothing changes, not frozen: see record.Step)
 class Gradients:
     """What the method gives: its sections, ∂f/∂X for every variable, and (when
     the engine named the layers, ``names.py``) the same with the names written out."""

@@ -16,9 +16,8 @@ an identity stays that node's while the memo lives.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
+from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..expr import Differential, Expr, GradientName, Symbol, kinds
@@ -35,9 +34,11 @@ Entry = tuple[Expr, Any]
 
 
 class DerivationMemo:
-    """The simplifier's answers about the nodes of one derivation."""
+    """The simplifier's answers about the nodes of one derivation; the memo
+    the passes find for the body of a ``with`` statement on it (one ``with``
+    per memo: it keeps the context variable's token until the end)."""
 
-    __slots__ = ("passes", "pushed", "splits", "transposes", "foldings", "kinds", "differentials")
+    __slots__ = ("passes", "pushed", "splits", "transposes", "foldings", "kinds", "differentials", "_token")
 
     def __init__(self) -> None:
         #: node → (its form after one bottom-up simplification pass, the rules it used)
@@ -54,6 +55,18 @@ class DerivationMemo:
         self.kinds: dict[int, tuple[Expr, frozenset[type]]] = {}
         #: symbol → its differential dX (one node, written on many lines)
         self.differentials: dict[int, tuple[Expr, Differential]] = {}
+        self._token: Token[DerivationMemo | None] | None = None
+
+    # (a context manager of its own, not a @contextmanager generator: one is
+    # opened per derivation, and the generator's set-up costs twice the memo)
+    def __enter__(self) -> DerivationMemo:
+        self._token = _CURRENT.set(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self._token is not None
+        _CURRENT.reset(self._token)
+        self._token = None
 
 
 _CURRENT: ContextVar[DerivationMemo | None] = ContextVar("mdderiv_derivation_memo", default=None)
@@ -87,12 +100,6 @@ def _per_node(table: dict[int, tuple[Any, T]], node: N, make: Callable[[N], T]) 
     return entry[1]
 
 
-@contextmanager
-def derivation_memo() -> Iterator[DerivationMemo]:
-    """A fresh memo for the body of the ``with`` (one derivation)."""
-    memo = DerivationMemo()
-    token = _CURRENT.set(memo)
-    try:
-        yield memo
-    finally:
-        _CURRENT.reset(token)
+def derivation_memo() -> DerivationMemo:
+    """A fresh memo, for ``with derivation_memo():`` around one derivation."""
+    return DerivationMemo()

@@ -165,10 +165,9 @@ def with_layer_names(problem: Problem) -> Problem:
     named: dict[Expr, Expr] = {}  # a layer (as rewritten) → what replaces it
 
     def define(ident: str, latex: str, value: Expr) -> Symbol:
-        symbol = Symbol(ident, value.shape)
-        infos[ident] = SymbolInfo(ident, latex, value.shape, defined=True, introduced=True)
-        definitions.append(Definition(symbol, value, objective.line, ""))  # no text of the author's
-        return symbol
+        info = infos[ident] = SymbolInfo(ident, latex, value.shape, defined=True, introduced=True)
+        definitions.append(Definition(info.symbol(), value, objective.line, ""))  # no text of the author's
+        return info.symbol()
 
     def rewrite(node: Expr, inside: bool) -> Expr:
         """``node`` with its layers named; ``inside``: within a named layer."""

@@ -18,6 +18,7 @@ from ..expr import Elementwise, Expr, MatMul, MatrixFunction, map_tree, nodes
 from ..functions import MATRIX_READING
 from ..problem import Problem
 from ..rules import RuleId
+from .memo import node_kinds
 
 def with_function_reading(problem: Problem, functions: str) -> Problem:
     """The problem with exp, log and √ of square matrices taken entry by entry
@@ -54,6 +55,9 @@ def readings(problem: Problem) -> tuple[RuleId, ...]:
     used as a number."""
     matrix = elementwise = power = False
     for definition in problem.definitions:
+        present = node_kinds(definition.expr)  # (remembered: the rewrites ask it of the objective)
+        if MatrixFunction not in present and Elementwise not in present:
+            continue  # no function of a matrix: nothing to look at node by node
         for node in nodes(definition.expr):  # (flags only: the order of the nodes does not matter)
             kind = type(node)
             if kind is MatrixFunction:

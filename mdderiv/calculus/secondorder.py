@@ -295,7 +295,8 @@ def symmetric_gradient(problem: Problem, variable: Symbol, gradient: Expr) -> tu
     objective = problem.objective.symbol.name
     label = GradientName(objective, variable)
     half = mul(num(Fraction(1, 2)), add(label, transpose(label)))
-    rules = RulesUsed(RuleId.SYM_GRADIENT)
+    rules = RulesUsed()
+    rules.note(RuleId.SYM_GRADIENT)
     if is_symmetric(gradient):
         value = gradient
         rules.note(RuleId.SYMMETRIC)

@@ -3,6 +3,13 @@
 These nodes say what the author wrote (with positions); ``mdderiv.shapes``
 turns them into the engine's shaped ``mdderiv.expr`` nodes.  ``pos`` is the
 character offset in the parsed text; a :class:`Source` maps it to line/column.
+
+The nodes are values: nothing assigns to a field once a node is made.  They
+are not ``frozen=True`` dataclasses all the same: a frozen dataclass's
+``__init__`` stores each field through ``object.__setattr__``, which made
+building a node two to three times as costly (a block makes a dozen);
+``unsafe_hash=True`` keeps them hashable as frozen ones were (the standard
+library's documented choice for a "logically immutable" class).
 """
 
 from __future__ import annotations
@@ -52,22 +59,22 @@ class NameRef(NamedTuple):
     end: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Node:
     pos: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class NumberNode(Node):
     value: Fraction
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class NameNode(Node):
     ref: NameRef
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class ConstNode(Node):
     """``\\mathbf{1}`` (kind "ones") or ``\\mathbf{0}`` ("zeros"), size if written."""
 
@@ -75,24 +82,24 @@ class ConstNode(Node):
     size: tuple[Dim, ...] | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class NegNode(Node):
     arg: Node
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class AddNode(Node):
     """Terms with their signs (+1 or -1), in order."""
 
     terms: tuple[tuple[int, Node], ...]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class ProductNode(Node):
     factors: tuple[Node, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class DivNode(Node):
     """``\\frac{p}{q}`` or ``p / q``: q must be a scalar."""
 
@@ -100,14 +107,14 @@ class DivNode(Node):
     den: Node
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class BinaryNode(Node):
     op: str  # "hadamard", "kron", "hadamard_div", "inner" (⟨A, B⟩, A : B), "dot" (·), "cross" (×)
     left: Node
     right: Node
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class PostfixNode(Node):
     op: str  # "T", "inv", "invT", "pow", "pow_expr" (an exponent that is an expression)
     arg: Node
@@ -115,7 +122,7 @@ class PostfixNode(Node):
     exponent_expr: Node | None = None  # for "pow_expr": ^{1/n}, ^{p}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class ApplyNode(Node):
     """A named function: trace, det, softmax, diag, vec, or an elementwise one."""
 
@@ -123,20 +130,20 @@ class ApplyNode(Node):
     arg: Node
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class AbsNode(Node):
     """``|A|``: determinant of a square matrix, absolute value of a scalar."""
 
     arg: Node
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class NormNode(Node):
     arg: Node
     sub: NormKind | None  # the subscript's norm; None for bare bars (Euclidean or Frobenius by shape)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class SumNode(Node):
     """``\\sum_{index=1}^{upper} body``."""
 

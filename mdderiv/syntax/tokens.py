@@ -137,17 +137,19 @@ def _balanced_braces(text: str) -> bool:
     brace, no comment); False means "look brace by brace"."""
     if "%" in text or "\\{" in text or "\\}" in text:
         return False  # (a comment or an escaped brace: not every brace is one)
-    depth = 0
-    for brace in _NOT_BRACES.sub("", text):
-        if brace == "{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                return False
-        else:
-            depth -= 1
-            if depth < 0:
-                return False
-    return depth == 0
+    # The braces alone, without their innermost pairs ("{}") round after
+    # round: they all go exactly when they are balanced, and a pair goes in
+    # the round of its depth counted from the inside, so the rounds taken are
+    # the deepest nesting (string methods in C, not a loop over the braces).
+    braces = _NOT_BRACES.sub("", text)
+    rounds = 0
+    while braces:
+        rounds += 1
+        inner = braces.replace("{}", "")
+        if len(inner) == len(braces) or rounds > MAX_DEPTH:
+            return False  # no innermost pair left to take: unbalanced (or too deep)
+        braces = inner
+    return True
 
 
 def tokenize(src: Source) -> list[Token]:
