@@ -12,8 +12,10 @@ from mdderiv.expr import MatMul, Symbol, transpose
 from mdderiv.render.html import (
     _OPERATOR_CUT,
     _OPERATOR_TOKEN_ONLY,
+    _STRETCHY,
     _break_candidates,
     _cut,
+    _fixed_size,
     _Latex,
     _glyphs,
     _spaces_in_one_stretchy_pair,
@@ -175,3 +177,19 @@ def test_a_long_product_is_read_again_to_be_cut_between_its_factors() -> None:
     product = TRICKY[-1]
     assert _cut(product, 16, None, _break_candidates(product, _OPERATOR_TOKEN_ONLY), factors=False) is None
     assert len(split_at_operators(product)) > 1
+
+
+@pytest.mark.parametrize(
+    "latex",
+    [
+        SIDES[2],
+        r"\left(a \leftarrow b\right) + \left\{c\right\}",
+        r"\\left( a \right.\left|x\right|_{2}",  # an escaped backslash before "left"
+        r"\left\|\mathbf{x}\right\|^{2} \left( é \right)",
+    ],
+)
+def test_fixed_size_delimiters_show_as_many_glyphs(latex: str) -> None:
+    # (the cutting of the fixed-size text is given the stretchy text's count)
+    fixed = _STRETCHY.sub(_fixed_size, latex)
+    assert fixed != latex
+    assert _glyphs(fixed) == _glyphs(latex)

@@ -271,15 +271,7 @@ def _cut(
         """Cut ``latex[start:end]`` into pieces; False if it needs the factors' places."""
         text = latex[start:end]
         first, stop = bisect_right(positions, start), bisect_left(positions, end)  # the places inside
-        if first == stop:
-            if factors or " " not in text:
-                leaf(text, count)
-                return True
-            # (without the factors' places: those inside count if it is long)
-            if count is None:
-                count = _glyphs(text)
-            if count > long_piece:
-                return False
+        if first == stop and (factors or " " not in text):
             leaf(text, count)
             return True
         if count is None:
@@ -287,23 +279,33 @@ def _cut(
         if count <= long_piece:
             leaf(text, count)
             return True
-        inside = [place for place in candidates[first:stop] if place[2] == _OPERATOR_CUT]
-        if not inside:  # no operator: between the factors of a product
-            inside = [place for place in candidates[first:stop] if between_factors(place[0])]
-            if not inside:
-                leaf(text, count)
-                return True
-        depth = min(place[1] for place in inside)  # the outermost first
-        bounds = [start, *[pos for pos, at, _ in inside if at == depth], end]
-        return all(cut(left, right, None) for left, right in zip(bounds, bounds[1:]))
+        if first == stop:  # long, and a space in it: maybe between factors
+            return False
+        inside = candidates[first:stop]  # (without factors: every place is before an operator)
+        if factors:
+            inside = [place for place in inside if place[2] == _OPERATOR_CUT]
+            if not inside:  # no operator: between the factors of a product
+                inside = [place for place in candidates[first:stop] if between_factors(place[0])]
+                if not inside:
+                    leaf(text, count)
+                    return True
+        depth = min([place[1] for place in inside])  # the outermost first
+        for pos, at, _ in inside:
+            if at == depth:
+                if not cut(start, pos, None):
+                    return False
+                start = pos
+        return cut(start, end, None)
 
     top = [pos for pos, depth, kind in candidates if depth == 0 and kind == _OPERATOR_CUT]
     if not top:
-        done = cut(0, len(latex), glyph_count)
-    else:
-        bounds = [0, *top, len(latex)]
-        done = all(cut(left, right, None) for left, right in zip(bounds, bounds[1:]))
-    return (pieces, stretchy_too_long) if done else None
+        return (pieces, stretchy_too_long) if cut(0, len(latex), glyph_count) else None
+    start = 0
+    for pos in top:
+        if not cut(start, pos, None):
+            return None
+        start = pos
+    return (pieces, stretchy_too_long) if cut(start, len(latex), None) else None
 
 
 def _math(latex: str, display: bool = True, classes: str = "arithmatex") -> str:
@@ -342,7 +344,8 @@ def _breakable(latex: str, glyph_count: int | None) -> list[str]:
         parts, stretchy_too_long = _split(latex, _LONG_PIECE, glyph_count)
     if stretchy_too_long:
         fixed = _STRETCHY.sub(_fixed_size, latex)
-        parts = _split(fixed, _LONG_PIECE)[0]
+        # (the same glyphs: a macro name in place of a macro name)
+        parts = _split(fixed, _LONG_PIECE, glyph_count)[0]
     return parts
 
 
