@@ -252,13 +252,6 @@ def _cut(
     positions = [place[0] for place in candidates]
     pieces: list[str] = []
     stretchy_too_long = False
-
-    def leaf(text: str, count: int | None) -> None:
-        nonlocal stretchy_too_long
-        pieces.append(text)
-        if not stretchy_too_long and r"\left" in text:
-            stretchy_too_long = (_glyphs(text) if count is None else count) > long_piece
-
     between: dict[int, bool] = {}  # space → whether it is between two factors
 
     def between_factors(pos: int) -> bool:
@@ -269,33 +262,33 @@ def _cut(
 
     def cut(start: int, end: int, count: int | None) -> bool:
         """Cut ``latex[start:end]`` into pieces; False if it needs the factors' places."""
+        nonlocal stretchy_too_long
         text = latex[start:end]
         first, stop = bisect_right(positions, start), bisect_left(positions, end)  # the places inside
-        if first == stop and (factors or " " not in text):
-            leaf(text, count)
-            return True
-        if count is None:
-            count = _glyphs(text)
-        if count <= long_piece:
-            leaf(text, count)
-            return True
-        if first == stop:  # long, and a space in it: maybe between factors
-            return False
-        inside = candidates[first:stop]  # (without factors: every place is before an operator)
-        if factors:
-            inside = [place for place in inside if place[2] == _OPERATOR_CUT]
-            if not inside:  # no operator: between the factors of a product
-                inside = [place for place in candidates[first:stop] if between_factors(place[0])]
-                if not inside:
-                    leaf(text, count)
-                    return True
-        depth = min([place[1] for place in inside])  # the outermost first
-        for pos, at, _ in inside:
-            if at == depth:
-                if not cut(start, pos, None):
+        if first != stop or not (factors or " " not in text):
+            if count is None:
+                count = _glyphs(text)
+            if count > long_piece:
+                if first == stop:  # long, and a space in it: maybe between factors
                     return False
-                start = pos
-        return cut(start, end, None)
+                inside = candidates[first:stop]  # (without factors: every place is before an operator)
+                if factors:
+                    inside = [place for place in inside if place[2] == _OPERATOR_CUT]
+                    if not inside:  # no operator: between the factors of a product
+                        inside = [place for place in candidates[first:stop] if between_factors(place[0])]
+                if inside:
+                    depth = min([place[1] for place in inside])  # the outermost first
+                    for pos, at, _ in inside:
+                        if at == depth:
+                            if not cut(start, pos, None):
+                                return False
+                            start = pos
+                    return cut(start, end, None)
+        # a piece
+        pieces.append(text)
+        if not stretchy_too_long and r"\left" in text:
+            stretchy_too_long = (_glyphs(text) if count is None else count) > long_piece
+        return True
 
     top = [pos for pos, depth, kind in candidates if depth == 0 and kind == _OPERATOR_CUT]
     if not top:
