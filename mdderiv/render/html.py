@@ -406,8 +406,15 @@ def _cell(kind: str, parts: tuple[str, ...]) -> str:
 
 def _heading(section: Section, latex: _Latex, lang: str) -> str:
     """The heading of a section: HTML words around the variable as inline math."""
-    math = latex(section.about) if section.about is not None else None
-    words = words_with_math(heading_key(section.kind), lang, math, _escaped, _inline_math, "")
+    return _heading_html(section.kind, latex(section.about) if section.about is not None else None, lang)
+
+
+@memoised(maxsize=1024)
+def _heading_html(kind: str, math: str | None, lang: str) -> str:
+    """:func:`_heading` from the section's kind and its variable's LaTeX,
+    remembered: the same headings (``df``, the gradient with respect to
+    ``\\mathbf{x}`` …) come back in derivation after derivation."""
+    words = words_with_math(heading_key(kind), lang, math, _escaped, _inline_math, "")
     return f'<p class="mdderiv-heading">{words}</p>'
 
 
