@@ -10,7 +10,12 @@ import pytest
 
 from mdderiv.expr import MatMul, Symbol, transpose
 from mdderiv.render.html import (
+    _OPERATOR_CUT,
+    _OPERATOR_TOKEN_ONLY,
+    _STRETCHY,
     _break_candidates,
+    _cut,
+    _fixed_size,
     _Latex,
     _glyphs,
     _spaces_in_one_stretchy_pair,
@@ -132,3 +137,59 @@ def test_the_layout_prints_a_formula_as_render_expr_does() -> None:
     names = {"x": r"\mathbf{x}", "A": "A"}
     expr = MatMul((transpose(x), a, x), (1, 1))
     assert _Latex(names)(expr) == render_expr(expr, names) == r"\mathbf{x}^{T} A \mathbf{x}"
+
+
+# texts whose parentheses hold no operator (passed over whole by the quicker
+# read), hold one, are nested, unbalanced, escaped, in groups, pairs and bars
+TRICKY = [
+    *SIDES,
+    r"\sigma(K \mathbf{b}) - \operatorname{tr}(A^{T} B) (C D) + \log(x)",
+    r"(a b) (c (d e) f) + ((g) - h) (i \odot (j k))",
+    r"\|A (B C) - D\|_F (x y) + \|(u v)\| - w",
+    r"\left(a (b c) + d\right) (e f) - g",
+    r"x_{(a + b)} (c d) + {e (f + g) {h (i - j)}} (k l)",
+    r"\( a + b \) (c \( d) - e",
+    r"(a b + c",
+    r"a b) - (c d",
+    r"( - a b) + (c d -) + (e {+} f)",
+    r"\frac{(a + b)}{c} (d \mathbf{x}^{T} e) \otimes (f \oslash g)",
+    r"A^{T} B C^{-1} D E^{T} F G H^{-1} (J K L M N) \mathbf{x}",
+]
+
+
+@pytest.mark.parametrize("latex", TRICKY)
+def test_the_quicker_read_finds_the_same_places_before_operators(latex: str) -> None:
+    every = _break_candidates(latex)
+    assert _break_candidates(latex, _OPERATOR_TOKEN_ONLY) == [c for c in every if c[2] == _OPERATOR_CUT]
+
+
+@pytest.mark.parametrize("latex", TRICKY)
+@pytest.mark.parametrize("long_piece", [4, 8, 16])
+def test_pieces_cut_from_the_operators_first_are_those_cut_from_every_place(latex: str, long_piece: int) -> None:
+    every = _cut(latex, long_piece, None, _break_candidates(latex), factors=True)
+    quick = _cut(latex, long_piece, None, _break_candidates(latex, _OPERATOR_TOKEN_ONLY), factors=False)
+    assert every is not None
+    assert quick is None or quick == every  # (None: read again for every place)
+    assert split_at_operators(latex, long_piece) == every[0]
+
+
+def test_a_long_product_is_read_again_to_be_cut_between_its_factors() -> None:
+    product = TRICKY[-1]
+    assert _cut(product, 16, None, _break_candidates(product, _OPERATOR_TOKEN_ONLY), factors=False) is None
+    assert len(split_at_operators(product)) > 1
+
+
+@pytest.mark.parametrize(
+    "latex",
+    [
+        SIDES[2],
+        r"\left(a \leftarrow b\right) + \left\{c\right\}",
+        r"\\left( a \right.\left|x\right|_{2}",  # an escaped backslash before "left"
+        r"\left\|\mathbf{x}\right\|^{2} \left( é \right)",
+    ],
+)
+def test_fixed_size_delimiters_show_as_many_glyphs(latex: str) -> None:
+    # (the cutting of the fixed-size text is given the stretchy text's count)
+    fixed = _STRETCHY.sub(_fixed_size, latex)
+    assert fixed != latex
+    assert _glyphs(fixed) == _glyphs(latex)

@@ -121,16 +121,28 @@ _OPERATOR_CUT, _FACTOR_CUT = 0, 1  # what a cut stands before: an operator, or a
 # keeps no backtracking state, which makes the run cheaper.)
 _FLAT_GROUP = r"\{[^{}\\]*+(?:\\.[^{}\\]*+)*+\}"
 _GROUP = r"\{[^{}\\]*+(?:(?:\\.|" + _FLAT_GROUP + r")[^{}\\]*+)*+\}"
-_PASSED_OVER = r"(?:" + _GROUP + r"|[^{}()\\ ]++|\\[^A-Za-z|]|\\[A-Za-z]++(?<!\\left)(?<!\\right))*+"
+_PLAIN = r"[^{}()\\ ]++|\\[^A-Za-z|]|\\[A-Za-z]++(?<!\\left)(?<!\\right)"  # (no group, no token)
+_PASSED_OVER = r"(?:" + _GROUP + r"|" + _PLAIN + r")*+"
 _DELIMITER = r"(?:\\.|" + _GROUP + r"|.)?+"  # what \left or \right takes: never a token itself
 _OPERATOR_AHEAD = "|".join(re.escape(op.strip()) for op in _OPERATORS)
-_TOKEN = re.compile(
-    _PASSED_OVER
-    + r"(?:(?P<operator> )(?=(?:" + _OPERATOR_AHEAD + r") )"
+_TOKENS = (
+    r"(?:(?P<operator> )(?=(?:" + _OPERATOR_AHEAD + r") )"
     + r"|(?P<space> )|(?P<open>\()|(?P<close>\))|(?P<brace>\{)|(?P<unbrace>\})|(?P<bar>\\\|)"
     + r"|(?P<left>\\left(?![A-Za-z])" + _DELIMITER + r")"
     + r"|(?P<right>\\right(?![A-Za-z])" + _DELIMITER + r")"
-    + r"|(?P<backslash>\\)|(?P<end>\Z))",  # (a last lone backslash: so the regex never fails)
+    + r"|(?P<backslash>\\)|(?P<end>\Z))"  # (a last lone backslash: so the regex never fails)
+)
+_TOKEN = re.compile(_PASSED_OVER + _TOKENS, re.DOTALL)
+# The same tokens when only the cuts before operators are wanted (see _split):
+# a space not before an operator is passed over too, and so is a pair of
+# parentheses holding no such place (no operator, no other parentheses, no
+# token inside: ``\sigma(K \mathbf{b})``, ``\operatorname{tr}(A^{T} B)``), as it
+# changes no depth.  The regex stops at far fewer tokens: most of a formula's
+# parentheses hold no operator, and each token is a Python step of the loop.
+_PLAIN_SPACE = r" (?!(?:" + _OPERATOR_AHEAD + r") )"
+_PLAIN_PARENTHESES = r"\((?:" + _GROUP + r"|" + _PLAIN + r"|" + _PLAIN_SPACE + r")*+\)"
+_OPERATOR_TOKEN_ONLY = re.compile(
+    r"(?:" + _GROUP + r"|" + _PLAIN_PARENTHESES + r"|" + _PLAIN + r"|" + _PLAIN_SPACE + r")*+" + _TOKENS,
     re.DOTALL,
 )
 (_OPERATOR_TOKEN, _SPACE, _OPEN, _CLOSE, _BRACE, _UNBRACE, _BAR, _LEFT, _RIGHT, _END) = (
@@ -139,19 +151,21 @@ _TOKEN = re.compile(
 )
 # (the loop below tests the usual tokens first by their group numbers)
 assert _OPERATOR_TOKEN < _SPACE < _OPEN < _CLOSE < min(_BRACE, _UNBRACE, _BAR, _LEFT, _RIGHT, _END)
+assert _OPERATOR_TOKEN_ONLY.groupindex == _TOKEN.groupindex  # (one loop reads both)
 
 
-def _break_candidates(latex: str) -> list[tuple[int, int, int]]:
+def _break_candidates(latex: str, tokens: re.Pattern[str] = _TOKEN) -> list[tuple[int, int, int]]:
     """``(position, depth, kind)`` of each place where the math may be cut:
     before a binary operator, or (kind ``_FACTOR_CUT``) at a space that may be
     between two factors of a product (:func:`_between_factors` tells, when
     a piece has no operator to be cut at).  Never inside a brace group or a ``\\left … \\right`` pair (a
     piece must be valid TeX on its own); depth counts the plain parentheses and
-    norm bars around the place."""
+    norm bars around the place.  With ``tokens=_OPERATOR_TOKEN_ONLY``: the places
+    before operators only, the same as those of the whole list."""
     found: list[tuple[int, int, int]] = []
     braces = lefts = parens = 0
     norm_open = False
-    for match in _TOKEN.finditer(latex):
+    for match in tokens.finditer(latex):
         kind = match.lastindex or _END  # (every match ends in one token group)
         if kind <= _CLOSE:  # a space or a parenthesis (the usual tokens: tested first)
             if braces or lefts:
@@ -206,57 +220,85 @@ def split_at_operators(latex: str, long_piece: int = _LONG_PIECE) -> list[str]:
 def _split(latex: str, long_piece: int, glyph_count: int | None = None) -> tuple[list[str], bool]:
     """:func:`split_at_operators`, and whether a piece holding ``\\left`` is
     still longer than ``long_piece`` (told from the glyph counts the cutting
-    took anyway).  ``glyph_count`` is ``latex``'s, when the caller has it."""
-    candidates = _break_candidates(latex)
-    if not candidates:
+    took anyway).  ``glyph_count`` is ``latex``'s, when the caller has it.
+
+    The places before operators are read first, alone (a quicker read: see
+    ``_OPERATOR_TOKEN_ONLY``); only where a long piece holds no operator, and
+    may be cut between factors, is the text read again for every place."""
+    cut = _cut(latex, long_piece, glyph_count, _break_candidates(latex, _OPERATOR_TOKEN_ONLY), factors=False)
+    if cut is None:
+        cut = _cut(latex, long_piece, glyph_count, _break_candidates(latex), factors=True)
+        assert cut is not None  # (with every place a text is always cut)
+    return cut
+
+
+def _cut(
+    latex: str,
+    long_piece: int,
+    glyph_count: int | None,
+    candidates: list[tuple[int, int, int]],
+    factors: bool,
+) -> tuple[list[str], bool] | None:
+    """:func:`_split` at the ``candidates``; without ``factors`` (the places
+    before operators only), None where a piece would be cut between factors.
+    Both lists give the places before operators at the same depths, and the
+    cutting reads the factors' places only in a piece with no operator that is
+    longer than ``long_piece`` (shorter, or without a space, it is one piece
+    either way): so where this gives pieces, they are those of every place."""
+    if not candidates and factors:
         if r"\left" not in latex:
             return [latex], False
         return [latex], (_glyphs(latex) if glyph_count is None else glyph_count) > long_piece
     positions = [place[0] for place in candidates]
     pieces: list[str] = []
     stretchy_too_long = False
+    between: dict[int, bool] = {}  # space → whether it is between two factors
 
-    def leaf(text: str, count: int | None) -> None:
+    def between_factors(pos: int) -> bool:
+        known = between.get(pos)
+        if known is None:
+            known = between[pos] = _between_factors(latex, pos)
+        return known
+
+    def cut(start: int, end: int, count: int | None) -> bool:
+        """Cut ``latex[start:end]`` into pieces; False if it needs the factors' places."""
         nonlocal stretchy_too_long
+        text = latex[start:end]
+        first, stop = bisect_right(positions, start), bisect_left(positions, end)  # the places inside
+        if first != stop or not (factors or " " not in text):
+            if count is None:
+                count = _glyphs(text)
+            if count > long_piece:
+                if first == stop:  # long, and a space in it: maybe between factors
+                    return False
+                inside = candidates[first:stop]  # (without factors: every place is before an operator)
+                if factors:
+                    inside = [place for place in inside if place[2] == _OPERATOR_CUT]
+                    if not inside:  # no operator: between the factors of a product
+                        inside = [place for place in candidates[first:stop] if between_factors(place[0])]
+                if inside:
+                    depth = min([place[1] for place in inside])  # the outermost first
+                    for pos, at, _ in inside:
+                        if at == depth:
+                            if not cut(start, pos, None):
+                                return False
+                            start = pos
+                    return cut(start, end, None)
+        # a piece
         pieces.append(text)
         if not stretchy_too_long and r"\left" in text:
             stretchy_too_long = (_glyphs(text) if count is None else count) > long_piece
-
-    factors: dict[int, bool] = {}  # space → whether it is between two factors
-
-    def between_factors(pos: int) -> bool:
-        known = factors.get(pos)
-        if known is None:
-            known = factors[pos] = _between_factors(latex, pos)
-        return known
-
-    def cut(start: int, end: int, count: int | None) -> None:
-        text = latex[start:end]
-        first, stop = bisect_right(positions, start), bisect_left(positions, end)  # the places inside
-        if first == stop:
-            return leaf(text, count)
-        if count is None:
-            count = _glyphs(text)
-        if count <= long_piece:
-            return leaf(text, count)
-        inside = [place for place in candidates[first:stop] if place[2] == _OPERATOR_CUT]
-        if not inside:  # no operator: between the factors of a product
-            inside = [place for place in candidates[first:stop] if between_factors(place[0])]
-            if not inside:
-                return leaf(text, count)
-        depth = min(place[1] for place in inside)  # the outermost first
-        bounds = [start, *[pos for pos, at, _ in inside if at == depth], end]
-        for left, right in zip(bounds, bounds[1:]):
-            cut(left, right, None)
+        return True
 
     top = [pos for pos, depth, kind in candidates if depth == 0 and kind == _OPERATOR_CUT]
     if not top:
-        cut(0, len(latex), glyph_count)
-    else:
-        bounds = [0, *top, len(latex)]
-        for left, right in zip(bounds, bounds[1:]):
-            cut(left, right, None)
-    return pieces, stretchy_too_long
+        return (pieces, stretchy_too_long) if cut(0, len(latex), glyph_count) else None
+    start = 0
+    for pos in top:
+        if not cut(start, pos, None):
+            return None
+        start = pos
+    return (pieces, stretchy_too_long) if cut(start, len(latex), None) else None
 
 
 def _math(latex: str, display: bool = True, classes: str = "arithmatex") -> str:
@@ -295,7 +337,8 @@ def _breakable(latex: str, glyph_count: int | None) -> list[str]:
         parts, stretchy_too_long = _split(latex, _LONG_PIECE, glyph_count)
     if stretchy_too_long:
         fixed = _STRETCHY.sub(_fixed_size, latex)
-        parts = _split(fixed, _LONG_PIECE)[0]
+        # (the same glyphs: a macro name in place of a macro name)
+        parts = _split(fixed, _LONG_PIECE, glyph_count)[0]
     return parts
 
 
@@ -363,8 +406,15 @@ def _cell(kind: str, parts: tuple[str, ...]) -> str:
 
 def _heading(section: Section, latex: _Latex, lang: str) -> str:
     """The heading of a section: HTML words around the variable as inline math."""
-    math = latex(section.about) if section.about is not None else None
-    words = words_with_math(heading_key(section.kind), lang, math, _escaped, _inline_math, "")
+    return _heading_html(section.kind, latex(section.about) if section.about is not None else None, lang)
+
+
+@memoised(maxsize=1024)
+def _heading_html(kind: str, math: str | None, lang: str) -> str:
+    """:func:`_heading` from the section's kind and its variable's LaTeX,
+    remembered: the same headings (``df``, the gradient with respect to
+    ``\\mathbf{x}`` …) come back in derivation after derivation."""
+    words = words_with_math(heading_key(kind), lang, math, _escaped, _inline_math, "")
     return f'<p class="mdderiv-heading">{words}</p>'
 
 

@@ -216,9 +216,20 @@ class NumpyPrinter:
         return (out, ADD)
 
     def _print_MatMul(self, expr: MatMul) -> Code:
-        coefficient = _coefficient(expr)
-        scalars = [f for f in expr.factors if f.shape == SCALAR and not isinstance(f, Number)]
-        matrices = [f for f in expr.factors if f.shape != SCALAR]
+        # one pass over the factors: the numbers make the coefficient (as in
+        # _coefficient), the other scalars multiply, the matrices chain
+        coefficient = _ONE
+        scalars: list[Expr] = []
+        matrices: list[Expr] = []
+        for f in expr.factors:
+            if isinstance(f, Number):
+                coefficient = f.value if coefficient is _ONE else coefficient * f.value
+                if f.shape != SCALAR:
+                    matrices.append(f)
+            elif f.shape == SCALAR:
+                scalars.append(f)
+            else:
+                matrices.append(f)
         chain: list[str] = []
         for factor in scalars:
             chain.append(_paren(self._print(factor), MUL + 1))
