@@ -213,8 +213,9 @@ def rewrite_det_exp(expr: Expr) -> Rewrite | None:
     """``log det e^X = tr X`` and ``det e^X = e^{tr X}`` (the eigenvalues of
     ``e^X`` are the ``e^{λ_i}``): the matrix exponential leaves, and with it
     ``d e^X``, which has no closed form in ``dX``."""
-    if Det not in node_kinds(expr):
-        return None
+    present = node_kinds(expr)
+    if Det not in present or MatrixFunction not in present:
+        return None  # no determinant of a matrix function, e^X among them: nothing to rewrite
     used = RulesUsed()
 
     def log_det(node: Expr) -> Expr:
