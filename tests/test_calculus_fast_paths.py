@@ -465,3 +465,18 @@ def test_a_derivation_memo_is_current_inside_its_with_only() -> None:
             1 / 0  # noqa: B018
         assert current_memo() is outer
     assert current_memo() is None
+
+
+def test_det_exp_rewrite_looks_only_where_a_matrix_function_is() -> None:
+    from mdderiv.calculus.memo import derivation_memo
+    from mdderiv.calculus.rewrite import rewrite_det_exp
+    from mdderiv.expr import Det, Elementwise, MatrixFunction, elementwise
+
+    X = Symbol("X", ("n", "n"))
+    logdet = elementwise("log", Det(X))
+    with derivation_memo():
+        assert rewrite_det_exp(add(logdet, trace(mul(A, X)))) is None  # a determinant, no e^X
+        entrywise = Det(Elementwise("exp", X, X.shape))  # e^X read entry by entry: no rule applies
+        assert rewrite_det_exp(entrywise) is None
+        rewritten = rewrite_det_exp(elementwise("log", Det(MatrixFunction("exp", X, X.shape))))
+        assert rewritten is not None and rewritten[0] == trace(X)

@@ -123,7 +123,7 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
     """One stage: ``df`` through ``expr`` (the objective when ``seed`` is None,
     else a definition ``of = expr`` whose gradient placeholder is ``seed``)."""
     variables, intermediates = run.active
-    active = frozenset(s for s in free_symbols(expr) if s in variables or s in intermediates)
+    active = frozenset(free_symbols(expr) & (variables | intermediates))
     if not active:
         return
     f = run.objective
@@ -164,7 +164,7 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
     # a term in the dt of a scalar variable is read off as g dt: no trace taken
     traced = [t if is_trace(t) or s.is_scalar else Trace(t) for t, s in zip(terms, symbols)]
     wrapping: list[RuleId] = []
-    if any(wrapped is not t for wrapped, t in zip(traced, terms)):  # a term that was no trace
+    if traced != terms:  # a term that was no trace (Trace(t) never equals t)
         wrapping = [RuleId.TRACE_SCALAR] + ([RuleId.TRACE_LINEAR] if len(terms) > 1 else [])
         if not run.compact:
             section.add(None, add(*traced), *wrapping)
@@ -176,9 +176,9 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
     by_symbol: dict[Symbol, list[Expr]] = {}
     for symbol, form in zip(symbols, forms):
         by_symbol.setdefault(symbol, []).append(form)
-    rotated = add(*(_read_form(form, symbol) for symbol, form in zip(symbols, forms)))
+    rotated = add(*[_read_form(form, symbol) for symbol, form in zip(symbols, forms)])
     if rotated != section.steps[-1].rhs:
-        section.add(None, rotated, *wrapping, *(r for r in tricks if r not in wrapping and r != RuleId.TRACE_SCALAR))
+        section.add(None, rotated, *wrapping, *[r for r in tricks if r not in wrapping and r != RuleId.TRACE_SCALAR])
     collected: dict[Symbol, Expr] = {
         s: add(*merged) if (merged := merge_like_terms(fs)) else Zeros(fs[0].shape)
         for s, fs in by_symbol.items()
@@ -186,7 +186,7 @@ def sweep(run: GradientRun, expr: Expr, section: Section, seed: Expr | None, of:
     if all(len(fs) == 1 and collected[s] is fs[0] for s, fs in by_symbol.items()):
         combined = rotated  # one term per variable, nothing merged: the line above
     else:
-        combined = add(*(_read_form(g, s) for s, g in collected.items()))
+        combined = add(*[_read_form(g, s) for s, g in collected.items()])
     if combined != section.steps[-1].rhs:
         section.add(None, combined, RuleId.COLLECT)
 

@@ -114,6 +114,8 @@ def rewrite_norms(expr: Expr) -> Rewrite | None:
 def _has_fractional_norm_power(expr: Expr) -> bool:
     from ..expr import Power
 
+    if Power not in node_kinds(expr):  # (remembered: the rewrites after this one ask it too)
+        return False
     return any(type(n) is Power and n.exponent.denominator != 1 for n in nodes(expr))
 
 
@@ -213,8 +215,9 @@ def rewrite_det_exp(expr: Expr) -> Rewrite | None:
     """``log det e^X = tr X`` and ``det e^X = e^{tr X}`` (the eigenvalues of
     ``e^X`` are the ``e^{λ_i}``): the matrix exponential leaves, and with it
     ``d e^X``, which has no closed form in ``dX``."""
-    if Det not in node_kinds(expr):
-        return None
+    present = node_kinds(expr)
+    if Det not in present or MatrixFunction not in present:
+        return None  # no determinant of a matrix function, e^X among them: nothing to rewrite
     used = RulesUsed()
 
     def log_det(node: Expr) -> Expr:
