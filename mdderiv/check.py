@@ -49,17 +49,20 @@ def dimension_sizes(problem: Problem, reverse: bool = False) -> dict[str, int]:
     """Distinct sizes for the dimension names; ``reverse`` hands the larger
     sizes to the earlier names, so both tall and wide shapes get tried (a
     least-squares solution needs X^T X invertible, i.e. m ≥ n)."""
-    names: list[str] = []
+    names: dict[str, None] = {}  # (a dict as an ordered set: first use first)
     for dim in problem.dims:
-        if isinstance(dim, str) and dim not in names and "*" not in dim:
-            names.append(dim)
+        if type(dim) is str and "*" not in dim:
+            names[dim] = None
     for info in problem.symbols.values():
-        for maybe in (*info.shape, info.count):
-            if isinstance(maybe, str) and "*" not in maybe and maybe not in names:
-                names.append(maybe)
+        for maybe in info.shape:
+            if type(maybe) is str and maybe not in names and "*" not in maybe:
+                names[maybe] = None
+        count = info.count
+        if type(count) is str and count not in names and "*" not in count:
+            names[count] = None
     sizes = [SIZES[i % len(SIZES)] + (i // len(SIZES)) for i in range(len(names))]
     if reverse:
-        sizes = sorted(sizes, reverse=True)
+        sizes.sort(reverse=True)
     return dict(zip(names, sizes))
 
 
@@ -103,7 +106,12 @@ def _draw_one(
         v[rng.integers(rows), 0] = 1.0
         return v
     if SPD in props or (careful and rows == cols and rows > 1):
-        return a @ a.T + rows * np.eye(rows)
+        # a aᵀ + rows·I: rows added to the diagonal in place (the same sums as
+        # adding the matrix rows·I, without making it)
+        spd = a @ a.T
+        diagonal = spd.reshape(-1)[:: rows + 1]  # (a view: spd is contiguous, made here)
+        diagonal += rows
+        return spd
     if SYMMETRIC in props:
         return (a + a.T) / 2
     if POSITIVE in props or careful:
@@ -206,7 +214,8 @@ def _directions(result: Result, point: Evaluator, rng: np.random.Generator) -> l
         # vec(X)^T (A ⊗ B) vec(X) = tr(X^T B X A^T) drops the transpose), which
         # changes the objective off the symmetric matrices and the ordinary
         # gradient by an antisymmetric part, invisible along every symmetric dX
-        return [(v + v.T) / 2 for v in drawn]
+        # (all of them at once: the same sums, one array operation for all directions)
+        return list((drawn + drawn.transpose(0, 2, 1)) / 2)
     return list(drawn)
 
 
@@ -424,7 +433,7 @@ def check_derivation(d: DerivationRecord, seed: int = SEED) -> CheckOutcome:
     rng = np.random.default_rng(seed)
     checkable = [r for r in d.results if r.kind in CHECKED_KINDS]
     # the same few expressions are evaluated at every point: compile them once
-    # (every evaluation is inside np.errstate(all="ignore"), below)
+    # (every evaluation is inside np.errstate(all="ignore"): _at_point)
     compiler = Compiler(definitions_of(problem))
     seen = _Seen()
     agreed = 0  # points in agreement found by the domain search
@@ -436,15 +445,9 @@ def check_derivation(d: DerivationRecord, seed: int = SEED) -> CheckOutcome:
             break  # the domain search is for objectives no plain point could evaluate
         seen.tried += 1
         check_time()
-        with np.errstate(all="ignore"):
-            point = Evaluator(values, sizes, problem, compiler, ready=True)
-            if kinked and not _smooth_here(kinked, point):
-                continue  # too near a kink for finite differences: another point
-            seen.evaluated += 1
-            worst = _worst_error(d, checkable, point, rng, seen)
-            if worst is None:
-                seen.outside_the_domain(problem, point)
-                continue
+        worst = _at_point(d, checkable, Evaluator(values, sizes, problem, compiler, ready=True), rng, seen, kinked)
+        if worst is None:
+            continue
         seen.worst = min(seen.worst, worst)
         if worst <= TOLERANCE:
             if not searching:
@@ -456,6 +459,27 @@ def check_derivation(d: DerivationRecord, seed: int = SEED) -> CheckOutcome:
             if agreed == 2:
                 return CheckOutcome(True, worst_agreeing, sizes, seed)
     raise _no_agreement(problem, seen, agreed, bool(kinked))
+
+
+@np.errstate(all="ignore")  # (as a decorator: a context per call, made at the call, so thread-safe)
+def _at_point(
+    d: DerivationRecord,
+    checkable: list[Result],
+    point: Evaluator,
+    rng: np.random.Generator,
+    seen: _Seen,
+    kinked: list[tuple[Expr, Smoothness]],
+) -> float | None:
+    """The worst error of the results at ``point``, every evaluation with the
+    floating-point warnings off; None where the point cannot be used: near a
+    kink, or something is undefined there (noted in ``seen``)."""
+    if kinked and not _smooth_here(kinked, point):
+        return None  # too near a kink for finite differences: another point
+    seen.evaluated += 1
+    worst = _worst_error(d, checkable, point, rng, seen)
+    if worst is None:
+        seen.outside_the_domain(d.problem, point)
+    return worst
 
 
 def _worst_error(
