@@ -134,15 +134,18 @@ def _directional(
     step = STEP * direction
     f_plus = _vec(fn(point.moved(name, base + step)))
     f_minus = _vec(fn(point.moved(name, base - step)))
-    if len(f_plus) == 1:  # a scalar objective (the usual case)
-        measured = [(f_plus[0] - f_minus[0]) / _TWO_STEPS]
-        largest = max(abs(f_plus[0]), abs(f_minus[0]))
-    else:
-        measured = [(plus - minus) / _TWO_STEPS for plus, minus in zip(f_plus, f_minus, strict=True)]
-        largest = max(map(abs, f_plus + f_minus))
     # the rounding of values this large, divided by the step: when it could exceed
     # the tolerance the difference measures nothing (tr e^{(CᵀC)²} at a point where
     # it is 1e21) — another point must be found, not a bug reported
+    if len(f_plus) == 1:  # a scalar objective (the usual case): the same test, on two floats
+        forth, back = f_plus[0], f_minus[0]
+        difference = (forth - back) / _TWO_STEPS
+        largest = max(abs(forth), abs(back))
+        if largest * _ROUNDING > TOLERANCE * max(1.0, abs(difference)):
+            raise _Unmeasurable(largest)
+        return [difference]
+    measured = [(plus - minus) / _TWO_STEPS for plus, minus in zip(f_plus, f_minus, strict=True)]
+    largest = max(map(abs, f_plus + f_minus))
     if largest * _ROUNDING > TOLERANCE * max(1.0, max(map(abs, measured))):
         raise _Unmeasurable(largest)
     return measured
