@@ -194,7 +194,8 @@ def _vec(value: np.ndarray) -> list[float]:
     so than as arrays (and the arithmetic on them is the same IEEE arithmetic).
     The transpose's rows are the columns: ``.T.ravel()`` is the column-major
     ravel, without parsing an ``order``."""
-    if type(value) is np.ndarray and value.dtype == _FLOAT and value.size == 1:
+    # (the dtype compared by identity first: the float64 arrays of the check share it)
+    if type(value) is np.ndarray and (value.dtype is _FLOAT or value.dtype == _FLOAT) and value.size == 1:
         return [value.item()]  # a scalar: (the same Python float tolist gives)
     floats: list[float] = np.asarray(value, dtype=float).T.ravel().tolist()
     return floats

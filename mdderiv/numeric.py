@@ -657,8 +657,9 @@ class Evaluator:
         already) for ``name``, with nothing remembered yet: the check's moved
         points (set up without ``__init__``'s defaults and conversions)."""
         other = Evaluator.__new__(Evaluator)
-        other.values = {**self.values, name: value}
-        other.inputs = {**self.inputs, name: value}
+        other.values = {**self.values, name: value}  # (any mapping)
+        other.inputs = inputs = self.inputs.copy()  # (a dict: a copy, then one key, is cheaper)
+        inputs[name] = value
         other.dims, other.problem, other.compiler = self.dims, self.problem, self.compiler
         other.env, other.memo, other.shared = {}, {}, {}
         return other
