@@ -218,8 +218,10 @@ def _directions(result: Result, point: Evaluator, rng: np.random.Generator) -> l
         # vec(X)^T (A ⊗ B) vec(X) = tr(X^T B X A^T) drops the transpose), which
         # changes the objective off the symmetric matrices and the ordinary
         # gradient by an antisymmetric part, invisible along every symmetric dX
-        # (all of them at once: the same sums, one array operation for all directions)
-        return list((drawn + drawn.transpose(0, 2, 1)) / 2)
+        # (all of them at once: each direction plus its transpose — its axes
+        # reversed, as v.T — the same sums as (v + v.T) / 2 one by one)
+        transposed = drawn.transpose(0, *range(drawn.ndim - 1, 0, -1))
+        return list((drawn + transposed) / 2)
     return list(drawn)
 
 
@@ -437,7 +439,7 @@ def check_derivation(d: DerivationRecord, seed: int = SEED) -> CheckOutcome:
     rng = np.random.default_rng(seed)
     checkable = [r for r in d.results if r.kind in CHECKED_KINDS]
     # the same few expressions are evaluated at every point: compile them once
-    # (every evaluation is inside np.errstate(all="ignore"): _at_point)
+    # (every evaluation is inside np.errstate(all="ignore"), below)
     compiler = Compiler(definitions_of(problem))
     seen = _Seen()
     agreed = 0  # points in agreement found by the domain search
@@ -449,9 +451,15 @@ def check_derivation(d: DerivationRecord, seed: int = SEED) -> CheckOutcome:
             break  # the domain search is for objectives no plain point could evaluate
         seen.tried += 1
         check_time()
-        worst = _at_point(d, checkable, Evaluator(values, sizes, problem, compiler, ready=True), rng, seen, kinked)
-        if worst is None:
-            continue
+        with np.errstate(all="ignore"):
+            point = Evaluator(values, sizes, problem, compiler, ready=True)
+            if kinked and not _smooth_here(kinked, point):
+                continue  # too near a kink for finite differences: another point
+            seen.evaluated += 1
+            worst = _worst_error(d, checkable, point, rng, seen)
+            if worst is None:
+                seen.outside_the_domain(problem, point)
+                continue
         seen.worst = min(seen.worst, worst)
         if worst <= TOLERANCE:
             if not searching:
@@ -463,27 +471,6 @@ def check_derivation(d: DerivationRecord, seed: int = SEED) -> CheckOutcome:
             if agreed == 2:
                 return CheckOutcome(True, worst_agreeing, sizes, seed)
     raise _no_agreement(problem, seen, agreed, bool(kinked))
-
-
-@np.errstate(all="ignore")  # (as a decorator: a context per call, made at the call, so thread-safe)
-def _at_point(
-    d: DerivationRecord,
-    checkable: list[Result],
-    point: Evaluator,
-    rng: np.random.Generator,
-    seen: _Seen,
-    kinked: list[tuple[Expr, Smoothness]],
-) -> float | None:
-    """The worst error of the results at ``point``, every evaluation with the
-    floating-point warnings off; None where the point cannot be used: near a
-    kink, or something is undefined there (noted in ``seen``)."""
-    if kinked and not _smooth_here(kinked, point):
-        return None  # too near a kink for finite differences: another point
-    seen.evaluated += 1
-    worst = _worst_error(d, checkable, point, rng, seen)
-    if worst is None:
-        seen.outside_the_domain(d.problem, point)
-    return worst
 
 
 def _worst_error(
