@@ -25,7 +25,21 @@ import numpy as np
 
 from .budget import check_time
 from .errors import DeriveError
-from .expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Det, Dim, Elementwise, Expr, IndexedSum, Power, dim_value, nodes
+from .expr import (
+    CHILDLESS,
+    ONE_HOT,
+    POSITIVE,
+    SPD,
+    SYMMETRIC,
+    Det,
+    Dim,
+    Elementwise,
+    Expr,
+    IndexedSum,
+    Power,
+    dim_value,
+    nodes,
+)
 from .functions import FUNCTIONS, MAY_KINK, kink_test
 from .numeric import Compiler, Evaluator, definitions_of
 from .problem import Problem, SymbolInfo
@@ -395,7 +409,7 @@ def kinked_arguments(problem: Problem) -> list[tuple[Expr, Smoothness]]:
     while stack:
         node = stack.pop()
         kind = type(node)
-        if kind is IndexedSum:
+        if kind in _NOT_WALKED:
             continue
         if kind in MAY_KINK:  # (most nodes are not: spare the call)
             kink = kink_test(node)
@@ -403,6 +417,10 @@ def kinked_arguments(problem: Problem) -> list[tuple[Expr, Smoothness]]:
                 found.append(kink)
         stack.extend(node.children())
     return found
+
+
+#: a sum (its body is not tested), or a leaf without a kink: nothing to test at or below
+_NOT_WALKED = (CHILDLESS - MAY_KINK) | {IndexedSum}
 
 
 def _smooth_here(kinked: list[tuple[Expr, Smoothness]], point: Evaluator) -> bool:
