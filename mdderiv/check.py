@@ -25,7 +25,21 @@ import numpy as np
 
 from .budget import check_time
 from .errors import DeriveError
-from .expr import ONE_HOT, POSITIVE, SPD, SYMMETRIC, Det, Dim, Elementwise, Expr, IndexedSum, Power, dim_value, nodes
+from .expr import (
+    CHILDLESS,
+    ONE_HOT,
+    POSITIVE,
+    SPD,
+    SYMMETRIC,
+    Det,
+    Dim,
+    Elementwise,
+    Expr,
+    IndexedSum,
+    Power,
+    dim_value,
+    nodes,
+)
 from .functions import FUNCTIONS, MAY_KINK, kink_test
 from .numeric import Compiler, Evaluator, definitions_of
 from .problem import Problem, SymbolInfo
@@ -49,17 +63,20 @@ def dimension_sizes(problem: Problem, reverse: bool = False) -> dict[str, int]:
     """Distinct sizes for the dimension names; ``reverse`` hands the larger
     sizes to the earlier names, so both tall and wide shapes get tried (a
     least-squares solution needs X^T X invertible, i.e. m ≥ n)."""
-    names: list[str] = []
+    names: dict[str, None] = {}  # (a dict as an ordered set: first use first)
     for dim in problem.dims:
-        if isinstance(dim, str) and dim not in names and "*" not in dim:
-            names.append(dim)
+        if type(dim) is str and "*" not in dim:
+            names[dim] = None
     for info in problem.symbols.values():
-        for maybe in (*info.shape, info.count):
-            if isinstance(maybe, str) and "*" not in maybe and maybe not in names:
-                names.append(maybe)
+        for maybe in info.shape:
+            if type(maybe) is str and maybe not in names and "*" not in maybe:
+                names[maybe] = None
+        count = info.count
+        if type(count) is str and count not in names and "*" not in count:
+            names[count] = None
     sizes = [SIZES[i % len(SIZES)] + (i // len(SIZES)) for i in range(len(names))]
     if reverse:
-        sizes = sorted(sizes, reverse=True)
+        sizes.sort(reverse=True)
     return dict(zip(names, sizes))
 
 
@@ -103,7 +120,12 @@ def _draw_one(
         v[rng.integers(rows), 0] = 1.0
         return v
     if SPD in props or (careful and rows == cols and rows > 1):
-        return a @ a.T + rows * np.eye(rows)
+        # a aᵀ + rows·I: rows added to the diagonal in place (the same sums as
+        # adding the matrix rows·I, without making it)
+        spd = a @ a.T
+        diagonal = spd.reshape(-1)[:: rows + 1]  # (a view: spd is contiguous, made here)
+        diagonal += rows
+        return spd
     if SYMMETRIC in props:
         return (a + a.T) / 2
     if POSITIVE in props or careful:
@@ -126,15 +148,18 @@ def _directional(
     step = STEP * direction
     f_plus = _vec(fn(point.moved(name, base + step)))
     f_minus = _vec(fn(point.moved(name, base - step)))
-    if len(f_plus) == 1:  # a scalar objective (the usual case)
-        measured = [(f_plus[0] - f_minus[0]) / _TWO_STEPS]
-        largest = max(abs(f_plus[0]), abs(f_minus[0]))
-    else:
-        measured = [(plus - minus) / _TWO_STEPS for plus, minus in zip(f_plus, f_minus, strict=True)]
-        largest = max(map(abs, f_plus + f_minus))
     # the rounding of values this large, divided by the step: when it could exceed
     # the tolerance the difference measures nothing (tr e^{(CᵀC)²} at a point where
     # it is 1e21) — another point must be found, not a bug reported
+    if len(f_plus) == 1:  # a scalar objective (the usual case): the same test, on two floats
+        forth, back = f_plus[0], f_minus[0]
+        difference = (forth - back) / _TWO_STEPS
+        largest = max(abs(forth), abs(back))
+        if largest * _ROUNDING > TOLERANCE * max(1.0, abs(difference)):
+            raise _Unmeasurable(largest)
+        return [difference]
+    measured = [(plus - minus) / _TWO_STEPS for plus, minus in zip(f_plus, f_minus, strict=True)]
+    largest = max(map(abs, f_plus + f_minus))
     if largest * _ROUNDING > TOLERANCE * max(1.0, max(map(abs, measured))):
         raise _Unmeasurable(largest)
     return measured
@@ -183,7 +208,8 @@ def _vec(value: np.ndarray) -> list[float]:
     so than as arrays (and the arithmetic on them is the same IEEE arithmetic).
     The transpose's rows are the columns: ``.T.ravel()`` is the column-major
     ravel, without parsing an ``order``."""
-    if type(value) is np.ndarray and value.dtype == _FLOAT and value.size == 1:
+    # (the dtype compared by identity first: the float64 arrays of the check share it)
+    if type(value) is np.ndarray and (value.dtype is _FLOAT or value.dtype == _FLOAT) and value.size == 1:
         return [value.item()]  # a scalar: (the same Python float tolist gives)
     floats: list[float] = np.asarray(value, dtype=float).T.ravel().tolist()
     return floats
@@ -206,7 +232,10 @@ def _directions(result: Result, point: Evaluator, rng: np.random.Generator) -> l
         # vec(X)^T (A ⊗ B) vec(X) = tr(X^T B X A^T) drops the transpose), which
         # changes the objective off the symmetric matrices and the ordinary
         # gradient by an antisymmetric part, invisible along every symmetric dX
-        return [(v + v.T) / 2 for v in drawn]
+        # (all of them at once: each direction plus its transpose — its axes
+        # reversed, as v.T — the same sums as (v + v.T) / 2 one by one)
+        transposed = drawn.transpose(0, *range(drawn.ndim - 1, 0, -1))
+        return list((drawn + transposed) / 2)
     return list(drawn)
 
 
@@ -380,7 +409,7 @@ def kinked_arguments(problem: Problem) -> list[tuple[Expr, Smoothness]]:
     while stack:
         node = stack.pop()
         kind = type(node)
-        if kind is IndexedSum:
+        if kind in _NOT_WALKED:
             continue
         if kind in MAY_KINK:  # (most nodes are not: spare the call)
             kink = kink_test(node)
@@ -388,6 +417,10 @@ def kinked_arguments(problem: Problem) -> list[tuple[Expr, Smoothness]]:
                 found.append(kink)
         stack.extend(node.children())
     return found
+
+
+#: a sum (its body is not tested), or a leaf without a kink: nothing to test at or below
+_NOT_WALKED = (CHILDLESS - MAY_KINK) | {IndexedSum}
 
 
 def _smooth_here(kinked: list[tuple[Expr, Smoothness]], point: Evaluator) -> bool:

@@ -265,7 +265,11 @@ class Compiler:
         name = expr.name
         if name not in self.definitions:
             return _member(name, expr.index)
-        definition = self.definitions[name]
+        return self._defined(name, self.definitions[name])
+
+    def _defined(self, name: str, definition: Expr) -> Compiled:
+        """An intermediate symbol (a closure made here, not in ``_compile_Symbol``:
+        there its variables would be cells at every symbol compiled)."""
 
         def defined(ev: Evaluator) -> Array:
             # computed once per evaluation and per value of the sum indices
@@ -322,17 +326,8 @@ class Compiler:
         later = [self._term(term) for term in expr.terms[1:]]
         if len(later) == 1:
             (minus, second), = later
-            if minus:
-                return lambda ev: first(ev) - second(ev)
-            return lambda ev: first(ev) + second(ev)
-
-        def add(ev: Evaluator) -> Array:
-            total = first(ev)
-            for minus, term in later:
-                total = total - term(ev) if minus else total + term(ev)
-            return total
-
-        return add
+            return _difference(first, second) if minus else _sum_of_two(first, second)
+        return _sum_of_many(first, later)
 
     def _term(self, term: Expr) -> tuple[bool, Compiled]:
         """(whether it is subtracted, what is added or subtracted)."""
@@ -356,28 +351,14 @@ class Compiler:
             if len(parts) == 1:
                 chained: Compiled = parts[0]
             elif len(parts) == 2:
-                a, b = parts
-                chained = lambda ev: a(ev).dot(b(ev))  # noqa: E731
+                chained = _dot_of_two(*parts)
             else:
-                a, b, c = parts
-                chained = lambda ev: _chain_of_three(a(ev), b(ev), c(ev))  # noqa: E731
-            if scale == 1.0:
-                return chained
-            return lambda ev: chained(ev) * scale
+                chained = _dot_of_three(*parts)
+            return chained if scale == 1.0 else _scaled(chained, scale)
         if is_matrix == [False]:  # a number times a scalar: ½‖r‖² (1 × s is s exactly)
             (scalar,) = parts
-            return scalar if scale == 1.0 else lambda ev: scalar(ev) * scale
-        chain = _chain(is_matrix.count(True))
-
-        def product(ev: Evaluator) -> Array:
-            values = [part(ev) for part in parts]  # in order, as written
-            result = chain([v for v, matrix in zip(values, is_matrix, strict=True) if matrix])
-            for v, matrix in zip(values, is_matrix, strict=True):
-                if not matrix:
-                    result = result * v
-            return result * scale if scale != 1.0 else result
-
-        return product
+            return scalar if scale == 1.0 else _scaled(scalar, scale)
+        return _general_product(parts, is_matrix, scale)
 
     def _compile_Hadamard(self, expr: Hadamard) -> Compiled:
         left, right = self._compile(expr.left), self._compile(expr.right)
@@ -404,12 +385,10 @@ class Compiler:
         exponent = expr.exponent if type(expr.exponent) is Fraction else Fraction(expr.exponent)
         if expr.base.shape == SCALAR:
             # an integer power stays defined for negative bases
-            power: int | float = exponent.numerator if exponent.denominator == 1 else float(exponent)
-            return lambda ev: base(ev) ** power
+            return _power(base, exponent.numerator if exponent.denominator == 1 else float(exponent))
         if exponent.denominator != 1:
             return _raising("a matrix power must be an integer")
-        whole = exponent.numerator
-        return lambda ev: np.linalg.matrix_power(base(ev), whole)
+        return _matrix_power(base, exponent.numerator)
 
     def _compile_Det(self, expr: Det) -> Compiled:
         arg = self._compile(expr.arg)
@@ -443,7 +422,8 @@ class Compiler:
 
     def _compile_Norm(self, expr: Norm) -> Compiled:
         arg, evaluate = self._compile(expr.arg), NORMS[expr.kind].evaluate
-        return lambda ev: np.array([[evaluate(arg(ev))]])
+        # (a float made (1, 1) by ndmin: cheaper than reading a nested list)
+        return lambda ev: np.array(evaluate(arg(ev)), ndmin=2)
 
     def _compile_Diag(self, expr: Diag) -> Compiled:
         arg = self._compile(expr.arg)
@@ -495,6 +475,63 @@ def _compiling(kind: type) -> Callable[[Compiler, Expr], Compiled]:
         failing = _raising(f"cannot evaluate {kind.__name__}")
         return lambda compiler, expr: failing
     return method
+
+
+# The closures of sums and products, each made by a function of its own: a
+# closure's variables are cells, and a method that makes several kinds of
+# closure makes a cell for every variable any of them uses, at every call.
+
+
+def _sum_of_two(first: Compiled, second: Compiled) -> Compiled:
+    return lambda ev: first(ev) + second(ev)
+
+
+def _difference(first: Compiled, second: Compiled) -> Compiled:
+    return lambda ev: first(ev) - second(ev)
+
+
+def _sum_of_many(first: Compiled, later: list[tuple[bool, Compiled]]) -> Compiled:
+    def add(ev: Evaluator) -> Array:
+        total = first(ev)
+        for minus, term in later:
+            total = total - term(ev) if minus else total + term(ev)
+        return total
+
+    return add
+
+
+def _dot_of_two(a: Compiled, b: Compiled) -> Compiled:
+    return lambda ev: a(ev).dot(b(ev))
+
+
+def _dot_of_three(a: Compiled, b: Compiled, c: Compiled) -> Compiled:
+    return lambda ev: _chain_of_three(a(ev), b(ev), c(ev))
+
+
+def _scaled(compiled: Compiled, scale: float) -> Compiled:
+    return lambda ev: compiled(ev) * scale
+
+
+def _power(base: Compiled, power: int | float) -> Compiled:
+    return lambda ev: base(ev) ** power
+
+
+def _matrix_power(base: Compiled, whole: int) -> Compiled:
+    return lambda ev: np.linalg.matrix_power(base(ev), whole)
+
+
+def _general_product(parts: list[Compiled], is_matrix: list[bool], scale: float) -> Compiled:
+    chain = _chain(is_matrix.count(True))
+
+    def product(ev: Evaluator) -> Array:
+        values = [part(ev) for part in parts]  # in order, as written
+        result = chain([v for v, matrix in zip(values, is_matrix, strict=True) if matrix])
+        for v, matrix in zip(values, is_matrix, strict=True):
+            if not matrix:
+                result = result * v
+        return result * scale if scale != 1.0 else result
+
+    return product
 
 
 def _split_numbers(product: MatMul) -> tuple[float, list[Expr]]:
@@ -620,8 +657,9 @@ class Evaluator:
         already) for ``name``, with nothing remembered yet: the check's moved
         points (set up without ``__init__``'s defaults and conversions)."""
         other = Evaluator.__new__(Evaluator)
-        other.values = {**self.values, name: value}
-        other.inputs = {**self.inputs, name: value}
+        other.values = {**self.values, name: value}  # (any mapping)
+        other.inputs = inputs = self.inputs.copy()  # (a dict: a copy, then one key, is cheaper)
+        inputs[name] = value
         other.dims, other.problem, other.compiler = self.dims, self.problem, self.compiler
         other.env, other.memo, other.shared = {}, {}, {}
         return other
