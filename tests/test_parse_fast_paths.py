@@ -112,8 +112,29 @@ def test_split_looks_only_at_separators_braces_and_escapes(monkeypatch):
         every_macro = re.compile(r"\\(?:[A-Za-z]+|.)?|[{}" + singles + "]")
         with monkeypatch.context() as patched:
             patched.setattr(block, "_split_marks", lambda _separators, pattern=every_macro: pattern)
+            patched.setattr(block, "_every_brace_counts", lambda text: False)
             careful = [_outcome(block.split_top_level, Source(text, 1, 0), separators) for text in texts]
         assert quick == careful
+
+
+def test_split_counting_braces_agrees_with_the_walk_brace_by_brace(monkeypatch):
+    """Where no brace is escaped, the depth at a separator is counted with
+    str.count instead of stopping at every brace; where it splits is the same
+    (stray closing braces before a group included)."""
+    texts = list(_texts()) + ["a}, {b, c}, d", "}{a, b}, c", "x}}, {{y}, z}, w", "{a}, b}, c, {d"]
+    counted = [text for text in texts if block._every_brace_counts(text)]
+    assert len(counted) > 500 and any("}" in text and "," in text for text in counted)
+    for separators in (SEPARATORS, WRT_SEPARATORS):
+        quick = [_outcome(block.split_top_level, Source(text, 1, 3), separators) for text in texts]
+        with monkeypatch.context() as patched:
+            patched.setattr(block, "_every_brace_counts", lambda text: False)
+            walked = [_outcome(block.split_top_level, Source(text, 1, 3), separators) for text in texts]
+        assert quick == walked
+    # the stray } leaves the depth at -1: only the comma inside the group is at depth 0
+    assert [part.text for part in block.split_top_level(Source("a}, {b, c}, d", 1, 0), (",",))] == [
+        "a}, {b",
+        "c}, d",
+    ]
 
 
 def _balanced_by_depth(text):

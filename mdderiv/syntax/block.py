@@ -128,23 +128,42 @@ def split_top_level(src: Source, separators: tuple[str, ...]) -> list[Source]:
     """Split at separators outside braces (``,`` and spacing macros such as
     ``\\quad``), keeping each part's column; empty parts are dropped.  The
     depth is followed brace by brace (escaped braces are macros, not braces)."""
+    text = src.text
+    # Without an escaped brace every brace character is a brace, so the depth at a
+    # separator is the braces before it, counted in C (str.count) from the last
+    # separator on: the scan then stops at separators and escapes only, not at
+    # every brace (the usual line has many braces and few separators).
+    counted = _every_brace_counts(text)
+    marks = _separator_marks(separators) if counted else _split_marks(separators)
     parts: list[Source] = []
-    depth = start = 0
-    for mark in _split_marks(separators).finditer(src.text):
+    depth = start = counted_to = 0
+    for mark in marks.finditer(text):
         found = mark.group()
         if found == "{":
             depth += 1
         elif found == "}":
             depth -= 1
-        elif depth == 0 and found in separators:
-            part = _stripped_part(src, start, mark.start())
-            if part is not None:
-                parts.append(part)
-            start = mark.end()
-    last = _stripped_part(src, start, len(src.text))
+        elif found in separators:
+            at = mark.start()
+            if counted:
+                depth += text.count("{", counted_to, at) - text.count("}", counted_to, at)
+                counted_to = at
+            if depth == 0:
+                part = _stripped_part(src, start, at)
+                if part is not None:
+                    parts.append(part)
+                start = mark.end()
+    last = _stripped_part(src, start, len(text))
     if last is not None:
         parts.append(last)
     return parts
+
+
+def _every_brace_counts(text: str) -> bool:
+    """Whether every ``{`` and ``}`` of ``text`` is a brace: no ``\\{`` or
+    ``\\}`` is written (the only marks of _split_marks that take a brace
+    character in; a brace is never part of a separator)."""
+    return "\\{" not in text and "\\}" not in text
 
 
 @functools.lru_cache(maxsize=8)
@@ -153,12 +172,24 @@ def _split_marks(separators: tuple[str, ...]) -> re.Pattern[str]:
     start of ``\\quadrant``), an escaped character (``\\,``, ``\\{``: no
     brace), a brace, a one-character separator.  Other macros need no look:
     their names are letters, neither braces nor separators."""
+    return _marks(separators, "{}")
+
+
+@functools.lru_cache(maxsize=8)
+def _separator_marks(separators: tuple[str, ...]) -> re.Pattern[str]:
+    """_split_marks without the braces (for a text whose braces are counted):
+    a brace only ever matches as a brace, so the other marks found are the same."""
+    return _marks(separators, "")
+
+
+def _marks(separators: tuple[str, ...], braces: str) -> re.Pattern[str]:
     singles = "".join(re.escape(s) for s in separators if len(s) == 1)
     words = "|".join(
         sorted((re.escape(s[1:]) for s in separators if s[:1] == "\\" and s[1:].isalpha()), key=len, reverse=True)
     )
     named = f"(?:{words})(?![A-Za-z])|" if words else ""
-    return re.compile(r"\\(?:" + named + r"[^A-Za-z])|[{}" + singles + "]")
+    characters = f"|[{braces}{singles}]" if braces or singles else ""
+    return re.compile(r"\\(?:" + named + r"[^A-Za-z])" + characters)
 
 
 def _stripped_part(src: Source, start: int, end: int) -> Source | None:
