@@ -156,6 +156,8 @@ def test_balanced_braces_takes_pairs_away_as_a_depth_count_would_answer():
     texts += ["{}" * 50 + "{" * 100 + "}" * 100, "{" * 60 + "}" * 60 + "{" * 100 + "}" * 100 + "}"]
     for _ in range(3000):
         texts.append("".join(rng.choice("{}{}x ") for _ in range(rng.randint(0, 24))))
+    for _ in range(500):  # other scripts (several bytes in UTF-8, none a brace's), a lone surrogate
+        texts.append("".join(rng.choice(["{", "}", "ℝ", "é", "\u00fb", "\ud800", "\U0001d53c", "x"]) for _ in range(16)))
     for _ in range(200):  # deep and nearly balanced
         depth = rng.randint(95, 105)
         text = "{" * depth + "a" + "}" * depth

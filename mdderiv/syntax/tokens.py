@@ -127,8 +127,9 @@ def check_braces(src: Source) -> None:
         src.error("unbalanced '{': it is never closed with '}'", stack[-1])
 
 
-#: Everything but braces, for the quick look at a text without escapes or comments.
-_NOT_BRACES = re.compile(r"[^{}]+")
+#: Every byte but the braces', deleted for the quick look at a text without escapes or
+#: comments (in UTF-8 no other character has a byte that is a brace's).
+_NOT_BRACE_BYTES = bytes(b for b in range(256) if b not in b"{}")
 
 
 def _balanced_braces(text: str) -> bool:
@@ -140,12 +141,14 @@ def _balanced_braces(text: str) -> bool:
     # The braces alone, without their innermost pairs ("{}") round after
     # round: they all go exactly when they are balanced, and a pair goes in
     # the round of its depth counted from the inside, so the rounds taken are
-    # the deepest nesting (string methods in C, not a loop over the braces).
-    braces = _NOT_BRACES.sub("", text)
+    # the deepest nesting (string methods in C, not a loop over the braces; the
+    # braces are kept by deleting all other bytes, many times cheaper than a
+    # regex substitution; "surrogatepass" encodes any str without an error).
+    braces = text.encode("utf-8", "surrogatepass").translate(None, _NOT_BRACE_BYTES)
     rounds = 0
     while braces:
         rounds += 1
-        inner = braces.replace("{}", "")
+        inner = braces.replace(b"{}", b"")
         if len(inner) == len(braces) or rounds > MAX_DEPTH:
             return False  # no innermost pair left to take: unbalanced (or too deep)
         braces = inner
@@ -250,7 +253,8 @@ def _context_db() -> LatexContextDb:
 _WORD_MACRO = re.compile(r"\\([A-Za-z]+)(?![^\W\d_])[ \t]*+(?!\s)")
 #: Characters pylatexenc's token reader returns one by one as "char" tokens
 #: (the context has no specials): a run of them is lexed in one go.
-_PLAIN_RUN = re.compile(r"[^\\{}%$]+")
+_RUN_STOPS = "\\{}%$"
+_PLAIN_RUN = re.compile(f"[^{re.escape(_RUN_STOPS)}]+")
 #: Spaces (no line break: a paragraph break is a token of its own) and the
 #: brace opening a macro's argument.
 _ARGUMENT_BRACE = re.compile(r"[^\S\n]*\{")
@@ -289,11 +293,14 @@ def _read_tokens(src: Source) -> list[Token] | None:
     wanted = 0  # arguments the current macro still reads
     after_group: list[int] = []  # for each open brace: arguments still wanted after it
     pos = 0
+    length_of_text = len(text)
     while True:
         if not wanted:
             # between macros, the reader's answer is known without asking it:
-            # characters, a brace, or the end of the text
-            plain = _PLAIN_RUN.match(text, pos)
+            # characters, a brace, or the end of the text (the run is only looked
+            # for where one starts: a character test is cheaper than a regex call)
+            starts_run = pos < length_of_text and text[pos] not in _RUN_STOPS
+            plain = _PLAIN_RUN.match(text, pos) if starts_run else None
             if plain is not None:
                 end = plain.end()
                 if end == pos + 1 and text[pos] in _ASCII_LETTERS:
@@ -301,7 +308,7 @@ def _read_tokens(src: Source) -> list[Token] | None:
                 else:
                     lexer.chars(pos, end)
                 pos = end
-            if pos == len(text):
+            if pos == length_of_text:
                 return None if after_group else lexer.tokens
             if text[pos] == "{":
                 emit(Token(OPEN, "{", pos, pos + 1))
@@ -318,15 +325,20 @@ def _read_tokens(src: Source) -> list[Token] | None:
         else:
             # a macro's argument in braces: the reader would skip the spaces
             # before the brace (the text is one line) and return it
-            brace = _ARGUMENT_BRACE.match(text, pos)
-            if brace is not None:
-                at = brace.end() - 1
+            if text.startswith("{", pos):
+                at = pos  # (the usual \mathbf{x}: the brace right after the name, no regex call)
+            else:
+                brace = _ARGUMENT_BRACE.match(text, pos)
+                at = brace.end() - 1 if brace is not None else -1
+            if at >= 0:
                 after_group.append(wanted - 1)
                 wanted = 0
                 emit(Token(OPEN, "{", at, at + 1))
                 pos = at + 1
                 continue
-        word = _WORD_MACRO.match(text, pos)
+        # (a macro name starts with a backslash and a letter: else no regex call)
+        named = text.startswith("\\", pos) and text[pos + 1 : pos + 2] in _ASCII_LETTERS
+        word = _WORD_MACRO.match(text, pos) if named else None
         if word is not None and word.group(1) not in ("begin", "end"):
             # a macro named in ASCII letters, and the spaces after it: what
             # the reader returns for it, known without asking it
