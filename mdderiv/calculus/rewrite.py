@@ -28,6 +28,7 @@ from ..expr import (
     Norm,
     NormKind,
     Ones,
+    Power,
     Softmax,
     add,
     elementwise,
@@ -112,8 +113,6 @@ def rewrite_norms(expr: Expr) -> Rewrite | None:
 
 
 def _has_fractional_norm_power(expr: Expr) -> bool:
-    from ..expr import Power
-
     if Power not in node_kinds(expr):  # (remembered: the rewrites after this one ask it too)
         return False
     return any(type(n) is Power and n.exponent.denominator != 1 for n in nodes(expr))

@@ -135,10 +135,6 @@ class Outcome:
     def ok(self) -> bool:
         return self.error is None
 
-    def to_json(self) -> dict[str, Any]:
-        # the fields are flat values: no need for asdict's recursive copy
-        return {name: getattr(self, name) for name in _OUTCOME_FIELDS}
-
     def to_tuple(self) -> tuple[Any, ...]:
         """The fields in order (``Outcome(*fields)`` makes it again): what worker
         processes send back and the disk cache keeps."""
@@ -324,11 +320,11 @@ class _PlainData(pickle.Unpickler):
         raise pickle.UnpicklingError(f"the block cache holds plain data only, not {module}.{name}")
 
 
+_PICKLE_PROTOCOL = 5  # (Python 3.8+, every version mdderiv runs on: a fixed choice keeps files readable)
+
+
 def _record(key: str, outcome: Outcome) -> bytes:
     return pickle.dumps((key, outcome.to_tuple()), _PICKLE_PROTOCOL)
-
-
-_PICKLE_PROTOCOL = 5  # (Python 3.8+, every version mdderiv runs on: a fixed choice keeps files readable)
 
 
 @functools.cache  # (once per process)

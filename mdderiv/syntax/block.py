@@ -127,7 +127,8 @@ def read_lines(body: str) -> BlockLines:
 def split_top_level(src: Source, separators: tuple[str, ...]) -> list[Source]:
     """Split at separators outside braces (``,`` and spacing macros such as
     ``\\quad``), keeping each part's column; empty parts are dropped.  The
-    depth is followed brace by brace (escaped braces are macros, not braces)."""
+    depth is followed brace by brace (escaped braces are macros, not braces),
+    or, where no brace is escaped, counted between separators."""
     text = src.text
     # Without an escaped brace every brace character is a brace, so the depth at a
     # separator is the braces before it, counted in C (str.count) from the last
